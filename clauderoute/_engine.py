@@ -1,0 +1,145 @@
+"""The engine: the only code in clauderoute that does network I/O.
+
+One ``aiohttp.ClientSession`` per client, created lazily inside the running loop, with a pooled
+keep-alive connector. It sends whatever ``HttpRequest`` a provider prepared, and translates
+aiohttp's exceptions into clauderoute's at this one boundary (``_translate``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+
+import aiohttp
+
+from ._errors import (
+    ClauderouteError,
+    ConnectError,
+    ConnectTimeout,
+    ReadTimeout,
+    TransportError,
+)
+from ._provider import HttpRequest, HttpResponse
+
+__all__ = ["Engine", "StreamResponse"]
+
+
+@contextlib.contextmanager
+def _translate(platform: str | None) -> Iterator[None]:
+    """aiohttp/asyncio failures → clauderoute ``TransportError``s (``raise ... from``)."""
+    try:
+        yield
+    except ClauderouteError:
+        raise
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise ConnectTimeout("timed out connecting", platform=platform) from exc
+    except (aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError, TimeoutError) as exc:
+        raise ReadTimeout("timed out waiting for the platform", platform=platform) from exc
+    except aiohttp.ClientPayloadError as exc:
+        raise ConnectError("connection lost mid-answer", platform=platform) from exc
+    except (aiohttp.ClientConnectionError, ConnectionError, OSError) as exc:
+        raise ConnectError(f"connection failed: {type(exc).__name__}", platform=platform) from exc
+    except aiohttp.ClientError as exc:
+        raise TransportError(f"HTTP client error: {type(exc).__name__}", platform=platform) from exc
+
+
+class StreamResponse:
+    """An open streaming answer: status and headers now, body chunks as they come.
+
+    Always ``await release()`` (or ``close()``) when done; the connection goes back to the
+    pool if the body was read to the end, otherwise it is closed.
+    """
+
+    __slots__ = ("_platform", "_resp", "headers", "status")
+
+    def __init__(self, resp: aiohttp.ClientResponse, platform: str | None) -> None:
+        self._resp = resp
+        self._platform = platform
+        self.status = resp.status
+        self.headers = {k.lower(): v for k, v in resp.headers.items()}
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Body bytes as they arrive (chunk boundaries are arbitrary)."""
+        with _translate(self._platform):
+            async for chunk in self._resp.content.iter_any():
+                yield chunk
+
+    async def read(self) -> bytes:
+        """The rest of the body."""
+        with _translate(self._platform):
+            return await self._resp.read()
+
+    def close(self) -> None:
+        """Drop the connection (used when the caller leaves a stream early)."""
+        self._resp.close()
+
+    def release(self) -> None:
+        """Return the connection to the pool (or close it if the body was not read)."""
+        self._resp.release()
+
+
+class Engine:
+    """Sends ``HttpRequest``s over one pooled session.
+
+    Args:
+        connect_timeout: seconds to establish a connection (SDK default 5).
+        pool_limit: total connections (SDK: 1000).
+        pool_limit_per_host: connections per host; 0 is unlimited.
+        keepalive_s: how long an idle connection is kept.
+    """
+
+    def __init__(self, *, connect_timeout: float = 5.0, pool_limit: int = 1000,
+                 pool_limit_per_host: int = 0, keepalive_s: float = 30.0) -> None:
+        self.connect_timeout = connect_timeout
+        self._pool = (pool_limit, pool_limit_per_host, keepalive_s)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The shared session, created on first use inside the running loop."""
+        if self._session is None or self._session.closed:
+            limit, per_host, keepalive = self._pool
+            connector = aiohttp.TCPConnector(limit=limit, limit_per_host=per_host,
+                                             keepalive_timeout=keepalive, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector, auto_decompress=True, skip_auto_headers=("User-Agent",),
+                headers={"user-agent": "clauderoute"},
+            )
+        return self._session
+
+    def _timeout(self, read_timeout: float | None) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(total=None, connect=self.connect_timeout,
+                                     sock_read=read_timeout)
+
+    async def send(self, request: HttpRequest, *, timeout: float | None,
+                   platform: str | None = None) -> HttpResponse:
+        """Send and read the whole answer within ``timeout`` seconds."""
+        with _translate(platform):
+            async with asyncio.timeout(timeout):
+                async with self.session.request(
+                    request.method, request.url, headers=request.headers, data=request.body,
+                    timeout=self._timeout(timeout),
+                ) as resp:
+                    body = await resp.read()
+                    headers = {k.lower(): v for k, v in resp.headers.items()}
+                    return HttpResponse(resp.status, headers, body)
+
+    async def open(self, request: HttpRequest, *, read_timeout: float | None,
+                   platform: str | None = None) -> StreamResponse:
+        """Send and return once headers arrived; ``read_timeout`` bounds every wait for bytes
+        (so a stalled stream raises ``ReadTimeout``)."""
+        with _translate(platform):
+            resp = await self.session.request(
+                request.method, request.url, headers=request.headers, data=request.body,
+                timeout=self._timeout(read_timeout),
+            )
+        return StreamResponse(resp, platform)
+
+    async def close(self) -> None:
+        """Close the session and every pooled connection."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+

@@ -1,0 +1,1 @@
+"""SDK-shaped resource namespaces of ``AsyncClient``."""

@@ -1,0 +1,95 @@
+"""A sans-I/O Server-Sent Events decoder, shared by the Claude API, Vertex and Foundry.
+
+Bytes arrive in chunks cut anywhere — inside a line, inside a UTF-8 character, between the
+``\\r`` and ``\\n`` of a line ending — and the decoder must give the same events for every split.
+It follows the WHATWG event-stream rules that matter here: lines end in CRLF, LF or CR; a blank
+line dispatches the event; ``data:`` lines join with ``\\n``; one space after the colon is
+dropped; lines starting with ``:`` are comments; unknown fields are ignored.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from ._errors import MalformedResponse
+from ._provider import StreamDecoder
+from .types._stream import StreamEvent, decode_event
+
+__all__ = ["SSEDecoder", "SSEEventDecoder"]
+
+
+class SSEDecoder:
+    """Incremental SSE parser: ``feed(bytes) -> [(event name, data bytes)]``."""
+
+    __slots__ = ("_buf", "_data", "_event", "_skip_lf")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._event = b""
+        self._data: list[bytes] = []
+        self._skip_lf = False
+
+    def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        """Consume a chunk; return the events it completed."""
+        if not chunk:
+            return []
+        if self._skip_lf and chunk[:1] == b"\n":
+            chunk = chunk[1:]  # the LF of a CRLF split across two chunks
+        self._skip_lf = chunk[-1:] == b"\r"
+        buf = self._buf + chunk if self._buf else chunk
+        if b"\r" in buf:
+            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = buf.split(b"\n")
+        self._buf = lines.pop()
+        out: list[tuple[str, bytes]] = []
+        for line in lines:
+            if not line:
+                if self._data:
+                    out.append((self._event.decode() or "message", b"\n".join(self._data)))
+                self._event, self._data = b"", []
+                continue
+            if line[0] == 0x3A:  # ":" comment
+                continue
+            field, _, value = line.partition(b":")
+            if value[:1] == b" ":
+                value = value[1:]
+            if field == b"data":
+                self._data.append(value)
+            elif field == b"event":
+                self._event = value
+        return out
+
+    @property
+    def pending(self) -> bool:
+        """Whether part of an event is buffered (the stream ended mid-event)."""
+        return bool(self._buf or self._data)
+
+
+class SSEEventDecoder(StreamDecoder):
+    """``StreamDecoder`` for streams of Claude API events carried as SSE (JSON in ``data:``)."""
+
+    __slots__ = ("_platform", "_sse")
+
+    def __init__(self, platform: str | None = None) -> None:
+        self._sse = SSEDecoder()
+        self._platform = platform
+
+    def feed(self, data: bytes) -> list[StreamEvent]:
+        """Decode every complete event in ``data``."""
+        out: list[StreamEvent] = []
+        for _name, payload in self._sse.feed(data):
+            try:
+                out.append(decode_event(payload))
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                snippet = payload[:80].decode("utf-8", "replace")
+                raise MalformedResponse(
+                    f"undecodable stream event {snippet!r}: {exc}", platform=self._platform
+                ) from exc
+        return out
+
+    def end(self) -> list[StreamEvent]:
+        """Raise if the stream stopped in the middle of an event."""
+        if self._sse.pending:
+            raise MalformedResponse("stream ended in the middle of an event",
+                                    platform=self._platform)
+        return []

@@ -1,0 +1,199 @@
+"""Streaming calls: open an attempt up to its first content, then hand events to the caller.
+
+Everything a stream does before its first content event — an HTTP error, an in-stream
+``overloaded_error``, a stall, a cut, a malformed frame — is an attempt failure that the router
+fails over invisibly: the events are held back until the first ``content_block_delta`` (or a
+``message_stop`` of an empty answer). After that, an interruption raises ``StreamInterrupted``
+carrying the partial message, because the caller has already seen content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from . import _errors as E
+from ._accumulate import MessageAccumulator
+from ._engine import StreamResponse
+from ._provider import HttpResponse, Provider, StreamDecoder
+from .routing._router import AttemptContext
+from .types._messages import Message, RouteInfo
+from .types._stream import ErrorEvent, StreamEvent, TextDelta
+
+__all__ = ["MessageStream", "OpenStream", "open_stream_attempt"]
+
+_CONTENT = frozenset({"content_block_delta", "message_stop"})
+
+
+class OpenStream:
+    """One attempt's stream, open and past its first content."""
+
+    __slots__ = ("acc", "chunks", "decoder", "deadline", "held", "provider", "response",
+                 "ttft_s")
+
+    def __init__(self, provider: Provider, response: StreamResponse, decoder: StreamDecoder,
+                 chunks: AsyncIterator[bytes], held: list[StreamEvent],
+                 acc: MessageAccumulator, deadline: float | None, ttft_s: float) -> None:
+        self.provider = provider
+        self.response = response
+        self.decoder = decoder
+        self.chunks = chunks
+        self.held = held
+        self.acc = acc
+        self.deadline = deadline
+        self.ttft_s = ttft_s
+
+
+async def open_stream_attempt(ctx: AttemptContext) -> OpenStream:
+    """One attempt: send, check status, read until the first content event."""
+    p = ctx.provider
+    request = await ctx.prepare()
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    response = await ctx.router.engine.open(request, read_timeout=ctx.timeout, platform=p.name)
+    try:
+        if response.status >= 400:
+            body = await response.read()
+            raise p.error_from_response(HttpResponse(response.status, response.headers, body))
+        decoder = p.stream_decoder(ctx.call)
+        acc = MessageAccumulator()
+        chunks = response.chunks().__aiter__()
+        first = ctx.router.first_token_timeout_s
+        limit = min(t for t in (first, ctx.timeout) if t is not None) if (
+            first is not None or ctx.timeout is not None) else None
+        try:
+            async with asyncio.timeout(limit):
+                held = await _until_content(p, response, decoder, chunks, acc)
+        except TimeoutError:
+            raise E.ReadTimeout(f"no content within {limit:g}s", platform=p.name) from None
+        return OpenStream(p, response, decoder, chunks, held, acc, ctx.deadline,
+                          loop.time() - t0)
+    except BaseException:
+        response.close()
+        raise
+
+
+async def _until_content(p: Provider, response: StreamResponse, decoder: StreamDecoder,
+                         chunks: AsyncIterator[bytes],
+                         acc: MessageAccumulator) -> list[StreamEvent]:
+    held: list[StreamEvent] = []
+    async for chunk in chunks:
+        seen = False
+        for ev in decoder.feed(chunk):
+            if isinstance(ev, ErrorEvent):
+                raise p.error_from_event(ev, response.headers)
+            acc.add(ev)
+            held.append(ev)
+            seen = seen or ev.type in _CONTENT
+        if seen:
+            return held
+    decoder.end()
+    raise E.ConnectError("stream ended before any content", platform=p.name)
+
+
+class MessageStream:
+    """A routed stream, shaped like the SDK's ``MessageStream``.
+
+    Iterate it for every ``StreamEvent``, or use ``text_stream`` for text; ``get_final_message``
+    reads to the end and returns the accumulated ``Message``. Leaving the ``async with`` block
+    (or ``close()``) before the end closes the connection.
+    """
+
+    def __init__(self, opened: OpenStream, route: RouteInfo) -> None:
+        self._o = opened
+        self.route = route
+        self._done = False
+        self._closed = False
+        self._iter: AsyncIterator[StreamEvent] | None = None
+
+    @property
+    def current_message_snapshot(self) -> Message | None:
+        """The message accumulated so far."""
+        return self._o.acc.message
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        if self._iter is None:
+            self._iter = self._events()
+        return self._iter
+
+    async def _events(self) -> AsyncIterator[StreamEvent]:
+        o = self._o
+        held, o.held = o.held, []
+        for ev in held:
+            yield ev
+        try:
+            while True:
+                try:
+                    if o.deadline is None:
+                        chunk = await anext(o.chunks)
+                    else:
+                        async with asyncio.timeout_at(o.deadline):
+                            chunk = await anext(o.chunks)
+                except StopAsyncIteration:
+                    break
+                for ev in o.decoder.feed(chunk):
+                    if isinstance(ev, ErrorEvent):
+                        raise o.provider.error_from_event(ev, o.response.headers)
+                    o.acc.add(ev)
+                    yield ev
+            o.decoder.end()
+            if not o.acc.stopped:
+                raise E.ConnectError("stream ended before message_stop", platform=o.provider.name)
+        except (E.APIError, E.TransportError, TimeoutError) as exc:
+            self.close()
+            if isinstance(exc, TimeoutError):
+                exc = E.DeadlineExceeded("deadline exceeded mid-stream")
+            raise E.StreamInterrupted(
+                f"stream interrupted after content was delivered: {exc}",
+                partial=self._final(), cause=exc, platform=o.provider.name,
+                request_id=o.response.headers.get(o.provider.request_id_header),
+            ) from exc
+        self._done = True
+        o.response.release()
+
+    @property
+    async def text_stream(self) -> AsyncIterator[str]:  # type: ignore[misc]
+        """Only the text, fragment by fragment."""
+        async for ev in self:
+            if ev.type == "content_block_delta" and isinstance(ev.delta, TextDelta):  # type: ignore[union-attr]
+                yield ev.delta.text  # type: ignore[union-attr]
+
+    async def until_done(self) -> None:
+        """Read every remaining event."""
+        async for _ in self:
+            pass
+
+    async def get_final_message(self) -> Message:
+        """Read to the end; the complete ``Message`` (with ``.route``)."""
+        await self.until_done()
+        return self._final()
+
+    def _final(self) -> Message:
+        msg = self._o.acc.snapshot()
+        assert msg is not None  # the first content came after message_start
+        msg.__dict__["_route"] = self.route
+        return msg
+
+    def close(self) -> None:
+        """Drop the connection if the stream has not ended."""
+        if not self._done and not self._closed:
+            self._o.response.close()
+        self._closed = True
+
+    async def aclose(self) -> None:
+        """Async spelling of ``close``."""
+        if self._iter is not None:
+            await self._iter.aclose()  # type: ignore[attr-defined]
+        self.close()
+
+    def __del__(self) -> None:
+        # Abandoned without close: give the connection back rather than leak it.
+        if not self._done and not self._closed:
+            self._o.response.close()
+
+    async def __aenter__(self) -> MessageStream:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()

@@ -1,0 +1,34 @@
+"""Credentials of the Claude API: an API key (``x-api-key``) or a bearer auth token."""
+
+from __future__ import annotations
+
+from clauderoute._provider import Auth, HttpRequest
+
+__all__ = ["ApiKeyAuth", "BearerAuth"]
+
+
+class ApiKeyAuth(Auth):
+    """``x-api-key: <key>``, the header the Claude API documentation names."""
+
+    kind = "api_key"
+
+    def __init__(self, key: str, header: str = "x-api-key") -> None:
+        self._key = key
+        self._header = header
+
+    def sign(self, request: HttpRequest) -> HttpRequest:
+        request.headers[self._header] = self._key
+        return request
+
+
+class BearerAuth(Auth):
+    """``Authorization: Bearer <token>`` (ANTHROPIC_AUTH_TOKEN)."""
+
+    kind = "bearer"
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def sign(self, request: HttpRequest) -> HttpRequest:
+        request.headers["authorization"] = "Bearer " + self._token
+        return request

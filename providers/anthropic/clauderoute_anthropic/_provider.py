@@ -1,0 +1,79 @@
+"""The direct Claude API (api.anthropic.com): the reference shape the other platforms adapt."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from clauderoute._errors import ConfigurationError
+from clauderoute._provider import (
+    COUNT_TOKENS,
+    CREATE,
+    MB,
+    STREAM,
+    Call,
+    Capabilities,
+    HttpRequest,
+    Provider,
+    StreamDecoder,
+)
+from clauderoute._shaping import claude_api_request
+from clauderoute._sse import SSEEventDecoder
+
+from ._auth import ApiKeyAuth, BearerAuth
+
+__all__ = ["AnthropicProvider"]
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+
+
+class AnthropicProvider(Provider):
+    """The Claude API.
+
+    Args:
+        api_key: sent as ``x-api-key``; default ``ANTHROPIC_API_KEY``.
+        auth_token: sent as ``Authorization: Bearer``; default ``ANTHROPIC_AUTH_TOKEN``. Used only
+            when there is no API key.
+        base_url: the API root; default ``ANTHROPIC_BASE_URL`` or ``https://api.anthropic.com``.
+        **kwargs: the settings every provider takes (see ``Provider``).
+
+    Raises:
+        ConfigurationError: neither an API key nor an auth token is available.
+    """
+
+    platform = "anthropic"
+    genai_provider_name = "anthropic"
+    default_version = "2023-06-01"
+    request_id_header = "request-id"
+    # PLATFORMS.md §Claude API: 32 MB for Messages and Token Counting.
+    capabilities = Capabilities(
+        operations=frozenset({CREATE, STREAM, COUNT_TOKENS}),
+        max_body_bytes={CREATE: 32 * MB, STREAM: 32 * MB, COUNT_TOKENS: 32 * MB},
+    )
+
+    def __init__(self, *, api_key: str | None = None, auth_token: str | None = None,
+                 base_url: str | None = None, **kwargs: Any) -> None:
+        base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
+        super().__init__(base_url=base_url, **kwargs)
+        api_key = api_key or os.environ.get("ANTHROPIC_API_KEY")
+        auth_token = auth_token or os.environ.get("ANTHROPIC_AUTH_TOKEN")
+        if api_key:
+            self.auth = ApiKeyAuth(api_key)
+        elif auth_token:
+            self.auth = BearerAuth(auth_token)
+        else:
+            raise ConfigurationError(
+                f"provider {self.name!r}: no credential; set api_key (or ANTHROPIC_API_KEY) "
+                "or auth_token (or ANTHROPIC_AUTH_TOKEN)"
+            )
+
+    async def prepare(self, call: Call) -> HttpRequest:
+        """``POST {base}/v1/messages`` (or ``/count_tokens``) with the key or token."""
+        model = self.model_id(call.params["model"])
+        req = claude_api_request(self.base_url or DEFAULT_BASE_URL, call, model,
+                                 self.anthropic_version)
+        return self.auth.sign(req)
+
+    def stream_decoder(self, call: Call) -> StreamDecoder:
+        """SSE carrying the Claude API's events."""
+        return SSEEventDecoder(self.name)
