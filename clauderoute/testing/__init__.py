@@ -4,6 +4,9 @@ Everything here is public and stable enough for users' own test suites.
 """
 
 from ._faults import Fault, FaultPlan, LatencyProfile
+from typing import Any
+
+from .._retry import no_backoff
 from ._server import EmulatorServer, RecordedRequest, count_tokens, default_reply, message_events
 
 __all__ = [
@@ -11,8 +14,19 @@ __all__ = [
     "Fault",
     "FaultPlan",
     "LatencyProfile",
+    "ProviderContract",
     "RecordedRequest",
     "count_tokens",
     "default_reply",
     "message_events",
+    "no_backoff",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ProviderContract needs pytest; load it only when a test suite asks for it.
+    if name == "ProviderContract":
+        from ._contract import ProviderContract
+
+        return ProviderContract
+    raise AttributeError(f"module 'clauderoute.testing' has no attribute {name!r}")
