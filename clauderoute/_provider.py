@@ -297,6 +297,11 @@ class Provider:
         an unknown name passes through unchanged)."""
         return self.models.get(model) or resolve_model(self.platform, model, self.region)
 
+    def cannot_serve(self, call: Call) -> str | None:
+        """Why this provider cannot serve ``call`` beyond its capabilities (e.g. a model not
+        offered in the configured region), or ``None``. Checked before any network call."""
+        return None
+
     # --- request side ---------------------------------------------------------------------------
 
     async def prepare(self, call: Call) -> HttpRequest:

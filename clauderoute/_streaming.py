@@ -10,6 +10,7 @@ carrying the partial message, because the caller has already seen content.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,7 +18,8 @@ from . import _errors as E
 from ._accumulate import MessageAccumulator
 from ._engine import StreamResponse
 from ._provider import HttpResponse, Provider, StreamDecoder
-from .routing._router import AttemptContext
+from .routing._observe import AttemptContext
+from .routing._router import Finisher
 from .types._messages import Message, RouteInfo
 from .types._stream import ErrorEvent, StreamEvent, TextDelta
 
@@ -29,12 +31,11 @@ _CONTENT = frozenset({"content_block_delta", "message_stop"})
 class OpenStream:
     """One attempt's stream, open and past its first content."""
 
-    __slots__ = ("acc", "chunks", "decoder", "deadline", "held", "provider", "response",
-                 "ttft_s")
+    __slots__ = ("acc", "chunks", "ctx", "decoder", "deadline", "held", "provider", "response")
 
     def __init__(self, provider: Provider, response: StreamResponse, decoder: StreamDecoder,
                  chunks: AsyncIterator[bytes], held: list[StreamEvent],
-                 acc: MessageAccumulator, deadline: float | None, ttft_s: float) -> None:
+                 acc: MessageAccumulator, deadline: float | None, ctx: AttemptContext) -> None:
         self.provider = provider
         self.response = response
         self.decoder = decoder
@@ -42,16 +43,16 @@ class OpenStream:
         self.held = held
         self.acc = acc
         self.deadline = deadline
-        self.ttft_s = ttft_s
+        self.ctx = ctx
 
 
 async def open_stream_attempt(ctx: AttemptContext) -> OpenStream:
     """One attempt: send, check status, read until the first content event."""
     p = ctx.provider
     request = await ctx.prepare()
-    loop = asyncio.get_running_loop()
-    t0 = loop.time()
     response = await ctx.router.engine.open(request, read_timeout=ctx.timeout, platform=p.name)
+    ctx.headers_at = time.perf_counter()
+    ctx.status, ctx.headers = response.status, response.headers
     try:
         if response.status >= 400:
             body = await response.read()
@@ -64,29 +65,33 @@ async def open_stream_attempt(ctx: AttemptContext) -> OpenStream:
             first is not None or ctx.timeout is not None) else None
         try:
             async with asyncio.timeout(limit):
-                held = await _until_content(p, response, decoder, chunks, acc)
+                held = await _until_content(ctx, response, decoder, chunks, acc)
         except TimeoutError:
             raise E.ReadTimeout(f"no content within {limit:g}s", platform=p.name) from None
-        return OpenStream(p, response, decoder, chunks, held, acc, ctx.deadline,
-                          loop.time() - t0)
+        return OpenStream(p, response, decoder, chunks, held, acc, ctx.deadline, ctx)
     except BaseException:
         response.close()
         raise
 
 
-async def _until_content(p: Provider, response: StreamResponse, decoder: StreamDecoder,
-                         chunks: AsyncIterator[bytes],
+async def _until_content(ctx: AttemptContext, response: StreamResponse,
+                         decoder: StreamDecoder, chunks: AsyncIterator[bytes],
                          acc: MessageAccumulator) -> list[StreamEvent]:
+    p = ctx.provider
     held: list[StreamEvent] = []
     async for chunk in chunks:
         seen = False
         for ev in decoder.feed(chunk):
+            if ctx.first_chunk is None:
+                ctx.first_chunk = time.perf_counter()
             if isinstance(ev, ErrorEvent):
                 raise p.error_from_event(ev, response.headers)
             acc.add(ev)
             held.append(ev)
+            ctx.chunks += 1
             seen = seen or ev.type in _CONTENT
         if seen:
+            ctx.first_token = time.perf_counter()
             return held
     decoder.end()
     raise E.ConnectError("stream ended before any content", platform=p.name)
@@ -100,9 +105,11 @@ class MessageStream:
     (or ``close()``) before the end closes the connection.
     """
 
-    def __init__(self, opened: OpenStream, route: RouteInfo) -> None:
+    def __init__(self, opened: OpenStream, route: RouteInfo,
+                 finisher: Finisher | None = None) -> None:
         self._o = opened
         self.route = route
+        self._finish = finisher
         self._done = False
         self._closed = False
         self._iter: AsyncIterator[StreamEvent] | None = None
@@ -136,21 +143,34 @@ class MessageStream:
                     if isinstance(ev, ErrorEvent):
                         raise o.provider.error_from_event(ev, o.response.headers)
                     o.acc.add(ev)
+                    o.ctx.chunks += 1
                     yield ev
             o.decoder.end()
             if not o.acc.stopped:
                 raise E.ConnectError("stream ended before message_stop", platform=o.provider.name)
         except (E.APIError, E.TransportError, TimeoutError) as exc:
-            self.close()
+            self._drop()
             if isinstance(exc, TimeoutError):
                 exc = E.DeadlineExceeded("deadline exceeded mid-stream")
-            raise E.StreamInterrupted(
+            err = E.StreamInterrupted(
                 f"stream interrupted after content was delivered: {exc}",
                 partial=self._final(), cause=exc, platform=o.provider.name,
                 request_id=o.response.headers.get(o.provider.request_id_header),
-            ) from exc
+            )
+            self._end(None, err, "error")
+            raise err from exc
         self._done = True
         o.response.release()
+        self._end(self._final(), None, "success")
+
+    def _end(self, result: Any, error: BaseException | None, outcome: str) -> None:
+        if self._finish is not None:
+            self._finish(result, error, outcome)
+
+    def _drop(self) -> None:
+        if not self._done and not self._closed:
+            self._o.response.close()
+        self._closed = True
 
     @property
     async def text_stream(self) -> AsyncIterator[str]:  # type: ignore[misc]
@@ -176,10 +196,10 @@ class MessageStream:
         return msg
 
     def close(self) -> None:
-        """Drop the connection if the stream has not ended."""
+        """Drop the connection if the stream has not ended (outcome ``cancelled``)."""
         if not self._done and not self._closed:
-            self._o.response.close()
-        self._closed = True
+            self._end(self._o.acc.snapshot(), None, "cancelled")
+        self._drop()
 
     async def aclose(self) -> None:
         """Async spelling of ``close``."""
@@ -188,8 +208,9 @@ class MessageStream:
         self.close()
 
     def __del__(self) -> None:
-        # Abandoned without close: give the connection back rather than leak it.
+        # Abandoned without close: end its telemetry and drop the connection rather than leak it.
         if not self._done and not self._closed:
+            self._end(None, None, "abandoned")
             self._o.response.close()
 
     async def __aenter__(self) -> MessageStream:

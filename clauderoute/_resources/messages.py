@@ -9,7 +9,7 @@ from .._errors import InvalidRequest
 from .._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpResponse
 from .._streaming import MessageStream, open_stream_attempt
 from .._validate import validate_count_tokens, validate_create
-from ..routing._router import AttemptContext
+from ..routing._observe import AttemptContext
 from ..types._messages import Message, MessageTokensCount
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ async def _send(ctx: AttemptContext) -> Any:
     p = ctx.provider
     response: HttpResponse = await ctx.router.engine.send(request, timeout=ctx.timeout,
                                                           platform=p.name)
+    ctx.status, ctx.headers = response.status, dict(response.headers)
     return p.parse(ctx.call, response)
 
 
@@ -53,9 +54,9 @@ class StreamManager:
         self._stream: MessageStream | None = None
 
     async def __aenter__(self) -> MessageStream:
-        opened, route = await self._client.router.run(self._call, open_stream_attempt,
-                                                      **self._opts)
-        self._stream = MessageStream(opened, route)
+        opened, route, finisher = await self._client.router.run_stream(
+            self._call, open_stream_attempt, **self._opts)
+        self._stream = MessageStream(opened, route, finisher)
         return self._stream
 
     async def __aexit__(self, *exc: object) -> None:

@@ -11,26 +11,33 @@ Choosing the next attempt after a failure (``_next``):
 * ``FAILOVER`` — a provider not yet tried in this call, at once; when every candidate has been
   tried, the next one with retries left, after backoff. Alone, a provider therefore gets exactly
   the official SDK's behaviour: ``1 + max_retries`` attempts with exponential backoff.
+
+Providers whose circuit is open for the call's model are skipped (``_breaker.py``); optional
+hedging starts a second provider when the first is slow to show content (``_hedge.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from .. import _errors as E
 from .._engine import Engine
-from .._provider import Action, Call, HttpRequest, Provider
+from .._provider import Action, Call, Provider
 from .._retry import RetryPolicy, testing_no_backoff
 from ..types._messages import AttemptInfo, RouteInfo
+from ._breaker import CircuitBreaker
+from ._hedge import Hedging, race
+from ._observe import AttemptContext, Observer, RouteContext
 from ._policy import Failover, Policy
+from ._stats import LatencyStats
 
-__all__ = ["AttemptContext", "Router", "error_category"]
+__all__ = ["AttemptContext", "Finisher", "Router", "error_category"]
 
 T = TypeVar("T")
-
-AttemptFn = Callable[["AttemptContext"], Awaitable[T]]
+AttemptFn = Callable[[AttemptContext], Awaitable[T]]
 Hook = Callable[[AttemptInfo], Any]
 
 
@@ -57,32 +64,29 @@ def error_category(exc: BaseException) -> str:
     return "other"
 
 
-class AttemptContext:
-    """What one attempt knows: its provider, number, and time budget."""
+class Finisher:
+    """Ends a streamed call's telemetry when the stream ends (on any exit path, once)."""
 
-    __slots__ = ("call", "deadline", "number", "provider", "router", "timeout")
+    __slots__ = ("ctx", "info", "route", "route_info", "router", "done")
 
-    def __init__(self, router: Router, provider: Provider, call: Call, number: int,
-                 timeout: float | None, deadline: float | None) -> None:
-        self.router = router
-        self.provider = provider
-        self.call = call
-        self.number = number
-        self.timeout = timeout
-        self.deadline = deadline
+    def __init__(self, router: Router, route: RouteContext, ctx: AttemptContext,
+                 info: AttemptInfo, route_info: RouteInfo) -> None:
+        self.router, self.route, self.ctx = router, route, ctx
+        self.info, self.route_info = info, route_info
+        self.done = False
 
-    async def prepare(self) -> HttpRequest:
-        """Prepare (refresh auth, shape, sign) and enforce the body size limit."""
-        p = self.provider
-        request = await p.prepare(self.call)
-        limit = p.capabilities.body_limit(self.call.operation)
-        if len(request.body) > limit:
-            raise E.RequestTooLarge(len(request.body), limit, what=self.call.operation)
-        return request
+    def __call__(self, result: Any, error: BaseException | None, outcome: str) -> None:
+        if self.done:
+            return
+        self.done = True
+        attempt_outcome = "success" if outcome == "success" else (
+            "error" if error is not None else "cancelled")
+        self.router._end_attempt(self.ctx, self.info, result, error, attempt_outcome)
+        self.router._end_route(self.route, self.route_info, error, outcome)
 
 
 class Router:
-    """Runs calls across providers with retries, failover and one deadline.
+    """Runs calls across providers with retries, failover, breakers, hedging and one deadline.
 
     Args:
         providers: candidates, in configured order.
@@ -92,14 +96,19 @@ class Router:
         timeout_s: per-attempt timeout when a provider sets none.
         deadline_s: default budget for a whole call (``None``: no deadline).
         first_token_timeout_s: a stream that shows no content by then fails over.
+        breaker: circuit breakers (default: open after 5 failures in a row, 5 s cooldown);
+            ``False`` disables them.
+        hedging: opt-in hedging settings.
         hooks: callables given each attempt's frozen ``AttemptInfo``.
+        observers: telemetry observers (tracing, metrics, benchmark recorder).
     """
 
     def __init__(self, providers: Sequence[Provider], *, engine: Engine,
                  policy: Policy | None = None, retry: RetryPolicy | None = None,
                  timeout_s: float | None = 600.0, deadline_s: float | None = None,
                  first_token_timeout_s: float | None = None,
-                 hooks: Sequence[Hook] = ()) -> None:
+                 breaker: CircuitBreaker | bool | None = None, hedging: Hedging | None = None,
+                 hooks: Sequence[Hook] = (), observers: Sequence[Observer] = ()) -> None:
         if not providers:
             raise E.ConfigurationError("a route needs at least one provider")
         names = [p.name for p in providers]
@@ -113,7 +122,14 @@ class Router:
         self.timeout_s = timeout_s
         self.deadline_s = deadline_s
         self.first_token_timeout_s = first_token_timeout_s
+        self.breaker = (breaker if isinstance(breaker, CircuitBreaker)
+                        else None if breaker is False else CircuitBreaker())
+        self.stats = LatencyStats()
+        if hasattr(self.policy, "stats"):
+            self.policy.stats = self.stats  # the latency policy reads the router's live stats
+        self.hedging = hedging
         self.hooks = list(hooks)
+        self.observers = list(observers)
 
     # --- planning ------------------------------------------------------------------------------
 
@@ -135,14 +151,35 @@ class Router:
             pool = self.providers
         able, why = [], []
         for p in pool:
-            reason = p.capabilities.missing(call)
+            reason = p.capabilities.missing(call) or p.cannot_serve(call)
             if reason is None:
                 able.append(p)
             else:
                 why.append(f"{p.name} ({p.platform}): {reason}")
-        if not able:
-            raise E.CapabilityError("no provider can serve this request: " + "; ".join(why))
-        return able if only is not None else self.policy.order(able, call)
+        ordered = able if only is not None else self.policy.order(able, call)
+        if not ordered:
+            detail = "; ".join(why) or f"policy {self.policy.name} chose none"
+            raise E.CapabilityError("no provider can serve this request: " + detail)
+        return ordered
+
+    async def _healthy(self, plan: list[Provider], call: Call,
+                       deadline: float | None) -> list[Provider]:
+        """Drop providers whose circuit is open; if all are, wait for the first to recover."""
+        if self.breaker is None:
+            return plan
+        model = str(call.params.get("model", ""))
+        healthy = [p for p in plan if self.breaker.state(p.name, model) != 2]
+        if healthy:
+            return healthy
+        wait = min(self.breaker.retry_in(p.name, model) for p in plan)
+        loop = asyncio.get_running_loop()
+        if deadline is not None and loop.time() + wait >= deadline:
+            raise E.AllPlatformsFailed(
+                f"every provider's circuit is open for {model}; the first recovers in "
+                f"{wait:.1f}s, after the deadline", attempts=[], errors=[])
+        if not testing_no_backoff():
+            await asyncio.sleep(wait)
+        return plan
 
     # --- the attempt loop -----------------------------------------------------------------------
 
@@ -150,56 +187,131 @@ class Router:
                   deadline_s: float | None = None,
                   only: Sequence[str] | None = None) -> tuple[T, RouteInfo]:
         """Run ``fn`` once per attempt until one succeeds; return its result and the route."""
+        result, info, _ = await self._run(call, fn, timeout, deadline_s, only, defer=False)
+        return result, info
+
+    async def run_stream(self, call: Call, fn: AttemptFn[T], *, timeout: float | None = None,
+                         deadline_s: float | None = None, only: Sequence[str] | None = None,
+                         ) -> tuple[T, RouteInfo, Finisher]:
+        """Like ``run``, but the winning attempt's telemetry ends when the stream does: call
+        the returned ``Finisher``."""
+        result, info, finisher = await self._run(call, fn, timeout, deadline_s, only, defer=True)
+        assert finisher is not None
+        return result, info, finisher
+
+    async def _run(self, call: Call, fn: AttemptFn[T], timeout: float | None,
+                   deadline_s: float | None, only: Sequence[str] | None,
+                   defer: bool) -> tuple[T, RouteInfo, Finisher | None]:
         loop = asyncio.get_running_loop()
         plan = self.plan(call, only)
         budget = deadline_s if deadline_s is not None else self.deadline_s
         deadline = loop.time() + budget if budget is not None else None
-        tries = [0] * len(plan)
-        attempts: list[AttemptInfo] = []
-        errors: list[BaseException] = []
-        idx, kind, reason, backoff = 0, "initial", None, 0.0
-        while True:
-            p = plan[idx]
-            limit = self._attempt_timeout(p, timeout, deadline, loop.time())
-            if limit is not None and limit <= 0:
-                raise self._deadline(attempts, errors, budget)
-            ctx = AttemptContext(self, p, call, len(attempts) + 1, limit, deadline)
-            t0 = loop.time()
-            try:
-                result = await fn(ctx)
-            except E.ClauderouteError as exc:
-                info = self._record(ctx, kind, reason, backoff, loop.time() - t0, exc)
-                attempts.append(info)
-                errors.append(exc)
-                if isinstance(exc, E.RequestError):
-                    raise
-                tries[idx] += 1
-                action = p.classify(exc)
+        route = RouteContext(call, budget)
+        self._start_route(route)
+        try:
+            plan = await self._healthy(plan, call, deadline)
+            tries = [0] * len(plan)
+            attempts: list[AttemptInfo] = []
+            errors: list[BaseException] = []
+            idx, kind, reason, backoff = 0, "initial", None, 0.0
+            while True:
+                ctx = self._context(plan[idx], call, len(attempts) + 1, timeout, deadline, route,
+                                    kind, reason, backoff)
+                if ctx.timeout is not None and ctx.timeout <= 0:
+                    raise self._deadline(attempts, errors, budget)
+                hedge = self._hedge_partner(plan, idx, tries, kind)
+                if hedge is None:
+                    outcomes = [(ctx, await self._attempt(ctx, fn))]
+                else:
+                    outcomes = await race(self, fn, ctx, lambda n: self._context(
+                        plan[hedge], call, n, timeout, deadline, route, "hedge", None, 0.0),
+                        self.hedging, self.stats)  # type: ignore[arg-type]
+                winner = None
+                last_exc: BaseException | None = None
+                last_ctx = ctx
+                for actx, out in outcomes:
+                    pidx = plan.index(actx.provider)
+                    if isinstance(out, BaseException):
+                        info = self._record(actx, out)
+                        attempts.append(info)
+                        if isinstance(out, asyncio.CancelledError):
+                            self._end_attempt(actx, info, None, None, "cancelled")
+                            continue
+                        errors.append(out)
+                        self._end_attempt(actx, info, None, out, "error")
+                        tries[pidx] += 1
+                        last_exc, last_ctx = out, actx
+                        if isinstance(out, E.RequestError):
+                            raise out
+                    else:
+                        winner = (actx, out)
+                if winner is not None:
+                    wctx, result = winner
+                    info = self._record(wctx, None)
+                    attempts.append(info)
+                    route_info = RouteInfo(provider=wctx.provider.name,
+                                           platform=wctx.provider.platform,
+                                           attempts=tuple(sorted(attempts,
+                                                                 key=lambda a: a.number)))
+                    if defer:
+                        return result, route_info, Finisher(self, route, wctx, info, route_info)
+                    self._end_attempt(wctx, info, result, None, "success")
+                    self._end_route(route, route_info, None, "success")
+                    return result, route_info, None
+                assert last_exc is not None
+                p = last_ctx.provider
+                action = p.classify(last_exc)
+                idx = plan.index(p)
                 nxt = None if action is Action.FATAL else self._next(plan, idx, tries, action)
                 if nxt is None:
-                    raise self._give_up(exc, plan, attempts, errors) from None
+                    raise self._give_up(last_exc, plan, attempts, errors) from None
                 wait = 0.0
                 if tries[nxt]:
-                    wait = self.retry.backoff(tries[nxt] - 1, getattr(exc, "retry_after", None))
+                    wait = self.retry.backoff(tries[nxt] - 1,
+                                              getattr(last_exc, "retry_after", None))
                 if deadline is not None and loop.time() + wait >= deadline:
                     raise self._deadline(attempts, errors, budget) from None
                 if wait and not testing_no_backoff():
                     await asyncio.sleep(wait)
                 kind = "retry" if nxt == idx else "failover"
-                reason, backoff, idx = error_category(exc), wait, nxt
-            else:
-                attempts.append(self._record(ctx, kind, reason, backoff, loop.time() - t0, None))
-                return result, RouteInfo(provider=p.name, platform=p.platform,
-                                         attempts=tuple(attempts))
+                reason, backoff, idx = error_category(last_exc), wait, nxt
+        except asyncio.CancelledError:
+            self._end_route(route, None, None, "cancelled")
+            raise
+        except BaseException as exc:
+            outcome = "deadline_exceeded" if isinstance(exc, E.DeadlineExceeded) else "error"
+            self._end_route(route, None, exc, outcome)
+            raise
 
-    def _attempt_timeout(self, p: Provider, timeout: float | None, deadline: float | None,
-                         now: float) -> float | None:
+    def _context(self, p: Provider, call: Call, number: int, timeout: float | None,
+                 deadline: float | None, route: RouteContext, kind: str, reason: str | None,
+                 backoff: float) -> AttemptContext:
         limits = [t for t in (timeout, p.timeout_s, self.timeout_s) if t is not None]
-        own = min(limits) if limits else None
-        if deadline is None:
-            return own
-        left = deadline - now
-        return left if own is None else min(own, left)
+        limit = min(limits) if limits else None
+        if deadline is not None:
+            left = deadline - asyncio.get_running_loop().time()
+            limit = left if limit is None else min(limit, left)
+        return AttemptContext(self, p, call, number, limit, deadline, route, kind, reason,
+                              backoff)
+
+    async def _attempt(self, ctx: AttemptContext, fn: AttemptFn[T]) -> T | BaseException:
+        """One attempt; its exception is returned rather than raised."""
+        for obs in self.observers:
+            ctx.observed.append(_safe(obs.attempt_start, ctx))
+        try:
+            return await fn(ctx)
+        except E.ClauderouteError as exc:
+            return exc
+
+    def _hedge_partner(self, plan: list[Provider], idx: int, tries: list[int],
+                       kind: str) -> int | None:
+        h = self.hedging
+        if h is None or kind != "initial" or not h.allow():
+            return None
+        for j in range(len(plan)):
+            if j != idx and tries[j] == 0:
+                return j
+        return None
 
     @staticmethod
     def _next(plan: list[Provider], idx: int, tries: list[int], action: Action) -> int | None:
@@ -215,35 +327,60 @@ class Router:
                 return j
         return None
 
-    def _record(self, ctx: AttemptContext, kind: str, reason: str | None, backoff: float,
-                duration: float, exc: BaseException | None) -> AttemptInfo:
+    # --- bookkeeping ----------------------------------------------------------------------------
+
+    def _record(self, ctx: AttemptContext, exc: BaseException | None) -> AttemptInfo:
         p = ctx.provider
-        if exc is not None and isinstance(exc, E.ClauderouteError):
+        now = time.perf_counter()
+        start = ctx.sent if ctx.sent is not None else now
+        failed = exc is not None and not isinstance(exc, asyncio.CancelledError)
+        if isinstance(exc, E.ClauderouteError):
             exc.attempt = ctx.number
             if exc.platform is None:
                 exc.platform = p.name
+        model = str(ctx.call.params.get("model", ""))
+        if not failed and exc is None:
+            self.stats.record(p.name, model, ctx.ttft_s if ctx.ttft_s is not None else now - start)
+        if self.breaker is not None and not isinstance(exc, asyncio.CancelledError):
+            if not failed:
+                self.breaker.success(p.name, model)
+            elif p.classify(exc) is not Action.FATAL:  # type: ignore[arg-type]
+                self.breaker.failure(p.name, model, getattr(exc, "retry_after", None))
         info = AttemptInfo(
-            number=ctx.number, provider=p.name, platform=p.platform,
-            model=p.model_id(str(ctx.call.params.get("model", ""))), kind=kind, reason=reason,
-            duration_s=duration, backoff_s=backoff,
-            error=None if exc is None else type(exc).__name__,
+            number=ctx.number, provider=p.name, platform=p.platform, model=ctx.model_id,
+            kind=ctx.kind, reason=ctx.reason, duration_s=now - start, backoff_s=ctx.backoff,
+            error=None if exc is None else (
+                "Cancelled" if isinstance(exc, asyncio.CancelledError) else type(exc).__name__),
             error_type=getattr(exc, "error_type", None),
-            status=getattr(exc, "status", None),
+            status=getattr(exc, "status", None) or ctx.status, ttft_s=ctx.ttft_s,
         )
         for hook in self.hooks:
-            try:
-                hook(info)
-            except Exception:  # noqa: BLE001, S110 - telemetry never changes behaviour
-                pass
+            _safe(hook, info)
         return info
+
+    def _start_route(self, route: RouteContext) -> None:
+        for obs in self.observers:
+            route.observed.append(_safe(obs.route_start, route))
+
+    def _end_attempt(self, ctx: AttemptContext, info: AttemptInfo, result: Any,
+                     error: BaseException | None, outcome: str) -> None:
+        for obs, state in zip(self.observers, ctx.observed, strict=False):
+            _safe(obs.attempt_end, state, ctx, info, result, error, outcome)
+
+    def _end_route(self, route: RouteContext, info: RouteInfo | None,
+                   error: BaseException | None, outcome: str) -> None:
+        for obs, state in zip(self.observers, route.observed, strict=False):
+            _safe(obs.route_end, state, route, info, error, outcome)
 
     @staticmethod
     def _give_up(exc: BaseException, plan: list[Provider], attempts: list[AttemptInfo],
                  errors: list[BaseException]) -> BaseException:
-        # Alone, a provider's last error is raised as the SDK would raise it; across several,
-        # AllPlatformsFailed lists every attempt.
-        if len(plan) == 1 or isinstance(exc, E.APIStatusError) and exc.status < 500 and \
-                exc.status not in (408, 409, 429):
+        # Alone, a provider's last error is raised as the SDK would raise it; a request error
+        # (4xx other than 408/409/429) is the caller's to fix and is raised as itself too;
+        # across several providers, AllPlatformsFailed lists every attempt.
+        fatal = isinstance(exc, E.APIStatusError) and exc.status < 500 and \
+            exc.status not in (408, 409, 429)
+        if len(plan) == 1 or fatal:
             exc.attempts = list(attempts)  # type: ignore[attr-defined]
             return exc
         return E.AllPlatformsFailed(f"all {len(attempts)} attempts failed", attempts=attempts,
@@ -258,3 +395,10 @@ class Router:
         if errors:
             err.__cause__ = errors[-1]
         return err
+
+
+def _safe(fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except Exception:  # noqa: BLE001 - telemetry never changes behaviour
+        return None

@@ -1,0 +1,100 @@
+"""A circuit breaker per (provider, model).
+
+closed ──(``threshold`` failures in a row)──▶ open ──(cooldown elapsed)──▶ half-open
+   ▲                                                                            │
+   └──────────────(the one probe succeeds)─────────────────────────────────────┘
+                  (the probe fails: open again, cooldown doubled up to ``max_cooldown_s``)
+
+A platform's ``retry-after`` lengthens the cooldown: it is the platform saying when to come back.
+Only failures that would fail over count (a 400 says nothing about the platform's health).
+"""
+
+from __future__ import annotations
+
+import time
+
+__all__ = ["Breaker", "CircuitBreaker"]
+
+CLOSED, HALF_OPEN, OPEN = 0, 1, 2
+
+
+class Breaker:
+    """The state of one (provider, model)."""
+
+    __slots__ = ("cooldown", "failures", "opened_at", "probing", "state")
+
+    def __init__(self) -> None:
+        self.state = CLOSED
+        self.failures = 0
+        self.opened_at = 0.0
+        self.cooldown = 0.0
+        self.probing = False
+
+
+class CircuitBreaker:
+    """Breakers for every (provider, model) of a router.
+
+    Args:
+        threshold: consecutive failures that open the circuit.
+        cooldown_s: first cooldown before a half-open probe.
+        max_cooldown_s: ceiling of the doubling cooldown.
+    """
+
+    def __init__(self, *, threshold: int = 5, cooldown_s: float = 5.0,
+                 max_cooldown_s: float = 120.0, clock: object = None) -> None:
+        self.threshold = threshold
+        self.cooldown_s = cooldown_s
+        self.max_cooldown_s = max_cooldown_s
+        self._clock = clock if callable(clock) else time.monotonic
+        self._b: dict[tuple[str, str], Breaker] = {}
+
+    def _get(self, key: tuple[str, str]) -> Breaker:
+        b = self._b.get(key)
+        if b is None:
+            b = self._b[key] = Breaker()
+        return b
+
+    def state(self, provider: str, model: str) -> int:
+        """0 closed, 1 half-open, 2 open (the ``clauderoute.circuit.state`` gauge values)."""
+        b = self._b.get((provider, model))
+        if b is None:
+            return CLOSED
+        if b.state == OPEN and self._clock() - b.opened_at >= b.cooldown:
+            return HALF_OPEN
+        return b.state
+
+    def allow(self, provider: str, model: str) -> bool:
+        """Whether an attempt may go to this key now (claims the probe when half-open)."""
+        b = self._b.get((provider, model))
+        if b is None or b.state == CLOSED:
+            return True
+        if b.state == OPEN:
+            if self._clock() - b.opened_at < b.cooldown:
+                return False
+            b.state, b.probing = HALF_OPEN, False
+        if b.probing:
+            return False
+        b.probing = True
+        return True
+
+    def retry_in(self, provider: str, model: str) -> float:
+        """Seconds until this key accepts a probe (0 if it does now)."""
+        b = self._b.get((provider, model))
+        if b is None or b.state != OPEN:
+            return 0.0
+        return max(0.0, b.opened_at + b.cooldown - self._clock())
+
+    def success(self, provider: str, model: str) -> None:
+        """An attempt succeeded: close the circuit."""
+        b = self._b.get((provider, model))
+        if b is not None:
+            b.state, b.failures, b.probing, b.cooldown = CLOSED, 0, False, 0.0
+
+    def failure(self, provider: str, model: str, retry_after: float | None = None) -> None:
+        """An attempt failed in a way that says the platform is unhealthy."""
+        b = self._get((provider, model))
+        b.failures += 1
+        if b.state == HALF_OPEN or (b.state == CLOSED and b.failures >= self.threshold):
+            base = min(self.max_cooldown_s, b.cooldown * 2) if b.cooldown else self.cooldown_s
+            b.cooldown = max(base, retry_after or 0.0)
+            b.state, b.opened_at, b.probing = OPEN, self._clock(), False

@@ -1,0 +1,112 @@
+"""Hedging: when the first attempt is slow to show content, start a second provider too.
+
+Opt-in. After ``after`` seconds (fixed, or a live quantile of the primary's time to first
+token such as ``"p95"``) with no result from the primary, the next untried provider starts in
+parallel; the first to produce content wins and the other is cancelled, which closes its
+connection. ``budget`` caps hedged calls as a fraction of all calls, so hedging cannot double
+the load on a platform that is slow for everyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from .._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from ._observe import AttemptContext
+    from ._router import Router
+    from ._stats import LatencyStats
+
+__all__ = ["Hedging", "race"]
+
+
+class Hedging:
+    """Hedging settings.
+
+    Args:
+        after: seconds, or ``"pNN"`` for that quantile of the primary's live time to first
+            token (no hedge until the primary has ``min_samples`` of data).
+        budget: at most this fraction of calls are hedged.
+        min_samples: decayed samples needed before a quantile delay is trusted.
+    """
+
+    def __init__(self, after: float | str = "p95", *, budget: float = 0.1,
+                 min_samples: float = 5.0) -> None:
+        self.quantile: float | None = None
+        self.fixed: float | None = None
+        if isinstance(after, str):
+            if not (after.startswith("p") and after[1:].replace(".", "", 1).isdigit()):
+                raise ConfigurationError(f"route.hedge_after: expected seconds or 'pNN', "
+                                         f"got {after!r}")
+            self.quantile = float(after[1:]) / 100
+        else:
+            self.fixed = float(after)
+        self.budget = budget
+        self.min_samples = min_samples
+        self.calls = 0
+        self.hedged = 0
+
+    def allow(self) -> bool:
+        """Count a call; whether the budget still allows hedging it."""
+        self.calls += 1
+        return self.hedged < self.budget * self.calls + 1
+
+    def delay(self, stats: LatencyStats, provider: str, model: str) -> float | None:
+        """How long to wait for the primary before hedging; ``None``: do not hedge."""
+        if self.fixed is not None:
+            return self.fixed
+        h = stats.get(provider, model)
+        if h is None or h.weight() < self.min_samples or self.quantile is None:
+            return None
+        return h.quantile(self.quantile)
+
+
+async def race(router: Router, fn: Callable[[AttemptContext], Awaitable[Any]],
+               primary: AttemptContext, make_hedge: Callable[[int], AttemptContext],
+               hedging: Hedging, stats: LatencyStats) -> list[tuple[AttemptContext, Any]]:
+    """Run the primary; hedge it if slow. Returns ``(context, result or exception)`` for every
+    attempt started, the loser's exception being ``CancelledError``."""
+    model = str(primary.call.params.get("model", ""))
+    delay = hedging.delay(stats, primary.provider.name, model)
+    first = asyncio.ensure_future(router._attempt(primary, fn))  # noqa: SLF001
+    if delay is None:
+        return [(primary, await first)]
+    done, _ = await asyncio.wait({first}, timeout=delay)
+    if done:
+        return [(primary, first.result())]
+    hedging.hedged += 1
+    second_ctx = make_hedge(primary.number + 1)
+    second = asyncio.ensure_future(router._attempt(second_ctx, fn))  # noqa: SLF001
+    tasks = {first: primary, second: second_ctx}
+    pending = set(tasks)
+    results: dict[asyncio.Future[Any], Any] = {}
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                results[t] = t.result()
+            if any(not isinstance(r, BaseException) for r in results.values()):
+                break
+    finally:
+        for t in pending:
+            t.cancel()
+        for t in pending:
+            try:
+                results[t] = await t
+            except asyncio.CancelledError as exc:
+                results[t] = exc
+    # A loser that finished with a result after the winner must not leak its stream.
+    winners = [t for t, r in results.items() if not isinstance(r, BaseException)]
+    for t in winners[1:]:
+        _discard(results[t])
+        results[t] = asyncio.CancelledError()
+    return [(tasks[t], results[t]) for t in (first, second)]
+
+
+def _discard(result: Any) -> None:
+    close = getattr(getattr(result, "response", None), "close", None)
+    if callable(close):
+        close()

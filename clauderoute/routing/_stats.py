@@ -1,0 +1,93 @@
+"""Live latency statistics: time-decayed quantiles per (provider, model).
+
+A mean of the last N samples hides the tail and forgets slowly after a change; instead each
+sample lands in a log-spaced histogram whose weights halve every ``half_life_s`` seconds, so a
+quantile reflects the recent past and a platform that slowed down is noticed within minutes.
+Decay is applied lazily, on update, by one multiplication of the whole histogram.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+__all__ = ["DecayingQuantiles", "LatencyStats"]
+
+_BUCKETS = 96
+_MIN_S = 0.001  # 1 ms .. about 1000 s over 96 buckets
+_RATIO = (1e6) ** (1 / (_BUCKETS - 1))
+_LOG_RATIO = math.log(_RATIO)
+
+
+def _bucket(value: float) -> int:
+    if value <= _MIN_S:
+        return 0
+    return min(_BUCKETS - 1, int(math.log(value / _MIN_S) / _LOG_RATIO + 0.5))
+
+
+class DecayingQuantiles:
+    """A histogram of samples whose weights decay with age."""
+
+    __slots__ = ("_last", "_w", "half_life_s", "total")
+
+    def __init__(self, half_life_s: float = 60.0) -> None:
+        self.half_life_s = half_life_s
+        self._w = [0.0] * _BUCKETS
+        self.total = 0.0
+        self._last = time.monotonic()
+
+    def _decay(self, now: float) -> None:
+        age = now - self._last
+        if age > 0:
+            f = 0.5 ** (age / self.half_life_s)
+            if f < 0.999:
+                self._w = [w * f for w in self._w]
+                self.total *= f
+                self._last = now
+
+    def add(self, value: float, now: float | None = None) -> None:
+        """Record one sample (seconds)."""
+        self._decay(time.monotonic() if now is None else now)
+        self._w[_bucket(value)] += 1.0
+        self.total += 1.0
+
+    def weight(self, now: float | None = None) -> float:
+        """The decayed number of samples (how much the estimate is worth)."""
+        self._decay(time.monotonic() if now is None else now)
+        return self.total
+
+    def quantile(self, q: float) -> float | None:
+        """The ``q`` quantile in seconds (bucket midpoint), or ``None`` with no samples."""
+        if self.total <= 0:
+            return None
+        target, acc = q * self.total, 0.0
+        for i, w in enumerate(self._w):
+            acc += w
+            if acc >= target and w > 0:
+                return _MIN_S * _RATIO**i
+        return _MIN_S * _RATIO ** (_BUCKETS - 1)
+
+
+class LatencyStats:
+    """Time to first token per (provider name, model), fed by every successful attempt."""
+
+    def __init__(self, half_life_s: float = 60.0) -> None:
+        self.half_life_s = half_life_s
+        self._by_key: dict[tuple[str, str], DecayingQuantiles] = {}
+
+    def record(self, provider: str, model: str, seconds: float) -> None:
+        """Add one time-to-first-token sample."""
+        key = (provider, model)
+        q = self._by_key.get(key)
+        if q is None:
+            q = self._by_key[key] = DecayingQuantiles(self.half_life_s)
+        q.add(seconds)
+
+    def get(self, provider: str, model: str) -> DecayingQuantiles | None:
+        """The histogram for a key, if any sample was seen."""
+        return self._by_key.get((provider, model))
+
+    def quantile(self, provider: str, model: str, q: float) -> float | None:
+        """The ``q`` quantile for a key, or ``None``."""
+        h = self._by_key.get((provider, model))
+        return None if h is None else h.quantile(q)
