@@ -9,6 +9,9 @@ from ._engine import Engine
 from ._provider import Provider
 from ._resources.messages import Messages
 from ._retry import RetryPolicy
+from .routing._breaker import CircuitBreaker
+from .routing._hedge import Hedging
+from .routing._observe import Observer
 from .routing._policy import Policy
 from .routing._router import Hook, Router
 
@@ -26,7 +29,10 @@ class AsyncClient:
         deadline: budget for a whole call, retries and failover included (default: none).
         first_token_timeout: a stream with no content by then fails over.
         retry: backoff timing.
+        breaker: circuit breakers per (provider, model); ``False`` turns them off.
+        hedging: opt-in hedging of slow first attempts.
         hooks: callables that receive each attempt's frozen ``AttemptInfo``.
+        observers: telemetry observers (see ``clauderoute.routing.Observer``).
 
     Use ``async with AsyncClient(...) as client`` or ``await client.close()``.
 
@@ -43,12 +49,16 @@ class AsyncClient:
         deadline: float | None = None,
         first_token_timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        breaker: CircuitBreaker | bool | None = None,
+        hedging: Hedging | None = None,
         hooks: Sequence[Hook] = (),
+        observers: Sequence[Observer] = (),
     ) -> None:
         self.engine = Engine(connect_timeout=connect_timeout)
         self.router = Router(providers, engine=self.engine, policy=policy, retry=retry,
                              timeout_s=timeout, deadline_s=deadline,
-                             first_token_timeout_s=first_token_timeout, hooks=hooks)
+                             first_token_timeout_s=first_token_timeout, breaker=breaker,
+                             hedging=hedging, hooks=hooks, observers=observers)
         self.messages = Messages(self)
 
     @property
