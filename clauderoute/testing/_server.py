@@ -168,6 +168,7 @@ class EmulatorServer:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.open_streams = 0
+        self.disconnects = 0
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -325,7 +326,7 @@ class EmulatorServer:
                 await resp.write(self.frame(event))
             await resp.write_eof()
         except (ConnectionResetError, ConnectionError):
-            pass  # the client went away (a hedge loser, a cancelled stream)
+            self.disconnects += 1  # the client went away (a hedge loser, a cancelled stream)
         finally:
             self.open_streams -= 1
         return resp
