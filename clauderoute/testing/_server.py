@@ -160,7 +160,7 @@ class EmulatorServer:
         seed: int = 0,
     ) -> None:
         self.latency = latency or LatencyProfile()
-        self.faults = faults or FaultPlan(seed=seed)
+        self.faults = faults if faults is not None else FaultPlan(seed=seed)
         self.host, self.port = host, port
         self.requests: list[RecordedRequest] = []
         self.responder: Callable[[dict[str, Any], str, str], dict[str, Any]] = default_reply
