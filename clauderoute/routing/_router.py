@@ -29,6 +29,7 @@ from .._provider import Action, Call, Provider
 from .._retry import RetryPolicy, testing_no_backoff
 from ..types._messages import AttemptInfo, RouteInfo
 from ._breaker import CircuitBreaker
+from ._category import error_category
 from ._hedge import Hedging, race
 from ._observe import AttemptContext, Observer, RouteContext
 from ._policy import Failover, Policy
@@ -39,29 +40,6 @@ __all__ = ["AttemptContext", "Finisher", "Router", "error_category"]
 T = TypeVar("T")
 AttemptFn = Callable[[AttemptContext], Awaitable[T]]
 Hook = Callable[[AttemptInfo], Any]
-
-
-def error_category(exc: BaseException) -> str:
-    """The cross-platform class of an error (``clauderoute.error.category`` in traces)."""
-    if isinstance(exc, E.OverloadedError):
-        return "overloaded"
-    if isinstance(exc, E.RateLimitError):
-        return "rate_limited"
-    if isinstance(exc, (E.ReadTimeout, E.ConnectTimeout, E.DeadlineExceeded)):
-        return "timeout"
-    if isinstance(exc, E.ConnectError):
-        return "connect"
-    if isinstance(exc, E.StreamInterrupted):
-        return "stream_interrupted"
-    if isinstance(exc, E.MalformedResponse):
-        return "malformed_response"
-    if isinstance(exc, (E.AuthenticationError, E.PermissionDeniedError)):
-        return "auth"
-    if isinstance(exc, E.NotFoundError):
-        return "not_found"
-    if isinstance(exc, E.APIStatusError):
-        return "server" if exc.status >= 500 else "invalid_request"
-    return "other"
 
 
 class Finisher:

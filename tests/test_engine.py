@@ -1,0 +1,87 @@
+"""The engine closes everything it opens: sessions, pooled connections, abandoned streams."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import AsyncIterator
+
+import pytest
+
+import clauderoute as cr
+from clauderoute.testing import LatencyProfile
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+
+KEY = "engine-key"
+HI = [{"role": "user", "content": "one two three four five six"}]
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[AnthropicEmulator]:
+    async with AnthropicEmulator(api_key=KEY, latency=LatencyProfile(per_token_s=0.05)) as s:
+        yield s
+
+
+def _client(emu: AnthropicEmulator) -> cr.AsyncClient:
+    return cr.AsyncClient(providers=[AnthropicProvider(base_url=emu.url, api_key=KEY)])
+
+
+async def test_close_closes_the_session(emu: AnthropicEmulator) -> None:
+    """close() closes the one session and its connector."""
+    client = _client(emu)
+    await client.messages.create(model="m", max_tokens=4, messages=HI)
+    session = client.engine.session
+    connector = session.connector
+    assert not session.closed and connector is not None
+    await client.close()
+    assert session.closed and connector.closed
+
+
+async def test_keep_alive_reuses_one_socket(emu: AnthropicEmulator) -> None:
+    """Five sequential calls arrive over a single TCP connection."""
+    ports: list[int] = []
+    orig = emu.record
+
+    def spy(request, body, operation):  # type: ignore[no-untyped-def]
+        ports.append(request.transport.get_extra_info("peername")[1])
+        orig(request, body, operation)
+
+    emu.record = spy  # type: ignore[method-assign]
+    async with _client(emu) as client:
+        for _ in range(5):
+            await client.messages.create(model="m", max_tokens=4, messages=HI)
+    assert len(ports) == 5 and len(set(ports)) == 1
+
+
+async def test_early_exit_closes_the_stream(emu: AnthropicEmulator) -> None:
+    """Leaving a stream's block after the first event drops its connection."""
+    async with _client(emu) as client:
+        async with client.messages.stream(model="m", max_tokens=20, messages=HI) as stream:
+            async for _event in stream:
+                break
+        await asyncio.sleep(0.15)
+    assert emu.disconnects == 1 and emu.open_streams == 0
+
+
+async def test_abandoned_stream_is_closed_by_gc(emu: AnthropicEmulator) -> None:
+    """A stream dropped without close is closed when collected, not leaked."""
+    async with _client(emu) as client:
+        manager = client.messages.stream(model="m", max_tokens=20, messages=HI)
+        stream = await manager.__aenter__()
+        it = stream.__aiter__()
+        await anext(it)
+        await it.aclose()
+        del stream, manager, it
+        gc.collect()
+        await asyncio.sleep(0.15)
+    assert emu.disconnects == 1 and emu.open_streams == 0
+
+
+async def test_session_is_recreated_after_close(emu: AnthropicEmulator) -> None:
+    """A closed client can be used again (a new session is opened) and closed again."""
+    client = _client(emu)
+    await client.messages.create(model="m", max_tokens=4, messages=HI)
+    await client.close()
+    await client.messages.create(model="m", max_tokens=4, messages=HI)
+    await client.close()
+    assert len(emu.requests) == 2

@@ -1,0 +1,87 @@
+"""Structural rules of the codebase, checked on the source (STYLE.md rules 1-3, 10-12)."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE = ROOT / "clauderoute"
+PLATFORM_IDS = {"anthropic", "bedrock", "vertex", "foundry"}
+# Where naming a platform is the point: config keys, the catalog data, and the CLI's table of
+# which emulator pairs with which provider settings.
+NAME_OK = {"_config.py", "_catalog", "_cli"}
+
+
+def _py(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.py") if "tests" not in p.parts)
+
+
+def test_providers_do_no_io() -> None:
+    """Provider modules import no aiohttp, asyncio or socket, except emulators (servers) and
+    _auth.py, whose refresh needs asyncio to run off the loop one at a time."""
+    bad = []
+    for pkg in ROOT.glob("providers/*/clauderoute_*"):
+        for path in _py(pkg):
+            if path.name in {"emulator.py", "_auth.py"} or path.name.startswith("_emulator"):
+                continue
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                bad += [f"{path.relative_to(ROOT)}: {n}" for n in names
+                        if n.split(".")[0] in {"aiohttp", "asyncio", "socket"}]
+    assert bad == []
+
+
+def test_core_never_names_a_platform() -> None:
+    """Nothing in core compares against a platform id: it reads capabilities instead."""
+    found = []
+    for path in _py(CORE):
+        if NAME_OK & set(path.relative_to(CORE).parts):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in PLATFORM_IDS:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}")
+    assert found == []
+
+
+def test_public_names_are_pinned() -> None:
+    """__all__ is sorted, complete and every name resolves (core and each provider)."""
+    modules = ["clauderoute", "clauderoute.types", "clauderoute.routing", "clauderoute.testing"]
+    modules += [p.name for p in ROOT.glob("providers/*/clauderoute_*")]
+    for name in modules:
+        mod = importlib.import_module(name)
+        exported = list(mod.__all__)
+        assert exported == sorted(exported), name
+        for attr in exported:
+            assert getattr(mod, attr) is not None, f"{name}.{attr}"
+
+
+def test_reprs_read_as_public_names() -> None:
+    """Public classes present themselves under the flat public namespace."""
+    import clauderoute
+
+    assert repr(clauderoute.AsyncClient) == "<class 'clauderoute.AsyncClient'>"
+    assert clauderoute.RateLimitError.__module__ == "clauderoute"
+
+
+def test_import_is_lazy() -> None:
+    """import clauderoute loads no entry-point machinery and no cloud SDK."""
+    code = ("import clauderoute, sys; bad = [m for m in sys.modules if m == 'importlib.metadata'"
+            " or m.split('.')[0] in ('boto3', 'botocore', 'google', 'azure', 'rich', "
+            "'matplotlib')]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("limit", [400])
+def test_module_size_budget(limit: int) -> None:
+    """No library module grows past the 400-line budget."""
+    big = [f"{p.relative_to(ROOT)}: {n}" for p in _py(CORE) + _py(ROOT / "providers")
+           if (n := len(p.read_text().splitlines())) > limit]
+    assert big == []
