@@ -168,7 +168,9 @@ async def test_breaker_opens_cools_down_and_half_opens(
             assert (await create(client)).route.provider == "b"
         assert breaker.state("a", "claude-sonnet-4-5") == 2
         before = len(emus["a"].requests)
-        assert (await create(client)).route.attempts[0].provider == "b"
+        skipped = await create(client)
+        assert skipped.route.attempts[0].provider == "b"
+        assert skipped.route.skipped == ("a (anthropic): circuit_open",)
         assert len(emus["a"].requests) == before  # open: not even tried
         await asyncio.sleep(0.35)
         assert breaker.state("a", "claude-sonnet-4-5") == 1
@@ -231,12 +233,28 @@ async def test_capability_skip_and_missing_capability(
     async with cr.AsyncClient(providers=[a, b]) as client:
         count = await client.messages.count_tokens(model="claude-sonnet-4-5", messages=HELLO)
         assert count.input_tokens > 0
+        msg = await create(client)
+        assert msg.route.provider == "a" and msg.route.skipped == ()
+        emus["a"].requests.clear()
         with pytest.raises(cr.CapabilityError, match=r"a \(anthropic\): operation "
                                                       r"messages.count_tokens"):
             await client.messages.count_tokens(model="claude-sonnet-4-5", messages=HELLO,
                                                provider="a")
     assert [r.operation for r in emus["b"].requests] == [COUNT_TOKENS]
     assert emus["a"].requests == []
+
+
+async def test_skipped_provider_reason_is_recorded(emus: dict[str, AnthropicEmulator]) -> None:
+    """A stream skips a provider that cannot stream and the route says why."""
+    class NoStream(AnthropicProvider):
+        capabilities = Capabilities(operations=frozenset({CREATE, COUNT_TOKENS}))
+
+    a = NoStream(name="a", base_url=emus["a"].url, api_key=KEY)
+    b = AnthropicProvider(name="b", base_url=emus["b"].url, api_key=KEY)
+    async with cr.AsyncClient(providers=[a, b]) as client:
+        _, route = await stream(client)
+    assert route.provider == "b"
+    assert route.skipped == ("a (anthropic): operation messages.stream is not offered",)
 
 
 async def test_refusal_is_an_answer_not_a_failure(emus: dict[str, AnthropicEmulator]) -> None:

@@ -111,8 +111,10 @@ class Router:
 
     # --- planning ------------------------------------------------------------------------------
 
-    def plan(self, call: Call, only: Sequence[str] | None = None) -> list[Provider]:
-        """Providers that can serve ``call``, in the policy's order.
+    def plan(self, call: Call, only: Sequence[str] | None = None,
+             skipped: list[str] | None = None) -> list[Provider]:
+        """Providers that can serve ``call``, in the policy's order; the reason each other
+        provider was skipped is appended to ``skipped``.
 
         Raises:
             UnknownPlatformError: ``only`` names a provider that is not configured.
@@ -138,16 +140,20 @@ class Router:
         if not ordered:
             detail = "; ".join(why) or f"policy {self.policy.name} chose none"
             raise E.CapabilityError("no provider can serve this request: " + detail)
+        if skipped is not None:
+            skipped += why
         return ordered
 
-    async def _healthy(self, plan: list[Provider], call: Call,
-                       deadline: float | None) -> list[Provider]:
+    async def _healthy(self, plan: list[Provider], call: Call, deadline: float | None,
+                       skipped: list[str]) -> list[Provider]:
         """Drop providers whose circuit is open; if all are, wait for the first to recover."""
         if self.breaker is None:
             return plan
         model = str(call.params.get("model", ""))
         healthy = [p for p in plan if self.breaker.state(p.name, model) != 2]
         if healthy:
+            skipped += [f"{p.name} ({p.platform}): circuit_open" for p in plan
+                        if p not in healthy]
             return healthy
         wait = min(self.breaker.retry_in(p.name, model) for p in plan)
         loop = asyncio.get_running_loop()
@@ -181,13 +187,14 @@ class Router:
                    deadline_s: float | None, only: Sequence[str] | None,
                    defer: bool) -> tuple[T, RouteInfo, Finisher | None]:
         loop = asyncio.get_running_loop()
-        plan = self.plan(call, only)
+        skipped: list[str] = []
+        plan = self.plan(call, only, skipped)
         budget = deadline_s if deadline_s is not None else self.deadline_s
         deadline = loop.time() + budget if budget is not None else None
         route = RouteContext(call, budget)
         self._start_route(route)
         try:
-            plan = await self._healthy(plan, call, deadline)
+            plan = await self._healthy(plan, call, deadline, skipped)
             tries = [0] * len(plan)
             attempts: list[AttemptInfo] = []
             errors: list[BaseException] = []
@@ -230,7 +237,8 @@ class Router:
                     route_info = RouteInfo(provider=wctx.provider.name,
                                            platform=wctx.provider.platform,
                                            attempts=tuple(sorted(attempts,
-                                                                 key=lambda a: a.number)))
+                                                                 key=lambda a: a.number)),
+                                           skipped=tuple(skipped))
                     if defer:
                         return result, route_info, Finisher(self, route, wctx, info, route_info)
                     self._end_attempt(wctx, info, result, None, "success")

@@ -74,11 +74,13 @@ class AttemptInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RouteInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """Who served a call, and every attempt it took."""
+    """Who served a call, every attempt it took, and the providers skipped with the reason
+    (``"name (platform): reason"``: a missing capability, or ``circuit_open``)."""
 
     provider: str
     platform: str
     attempts: tuple[AttemptInfo, ...] = ()
+    skipped: tuple[str, ...] = ()
 
 
 class Message(msgspec.Struct, kw_only=True, omit_defaults=True, dict=True):
