@@ -34,9 +34,12 @@ class DecayingQuantiles:
         self.half_life_s = half_life_s
         self._w = [0.0] * _BUCKETS
         self.total = 0.0
-        self._last = time.monotonic()
+        self._last: float | None = None
 
     def _decay(self, now: float) -> None:
+        if self._last is None:
+            self._last = now
+            return
         age = now - self._last
         if age > 0:
             f = 0.5 ** (age / self.half_life_s)
