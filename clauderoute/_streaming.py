@@ -173,7 +173,7 @@ class MessageStream:
         self._closed = True
 
     @property
-    async def text_stream(self) -> AsyncIterator[str]:  # type: ignore[misc]
+    async def text_stream(self) -> AsyncIterator[str]:
         """Only the text, fragment by fragment."""
         async for ev in self:
             if ev.type == "content_block_delta" and isinstance(ev.delta, TextDelta):  # type: ignore[union-attr]

@@ -100,9 +100,9 @@ async def race(router: Router, fn: Callable[[AttemptContext], Awaitable[Any]],
                 results[t] = exc
     # A loser that finished with a result after the winner must not leak its stream.
     winners = [t for t, r in results.items() if not isinstance(r, BaseException)]
-    for t in winners[1:]:
-        _discard(results[t])
-        results[t] = asyncio.CancelledError()
+    for extra in winners[1:]:
+        _discard(results[extra])
+        results[extra] = asyncio.CancelledError()
     return [(tasks[t], results[t]) for t in (first, second)]
 
 

@@ -67,8 +67,8 @@ class DecayingQuantiles:
         for i, w in enumerate(self._w):
             acc += w
             if acc >= target and w > 0:
-                return _MIN_S * _RATIO**i
-        return _MIN_S * _RATIO ** (_BUCKETS - 1)
+                return float(_MIN_S * _RATIO**i)
+        return float(_MIN_S * _RATIO ** (_BUCKETS - 1))
 
 
 class LatencyStats:

@@ -228,7 +228,8 @@ class EmulatorServer:
     def frame(self, event: dict[str, Any]) -> bytes:
         """One stream event in the platform's framing."""
         data = _json.encode(event)
-        return b"event: " + event["type"].encode() + b"\ndata: " + data + b"\n\n"
+        name = str(event["type"]).encode()
+        return b"event: " + name + b"\ndata: " + data + b"\n\n"
 
     def error_frame(self, error_type: str, message: str) -> bytes:
         """An in-stream error in the platform's framing."""

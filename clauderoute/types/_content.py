@@ -8,7 +8,7 @@ decoder built for that type; a type we do not know is kept whole as ``UnknownBlo
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import msgspec
 
@@ -148,18 +148,10 @@ def decode_block(raw: msgspec.Raw | bytes) -> ContentBlock:
     tag = _peek.decode(raw).type
     dec = _decoders.get(tag)
     if dec is not None:
-        return dec.decode(raw)  # type: ignore[no-any-return]
+        return cast(ContentBlock, dec.decode(raw))
     return UnknownBlock(type=tag, data=_as_dict.decode(raw))
 
 
 def decode_blocks(raws: list[msgspec.Raw]) -> list[ContentBlock]:
     """Decode a list of raw blocks."""
     return [decode_block(r) for r in raws]
-
-
-def block_from_dict(obj: dict[str, Any]) -> ContentBlock:
-    """Build a block from an already-decoded dict (stream ``content_block_start``)."""
-    cls = _KNOWN.get(obj.get("type", ""))
-    if cls is not None:
-        return msgspec.convert(obj, cls)
-    return UnknownBlock(type=str(obj.get("type", "")), data=obj)
