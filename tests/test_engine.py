@@ -85,3 +85,24 @@ async def test_session_is_recreated_after_close(emu: AnthropicEmulator) -> None:
     await client.messages.create(model="m", max_tokens=4, messages=HI)
     await client.close()
     assert len(emu.requests) == 2
+
+
+async def test_foreign_errors_in_prepare_are_translated(emu: AnthropicEmulator) -> None:
+    """A credential source that raises its own exception surfaces as ConfigurationError naming
+    the provider; one that hangs times out as ConnectTimeout."""
+    class Broken(AnthropicProvider):
+        async def prepare(self, call):  # type: ignore[no-untyped-def]
+            raise KeyError("token cache corrupt")
+
+    class Hanging(AnthropicProvider):
+        async def prepare(self, call):  # type: ignore[no-untyped-def]
+            await asyncio.sleep(5)
+
+    async with cr.AsyncClient(providers=[Broken(name="b", base_url=emu.url, api_key=KEY)]) as c:
+        with pytest.raises(cr.ConfigurationError, match="'b'.*KeyError"):
+            await c.messages.create(model="m", max_tokens=4, messages=HI)
+    hanging = Hanging(name="h", base_url=emu.url, api_key=KEY, max_retries=0)
+    async with cr.AsyncClient(providers=[hanging], timeout=0.2) as c:
+        with pytest.raises(cr.ConnectTimeout, match=r"\[h\]"):
+            await c.messages.create(model="m", max_tokens=4, messages=HI)
+    assert emu.requests == []

@@ -7,6 +7,7 @@ shields itself anyway: telemetry never changes behaviour) and must be cheap when
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +71,19 @@ class AttemptContext:
     async def prepare(self) -> HttpRequest:
         """Prepare (refresh auth, shape, sign) and enforce the body size limit."""
         p = self.provider
-        request = await p.prepare(self.call)
+        try:
+            async with asyncio.timeout(self.timeout):
+                request = await p.prepare(self.call)
+        except E.ClauderouteError:
+            raise
+        except TimeoutError:
+            raise E.ConnectTimeout("timed out refreshing credentials", platform=p.name) from None
+        except Exception as exc:
+            # A provider should translate its SDK's errors itself; this is the safety net that
+            # keeps foreign exceptions (botocore, google-auth…) from escaping clauderoute.
+            raise E.ConfigurationError(
+                f"provider {p.name!r}: could not prepare the request "
+                f"({type(exc).__name__})") from exc
         limit = p.capabilities.body_limit(self.call.operation)
         if len(request.body) > limit:
             raise E.RequestTooLarge(len(request.body), limit, what=self.call.operation)
