@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import functools
 import tomllib
+from collections.abc import Iterable
 from importlib.resources import files
 from typing import Any
 
-__all__ = ["catalog", "model_facts", "resolve_model"]
+__all__ = ["catalog", "model_facts", "resolve_model", "table"]
+
+# Keys of a model entry that are facts, not a platform id ("dated": the Claude API dated id).
+_FACTS = frozenset({"dated"})
 
 
 @functools.cache
@@ -34,3 +38,27 @@ def resolve_model(platform: str, model: str, region: str | None = None) -> str: 
         return model
     value = facts.get(platform)
     return value if isinstance(value, str) else model
+
+
+def table(platforms: Iterable[str] | None = None) -> list[tuple[str, dict[str, str]]]:
+    """Every canonical name with the id each platform uses for it, for ``clauderoute models``.
+
+    Args:
+        platforms: the platform ids to show; each gets the id ``resolve_model`` gives (so a
+            platform the data does not list, such as Foundry's deployment names, shows the
+            canonical name). Default: the platforms named in the data, each only where listed.
+
+    Returns:
+        ``[(canonical name, {platform: id})]`` in catalog order.
+
+    .. versionadded:: 0.1
+    """
+    rows: list[tuple[str, dict[str, str]]] = []
+    for name, facts in catalog().items():
+        if platforms is None:
+            ids = {k: v for k, v in facts.items()
+                   if isinstance(v, str) and "_" not in k and k not in _FACTS}
+        else:
+            ids = {p: resolve_model(p, name) for p in platforms}
+        rows.append((name, ids))
+    return rows
