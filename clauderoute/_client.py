@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._engine import Engine
@@ -60,6 +61,34 @@ class AsyncClient:
                              first_token_timeout_s=first_token_timeout, breaker=breaker,
                              hedging=hedging, hooks=hooks, observers=observers)
         self.messages = Messages(self)
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None, *,
+                    providers_registry: Mapping[str, type[Provider]] | None = None,
+                    **overrides: Any) -> AsyncClient:
+        """A client as a config file, or the environment alone, describes it.
+
+        The file is ``path``, else ``$CLAUDEROUTE_CONFIG``, else ``./clauderoute.toml``; with
+        none, one provider of kind ``$CLAUDEROUTE_PROVIDER`` (default ``anthropic``) configured
+        from its platform's environment. ``$CLAUDEROUTE_PROVIDER`` with a file pins the route to
+        the provider(s) of that name or kind.
+
+        Args:
+            path: the TOML file to read.
+            providers_registry: ``{kind: Provider subclass}``; bypasses entry-point discovery.
+            **overrides: constructor arguments that win over the file (``deadline=``,
+                ``hooks=``, ...).
+
+        Raises:
+            ConfigurationError: a key is missing or wrong (the message names it and its line).
+            UnknownPlatformError: no provider is installed for a ``kind``.
+
+        .. versionadded:: 0.1
+        """
+        from ._config import client_settings  # lazy: tomllib and plugin discovery on demand
+
+        settings = client_settings(path, registry=providers_registry)
+        return cls(**{**settings, **overrides})
 
     @property
     def providers(self) -> list[Provider]:
