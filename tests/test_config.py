@@ -4,14 +4,18 @@ and errors that name the key and its line without repeating secrets."""
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import clauderoute as cr
 from clauderoute._catalog import table
+from clauderoute._config import line_of
 from clauderoute.routing import Failover, LatencyAware, Pinned, Weighted
 from clauderoute.testing import Fault
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
@@ -227,6 +231,8 @@ BROKEN = {
                  cr.ConfigurationError),
     "unknown kind": ('kind = "anthropic"', 'kind = "nosuchcloud"', "providers.us.kind",
                      cr.UnknownPlatformError),
+    "provider's own type": ('api_key = "${CFG_TEST_KEY}"', "api_key = 12345",
+                            "providers.us.api_key", cr.ConfigurationError),
     "unknown policy": ('policy = "failover"', 'policy = "fastest"', "route.policy",
                        cr.ConfigurationError),
     "unknown provider key": ("max_retries = 0\nmodels", 'regoin = "us-east-1"\nmodels',
@@ -361,3 +367,25 @@ def test_catalog_table() -> None:
     chosen = dict(table(["anthropic", "foundry"]))
     assert chosen["claude-haiku-4-5"] == {"anthropic": "claude-haiku-4-5",
                                           "foundry": "claude-haiku-4-5"}
+
+
+BARE = st.text("abcxyz019_-", min_size=1, max_size=8)
+
+
+@given(st.dictionaries(BARE, st.lists(BARE, min_size=1, max_size=4, unique=True), min_size=1,
+                       max_size=4), st.lists(st.sampled_from(["", "# note", "  "]), max_size=3))
+def test_line_of_finds_every_key(tables: dict[str, list[str]], filler: list[str]) -> None:
+    """For any file of tables and keys (with blank and comment lines), each key's line is found."""
+    lines, where = list(filler), {}
+    for name, keys in tables.items():
+        lines.append(f"[providers.{name}]")
+        where[("providers", name)] = len(lines)
+        for key in keys:
+            lines += [*filler, f"{key} = 1"]
+            where[("providers", name, key)] = len(lines)
+    text = "\n".join(lines)
+    tomllib_ok = tomllib.loads(text)  # the generated file is valid TOML
+    assert set(tomllib_ok["providers"]) == set(tables)
+    for path, line in where.items():
+        assert line_of(text, path) == line
+        assert line_of(text, (*path, "missing", 0)) == line  # nearest enclosing key
