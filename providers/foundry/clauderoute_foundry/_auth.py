@@ -1,0 +1,146 @@
+"""Credentials of Claude in Microsoft Foundry: an Azure API key, or a Microsoft Entra ID token.
+
+Entra tokens come from azure-identity (the ``[entra]`` extra), a user's ``TokenCredential``
+(sync or async, azure-core's documented extension point) or a plain token-provider callable such
+as ``azure.identity.get_bearer_token_provider(...)``. A token is cached until ``expires_on`` minus
+a margin; however many calls find it stale, one fetch runs and the others wait for it.
+"""
+
+from __future__ import annotations
+
+# asyncio only for the token refresh: a Lock so that one fetch runs however many calls wait, and
+# to_thread so that a synchronous credential's network round trip does not block the event loop.
+import asyncio
+import base64
+import inspect
+import json
+import time
+from typing import Any
+
+from clauderoute._errors import ConfigurationError
+from clauderoute._provider import Auth, HttpRequest
+
+__all__ = ["ENTRA_SCOPE", "ApiKeyAuth", "EntraAuth", "default_credential"]
+
+#: Token scope of the Foundry data plane (PLATFORMS.md §Azure AI Foundry; Claude docs, "Microsoft
+#: Entra authentication": ``az account get-access-token --resource https://ai.azure.com``).
+ENTRA_SCOPE = "https://ai.azure.com/.default"
+#: Refresh this long before expiry (azure-core's BearerTokenCredentialPolicy uses 300 s too).
+REFRESH_MARGIN_S = 300.0
+
+
+class ApiKeyAuth(Auth):
+    """The resource's API key in ``api-key`` and ``x-api-key``.
+
+    Foundry takes either header (Claude docs, "API key authentication"); SDK 2.13 sends both,
+    ``x-api-key`` as the one the endpoint authenticates with and ``api-key`` for compatibility
+    (anthropic/lib/foundry.py), and so do we, so our requests match the SDK's.
+    """
+
+    kind = "api_key"
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def sign(self, request: HttpRequest) -> HttpRequest:
+        request.headers["api-key"] = self._key
+        request.headers["x-api-key"] = self._key
+        return request
+
+
+def default_credential() -> Any:
+    """azure-identity's ``DefaultAzureCredential`` (env, workload/managed identity, Azure CLI…).
+
+    Raises:
+        ConfigurationError: azure-identity is not installed; the message has the pip line.
+    """
+    try:
+        from azure.identity import DefaultAzureCredential  # lazy: an optional dependency
+    except ImportError as exc:
+        raise ConfigurationError(
+            "entra = true needs azure-identity; install it with: "
+            'pip install "clauderoute-foundry[entra]"'
+        ) from exc
+    return DefaultAzureCredential()
+
+
+def _jwt_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a JWT (Entra tokens are JWTs), read without verifying it."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"])
+    except (IndexError, ValueError, KeyError, TypeError):
+        return None
+
+
+class EntraAuth(Auth):
+    """``Authorization: Bearer <Entra ID token>``, cached and refreshed before expiry.
+
+    Args:
+        source: a ``TokenCredential`` or ``AsyncTokenCredential`` (anything with
+            ``get_token(scope)`` returning ``.token`` and ``.expires_on``), or a callable
+            returning the token (or an awaitable of it). A callable's token is reused until
+            its JWT ``exp``; a token with no readable expiry is asked for on every call.
+        scope: the token scope.
+        margin_s: refresh this many seconds before ``expires_on``.
+    """
+
+    kind = "entra"
+
+    def __init__(self, source: Any, *, scope: str = ENTRA_SCOPE,
+                 margin_s: float = REFRESH_MARGIN_S) -> None:
+        self._source = source
+        self._scope = scope
+        self._margin = margin_s
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
+
+    def _fresh(self) -> bool:
+        return self._token is not None and time.time() < self._expires - self._margin
+
+    async def refresh(self) -> None:
+        """Fetch a token if none is cached or it is near expiry; one fetch at a time."""
+        if self._fresh():
+            return
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:  # a Lock belongs to one loop
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        async with self._lock:
+            if self._fresh():  # another call fetched it while this one waited
+                return
+            try:
+                self._token, self._expires = await self._fetch()
+            except ConfigurationError:
+                raise
+            except Exception as exc:  # azure-identity's errors, translated at this boundary
+                raise ConfigurationError(
+                    f"could not get a Microsoft Entra ID token for {self._scope} "
+                    f"({type(exc).__name__}); see the chained exception"
+                ) from exc
+
+    async def _fetch(self) -> tuple[str, float]:
+        get_token = getattr(self._source, "get_token", None)
+        if get_token is not None:
+            if inspect.iscoroutinefunction(get_token):
+                access = await get_token(self._scope)
+            else:
+                access = await asyncio.to_thread(get_token, self._scope)
+            return str(access.token), float(access.expires_on)
+        if inspect.iscoroutinefunction(self._source):
+            token = await self._source()
+        else:
+            token = await asyncio.to_thread(self._source)
+            if inspect.isawaitable(token):
+                token = await token
+        if not isinstance(token, str) or not token:
+            raise ConfigurationError("the Entra token provider returned no token string")
+        return token, _jwt_expiry(token) or 0.0
+
+    def sign(self, request: HttpRequest) -> HttpRequest:
+        if self._token is None:
+            raise ConfigurationError("no Entra ID token: refresh() was not awaited")
+        request.headers["authorization"] = "Bearer " + self._token
+        return request
