@@ -112,32 +112,32 @@ class EntraAuth(Auth):
             if self._fresh():  # another call fetched it while this one waited
                 return
             try:
-                self._token, self._expires = await self._fetch()
-            except ConfigurationError:
-                raise
+                token, expires = await self._fetch()
             except Exception as exc:  # azure-identity's errors, translated at this boundary
                 raise ConfigurationError(
                     f"could not get a Microsoft Entra ID token for {self._scope} "
-                    f"({type(exc).__name__}); see the chained exception"
-                ) from exc
+                    f"({type(exc).__name__}); see the chained exception") from exc
+            if not isinstance(token, str) or not token:
+                raise ConfigurationError("the Entra credential returned no token string")
+            self._token = token
+            self._expires = expires if expires is not None else _jwt_expiry(token) or 0.0
 
-    async def _fetch(self) -> tuple[str, float]:
+    def invalidate(self) -> None:
+        """Forget the cached token's freshness (the platform rejected it): fetch anew next time."""
+        self._expires = 0.0
+
+    async def _fetch(self) -> tuple[Any, float | None]:
         get_token = getattr(self._source, "get_token", None)
         if get_token is not None:
             if inspect.iscoroutinefunction(get_token):
                 access = await get_token(self._scope)
             else:
                 access = await asyncio.to_thread(get_token, self._scope)
-            return str(access.token), float(access.expires_on)
+            return access.token, float(access.expires_on)
         if inspect.iscoroutinefunction(self._source):
-            token = await self._source()
-        else:
-            token = await asyncio.to_thread(self._source)
-            if inspect.isawaitable(token):
-                token = await token
-        if not isinstance(token, str) or not token:
-            raise ConfigurationError("the Entra token provider returned no token string")
-        return token, _jwt_expiry(token) or 0.0
+            return await self._source(), None
+        token = await asyncio.to_thread(self._source)
+        return (await token if inspect.isawaitable(token) else token), None
 
     def sign(self, request: HttpRequest) -> HttpRequest:
         if self._token is None:

@@ -172,6 +172,10 @@ class FoundryProvider(Provider):
         """Map an error answer, in the Claude API's shape or the Azure front door's."""
         h, status = response.headers, response.status
         rid = self.request_id(h)
+        if status == 401 and isinstance(self.auth, EntraAuth):
+            # A rejected (revoked, early-expired) token is not reused: the next call fetches a new
+            # one, as the SDK's token cache does after a 401 (anthropic/lib/credentials/_cache.py).
+            self.auth.invalidate()
         try:
             body = _error_decoder.decode(response.body)
         except (msgspec.DecodeError, msgspec.ValidationError):

@@ -37,15 +37,15 @@ ERROR_TYPES = {
 # The front door's own rejections, as Azure AI services answer them (anthropics/claude-code#91842
 # for the /anthropic path; Azure/azure-sdk-for-net#12814 for PermissionDenied; Azure OpenAI's
 # DeploymentNotFound; anomalyco/opencode#14879 for a path Foundry does not serve).
-BAD_KEY = ("401", "Access denied due to invalid subscription key or wrong API endpoint. Make sure "
-           "to provide a valid key for an active subscription and use a correct regional API "
-           "endpoint for your resource.")
-BAD_TOKEN = ("401", "Unauthorized. Access token is missing, invalid, audience is incorrect "
-             "(https://ai.azure.com), or have expired.")
+BAD_KEY = ("401", ("Access denied due to invalid subscription key or wrong API endpoint. Make "
+                   "sure to provide a valid key for an active subscription and use a correct "
+                   "regional API endpoint for your resource."))
+BAD_TOKEN = ("401", ("Unauthorized. Access token is missing, invalid, audience is incorrect "
+                     "(https://ai.azure.com), or have expired."))
 NO_ROLE = ("PermissionDenied", "Principal does not have access to API/Operation.")
-NO_DEPLOYMENT = ("DeploymentNotFound", "The API deployment for this resource does not exist. If "
-                 "you created the deployment within the last 5 minutes, please wait a moment "
-                 "and try again.")
+NO_DEPLOYMENT = ("DeploymentNotFound", ("The API deployment for this resource does not exist. "
+                                        "If you created the deployment within the last 5 "
+                                        "minutes, please wait a moment and try again."))
 NO_API = ("api_not_supported", "Requested API is currently not supported")
 
 
@@ -64,6 +64,8 @@ class EmulatorCredential:
         emulator: the emulator that will accept the tokens.
         lifetime_s: how long each token is valid.
         delay_s: time each ``get_token`` takes (it blocks, as a real credential's HTTP call does).
+
+    .. versionadded:: 0.1
     """
 
     def __init__(self, emulator: FoundryEmulator, *, lifetime_s: float = 3600.0,
@@ -104,6 +106,8 @@ class FoundryEmulator(EmulatorServer):
         deployments: deployment names served; ``None`` serves any model name.
         max_body_bytes: requests above this get 413 ``request_too_large``.
         **kwargs: see ``EmulatorServer``.
+
+    .. versionadded:: 0.1
     """
 
     platform = "foundry"
@@ -128,6 +132,10 @@ class FoundryEmulator(EmulatorServer):
     def accept_token(self, token: str, expires_on: float = float("inf")) -> None:
         """Accept the bearer ``token`` until ``expires_on`` (epoch seconds)."""
         self._tokens[token] = expires_on
+
+    def revoke_tokens(self) -> None:
+        """Reject every bearer token accepted so far (a revoked or rotated credential)."""
+        self._tokens.clear()
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post("/anthropic/v1/messages", self._messages),

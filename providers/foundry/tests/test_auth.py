@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import ClientAuthenticationError
+from clauderoute_foundry import EmulatorCredential, FoundryEmulator, FoundryProvider
+from clauderoute_foundry._auth import ENTRA_SCOPE, EntraAuth
 
 import clauderoute as cr
 from clauderoute._provider import CREATE, Call
-from clauderoute_foundry import EmulatorCredential, FoundryEmulator, FoundryProvider
-from clauderoute_foundry._auth import ENTRA_SCOPE, EntraAuth
 
 PARAMS = {"model": "claude-haiku-4-5", "max_tokens": 5,
           "messages": [{"role": "user", "content": "hi"}]}
@@ -106,6 +106,23 @@ async def test_expiring_tokens_against_the_emulator() -> None:
         assert short.calls == 3
         tokens = {r.headers["Authorization"] for r in emu.requests}
         assert len(tokens) == 3
+
+
+async def test_rejected_token_is_not_reused() -> None:
+    """After the front door rejects a cached token (revoked), the next call fetches a new one."""
+    async with FoundryEmulator(api_key=None) as emu:
+        cred = EmulatorCredential(emu)
+        provider = FoundryProvider(base_url=emu.url, credential=cred)
+        async with cr.AsyncClient(providers=[provider]) as client:
+            await client.messages.create(**PARAMS)
+            emu.revoke_tokens()
+            with pytest.raises(cr.AuthenticationError):
+                await client.messages.create(**PARAMS)
+            assert cred.calls == 1
+            await client.messages.create(**PARAMS)
+        assert cred.calls == 2
+        assert [r.headers["Authorization"] for r in emu.requests].count(
+            emu.requests[0].headers["Authorization"]) == 2
 
 
 async def test_async_credential_and_token_provider_callables() -> None:

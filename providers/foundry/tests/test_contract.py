@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from clauderoute.testing import EmulatorServer, ProviderContract
 from clauderoute_foundry import EmulatorCredential, FoundryEmulator, FoundryProvider
+
+from clauderoute import AsyncClient
+from clauderoute.testing import EmulatorServer, ProviderContract
 
 KEY = "foundry-test-key-" + "f" * 24
 
@@ -48,6 +50,16 @@ class TestFoundryEntraContract(ProviderContract):
 
     def secrets(self) -> list[str]:
         return self.minted
+
+    async def test_one_token_serves_many_calls(self, client: AsyncClient) -> None:
+        """Creates, streams and token counts on one provider share one Entra token fetch."""
+        await self._create(client)
+        async with client.messages.stream(model=self.model, max_tokens=8,
+                                          messages=[{"role": "user", "content": "hi"}]) as s:
+            await s.get_final_message()
+        await client.messages.count_tokens(model=self.model,
+                                           messages=[{"role": "user", "content": "hi"}])
+        assert len(self.minted) == 1
 
 
 class _RecordingCredential(EmulatorCredential):

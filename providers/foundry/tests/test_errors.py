@@ -6,6 +6,7 @@ from __future__ import annotations
 import aiohttp
 import msgspec
 import pytest
+from clauderoute_foundry import FoundryEmulator, FoundryProvider
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,7 +15,6 @@ from clauderoute import _errors as E
 from clauderoute._provider import Action, HttpResponse
 from clauderoute.testing import Fault, no_backoff
 from clauderoute.types._stream import ErrorBody, ErrorEvent
-from clauderoute_foundry import FoundryEmulator, FoundryProvider
 
 KEY = "foundry-errors-key-" + "e" * 20
 PARAMS = {"model": "claude-sonnet-4-5", "max_tokens": 8,

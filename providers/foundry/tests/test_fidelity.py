@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 import msgspec
 import pytest
 from anthropic import AsyncAnthropicFoundry
+from clauderoute_foundry import FoundryEmulator, FoundryProvider
 
 import clauderoute as cr
 from clauderoute._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpRequest
 from clauderoute.testing import RecordedRequest
-from clauderoute_foundry import FoundryEmulator, FoundryProvider
 
 KEY = "foundry-fidelity-key-" + "s" * 20
 TOKEN = "entra-fidelity-token-" + "t" * 20

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from clauderoute_foundry import FoundryProvider
 
 import clauderoute as cr
 from clauderoute._config import client_settings
 from clauderoute._provider import COUNT_TOKENS, CREATE, STREAM, Call
-from clauderoute_foundry import FoundryProvider
 
 KEY = "foundry-prepare-key-" + "p" * 20
 PARAMS = {"model": "claude-sonnet-4-5", "max_tokens": 9,
