@@ -17,6 +17,30 @@ from clauderoute.testing import Fault, FaultPlan, LatencyProfile
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 KEY = "storm-key"
+
+
+def _anthropic(name: str, plan: FaultPlan) -> tuple[Any, Any]:
+    emu = AnthropicEmulator(api_key=KEY, faults=plan, latency=LatencyProfile(per_token_s=0.0005))
+    return emu, lambda: AnthropicProvider(name=name, base_url=emu.url, api_key=KEY, max_retries=1)
+
+
+def _foundry(name: str, plan: FaultPlan) -> tuple[Any, Any]:
+    from clauderoute_foundry import FoundryEmulator, FoundryProvider
+
+    emu = FoundryEmulator(api_key=KEY, faults=plan, latency=LatencyProfile(per_token_s=0.0005))
+    return emu, lambda: FoundryProvider(name=name, base_url=emu.url, api_key=KEY, max_retries=1)
+
+
+def _platforms() -> list[Any]:
+    """One (emulator, provider) factory per installed platform, so the storm crosses them."""
+    found = [_anthropic]
+    for module, factory in (("clauderoute_foundry", _foundry),):
+        try:
+            __import__(module)
+        except ImportError:
+            continue
+        found.append(factory)
+    return found
 CALLS = 10_000
 CONCURRENCY = 200
 STREAM = frozenset({"messages.stream"})
@@ -62,18 +86,19 @@ def _rss_mb() -> float:
 
 async def test_fault_storm() -> None:
     """Every call is answered, none hangs, and no connection, task or memory leaks."""
-    servers = []
+    servers, makers = [], []
+    platforms = _platforms()
     for i in range(4):
         plan = FaultPlan(seed=i)
         if i < 3:
             plan.random_faults(0.3, MIXED)
-        servers.append(AnthropicEmulator(api_key=KEY, faults=plan,
-                                         latency=LatencyProfile(per_token_s=0.0005)))
+        emu, make = platforms[(i + 1) % len(platforms)](f"p{i}", plan)
+        servers.append(emu)
+        makers.append(make)
     for s in servers:
         await s.start()
     ports = {s.port for s in servers}
-    providers = [AnthropicProvider(name=f"p{i}", base_url=s.url, api_key=KEY, max_retries=1)
-                 for i, s in enumerate(servers)]
+    providers = [make() for make in makers]
     baseline_tasks = len(asyncio.all_tasks())
     rng = random.Random(42)
     outcomes: collections.Counter[str] = collections.Counter()
