@@ -31,10 +31,19 @@ def _foundry(name: str, plan: FaultPlan) -> tuple[Any, Any]:
     return emu, lambda: FoundryProvider(name=name, base_url=emu.url, api_key=KEY, max_retries=1)
 
 
+def _vertex(name: str, plan: FaultPlan) -> tuple[Any, Any]:
+    from clauderoute_vertex import VertexEmulator, VertexProvider
+
+    emu = VertexEmulator(project="storm", locations={"us-east5"}, tokens=[KEY], faults=plan,
+                         latency=LatencyProfile(per_token_s=0.0005))
+    return emu, lambda: VertexProvider(name=name, base_url=emu.url, project="storm",
+                                       region="us-east5", access_token=KEY, max_retries=1)
+
+
 def _platforms() -> list[Any]:
     """One (emulator, provider) factory per installed platform, so the storm crosses them."""
     found = [_anthropic]
-    for module, factory in (("clauderoute_foundry", _foundry),):
+    for module, factory in (("clauderoute_foundry", _foundry), ("clauderoute_vertex", _vertex)):
         try:
             __import__(module)
         except ImportError:
