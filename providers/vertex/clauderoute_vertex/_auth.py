@@ -1,11 +1,8 @@
 """Credentials of Claude on Vertex AI: an OAuth 2 access token, sent as ``Authorization: Bearer``.
 
-The token comes from google-auth (imported only when a token is first needed): Application Default
-Credentials (the GOOGLE_APPLICATION_CREDENTIALS file, gcloud's user credentials, the metadata
-server), a credentials file such as a service-account key, or a ``Credentials`` object of your
-own; or it is a token you supply as-is. google-auth tokens are cached until ``expiry`` minus a
-margin; however many calls find the token stale, one refresh runs and the others wait for it.
-"""
+Tokens come from google-auth (imported at the first refresh): Application Default Credentials, a
+key file or your own ``Credentials``, cached until ``expiry`` minus a margin, one refresh at a time
+for any number of waiting calls; or a token you supply is used as-is."""
 
 from __future__ import annotations
 
@@ -13,6 +10,7 @@ from __future__ import annotations
 # and to_thread so that google-auth's blocking HTTP round trip does not stall the event loop.
 import asyncio
 import datetime as dt
+import json
 from typing import Any
 
 from clauderoute._errors import ConfigurationError, ConnectError
@@ -24,7 +22,6 @@ __all__ = ["CLOUD_PLATFORM_SCOPE", "AccessTokenAuth", "GoogleAuth"]
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 #: Refresh this long before expiry (google-auth itself treats a token as stale 225 s early).
 REFRESH_MARGIN_S = 300.0
-_PIP = 'install it with: pip install "clauderoute[vertex]"'
 
 
 class AccessTokenAuth(Auth):
@@ -44,9 +41,8 @@ class GoogleAuth(Auth):
     """Tokens from google-auth, cached and refreshed before expiry.
 
     Args:
-        credentials: a ``google.auth.credentials.Credentials`` (google-auth's extension point);
-            default: loaded from ``credentials_file``, else Application Default Credentials.
-        credentials_file: a credentials JSON file (service-account key, authorized user…).
+        credentials: a ``google.auth.credentials.Credentials``; default: ``credentials_file``'s.
+        credentials_file: a service-account or authorized-user key file; default: ADC.
         margin_s: refresh this many seconds before the token's ``expiry``.
 
     Attributes:
@@ -62,8 +58,7 @@ class GoogleAuth(Auth):
         self._file = credentials_file
         self._margin = dt.timedelta(seconds=margin_s)
         self._stale = False
-        self._lock: asyncio.Lock | None = None
-        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self.project: str | None = getattr(credentials, "project_id", None)
         self.source = ("credentials_file" if credentials_file
                        else "adc" if credentials is None else "credentials")
@@ -73,20 +68,17 @@ class GoogleAuth(Auth):
         if creds is None or self._stale or not getattr(creds, "token", None):
             return False
         expiry = creds.expiry  # google-auth: a naive UTC datetime, or None (never expires)
-        if expiry is None:
-            return True
-        now = dt.datetime.now(dt.UTC)
-        return (now if expiry.tzinfo else now.replace(tzinfo=None)) < expiry - self._margin
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        return expiry is None or now < expiry - self._margin
 
     async def refresh(self) -> None:
-        """Load the credentials if needed and refresh the token if it is missing or near
-        expiry; one refresh at a time, off the event loop."""
+        """Load the credentials and refresh the token if needed: one at a time, off the loop."""
         if self._fresh():
             return
         loop = asyncio.get_running_loop()
-        if self._lock is None or self._lock_loop is not loop:  # a Lock belongs to one loop
-            self._lock, self._lock_loop = asyncio.Lock(), loop
-        async with self._lock:
+        if self._lock is None or self._lock[0] is not loop:  # a Lock belongs to one loop
+            self._lock = (loop, asyncio.Lock())
+        async with self._lock[1]:
             if self._fresh():  # another call refreshed it while this one waited
                 return
             await asyncio.to_thread(self._refresh_blocking)
@@ -98,52 +90,60 @@ class GoogleAuth(Auth):
 
     def _refresh_blocking(self) -> None:
         """Runs on a worker thread: google-auth's loading and refresh block on I/O."""
-        try:
+        try:  # lazy: google-auth and its requests transport
             import google.auth
-            import google.auth.credentials
             import requests
             from google.auth import exceptions
             from google.auth.transport.requests import Request
-        except ImportError as exc:  # lazy: google-auth and its requests transport
-            raise ConfigurationError(f"Vertex AI needs google-auth[requests]; {_PIP}") from exc
+        except ImportError as exc:
+            raise ConfigurationError("Vertex AI needs google-auth[requests]; install it with: "
+                                     'pip install "clauderoute[vertex]"') from exc
         try:
             if self._creds is None:
                 self._creds, self.project = self._load(google.auth)
-            # A key loaded without scopes (service account) must be given the Vertex scope.
-            self._creds = google.auth.credentials.with_scopes_if_required(
-                self._creds, [CLOUD_PLATFORM_SCOPE])
             with requests.Session() as session:  # closed after each refresh: no leaked sockets
                 self._creds.refresh(Request(session))
         except exceptions.GoogleAuthError as exc:  # translated here, the cause chained
             raise self._translate(exc, exceptions) from exc
 
     def _translate(self, exc: Exception, exceptions: Any) -> Exception:
-        """google-auth's error as ours: unreachable or retryable -> ConnectError (fail over),
-        anything else -> ConfigurationError. Only the type is quoted (no server text)."""
+        """Unreachable or retryable: ConnectError (fail over); else ConfigurationError."""
         name = type(exc).__name__
         if isinstance(exc, (exceptions.TransportError, exceptions.TimeoutError)) or getattr(
                 exc, "retryable", False):
             return ConnectError(f"could not get a Google access token ({name}), retryable")
         if isinstance(exc, exceptions.DefaultCredentialsError) and not self._file:
-            return ConfigurationError(
-                "vertex: no Google credentials found; set access_token or credentials_file, "
-                "set GOOGLE_APPLICATION_CREDENTIALS, or run `gcloud auth application-default "
-                f"login` ({name})")
+            return ConfigurationError(f"vertex: no Google credentials ({name}); set access_token, "
+                                      "credentials_file or GOOGLE_APPLICATION_CREDENTIALS")
         what = "credentials_file" if self._file else "the Google credentials"
-        return ConfigurationError(f"vertex: could not get an access token from {what} "
-                                  f"({name}); see the chained exception")
+        return ConfigurationError(f"vertex: no access token from {what} ({name}); see the cause")
 
     def _load(self, google_auth: Any) -> tuple[Any, str | None]:
         scopes = [CLOUD_PLATFORM_SCOPE]
-        if self._file:
-            return google_auth.load_credentials_from_file(self._file, scopes=scopes)
-        return google_auth.default(scopes=scopes)
+        if not self._file:
+            return google_auth.default(scopes=scopes)
+        # A named file: only key types we expect (google-auth deprecates loading any type).
+        from google.oauth2 import credentials, service_account
+
+        try:
+            with open(self._file, encoding="utf-8") as f:
+                info = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"vertex: cannot read credentials_file "
+                                     f"({type(exc).__name__})") from exc
+        loaders = {"service_account": service_account.Credentials.from_service_account_info,
+                   "authorized_user": credentials.Credentials.from_authorized_user_info}
+        kind = info.get("type") if isinstance(info, dict) else None
+        if kind not in loaders:
+            raise ConfigurationError(
+                f"vertex: credentials_file must be a service_account or authorized_user key, "
+                f"not {str(kind)[:40]!r}; name other kinds in GOOGLE_APPLICATION_CREDENTIALS")
+        return loaders[kind](info, scopes=scopes), info.get("project_id")
 
     def sign(self, request: HttpRequest) -> HttpRequest:
-        token = getattr(self._creds, "token", None)
-        if not token:
+        if not getattr(self._creds, "token", None):
             raise ConfigurationError("vertex: no access token: refresh() was not awaited")
-        request.headers["authorization"] = "Bearer " + token
+        request.headers["authorization"] = "Bearer " + self._creds.token
         return request
 
     def __repr__(self) -> str:
