@@ -1,0 +1,110 @@
+"""Ratios, targets and the human table of an overhead run (pure functions of the results)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FLOOR, OURS, ROUTED, SDK = "aiohttp", "clauderoute", "clauderoute-routed", "sdk"
+IMPORT_FLOOR = "aiohttp+msgspec"
+
+
+def _metrics(conc: int) -> dict[str, tuple[str, str]]:
+    return {"create_c1": ("create_c1", "cpu_us_per_call"),
+            f"create_c{conc}": (f"create_c{conc}", "cpu_us_per_call"),
+            "stream_event": ("stream", "cpu_us_per_event")}
+
+
+def _median(clients: dict[str, Any], name: str, section: str, field: str) -> float:
+    return float(clients[name][section][field]["median"])
+
+
+def ratios_and_targets(clients: dict[str, Any], imports: dict[str, Any],
+                       conc: int) -> dict[str, Any]:
+    """``ratios`` (a/b of medians) and ``targets`` (the issues' figures, met or not)."""
+    ratios: dict[str, dict[str, float]] = {}
+    pairs = [(OURS, FLOOR), (SDK, FLOOR), (OURS, SDK), (ROUTED, FLOOR), (ROUTED, OURS)]
+    for a, b in pairs:
+        if a in clients and b in clients:
+            ratios[f"{a} / {b}"] = {
+                k: _median(clients, a, s, f) / _median(clients, b, s, f)
+                for k, (s, f) in _metrics(conc).items()}
+    if imports:
+        with_provider = "clauderoute+anthropic provider"
+        for a, b in (("clauderoute", IMPORT_FLOOR), (with_provider, IMPORT_FLOOR),
+                     ("clauderoute", "anthropic"), ("anthropic", IMPORT_FLOOR)):
+            ratios[f"import {a} / {b}"] = {
+                unit: imports[a][unit]["median"] / max(imports[b][unit]["median"], 1e-9)
+                for unit in ("cpu_ms", "wall_ms")}
+    targets = []
+
+    def target(issue: str, what: str, key: str, field: str, limit: float) -> None:
+        if key in ratios:
+            value = ratios[key][field]
+            targets.append({"issue": issue, "what": what, "ratio": round(value, 3),
+                            "target": limit, "met": value <= limit})
+
+    target("#2", f"clauderoute CPU per call at concurrency {conc} vs aiohttp floor",
+           f"{OURS} / {FLOOR}", f"create_c{conc}", 1.3)
+    target("#2", "clauderoute CPU per stream event vs aiohttp floor",
+           f"{OURS} / {FLOOR}", "stream_event", 1.5)
+    target("#2", "cold `import clauderoute` CPU vs `import aiohttp, msgspec`",
+           f"import clauderoute / {IMPORT_FLOOR}", "cpu_ms", 1.3)
+    target("#5", "4-provider failover route CPU per call vs direct (concurrency 1)",
+           f"{ROUTED} / {OURS}", "create_c1", 1.1)
+    target("#5", f"4-provider failover route CPU per call vs direct (concurrency {conc})",
+           f"{ROUTED} / {OURS}", f"create_c{conc}", 1.1)
+    return {"ratios": ratios, "targets": targets}
+
+
+def _cell(stat: dict[str, Any]) -> str:
+    return f"{stat['median']:.0f} ({stat['min']:.0f}–{stat['max']:.0f})"
+
+
+def render_table(result: dict[str, Any]) -> str:
+    """Markdown tables: per client, ratios, imports, targets."""
+    meta, clients = result["meta"], result["clients"]
+    conc = meta["config"]["concurrency"]
+    c32 = f"create_c{conc}"
+    lines = [f"# clauderoute overhead ({meta['mode']} run, {meta['date']})", "",
+             f"Python {meta['python']} on {meta['system']} {meta['machine']}, "
+             f"{meta['cpus']} CPUs; " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+             "",
+             "CPU µs are client-process CPU (user+sys) per unit: median (min–max) over "
+             f"{meta['config']['reps']} repetitions.", "",
+             f"| client | CPU µs/call c=1 | CPU µs/call c={conc} | CPU µs/stream event "
+             f"| p50/p99 ms c=1 | p50/p99 ms c={conc} | calls/s c={conc} |",
+             "|---|---|---|---|---|---|---|"]
+    for name, r in clients.items():
+        l1, l32 = r["create_c1"]["latency_ms"], r[c32]["latency_ms"]
+        lines.append(f"| {name} | {_cell(r['create_c1']['cpu_us_per_call'])} "
+                     f"| {_cell(r[c32]['cpu_us_per_call'])} "
+                     f"| {r['stream']['cpu_us_per_event']['median']:.1f} "
+                     f"({r['stream']['cpu_us_per_event']['min']:.1f}–"
+                     f"{r['stream']['cpu_us_per_event']['max']:.1f}) "
+                     f"| {l1['p50']:.2f} / {l1['p99']:.2f} | {l32['p50']:.2f} / {l32['p99']:.2f} "
+                     f"| {r[c32]['calls_per_s']:.0f} |")
+    lines += ["", "| ratio (of medians) | create c=1 | create c=%d | stream event |" % conc,
+              "|---|---|---|---|"]
+    for key, r in result["ratios"].items():
+        if not key.startswith("import "):
+            lines.append(f"| {key} | {r['create_c1']:.2f}× | {r[c32]:.2f}× "
+                         f"| {r['stream_event']:.2f}× |")
+    imports = result["imports"]
+    if imports:
+        lines += ["", "| cold import (minus bare interpreter) | CPU ms | wall ms |",
+                  "|---|---|---|"]
+        for name, stmt in imports["statements"].items():
+            if name != "python":
+                i = imports[name]
+                lines.append(f"| `{stmt}` | {_cell(i['cpu_ms'])} | {_cell(i['wall_ms'])} |")
+        lines.append(f"| bare interpreter (subtracted) | {imports['python']['cpu_ms']:.0f} "
+                     f"| {imports['python']['wall_ms']:.0f} |")
+        lines += ["", "| import ratio | CPU | wall |", "|---|---|---|"]
+        for key, r in result["ratios"].items():
+            if key.startswith("import "):
+                lines.append(f"| {key[7:]} | {r['cpu_ms']:.2f}× | {r['wall_ms']:.2f}× |")
+    lines += ["", "| issue | target | ratio | limit | met |", "|---|---|---|---|---|"]
+    for t in result["targets"]:
+        lines.append(f"| {t['issue']} | {t['what']} | {t['ratio']:.2f}× | ≤{t['target']}× "
+                     f"| {'yes' if t['met'] else 'NO'} |")
+    return "\n".join(lines) + "\n"

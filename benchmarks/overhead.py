@@ -1,0 +1,272 @@
+"""Client overhead of clauderoute against raw aiohttp (the floor) and the official SDK.
+
+    python benchmarks/overhead.py [--quick] [--out results/overhead.json] [--profile NAME]
+
+One loopback server (``_server.py``) runs in its own process; every client talks to it in turn,
+in this process, whose CPU time (``time.process_time``: user + system, all threads) is the
+figure: CPU per non-streaming call at concurrency 1 and 32, CPU per streamed event, wall latency
+p50/p99, and the cold import time of each library in a fresh interpreter (child CPU time from
+``getrusage(RUSAGE_CHILDREN)``, minus that of a bare interpreter). Clients are interleaved
+within every repetition so that drift on a shared machine hits them alike; the median over
+repetitions is reported with its min/max, and the ratios are taken between medians. Every answer
+is checked (see ``_clients.py``). Timings live here, never in pass/fail tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from _clients import DRIVERS, Driver
+from _report import ratios_and_targets, render_table
+from _server import expected_stream_text
+
+HERE = Path(__file__).resolve().parent
+FULL = {"warmup": 40, "reps": 7, "calls_c1": 200, "calls_c32": 640, "concurrency": 32,
+        "streams": 15, "stream_deltas": 200, "import_reps": 9}
+QUICK = {"warmup": 2, "reps": 1, "calls_c1": 4, "calls_c32": 32, "concurrency": 32,
+         "streams": 2, "stream_deltas": 20, "import_reps": 1}
+IMPORTS = {
+    "python": "pass",
+    "aiohttp+msgspec": "import aiohttp, msgspec",
+    "clauderoute": "import clauderoute",
+    "clauderoute+anthropic provider": "import clauderoute, clauderoute_anthropic",
+    "anthropic": "import anthropic",
+}
+
+
+class Server:
+    """``_server.py`` in a child process; stops when its stdin closes."""
+
+    def __init__(self, deltas: int) -> None:
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "_server.py"), str(deltas)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=HERE)
+        line = self.proc.stdout.readline().decode()  # type: ignore[union-attr]
+        if not line.startswith("PORT "):
+            self.stop()
+            raise RuntimeError(f"benchmark server did not start: {line!r}")
+        self.url = f"http://127.0.0.1:{int(line.split()[1])}"
+
+    async def stats(self) -> dict[str, int]:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as s, s.get(self.url + "/stats") as r:
+            return msgspec.json.decode(await r.read())  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+async def _timed(fn: Callable[[], Awaitable[None]], n: int,
+                 concurrency: int) -> tuple[float, float, list[float]]:
+    """Run ``fn`` ``n`` times on ``concurrency`` workers: (CPU s, wall s, latencies s)."""
+    todo = iter(range(n))
+    lat: list[float] = []
+
+    async def worker() -> None:
+        for _ in todo:
+            t = time.perf_counter()
+            await fn()
+            lat.append(time.perf_counter() - t)
+
+    gc.collect()
+    c0, w0 = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.process_time() - c0, time.perf_counter() - w0, lat
+
+
+def _spread(values: list[float]) -> dict[str, Any]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "reps": [round(v, 3) for v in values]}
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+async def _run_clients(names: list[str], cfg: dict[str, int], server: Server) -> dict[str, Any]:
+    n_events = cfg["stream_deltas"] + 5
+    drivers: list[Driver] = [DRIVERS[n](server.url, expected_stream_text(cfg["stream_deltas"]),
+                                        n_events) for n in names]
+    conc = cfg["concurrency"]
+    cpu: dict[str, dict[str, list[float]]] = {n: {"c1": [], "c32": [], "ev": []} for n in names}
+    lat: dict[str, dict[str, list[float]]] = {n: {"c1": [], "c32": [], "stream": []}
+                                              for n in names}
+    thr: dict[str, list[float]] = {n: [] for n in names}
+    try:
+        for d in drivers:
+            await d.start()
+            for _ in range(cfg["warmup"]):  # imports, pools, caches, code paths
+                await d.create()
+            await _timed(d.create, conc * 2, conc)
+            await _timed(d.stream, max(1, cfg["warmup"] // 10), 1)
+        for _rep in range(cfg["reps"]):
+            for d in drivers:
+                c, _, la = await _timed(d.create, cfg["calls_c1"], 1)
+                cpu[d.name]["c1"].append(c / cfg["calls_c1"] * 1e6)
+                lat[d.name]["c1"] += la
+                c, w, la = await _timed(d.create, cfg["calls_c32"], conc)
+                cpu[d.name]["c32"].append(c / cfg["calls_c32"] * 1e6)
+                thr[d.name].append(cfg["calls_c32"] / w)
+                lat[d.name]["c32"] += la
+                c, _, la = await _timed(d.stream, cfg["streams"], 1)
+                cpu[d.name]["ev"].append(c / (cfg["streams"] * n_events) * 1e6)
+                lat[d.name]["stream"] += la
+    finally:
+        for d in drivers:
+            await d.close()
+    out: dict[str, Any] = {}
+    for d in drivers:
+        n, ms = d.name, 1e3
+        out[n] = {
+            "create_c1": {"cpu_us_per_call": _spread(cpu[n]["c1"]),
+                          "latency_ms": {"p50": _pct(lat[n]["c1"], .5) * ms,
+                                         "p99": _pct(lat[n]["c1"], .99) * ms}},
+            f"create_c{conc}": {"cpu_us_per_call": _spread(cpu[n]["c32"]),
+                                "calls_per_s": statistics.median(thr[n]),
+                                "latency_ms": {"p50": _pct(lat[n]["c32"], .5) * ms,
+                                               "p99": _pct(lat[n]["c32"], .99) * ms}},
+            "stream": {"cpu_us_per_event": _spread(cpu[n]["ev"]), "events_per_stream": n_events,
+                       "latency_ms": {"p50": _pct(lat[n]["stream"], .5) * ms,
+                                      "p99": _pct(lat[n]["stream"], .99) * ms}},
+            "checked": dict(d.checked),
+        }
+    return out
+
+
+def _import_times(reps: int) -> dict[str, Any]:
+    """Cold import in a fresh interpreter: child CPU and wall, minus a bare interpreter's."""
+    cpu: dict[str, list[float]] = {k: [] for k in IMPORTS}
+    wall: dict[str, list[float]] = {k: [] for k in IMPORTS}
+    warm = 1 if reps > 1 else 0  # a first round that only warms the OS file cache
+    for _ in range(reps + warm):
+        for name, stmt in IMPORTS.items():
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            w0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", stmt], check=True, cwd=HERE)
+            w = time.perf_counter() - w0
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append((r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) * 1e3)
+            wall[name].append(w * 1e3)
+    base_c = statistics.median(cpu["python"][warm:])
+    base_w = statistics.median(wall["python"][warm:])
+    out: dict[str, Any] = {"statements": IMPORTS}
+    for name in IMPORTS:
+        if name == "python":
+            out[name] = {"cpu_ms": base_c, "wall_ms": base_w}
+            continue
+        out[name] = {"cpu_ms": _spread([max(0.0, v - base_c) for v in cpu[name][warm:]]),
+                     "wall_ms": _spread([max(0.0, v - base_w) for v in wall[name][warm:]])}
+    return out
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for dist in ("clauderoute", "aiohttp", "msgspec", "anthropic", "httpx"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "absent"
+    return out
+
+
+async def _profile(name: str, cfg: dict[str, int], server: Server, out: Path) -> None:
+    d = DRIVERS[name](server.url, expected_stream_text(cfg["stream_deltas"]),
+                      cfg["stream_deltas"] + 5)
+    await d.start()
+    try:
+        for _ in range(cfg["warmup"]):
+            await d.create()
+        for kind, fn, n, conc in (("create_c32", d.create, cfg["calls_c32"], 32),
+                                  ("stream", d.stream, cfg["streams"] * 2, 1)):
+            prof = cProfile.Profile()
+            prof.enable()
+            await _timed(fn, n, conc)
+            prof.disable()
+            buf = io.StringIO()
+            stats = pstats.Stats(prof, stream=buf).strip_dirs()
+            stats.sort_stats("tottime").print_stats(30)
+            path = out.parent / f"profile-{name}-{kind}.txt"
+            path.write_text(buf.getvalue())
+            print(f"profile of {name} {kind} ({n} calls): {path}")
+    finally:
+        await d.close()
+
+
+async def _main(args: argparse.Namespace) -> int:
+    cfg = dict(QUICK if args.quick else FULL)
+    if args.reps:
+        cfg["reps"] = args.reps
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    server = Server(cfg["stream_deltas"])
+    try:
+        if args.profile:
+            await _profile(args.profile, cfg, server, out)
+            return 0
+        clients = await _run_clients(args.clients, cfg, server)
+        served = await server.stats()
+    finally:
+        server.stop()
+    imports = _import_times(cfg["import_reps"]) if not args.no_imports else {}
+    result: dict[str, Any] = {
+        "meta": {"mode": "quick" if args.quick else "full", "config": cfg,
+                 "python": platform.python_version(),
+                 "implementation": platform.python_implementation(),
+                 "machine": platform.machine(), "system": platform.system(),
+                 "cpus": os.cpu_count(), "versions": _versions(),
+                 "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                 "server": "benchmarks/_server.py, separate process, loopback"},
+        "clients": clients,
+        "server_served": served,
+        "imports": imports,
+    }
+    result.update(ratios_and_targets(clients, imports, cfg["concurrency"]))
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    table = render_table(result)
+    out.with_suffix(".md").write_text(table)
+    print(table)
+    print(f"results: {out} and {out.with_suffix('.md')}")
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="a handful of calls (smoke test)")
+    ap.add_argument("--out", default=str(HERE / "results" / "overhead.json"))
+    ap.add_argument("--reps", type=int, default=0, help="repetitions (default 7, quick 1)")
+    ap.add_argument("--clients", nargs="+", default=list(DRIVERS), choices=list(DRIVERS))
+    ap.add_argument("--no-imports", action="store_true", help="skip the import-time runs")
+    ap.add_argument("--profile", choices=list(DRIVERS),
+                    help="cProfile this client instead (profile-*.txt next to --out)")
+    return asyncio.run(_main(ap.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Smoke test of ``benchmarks/overhead.py --quick``: it runs, every client got right answers,
+and the results carry every field the README's tables come from. No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENTS = ("aiohttp", "clauderoute", "clauderoute-routed", "sdk")
+
+
+def test_quick_overhead_run(tmp_path: Path) -> None:
+    out = tmp_path / "overhead.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "overhead.py"), "--quick", "--out", str(out)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    cfg = result["meta"]["config"]
+    conc = cfg["concurrency"]
+    assert result["meta"]["mode"] == "quick"
+    assert set(result["clients"]) == set(CLIENTS)
+
+    # Every call of every client was checked against the answer the server sent for it, and
+    # the server saw exactly those calls (nothing failed over, retried or went elsewhere).
+    creates = cfg["warmup"] + 2 * conc + cfg["reps"] * (cfg["calls_c1"] + cfg["calls_c32"])
+    streams = max(1, cfg["warmup"] // 10) + cfg["reps"] * cfg["streams"]
+    for name in CLIENTS:
+        assert result["clients"][name]["checked"] == {"create": creates, "stream": streams}, name
+    assert result["server_served"] == {"create": creates * len(CLIENTS),
+                                       "stream": streams * len(CLIENTS)}
+
+    for name, r in result["clients"].items():
+        for section, field in (("create_c1", "cpu_us_per_call"),
+                               (f"create_c{conc}", "cpu_us_per_call"),
+                               ("stream", "cpu_us_per_event")):
+            stat = r[section][field]
+            assert stat["min"] <= stat["median"] <= stat["max"], (name, section)
+            assert len(stat["reps"]) == cfg["reps"]
+        for section in ("create_c1", f"create_c{conc}", "stream"):
+            assert set(r[section]["latency_ms"]) == {"p50", "p99"}
+        assert r["stream"]["events_per_stream"] == cfg["stream_deltas"] + 5
+        assert r[f"create_c{conc}"]["calls_per_s"] > 0
+
+    imports = result["imports"]
+    for name in ("aiohttp+msgspec", "clauderoute", "anthropic"):
+        assert set(imports[name]) == {"cpu_ms", "wall_ms"}
+    for key in ("clauderoute / aiohttp", "sdk / aiohttp", "clauderoute / sdk",
+                "clauderoute-routed / clauderoute", "import clauderoute / aiohttp+msgspec"):
+        assert key in result["ratios"]
+    assert {t["issue"] for t in result["targets"]} == {"#2", "#5"}
+    for t in result["targets"]:
+        assert set(t) == {"issue", "what", "ratio", "target", "met"}
+        assert isinstance(t["met"], bool)
+
+    table = out.with_suffix(".md").read_text()
+    for name in CLIENTS:
+        assert f"| {name} |" in table
+    assert "bench-key" not in out.read_text() + table + proc.stdout  # no credential in output
+
+
+async def test_every_driver_rejects_a_wrong_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer checks that make the figures trustworthy do fail on a wrong answer."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import _clients
+    import overhead
+
+    server = overhead.Server(deltas=3)
+    try:
+        right = "".join(f" w{i}" for i in range(3))
+        for name, driver_type in _clients.DRIVERS.items():
+            for text, events in ((right + "x", 8), (right, 9)):
+                d = driver_type(server.url, text, events)
+                await d.start()
+                try:
+                    await d.create()
+                    with pytest.raises(_clients.WrongAnswer):
+                        await d.stream()
+                finally:
+                    await d.close()
+                assert d.checked == {"create": 1, "stream": 0}, name
+    finally:
+        server.stop()
