@@ -186,6 +186,11 @@ class APIStatusError(APIError):
         self.headers = headers or {}
         super().__init__(message, platform=platform, request_id=request_id)
 
+    @property
+    def status_code(self) -> int:
+        """``status`` under the official SDK's name, so code written against it keeps working."""
+        return self.status
+
     def _text(self) -> str:
         kind = f" {self.error_type}" if self.error_type else ""
         return f"{self.status}{kind}: {super()._text()}"
