@@ -89,6 +89,8 @@ async def _until_content(ctx: AttemptContext, response: StreamResponse,
             acc.add(ev)
             held.append(ev)
             ctx.chunks += 1
+            if ctx.chunk_times is not None:
+                ctx.chunk_times.append(time.perf_counter())
             seen = seen or ev.type in _CONTENT
         if seen:
             ctx.first_token = time.perf_counter()
@@ -144,6 +146,8 @@ class MessageStream:
                         raise o.provider.error_from_event(ev, o.response.headers)
                     o.acc.add(ev)
                     o.ctx.chunks += 1
+                    if o.ctx.chunk_times is not None:
+                        o.ctx.chunk_times.append(time.perf_counter())
                     yield ev
             o.decoder.end()
             if not o.acc.stopped:

@@ -41,9 +41,9 @@ class AttemptContext:
     the engine (OBSERVABILITY.md §4.4: all client-side timers start there).
     """
 
-    __slots__ = ("backoff", "call", "chunks", "deadline", "first_chunk", "first_token", "headers",
-                 "headers_at", "kind", "model_id", "number", "observed", "provider", "reason",
-                 "route", "router", "sent", "status", "timeout")
+    __slots__ = ("backoff", "call", "chunk_times", "chunks", "deadline", "first_chunk",
+                 "first_token", "headers", "headers_at", "kind", "model_id", "number", "observed",
+                 "provider", "reason", "route", "router", "sent", "status", "timeout")
 
     def __init__(self, router: Router, provider: Provider, call: Call, number: int,
                  timeout: float | None, deadline: float | None, route: RouteContext,
@@ -66,6 +66,10 @@ class AttemptContext:
         self.first_chunk: float | None = None
         self.first_token: float | None = None
         self.chunks = 0
+        #: An observer that wants per-event timestamps (the time-per-output-chunk metric) sets
+        #: this to a list in ``attempt_start``; the stream then appends ``perf_counter()`` per
+        #: event. ``None`` (the default) costs nothing per event.
+        self.chunk_times: list[float] | None = None
         self.observed: list[Any] = []
 
     async def prepare(self) -> HttpRequest:
@@ -106,6 +110,11 @@ class Observer:
 
     def attempt_start(self, ctx: AttemptContext) -> Any:
         """An attempt begins (provider picked); the return value comes back in ``attempt_end``."""
+
+    def attempt_returned(self, state: Any, ctx: AttemptContext) -> None:
+        """The attempt's request was sent and its answer (or first content) awaited; called in
+        the attempt's own task, so an observer may undo here a context it attached in
+        ``attempt_start``. A stream attempt goes on while the caller reads it."""
 
     def attempt_end(self, state: Any, ctx: AttemptContext, info: AttemptInfo, result: Any,
                     error: BaseException | None, outcome: str) -> None:

@@ -288,6 +288,9 @@ class Router:
             return await fn(ctx)
         except E.ClauderouteError as exc:
             return exc
+        finally:
+            for obs, state in zip(self.observers, ctx.observed, strict=False):
+                _safe(obs.attempt_returned, state, ctx)
 
     def _hedge_partner(self, plan: list[Provider], idx: int, tries: list[int],
                        kind: str) -> int | None:

@@ -1,0 +1,383 @@
+"""``TracingObserver``: the route span, one GenAI CLIENT span per attempt, and the metrics.
+
+Span tree (OBSERVABILITY.md §4.2)::
+
+    clauderoute chat claude-sonnet-4-5      INTERNAL  route span  [ext, optional]
+    ├── chat <model id as sent>             CLIENT    attempt 1   error.type=overloaded_error
+    └── chat <model id as sent>             CLIENT    attempt 2   kind=failover (usage here)
+
+Two levels, a deliberate choice the conventions are silent on: ``gen_ai.provider.name`` and
+``gen_ai.request.model`` differ per attempt, so each attempt is a standard inference span; the
+route span carries what spans the whole call. An attempt span is current only while its request
+is sent and awaited (so HTTP client spans nest under it), never while the caller reads a stream.
+Everything here runs through ``opentelemetry-api``: without an SDK it is a no-op.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.metrics import MeterProvider
+from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
+
+from .. import _errors as E
+from ..routing._category import error_category
+from ..routing._observe import AttemptContext, Observer, RouteContext
+from ..types._messages import AttemptInfo, RouteInfo
+from . import _content as C
+from . import _names as N
+from ._metrics import Metrics
+
+__all__ = ["TracingObserver", "error_type", "operation_name"]
+
+_TIMEOUTS = (TimeoutError, E.ReadTimeout, E.ConnectTimeout, E.DeadlineExceeded)
+# Request parameters recorded when the caller sent them.
+_PARAMS = (("max_tokens", N.MAX_TOKENS), ("temperature", N.TEMPERATURE), ("top_p", N.TOP_P),
+           ("top_k", N.TOP_K))
+
+
+def operation_name(operation: str) -> str:
+    """``gen_ai.operation.name`` for a clauderoute operation (``messages.create`` → ``chat``)."""
+    verb = operation.rpartition(".")[2]
+    return "chat" if verb in ("create", "stream") else verb
+
+
+def error_type(exc: BaseException) -> str:
+    """``error.type``: the platform's own code, else the HTTP status, else ``timeout``, else the
+    exception class name (an interrupted stream reports what interrupted it)."""
+    if isinstance(exc, E.StreamInterrupted) and exc.cause_error is not None:
+        exc = exc.cause_error
+    code = getattr(exc, "error_type", None)
+    if code:
+        return str(code)
+    status = getattr(exc, "status", None)
+    if status:
+        return str(status)
+    if isinstance(exc, _TIMEOUTS):
+        return "timeout"
+    return type(exc).__name__ or "_OTHER"
+
+
+class _Route:
+    __slots__ = ("attempts", "failovers", "in_tokens", "last", "out_tokens", "owner", "platform",
+                 "retries", "span", "ttft")
+
+    def __init__(self, owner: TracingObserver, span: trace.Span | None) -> None:
+        self.owner, self.span = owner, span
+        self.attempts = self.retries = self.failovers = 0
+        self.in_tokens = self.out_tokens = 0
+        self.ttft: float | None = None
+        self.last: tuple[str, str] | None = None  # (platform, deployment) of the last attempt
+        self.platform: str | None = None
+
+
+class _Attempt:
+    __slots__ = ("attrs", "span", "start", "token")
+
+    def __init__(self, span: trace.Span, token: object, attrs: dict[str, Any]) -> None:
+        self.span, self.token, self.attrs = span, token, attrs
+        self.start = time.perf_counter()
+
+
+class TracingObserver(Observer):
+    """Traces and measures every routed call with OpenTelemetry.
+
+    Args:
+        tracer_provider: where spans go (default: the global provider).
+        meter_provider: where metrics go (default: the global provider).
+        capture_content: record prompts and answers: ``True``, a mode (``NO_CONTENT``,
+            ``SPAN_ONLY``, ``EVENT_ONLY``, ``SPAN_AND_EVENT``), or ``None`` to read
+            ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` (off when unset).
+        capture_tool_definitions: also record ``gen_ai.tool.definitions`` when capturing.
+        content_max_length: characters kept per text part.
+        route_span: emit the ``clauderoute`` route span (``False``: standard spans only).
+        metrics: record metrics at all.
+        chunk_metric: record the per-chunk time metric (one timestamp per stream event).
+        convention: ``v1_41`` or ``latest``; ``None`` reads ``OTEL_SEMCONV_STABILITY_OPT_IN``.
+    """
+
+    def __init__(self, *, tracer_provider: TracerProvider | None = None,
+                 meter_provider: MeterProvider | None = None,
+                 capture_content: bool | str | None = None,
+                 capture_tool_definitions: bool = False, content_max_length: int = 16384,
+                 route_span: bool = True, metrics: bool = True, chunk_metric: bool = True,
+                 convention: str | None = None) -> None:
+        self.names = N.Names(convention or N.convention_from_env())
+        self.tracer = trace.get_tracer(N.SCOPE, tracer_provider=tracer_provider,
+                                       schema_url=N.SCHEMA_URL)
+        self.capture = C.parse_mode(capture_content)
+        self.capture_tools = capture_tool_definitions
+        self.max_length = content_max_length
+        self.route_span = route_span
+        self.metrics = Metrics(self.names, meter_provider) if metrics else None
+        self.chunk_metric = chunk_metric and metrics
+        self._servers: dict[int, tuple[Any, str, int]] = {}
+
+    def __repr__(self) -> str:
+        return (f"<TracingObserver convention={self.names.convention} capture={self.capture} "
+                f"route_span={self.route_span}>")
+
+    # --- route ----------------------------------------------------------------------------------
+
+    def route_start(self, route: RouteContext) -> _Route:
+        if not self.route_span:
+            return _Route(self, None)
+        op = operation_name(route.call.operation)
+        model = str(route.call.params.get("model", ""))
+        span = self.tracer.start_span(f"clauderoute {op} {model}", kind=SpanKind.INTERNAL)
+        if span.is_recording():
+            span.set_attributes({N.X_OPERATION: op, N.X_REQUEST_MODEL: model,
+                                 N.X_REQUEST_STREAM: route.call.operation.endswith("stream")})
+            if route.deadline_s is not None:
+                span.set_attribute(N.X_DEADLINE, route.deadline_s)
+        return _Route(self, span)
+
+    def route_end(self, state: _Route, route: RouteContext, info: RouteInfo | None,
+                  error: BaseException | None, outcome: str) -> None:
+        duration = time.perf_counter() - route.started
+        platform = info.platform if info is not None else state.platform
+        etype = error_type(error) if error is not None else None
+        span = state.span
+        if span is not None:
+            if span.is_recording():
+                attrs: dict[str, Any] = {
+                    N.X_ATTEMPT_COUNT: state.attempts, N.X_RETRY_COUNT: state.retries,
+                    N.X_FAILOVER_COUNT: state.failovers, N.X_OUTCOME: outcome,
+                    N.X_USAGE_IN: state.in_tokens, N.X_USAGE_OUT: state.out_tokens}
+                if platform is not None:
+                    attrs[N.X_PLATFORM] = platform
+                if state.ttft is not None:
+                    attrs[N.X_TTFT] = state.ttft
+                if info is not None and info.skipped:
+                    attrs[N.X_SKIPPED] = list(info.skipped)
+                if etype is not None:
+                    attrs[N.ERROR_TYPE] = etype
+                span.set_attributes(attrs)
+            if error is not None and outcome in ("error", "deadline_exceeded"):
+                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {etype}"))
+            span.end()
+        m = self.metrics
+        if m is not None:
+            mattrs: dict[str, Any] = {N.X_OPERATION: operation_name(route.call.operation),
+                                      N.X_REQUEST_MODEL: str(route.call.params.get("model", "")),
+                                      N.X_OUTCOME: outcome}
+            if platform is not None:
+                mattrs[N.X_PLATFORM] = platform
+            if etype is not None:
+                mattrs[N.ERROR_TYPE] = etype
+            m.route_duration.record(duration, mattrs)
+            if state.ttft is not None:
+                m.route_ttft.record(state.ttft, mattrs)
+            m.route_attempts.record(state.attempts, {N.X_OUTCOME: outcome})
+
+    # --- attempt --------------------------------------------------------------------------------
+
+    def _server(self, provider: Any) -> tuple[str, int]:
+        hit = self._servers.get(id(provider))
+        if hit is None or hit[0] is not provider:
+            try:
+                host, port = provider.server_address()
+            except Exception:  # noqa: BLE001 - a provider without a URL still gets a span
+                host, port = "", 0
+            hit = self._servers[id(provider)] = (provider, host, port)
+        return hit[1], hit[2]
+
+    def _route_state(self, route: RouteContext) -> _Route | None:
+        for s in route.observed:
+            if isinstance(s, _Route) and s.owner is self:
+                return s
+        return None
+
+    def attempt_start(self, ctx: AttemptContext) -> _Attempt:
+        p = ctx.provider
+        rs = self._route_state(ctx.route)
+        op = operation_name(ctx.call.operation)
+        host, port = self._server(p)
+        attrs: dict[str, Any] = {N.OPERATION: op,
+                                 N.PROVIDER: p.genai_provider_name or p.platform,
+                                 N.REQUEST_MODEL: ctx.model_id}
+        if host:
+            attrs[N.SERVER_ADDRESS], attrs[N.SERVER_PORT] = host, port
+        parent = None
+        if rs is not None:
+            self._count(rs, ctx)
+            if rs.span is not None:
+                parent = trace.set_span_in_context(rs.span)
+        span = self.tracer.start_span(f"{op} {ctx.model_id}", context=parent,
+                                      kind=SpanKind.CLIENT, attributes=attrs)
+        if span.is_recording():
+            span.set_attributes(self._request_attrs(ctx))
+        token = otel_context.attach(trace.set_span_in_context(span))
+        if self.chunk_metric and ctx.call.operation.endswith("stream"):
+            ctx.chunk_times = []
+        mattrs = dict(attrs)
+        mattrs[N.X_DEPLOYMENT] = p.name
+        return _Attempt(span, token, mattrs)
+
+    def _request_attrs(self, ctx: AttemptContext) -> dict[str, Any]:
+        params, p = ctx.call.params, ctx.provider
+        out: dict[str, Any] = {N.REQUEST_STREAM: ctx.call.operation.endswith("stream"),
+                               N.X_PLATFORM: p.platform, N.X_DEPLOYMENT: p.name,
+                               N.X_ATTEMPT_NUMBER: ctx.number, N.X_ATTEMPT_KIND: ctx.kind}
+        for key, name in _PARAMS:
+            value = params.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                out[name] = value
+        stops = params.get("stop_sequences")
+        if isinstance(stops, (list, tuple)) and all(isinstance(s, str) for s in stops):
+            out[N.STOP_SEQUENCES] = list(stops)
+        if params.get("output_format"):
+            out[N.OUTPUT_TYPE] = "json"
+        if p.region:
+            out[N.CLOUD_REGION] = p.region
+        if ctx.reason is not None:
+            out[N.X_ATTEMPT_REASON] = ctx.reason
+        if ctx.backoff:
+            out[N.X_BACKOFF] = ctx.backoff
+        return out
+
+    def _count(self, rs: _Route, ctx: AttemptContext) -> None:
+        rs.attempts += 1
+        p = ctx.provider
+        if rs.attempts == 1 and rs.span is not None and rs.span.is_recording():
+            rs.span.set_attribute(N.X_STRATEGY, ctx.router.policy.name)
+        if self.metrics is not None:
+            self.metrics.watch_breaker(ctx.router.breaker)
+        previous, rs.last = rs.last, (p.platform, p.name)
+        if ctx.kind not in ("retry", "failover"):
+            return
+        event: dict[str, Any] = {N.X_ATTEMPT_NUMBER: ctx.number, N.X_DEPLOYMENT: p.name,
+                                 N.X_PLATFORM: p.platform, N.X_BACKOFF: ctx.backoff}
+        if ctx.reason is not None:
+            event[N.X_ATTEMPT_REASON] = ctx.reason
+        if ctx.kind == "retry":
+            rs.retries += 1
+        else:
+            rs.failovers += 1
+            if previous is not None:
+                event["clauderoute.from.platform"], event["clauderoute.from.deployment"] = \
+                    previous
+        if rs.span is not None and rs.span.is_recording():
+            rs.span.add_event(f"clauderoute.{ctx.kind}", event)
+        if self.metrics is not None:
+            del event[N.X_ATTEMPT_NUMBER], event[N.X_BACKOFF]
+            counter = self.metrics.retries if ctx.kind == "retry" else self.metrics.failovers
+            counter.add(1, event)
+
+    def attempt_returned(self, state: _Attempt, ctx: AttemptContext) -> None:
+        if state.token is not None:
+            token, state.token = state.token, None
+            otel_context.detach(token)  # type: ignore[arg-type]
+
+    def attempt_end(self, state: _Attempt, ctx: AttemptContext, info: AttemptInfo,
+                    result: Any, error: BaseException | None, outcome: str) -> None:
+        end = time.perf_counter()
+        message = result
+        if isinstance(error, E.StreamInterrupted):
+            message = error.partial
+        usage = getattr(message, "usage", None)
+        if not hasattr(usage, "total_input_tokens"):
+            usage = None
+        rs = self._route_state(ctx.route)
+        if rs is not None:
+            if usage is not None:
+                rs.in_tokens += usage.total_input_tokens
+                rs.out_tokens += usage.output_tokens
+            if outcome == "success":
+                rs.platform = ctx.provider.platform
+            if ctx.first_token is not None and rs.ttft is None and (
+                    outcome == "success" or message is not None):
+                rs.ttft = ctx.first_token - ctx.route.started
+        span = state.span
+        etype = error_type(error) if error is not None else None
+        if span.is_recording():
+            span.set_attributes(self._response_attrs(ctx, message, usage, error, outcome))
+            if etype is not None and error is not None:
+                span.set_attribute(N.ERROR_TYPE, etype)
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, etype))
+            if outcome == "success" and self.capture != "NO_CONTENT":
+                self._content(span, ctx, message)
+        span.end()
+        if self.metrics is not None:
+            self._attempt_metrics(state, ctx, message, usage, etype, end)
+
+    def _response_attrs(self, ctx: AttemptContext, message: Any, usage: Any,
+                        error: BaseException | None, outcome: str) -> dict[str, Any]:
+        out: dict[str, Any] = {N.X_ATTEMPT_OUTCOME: outcome}
+        stream = ctx.call.operation.endswith("stream")
+        if ctx.status is not None:
+            out[N.HTTP_STATUS] = ctx.status
+        if ctx.headers:
+            rid = ctx.headers.get(ctx.provider.request_id_header)
+            if rid:
+                out[N.X_REQUEST_ID] = rid
+        if ctx.sent is not None:
+            if ctx.headers_at is not None:
+                out[N.X_TTH] = ctx.headers_at - ctx.sent
+            if ctx.first_chunk is not None:
+                out[N.TTFC_ATTR] = ctx.first_chunk - ctx.sent
+            if ctx.first_token is not None:
+                out[N.X_TTFT] = ctx.first_token - ctx.sent
+        if stream:
+            out[N.X_CHUNKS] = ctx.chunks
+        if message is not None and hasattr(message, "stop_reason"):
+            if getattr(message, "id", None):
+                out[N.RESPONSE_ID] = message.id
+            if getattr(message, "model", None):
+                out[N.RESPONSE_MODEL] = message.model
+            if message.stop_reason:
+                out[N.X_STOP_REASON] = message.stop_reason
+            out[N.FINISH_REASONS] = [C.finish_reason(message.stop_reason)]
+        elif stream or error is not None:
+            out[N.FINISH_REASONS] = ["error"]
+        if usage is not None:
+            out[N.INPUT_TOKENS] = usage.total_input_tokens
+            out[N.OUTPUT_TOKENS] = usage.output_tokens
+            if usage.cache_read_input_tokens is not None:
+                out[N.CACHE_READ] = usage.cache_read_input_tokens
+            if usage.cache_creation_input_tokens is not None:
+                out[self.names.cache_creation] = usage.cache_creation_input_tokens
+        if error is not None:
+            out[N.X_ERROR_CATEGORY] = error_category(error)
+            out[N.X_ERROR_PHASE] = ("before_headers" if ctx.status is None else
+                                    "before_first_token" if ctx.first_token is None else
+                                    "mid_stream")
+        return out
+
+    def _content(self, span: trace.Span, ctx: AttemptContext, message: Any) -> None:
+        params, limit = ctx.call.params, self.max_length
+        attrs: dict[str, Any] = {N.INPUT_MESSAGES: C.input_messages(params, limit)}
+        system = C.system_instructions(params, limit)
+        if system is not None:
+            attrs[N.SYSTEM_INSTRUCTIONS] = system
+        if message is not None and hasattr(message, "content"):
+            attrs[N.OUTPUT_MESSAGES] = C.output_messages(message, limit)
+        if self.capture_tools:
+            tools = C.tool_definitions(params)
+            if tools is not None:
+                attrs[N.TOOL_DEFINITIONS] = tools
+        if self.capture in ("SPAN_ONLY", "SPAN_AND_EVENT"):
+            span.set_attributes(attrs)
+        if self.capture in ("EVENT_ONLY", "SPAN_AND_EVENT"):
+            span.add_event(N.DETAILS_EVENT, attrs)
+
+    def _attempt_metrics(self, state: _Attempt, ctx: AttemptContext, message: Any,
+                         usage: Any, etype: str | None, end: float) -> None:
+        assert self.metrics is not None
+        attrs = state.attrs
+        model = getattr(message, "model", None)
+        if model:
+            attrs[N.RESPONSE_MODEL] = model
+        if etype is not None:
+            attrs[N.ERROR_TYPE] = etype
+        sent = ctx.sent
+        ttfc = ctx.first_chunk - sent if sent is not None and ctx.first_chunk is not None \
+            else None
+        stream_s = end - sent if sent is not None else None
+        self.metrics.attempt(attrs, end - state.start, usage, ttfc, ctx.chunk_times, ctx.ttft_s,
+                             stream_s, {N.X_PLATFORM: ctx.provider.platform,
+                                        N.REQUEST_MODEL: ctx.model_id})

@@ -1,0 +1,312 @@
+"""Tracing and metrics over loopback emulators: the span tree of a create, a stream, a retry, a
+failover across platforms, a refusal and an interrupted stream; stream spans ended on every exit
+path; content capture off by default and on when opted in; no secret in any exported telemetry.
+
+Each test builds its own SDK pipeline (in-memory exporter and metric reader) and hands it to the
+observer explicitly: the global providers are never set.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, StatusCode
+
+import clauderoute as cr
+from clauderoute.testing import Fault, LatencyProfile, default_reply, no_backoff
+from clauderoute.tracing import TracingObserver
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+
+KEY = "sk-ant-canary-0123456789abcdef"
+FOUNDRY_KEY = "foundry-canary-key-fedcba9876543210"
+VERTEX_TOKEN = "ya29.vertex-canary-token-abcdef"
+SECRETS = (KEY, FOUNDRY_KEY, VERTEX_TOKEN)
+MODEL = "claude-sonnet-4-5"
+HELLO = [{"role": "user", "content": "Hello tracer"}]
+CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+
+
+class Telemetry:
+    """A tracer provider and meter provider with in-memory export, and readers for tests."""
+
+    def __init__(self) -> None:
+        self.exporter = InMemorySpanExporter()
+        self.tracer_provider = TracerProvider()
+        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
+        self.reader = InMemoryMetricReader()
+        self.meter_provider = MeterProvider(metric_readers=[self.reader])
+        self.tracer = self.tracer_provider.get_tracer("tests")
+
+    def observer(self, **kw: Any) -> TracingObserver:
+        return TracingObserver(tracer_provider=self.tracer_provider,
+                               meter_provider=self.meter_provider, **kw)
+
+    def spans(self) -> list[ReadableSpan]:
+        return sorted(self.exporter.get_finished_spans(), key=lambda s: s.start_time or 0)
+
+    def route(self) -> ReadableSpan:
+        (route,) = [s for s in self.spans() if s.name.startswith("clauderoute ")]
+        return route
+
+    def attempts(self) -> list[ReadableSpan]:
+        return [s for s in self.spans() if s.kind is SpanKind.CLIENT]
+
+    def points(self, name: str) -> list[Any]:
+        data = self.reader.get_metrics_data()
+        out: list[Any] = []
+        for rm in data.resource_metrics if data is not None else ():
+            for sm in rm.scope_metrics:
+                for m in sm.metrics:
+                    if m.name == name:
+                        out.extend(m.data.data_points)
+        return out
+
+    def dump(self) -> str:
+        """Every exported span (attributes, events, status) and metric, as text."""
+        text = [s.to_json() for s in self.exporter.get_finished_spans()]
+        data = self.reader.get_metrics_data()
+        if data is not None:
+            text.append(data.to_json())
+        return "\n".join(text)
+
+
+@pytest.fixture
+def tel() -> Iterator[Telemetry]:
+    t = Telemetry()
+    yield t
+    t.tracer_provider.shutdown()
+    t.meter_provider.shutdown()
+
+
+@pytest.fixture
+async def emus() -> AsyncIterator[dict[str, AnthropicEmulator]]:
+    servers = {n: AnthropicEmulator(api_key=KEY) for n in ("a", "b")}
+    for s in servers.values():
+        await s.start()
+    try:
+        yield servers
+    finally:
+        for s in servers.values():
+            await s.stop()
+
+
+def anthropic(emu: AnthropicEmulator, name: str = "a", **kw: Any) -> AnthropicProvider:
+    return AnthropicProvider(name=name, base_url=emu.url, api_key=KEY, **kw)
+
+
+def client(tel: Telemetry, providers: list[Any], **kw: Any) -> cr.AsyncClient:
+    obs = tel.observer(**kw.pop("obs", {}))
+    return cr.AsyncClient(providers=providers, observers=[obs], **kw)
+
+
+async def create(c: cr.AsyncClient, **kw: Any) -> Any:
+    return await c.messages.create(model=MODEL, max_tokens=32, messages=HELLO, **kw)
+
+
+def parent_id(span: ReadableSpan) -> int | None:
+    return span.parent.span_id if span.parent is not None else None
+
+
+def span_id(span: ReadableSpan) -> int:
+    return span.context.span_id  # type: ignore[union-attr]
+
+
+# --- the span tree -------------------------------------------------------------------------------
+
+
+async def test_create_span_tree(tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
+    """A plain create: route span under the app's span, one standard CLIENT attempt span."""
+    async with client(tel, [anthropic(emus["a"])]) as c:
+        with tel.tracer.start_as_current_span("app") as app:
+            msg = await create(c, temperature=0.5, stop_sequences=["END"])
+    route, (att,) = tel.route(), tel.attempts()
+    assert route.name == f"clauderoute chat {MODEL}" and route.kind is SpanKind.INTERNAL
+    assert parent_id(route) == app.get_span_context().span_id
+    assert parent_id(att) == span_id(route)
+    assert route.status.status_code is StatusCode.UNSET
+    assert route.attributes["clauderoute.outcome"] == "success"
+    assert route.attributes["clauderoute.attempt.count"] == 1
+    assert not any(k.startswith("gen_ai.") for k in route.attributes)  # by design
+    a = att.attributes
+    assert att.name == f"chat {a['gen_ai.request.model']}"
+    assert a["gen_ai.operation.name"] == "chat" and a["gen_ai.provider.name"] == "anthropic"
+    assert a["server.address"] == "127.0.0.1" and a["server.port"] == emus["a"].port
+    assert a["gen_ai.response.id"] == msg.id and a["gen_ai.response.model"] == msg.model
+    assert a["gen_ai.response.finish_reasons"] == ("stop",)
+    assert a["clauderoute.response.stop_reason"] == "end_turn"
+    assert a["gen_ai.usage.input_tokens"] == msg.usage.total_input_tokens
+    assert a["gen_ai.usage.output_tokens"] == msg.usage.output_tokens
+    assert a["gen_ai.usage.cache_read.input_tokens"] == 0
+    assert a["gen_ai.request.max_tokens"] == 32 and a["gen_ai.request.temperature"] == 0.5
+    assert a["gen_ai.request.stop_sequences"] == ("END",)
+    assert a["http.response.status_code"] == 200
+    assert a["clauderoute.attempt.number"] == 1 and a["clauderoute.attempt.kind"] == "initial"
+    assert a["clauderoute.deployment"] == "a" and "error.type" not in a
+    assert route.attributes["clauderoute.usage.output_tokens"] == msg.usage.output_tokens
+    (dur,) = tel.points("gen_ai.client.operation.duration")
+    assert dur.count == 1 and dur.attributes["gen_ai.provider.name"] == "anthropic"
+    assert "error.type" not in dur.attributes
+    tokens = {p.attributes["gen_ai.token.type"]: p.sum
+              for p in tel.points("gen_ai.client.token.usage")}
+    assert tokens == {"input": msg.usage.total_input_tokens, "output": msg.usage.output_tokens}
+    assert [p.count for p in tel.points("clauderoute.route.duration")] == [1]
+
+
+async def test_stream_records_ttft(tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
+    """A stream: the spans stay open while the caller reads, then carry TTFC/TTFT and chunks."""
+    async with client(tel, [anthropic(emus["a"])]) as c:
+        async with c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s:
+            assert tel.spans() == []  # route and attempt spans are still open
+            assert trace.get_current_span() is trace.INVALID_SPAN  # attempt not left current
+            events = [ev async for ev in s]
+            final = s.current_message_snapshot
+    route, (att,) = tel.route(), tel.attempts()
+    a = att.attributes
+    assert a["gen_ai.request.stream"] is True
+    ttfc, ttft = a["gen_ai.response.time_to_first_chunk"], a["clauderoute.response.time_to_first_token_s"]
+    assert 0 < ttfc <= ttft
+    assert a["clauderoute.response.chunk_count"] == len(events)
+    assert a["gen_ai.response.finish_reasons"] == ("stop",)
+    assert a["gen_ai.usage.output_tokens"] == final.usage.output_tokens
+    assert route.attributes["clauderoute.response.time_to_first_token_s"] > 0
+    assert route.attributes["clauderoute.request.stream"] is True
+    assert [p.count for p in tel.points("gen_ai.client.operation.time_to_first_chunk")] == [1]
+    (per_chunk,) = tel.points("gen_ai.client.operation.time_per_output_chunk")
+    assert per_chunk.count == len(events) - 1
+    assert [p.count for p in tel.points("clauderoute.route.time_to_first_token")] == [1]
+    assert [p.count for p in tel.points("clauderoute.attempt.time_per_output_token")] == [1]
+
+
+async def test_retry_then_success(tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
+    """A 529 then success on one provider: two attempt spans, error.type on the first only."""
+    emus["a"].faults.add(Fault(status=529))
+    async with client(tel, [anthropic(emus["a"])]) as c:
+        with no_backoff():
+            await create(c)
+    route = tel.route()
+    first, second = tel.attempts()
+    assert {parent_id(first), parent_id(second)} == {span_id(route)}
+    assert first.attributes["error.type"] == "overloaded_error"
+    assert first.status.status_code is StatusCode.ERROR
+    assert first.attributes["clauderoute.error.category"] == "overloaded"
+    assert first.attributes["clauderoute.error.phase"] == "before_first_token"
+    assert first.attributes["http.response.status_code"] == 529
+    assert [e.name for e in first.events] == ["exception"]
+    assert "error.type" not in second.attributes
+    assert second.status.status_code is StatusCode.UNSET
+    assert second.attributes["clauderoute.attempt.kind"] == "retry"
+    assert second.attributes["clauderoute.attempt.reason"] == "overloaded"
+    assert second.attributes["clauderoute.attempt.backoff_s"] > 0
+    assert route.status.status_code is StatusCode.UNSET
+    assert route.attributes["clauderoute.retry.count"] == 1
+    assert [e.name for e in route.events] == ["clauderoute.retry"]
+    (retries,) = tel.points("clauderoute.retries")
+    assert retries.value == 1 and retries.attributes["clauderoute.attempt.reason"] == "overloaded"
+    failed = [p for p in tel.points("gen_ai.client.operation.duration")
+              if p.attributes.get("error.type") == "overloaded_error"]
+    assert [p.count for p in failed] == [1]
+
+
+async def test_failover_across_platforms(tel: Telemetry,
+                                         emus: dict[str, AnthropicEmulator]) -> None:
+    """Claude API overloaded → Foundry serves: each attempt names its own platform."""
+    from clauderoute_foundry import FoundryEmulator, FoundryProvider
+
+    emus["a"].faults.add(Fault(status=529))
+    foundry = FoundryEmulator(api_key=FOUNDRY_KEY)
+    await foundry.start()
+    try:
+        fp = FoundryProvider(name="f", base_url=foundry.url, api_key=FOUNDRY_KEY)
+        async with client(tel, [anthropic(emus["a"], max_retries=0), fp]) as c:
+            msg = await create(c)
+    finally:
+        await foundry.stop()
+    assert msg.route.platform == "foundry"
+    route = tel.route()
+    first, second = tel.attempts()
+    assert first.attributes["gen_ai.provider.name"] == "anthropic"
+    assert first.attributes["error.type"] == "overloaded_error"
+    assert second.attributes["gen_ai.provider.name"] == "azure.ai.foundry"
+    assert second.attributes["clauderoute.platform"] == "foundry"
+    assert second.attributes["clauderoute.attempt.kind"] == "failover"
+    assert second.attributes["server.port"] == foundry.port
+    assert "error.type" not in second.attributes
+    assert second.attributes["gen_ai.usage.input_tokens"] == msg.usage.total_input_tokens
+    assert route.status.status_code is StatusCode.UNSET  # the caller got an answer
+    assert route.attributes["clauderoute.platform"] == "foundry"
+    assert route.attributes["clauderoute.failover.count"] == 1
+    (event,) = route.events
+    assert event.name == "clauderoute.failover"
+    assert event.attributes["clauderoute.from.deployment"] == "a"
+    assert event.attributes["clauderoute.deployment"] == "f"
+    (fo,) = tel.points("clauderoute.failovers")
+    assert fo.value == 1 and fo.attributes["clauderoute.from.platform"] == "anthropic"
+
+
+async def test_vertex_attempt_names_model_as_sent(tel: Telemetry) -> None:
+    """On Vertex the attempt span carries gcp.vertex_ai and the versioned model id sent."""
+    from clauderoute_vertex import VertexEmulator, VertexProvider
+
+    emu = VertexEmulator(project="p", locations={"us-east5"}, tokens=[VERTEX_TOKEN])
+    await emu.start()
+    try:
+        vp = VertexProvider(name="v", base_url=emu.url, project="p", region="us-east5",
+                            access_token=VERTEX_TOKEN)
+        async with client(tel, [vp]) as c:
+            await create(c)
+    finally:
+        await emu.stop()
+    (att,) = tel.attempts()
+    assert att.attributes["gen_ai.provider.name"] == "gcp.vertex_ai"
+    assert "@" in att.attributes["gen_ai.request.model"]
+    assert att.name == "chat " + att.attributes["gen_ai.request.model"]
+    assert att.attributes["cloud.region"] == "us-east5"
+    assert VERTEX_TOKEN not in tel.dump()
+
+
+async def test_refusal(tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
+    """A refusal is an answer, not an error: finish reason content_filter, status UNSET."""
+    def refuse(params: dict[str, Any], model: str, msg_id: str) -> dict[str, Any]:
+        return dict(default_reply(params, model, msg_id), stop_reason="refusal")
+
+    emus["a"].responder = refuse
+    async with client(tel, [anthropic(emus["a"])]) as c:
+        msg = await create(c)
+    assert msg.stop_reason == "refusal"
+    (att,) = tel.attempts()
+    assert att.attributes["gen_ai.response.finish_reasons"] == ("content_filter",)
+    assert att.attributes["clauderoute.response.stop_reason"] == "refusal"
+    assert att.status.status_code is StatusCode.UNSET and "error.type" not in att.attributes
+
+
+async def test_stream_interrupted_mid_stream(tel: Telemetry,
+                                             emus: dict[str, AnthropicEmulator]) -> None:
+    """An in-stream error after content: attempt and route spans end in error, partial usage."""
+    emus["a"].latency = LatencyProfile(per_token_s=0.02)  # content arrives before the error
+    emus["a"].faults.add(Fault(stream_error="overloaded_error", after_events=4))
+    async with client(tel, [anthropic(emus["a"])]) as c:
+        with pytest.raises(cr.StreamInterrupted):
+            async with c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s:
+                await s.until_done()
+    route, (att,) = tel.route(), tel.attempts()
+    a = att.attributes
+    assert a["error.type"] == "overloaded_error"
+    assert a["clauderoute.error.category"] == "stream_interrupted"
+    assert a["clauderoute.error.phase"] == "mid_stream"
+    assert a["gen_ai.response.finish_reasons"] == ("error",)
+    assert a["gen_ai.usage.input_tokens"] > 0  # message_start's usage was recorded
+    assert att.status.status_code is StatusCode.ERROR
+    assert route.status.status_code is StatusCode.ERROR
+    assert route.attributes["clauderoute.outcome"] == "error"
+    assert route.attributes["error.type"] == "overloaded_error"
