@@ -1,0 +1,144 @@
+"""Credentials of Amazon Bedrock: SigV4 over boto3's credential chain, or a Bedrock API key.
+
+boto3 and botocore are imported here, lazily, when credentials are first resolved or a request is
+signed — never when clauderoute or this package is imported. Resolving the chain (a profile file,
+SSO, an assumed role, container or instance metadata) and refreshing temporary credentials can
+block on the network, so it runs in a worker thread; however many calls find the credentials
+missing or stale, one resolution runs and the others wait for it.
+"""
+
+from __future__ import annotations
+
+# asyncio only for credential resolution: a Lock so that one refresh runs however many calls
+# wait, and to_thread so that botocore's blocking providers do not stall the event loop.
+import asyncio
+from typing import Any
+
+from clauderoute._errors import ConfigurationError
+from clauderoute._provider import Auth, HttpRequest
+
+__all__ = ["BearerAuth", "SigV4Auth", "import_botocore"]
+
+_INSTALL = 'pip install "clauderoute-bedrock"'  # boto3 is a dependency of the distribution
+
+
+def import_botocore() -> Any:
+    """``botocore.auth`` (lazily), or a ``ConfigurationError`` with the install line."""
+    try:
+        # lazy: only a provider that signs needs it
+        import botocore.auth  # type: ignore[import-untyped]
+    except ImportError as exc:  # pragma: no cover - boto3 is a declared dependency
+        raise ConfigurationError(f"SigV4 signing needs botocore; install it with: {_INSTALL}") \
+            from exc
+    return botocore.auth
+
+
+class BearerAuth(Auth):
+    """A Bedrock API key (``AWS_BEARER_TOKEN_BEDROCK``) as ``Authorization: Bearer``, instead of
+    SigV4 (AWS docs, "Use an Amazon Bedrock API key"; the SDK's ``api_key`` on Bedrock)."""
+
+    kind = "api_key"
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def sign(self, request: HttpRequest) -> HttpRequest:
+        request.headers["authorization"] = "Bearer " + self._key
+        return request
+
+
+class SigV4Auth(Auth):
+    """AWS Signature Version 4 with botocore's signer, over the exact bytes sent.
+
+    Args:
+        region: the signing region (``us-east-1``…).
+        service: the signing name: ``bedrock`` for InvokeModel, ``bedrock-mantle`` for the
+            Messages-API endpoint.
+        profile: a shared-config profile for the ``boto3.Session``.
+        access_key, secret_key, session_token: static keys instead of the chain.
+        credentials: a botocore ``Credentials`` object (e.g. ``RefreshableCredentials``) to use
+            as-is; its own refresh schedule is honoured.
+    """
+
+    kind = "sigv4"
+
+    def __init__(self, *, region: str, service: str = "bedrock", profile: str | None = None,
+                 access_key: str | None = None, secret_key: str | None = None,
+                 session_token: str | None = None, credentials: Any = None) -> None:
+        if bool(access_key) != bool(secret_key):
+            raise ConfigurationError("bedrock: set both access_key and secret_key, or neither")
+        self.region = region
+        self.service = service
+        self.profile = profile
+        self._static = (access_key, secret_key, session_token) if access_key else None
+        self._source: Any = credentials  # botocore Credentials, resolved on first refresh
+        self._frozen: Any = None  # botocore ReadOnlyCredentials used for signing
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self.resolutions = 0  # how many blocking resolutions/refreshes ran (for tests, metrics)
+
+    def __repr__(self) -> str:
+        return f"<SigV4Auth kind='sigv4' service={self.service!r} region={self.region!r}>"
+
+    def _fresh(self) -> bool:
+        if self._frozen is None:
+            return False
+        needed = getattr(self._source, "refresh_needed", None)  # RefreshableCredentials only
+        return not (callable(needed) and needed())
+
+    async def refresh(self) -> None:
+        """Resolve the credential chain, or renew temporary credentials when botocore says they
+        are near expiry; one resolution at a time, off the event loop."""
+        if self._fresh():
+            return
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:  # a Lock belongs to one loop
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        async with self._lock:
+            if self._fresh():  # another call refreshed while this one waited
+                return
+            try:
+                self._frozen = await asyncio.to_thread(self._resolve)
+            except ConfigurationError:
+                raise
+            except Exception as exc:  # botocore's errors, translated at this boundary
+                raise ConfigurationError(
+                    f"bedrock: could not resolve AWS credentials ({type(exc).__name__}); "
+                    "see the chained exception") from exc
+            self.resolutions += 1
+
+    def _resolve(self) -> Any:
+        """Blocking: the frozen credentials (walks the chain the first time)."""
+        if self._source is None:
+            if self._static is not None:
+                import botocore.credentials  # type: ignore[import-untyped]  # lazy
+
+                self._source = botocore.credentials.Credentials(*self._static)
+            else:
+                # lazy: the whole chain (env, profile, SSO, role, IMDS/ECS)
+                import boto3  # type: ignore[import-untyped]
+
+                session = boto3.Session(region_name=self.region, profile_name=self.profile)
+                self._source = session.get_credentials()
+            if self._source is None:
+                raise ConfigurationError(
+                    "bedrock: no AWS credentials found (environment, shared config/profile, "
+                    "SSO, container or instance metadata); or set api_key / "
+                    "AWS_BEARER_TOKEN_BEDROCK")
+        # Refreshes RefreshableCredentials when due (an STS or metadata call: blocking).
+        return self._source.get_frozen_credentials()
+
+    def sign(self, request: HttpRequest, *, service: str | None = None) -> HttpRequest:
+        """Add ``Authorization``, ``X-Amz-Date`` (and ``X-Amz-Security-Token``), signing every
+        header the request carries plus ``host`` taken from the URL actually used, for
+        ``service`` (default: this credential's)."""
+        if self._frozen is None:
+            raise ConfigurationError("no AWS credentials: refresh() was not awaited")
+        auth = import_botocore()
+        from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]  # lazy
+
+        aws = AWSRequest(method=request.method, url=request.url, headers=dict(request.headers),
+                         data=request.body)
+        auth.SigV4Auth(self._frozen, service or self.service, self.region).add_auth(aws)
+        request.headers = {k: v for k, v in aws.headers.items() if v is not None}
+        return request

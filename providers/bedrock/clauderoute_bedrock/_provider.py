@@ -1,0 +1,342 @@
+"""Claude on Amazon Bedrock: InvokeModel with the native body, and the Messages-API endpoint.
+
+InvokeModel (PLATFORMS.md §Amazon Bedrock) puts the model in the path
+(``/model/{modelId}/invoke`` or ``/invoke-with-response-stream``), the version and betas in the
+body (``anthropic_version``, ``anthropic_beta``), streams AWS event-stream frames instead of SSE,
+and answers errors in AWS's shape (``x-amzn-ErrorType`` + ``{"message"}``). Token counting is the
+CountTokens operation. Requests are signed with SigV4 (service ``bedrock``) or carry a Bedrock
+API key. Bedrock's Messages-API endpoint ("Mantle", for newer models) takes the Claude API's
+paths and body under ``https://bedrock-mantle.{region}.api.aws/anthropic``, SigV4 service
+``bedrock-mantle``.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import msgspec
+
+from clauderoute import _errors as E
+from clauderoute._catalog import model_facts
+from clauderoute._errors import CapabilityError, ConfigurationError
+from clauderoute._provider import (
+    COUNT_TOKENS,
+    CREATE,
+    EVENT_ERROR_STATUS,
+    MB,
+    STREAM,
+    Action,
+    Call,
+    Capabilities,
+    HttpRequest,
+    HttpResponse,
+    Provider,
+    StreamDecoder,
+)
+from clauderoute._shaping import claude_api_request, encode_body
+from clauderoute._sse import SSEEventDecoder
+from clauderoute.types._stream import ErrorEvent
+
+from ._auth import BearerAuth, SigV4Auth
+from ._errors import error_name, exception_entry
+from ._eventstream import EventStreamDecoder
+
+__all__ = ["BETAS", "BedrockProvider", "inference_profile_prefix", "model_path"]
+
+# A region is a DNS label fragment ("us-east-1"): it becomes part of the host name.
+_REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# Cross-region inference profile prefixes (AWS docs, "Supported Regions and models for inference
+# profiles"); an id with one of them, or an ARN, is used as given.
+_PROFILES = ("us.", "us-gov.", "eu.", "apac.", "jp.", "au.", "ca.", "global.")
+ENDPOINTS = ("invoke", "mantle")
+# RFC 3986 sub-delims plus ":" and "@": kept literally in a path segment.
+_PCHAR = "!$&'()*+,;=:@"
+
+#: Betas Bedrock's InvokeModel accepts in ``anthropic_beta`` (AWS docs, "Anthropic Claude
+#: Messages API"); Bedrock rejects others (``invalid beta flag``). Extend with ``betas=``.
+BETAS = frozenset({
+    "computer-use-2024-10-22", "computer-use-2025-01-24", "computer-use-2025-11-24",
+    "token-efficient-tools-2025-02-19", "interleaved-thinking-2025-05-14",
+    "output-128k-2025-02-19", "dev-full-thinking-2025-05-14", "context-1m-2025-08-07",
+    "context-management-2025-06-27", "effort-2025-11-24", "tool-search-tool-2025-10-19",
+    "tool-examples-2025-10-29",
+})
+
+
+class _CountTokens(msgspec.Struct):
+    inputTokens: int  # noqa: N815 - the wire name
+
+
+_count_decoder = msgspec.json.Decoder(_CountTokens)
+
+
+def model_path(model_id: str) -> str:
+    """A model id as one path segment: ``/`` (of an ARN) and every character outside RFC 3986's
+    ``pchar`` percent-encoded, ``:`` and the other ``pchar`` delimiters kept, as the SDK does.
+
+    The signature covers the path exactly as sent. URL libraries normalise ``%3A`` back to ``:``
+    on the wire (yarl, hence aiohttp, does), so encoding ``:`` as boto3 does would sign a path
+    other than the one sent; this form is left unchanged by such normalisation.
+    """
+    if model_id.partition(";")[0] in ("", ".", ".."):
+        raise ConfigurationError(f"bedrock: {model_id!r} is not a model id")
+    return quote(model_id, safe=_PCHAR)
+
+
+def inference_profile_prefix(region: str) -> str | None:
+    """The geographic cross-region inference profile for ``region`` (``us``, ``eu``, ``apac``),
+    or ``None`` where there is none to infer."""
+    for start, prefix in (("us-gov-", "us-gov"), ("us-", "us"), ("eu-", "eu"), ("ap-", "apac")):
+        if region.startswith(start):
+            return prefix
+    return None
+
+
+def _env(*names: str) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+class BedrockProvider(Provider):
+    """Claude on Amazon Bedrock.
+
+    Args:
+        region: the AWS region; default ``AWS_REGION`` / ``AWS_DEFAULT_REGION``, else the
+            profile's region, else ``us-east-1`` (the SDK's fallback).
+        profile: a shared-config profile for boto3's credential chain; default ``AWS_PROFILE``.
+        api_key: a Bedrock API key, sent as ``Authorization: Bearer`` instead of SigV4; default
+            ``AWS_BEARER_TOKEN_BEDROCK`` (unless explicit AWS keys, a profile or credentials
+            are given).
+        access_key, secret_key, session_token: static AWS keys instead of the chain.
+        credentials: a botocore ``Credentials`` object (e.g. ``RefreshableCredentials``).
+        base_url: the InvokeModel root instead of ``https://bedrock-runtime.{region}.amazonaws.
+            com`` (a VPC endpoint, a gateway, an emulator); default
+            ``ANTHROPIC_BEDROCK_BASE_URL``. Signatures cover the host actually used.
+        mantle_base_url: the Messages-API endpoint's root instead of
+            ``https://bedrock-mantle.{region}.api.aws/anthropic``.
+        endpoint: ``"invoke"`` or ``"mantle"`` to force an endpoint for every model; default:
+            the catalog's ``bedrock_endpoint`` for the model, else InvokeModel.
+        inference_profile: for catalog models that need a cross-region inference profile:
+            ``"auto"`` (from the region: ``us.``, ``eu.``, ``apac.``), a prefix such as
+            ``"global"`` or ``"jp"``, or ``"none"`` for the base id. Ids given in ``models``
+            are used as given.
+        betas: beta names accepted in ``anthropic_beta``, replacing ``BETAS``.
+        **kwargs: the settings every provider takes (see ``Provider``).
+
+    Raises:
+        ConfigurationError: a malformed region, an unknown endpoint, an API key together with
+            AWS keys, a profile or credentials.
+
+    .. versionadded:: 0.1
+    """
+
+    platform = "bedrock"
+    genai_provider_name = "aws.bedrock"  # OpenTelemetry GenAI well-known value
+    default_version = "bedrock-2023-05-31"  # AWS docs; InvokeModel rejects the SDK 2.x date
+    request_id_header = "x-amzn-requestid"  # response headers arrive lower-cased
+    # No Batches (S3-based batch inference is another API), Files, Skills or Models API.
+    capabilities = Capabilities(
+        operations=frozenset({CREATE, STREAM, COUNT_TOKENS}), betas=BETAS,
+        max_body_bytes={CREATE: 32 * MB, STREAM: 32 * MB, COUNT_TOKENS: 32 * MB},
+    )
+
+    def __init__(self, *, region: str | None = None, profile: str | None = None,
+                 api_key: str | None = None, access_key: str | None = None,
+                 secret_key: str | None = None, session_token: str | None = None,
+                 credentials: Any = None, base_url: str | None = None,
+                 mantle_base_url: str | None = None, endpoint: str | None = None,
+                 inference_profile: str = "auto", betas: Any = None, **kwargs: Any) -> None:
+        profile = profile or _env("AWS_PROFILE")
+        region = region or _env("AWS_REGION", "AWS_DEFAULT_REGION") or self._profile_region(
+            profile) or "us-east-1"
+        if not _REGION.fullmatch(region):
+            raise ConfigurationError(
+                f"bedrock: region must be an AWS region such as 'us-east-1', not "
+                f"{region[:80]!r}; use base_url for a full URL")
+        if endpoint is not None and endpoint not in ENDPOINTS:
+            raise ConfigurationError(f"bedrock: endpoint must be 'invoke' or 'mantle', not "
+                                     f"{endpoint[:40]!r}")
+        base_url = base_url or _env("ANTHROPIC_BEDROCK_BASE_URL")
+        super().__init__(base_url=base_url or f"https://bedrock-runtime.{region}.amazonaws.com",
+                         **kwargs)
+        self.region = region
+        self.endpoint = endpoint
+        self.mantle_base_url = (mantle_base_url or
+                                f"https://bedrock-mantle.{region}.api.aws/anthropic").rstrip("/")
+        self.inference_profile = inference_profile
+        if betas is not None:
+            self.capabilities = Capabilities(operations=self.capabilities.operations,
+                                             betas=frozenset(betas),
+                                             max_body_bytes=self.capabilities.max_body_bytes)
+        self.auth = self._credential(api_key, profile, access_key, secret_key, session_token,
+                                     credentials)
+
+    @staticmethod
+    def _profile_region(profile: str | None) -> str | None:
+        if not profile:
+            return None
+        # lazy: reads the shared config file (local, once per provider)
+        import boto3  # type: ignore[import-untyped]
+
+        return boto3.Session(profile_name=profile).region_name  # type: ignore[no-any-return]
+
+    def _credential(self, api_key: str | None, profile: str | None, access_key: str | None,
+                    secret_key: str | None, session_token: str | None,
+                    credentials: Any) -> BearerAuth | SigV4Auth:
+        aws = bool(access_key or secret_key or credentials is not None)
+        if api_key and (aws or profile):
+            raise ConfigurationError(
+                f"provider {self.name!r}: set either api_key or AWS credentials, not both")
+        if not (aws or profile):
+            api_key = api_key or _env("AWS_BEARER_TOKEN_BEDROCK")
+            if api_key:
+                return BearerAuth(api_key)
+        return SigV4Auth(region=self.region or "", profile=profile, access_key=access_key,
+                         secret_key=secret_key, session_token=session_token,
+                         credentials=credentials)
+
+    def __repr__(self) -> str:
+        return (f"<BedrockProvider name={self.name!r} region={self.region!r} "
+                f"base_url={self.base_url!r} auth={self.auth.kind!r}>")
+
+    # --- request side ---------------------------------------------------------------------------
+
+    def model_id(self, model: str) -> str:
+        """Config overrides as given; a catalog id with the cross-region inference profile the
+        catalog says on-demand use needs (``bedrock_profile``)."""
+        if model in self.models:
+            return self.models[model]
+        model_id = super().model_id(model)
+        facts = model_facts(model) or {}
+        if not facts.get("bedrock_profile") or model_id.startswith(("arn:", *_PROFILES)):
+            return model_id
+        choice = self.inference_profile
+        prefix = (inference_profile_prefix(self.region or "") if choice == "auto"
+                  else None if choice in ("none", "") else choice.rstrip("."))
+        return f"{prefix}.{model_id}" if prefix else model_id
+
+    def endpoint_for(self, model: str) -> str:
+        """``"invoke"`` or ``"mantle"``: config, else the catalog's ``bedrock_endpoint``."""
+        if self.endpoint is not None:
+            return self.endpoint
+        facts = None if model in self.models else model_facts(model)
+        value = (facts or {}).get("bedrock_endpoint")
+        return value if value in ENDPOINTS else "invoke"
+
+    def invoke_body(self, call: Call) -> dict[str, Any]:
+        """The InvokeModel body: the params without ``model`` and ``stream``, with
+        ``anthropic_version`` and the betas in ``anthropic_beta`` (a caller's ``extra_body``
+        values win, as in the SDK)."""
+        body = dict(call.params)
+        body.pop("model", None)
+        body.pop("stream", None)
+        body.setdefault("anthropic_version", self.anthropic_version)
+        if call.betas:
+            body.setdefault("anthropic_beta", list(call.betas))
+        return body
+
+    async def prepare(self, call: Call) -> HttpRequest:
+        """``POST {base}/model/{id}/invoke`` (``/invoke-with-response-stream``,
+        ``/count-tokens``), or the Claude API's paths on the Messages-API endpoint; signed.
+
+        Raises:
+            CapabilityError: the operation or a beta is not served here (before any network).
+            ConfigurationError: no AWS credentials could be resolved.
+        """
+        why = self.capabilities.missing(call)
+        if why is not None:
+            raise CapabilityError(f"provider {self.name!r} (Amazon Bedrock): {why}",
+                                  platform=self.name)
+        await self.auth.refresh()
+        model = self.model_id(call.params["model"])
+        if self.endpoint_for(call.params["model"]) == "mantle":
+            req = claude_api_request(self.mantle_base_url, call, model, "2023-06-01")
+            if isinstance(self.auth, SigV4Auth):
+                return self.auth.sign(req, service="bedrock-mantle")
+            return self.auth.sign(req)
+        body = self.invoke_body(call)
+        root = f"{self.base_url}/model/{model_path(model)}"
+        headers = {"accept": "application/json", "content-type": "application/json"}
+        if call.operation == COUNT_TOKENS:
+            # CountTokens takes the InvokeModel body, base64-encoded (botocore's service model).
+            # The InvokeModel body requires max_tokens, which a count does not use.
+            body.setdefault("max_tokens", 1)
+            payload = {"input": {"invokeModel": {"body": base64.b64encode(
+                encode_body(body)).decode()}}}
+            url, data = root + "/count-tokens", encode_body(payload)
+        else:
+            suffix = "/invoke-with-response-stream" if call.operation == STREAM else "/invoke"
+            url, data = root + suffix, encode_body(body)
+            if call.operation == STREAM:
+                headers["accept"] = "application/vnd.amazon.eventstream"
+        if call.extra_headers:
+            headers.update(call.extra_headers)
+        return self.auth.sign(HttpRequest("POST", url, headers, data))
+
+    def stream_decoder(self, call: Call) -> StreamDecoder:
+        """AWS event-stream frames on InvokeModel; SSE on the Messages-API endpoint."""
+        if self.endpoint_for(str(call.params.get("model", ""))) == "mantle":
+            return SSEEventDecoder(self.name)
+        return EventStreamDecoder(self.name)
+
+    # --- answer side ----------------------------------------------------------------------------
+
+    def parse(self, call: Call, response: HttpResponse) -> Any:
+        """As the base, with CountTokens' ``{"inputTokens": N}`` turned into the Claude API's
+        ``{"input_tokens": N}``."""
+        if (call.operation == COUNT_TOKENS and response.status < 400
+                and self.endpoint_for(str(call.params.get("model", ""))) == "invoke"):
+            try:
+                count = _count_decoder.decode(response.body).inputTokens
+                response = HttpResponse(response.status, response.headers,
+                                        encode_body({"input_tokens": count}))
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise E.MalformedResponse(
+                    f"could not decode the CountTokens answer: {exc}", platform=self.name,
+                    request_id=response.headers.get(self.request_id_header)) from exc
+        return super().parse(call, response)
+
+    def error_from_response(self, response: HttpResponse) -> E.APIStatusError:
+        """Map ``x-amzn-ErrorType`` + ``{"message"}`` (or, on the Messages-API endpoint, the
+        Claude API's shape) to the SDK-named error class."""
+        h = response.headers
+        if "x-amzn-errortype" not in h and b'"type":"error"' in response.body.replace(b" ", b""):
+            return super().error_from_response(response)  # the Claude API's shape (Mantle)
+        name, message = error_name(h, response.body)
+        entry = exception_entry(name)
+        error_type = entry[0] if entry else name
+        return self.status_error(response.status, message or f"HTTP {response.status}",
+                                 error_type, h.get(self.request_id_header), h)
+
+    def error_from_event(self, event: ErrorEvent, headers: Mapping[str, str]
+                         ) -> E.APIStatusError:
+        """An exception frame (or a Claude ``error`` event) that arrived after HTTP 200."""
+        err = event.error
+        original = getattr(err, "original_status", None)
+        entry = exception_entry(err.type)
+        if original is not None:
+            status = int(original)
+        elif entry is not None:
+            status = entry[1]
+        else:
+            status = EVENT_ERROR_STATUS.get(err.type, 500)
+        error_type = entry[0] if entry and original is None else err.type
+        return self.status_error(status, err.message or error_type, error_type,
+                                 headers.get(self.request_id_header), {})
+
+    def classify(self, error: BaseException) -> Action:
+        """Bedrock's table (throttling and unavailability fail over, validation is fatal); the
+        base policy for anything else."""
+        if isinstance(error, E.APIStatusError) and error.should_retry is None:
+            entry = exception_entry(error.error_type)
+            if entry is not None:
+                return entry[2]
+        return super().classify(error)
