@@ -12,9 +12,10 @@ import gc
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -26,7 +27,6 @@ from opentelemetry.trace import SpanKind, StatusCode
 import clauderoute as cr
 from clauderoute.testing import Fault, LatencyProfile, default_reply, no_backoff
 from clauderoute.tracing import TracingObserver
-from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 KEY = "sk-ant-canary-0123456789abcdef"
 FOUNDRY_KEY = "foundry-canary-key-fedcba9876543210"
@@ -165,17 +165,17 @@ async def test_create_span_tree(tel: Telemetry, emus: dict[str, AnthropicEmulato
 
 async def test_stream_records_ttft(tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
     """A stream: the spans stay open while the caller reads, then carry TTFC/TTFT and chunks."""
-    async with client(tel, [anthropic(emus["a"])]) as c:
-        async with c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s:
-            assert tel.spans() == []  # route and attempt spans are still open
-            assert trace.get_current_span() is trace.INVALID_SPAN  # attempt not left current
-            events = [ev async for ev in s]
-            final = s.current_message_snapshot
+    async with (client(tel, [anthropic(emus["a"])]) as c,
+                c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s):
+        assert tel.spans() == []  # route and attempt spans are still open
+        assert trace.get_current_span() is trace.INVALID_SPAN  # attempt not left current
+        events = [ev async for ev in s]
+        final = s.current_message_snapshot
     route, (att,) = tel.route(), tel.attempts()
     a = att.attributes
     assert a["gen_ai.request.stream"] is True
-    ttfc, ttft = a["gen_ai.response.time_to_first_chunk"], a["clauderoute.response.time_to_first_token_s"]
-    assert 0 < ttfc <= ttft
+    ttfc = a["gen_ai.response.time_to_first_chunk"]
+    assert 0 < ttfc <= a["clauderoute.response.time_to_first_token_s"]
     assert a["clauderoute.response.chunk_count"] == len(events)
     assert a["gen_ai.response.finish_reasons"] == ("stop",)
     assert a["gen_ai.usage.output_tokens"] == final.usage.output_tokens
@@ -310,3 +310,232 @@ async def test_stream_interrupted_mid_stream(tel: Telemetry,
     assert route.status.status_code is StatusCode.ERROR
     assert route.attributes["clauderoute.outcome"] == "error"
     assert route.attributes["error.type"] == "overloaded_error"
+
+
+# --- content capture ---------------------------------------------------------------------------
+
+CONTENT_KEYS = ("gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions")
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+
+
+async def test_content_capture_off_by_default(tel: Telemetry, emus: dict[str, AnthropicEmulator],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without opting in, no prompt or answer text reaches any span or event."""
+    monkeypatch.delenv(CAPTURE_ENV, raising=False)
+    async with client(tel, [anthropic(emus["a"])]) as c:
+        await create(c, system="Be terse")
+    for span in tel.spans():
+        assert not set(CONTENT_KEYS) & set(span.attributes or {})
+        assert all(e.name != "gen_ai.client.inference.operation.details" for e in span.events)
+    assert "Hello tracer" not in tel.dump() and "Be terse" not in tel.dump()
+
+
+async def test_content_capture_opt_in_by_env(tel: Telemetry, emus: dict[str, AnthropicEmulator],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """SPAN_ONLY: the answering attempt alone carries the messages as semconv JSON; a base64
+    image becomes a placeholder with its media type and size."""
+    monkeypatch.setenv(CAPTURE_ENV, "SPAN_ONLY")
+    emus["a"].faults.add(Fault(status=529))
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                         "data": PNG}}
+    messages = [{"role": "user", "content": [image, {"type": "text", "text": "Hello tracer"}]}]
+    async with client(tel, [anthropic(emus["a"], max_retries=0),
+                            anthropic(emus["b"], name="b")]) as c:
+        msg = await c.messages.create(model=MODEL, max_tokens=32, messages=messages,
+                                      system="Be terse")
+    failed, served = tel.attempts()
+    assert not set(CONTENT_KEYS) & set(failed.attributes)  # failed attempts do not repeat input
+    a = served.attributes
+    (inp,) = json.loads(a["gen_ai.input.messages"])
+    assert inp["role"] == "user"
+    blob, text = inp["parts"]
+    assert text == {"type": "text", "content": "Hello tracer"}
+    assert blob["type"] == "blob" and blob["mime_type"] == "image/png"
+    assert PNG not in a["gen_ai.input.messages"]
+    (out,) = json.loads(a["gen_ai.output.messages"])
+    assert out == {"role": "assistant", "finish_reason": "stop",
+                   "parts": [{"type": "text", "content": msg.text}]}
+    assert json.loads(a["gen_ai.system_instructions"]) == [{"type": "text",
+                                                            "content": "Be terse"}]
+    assert not set(CONTENT_KEYS) & set(tel.route().attributes)
+
+
+async def test_content_capture_as_event(tel: Telemetry,
+                                        emus: dict[str, AnthropicEmulator]) -> None:
+    """EVENT_ONLY (by argument): the content goes on a details event, not on the span."""
+    obs = {"capture_content": "EVENT_ONLY"}
+    async with (client(tel, [anthropic(emus["a"])], obs=obs) as c,
+                c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s):
+        await s.until_done()
+    (att,) = tel.attempts()
+    assert not set(CONTENT_KEYS) & set(att.attributes)
+    (event,) = [e for e in att.events if e.name == "gen_ai.client.inference.operation.details"]
+    assert "Hello tracer" in event.attributes["gen_ai.input.messages"]
+    assert "Echo: Hello tracer" in event.attributes["gen_ai.output.messages"]
+
+
+@pytest.mark.parametrize("capture", [False, True])
+async def test_no_secret_in_any_telemetry(tel: Telemetry, emus: dict[str, AnthropicEmulator],
+                                          capture: bool, caplog: pytest.LogCaptureFixture) -> None:
+    """Claude API key, Foundry api-key and Vertex bearer token never reach a span, event,
+    metric attribute or log line, with content capture off and on, on success and failure."""
+    from clauderoute_foundry import FoundryEmulator, FoundryProvider
+    from clauderoute_vertex import VertexEmulator, VertexProvider
+
+    caplog.set_level(logging.DEBUG)
+    foundry = FoundryEmulator(api_key=FOUNDRY_KEY)
+    vertex = VertexEmulator(project="p", locations={"us-east5"}, tokens=[VERTEX_TOKEN])
+    await foundry.start()
+    await vertex.start()
+    try:
+        emus["a"].faults.add(Fault(status=401))
+        foundry.faults.add(Fault(status=529))
+        ps = [anthropic(emus["a"], max_retries=0),
+              FoundryProvider(name="f", base_url=foundry.url, api_key=FOUNDRY_KEY, max_retries=0),
+              VertexProvider(name="v", base_url=vertex.url, project="p", region="us-east5",
+                             access_token=VERTEX_TOKEN)]
+        async with client(tel, ps, obs={"capture_content": capture}) as c:
+            with pytest.raises(cr.AuthenticationError):
+                await create(c)
+            await create(c, providers=["f", "v"])
+            async with c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO,
+                                         provider="v") as s:
+                await s.until_done()
+    finally:
+        await foundry.stop()
+        await vertex.stop()
+    text = tel.dump() + caplog.text
+    assert len(tel.attempts()) == 4 and ("Hello tracer" in text) is capture
+    for secret in SECRETS:
+        assert secret not in text
+        assert secret[-12:] not in text
+
+
+# --- stream exit paths ---------------------------------------------------------------------------
+
+
+async def _open(c: cr.AsyncClient) -> Any:
+    return c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO)
+
+
+@pytest.mark.parametrize("how", ["break-close", "raise", "exhaust"])
+async def test_stream_spans_end_on_every_exit(tel: Telemetry, emus: dict[str, AnthropicEmulator],
+                                              how: str) -> None:
+    """Exhausted, closed after a break, or left by an exception: both spans end, once; an
+    early exit is ``cancelled`` with status UNSET and finish reason ``error``."""
+    async with client(tel, [anthropic(emus["a"])]) as c:
+        try:
+            async with await _open(c) as s:
+                async for _ in s:
+                    if how == "break-close":
+                        break
+                    if how == "raise":
+                        raise KeyError("caller bug")
+                if how == "break-close":
+                    await s.aclose()
+        except KeyError:
+            pass
+    route, (att,) = tel.route(), tel.attempts()
+    done = how == "exhaust"
+    assert route.attributes["clauderoute.outcome"] == ("success" if done else "cancelled")
+    assert att.attributes["clauderoute.attempt.outcome"] == ("success" if done else "cancelled")
+    reasons = ("stop",) if done else ("error",)
+    assert att.attributes["gen_ai.response.finish_reasons"] == reasons
+    assert route.status.status_code is StatusCode.UNSET
+    assert att.status.status_code is StatusCode.UNSET
+
+
+async def test_abandoned_stream_spans_end_at_gc(tel: Telemetry,
+                                                emus: dict[str, AnthropicEmulator]) -> None:
+    """A stream dropped without close ends its spans when collected (outcome abandoned)."""
+    async with client(tel, [anthropic(emus["a"])]) as c:
+        manager = await _open(c)
+        s = await manager.__aenter__()
+        await anext(aiter(s))
+        del s, manager
+        gc.collect()
+        route = tel.route()
+    assert route.attributes["clauderoute.outcome"] == "abandoned"
+    assert route.status.status_code is StatusCode.UNSET
+    (att,) = tel.attempts()
+    assert att.attributes["clauderoute.attempt.outcome"] == "cancelled"
+
+
+# --- context, options, conventions ----------------------------------------------------------------
+
+
+class SpyProvider(AnthropicProvider):
+    """Records which span is current while the request is prepared (inside the attempt)."""
+
+    seen: ClassVar[list[int]] = []
+
+    async def prepare(self, call: Any) -> Any:
+        self.seen.append(trace.get_current_span().get_span_context().span_id)
+        return await super().prepare(call)
+
+
+async def test_attempt_span_is_current_only_while_sending(
+        tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
+    """HTTP spans nest under the attempt span; the caller's context is restored afterwards,
+    also while it reads a stream."""
+    spy = SpyProvider(name="a", base_url=emus["a"].url, api_key=KEY)
+    SpyProvider.seen.clear()
+    async with client(tel, [spy]) as c:
+        with tel.tracer.start_as_current_span("app") as app:
+            await create(c)
+            assert trace.get_current_span() is app
+            async with c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s:
+                assert trace.get_current_span() is app
+                await s.until_done()
+    assert spy.seen == [span_id(a) for a in tel.attempts()]
+
+
+async def test_route_span_can_be_dropped(tel: Telemetry,
+                                         emus: dict[str, AnthropicEmulator]) -> None:
+    """route_span=False: only standard spans, children of the caller's span."""
+    emus["a"].faults.add(Fault(status=529))
+    async with client(tel, [anthropic(emus["a"], max_retries=0), anthropic(emus["b"], name="b")],
+                      obs={"route_span": False}) as c:
+        with tel.tracer.start_as_current_span("app") as app:
+            await create(c)
+    attempts = tel.attempts()
+    assert len(attempts) == 2 and len(tel.spans()) == 3
+    assert {parent_id(a) for a in attempts} == {app.get_span_context().span_id}
+    assert attempts[1].attributes["clauderoute.attempt.kind"] == "failover"
+    assert [p.value for p in tel.points("clauderoute.failovers")] == [1]
+
+
+async def test_latest_conventions_opt_in(tel: Telemetry, emus: dict[str, AnthropicEmulator],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental switches to the newer names."""
+    monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "http,gen_ai_latest_experimental")
+    async with client(tel, [anthropic(emus["a"])]) as c:
+        await create(c)
+    (att,) = tel.attempts()
+    assert "gen_ai.usage.cache_write.input_tokens" in att.attributes
+    assert "gen_ai.usage.cache_creation.input_tokens" not in att.attributes
+    assert tel.points("gen_ai.client.inference.duration")
+    assert not tel.points("gen_ai.client.operation.duration")
+
+
+async def test_circuit_state_gauge(tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
+    """The breaker gauge reports an opened circuit as 2."""
+    emus["a"].faults.add(Fault(status=529))
+    async with client(tel, [anthropic(emus["a"], max_retries=0), anthropic(emus["b"], name="b")],
+                      breaker=cr.routing.CircuitBreaker(threshold=1)) as c:
+        await create(c)
+    states = {p.attributes["clauderoute.deployment"]: p.value
+              for p in tel.points("clauderoute.circuit.state")}
+    assert states["a"] == 2 and states.get("b", 0) == 0
+
+
+async def test_without_sdk_is_a_no_op(emus: dict[str, AnthropicEmulator]) -> None:
+    """With the API's default (no SDK) providers, calls work and spans do not record."""
+    obs = TracingObserver(tracer_provider=trace.NoOpTracerProvider())
+    async with cr.AsyncClient(providers=[anthropic(emus["a"])], observers=[obs]) as c:
+        msg = await create(c)
+        async with c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s:
+            await s.until_done()
+    assert msg.text.startswith("Echo:")
+    default = TracingObserver()  # global providers: the API's proxies
+    assert not default.tracer.start_span("x").is_recording()

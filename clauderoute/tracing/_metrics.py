@@ -66,7 +66,7 @@ class Metrics:
     def _circuits(self, options: CallbackOptions) -> Iterable[Observation]:
         out = []
         for breaker in list(self._breakers):
-            for deployment, model in list(breaker._b):  # noqa: SLF001 - read-only walk
+            for deployment, model in list(breaker._b):  # read-only walk of its table
                 out.append(Observation(breaker.state(deployment, model),
                                        {N.X_DEPLOYMENT: deployment, N.REQUEST_MODEL: model}))
         return out

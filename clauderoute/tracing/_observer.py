@@ -332,8 +332,8 @@ class TracingObserver(Observer):
             if message.stop_reason:
                 out[N.X_STOP_REASON] = message.stop_reason
             out[N.FINISH_REASONS] = [C.finish_reason(message.stop_reason)]
-        elif stream or error is not None:
-            out[N.FINISH_REASONS] = ["error"]
+        if outcome == "cancelled" or (N.FINISH_REASONS not in out and (stream or error)):
+            out[N.FINISH_REASONS] = ["error"]  # ended before the caller saw why it stopped
         if usage is not None:
             out[N.INPUT_TOKENS] = usage.total_input_tokens
             out[N.OUTPUT_TOKENS] = usage.output_tokens
