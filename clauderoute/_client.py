@@ -8,7 +8,9 @@ from typing import Any
 
 from ._engine import Engine
 from ._provider import Provider
+from ._resources.beta import Beta
 from ._resources.messages import Messages
+from ._resources.models import Models
 from ._retry import RetryPolicy
 from .routing._breaker import CircuitBreaker
 from .routing._hedge import Hedging
@@ -61,6 +63,8 @@ class AsyncClient:
                              first_token_timeout_s=first_token_timeout, breaker=breaker,
                              hedging=hedging, hooks=hooks, observers=observers)
         self.messages = Messages(self)
+        self.models = Models(self)
+        self.beta = Beta(self)
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None, *,

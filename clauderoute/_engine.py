@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from typing import Any
 
 import aiohttp
 
@@ -113,17 +114,20 @@ class Engine:
                                      sock_read=read_timeout)
 
     async def send(self, request: HttpRequest, *, timeout: float | None,
-                   platform: str | None = None) -> HttpResponse:
-        """Send and read the whole answer within ``timeout`` seconds."""
+                   platform: str | None = None,
+                   body: AsyncIterable[bytes] | None = None) -> HttpResponse:
+        """Send and read the whole answer within ``timeout`` seconds. ``body``, when given,
+        streams the request body instead of ``request.body`` (uploads)."""
+        data: Any = request.body if body is None else body
         with _translate(platform):
             async with asyncio.timeout(timeout):
                 async with self.session.request(
-                    request.method, request.url, headers=request.headers, data=request.body,
+                    request.method, request.url, headers=request.headers, data=data,
                     timeout=self._timeout(timeout),
                 ) as resp:
-                    body = await resp.read()
+                    answer = await resp.read()
                     headers = {k.lower(): v for k, v in resp.headers.items()}
-                    return HttpResponse(resp.status, headers, body)
+                    return HttpResponse(resp.status, headers, answer)
 
     async def open(self, request: HttpRequest, *, read_timeout: float | None,
                    platform: str | None = None) -> StreamResponse:

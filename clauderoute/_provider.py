@@ -109,12 +109,14 @@ class Call(msgspec.Struct, kw_only=True):
             the *canonical* name — the provider maps it with ``model_id``.
         betas: beta names for ``anthropic-beta`` (or Bedrock's ``anthropic_beta`` body list).
         extra_headers: headers the caller added for this call.
+        needs: further operations the provider must offer (e.g. resolving a file id).
     """
 
     operation: str
     params: dict[str, Any]
     betas: tuple[str, ...] = ()
     extra_headers: Mapping[str, str] = msgspec.field(default_factory=dict)
+    needs: tuple[str, ...] = ()
 
 
 class Capabilities(msgspec.Struct, frozen=True, kw_only=True):
@@ -137,8 +139,9 @@ class Capabilities(msgspec.Struct, frozen=True, kw_only=True):
 
     def missing(self, call: Call) -> str | None:
         """Why this provider cannot serve ``call``, or ``None`` if it can."""
-        if call.operation not in self.operations:
-            return f"operation {call.operation} is not offered"
+        for op in (call.operation, *call.needs):
+            if op not in self.operations:
+                return f"operation {op} is not offered"
         if self.betas is not None:
             unknown = [b for b in call.betas if b not in self.betas]
             if unknown:
@@ -222,21 +225,19 @@ EVENT_ERROR_STATUS = {
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP date)."""
     ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            v = float(ms) / 1000
-            return v if v > 0 else None
-        except ValueError:
-            pass
+    try:
+        if ms:
+            return v if (v := float(ms) / 1000) > 0 else None
+    except ValueError:
+        pass
     ra = headers.get("retry-after")
     if not ra:
         return None
     try:
         v = float(ra)
     except ValueError:
-        from email.utils import parsedate_to_datetime  # rare path: an HTTP date
         import time
-
+        from email.utils import parsedate_to_datetime  # rare path: an HTTP date
         try:
             v = parsedate_to_datetime(ra).timestamp() - time.time()
         except (TypeError, ValueError):

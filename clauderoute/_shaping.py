@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import msgspec
 
+from ._operations import ROUTES
 from ._provider import COUNT_TOKENS, STREAM, Call, HttpRequest
 from .types._content import UnknownBlock
 from .types._stream import UnknownDelta, UnknownEvent
 
-__all__ = ["claude_api_request", "encode_body", "json_headers"]
+__all__ = ["claude_api_request", "claude_resource_request", "encode_body", "json_headers"]
 
 
 def _enc_hook(obj: Any) -> Any:
@@ -55,3 +57,24 @@ def claude_api_request(root: str, call: Call, model: str, version: str | None) -
         headers.update(call.extra_headers)
     path = PATHS.get(call.operation, "/v1/messages")
     return HttpRequest("POST", root + path, headers, encode_body(body))
+
+
+def claude_resource_request(root: str, call: Call, version: str | None) -> HttpRequest:
+    """The Claude API's request for a resource operation (models, batches, files, skills):
+    method and path from ``ROUTES``, path values from ``params["path"]``, the query string from
+    ``params["query"]`` and a JSON body from ``params["body"]`` (unsigned). Uploads carry their
+    multipart ``content-type`` in ``extra_headers`` and stream their body separately."""
+    method, template, _beta = ROUTES[call.operation]
+    values = {k: quote(str(v), safe="") for k, v in call.params.get("path", {}).items()}
+    url = root + template.format(**values)
+    query = {k: ("true" if v is True else "false" if v is False else v)
+             for k, v in (call.params.get("query") or {}).items()}
+    if query:
+        url += "?" + urlencode(query, doseq=True)
+    headers = json_headers(version, call.betas)
+    body = call.params.get("body")
+    if body is None:
+        del headers["content-type"]
+    if call.extra_headers:
+        headers.update(call.extra_headers)
+    return HttpRequest(method, url, headers, b"" if body is None else encode_body(body))

@@ -6,11 +6,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InvalidRequest
+from .._operations import needs_of
 from .._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpResponse
 from .._streaming import MessageStream, open_stream_attempt
 from .._validate import validate_count_tokens, validate_create
 from ..routing._observe import AttemptContext
 from ..types._messages import Message, MessageTokensCount
+from .batches import Batches
 
 if TYPE_CHECKING:
     from .._client import AsyncClient
@@ -26,7 +28,7 @@ def _call(operation: str, params: dict[str, Any], betas: Sequence[str] | None,
                               not all(isinstance(b, str) for b in betas)):
         raise InvalidRequest("must be a list of beta names", field="betas")
     return Call(operation=operation, params=params, betas=tuple(betas or ()),
-                extra_headers=dict(extra_headers or {}))
+                extra_headers=dict(extra_headers or {}), needs=needs_of(params))
 
 
 def _only(provider: str | None, providers: Sequence[str] | None) -> Sequence[str] | None:
@@ -69,6 +71,7 @@ class Messages:
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
+        self.batches = Batches(client)
 
     async def create(
         self,

@@ -1,9 +1,22 @@
-"""Wire types of the Messages API: answers, content blocks, stream events.
+"""Wire types of the Messages API (answers, content blocks, stream events) and of the other
+resources (models, batches, files, skills).
 
 Requests are written as plain dicts (as in the official SDK) and validated before sending; the
 answer side is typed. Unknown block, delta and event types are kept as ``Unknown*`` objects.
 """
 
+from ._batches import (
+    DeletedMessageBatch,
+    MessageBatch,
+    MessageBatchCanceledResult,
+    MessageBatchErroredResult,
+    MessageBatchExpiredResult,
+    MessageBatchIndividualResponse,
+    MessageBatchRequestCounts,
+    MessageBatchResult,
+    MessageBatchSucceededResult,
+    UnknownBatchResult,
+)
 from ._content import (
     ContentBlock,
     RedactedThinkingBlock,
@@ -15,6 +28,16 @@ from ._content import (
     WebSearchToolResultBlock,
 )
 from ._messages import AttemptInfo, Message, MessageTokensCount, RouteInfo, Usage
+from ._objects import (
+    ApiObject,
+    DeletedFile,
+    DeletedSkill,
+    DeletedSkillVersion,
+    FileMetadata,
+    ModelInfo,
+    Skill,
+    SkillVersion,
+)
 from ._stream import (
     CitationsDelta,
     ContentBlockDeltaEvent,
@@ -36,31 +59,49 @@ from ._stream import (
 )
 
 __all__ = [
+    "ApiObject",
     "AttemptInfo",
     "CitationsDelta",
     "ContentBlock",
     "ContentBlockDeltaEvent",
     "ContentBlockStartEvent",
     "ContentBlockStopEvent",
+    "DeletedFile",
+    "DeletedMessageBatch",
+    "DeletedSkill",
+    "DeletedSkillVersion",
     "ErrorEvent",
+    "FileMetadata",
     "InputJSONDelta",
     "Message",
+    "MessageBatch",
+    "MessageBatchCanceledResult",
+    "MessageBatchErroredResult",
+    "MessageBatchExpiredResult",
+    "MessageBatchIndividualResponse",
+    "MessageBatchRequestCounts",
+    "MessageBatchResult",
+    "MessageBatchSucceededResult",
     "MessageDelta",
     "MessageDeltaEvent",
     "MessageStartEvent",
     "MessageStopEvent",
     "MessageTokensCount",
+    "ModelInfo",
     "PingEvent",
     "RedactedThinkingBlock",
     "RouteInfo",
     "ServerToolUseBlock",
     "SignatureDelta",
+    "Skill",
+    "SkillVersion",
     "StreamEvent",
     "TextBlock",
     "TextDelta",
     "ThinkingBlock",
     "ThinkingDelta",
     "ToolUseBlock",
+    "UnknownBatchResult",
     "UnknownBlock",
     "UnknownDelta",
     "UnknownEvent",

@@ -6,6 +6,13 @@ import os
 from typing import Any
 
 from clauderoute._errors import ConfigurationError
+from clauderoute._operations import (
+    BATCHES_CREATE,
+    FILE_REFERENCE,
+    FILES_UPLOAD,
+    ROUTES,
+    SKILL_REFERENCE,
+)
 from clauderoute._provider import (
     COUNT_TOKENS,
     CREATE,
@@ -17,7 +24,7 @@ from clauderoute._provider import (
     Provider,
     StreamDecoder,
 )
-from clauderoute._shaping import claude_api_request
+from clauderoute._shaping import claude_api_request, claude_resource_request
 from clauderoute._sse import SSEEventDecoder
 
 from ._auth import ApiKeyAuth, BearerAuth
@@ -45,11 +52,16 @@ class AnthropicProvider(Provider):
     genai_provider_name = "anthropic"
     default_version = "2023-06-01"
     request_id_header = "request-id"
-    # PLATFORMS.md §Claude API: 32 MB for Messages and Token Counting.
+    # PLATFORMS.md §Claude API: 32 MB for Messages and Token Counting, 256 MB for Batches,
+    # 500 MB for Files; Models, Batches, Files and Skills are offered here only.
     capabilities = Capabilities(
-        operations=frozenset({CREATE, STREAM, COUNT_TOKENS}),
-        max_body_bytes={CREATE: 32 * MB, STREAM: 32 * MB, COUNT_TOKENS: 32 * MB},
+        operations=frozenset({CREATE, STREAM, COUNT_TOKENS, FILE_REFERENCE, SKILL_REFERENCE,
+                              *ROUTES}),
+        max_body_bytes={CREATE: 32 * MB, STREAM: 32 * MB, COUNT_TOKENS: 32 * MB,
+                        BATCHES_CREATE: 256 * MB, FILES_UPLOAD: 500 * MB},
     )
+    #: Requests per Message Batch.
+    max_batch_requests = 100_000
 
     def __init__(self, *, api_key: str | None = None, auth_token: str | None = None,
                  base_url: str | None = None, **kwargs: Any) -> None:
@@ -68,7 +80,11 @@ class AnthropicProvider(Provider):
             )
 
     async def prepare(self, call: Call) -> HttpRequest:
-        """``POST {base}/v1/messages`` (or ``/count_tokens``) with the key or token."""
+        """``POST {base}/v1/messages`` (or ``/count_tokens``, or a resource's method and path)
+        with the key or token."""
+        if call.operation in ROUTES:
+            root = self.base_url or DEFAULT_BASE_URL
+            return self.auth.sign(claude_resource_request(root, call, self.anthropic_version))
         model = self.model_id(call.params["model"])
         req = claude_api_request(self.base_url or DEFAULT_BASE_URL, call, model,
                                  self.anthropic_version)

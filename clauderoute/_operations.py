@@ -1,0 +1,122 @@
+"""Resource operations of the Claude API beyond Messages: names, wire routes and betas.
+
+The names are the keys of ``Capabilities.operations``: a provider serves a resource only if it
+lists the name. ``ROUTES`` holds each one's HTTP method, path template (relative to the API
+root, filled from ``Call.params["path"]``) and the beta the API requires for it, which the
+client adds to ``anthropic-beta`` by itself. ``FILE_REFERENCE`` and ``SKILL_REFERENCE`` are not
+calls: a Messages request that names an uploaded file or a skill *needs* them (``Call.needs``),
+so the router skips providers that could not resolve the reference.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BATCHES_CANCEL",
+    "BATCHES_CREATE",
+    "BATCHES_DELETE",
+    "BATCHES_LIST",
+    "BATCHES_RESULTS",
+    "BATCHES_RETRIEVE",
+    "FILES_BETA",
+    "FILES_DELETE",
+    "FILES_DOWNLOAD",
+    "FILES_LIST",
+    "FILES_RETRIEVE",
+    "FILES_UPLOAD",
+    "FILE_REFERENCE",
+    "MODELS_LIST",
+    "MODELS_RETRIEVE",
+    "ROUTES",
+    "SKILLS_BETA",
+    "SKILLS_CREATE",
+    "SKILLS_DELETE",
+    "SKILLS_LIST",
+    "SKILLS_RETRIEVE",
+    "SKILL_REFERENCE",
+    "SKILL_VERSIONS_CREATE",
+    "SKILL_VERSIONS_DELETE",
+    "SKILL_VERSIONS_LIST",
+    "SKILL_VERSIONS_RETRIEVE",
+    "needs_of",
+]
+
+MODELS_LIST = "models.list"
+MODELS_RETRIEVE = "models.retrieve"
+BATCHES_CREATE = "batches.create"
+BATCHES_RETRIEVE = "batches.retrieve"
+BATCHES_LIST = "batches.list"
+BATCHES_CANCEL = "batches.cancel"
+BATCHES_DELETE = "batches.delete"
+BATCHES_RESULTS = "batches.results"
+FILES_UPLOAD = "files.upload"
+FILES_LIST = "files.list"
+FILES_RETRIEVE = "files.retrieve_metadata"
+FILES_DOWNLOAD = "files.download"
+FILES_DELETE = "files.delete"
+SKILLS_CREATE = "skills.create"
+SKILLS_LIST = "skills.list"
+SKILLS_RETRIEVE = "skills.retrieve"
+SKILLS_DELETE = "skills.delete"
+SKILL_VERSIONS_CREATE = "skills.versions.create"
+SKILL_VERSIONS_LIST = "skills.versions.list"
+SKILL_VERSIONS_RETRIEVE = "skills.versions.retrieve"
+SKILL_VERSIONS_DELETE = "skills.versions.delete"
+FILE_REFERENCE = "messages.file_reference"
+SKILL_REFERENCE = "messages.skill_reference"
+
+# The beta names the Claude API documents for its Files and Skills endpoints.
+FILES_BETA = "files-api-2025-04-14"
+SKILLS_BETA = "skills-2025-10-02"
+
+_SKILL = "/v1/skills/{skill_id}"
+_BATCH = "/v1/messages/batches/{batch_id}"
+
+#: operation → (method, path template, required beta or ``None``).
+ROUTES: dict[str, tuple[str, str, str | None]] = {
+    MODELS_LIST: ("GET", "/v1/models", None),
+    MODELS_RETRIEVE: ("GET", "/v1/models/{model_id}", None),
+    BATCHES_CREATE: ("POST", "/v1/messages/batches", None),
+    BATCHES_LIST: ("GET", "/v1/messages/batches", None),
+    BATCHES_RETRIEVE: ("GET", _BATCH, None),
+    BATCHES_CANCEL: ("POST", _BATCH + "/cancel", None),
+    BATCHES_DELETE: ("DELETE", _BATCH, None),
+    BATCHES_RESULTS: ("GET", _BATCH + "/results", None),
+    FILES_UPLOAD: ("POST", "/v1/files", FILES_BETA),
+    FILES_LIST: ("GET", "/v1/files", FILES_BETA),
+    FILES_RETRIEVE: ("GET", "/v1/files/{file_id}", FILES_BETA),
+    FILES_DOWNLOAD: ("GET", "/v1/files/{file_id}/content", FILES_BETA),
+    FILES_DELETE: ("DELETE", "/v1/files/{file_id}", FILES_BETA),
+    SKILLS_CREATE: ("POST", "/v1/skills", SKILLS_BETA),
+    SKILLS_LIST: ("GET", "/v1/skills", SKILLS_BETA),
+    SKILLS_RETRIEVE: ("GET", _SKILL, SKILLS_BETA),
+    SKILLS_DELETE: ("DELETE", _SKILL, SKILLS_BETA),
+    SKILL_VERSIONS_CREATE: ("POST", _SKILL + "/versions", SKILLS_BETA),
+    SKILL_VERSIONS_LIST: ("GET", _SKILL + "/versions", SKILLS_BETA),
+    SKILL_VERSIONS_RETRIEVE: ("GET", _SKILL + "/versions/{version}", SKILLS_BETA),
+    SKILL_VERSIONS_DELETE: ("DELETE", _SKILL + "/versions/{version}", SKILLS_BETA),
+}
+
+
+def _has_file_id(value: Any) -> bool:
+    if isinstance(value, dict):
+        src = value.get("source")
+        if isinstance(src, dict) and src.get("type") == "file":
+            return True
+        return any(_has_file_id(v) for k, v in value.items() if k in ("content", "source"))
+    if isinstance(value, list):
+        return any(_has_file_id(v) for v in value)
+    return False
+
+
+def needs_of(params: dict[str, Any]) -> tuple[str, ...]:
+    """What a Messages request needs beyond Messages: a file reference (a block whose source is
+    ``{"type": "file", "file_id": ...}``) or skills (``container.skills``)."""
+    out: list[str] = []
+    if _has_file_id(params.get("messages")):
+        out.append(FILE_REFERENCE)
+    container = params.get("container")
+    if isinstance(container, dict) and container.get("skills"):
+        out.append(SKILL_REFERENCE)
+    return tuple(out)

@@ -1,0 +1,146 @@
+"""What every non-Messages resource shares: picking the provider that holds an object, building
+the ``Call``, and the attempt functions (JSON answer, streamed answer, streamed upload).
+
+Batches, files and skills live on one provider, so these calls never fail over: a call goes to
+the pinned provider, else to the one that returned the object, else to the first configured
+provider that offers the operation. Retries stay on that provider (the router's ``only``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
+
+from .. import _errors as E
+from .._engine import StreamResponse
+from .._multipart import MultipartBody
+from .._operations import ROUTES
+from .._provider import Call, Provider
+from ..routing._observe import AttemptContext
+from ..types._objects import ApiObject, decode_object
+from ._pages import AsyncPage, Fetch, bind, decode_page
+
+if TYPE_CHECKING:
+    from .._client import AsyncClient
+
+__all__ = ["Resource", "make_call"]
+
+T = TypeVar("T", bound=ApiObject)
+Decode = Callable[[bytes, str], Any]
+
+
+def make_call(operation: str, *, path: Mapping[str, str] | None = None,
+              query: Mapping[str, Any] | None = None, body: Any = None,
+              betas: Sequence[str] | None = None, extra_headers: Mapping[str, str] | None = None,
+              extra_query: Mapping[str, Any] | None = None) -> Call:
+    """A resource ``Call``: params hold ``path`` values, ``query`` and the JSON ``body``; the
+    beta the operation requires joins ``betas``."""
+    if betas is not None and (isinstance(betas, str) or
+                              not all(isinstance(b, str) for b in betas)):
+        raise E.InvalidRequest("must be a list of beta names", field="betas")
+    for name, value in (path or {}).items():
+        if not isinstance(value, str) or not value:
+            raise E.InvalidRequest(f"must be a non-empty string, not {value!r}", field=name)
+    all_betas = list(betas or ())
+    required = ROUTES[operation][2]
+    if required and required not in all_betas:
+        all_betas.append(required)
+    q = {k: v for k, v in {**(query or {}), **(extra_query or {})}.items() if v is not None}
+    return Call(operation=operation, params={"path": dict(path or {}), "query": q, "body": body},
+                betas=tuple(all_betas), extra_headers=dict(extra_headers or {}))
+
+
+def json_attempt(decode: Decode, upload: MultipartBody | None = None,
+                 limit: int | None = None) -> Callable[[AttemptContext], Any]:
+    """An attempt that sends the request (streaming ``upload`` as the body, if given) and
+    decodes a whole JSON answer with ``decode(body, provider_name)``."""
+    async def attempt(ctx: AttemptContext) -> Any:
+        request = await ctx.prepare()
+        p = ctx.provider
+        stream = upload.stream(limit) if upload is not None else None
+        response = await ctx.router.engine.send(request, timeout=ctx.timeout, platform=p.name,
+                                                body=stream)
+        ctx.status, ctx.headers = response.status, dict(response.headers)
+        if response.status >= 400:
+            raise p.error_from_response(response)
+        try:
+            return decode(response.body, p.name)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise E.MalformedResponse(
+                f"could not decode the {ctx.call.operation} answer: {exc}", platform=p.name,
+                request_id=response.headers.get(p.request_id_header)) from exc
+    return attempt
+
+
+async def stream_attempt(ctx: AttemptContext) -> StreamResponse:
+    """An attempt that returns once headers arrived; the caller reads and releases the body."""
+    from .._provider import HttpResponse
+
+    request = await ctx.prepare()
+    p = ctx.provider
+    resp = await ctx.router.engine.open(request, read_timeout=ctx.timeout, platform=p.name)
+    ctx.status, ctx.headers = resp.status, dict(resp.headers)
+    if resp.status >= 400:
+        try:
+            body = await resp.read()
+        finally:
+            resp.release()
+        raise p.error_from_response(HttpResponse(resp.status, resp.headers, body))
+    return resp
+
+
+def object_decoder(typ: type[T]) -> Decode:
+    """``decode(body, provider)`` for one object of ``typ``."""
+    return lambda body, provider: decode_object(typ, body, provider)
+
+
+class Resource:
+    """Base of the resources: ``_run`` sends a call to the provider that should serve it."""
+
+    def __init__(self, client: AsyncClient, homes: dict[str, str] | None = None) -> None:
+        self._client = client
+        #: object id → the provider that holds it (filled from every answer).
+        self._homes = homes if homes is not None else {}
+
+    def _provider(self, call: Call, provider: str | None, object_id: str | None) -> Provider:
+        router = self._client.router
+        name = provider or (self._homes.get(object_id) if object_id else None)
+        if name is None:
+            for p in router.providers:
+                if p.capabilities.missing(call) is None and p.cannot_serve(call) is None:
+                    return p
+        # Pinned, remembered, or none able: ``plan`` raises CapabilityError (before any
+        # network call) naming each provider and what it lacks.
+        return router.plan(call, [name] if name is not None else None)[0]
+
+    async def _run(self, call: Call, fn: Callable[[AttemptContext], Any], *,
+                   provider: str | None = None, object_id: str | None = None,
+                   timeout: float | None = None, deadline: float | None = None,
+                   chosen: Provider | None = None) -> Any:
+        p = chosen or self._provider(call, provider, object_id)
+        result, _route = await self._client.router.run(call, fn, timeout=timeout,
+                                                       deadline_s=deadline, only=[p.name])
+        if isinstance(result, ApiObject):
+            oid = getattr(result, "id", None)
+            if isinstance(oid, str):
+                self._homes[oid] = p.name
+        return result
+
+    def _lister(self, operation: str, typ: type[T], *, path: Mapping[str, str] | None = None,
+                betas: Sequence[str] | None = None, extra_headers: Mapping[str, str] | None = None,
+                timeout: float | None = None) -> Fetch[T]:
+        """A page fetcher for ``operation`` (used by every ``list``)."""
+        async def fetch(query: dict[str, Any], provider: str | None) -> AsyncPage[T]:
+            call = make_call(operation, path=path, query=query, betas=betas,
+                             extra_headers=extra_headers)
+            decode: Decode = lambda body, name: decode_page(typ, body, name)
+            page: AsyncPage[T] = await self._run(call, json_attempt(decode), provider=provider,
+                                                 timeout=timeout)
+            for item in page.data:
+                oid = getattr(item, "id", None)
+                if isinstance(oid, str) and page.provider is not None:
+                    self._homes[oid] = page.provider
+            return bind(page, fetch, query)
+        return fetch
