@@ -36,6 +36,9 @@ class AsyncClient:
         hedging: opt-in hedging of slow first attempts.
         hooks: callables that receive each attempt's frozen ``AttemptInfo``.
         observers: telemetry observers (see ``clauderoute.routing.Observer``).
+        tracing: trace and measure calls with OpenTelemetry (a no-op until the application
+            installs the SDK); ``False`` turns it off, a ``TracingObserver`` in ``observers``
+            replaces the default one.
 
     Use ``async with AsyncClient(...) as client`` or ``await client.close()``.
 
@@ -56,7 +59,13 @@ class AsyncClient:
         hedging: Hedging | None = None,
         hooks: Sequence[Hook] = (),
         observers: Sequence[Observer] = (),
+        tracing: bool = True,
     ) -> None:
+        if tracing:
+            from .tracing import TracingObserver, default_observer  # lazy: OpenTelemetry API
+
+            if not any(isinstance(o, TracingObserver) for o in observers):
+                observers = [*observers, default_observer()]
         self.engine = Engine(connect_timeout=connect_timeout)
         self.router = Router(providers, engine=self.engine, policy=policy, retry=retry,
                              timeout_s=timeout, deadline_s=deadline,

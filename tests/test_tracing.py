@@ -539,3 +539,14 @@ async def test_without_sdk_is_a_no_op(emus: dict[str, AnthropicEmulator]) -> Non
     assert msg.text.startswith("Echo:")
     default = TracingObserver()  # global providers: the API's proxies
     assert not default.tracer.start_span("x").is_recording()
+
+
+def test_client_traces_by_default(tel: Telemetry) -> None:
+    """Every client gets the shared default observer unless it brings its own or opts out."""
+    from clauderoute.tracing import default_observer
+
+    p = AnthropicProvider(name="a", base_url="http://127.0.0.1:9", api_key=KEY)
+    assert cr.AsyncClient(providers=[p]).router.observers == [default_observer()]
+    assert cr.AsyncClient(providers=[p], tracing=False).router.observers == []
+    mine = tel.observer()
+    assert cr.AsyncClient(providers=[p], observers=[mine]).router.observers == [mine]

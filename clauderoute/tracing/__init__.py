@@ -5,7 +5,10 @@ GenAI CLIENT span per attempt, and the GenAI and ``clauderoute.*`` metrics. It u
 ``opentelemetry-api`` only: with no SDK installed every span is a no-op. Pass it to the client::
 
     from clauderoute.tracing import TracingObserver
-    client = AsyncClient(providers=[...], observers=[TracingObserver()])
+    client = AsyncClient(providers=[...], observers=[TracingObserver(capture_content=True)])
+
+Without one, every client traces through ``default_observer()`` (global providers, settings
+from the environment); ``AsyncClient(tracing=False)`` turns that off.
 
 ``error.type`` values: the platform's own error code when it sent one (``overloaded_error``,
 ``rate_limit_error``, ``ThrottlingException``…), else the HTTP status (``"529"``), else
@@ -15,6 +18,7 @@ GenAI CLIENT span per attempt, and the GenAI and ``clauderoute.*`` metrics. It u
 from __future__ import annotations
 
 from ._names import SCHEMA_URL, SCOPE, Names
-from ._observer import TracingObserver, error_type, operation_name
+from ._observer import TracingObserver, default_observer, error_type, operation_name
 
-__all__ = ["SCHEMA_URL", "SCOPE", "Names", "TracingObserver", "error_type", "operation_name"]
+__all__ = ["SCHEMA_URL", "SCOPE", "Names", "TracingObserver", "default_observer", "error_type",
+           "operation_name"]

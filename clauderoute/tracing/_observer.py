@@ -31,7 +31,7 @@ from . import _content as C
 from . import _names as N
 from ._metrics import Metrics
 
-__all__ = ["TracingObserver", "error_type", "operation_name"]
+__all__ = ["TracingObserver", "default_observer", "error_type", "operation_name"]
 
 _TIMEOUTS = (TimeoutError, E.ReadTimeout, E.ConnectTimeout, E.DeadlineExceeded)
 # Request parameters recorded when the caller sent them.
@@ -381,3 +381,14 @@ class TracingObserver(Observer):
         self.metrics.attempt(attrs, end - state.start, usage, ttfc, ctx.chunk_times, ctx.ttft_s,
                              stream_s, {N.X_PLATFORM: ctx.provider.platform,
                                         N.REQUEST_MODEL: ctx.model_id})
+
+
+_DEFAULT: list[TracingObserver] = []
+
+
+def default_observer() -> TracingObserver:
+    """The observer clients use unless told otherwise: the global providers, settings from the
+    environment; one per process, so its instruments (and the breaker gauge) are shared."""
+    if not _DEFAULT:
+        _DEFAULT.append(TracingObserver())
+    return _DEFAULT[0]
