@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import struct
 from typing import Any
 
 import msgspec
@@ -113,8 +114,14 @@ class EventStreamDecoder(StreamDecoder):
                 self._head = b""
                 if rest:
                     self._check_prelude(data[len(data) - rest:] if rest <= len(data) else b"")
+        except MalformedResponse:
+            raise
         except self._parser_error as exc:  # botocore's own errors: CRC, lengths
             raise self._malformed(str(exc)) from exc
+        except (ValueError, LookupError, struct.error) as exc:
+            # Frames whose CRCs are right but whose insides are not (an unknown header type,
+            # a string that is not UTF-8): botocore lets these escape untranslated.
+            raise self._malformed(f"{type(exc).__name__}: {exc}") from exc
         return out
 
     def _event(self, headers: dict[str, Any], payload: bytes) -> list[StreamEvent]:
