@@ -550,3 +550,45 @@ def test_client_traces_by_default(tel: Telemetry) -> None:
     assert cr.AsyncClient(providers=[p], tracing=False).router.observers == []
     mine = tel.observer()
     assert cr.AsyncClient(providers=[p], observers=[mine]).router.observers == [mine]
+
+
+async def test_input_tokens_include_cache(tel: Telemetry,
+                                          emus: dict[str, AnthropicEmulator]) -> None:
+    """gen_ai.usage.input_tokens = input + cache read + cache creation, on create and stream."""
+    def cached(params: dict[str, Any], model: str, msg_id: str) -> dict[str, Any]:
+        reply = default_reply(params, model, msg_id)
+        reply["usage"].update(input_tokens=3, cache_read_input_tokens=50,
+                              cache_creation_input_tokens=7)
+        return reply
+
+    emus["a"].responder = cached
+    async with client(tel, [anthropic(emus["a"])]) as c:
+        await create(c)
+        async with c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s:
+            await s.until_done()
+    for att in tel.attempts():
+        assert att.attributes["gen_ai.usage.input_tokens"] == 60
+        assert att.attributes["gen_ai.usage.cache_read.input_tokens"] == 50
+        assert att.attributes["gen_ai.usage.cache_creation.input_tokens"] == 7
+    inputs = [p for p in tel.points("gen_ai.client.token.usage")
+              if p.attributes["gen_ai.token.type"] == "input"]
+    assert sum(p.sum for p in inputs) == 120
+
+
+async def test_all_failed_route_is_an_error(tel: Telemetry,
+                                            emus: dict[str, AnthropicEmulator]) -> None:
+    """When every attempt fails the route span is an error; each attempt records its own."""
+    for n in ("a", "b"):
+        emus[n].faults.add(Fault(status=500))
+    async with client(tel, [anthropic(emus["a"], max_retries=0),
+                            anthropic(emus["b"], name="b", max_retries=0)]) as c:
+        with pytest.raises(cr.AllPlatformsFailed):
+            await create(c)
+    route = tel.route()
+    assert route.status.status_code is StatusCode.ERROR
+    assert route.attributes["clauderoute.outcome"] == "error"
+    assert route.attributes["error.type"] == "AllPlatformsFailed"
+    assert not [e for e in route.events if e.name == "exception"]  # recorded on attempts only
+    assert [a.attributes["error.type"] for a in tel.attempts()] == ["api_error", "api_error"]
+    (attempts,) = tel.points("clauderoute.route.attempts")
+    assert attempts.sum == 2 and attempts.attributes["clauderoute.outcome"] == "error"
