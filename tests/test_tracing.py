@@ -592,3 +592,24 @@ async def test_all_failed_route_is_an_error(tel: Telemetry,
     assert [a.attributes["error.type"] for a in tel.attempts()] == ["api_error", "api_error"]
     (attempts,) = tel.points("clauderoute.route.attempts")
     assert attempts.sum == 2 and attempts.attributes["clauderoute.outcome"] == "error"
+
+
+async def test_hedge_loser_is_cancelled_not_failed(tel: Telemetry,
+                                                   emus: dict[str, AnthropicEmulator]) -> None:
+    """A hedged stream: the hedge attempt wins, the slow primary's span ends cancelled (status
+    UNSET, no error.type) and both are children of the route span."""
+    emus["a"].latency = LatencyProfile(ttft_s=0.6)
+    async with client(tel, [anthropic(emus["a"]), anthropic(emus["b"], name="b")],
+                      hedging=cr.routing.Hedging(after=0.1, budget=1.0)) as c:
+        with tel.tracer.start_as_current_span("app") as app:
+            async with c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s:
+                await s.until_done()
+            assert trace.get_current_span() is app
+    route = tel.route()
+    by_kind = {a.attributes["clauderoute.attempt.kind"]: a for a in tel.attempts()}
+    loser, winner = by_kind["initial"], by_kind["hedge"]
+    assert {parent_id(loser), parent_id(winner)} == {span_id(route)}
+    assert loser.attributes["clauderoute.attempt.outcome"] == "cancelled"
+    assert loser.status.status_code is StatusCode.UNSET and "error.type" not in loser.attributes
+    assert winner.attributes["clauderoute.attempt.outcome"] == "success"
+    assert route.status.status_code is StatusCode.UNSET
