@@ -1,64 +1,76 @@
-"""The ``clauderoute`` command (interim: ``demo`` only; bench, models and check follow)."""
+"""The ``clauderoute`` command: ``demo``, ``bench``, ``models`` and ``check``.
+
+Exit codes: 0 success; 1 the command ran but something failed (a provider in ``check``, every
+measured request in ``bench``, the workload in ``demo``); 2 a usage or configuration error
+(the message names the option or the key); 130 interrupted.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import os
 import sys
-import time
 from typing import Any
 
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
 
-async def _demo() -> int:
-    from clauderoute import AsyncClient
-    from clauderoute.testing import Fault, LatencyProfile
-    from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-    # Two emulated deployments of the Claude API: the first is overloaded now and then.
-    key = "demo-key"
-    primary = AnthropicEmulator(api_key=key, latency=LatencyProfile(ttft_s=0.12, per_token_s=0.01))
-    backup = AnthropicEmulator(api_key=key, latency=LatencyProfile(ttft_s=0.2, per_token_s=0.012))
-    primary.faults.add(Fault(status=529), Fault(stream_error="overloaded_error", after_events=1,
-                                                operations=frozenset({"messages.stream"})))
-    await primary.start()
-    await backup.start()
-    providers = [AnthropicProvider(name="primary", base_url=primary.url, api_key=key),
-                 AnthropicProvider(name="backup", base_url=backup.url, api_key=key)]
-    try:
-        async with AsyncClient(providers=providers) as client:
-            for i in range(6):
-                prompt = [{"role": "user", "content": f"demo call {i}: say hello"}]
-                t0 = time.perf_counter()
-                if i % 2:
-                    async with client.messages.stream(model="claude-sonnet-4-5", max_tokens=32,
-                                                      messages=prompt) as stream:
-                        msg = await stream.get_final_message()
-                    route, kind = stream.route, "stream"
-                else:
-                    msg = await client.messages.create(model="claude-sonnet-4-5", max_tokens=32,
-                                                       messages=prompt)
-                    route, kind = msg.route, "create"
-                took = (time.perf_counter() - t0) * 1000
-                trail = " -> ".join(f"{a.provider}({a.error_type or a.error or 'ok'})"
-                                    for a in route.attempts)
-                print(f"{kind:6} served by {route.provider:8} {took:7.1f} ms  {trail}")
-                print(f"         {msg.text!r}")
-    finally:
-        await primary.stop()
-        await backup.stop()
-    return 0
+
+def _parser() -> argparse.ArgumentParser:
+    from . import _bench, _check, _demo, _models
+
+    parser = argparse.ArgumentParser(
+        prog="clauderoute", description="Claude on every platform: try routing offline, "
+        "benchmark latency, list models, check a configuration.",
+        epilog="exit codes: 0 ok, 1 something failed, 2 usage or configuration error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _demo.add_parser(sub)
+    _bench.add_parser(sub)
+    _models.add_parser(sub)
+    _check.add_parser(sub)
+    return parser
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    # Not a terminal (a pipe, a file, a test): at least 120 columns (more if $COLUMNS says so),
+    # so the tables keep one line per row.
+    width = None
+    if not sys.stdout.isatty():
+        cols = os.environ.get("COLUMNS", "")
+        width = max(120, int(cols) if cols.isdigit() else 0)
+    return Console(highlight=False, width=width)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``clauderoute`` command."""
-    parser = argparse.ArgumentParser(prog="clauderoute")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="route calls through emulated platforms with injected faults")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        return asyncio.run(_demo())
-    return 2
+    """Entry point of the ``clauderoute`` command; returns the exit code."""
+    from .._errors import ClauderouteError, ConfigurationError
 
+    args = _parser().parse_args(argv)
+    try:
+        console = _console()
+    except ImportError:
+        print("clauderoute: the command needs rich; install it with: "
+              "pip install 'clauderoute[cli]'", file=sys.stderr)
+        return EXIT_USAGE
+    from rich.markup import escape
 
-if __name__ == "__main__":
-    sys.exit(main())
+    err = _console()
+    err.file = sys.stderr
+    try:
+        code: int = args.run(args, console)
+    except ConfigurationError as exc:  # the message names the key (and its line)
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return EXIT_USAGE
+    except ValueError as exc:  # an option out of range
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return EXIT_USAGE
+    except ClauderouteError as exc:
+        err.print(f"[red]error:[/] {type(exc).__name__}: {escape(str(exc))}", soft_wrap=True)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return EXIT_INTERRUPTED
+    return code

@@ -1,0 +1,7 @@
+"""``python -m clauderoute._cli``: the ``clauderoute`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
