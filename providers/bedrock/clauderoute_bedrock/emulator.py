@@ -36,6 +36,7 @@ _STATUS_NAMES = {400: "ValidationException", 403: "AccessDeniedException",
                  424: "ModelErrorException", 429: "ThrottlingException",
                  500: "InternalServerException", 503: "ServiceUnavailableException"}
 _NAMESPACE = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
+_CHECKED = web.RequestKey("bedrock_auth_checked", bool)
 _BAD_API_KEY = ("AccessDeniedException",
                 "Authentication failed: Please make sure your API Key is valid.")
 
@@ -156,9 +157,9 @@ class BedrockEmulator(EmulatorServer):
 
     def check_auth(self, request: web.Request, body: bytes) -> web.StreamResponse | None:
         """A Bedrock API key, else a SigV4 signature verified with botocore."""
-        if request.get("auth_checked"):
+        if request.get(_CHECKED):  # answer() asks again after _read() did
             return None
-        request["auth_checked"] = True
+        request[_CHECKED] = True
         auth = request.headers.get("authorization", "")
         if auth.startswith("Bearer "):
             return None if auth[7:] in self.api_keys else self.bedrock_error(*_BAD_API_KEY)

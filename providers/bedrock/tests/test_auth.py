@@ -1,0 +1,144 @@
+"""Credentials over loopback: boto3's chain (env, a profile file), temporary credentials that
+botocore refreshes (one refresh for 100 concurrent calls, off the event loop), and the
+emulator's botocore-verified SigV4 rejecting bad signatures, wrong regions, expired dates,
+missing session tokens and altered bodies in Bedrock's 403 shape."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from botocore.credentials import RefreshableCredentials
+from clauderoute_bedrock import BedrockEmulator, BedrockProvider
+from clauderoute_bedrock.emulator import ACCESS_KEY, SECRET_KEY, AwsKey
+
+import clauderoute as cr
+from clauderoute._errors import ConfigurationError, PermissionDeniedError
+from clauderoute._provider import CREATE, Call
+from clauderoute._retry import no_backoff
+
+MESSAGES = [{"role": "user", "content": "Hello there, Claude"}]
+NEW_KEY, NEW_SECRET, NEW_TOKEN = "ASIAREFRESHED0000001", "refreshed/secret+1", "refreshed-token"
+
+
+def _iso(seconds: float) -> str:
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
+
+
+async def _create(provider: BedrockProvider) -> Any:
+    async with cr.AsyncClient(providers=[provider]) as client:
+        with no_backoff():
+            return await client.messages.create(model="claude-sonnet-4-5", max_tokens=16,
+                                                messages=MESSAGES)
+
+
+async def test_hundred_concurrent_calls_one_refresh() -> None:
+    """Credentials botocore says are near expiry are refreshed once, in a worker thread, for
+    100 concurrent calls; all 100 are signed with the new keys (the emulator accepts only
+    those)."""
+    calls: list[str] = []
+
+    def refresh() -> dict[str, str]:
+        calls.append(threading.current_thread().name)
+        time.sleep(0.05)  # an STS round trip; the event loop must not wait on it
+        return {"access_key": NEW_KEY, "secret_key": NEW_SECRET, "token": NEW_TOKEN,
+                "expiry_time": _iso(3600)}
+
+    creds = RefreshableCredentials.create_from_metadata(
+        {"access_key": "ASIAOLD", "secret_key": "old", "token": "old", "expiry_time": _iso(60)},
+        refresh_using=refresh, method="test-sts")
+    async with BedrockEmulator(keys={NEW_KEY: AwsKey(NEW_SECRET, NEW_TOKEN)}) as emu:
+        provider = BedrockProvider(base_url=emu.url, credentials=creds)
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not calls or len(emu.requests) < 100:
+                ticks += 1
+                await asyncio.sleep(0.005)
+
+        async with cr.AsyncClient(providers=[provider]) as client:
+            tick = asyncio.create_task(ticker())
+            results = await asyncio.gather(*(client.messages.create(
+                model="claude-sonnet-4-5", max_tokens=8, messages=MESSAGES)
+                for _ in range(100)))
+            await tick
+        assert all(m.text.startswith("Echo:") for m in results)
+        assert len(calls) == 1 and calls[0] != threading.main_thread().name
+        assert ticks > 1  # the loop ran while the refresh slept in its thread
+        assert {r.headers["X-Amz-Security-Token"] for r in emu.requests} == {NEW_TOKEN}
+
+
+async def test_profile_from_shared_credentials_file(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """profile= reads boto3's shared credentials file (and its region from the config file)."""
+    (tmp_path / "credentials").write_text(
+        f"[dev]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n")
+    (tmp_path / "config").write_text("[profile dev]\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    async with BedrockEmulator() as emu:
+        provider = BedrockProvider(base_url=emu.url, profile="dev")
+        assert provider.region == "us-east-1"
+        assert (await _create(provider)).text == "Echo: Hello there, Claude"
+
+
+async def test_no_credentials_is_a_configuration_error() -> None:
+    """An empty chain fails with ConfigurationError naming the ways to configure one."""
+    async with BedrockEmulator() as emu:
+        provider = BedrockProvider(base_url=emu.url, region="us-east-1")
+        with pytest.raises(ConfigurationError, match="no AWS credentials"):
+            await provider.prepare(Call(operation=CREATE, params={
+                "model": "m", "max_tokens": 1, "messages": MESSAGES}))
+        assert emu.requests == []
+
+
+@pytest.mark.parametrize(("settings", "emu_settings", "name", "text"), [
+    ({"secret_key": "wrong"}, {}, "InvalidSignatureException", "signature we calculated"),
+    ({"region": "us-west-2"}, {}, "InvalidSignatureException", "valid region"),
+    ({}, {"clock": lambda: time.time() + 3600}, "InvalidSignatureException",
+     "Signature expired"),
+    ({"access_key": "ASIATEMP"}, {"keys": {"ASIATEMP": AwsKey(SECRET_KEY, "tok")}},
+     "UnrecognizedClientException", "security token included in the request is invalid"),
+    ({"access_key": "AKIAUNKNOWN"}, {}, "UnrecognizedClientException", "security token"),
+])
+async def test_signature_rejections(settings: dict[str, Any], emu_settings: dict[str, Any],
+                                    name: str, text: str) -> None:
+    """Each SigV4 failure is a 403 in Bedrock's shape: PermissionDeniedError, fatal, named."""
+    kw: dict[str, Any] = {"region": "us-east-1", "access_key": ACCESS_KEY,
+                          "secret_key": SECRET_KEY, **settings}
+    async with BedrockEmulator(**emu_settings) as emu:
+        with pytest.raises(PermissionDeniedError) as info:
+            await _create(BedrockProvider(base_url=emu.url, **kw))
+        assert len(emu.requests) == 1
+    assert (info.value.status, info.value.error_type) == (403, name)
+    assert text in str(info.value)
+
+
+async def test_altered_body_and_raw_shape() -> None:
+    """A body changed after signing fails verification; the answer is AWS's shape:
+    x-amzn-ErrorType and {"message"}, with x-amzn-RequestId."""
+    async with BedrockEmulator() as emu:
+        provider = BedrockProvider(base_url=emu.url, access_key=ACCESS_KEY,
+                                   secret_key=SECRET_KEY)
+        req = await provider.prepare(Call(operation=CREATE, params={
+            "model": "claude-sonnet-4-5", "max_tokens": 5, "messages": MESSAGES}))
+        async with aiohttp.ClientSession() as session:
+            async with session.post(req.url, headers=req.headers, data=req.body) as ok:
+                assert ok.status == 200
+            async with session.post(req.url, headers=req.headers,
+                                    data=req.body.replace(b"Hello", b"Howdy")) as bad:
+                assert bad.status == 403
+                assert bad.headers["x-amzn-ErrorType"].startswith("InvalidSignatureException:")
+                assert "x-amzn-RequestId" in bad.headers
+                assert set(await bad.json()) == {"message"}
+            async with session.post(req.url, headers={"content-type": "application/json"},
+                                    data=req.body) as missing:
+                assert missing.headers["x-amzn-ErrorType"].startswith(
+                    "MissingAuthenticationTokenException")
