@@ -111,7 +111,7 @@ class MessageBatchIndividualResponse(ApiObject, kw_only=True):
 
 class _WireResult(msgspec.Struct):
     type: str
-    message: msgspec.Raw | None = None
+    message: msgspec.Raw = msgspec.Raw(b"")  # Raw cannot be Optional: empty when absent
     error: dict[str, Any] | None = None
 
 
@@ -130,7 +130,7 @@ def decode_result_line(raw: bytes) -> MessageBatchIndividualResponse:
     w = _line.decode(raw)
     r = _result.decode(w.result)
     result: MessageBatchResult
-    if r.type == "succeeded" and r.message is not None:
+    if r.type == "succeeded" and len(r.message):
         result = MessageBatchSucceededResult(message=decode_message(r.message))
     elif r.type == "errored" and r.error is not None:
         result = MessageBatchErroredResult(error=r.error)

@@ -11,6 +11,9 @@ from aiohttp import web
 from clauderoute._provider import COUNT_TOKENS, CREATE, MB, STREAM
 from clauderoute.testing import EmulatorServer
 
+from ._emulator_batches import BatchesMixin
+from ._emulator_files import FilesMixin
+
 __all__ = ["AnthropicEmulator"]
 
 _json = msgspec.json.Encoder()
@@ -28,8 +31,10 @@ ERROR_TYPES = {
 }
 
 
-class AnthropicEmulator(EmulatorServer):
-    """The Claude API: ``/v1/messages`` (JSON or SSE) and ``/v1/messages/count_tokens``.
+class AnthropicEmulator(BatchesMixin, FilesMixin, EmulatorServer):
+    """The Claude API: ``/v1/messages`` (JSON or SSE) and ``/v1/messages/count_tokens``, and in
+    memory the Models, Message Batches, Files and Skills APIs (``models``, ``batches``,
+    ``files``, ``skills`` hold their state; see ``_emulator_batches`` and ``_emulator_files``).
 
     Args:
         api_key: the key accepted in ``x-api-key`` (or as a bearer token, as SDK 2.x sends it).
@@ -48,10 +53,13 @@ class AnthropicEmulator(EmulatorServer):
         self._keys = {k for k in (api_key, auth_token) if k}
         self.max_body_bytes = max_body_bytes
         self._rids = itertools.count(1)
+        self.init_batches()
+        self.init_files()
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post("/v1/messages", self._messages),
-                web.post("/v1/messages/count_tokens", self._count)]
+                web.post("/v1/messages/count_tokens", self._count),
+                *self.batch_routes(), *self.file_routes()]
 
     def response_headers(self) -> dict[str, str]:
         return {
