@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InvalidRequest
-from .._operations import needs_of
+from .._operations import FILE_REFERENCE, FILES_BETA, SKILL_REFERENCE, SKILLS_BETA, needs_of
 from .._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpResponse
 from .._streaming import MessageStream, open_stream_attempt
 from .._validate import validate_count_tokens, validate_create
@@ -27,8 +27,12 @@ def _call(operation: str, params: dict[str, Any], betas: Sequence[str] | None,
     if betas is not None and (isinstance(betas, str) or
                               not all(isinstance(b, str) for b in betas)):
         raise InvalidRequest("must be a list of beta names", field="betas")
-    return Call(operation=operation, params=params, betas=tuple(betas or ()),
-                extra_headers=dict(extra_headers or {}), needs=needs_of(params))
+    needs = needs_of(params)
+    # A file id or a skill in the request needs its API's beta, as the endpoints do.
+    extra = [b for n, b in ((FILE_REFERENCE, FILES_BETA), (SKILL_REFERENCE, SKILLS_BETA))
+             if n in needs and b not in (betas or ())]
+    return Call(operation=operation, params=params, betas=(*(betas or ()), *extra),
+                extra_headers=dict(extra_headers or {}), needs=needs)
 
 
 def _only(provider: str | None, providers: Sequence[str] | None) -> Sequence[str] | None:
