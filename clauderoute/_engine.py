@@ -2,14 +2,14 @@
 
 One ``aiohttp.ClientSession`` per client, created lazily inside the running loop, with a pooled
 keep-alive connector. It sends whatever ``HttpRequest`` a provider prepared, and translates
-aiohttp's exceptions into clauderoute's at this one boundary (``_translate``).
+aiohttp's exceptions into clauderoute's at this one boundary (``_Translate``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from collections.abc import AsyncIterable, AsyncIterator
+from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -26,23 +26,37 @@ from ._provider import HttpRequest, HttpResponse
 __all__ = ["Engine", "StreamResponse"]
 
 
-@contextlib.contextmanager
-def _translate(platform: str | None) -> Iterator[None]:
-    """aiohttp/asyncio failures → clauderoute ``TransportError``s (``raise ... from``)."""
-    try:
-        yield
-    except ClauderouteError:
-        raise
-    except aiohttp.ConnectionTimeoutError as exc:
-        raise ConnectTimeout("timed out connecting", platform=platform) from exc
-    except (aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError, TimeoutError) as exc:
-        raise ReadTimeout("timed out waiting for the platform", platform=platform) from exc
-    except aiohttp.ClientPayloadError as exc:
-        raise ConnectError("connection lost mid-answer", platform=platform) from exc
-    except (aiohttp.ClientConnectionError, ConnectionError, OSError) as exc:
-        raise ConnectError(f"connection failed: {type(exc).__name__}", platform=platform) from exc
-    except aiohttp.ClientError as exc:
-        raise TransportError(f"HTTP client error: {type(exc).__name__}", platform=platform) from exc
+class _Translate:
+    """aiohttp/asyncio failures → clauderoute ``TransportError``s (``raise ... from``).
+
+    A plain class rather than ``@contextmanager``: it wraps every request, and a generator-based
+    context manager costs a generator per use."""
+
+    __slots__ = ("platform",)
+
+    def __init__(self, platform: str | None) -> None:
+        self.platform = platform
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc is None or isinstance(exc, ClauderouteError) or not isinstance(exc, Exception):
+            return
+        platform = self.platform
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
+            raise ConnectTimeout("timed out connecting", platform=platform) from exc
+        if isinstance(exc, (aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError, TimeoutError)):
+            raise ReadTimeout("timed out waiting for the platform", platform=platform) from exc
+        if isinstance(exc, aiohttp.ClientPayloadError):
+            raise ConnectError("connection lost mid-answer", platform=platform) from exc
+        if isinstance(exc, (aiohttp.ClientConnectionError, ConnectionError, OSError)):
+            raise ConnectError(f"connection failed: {type(exc).__name__}",
+                               platform=platform) from exc
+        if isinstance(exc, aiohttp.ClientError):
+            raise TransportError(f"HTTP client error: {type(exc).__name__}",
+                                 platform=platform) from exc
 
 
 class StreamResponse:
@@ -62,13 +76,13 @@ class StreamResponse:
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """Body bytes as they arrive (chunk boundaries are arbitrary)."""
-        with _translate(self._platform):
+        with _Translate(self._platform):
             async for chunk in self._resp.content.iter_any():
                 yield chunk
 
     async def read(self) -> bytes:
         """The rest of the body."""
-        with _translate(self._platform):
+        with _Translate(self._platform):
             return await self._resp.read()
 
     def close(self) -> None:
@@ -95,6 +109,7 @@ class Engine:
         self.connect_timeout = connect_timeout
         self._pool = (pool_limit, pool_limit_per_host, keepalive_s)
         self._session: aiohttp.ClientSession | None = None
+        self._connect_only: aiohttp.ClientTimeout | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -110,6 +125,12 @@ class Engine:
         return self._session
 
     def _timeout(self, read_timeout: float | None) -> aiohttp.ClientTimeout:
+        if read_timeout is None:
+            cached = self._connect_only
+            if cached is None or cached.connect != self.connect_timeout:
+                cached = self._connect_only = aiohttp.ClientTimeout(
+                    total=None, connect=self.connect_timeout)
+            return cached
         return aiohttp.ClientTimeout(total=None, connect=self.connect_timeout,
                                      sock_read=read_timeout)
 
@@ -119,11 +140,13 @@ class Engine:
         """Send and read the whole answer within ``timeout`` seconds. ``body``, when given,
         streams the request body instead of ``request.body`` (uploads)."""
         data: Any = request.body if body is None else body
-        with _translate(platform):
+        # ``asyncio.timeout`` bounds the whole exchange, so aiohttp needs no read timer of its
+        # own here (re-arming one on every chunk is measurable per call; benchmarks/README.md).
+        with _Translate(platform):
             async with asyncio.timeout(timeout):
                 async with self.session.request(
                     request.method, request.url, headers=request.headers, data=data,
-                    timeout=self._timeout(timeout),
+                    timeout=self._timeout(None),
                 ) as resp:
                     answer = await resp.read()
                     headers = {k.lower(): v for k, v in resp.headers.items()}
@@ -133,7 +156,7 @@ class Engine:
                    platform: str | None = None) -> StreamResponse:
         """Send and return once headers arrived; ``read_timeout`` bounds every wait for bytes
         (so a stalled stream raises ``ReadTimeout``)."""
-        with _translate(platform):
+        with _Translate(platform):
             resp = await self.session.request(
                 request.method, request.url, headers=request.headers, data=request.body,
                 timeout=self._timeout(read_timeout),
