@@ -10,6 +10,7 @@ import asyncio
 import csv
 import json
 import math
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -254,14 +255,20 @@ async def test_check_ping_reports_a_wrong_credential_for_that_provider_only(
         assert code == 0, out + err
         assert out.count("count_tokens") == len(kinds) and "FAILED" not in out
         bad = tmp_path / "bad.toml"
-        bad.write_text(good + _provider_toml("anthropic", "stale", emus[0].url, BAD))
+        with socket.socket() as s:  # a port nobody listens on: an unreachable provider
+            s.bind(("127.0.0.1", 0))
+            closed = s.getsockname()[1]
+        bad.write_text(good + _provider_toml("anthropic", "stale", emus[0].url, BAD)
+                       + _provider_toml("anthropic", "down", f"http://127.0.0.1:{closed}", GOOD)
+                       + "max_retries = 0\n")
         code, out, err = await _acli("check", "--config", str(bad), "--ping")
         assert code == 1
         lines = {line.split()[1]: line for line in out.splitlines()
                  if line.startswith("│") and len(line.split()) > 1}
         assert "FAILED" in lines["stale"] and "AuthenticationError" in out
+        assert "FAILED" in lines["down"] and "ConnectError" in out
         assert all("ok" in lines[f"ok_{k}"] and "FAILED" not in lines[f"ok_{k}"] for k in kinds)
-        assert "1 of" in out and "stale" in out.splitlines()[-1]
+        assert "2 of" in out and "stale, down" in out.splitlines()[-1]
         _no_secrets(out + err, [GOOD, BAD])
         # bench reads the same file: real platforms are configured exactly so.
         code, out, err = await _acli("bench", "--config", str(cfg), "--requests", "2",
@@ -305,3 +312,19 @@ def test_check_invalid_file_exits_2(tmp_path: Path, text: str, needle: str,
     cfg.write_text(text)
     assert main(["check", "--config", str(cfg)]) == 2
     assert needle in capsys.readouterr().err
+
+
+def test_check_without_a_file_uses_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """No file: the environment-only provider; a missing credential says which variable."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CLAUDEROUTE_CONFIG", raising=False)
+    monkeypatch.delenv("CLAUDEROUTE_PROVIDER", raising=False)
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "environment" in out and "ANTHROPIC_API_KEY" in out
+    monkeypatch.setenv("ANTHROPIC_API_KEY", GOOD)
+    assert main(["check"]) == 0
+    captured = capsys.readouterr()
+    assert "all 1 provider(s) ok" in captured.out
+    _no_secrets(captured.out + captured.err, [GOOD])

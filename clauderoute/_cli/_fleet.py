@@ -9,6 +9,7 @@ profile. Credentials are derived from the run's seed, never printed, and only va
 from __future__ import annotations
 
 import hashlib
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,28 +21,39 @@ from ..testing import EmulatorServer, Fault, FaultPlan, LatencyProfile
 
 __all__ = ["DEFAULT_PROFILE", "PROFILES", "Fleet", "Member", "secret_for", "start_fleet"]
 
-Settings = Callable[[str], tuple[dict[str, Any], dict[str, Any]]]
+Settings = Callable[[str, type], tuple[dict[str, Any], dict[str, Any]]]
 
-# platform id -> secret -> (emulator kwargs, provider kwargs besides name and base_url).
+
+def _bedrock(secret: str, emulator: type) -> tuple[dict[str, Any], dict[str, Any]]:
+    """SigV4, as most Bedrock users sign: the emulator verifies with its own key class."""
+    aws_key = importlib.import_module(emulator.__module__).AwsKey
+    key_id = "AKIA" + secret[-16:].upper()
+    return ({"keys": {key_id: aws_key(secret)}, "region": "us-east-1"},
+            {"access_key": key_id, "secret_key": secret, "region": "us-east-1"})
+
+
+# platform id -> (secret, emulator class) -> (emulator kwargs, provider kwargs besides name,
+# base_url and max_retries).
 _SETTINGS: dict[str, Settings] = {
-    "anthropic": lambda s: ({"api_key": s}, {"api_key": s}),
-    "foundry": lambda s: ({"api_key": s}, {"api_key": s}),
-    "vertex": lambda s: ({"project": "clauderoute-demo", "tokens": [s]},
-                         {"project": "clauderoute-demo", "region": "us-east5", "access_token": s}),
-    # A Bedrock API key (bearer): the emulator's SigV4 keys need its own key class.
-    "bedrock": lambda s: ({"api_keys": ["ABSK" + s], "region": "us-east-1"},
-                          {"api_key": "ABSK" + s, "region": "us-east-1"}),
+    "anthropic": lambda s, _: ({"api_key": s}, {"api_key": s}),
+    "foundry": lambda s, _: ({"api_key": s}, {"api_key": s}),
+    "vertex": lambda s, _: ({"project": "clauderoute-demo", "tokens": [s]},
+                            {"project": "clauderoute-demo", "region": "us-east5",
+                             "access_token": s}),
+    "bedrock": _bedrock,
 }
 
-#: Emulated latency per platform (time to first token, per output token, jitter), in seconds.
-#: Plausible magnitudes for a mid-size Claude model; they exercise the client, not the model.
+#: Emulated latency per platform (time to first token, per output token, and a uniform jitter
+#: added to every wait, so about half of it lands on each token), in seconds. Plausible
+#: magnitudes for a mid-size Claude model (40-70 output tokens/s); they exercise the client and
+#: the routing, not the model.
 PROFILES: dict[str, LatencyProfile] = {
-    "anthropic": LatencyProfile(ttft_s=0.30, per_token_s=0.012, jitter_s=0.04),
-    "bedrock": LatencyProfile(ttft_s=0.42, per_token_s=0.014, jitter_s=0.08),
-    "vertex": LatencyProfile(ttft_s=0.38, per_token_s=0.013, jitter_s=0.06),
-    "foundry": LatencyProfile(ttft_s=0.48, per_token_s=0.016, jitter_s=0.10),
+    "anthropic": LatencyProfile(ttft_s=0.30, per_token_s=0.012, jitter_s=0.006),
+    "bedrock": LatencyProfile(ttft_s=0.42, per_token_s=0.014, jitter_s=0.010),
+    "vertex": LatencyProfile(ttft_s=0.38, per_token_s=0.013, jitter_s=0.008),
+    "foundry": LatencyProfile(ttft_s=0.48, per_token_s=0.016, jitter_s=0.012),
 }
-DEFAULT_PROFILE = LatencyProfile(ttft_s=0.40, per_token_s=0.015, jitter_s=0.06)
+DEFAULT_PROFILE = LatencyProfile(ttft_s=0.40, per_token_s=0.015, jitter_s=0.008)
 
 
 def secret_for(kind: str, seed: int) -> str:
@@ -112,13 +124,14 @@ async def start_fleet(*, seed: int = 0, scale: float = 1.0, max_retries: int = 2
             skipped.append(f"{kind}: no demo settings known for this platform")
             continue
         secret = secret_for(kind, seed)
-        emu_kw, prov_kw = settings(secret)
         profile = _scaled(PROFILES.get(kind, DEFAULT_PROFILE), scale)
         plan = faults(len(members), kind) if faults else FaultPlan(seed=seed)
         try:
-            emu = emulator_class(kind)(latency=profile, faults=plan, seed=seed, **emu_kw)
+            cls = emulator_class(kind)
+            emu_kw, prov_kw = settings(secret, cls)
+            emu = cls(latency=profile, faults=plan, seed=seed, **emu_kw)
             await emu.start()
-        except (ClauderouteError, TypeError, OSError) as exc:
+        except (ClauderouteError, TypeError, AttributeError, ImportError, OSError) as exc:
             skipped.append(f"{kind}: emulator did not start ({type(exc).__name__})")
             continue
         try:
