@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -153,7 +153,8 @@ class BedrockProvider(Provider):
                  secret_key: str | None = None, session_token: str | None = None,
                  credentials: Any = None, base_url: str | None = None,
                  mantle_base_url: str | None = None, endpoint: str | None = None,
-                 inference_profile: str = "auto", betas: Any = None, **kwargs: Any) -> None:
+                 inference_profile: str = "auto", betas: Sequence[str] | None = None,
+                 **kwargs: Any) -> None:
         profile = profile or _env("AWS_PROFILE")
         region = region or _env("AWS_REGION", "AWS_DEFAULT_REGION") or self._profile_region(
             profile) or "us-east-1"

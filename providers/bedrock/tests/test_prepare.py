@@ -205,3 +205,21 @@ async def test_capabilities_before_network() -> None:
         req = await wider.prepare(Call(operation=CREATE, params=dict(PARAMS),
                                        betas=("made-up-beta",)))
         assert msgspec.json.decode(req.body)["anthropic_beta"] == ["made-up-beta"]
+
+
+async def test_from_config_file(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kind = "bedrock" in a TOML file: entry-point discovery, typed settings, a working
+    client against the emulator."""
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", API_KEY)
+    async with BedrockEmulator() as emu:
+        path = tmp_path / "clauderoute.toml"
+        path.write_text(f'[providers.aws]\nkind = "bedrock"\nregion = "eu-west-1"\n'
+                        f'base_url = "{emu.url}"\ninference_profile = "global"\n'
+                        f'betas = ["context-1m-2025-08-07"]\n')
+        async with cr.AsyncClient.from_config(path) as client:
+            (provider,) = client.providers
+            assert isinstance(provider, BedrockProvider) and provider.name == "aws"
+            msg = await client.messages.create(model="claude-sonnet-4-5", max_tokens=8,
+                                               messages=MESSAGES)
+        assert msg.text == "Echo: hi"
+        assert unquote(emu.requests[0].path) == f"/model/global.{BASE}/invoke"
