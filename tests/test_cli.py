@@ -172,12 +172,20 @@ def test_bench_open_loop_records_scheduled_and_actual_start(tmp_path: Path) -> N
 def test_bench_sweep_makes_a_group_per_load_point(tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["bench", "--quick", "--mode", "sweep", "--sweep", "1,2", "--requests", "3",
-                 "--no-plot", "--no-faults", "--out", str(tmp_path), "--run-id", "sweep"])
+                 "--no-plot", "--no-faults", "--out", str(tmp_path), "--run-id", "sweep",
+                 "--slo", "e2e_s=1000", "--slo", "ttft_s=0"])
     assert code == 0
-    run, _, _ = _load(tmp_path / "sweep")
+    run, records, _ = _load(tmp_path / "sweep")
     points = {(g["platform"], g["load_point"]) for g in run["groups"]}
     assert points == {(p, lp) for p in PLATFORMS for lp in ("concurrency=1", "concurrency=2")}
-    assert "concurrency=2" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "concurrency=2" in out and "SLO" in out
+    assert run["config"]["slos"] == {"e2e_s": 1000.0, "ttft_s": 0.0}
+    for g in run["groups"]:
+        measured = [r for r in records if r["group"] == g["group"] and not r["warmup"]]
+        ok = sum(r["status"] == "ok" for r in measured) / len(measured)
+        assert g["slo"]["attainment"] == {"e2e_s": ok, "ttft_s": 0.0}  # no TTFT is 0 s
+        assert g["slo"]["combined_attainment"] == 0.0
 
 
 @pytest.mark.parametrize("argv, needle", [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import random
 import secrets
 import time
@@ -20,8 +21,8 @@ from .._client import AsyncClient
 from ..testing import Fault, FaultPlan
 from ._fleet import Fleet, start_fleet
 from ._load import LoadPoint, Recorder, Workload, plan_order, run_point
-from ._results import (SCHEMA_VERSION, aggregate, git_sha, group_key, host_facts, tool_versions,
-                       write_results)
+from ._results import (LATENCY_FIELDS, SCHEMA_VERSION, aggregate, git_sha, group_key,
+                       host_facts, tool_versions, write_results)
 from ._stats import describe
 
 __all__ = ["add_parser", "run"]
@@ -58,6 +59,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--model", default="claude-sonnet-4-5", help="canonical model name")
     p.add_argument("--no-stream", action="store_true", help="non-streaming requests")
     p.add_argument("--detailed", action="store_true", help="record inter-chunk gaps (icl_s)")
+    p.add_argument("--slo", action="append", default=[], metavar="FIELD=SECONDS",
+                   help="a latency objective, e.g. ttft_s=0.5 (repeatable): reports attainment "
+                   "and goodput")
     p.add_argument("--timeout", type=float, default=120.0, help="deadline per request, seconds")
     p.add_argument("--seed", type=int, default=0, help="seed for order, arrivals, faults")
     p.add_argument("--out", default="results", help="results directory (default: ./results)")
@@ -113,6 +117,8 @@ async def _measure(args: argparse.Namespace, client: AsyncClient,
     try:
         with progress_cls(console=console, transient=True) as progress:
             for point in _points(args):
+                gc.collect()
+                gc.freeze()  # what the run allocated so far is never scanned again
                 per_round = len(names)
                 warm = args.warmup if args.warmup is not None else 2 * int(point.value)
                 warm_rounds = max(1, -(-warm // per_round))
@@ -163,7 +169,8 @@ def _config_block(args: argparse.Namespace, fleet: Fleet | None,
         "requests_per_point": args.requests, "duration_s": args.duration,
         "warmup": args.warmup if args.warmup is not None else "2 x concurrency",
         "window": "requests after the warm-up rounds of each load point",
-        "slos": None, "model": args.model, "max_tokens": args.max_tokens, "temperature": 0,
+        "slos": args.slos or None, "model": args.model, "max_tokens": args.max_tokens,
+        "temperature": 0,
         "request_deadline_s": args.timeout, "interleaving": "round robin, shuffled per round",
         "source": "emulators" if fleet else "config",
     }
@@ -219,7 +226,7 @@ async def _run(args: argparse.Namespace, console: Any) -> int:
            "clock_source": "time.perf_counter (monotonic); times relative to run start",
            "percentile_method": "linear interpolation between order statistics (numpy default)",
            "ci_method": "exact binomial order-statistic CI (95 %); mean: Student t",
-           "groups": aggregate(records),
+           "groups": aggregate(records, args.slos),
            "cold": [{k: r.get(k) for k in ("deployment", "platform", "status", "ttfb_s",
                                            "ttft_s", "e2e_s")} for r in records if r["cold"]],
            "load_points": result["load_points"], "event_loop_lag_s": result["event_loop_lag_s"]}
@@ -242,12 +249,28 @@ async def _run(args: argparse.Namespace, console: Any) -> int:
     return 0 if measured_ok else 1
 
 
+def _parse_slos(items: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items:
+        field, _, value = item.partition("=")
+        field = field.strip()
+        if field not in LATENCY_FIELDS or LATENCY_FIELDS[field] != "s":
+            raise ValueError(f"--slo {item!r}: the field must be one of "
+                             + ", ".join(k for k, u in LATENCY_FIELDS.items() if u == "s"))
+        try:
+            out[field] = float(value)
+        except ValueError:
+            raise ValueError(f"--slo {item!r}: expected FIELD=SECONDS, e.g. ttft_s=0.5") from None
+    return out
+
+
 def run(args: argparse.Namespace, console: Any) -> int:
     """Run the benchmark; 0 when measured requests succeeded, 1 when none did."""
     if args.requests is None:
         args.requests = 24 if args.quick else 120
     if args.quick and args.max_tokens == 64:
         args.max_tokens = 24
+    args.slos = _parse_slos(args.slo)
     if min(args.concurrency, args.requests) < 1 or args.rate <= 0 or args.max_tokens < 1:
         raise ValueError("--concurrency, --requests, --rate and --max-tokens must be positive")
     return asyncio.run(_run(args, console))

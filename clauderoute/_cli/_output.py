@@ -24,6 +24,9 @@ def bench_table(run: dict[str, Any]) -> Any:
     for col in ("ok/n", "errors", "retry", "TTFT p50", "TTFT p99", "E2E p50", "E2E p99",
                 "TPOT p50", "tok/s", "req/s"):
         table.add_column(col, justify="right")
+    slo = bool(run["config"].get("slos"))
+    if slo:
+        table.add_column("SLO", justify="right")
     points = list(dict.fromkeys(g["load_point"] for g in run["groups"]))
     names = [d["deployment"] for d in run["config"]["deployments"]]
     for g in sorted(run["groups"], key=lambda g: (points.index(g["load_point"]),
@@ -41,5 +44,7 @@ def bench_table(run: dict[str, Any]) -> Any:
                 ms(lat["ttft_s"].get("p99")), ms(lat["e2e_s"].get("p50")),
                 ms(lat["e2e_s"].get("p99")), ms(lat["tpot_s"].get("p50")),
                 "-" if tps is None else f"{tps:.0f}", "-" if rps is None else f"{rps:.2f}"]
+        if slo:
+            row.append(f"{g['slo']['combined_attainment']:.0%}")
         table.add_row(*row)
     return table

@@ -55,8 +55,24 @@ def _peak_concurrency(recs: list[dict[str, Any]]) -> int:
     return peak
 
 
-def aggregate(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One aggregate per group (§4.10), in order of first appearance."""
+def _slo(recs: list[dict[str, Any]], slos: dict[str, float], window: float) -> dict[str, Any]:
+    """SLO attainment per objective and combined, and goodput; errors never conform."""
+    def meets(r: dict[str, Any], field: str) -> bool:
+        v = r.get(field)
+        return r["status"] == "ok" and v is not None and v <= slos[field]
+
+    n = len(recs)
+    good = [r for r in recs if all(meets(r, f) for f in slos)]
+    return {"objectives": dict(slos),
+            "attainment": {f: sum(meets(r, f) for r in recs) / n for f in slos},
+            "combined_attainment": len(good) / n,
+            "goodput_rps": len(good) / window if window else None}
+
+
+def aggregate(records: Iterable[dict[str, Any]],
+              slos: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """One aggregate per group (§4.10), in order of first appearance; ``slos`` maps a latency
+    field to its objective in seconds (``{"ttft_s": 0.5}``)."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for r in records:
         if not r.get("warmup"):
@@ -91,6 +107,7 @@ def aggregate(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             "peak_output_tps_1s": max(per_second.values(), default=0),
             "peak_concurrency": _peak_concurrency(recs),
             "latency": {f: describe([r.get(f) for r in ok]) for f in LATENCY_FIELDS},
+            "slo": _slo(recs, slos, window) if slos else None,
         })
     return out
 
