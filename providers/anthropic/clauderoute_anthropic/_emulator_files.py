@@ -63,6 +63,8 @@ class FilesMixin(ResourceBase):
     def init_files(self) -> None:
         self.files: dict[str, dict[str, Any]] = {}
         self.skills: dict[str, dict[str, Any]] = {}
+        #: the last multipart form received: (field, filename, content type, size) per part.
+        self.last_form: list[tuple[str, str | None, str | None, int]] = []
 
     def file_routes(self) -> list[web.RouteDef]:
         f, s = "/v1/files", "/v1/skills"
@@ -94,6 +96,7 @@ class FilesMixin(ResourceBase):
                 data += chunk
             out.append((part.name or "", part.filename,
                          part.headers.get("content-type"), bytes(data)))
+        self.last_form = [(n, fn, ct, len(d)) for n, fn, ct, d in out]
         return out
 
     # --- files ----------------------------------------------------------------------------------
