@@ -217,7 +217,8 @@ class BedrockProvider(Provider):
             return self.models[model]
         model_id = super().model_id(model)
         facts = model_facts(model) or {}
-        if not facts.get("bedrock_profile") or model_id.startswith(("arn:", *_PROFILES)):
+        if (not facts.get("bedrock_profile") or model_id.startswith(("arn:", *_PROFILES))
+                or self.endpoint_for(model) == "mantle"):  # profiles are InvokeModel's
             return model_id
         choice = self.inference_profile
         prefix = (inference_profile_prefix(self.region or "") if choice == "auto"

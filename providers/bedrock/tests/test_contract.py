@@ -7,8 +7,9 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 import pytest
-from clauderoute_bedrock import BedrockEmulator, BedrockProvider
+from clauderoute_bedrock import BedrockEmulator, BedrockMantleEmulator, BedrockProvider
 from clauderoute_bedrock.emulator import ACCESS_KEY, API_KEY, SECRET_KEY, AwsKey
 
 from clauderoute import AsyncClient
@@ -92,3 +93,32 @@ class TestBedrockApiKeyContract(ProviderContract):
         return [API_KEY]
 
 
+
+
+class TestBedrockMantleContract(ProviderContract):
+    """The Messages-API endpoint ("Mantle"): Claude API paths, SSE, SigV4 for bedrock-mantle."""
+
+    def make_emulator(self) -> EmulatorServer:
+        return BedrockMantleEmulator(keys={ACCESS_KEY: AwsKey(SECRET_KEY)})
+
+    def make_provider(self, emulator: EmulatorServer, **settings: Any) -> BedrockProvider:
+        return BedrockProvider(mantle_base_url=emulator.url, endpoint="mantle",
+                               access_key=ACCESS_KEY, secret_key=SECRET_KEY, **settings)
+
+    def make_bad_provider(self, emulator: EmulatorServer) -> BedrockProvider:
+        return BedrockProvider(mantle_base_url=emulator.url, endpoint="mantle",
+                               access_key=ACCESS_KEY, secret_key="wrong-secret")
+
+    def secrets(self) -> list[str]:
+        return [SECRET_KEY]
+
+    async def test_signed_for_bedrock_mantle(self, client: AsyncClient,
+                                             emulator: EmulatorServer) -> None:
+        """Requests carry the Claude API's body (model kept) and a bedrock-mantle scope."""
+        await self._create(client)
+        (req,) = emulator.requests
+        assert req.path == "/anthropic/v1/messages"
+        body = msgspec.json.decode(req.body)
+        assert body["model"] == "anthropic.claude-sonnet-4-5-20250929-v1:0"
+        assert "anthropic_version" not in body and req.headers["anthropic-version"]
+        assert "/us-east-1/bedrock-mantle/aws4_request" in req.headers["Authorization"]
