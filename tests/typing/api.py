@@ -8,7 +8,18 @@ from __future__ import annotations
 from typing import assert_type
 
 from clauderoute import AsyncClient
-from clauderoute.types import Message, MessageTokensCount, RouteInfo, StreamEvent
+from clauderoute.types import (
+    DeletedFile,
+    FileMetadata,
+    Message,
+    MessageBatch,
+    MessageBatchIndividualResponse,
+    MessageTokensCount,
+    ModelInfo,
+    RouteInfo,
+    Skill,
+    StreamEvent,
+)
 from clauderoute_anthropic import AnthropicProvider
 
 
@@ -25,4 +36,21 @@ async def check() -> None:
         async for text in stream.text_stream:
             assert_type(text, str)
         assert_type(await stream.get_final_message(), Message)
+    page = await client.models.list(limit=5)
+    assert_type(page.data, list[ModelInfo])
+    async for model in client.models.list():
+        assert_type(model, ModelInfo)
+    assert_type(await client.models.retrieve("m"), ModelInfo)
+    batch = await client.messages.batches.create(requests=[])
+    assert_type(batch, MessageBatch)
+    assert_type(batch.provider, str | None)
+    async for result in await client.messages.batches.results(batch.id):
+        assert_type(result, MessageBatchIndividualResponse)
+    async for b in client.messages.batches.list():
+        assert_type(b, MessageBatch)
+    meta = await client.beta.files.upload(file=b"x")
+    assert_type(meta, FileMetadata)
+    assert_type(await (await client.beta.files.download(meta.id)).read(), bytes)
+    assert_type(await client.beta.files.delete(meta.id), DeletedFile)
+    assert_type(await client.beta.skills.create(files="skill-dir"), Skill)
     await client.close()
