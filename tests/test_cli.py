@@ -158,6 +158,8 @@ def test_bench_open_loop_records_scheduled_and_actual_start(tmp_path: Path) -> N
     assert code == 0
     run, records, _ = _load(tmp_path / "open")
     assert [lp["target_rate"] for lp in run["load_points"]] == [40.0]
+    assert run["load_points"][0]["planned_rate"] == pytest.approx(40.0)
+    assert run["load_points"][0]["achieved_rate"] is not None
     recs = sorted(records, key=lambda r: r["request_index"])
     gaps = [b["scheduled_at"] - a["scheduled_at"] for a, b in zip(recs, recs[1:], strict=False)]
     assert gaps == pytest.approx([1 / 40] * len(gaps))

@@ -146,9 +146,9 @@ async def _measure(args: argparse.Namespace, client: AsyncClient,
                 measured = [r for r in recs if not r["warmup"]]
                 delay = describe([r.get("dispatch_delay_s") for r in measured])
                 flags = []
-                if facts["target_rate"] and (facts["achieved_rate"] or 0) < 0.95 * facts[
-                        "target_rate"]:
-                    flags.append("achieved rate below 95 % of target")
+                planned, achieved = facts["planned_rate"], facts["achieved_rate"]
+                if facts["target_rate"] and planned and (achieved or 0) < 0.95 * planned:
+                    flags.append("achieved rate below 95 % of the planned arrivals")
                 if (delay.get("p99") or 0) > DISPATCH_P99_FLAG_S:
                     flags.append(f"dispatch delay p99 above {DISPATCH_P99_FLAG_S} s")
                 points_out.append({**facts, "dispatch_delay_s": delay, "flags": flags})

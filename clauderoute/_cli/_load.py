@@ -258,5 +258,12 @@ async def run_point(client: AsyncClient, work: Workload, point: LoadPoint, order
     window = time.perf_counter() - start
     target = point.value if point.mode == "rate" else None
     return {"load_point": point.label, "window_s": window, "peak_concurrency": peak,
-            "target_rate": target, "achieved_rate": len(records) / window if window else None,
+            "target_rate": target, "planned_rate": _rate([r["scheduled_at"] for r in records]),
+            "achieved_rate": _rate([r["scheduled_at"] + r["dispatch_delay_s"] for r in records]),
             "records": records}
+
+
+def _rate(times: list[float]) -> float | None:
+    """Dispatches per second over the span of ``times`` (``None`` below two)."""
+    span = max(times) - min(times) if len(times) > 1 else 0.0
+    return (len(times) - 1) / span if span > 0 else None
