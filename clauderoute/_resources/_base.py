@@ -17,7 +17,7 @@ from .. import _errors as E
 from .._engine import StreamResponse
 from .._multipart import MultipartBody
 from .._operations import ROUTES
-from .._provider import Call, Provider
+from .._provider import Call, HttpResponse, Provider
 from ..routing._observe import AttemptContext
 from ..types._objects import ApiObject, decode_object
 from ._pages import AsyncPage, Fetch, bind, decode_page
@@ -76,8 +76,6 @@ def json_attempt(decode: Decode, upload: MultipartBody | None = None,
 
 async def stream_attempt(ctx: AttemptContext) -> StreamResponse:
     """An attempt that returns once headers arrived; the caller reads and releases the body."""
-    from .._provider import HttpResponse
-
     request = await ctx.prepare()
     p = ctx.provider
     resp = await ctx.router.engine.open(request, read_timeout=ctx.timeout, platform=p.name)
@@ -104,7 +102,8 @@ class Resource:
         #: object id → the provider that holds it (filled from every answer).
         self._homes = homes if homes is not None else {}
 
-    def _provider(self, call: Call, provider: str | None, object_id: str | None) -> Provider:
+    def target(self, call: Call, provider: str | None, object_id: str | None) -> Provider:
+        """The provider for ``call``: pinned, else the object's home, else the first able."""
         router = self._client.router
         name = provider or (self._homes.get(object_id) if object_id else None)
         if name is None:
@@ -119,7 +118,7 @@ class Resource:
                    provider: str | None = None, object_id: str | None = None,
                    timeout: float | None = None, deadline: float | None = None,
                    chosen: Provider | None = None) -> Any:
-        p = chosen or self._provider(call, provider, object_id)
+        p = chosen or self.target(call, provider, object_id)
         result, _route = await self._client.router.run(call, fn, timeout=timeout,
                                                        deadline_s=deadline, only=[p.name])
         if isinstance(result, ApiObject):

@@ -138,7 +138,7 @@ class Batches(Resource):
         .. versionadded:: 0.2
         """
         probe = make_call(BATCHES_CREATE, betas=betas, extra_headers=extra_headers)
-        p = self._provider(probe, provider, None)
+        p = self.target(probe, provider, None)
         _check_requests(requests, getattr(p, "max_batch_requests", MAX_BATCH_REQUESTS))
         wire = [{**r, "params": {**r["params"], "model": p.model_id(str(r["params"]["model"]))}}
                 for r in requests]
@@ -190,7 +190,7 @@ class Batches(Resource):
         """
         if limit is not None and (not isinstance(limit, int) or not 1 <= limit <= 1000):
             raise E.InvalidRequest("must be an integer from 1 to 1000", field="limit")
-        p = self._provider(make_call(BATCHES_LIST), provider, None)
+        p = self.target(make_call(BATCHES_LIST), provider, None)
         fetch = self._lister(BATCHES_LIST, MessageBatch, extra_headers=extra_headers,
                              timeout=timeout)
         return AsyncPaginator(fetch, {"limit": limit, "after_id": after_id,
@@ -205,7 +205,7 @@ class Batches(Resource):
         """
         call = make_call(BATCHES_RESULTS, path={"batch_id": message_batch_id},
                          extra_headers={"accept": "application/binary", **(extra_headers or {})})
-        p = self._provider(call, provider, message_batch_id)
+        p = self.target(call, provider, message_batch_id)
         response: StreamResponse = await self._run(call, stream_attempt, chosen=p,
                                                    timeout=timeout)
         return BatchResults(response, p.name)

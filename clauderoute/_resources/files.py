@@ -109,7 +109,7 @@ class Files(Resource):
         body = MultipartBody([file_part("file", file, "file")])
         call = make_call(FILES_UPLOAD, betas=betas,
                          extra_headers=upload_headers(body, extra_headers))
-        p = self._provider(call, provider, None)
+        p = self.target(call, provider, None)
         limit = p.capabilities.body_limit(FILES_UPLOAD)
         check_size(body, limit, "upload")
         result: FileMetadata = await self._run(
@@ -128,7 +128,7 @@ class Files(Resource):
         """
         if limit is not None and (not isinstance(limit, int) or not 1 <= limit <= 1000):
             raise E.InvalidRequest("must be an integer from 1 to 1000", field="limit")
-        p = self._provider(make_call(FILES_LIST, betas=betas), provider, None)
+        p = self.target(make_call(FILES_LIST, betas=betas), provider, None)
         fetch = self._lister(FILES_LIST, FileMetadata, betas=betas, extra_headers=extra_headers,
                              timeout=timeout)
         return AsyncPaginator(fetch, {"limit": limit, "after_id": after_id,
@@ -150,7 +150,7 @@ class Files(Resource):
         """Open a file's content as a stream. .. versionadded:: 0.2"""
         call = make_call(FILES_DOWNLOAD, path={"file_id": file_id}, betas=betas,
                          extra_headers={"accept": "application/binary"})
-        p = self._provider(call, provider, file_id)
+        p = self.target(call, provider, file_id)
         response: StreamResponse = await self._run(call, stream_attempt, chosen=p,
                                                    timeout=timeout)
         return BinaryResponse(response, p.name)

@@ -4,7 +4,7 @@ platform has none, from clauderoute's catalog (labelled ``origin == "catalog"``)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .. import _errors as E
 from .._catalog import catalog
@@ -13,6 +13,9 @@ from .._provider import Provider
 from ..types._objects import ModelInfo
 from ._base import Resource, json_attempt, make_call, object_decoder
 from ._pages import AsyncPage, AsyncPaginator
+
+if TYPE_CHECKING:
+    from .._client import AsyncClient
 
 __all__ = ["Models"]
 
@@ -43,7 +46,7 @@ class Models:
     platform when it can and falls back to the catalog.
     """
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: AsyncClient) -> None:
         self._res = Resource(client)
         self._client = client
 
@@ -57,7 +60,7 @@ class Models:
         if source == "catalog":
             return None
         try:
-            return self._res._provider(probe, provider, None)
+            return self._res.target(probe, provider, None)
         except E.CapabilityError:
             if source == "api":
                 raise
@@ -70,8 +73,8 @@ class Models:
         if provider is not None:
             if provider not in router.by_name:
                 raise E.UnknownPlatformError(f"no configured provider named {provider}")
-            return router.by_name[provider]  # type: ignore[no-any-return]
-        return router.providers[0]  # type: ignore[no-any-return]
+            return router.by_name[provider]
+        return router.providers[0]
 
     def list(self, *, limit: int | None = None, after_id: str | None = None,
              before_id: str | None = None, provider: str | None = None,

@@ -61,7 +61,7 @@ class SkillVersions(Resource):
         body = MultipartBody(skill_parts(files))
         call = make_call(SKILL_VERSIONS_CREATE, path={"skill_id": skill_id}, betas=betas,
                          extra_headers=upload_headers(body, None))
-        p = self._provider(call, provider, skill_id)
+        p = self.target(call, provider, skill_id)
         limit = p.capabilities.body_limit(SKILL_VERSIONS_CREATE)
         check_size(body, limit, "skill upload")
         result: SkillVersion = await self._run(
@@ -74,7 +74,7 @@ class SkillVersions(Resource):
              ) -> AsyncPaginator[SkillVersion]:
         """A skill's versions. .. versionadded:: 0.2"""
         path = {"skill_id": skill_id}
-        p = self._provider(make_call(SKILL_VERSIONS_LIST, path=path), provider, skill_id)
+        p = self.target(make_call(SKILL_VERSIONS_LIST, path=path), provider, skill_id)
         fetch = self._lister(SKILL_VERSIONS_LIST, SkillVersion, path=path, betas=betas)
         return AsyncPaginator(fetch, {"limit": limit, "page": page}, p.name)
 
@@ -122,7 +122,7 @@ class Skills(Resource):
         body = MultipartBody(parts)
         call = make_call(SKILLS_CREATE, betas=betas,
                          extra_headers=upload_headers(body, extra_headers))
-        p = self._provider(call, provider, None)
+        p = self.target(call, provider, None)
         limit = p.capabilities.body_limit(SKILLS_CREATE)
         check_size(body, limit, "skill upload")
         result: Skill = await self._run(call, json_attempt(object_decoder(Skill), body, limit),
@@ -135,7 +135,7 @@ class Skills(Resource):
         """List skills: ``await`` for a page, ``async for`` for all. .. versionadded:: 0.2"""
         if limit is not None and (not isinstance(limit, int) or not 1 <= limit <= 100):
             raise E.InvalidRequest("must be an integer from 1 to 100", field="limit")
-        p = self._provider(make_call(SKILLS_LIST), provider, None)
+        p = self.target(make_call(SKILLS_LIST), provider, None)
         fetch = self._lister(SKILLS_LIST, Skill, betas=betas)
         return AsyncPaginator(fetch, {"limit": limit, "page": page, "source": source}, p.name)
 
