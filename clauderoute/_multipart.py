@@ -126,6 +126,11 @@ class MultipartBody:
         self.content_type = f"multipart/form-data; boundary={self.boundary}"
 
     @property
+    def replayable(self) -> bool:
+        """Whether ``stream()`` can run again (for a retry): no part is an unseekable file."""
+        return all(p.fileobj is None or p._start is not None for p in self.parts)
+
+    @property
     def length(self) -> int | None:
         total = len(self._end())
         for p in self.parts:

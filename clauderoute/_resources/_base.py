@@ -56,7 +56,13 @@ def json_attempt(decode: Decode, upload: MultipartBody | None = None,
                  limit: int | None = None) -> Callable[[AttemptContext], Any]:
     """An attempt that sends the request (streaming ``upload`` as the body, if given) and
     decodes a whole JSON answer with ``decode(body, provider_name)``."""
+    sent = [0]
+
     async def attempt(ctx: AttemptContext) -> Any:
+        if upload is not None and sent[0] and not upload.replayable:
+            raise E.InvalidRequest("the upload's file object cannot seek, so it cannot be "
+                                   "sent again after a failed attempt", field="file")
+        sent[0] += 1
         request = await ctx.prepare()
         p = ctx.provider
         stream = upload.stream(limit) if upload is not None else None

@@ -5,6 +5,7 @@ these calls to the one provider that holds the object."""
 
 from __future__ import annotations
 
+import io
 import os
 import tracemalloc
 from collections.abc import AsyncIterator
@@ -348,3 +349,26 @@ async def test_transient_errors_are_retried_on_the_same_provider(
     assert await (await client.beta.files.download(meta.id)).read() == b"\x00retry\xff"
     ops = [r.operation for r in emu.requests]
     assert ops.count("batches.list") == 2 and ops.count("files.upload") == 2
+
+
+async def test_unseekable_upload_is_not_resent_empty(client: cr.AsyncClient,
+                                                     emu: AnthropicEmulator) -> None:
+    """A pipe-like file object streams once (chunked); after a failure it is not replayed."""
+
+    class Pipe:
+        def __init__(self, data: bytes) -> None:
+            self._buf = io.BytesIO(data)
+
+        def read(self, n: int = -1) -> bytes:
+            return self._buf.read(n)
+
+        def seekable(self) -> bool:
+            return False
+
+    meta = await client.beta.files.upload(file=("p.bin", Pipe(b"\x01" * 1000)))
+    assert meta.size_bytes == 1000
+    assert "Content-Length" not in emu.requests[-1].headers
+    emu.faults.add(Fault(status=500, operations=frozenset({"files.upload"})))
+    with pytest.raises(cr.InvalidRequest) as info:
+        await client.beta.files.upload(file=("p.bin", Pipe(b"\x02" * 10)))
+    assert info.value.field == "file" and len(emu.files) == 1
