@@ -1,14 +1,18 @@
-"""The clients the benchmark compares, each behind the same three-method driver.
+"""The clients the benchmark compares, each behind the same driver interface.
 
 Every driver checks every answer (text and, for streams, the event count) and raises
 ``WrongAnswer`` on a mismatch, so a fast but broken client cannot post a good figure.
 
 * ``aiohttp`` (the floor): one ``ClientSession``, a prebuilt body and headers, ``msgspec``
   decoding of the JSON (untyped) and a hand-written split of the SSE frames.
-* ``clauderoute``: ``AsyncClient`` with one direct ``AnthropicProvider``.
+* ``clauderoute``: ``AsyncClient`` with one direct ``AnthropicProvider`` (defaults: OpenTelemetry
+  tracing on, a no-op without an SDK installed — what a user gets).
+* ``clauderoute-notrace``: the same with ``tracing=False`` (the cost of the default tracing).
 * ``clauderoute-routed``: ``AsyncClient`` with a 4-provider failover route, all four direct
   providers on the same server (the happy path: the first one answers).
 * ``sdk``: the official ``anthropic.AsyncAnthropic(base_url=...)`` (httpx underneath).
+
+A stream of ``n`` text deltas is asked for with ``max_tokens=n`` (the server's convention).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from _server import API_KEY, MODEL
+from _server import API_KEY, MODEL, expected_stream_text
 
 PROMPT = "hello benchmark"
 EXPECTED = "pong " + PROMPT
@@ -24,10 +28,14 @@ MAX_TOKENS = 1024
 VERSION = "2023-06-01"
 
 
-def _params() -> dict[str, Any]:
+def _params(max_tokens: int = MAX_TOKENS) -> dict[str, Any]:
     # What an application builds per call (the floor alone gets to prebuild its bytes).
-    return {"model": MODEL, "max_tokens": MAX_TOKENS,
+    return {"model": MODEL, "max_tokens": max_tokens,
             "messages": [{"role": "user", "content": PROMPT}]}
+
+
+def _text(msg: Any) -> str:
+    return str(msg.content[0].text)
 
 
 class WrongAnswer(AssertionError):
@@ -35,15 +43,17 @@ class WrongAnswer(AssertionError):
 
 
 class Driver:
-    """``start`` / ``create`` / ``stream`` / ``close``; ``stream`` returns the events seen."""
+    """``start`` / ``create`` / ``stream(deltas)`` / ``close``."""
 
     name = ""
 
-    def __init__(self, url: str, stream_text: str, stream_events: int) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
-        self.stream_text = stream_text
-        self.stream_events = stream_events
         self.checked = {"create": 0, "stream": 0}
+
+    def expect(self, deltas: int) -> tuple[str, int]:
+        """The text and the number of wire events of a stream of ``deltas`` deltas."""
+        return expected_stream_text(deltas), deltas + 5
 
     async def start(self) -> None:
         raise NotImplementedError
@@ -51,18 +61,23 @@ class Driver:
     async def create(self) -> None:
         raise NotImplementedError
 
-    async def stream(self) -> None:
+    async def stream(self, deltas: int) -> None:
         raise NotImplementedError
 
     async def close(self) -> None:
         raise NotImplementedError
 
-    def _check(self, kind: str, got: str, want: str, events: int | None = None) -> None:
-        if got != want:
-            raise WrongAnswer(f"{self.name} {kind}: text {got[:60]!r} != {want[:60]!r}")
-        if events is not None and events != self.stream_events:
-            raise WrongAnswer(f"{self.name} {kind}: {events} events != {self.stream_events}")
-        self.checked[kind] += 1
+    def _check_create(self, got: str) -> None:
+        if got != EXPECTED:
+            raise WrongAnswer(f"{self.name} create: {got[:60]!r} != {EXPECTED!r}")
+        self.checked["create"] += 1
+
+    def _check_stream(self, deltas: int, got: str, events: int) -> None:
+        text, n = self.expect(deltas)
+        if got != text or events != n:
+            raise WrongAnswer(f"{self.name} stream: {events} events (want {n}), "
+                              f"text {got[:40]!r}... (want {text[:40]!r}...)")
+        self.checked["stream"] += 1
 
 
 class AiohttpFloor(Driver):
@@ -76,7 +91,7 @@ class AiohttpFloor(Driver):
         self._headers = {"x-api-key": API_KEY, "anthropic-version": VERSION,
                          "content-type": "application/json"}
         self._body = msgspec.json.encode(_params())
-        self._sbody = msgspec.json.encode(dict(_params(), stream=True))
+        self._sbodies: dict[int, bytes] = {}
         self._decode = msgspec.json.decode
 
     async def create(self) -> None:
@@ -85,12 +100,14 @@ class AiohttpFloor(Driver):
             body = await r.read()
         if r.status != 200:
             raise WrongAnswer(f"aiohttp create: HTTP {r.status}")
-        self._check("create", self._decode(body)["content"][0]["text"], EXPECTED)
+        self._check_create(self._decode(body)["content"][0]["text"])
 
-    async def stream(self) -> None:
+    async def stream(self, deltas: int) -> None:
+        sbody = self._sbodies.get(deltas)
+        if sbody is None:  # prebuilt once per size, outside the measured calls after warm-up
+            sbody = self._sbodies[deltas] = msgspec.json.encode(dict(_params(deltas), stream=True))
         decode, parts, events, buf = self._decode, [], 0, b""
-        async with self._session.post(self._endpoint, data=self._sbody,
-                                      headers=self._headers) as r:
+        async with self._session.post(self._endpoint, data=sbody, headers=self._headers) as r:
             if r.status != 200:
                 raise WrongAnswer(f"aiohttp stream: HTTP {r.status}")
             async for chunk in r.content.iter_any():
@@ -101,7 +118,7 @@ class AiohttpFloor(Driver):
                     events += 1
                     if ev["type"] == "content_block_delta":
                         parts.append(ev["delta"]["text"])
-        self._check("stream", "".join(parts), self.stream_text, events)
+        self._check_stream(deltas, "".join(parts), events)
 
     async def close(self) -> None:
         await self._session.close()
@@ -110,6 +127,7 @@ class AiohttpFloor(Driver):
 class Clauderoute(Driver):
     name = "clauderoute"
     n_providers = 1
+    tracing = True
 
     async def start(self) -> None:
         from clauderoute import AsyncClient
@@ -117,7 +135,7 @@ class Clauderoute(Driver):
 
         providers = [AnthropicProvider(name=f"p{i + 1}", base_url=self.url, api_key=API_KEY)
                      for i in range(self.n_providers)]
-        self._client = AsyncClient(providers=providers)
+        self._client = AsyncClient(providers=providers, tracing=self.tracing)
 
     def _served(self, msg: Any) -> None:
         route = msg.route
@@ -127,24 +145,33 @@ class Clauderoute(Driver):
     async def create(self) -> None:
         msg = await self._client.messages.create(**_params())
         self._served(msg)
-        self._check("create", msg.content[0].text, EXPECTED)
+        self._check_create(_text(msg))
 
-    async def stream(self) -> None:
+    async def stream(self, deltas: int) -> None:
         events = 0
-        async with self._client.messages.stream(**_params()) as s:
+        async with self._client.messages.stream(**_params(deltas)) as s:
             async for _ev in s:
                 events += 1
             msg = await s.get_final_message()
         self._served(msg)
-        self._check("stream", msg.content[0].text, self.stream_text, events)
+        self._check_stream(deltas, _text(msg), events)
 
     async def close(self) -> None:
         await self._client.close()
 
 
+class ClauderouteNoTrace(Clauderoute):
+    name = "clauderoute-notrace"
+    tracing = False
+
+
 class ClauderouteRouted(Clauderoute):
     name = "clauderoute-routed"
     n_providers = 4
+
+
+_WIRE_EVENTS = frozenset({"message_start", "content_block_start", "content_block_delta",
+                          "content_block_stop", "message_delta", "message_stop", "ping"})
 
 
 class OfficialSDK(Driver):
@@ -157,27 +184,20 @@ class OfficialSDK(Driver):
 
     async def create(self) -> None:
         msg = await self._client.messages.create(**_params())
-        self._check("create", _text(msg), EXPECTED)
+        self._check_create(_text(msg))
 
-    async def stream(self) -> None:
+    async def stream(self, deltas: int) -> None:
         events = 0
-        async with self._client.messages.stream(**_params()) as s:
+        async with self._client.messages.stream(**_params(deltas)) as s:
             async for ev in s:
                 # The SDK adds derived events (``text``, ``input_json``...) to the wire ones.
                 events += ev.type in _WIRE_EVENTS
             msg = await s.get_final_message()
-        self._check("stream", _text(msg), self.stream_text, events)
+        self._check_stream(deltas, _text(msg), events)
 
     async def close(self) -> None:
         await self._client.close()
 
 
-def _text(msg: Any) -> str:
-    return str(msg.content[0].text)
-
-
-_WIRE_EVENTS = frozenset({"message_start", "content_block_start", "content_block_delta",
-                          "content_block_stop", "message_delta", "message_stop", "ping"})
-
-DRIVERS: dict[str, type[Driver]] = {d.name: d for d in (AiohttpFloor, Clauderoute,
-                                                        ClauderouteRouted, OfficialSDK)}
+DRIVERS: dict[str, type[Driver]] = {d.name: d for d in (
+    AiohttpFloor, Clauderoute, ClauderouteNoTrace, ClauderouteRouted, OfficialSDK)}

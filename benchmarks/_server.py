@@ -7,9 +7,10 @@ a client that sends a wrong request gets a 4xx, and echoes the last user text so
 can be checked by the client that asked for it.
 
 * non-streaming: ``{"type": "message", ... "content": [{"type": "text", "text": "pong <prompt>"}]}``
-* ``"stream": true``: ``message_start``, ``content_block_start``, ``STREAM_DELTAS`` text deltas
-  (``" w0"``, ``" w1"``, ...), ``content_block_stop``, ``message_delta``, ``message_stop``; each
-  event is written (and so flushed to the socket) on its own, as the API does.
+* ``"stream": true``: ``message_start``, ``content_block_start``, ``max_tokens`` text deltas
+  (``" w0"``, ``" w1"``, ...), ``content_block_stop``, ``message_delta``, ``message_stop``
+  (``max_tokens`` + 5 events); each event is written (and so flushed to the socket) on its own,
+  as the API does.
 
 On start it prints ``PORT <n>`` on stdout; it stops when stdin closes.
 """
@@ -25,7 +26,7 @@ from aiohttp import web
 
 API_KEY = "bench-key"
 MODEL = "claude-haiku-4-5"  # one the SDK does not warn about
-STREAM_DELTAS = 200
+MAX_DELTAS = 100_000
 
 _enc = msgspec.json.Encoder()
 _dec = msgspec.json.Decoder(dict[str, Any])
@@ -34,12 +35,12 @@ _USAGE = {"input_tokens": 12, "output_tokens": 3, "cache_creation_input_tokens":
           "cache_read_input_tokens": 0}
 
 
-def expected_stream_text(deltas: int = STREAM_DELTAS) -> str:
+def expected_stream_text(deltas: int) -> str:
     """The text a client must accumulate from one stream."""
     return "".join(f" w{i}" for i in range(deltas))
 
 
-def stream_frames(deltas: int = STREAM_DELTAS) -> list[bytes]:
+def stream_frames(deltas: int) -> list[bytes]:
     """Every SSE frame of one streamed answer, in order."""
     def frame(ev: dict[str, Any]) -> bytes:
         return b"event: " + ev["type"].encode() + b"\ndata: " + _enc.encode(ev) + b"\n\n"
@@ -77,8 +78,8 @@ def _prompt(params: dict[str, Any]) -> str | None:
     return content if isinstance(content, str) else None
 
 
-def make_app(deltas: int) -> web.Application:
-    frames = stream_frames(deltas)
+def make_app() -> web.Application:
+    frames: dict[int, list[bytes]] = {}
     served = {"create": 0, "stream": 0}
 
     async def messages(request: web.Request) -> web.StreamResponse:
@@ -101,12 +102,17 @@ def make_app(deltas: int) -> web.Application:
                    "content": [{"type": "text", "text": "pong " + prompt}],
                    "stop_reason": "end_turn", "stop_sequence": None, "usage": _USAGE}
             return web.Response(body=_enc.encode(msg), headers=_HEADERS)
+        deltas = params.get("max_tokens")
+        if not isinstance(deltas, int) or not 0 < deltas <= MAX_DELTAS:
+            return _error(400, "invalid_request_error", "max_tokens: out of range")
+        if deltas not in frames:
+            frames[deltas] = stream_frames(deltas)
         served["stream"] += 1
         resp = web.StreamResponse(headers={"request-id": "req_bench",
                                            "content-type": "text/event-stream",
                                            "cache-control": "no-cache"})
         await resp.prepare(request)
-        for f in frames:
+        for f in frames[deltas]:
             await resp.write(f)
         await resp.write_eof()
         return resp
@@ -119,8 +125,8 @@ def make_app(deltas: int) -> web.Application:
     return app
 
 
-async def _main(deltas: int) -> None:
-    runner = web.AppRunner(make_app(deltas), access_log=None, handle_signals=False)
+async def _main() -> None:
+    runner = web.AppRunner(make_app(), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
     await site.start()
@@ -132,4 +138,4 @@ async def _main(deltas: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_main(int(sys.argv[1]) if len(sys.argv) > 1 else STREAM_DELTAS))
+    asyncio.run(_main())

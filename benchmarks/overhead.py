@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -36,13 +37,12 @@ from typing import Any
 import msgspec
 from _clients import DRIVERS, Driver
 from _report import ratios_and_targets, render_table
-from _server import expected_stream_text
 
 HERE = Path(__file__).resolve().parent
 FULL = {"warmup": 40, "reps": 7, "calls_c1": 200, "calls_c32": 640, "concurrency": 32,
-        "streams": 15, "stream_deltas": 200, "import_reps": 9}
+        "streams": 10, "stream_deltas": 200, "stream_deltas_long": 1000, "import_reps": 9}
 QUICK = {"warmup": 2, "reps": 1, "calls_c1": 4, "calls_c32": 32, "concurrency": 32,
-         "streams": 2, "stream_deltas": 20, "import_reps": 1}
+         "streams": 2, "stream_deltas": 20, "stream_deltas_long": 60, "import_reps": 1}
 IMPORTS = {
     "python": "pass",
     "aiohttp+msgspec": "import aiohttp, msgspec",
@@ -50,13 +50,21 @@ IMPORTS = {
     "clauderoute+anthropic provider": "import clauderoute, clauderoute_anthropic",
     "anthropic": "import anthropic",
 }
+# Ready to send: a client built (clauderoute loads its tracing, OpenTelemetry API, here).
+# Not in --quick runs.
+IMPORTS_READY = {
+    "clauderoute client built": "from clauderoute import AsyncClient; "
+                                "from clauderoute_anthropic import AnthropicProvider; "
+                                "AsyncClient(providers=[AnthropicProvider(api_key='k')])",
+    "anthropic client built": "import anthropic; anthropic.AsyncAnthropic(api_key='k')",
+}
 
 
 class Server:
     """``_server.py`` in a child process; stops when its stdin closes."""
 
-    def __init__(self, deltas: int) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "_server.py"), str(deltas)],
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "_server.py")],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=HERE)
         line = self.proc.stdout.readline().decode()  # type: ignore[union-attr]
         if not line.startswith("PORT "):
@@ -111,11 +119,12 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def _run_clients(names: list[str], cfg: dict[str, int], server: Server) -> dict[str, Any]:
-    n_events = cfg["stream_deltas"] + 5
-    drivers: list[Driver] = [DRIVERS[n](server.url, expected_stream_text(cfg["stream_deltas"]),
-                                        n_events) for n in names]
-    conc = cfg["concurrency"]
-    cpu: dict[str, dict[str, list[float]]] = {n: {"c1": [], "c32": [], "ev": []} for n in names}
+    short, long_ = cfg["stream_deltas"], cfg["stream_deltas_long"]
+    n_short, n_long = short + 5, long_ + 5  # wire events per stream
+    drivers: list[Driver] = [DRIVERS[n](server.url) for n in names]
+    conc, k = cfg["concurrency"], cfg["streams"]
+    cpu: dict[str, dict[str, list[float]]] = {
+        n: {"c1": [], "c32": [], "ev": [], "ev_marginal": []} for n in names}
     lat: dict[str, dict[str, list[float]]] = {n: {"c1": [], "c32": [], "stream": []}
                                               for n in names}
     thr: dict[str, list[float]] = {n: [] for n in names}
@@ -125,7 +134,8 @@ async def _run_clients(names: list[str], cfg: dict[str, int], server: Server) ->
             for _ in range(cfg["warmup"]):  # imports, pools, caches, code paths
                 await d.create()
             await _timed(d.create, conc * 2, conc)
-            await _timed(d.stream, max(1, cfg["warmup"] // 10), 1)
+            for size in (short, long_):
+                await _timed(partial(d.stream, size), 2, 1)
         for _rep in range(cfg["reps"]):
             for d in drivers:
                 c, _, la = await _timed(d.create, cfg["calls_c1"], 1)
@@ -135,9 +145,12 @@ async def _run_clients(names: list[str], cfg: dict[str, int], server: Server) ->
                 cpu[d.name]["c32"].append(c / cfg["calls_c32"] * 1e6)
                 thr[d.name].append(cfg["calls_c32"] / w)
                 lat[d.name]["c32"] += la
-                c, _, la = await _timed(d.stream, cfg["streams"], 1)
-                cpu[d.name]["ev"].append(c / (cfg["streams"] * n_events) * 1e6)
+                c_short, _, la = await _timed(partial(d.stream, short), k, 1)
+                cpu[d.name]["ev"].append(c_short / (k * n_short) * 1e6)
                 lat[d.name]["stream"] += la
+                c_long, _, _ = await _timed(partial(d.stream, long_), k, 1)
+                cpu[d.name]["ev_marginal"].append((c_long - c_short) / (k * (n_long - n_short))
+                                                  * 1e6)
     finally:
         for d in drivers:
             await d.close()
@@ -152,7 +165,9 @@ async def _run_clients(names: list[str], cfg: dict[str, int], server: Server) ->
                                 "calls_per_s": statistics.median(thr[n]),
                                 "latency_ms": {"p50": _pct(lat[n]["c32"], .5) * ms,
                                                "p99": _pct(lat[n]["c32"], .99) * ms}},
-            "stream": {"cpu_us_per_event": _spread(cpu[n]["ev"]), "events_per_stream": n_events,
+            "stream": {"cpu_us_per_event": _spread(cpu[n]["ev"]),
+                       "cpu_us_per_event_marginal": _spread(cpu[n]["ev_marginal"]),
+                       "events_per_stream": n_short, "events_per_long_stream": n_long,
                        "latency_ms": {"p50": _pct(lat[n]["stream"], .5) * ms,
                                       "p99": _pct(lat[n]["stream"], .99) * ms}},
             "checked": dict(d.checked),
@@ -160,13 +175,14 @@ async def _run_clients(names: list[str], cfg: dict[str, int], server: Server) ->
     return out
 
 
-def _import_times(reps: int) -> dict[str, Any]:
+def _import_times(reps: int, quick: bool) -> dict[str, Any]:
     """Cold import in a fresh interpreter: child CPU and wall, minus a bare interpreter's."""
-    cpu: dict[str, list[float]] = {k: [] for k in IMPORTS}
-    wall: dict[str, list[float]] = {k: [] for k in IMPORTS}
+    statements = IMPORTS if quick else {**IMPORTS, **IMPORTS_READY}
+    cpu: dict[str, list[float]] = {k: [] for k in statements}
+    wall: dict[str, list[float]] = {k: [] for k in statements}
     warm = 1 if reps > 1 else 0  # a first round that only warms the OS file cache
     for _ in range(reps + warm):
-        for name, stmt in IMPORTS.items():
+        for name, stmt in statements.items():
             r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             w0 = time.perf_counter()
             subprocess.run([sys.executable, "-c", stmt], check=True, cwd=HERE)
@@ -176,8 +192,8 @@ def _import_times(reps: int) -> dict[str, Any]:
             wall[name].append(w * 1e3)
     base_c = statistics.median(cpu["python"][warm:])
     base_w = statistics.median(wall["python"][warm:])
-    out: dict[str, Any] = {"statements": IMPORTS}
-    for name in IMPORTS:
+    out: dict[str, Any] = {"statements": statements}
+    for name in statements:
         if name == "python":
             out[name] = {"cpu_ms": base_c, "wall_ms": base_w}
             continue
@@ -197,14 +213,14 @@ def _versions() -> dict[str, str]:
 
 
 async def _profile(name: str, cfg: dict[str, int], server: Server, out: Path) -> None:
-    d = DRIVERS[name](server.url, expected_stream_text(cfg["stream_deltas"]),
-                      cfg["stream_deltas"] + 5)
+    d = DRIVERS[name](server.url)
     await d.start()
     try:
         for _ in range(cfg["warmup"]):
             await d.create()
         for kind, fn, n, conc in (("create_c32", d.create, cfg["calls_c32"], 32),
-                                  ("stream", d.stream, cfg["streams"] * 2, 1)):
+                                  ("stream", partial(d.stream, cfg["stream_deltas"]),
+                                   cfg["streams"] * 2, 1)):
             prof = cProfile.Profile()
             prof.enable()
             await _timed(fn, n, conc)
@@ -225,7 +241,7 @@ async def _main(args: argparse.Namespace) -> int:
         cfg["reps"] = args.reps
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    server = Server(cfg["stream_deltas"])
+    server = Server()
     try:
         if args.profile:
             await _profile(args.profile, cfg, server, out)
@@ -234,7 +250,7 @@ async def _main(args: argparse.Namespace) -> int:
         served = await server.stats()
     finally:
         server.stop()
-    imports = _import_times(cfg["import_reps"]) if not args.no_imports else {}
+    imports = _import_times(cfg["import_reps"], args.quick) if not args.no_imports else {}
     result: dict[str, Any] = {
         "meta": {"mode": "quick" if args.quick else "full", "config": cfg,
                  "python": platform.python_version(),

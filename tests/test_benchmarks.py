@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CLIENTS = ("aiohttp", "clauderoute", "clauderoute-routed", "sdk")
+CLIENTS = ("aiohttp", "clauderoute", "clauderoute-notrace", "clauderoute-routed", "sdk")
 
 
 def test_quick_overhead_run(tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_quick_overhead_run(tmp_path: Path) -> None:
     # Every call of every client was checked against the answer the server sent for it, and
     # the server saw exactly those calls (nothing failed over, retried or went elsewhere).
     creates = cfg["warmup"] + 2 * conc + cfg["reps"] * (cfg["calls_c1"] + cfg["calls_c32"])
-    streams = max(1, cfg["warmup"] // 10) + cfg["reps"] * cfg["streams"]
+    streams = 2 * 2 + 2 * cfg["reps"] * cfg["streams"]  # (short, long) × (warm-up, measured)
     for name in CLIENTS:
         assert result["clients"][name]["checked"] == {"create": creates, "stream": streams}, name
     assert result["server_served"] == {"create": creates * len(CLIENTS),
@@ -39,13 +39,15 @@ def test_quick_overhead_run(tmp_path: Path) -> None:
     for name, r in result["clients"].items():
         for section, field in (("create_c1", "cpu_us_per_call"),
                                (f"create_c{conc}", "cpu_us_per_call"),
-                               ("stream", "cpu_us_per_event")):
+                               ("stream", "cpu_us_per_event"),
+                               ("stream", "cpu_us_per_event_marginal")):
             stat = r[section][field]
             assert stat["min"] <= stat["median"] <= stat["max"], (name, section)
             assert len(stat["reps"]) == cfg["reps"]
         for section in ("create_c1", f"create_c{conc}", "stream"):
             assert set(r[section]["latency_ms"]) == {"p50", "p99"}
         assert r["stream"]["events_per_stream"] == cfg["stream_deltas"] + 5
+        assert r["stream"]["events_per_long_stream"] == cfg["stream_deltas_long"] + 5
         assert r[f"create_c{conc}"]["calls_per_s"] > 0
 
     imports = result["imports"]
@@ -71,19 +73,22 @@ async def test_every_driver_rejects_a_wrong_answer(monkeypatch: pytest.MonkeyPat
     import _clients
     import overhead
 
-    server = overhead.Server(deltas=3)
+    server = overhead.Server()
     try:
-        right = "".join(f" w{i}" for i in range(3))
         for name, driver_type in _clients.DRIVERS.items():
-            for text, events in ((right + "x", 8), (right, 9)):
-                d = driver_type(server.url, text, events)
+            wrong_text = lambda n: (_clients.expected_stream_text(n) + "x", n + 5)  # noqa: E731
+            wrong_count = lambda n: (_clients.expected_stream_text(n), n + 6)  # noqa: E731
+            for wrong in (wrong_text, wrong_count):
+                d = driver_type(server.url)
                 await d.start()
                 try:
                     await d.create()
+                    await d.stream(3)  # the right expectation passes
+                    d.expect = wrong  # type: ignore[method-assign]
                     with pytest.raises(_clients.WrongAnswer):
-                        await d.stream()
+                        await d.stream(3)
                 finally:
                     await d.close()
-                assert d.checked == {"create": 1, "stream": 0}, name
+                assert d.checked == {"create": 1, "stream": 1}, name
     finally:
         server.stop()
