@@ -22,9 +22,12 @@ DEAD = "http://127.0.0.1:9"  # nothing listens: any network call would fail diff
 def _others() -> list[Provider]:
     foundry = pytest.importorskip("clauderoute_foundry")
     vertex = pytest.importorskip("clauderoute_vertex")
+    bedrock = pytest.importorskip("clauderoute_bedrock")
     return [foundry.FoundryProvider(name="azure", base_url=DEAD + "/anthropic", api_key="k"),
             vertex.VertexProvider(name="gcp", project="p", region="us-east5",
-                                  access_token="t", base_url=DEAD + "/v1")]
+                                  access_token="t", base_url=DEAD + "/v1"),
+            bedrock.BedrockProvider(name="aws", region="us-east-1", access_key="AKIAEXAMPLE",
+                                    secret_key="s", base_url=DEAD)]
 
 
 @pytest.fixture
@@ -63,7 +66,7 @@ LISTS: dict[str, Callable[[cr.AsyncClient, str], Any]] = {
 
 
 @pytest.mark.parametrize("operation", sorted(CALLS))
-@pytest.mark.parametrize("provider", ["azure", "gcp"])
+@pytest.mark.parametrize("provider", ["azure", "gcp", "aws"])
 async def test_capability_error_names_platform_and_operation(
         others: cr.AsyncClient, operation: str, provider: str) -> None:
     platform = others.router.by_name[provider].platform
@@ -76,7 +79,7 @@ async def test_capability_error_names_platform_and_operation(
 @pytest.mark.parametrize("operation", sorted(LISTS))
 async def test_list_calls_fail_when_made(others: cr.AsyncClient, operation: str) -> None:
     """A list is refused as soon as it is asked for (before awaiting or iterating)."""
-    for provider in ("azure", "gcp"):
+    for provider in ("azure", "gcp", "aws"):
         with pytest.raises(cr.CapabilityError, match=f"operation {operation} is not"):
             LISTS[operation](others, provider)
 
@@ -84,7 +87,8 @@ async def test_list_calls_fail_when_made(others: cr.AsyncClient, operation: str)
 async def test_unpinned_calls_name_every_provider(others: cr.AsyncClient) -> None:
     with pytest.raises(cr.CapabilityError) as info:
         await others.beta.files.upload(file=("a.txt", b"abc"))
-    assert "azure (foundry)" in str(info.value) and "gcp (vertex)" in str(info.value)
+    assert all(f"{p} ({k})" in str(info.value)
+               for p, k in (("azure", "foundry"), ("gcp", "vertex"), ("aws", "bedrock")))
 
 
 async def test_models_fall_back_to_the_catalog_labelled(others: cr.AsyncClient) -> None:
@@ -97,6 +101,11 @@ async def test_models_fall_back_to_the_catalog_labelled(others: cr.AsyncClient) 
     assert one.id == catalog()["claude-sonnet-4-5"]["vertex"] and one.origin == "catalog"
     everything = [m.display_name async for m in others.models.list(provider="azure")]
     assert everything == list(catalog())  # deployment names: every canonical model
+    bedrock = [m async for m in others.models.list(provider="aws")]
+    assert bedrock and all(m.origin == "catalog" for m in bedrock)
+    # ids as this provider sends them: us-east-1 needs the us. inference-profile prefix
+    assert {m.id for m in bedrock} == {"us." + f["bedrock"] for f in catalog().values()
+                                       if "bedrock" in f}
     with pytest.raises(cr.NotFoundError):
         await others.models.retrieve("gpt-4", provider="gcp")
 
