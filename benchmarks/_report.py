@@ -7,13 +7,16 @@ from typing import Any
 FLOOR, OURS, ROUTED, SDK = "aiohttp", "clauderoute", "clauderoute-routed", "sdk"
 NOTRACE = "clauderoute-notrace"
 IMPORT_FLOOR = "aiohttp+msgspec"
+REGIMES = ("bulk", "paced")
 
 
 def _metrics(conc: int) -> dict[str, tuple[str, str]]:
-    return {"create_c1": ("create_c1", "cpu_us_per_call"),
-            f"create_c{conc}": (f"create_c{conc}", "cpu_us_per_call"),
-            "stream_event": ("stream", "cpu_us_per_event"),
-            "stream_event_marginal": ("stream", "cpu_us_per_event_marginal")}
+    out = {"create_c1": ("create_c1", "cpu_us_per_call"),
+           f"create_c{conc}": (f"create_c{conc}", "cpu_us_per_call")}
+    for r in REGIMES:
+        out[f"{r}_event"] = (f"stream_{r}", "cpu_us_per_event")
+        out[f"{r}_event_marginal"] = (f"stream_{r}", "cpu_us_per_event_marginal")
+    return out
 
 
 def _median(clients: dict[str, Any], name: str, section: str, field: str) -> float:
@@ -29,7 +32,7 @@ def ratios_and_targets(clients: dict[str, Any], imports: dict[str, Any],
     for a, b in pairs:
         if a in clients and b in clients:
             ratios[f"{a} / {b}"] = {
-                k: _median(clients, a, s, f) / _median(clients, b, s, f)
+                k: _median(clients, a, s, f) / max(_median(clients, b, s, f), 1e-9)
                 for k, (s, f) in _metrics(conc).items()}
     if imports:
         with_provider = "clauderoute+anthropic provider"
@@ -51,10 +54,10 @@ def ratios_and_targets(clients: dict[str, Any], imports: dict[str, Any],
 
     target("#2", f"clauderoute CPU per call at concurrency {conc} vs aiohttp floor",
            f"{OURS} / {FLOOR}", f"create_c{conc}", 1.3)
-    target("#2", "clauderoute CPU per stream event (200-delta stream, all costs) vs floor",
-           f"{OURS} / {FLOOR}", "stream_event", 1.5)
-    target("#2", "clauderoute CPU per stream event (marginal: long − short stream) vs floor",
-           f"{OURS} / {FLOOR}", "stream_event_marginal", 1.5)
+    target("#2", "clauderoute CPU per stream event, paced (one event per read), marginal",
+           f"{OURS} / {FLOOR}", "paced_event_marginal", 1.5)
+    target("#2", "clauderoute CPU per stream event, bulk (parsing only), marginal",
+           f"{OURS} / {FLOOR}", "bulk_event_marginal", 1.5)
     target("#2", "cold `import clauderoute` CPU vs `import aiohttp, msgspec`",
            f"import clauderoute / {IMPORT_FLOOR}", "cpu_ms", 1.3)
     target("#5", "4-provider failover route CPU per call vs direct (concurrency 1)",
@@ -71,31 +74,35 @@ def _cell(stat: dict[str, Any], digits: int = 0) -> str:
 def render_table(result: dict[str, Any]) -> str:
     """Markdown tables: per client, ratios, imports, targets."""
     meta, clients = result["meta"], result["clients"]
-    conc = meta["config"]["concurrency"]
+    cfg = meta["config"]
+    conc = cfg["concurrency"]
     c32 = f"create_c{conc}"
     lines = [f"# clauderoute overhead ({meta['mode']} run, {meta['date']})", "",
              f"Python {meta['python']} on {meta['system']} {meta['machine']}, "
              f"{meta['cpus']} CPUs; " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
              "",
              "CPU µs are client-process CPU (user+sys) per unit: median (min–max) over "
-             f"{meta['config']['reps']} repetitions.", "",
-             f"| client | CPU µs/call c=1 | CPU µs/call c={conc} | CPU µs/stream event "
-             f"| marginal µs/event | p50/p99 ms c=1 | p50/p99 ms c={conc} | calls/s c={conc} |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"{cfg['reps']} repetitions. Streams: bulk {cfg['deltas']['bulk']} and paced "
+             f"{cfg['deltas']['paced']} text deltas; 'µs/event' is the long stream's CPU over its "
+             "events, 'marginal' is (long − short) / (difference in events).", "",
+             f"| client | CPU µs/call c=1 | CPU µs/call c={conc} | bulk µs/event | bulk marginal "
+             f"| paced µs/event | paced marginal | p50/p99 ms c=1 | p50/p99 ms c={conc} "
+             f"| calls/s c={conc} |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in clients.items():
         l1, l32 = r["create_c1"]["latency_ms"], r[c32]["latency_ms"]
+        streams = " | ".join(_cell(r[f"stream_{g}"][f], 1) for g in REGIMES
+                             for f in ("cpu_us_per_event", "cpu_us_per_event_marginal"))
         lines.append(f"| {name} | {_cell(r['create_c1']['cpu_us_per_call'])} "
-                     f"| {_cell(r[c32]['cpu_us_per_call'])} "
-                     f"| {_cell(r['stream']['cpu_us_per_event'], 1)} "
-                     f"| {_cell(r['stream']['cpu_us_per_event_marginal'], 1)} "
+                     f"| {_cell(r[c32]['cpu_us_per_call'])} | {streams} "
                      f"| {l1['p50']:.2f} / {l1['p99']:.2f} | {l32['p50']:.2f} / {l32['p99']:.2f} "
                      f"| {r[c32]['calls_per_s']:.0f} |")
-    lines += ["", f"| ratio (of medians) | create c=1 | create c={conc} | stream event "
-              "| marginal stream event |", "|---|---|---|---|---|"]
+    keys = list(_metrics(conc))
+    lines += ["", "| ratio (of medians) | " + " | ".join(k.replace("_", " ") for k in keys) + " |",
+              "|---" * (len(keys) + 1) + "|"]
     for key, r in result["ratios"].items():
         if not key.startswith("import "):
-            lines.append(f"| {key} | {r['create_c1']:.2f}× | {r[c32]:.2f}× "
-                         f"| {r['stream_event']:.2f}× | {r['stream_event_marginal']:.2f}× |")
+            lines.append(f"| {key} | " + " | ".join(f"{r[k]:.2f}×" for k in keys) + " |")
     imports = result["imports"]
     if imports:
         lines += ["", "| cold import (minus bare interpreter) | CPU ms | wall ms |",
@@ -103,7 +110,8 @@ def render_table(result: dict[str, Any]) -> str:
         for name, stmt in imports["statements"].items():
             if name != "python":
                 i = imports[name]
-                lines.append(f"| `{stmt}` | {_cell(i['cpu_ms'])} | {_cell(i['wall_ms'])} |")
+                lines.append(f"| {name}: `{stmt}` | {_cell(i['cpu_ms'])} "
+                             f"| {_cell(i['wall_ms'])} |")
         lines.append(f"| bare interpreter (subtracted) | {imports['python']['cpu_ms']:.0f} "
                      f"| {imports['python']['wall_ms']:.0f} |")
         lines += ["", "| import ratio | CPU | wall |", "|---|---|---|"]

@@ -9,8 +9,16 @@ can be checked by the client that asked for it.
 * non-streaming: ``{"type": "message", ... "content": [{"type": "text", "text": "pong <prompt>"}]}``
 * ``"stream": true``: ``message_start``, ``content_block_start``, ``max_tokens`` text deltas
   (``" w0"``, ``" w1"``, ...), ``content_block_stop``, ``message_delta``, ``message_stop``
-  (``max_tokens`` + 5 events); each event is written (and so flushed to the socket) on its own,
-  as the API does.
+  (``max_tokens`` + 5 events). Two pacings, by path:
+
+  - ``/v1/messages`` (bulk): the whole stream in one write, so the client reads it in large
+    chunks whatever its speed: the figure is the client's own per-event processing;
+  - ``/paced/v1/messages``: one write per event and ``PACE_S`` between events, as a model
+    emits tokens, so every client reads one event per wake-up: the figure includes the
+    per-read machinery (event loop, HTTP parser, stream iterators).
+
+  A server that just writes each event as fast as it can would be neither: how many events a
+  client finds per read would depend on its own speed, favouring the slower client.
 
 On start it prints ``PORT <n>`` on stdout; it stops when stdin closes.
 """
@@ -27,6 +35,7 @@ from aiohttp import web
 API_KEY = "bench-key"
 MODEL = "claude-haiku-4-5"  # one the SDK does not warn about
 MAX_DELTAS = 100_000
+PACE_S = 0.001
 
 _enc = msgspec.json.Encoder()
 _dec = msgspec.json.Decoder(dict[str, Any])
@@ -82,7 +91,13 @@ def make_app() -> web.Application:
     frames: dict[int, list[bytes]] = {}
     served = {"create": 0, "stream": 0}
 
-    async def messages(request: web.Request) -> web.StreamResponse:
+    async def bulk(request: web.Request) -> web.StreamResponse:
+        return await messages(request, paced=False)
+
+    async def paced(request: web.Request) -> web.StreamResponse:
+        return await messages(request, paced=True)
+
+    async def messages(request: web.Request, paced: bool) -> web.StreamResponse:
         key = request.headers.get("x-api-key") or request.headers.get("authorization", "")[7:]
         if key != API_KEY:  # ``x-api-key``, or a bearer token as the SDK 2.x sends it
             return _error(401, "authentication_error", "invalid x-api-key")
@@ -112,8 +127,12 @@ def make_app() -> web.Application:
                                            "content-type": "text/event-stream",
                                            "cache-control": "no-cache"})
         await resp.prepare(request)
-        for f in frames[deltas]:
-            await resp.write(f)
+        if paced:
+            for f in frames[deltas]:
+                await resp.write(f)
+                await asyncio.sleep(PACE_S)
+        else:
+            await resp.write(b"".join(frames[deltas]))
         await resp.write_eof()
         return resp
 
@@ -121,7 +140,8 @@ def make_app() -> web.Application:
         return web.Response(body=_enc.encode(served), headers=_HEADERS)
 
     app = web.Application(client_max_size=64 * 1024 * 1024)
-    app.add_routes([web.post("/v1/messages", messages), web.get("/stats", stats)])
+    app.add_routes([web.post("/v1/messages", bulk), web.post("/paced/v1/messages", paced),
+                    web.get("/stats", stats)])
     return app
 
 

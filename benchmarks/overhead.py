@@ -39,10 +39,15 @@ from _clients import DRIVERS, Driver
 from _report import ratios_and_targets, render_table
 
 HERE = Path(__file__).resolve().parent
+# Streams: (short, long) deltas per regime; the marginal CPU per event is
+# (CPU(long) - CPU(short)) / (events(long) - events(short)). See _server.py for the regimes.
 FULL = {"warmup": 40, "reps": 7, "calls_c1": 200, "calls_c32": 640, "concurrency": 32,
-        "streams": 10, "stream_deltas": 200, "stream_deltas_long": 1000, "import_reps": 9}
+        "streams": {"bulk": 10, "paced": 4}, "deltas": {"bulk": [200, 1000], "paced": [20, 100]},
+        "import_reps": 9}
 QUICK = {"warmup": 2, "reps": 1, "calls_c1": 4, "calls_c32": 32, "concurrency": 32,
-         "streams": 2, "stream_deltas": 20, "stream_deltas_long": 60, "import_reps": 1}
+         "streams": {"bulk": 2, "paced": 1}, "deltas": {"bulk": [20, 60], "paced": [3, 6]},
+         "import_reps": 1}
+REGIMES = {"bulk": "", "paced": "/paced"}  # URL prefix on the server
 IMPORTS = {
     "python": "pass",
     "aiohttp+msgspec": "import aiohttp, msgspec",
@@ -118,60 +123,71 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-async def _run_clients(names: list[str], cfg: dict[str, int], server: Server) -> dict[str, Any]:
-    short, long_ = cfg["stream_deltas"], cfg["stream_deltas_long"]
-    n_short, n_long = short + 5, long_ + 5  # wire events per stream
-    drivers: list[Driver] = [DRIVERS[n](server.url) for n in names]
-    conc, k = cfg["concurrency"], cfg["streams"]
-    cpu: dict[str, dict[str, list[float]]] = {
-        n: {"c1": [], "c32": [], "ev": [], "ev_marginal": []} for n in names}
-    lat: dict[str, dict[str, list[float]]] = {n: {"c1": [], "c32": [], "stream": []}
-                                              for n in names}
+def _lat(values: list[float]) -> dict[str, float]:
+    return {"p50": _pct(values, .5) * 1e3, "p99": _pct(values, .99) * 1e3}
+
+
+async def _streams(d: Driver, regime: str, cfg: dict[str, Any],
+                   cpu: dict[str, list[float]], lat: list[float]) -> None:
+    (short, long_), k = cfg["deltas"][regime], cfg["streams"][regime]
+    c_short, _, _ = await _timed(partial(d.stream, short), k, 1)
+    c_long, _, la = await _timed(partial(d.stream, long_), k, 1)
+    lat += la
+    cpu["ev"].append(c_long / (k * (long_ + 5)) * 1e6)
+    cpu["marginal"].append((c_long - c_short) / (k * (long_ - short)) * 1e6)
+
+
+async def _run_clients(names: list[str], cfg: dict[str, Any], server: Server) -> dict[str, Any]:
+    drivers = {(n, r): DRIVERS[n](server.url + prefix) for n in names
+               for r, prefix in REGIMES.items()}
+    conc = cfg["concurrency"]
+    cpu: dict[str, dict[str, list[float]]] = {n: {"c1": [], "c32": []} for n in names}
+    scpu = {(n, r): {"ev": [], "marginal": []} for n in names for r in REGIMES}
+    lat: dict[Any, list[float]] = {k: [] for k in [*names, *[(n, "c32") for n in names],
+                                                   *scpu]}
     thr: dict[str, list[float]] = {n: [] for n in names}
     try:
-        for d in drivers:
+        for (n, r), d in drivers.items():
             await d.start()
-            for _ in range(cfg["warmup"]):  # imports, pools, caches, code paths
-                await d.create()
-            await _timed(d.create, conc * 2, conc)
-            for size in (short, long_):
-                await _timed(partial(d.stream, size), 2, 1)
+            if r == "bulk":
+                for _ in range(cfg["warmup"]):  # imports, pools, caches, code paths
+                    await d.create()
+                await _timed(d.create, conc * 2, conc)
+            for size in cfg["deltas"][r]:
+                await d.stream(size)
         for _rep in range(cfg["reps"]):
-            for d in drivers:
+            for n in names:
+                d = drivers[n, "bulk"]
                 c, _, la = await _timed(d.create, cfg["calls_c1"], 1)
-                cpu[d.name]["c1"].append(c / cfg["calls_c1"] * 1e6)
-                lat[d.name]["c1"] += la
+                cpu[n]["c1"].append(c / cfg["calls_c1"] * 1e6)
+                lat[n] += la
                 c, w, la = await _timed(d.create, cfg["calls_c32"], conc)
-                cpu[d.name]["c32"].append(c / cfg["calls_c32"] * 1e6)
-                thr[d.name].append(cfg["calls_c32"] / w)
-                lat[d.name]["c32"] += la
-                c_short, _, la = await _timed(partial(d.stream, short), k, 1)
-                cpu[d.name]["ev"].append(c_short / (k * n_short) * 1e6)
-                lat[d.name]["stream"] += la
-                c_long, _, _ = await _timed(partial(d.stream, long_), k, 1)
-                cpu[d.name]["ev_marginal"].append((c_long - c_short) / (k * (n_long - n_short))
-                                                  * 1e6)
+                cpu[n]["c32"].append(c / cfg["calls_c32"] * 1e6)
+                thr[n].append(cfg["calls_c32"] / w)
+                lat[n, "c32"] += la
+                for r in REGIMES:
+                    await _streams(drivers[n, r], r, cfg, scpu[n, r], lat[n, r])
     finally:
-        for d in drivers:
+        for d in drivers.values():
             await d.close()
     out: dict[str, Any] = {}
-    for d in drivers:
-        n, ms = d.name, 1e3
+    for n in names:
         out[n] = {
-            "create_c1": {"cpu_us_per_call": _spread(cpu[n]["c1"]),
-                          "latency_ms": {"p50": _pct(lat[n]["c1"], .5) * ms,
-                                         "p99": _pct(lat[n]["c1"], .99) * ms}},
+            "create_c1": {"cpu_us_per_call": _spread(cpu[n]["c1"]), "latency_ms": _lat(lat[n])},
             f"create_c{conc}": {"cpu_us_per_call": _spread(cpu[n]["c32"]),
                                 "calls_per_s": statistics.median(thr[n]),
-                                "latency_ms": {"p50": _pct(lat[n]["c32"], .5) * ms,
-                                               "p99": _pct(lat[n]["c32"], .99) * ms}},
-            "stream": {"cpu_us_per_event": _spread(cpu[n]["ev"]),
-                       "cpu_us_per_event_marginal": _spread(cpu[n]["ev_marginal"]),
-                       "events_per_stream": n_short, "events_per_long_stream": n_long,
-                       "latency_ms": {"p50": _pct(lat[n]["stream"], .5) * ms,
-                                      "p99": _pct(lat[n]["stream"], .99) * ms}},
-            "checked": dict(d.checked),
+                                "latency_ms": _lat(lat[n, "c32"])},
+            "checked": {k: sum(drivers[n, r].checked[k] for r in REGIMES)
+                        for k in ("create", "stream")},
         }
+        for r in REGIMES:
+            short, long_ = cfg["deltas"][r]
+            out[n][f"stream_{r}"] = {
+                "cpu_us_per_event": _spread(scpu[n, r]["ev"]),
+                "cpu_us_per_event_marginal": _spread(scpu[n, r]["marginal"]),
+                "events_per_stream": [short + 5, long_ + 5],
+                "latency_ms_long_stream": _lat(lat[n, r]),
+            }
     return out
 
 
@@ -212,15 +228,15 @@ def _versions() -> dict[str, str]:
     return out
 
 
-async def _profile(name: str, cfg: dict[str, int], server: Server, out: Path) -> None:
+async def _profile(name: str, cfg: dict[str, Any], server: Server, out: Path) -> None:
     d = DRIVERS[name](server.url)
     await d.start()
     try:
         for _ in range(cfg["warmup"]):
             await d.create()
         for kind, fn, n, conc in (("create_c32", d.create, cfg["calls_c32"], 32),
-                                  ("stream", partial(d.stream, cfg["stream_deltas"]),
-                                   cfg["streams"] * 2, 1)):
+                                  ("stream", partial(d.stream, cfg["deltas"]["bulk"][1]),
+                                   cfg["streams"]["bulk"], 1)):
             prof = cProfile.Profile()
             prof.enable()
             await _timed(fn, n, conc)
@@ -236,7 +252,7 @@ async def _profile(name: str, cfg: dict[str, int], server: Server, out: Path) ->
 
 
 async def _main(args: argparse.Namespace) -> int:
-    cfg = dict(QUICK if args.quick else FULL)
+    cfg: dict[str, Any] = dict(QUICK if args.quick else FULL)
     if args.reps:
         cfg["reps"] = args.reps
     out = Path(args.out)

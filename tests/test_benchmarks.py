@@ -30,7 +30,8 @@ def test_quick_overhead_run(tmp_path: Path) -> None:
     # Every call of every client was checked against the answer the server sent for it, and
     # the server saw exactly those calls (nothing failed over, retried or went elsewhere).
     creates = cfg["warmup"] + 2 * conc + cfg["reps"] * (cfg["calls_c1"] + cfg["calls_c32"])
-    streams = 2 * 2 + 2 * cfg["reps"] * cfg["streams"]  # (short, long) × (warm-up, measured)
+    # (short, long) per regime: one each in warm-up, ``streams`` each per repetition
+    streams = sum(2 + 2 * cfg["reps"] * cfg["streams"][r] for r in ("bulk", "paced"))
     for name in CLIENTS:
         assert result["clients"][name]["checked"] == {"create": creates, "stream": streams}, name
     assert result["server_served"] == {"create": creates * len(CLIENTS),
@@ -39,15 +40,19 @@ def test_quick_overhead_run(tmp_path: Path) -> None:
     for name, r in result["clients"].items():
         for section, field in (("create_c1", "cpu_us_per_call"),
                                (f"create_c{conc}", "cpu_us_per_call"),
-                               ("stream", "cpu_us_per_event"),
-                               ("stream", "cpu_us_per_event_marginal")):
+                               ("stream_bulk", "cpu_us_per_event"),
+                               ("stream_bulk", "cpu_us_per_event_marginal"),
+                               ("stream_paced", "cpu_us_per_event"),
+                               ("stream_paced", "cpu_us_per_event_marginal")):
             stat = r[section][field]
             assert stat["min"] <= stat["median"] <= stat["max"], (name, section)
             assert len(stat["reps"]) == cfg["reps"]
-        for section in ("create_c1", f"create_c{conc}", "stream"):
+        for section in ("create_c1", f"create_c{conc}"):
             assert set(r[section]["latency_ms"]) == {"p50", "p99"}
-        assert r["stream"]["events_per_stream"] == cfg["stream_deltas"] + 5
-        assert r["stream"]["events_per_long_stream"] == cfg["stream_deltas_long"] + 5
+        for regime in ("bulk", "paced"):
+            s = r[f"stream_{regime}"]
+            assert s["events_per_stream"] == [n + 5 for n in cfg["deltas"][regime]]
+            assert set(s["latency_ms_long_stream"]) == {"p50", "p99"}
         assert r[f"create_c{conc}"]["calls_per_s"] > 0
 
     imports = result["imports"]
