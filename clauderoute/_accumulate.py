@@ -88,6 +88,10 @@ class MessageAccumulator:
             msg.usage = merge_usage(msg.usage, event.usage)
         elif event.type == "message_stop":
             self.stopped = True
+            metrics = getattr(event, "metrics", None)  # Bedrock's, kept as Message.extra
+            if metrics is not None and self.message is not None:
+                self.message.__dict__.setdefault("_extra", {})[
+                    "amazon-bedrock-invocationMetrics"] = metrics
 
     def _msg(self) -> Message:
         if self.message is None:

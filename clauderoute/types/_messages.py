@@ -108,12 +108,16 @@ class Message(msgspec.Struct, kw_only=True, omit_defaults=True, dict=True):
 
     @property
     def extra(self) -> dict[str, Any]:
-        """Top-level fields the platform sent that this version does not model."""
+        """Top-level fields the platform sent that this version does not model, and what it
+        sent about the answer outside its body (e.g. Bedrock's
+        ``amazon-bedrock-invocationMetrics``, from headers or the stream's last event)."""
         raw = self.__dict__.get("_raw")
-        if raw is None:
-            return dict(self.__dict__.get("_extra", {}))
-        full = _as_dict.decode(raw)
-        return {k: v for k, v in full.items() if k not in self.__struct_fields__}
+        out: dict[str, Any] = {}
+        if raw is not None:
+            full = _as_dict.decode(raw)
+            out = {k: v for k, v in full.items() if k not in self.__struct_fields__}
+        out.update(self.__dict__.get("_extra", {}))
+        return out
 
     @property
     def text(self) -> str:

@@ -40,13 +40,15 @@ from clauderoute._provider import (
 )
 from clauderoute._shaping import claude_api_request, encode_body
 from clauderoute._sse import SSEEventDecoder
+from clauderoute.types._messages import Message
 from clauderoute.types._stream import ErrorEvent
 
 from ._auth import BearerAuth, SigV4Auth
 from ._errors import error_name, exception_entry
 from ._eventstream import EventStreamDecoder
 
-__all__ = ["BETAS", "BedrockProvider", "inference_profile_prefix", "model_path"]
+__all__ = ["BETAS", "METRICS", "BedrockProvider", "inference_profile_prefix",
+           "invocation_metrics", "model_path"]
 
 # A region is a DNS label fragment ("us-east-1"): it becomes part of the host name.
 _REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -54,6 +56,12 @@ _REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # profiles"); an id with one of them, or an ARN, is used as given.
 _PROFILES = ("us.", "us-gov.", "eu.", "apac.", "jp.", "au.", "ca.", "global.")
 ENDPOINTS = ("invoke", "mantle")
+#: ``Message.extra`` key of the invocation metrics (the name Bedrock's last stream event uses).
+METRICS = "amazon-bedrock-invocationMetrics"
+# Response headers of InvokeModel (arriving lower-cased) → the invocationMetrics keys.
+_METRIC_HEADERS = (("x-amzn-bedrock-input-token-count", "inputTokenCount"),
+                   ("x-amzn-bedrock-output-token-count", "outputTokenCount"),
+                   ("x-amzn-bedrock-invocation-latency", "invocationLatency"))
 # RFC 3986 sub-delims plus ":" and "@": kept literally in a path segment.
 _PCHAR = "!$&'()*+,;=:@"
 
@@ -95,6 +103,17 @@ def inference_profile_prefix(region: str) -> str | None:
         if region.startswith(start):
             return prefix
     return None
+
+
+def invocation_metrics(headers: Mapping[str, str]) -> dict[str, int | str]:
+    """InvokeModel's ``X-Amzn-Bedrock-*`` headers in the stream's ``invocationMetrics`` shape
+    (``inputTokenCount``, ``outputTokenCount``, ``invocationLatency`` in ms)."""
+    out: dict[str, int | str] = {}
+    for header, key in _METRIC_HEADERS:
+        value = headers.get(header)
+        if value is not None:
+            out[key] = int(value) if value.isdigit() else value
+    return out
 
 
 def _env(*names: str) -> str | None:
@@ -304,7 +323,11 @@ class BedrockProvider(Provider):
                 raise E.MalformedResponse(
                     f"could not decode the CountTokens answer: {exc}", platform=self.name,
                     request_id=response.headers.get(self.request_id_header)) from exc
-        return super().parse(call, response)
+        result = super().parse(call, response)
+        metrics = invocation_metrics(response.headers) if isinstance(result, Message) else None
+        if metrics:
+            result.__dict__.setdefault("_extra", {})[METRICS] = metrics
+        return result
 
     def error_from_response(self, response: HttpResponse) -> E.APIStatusError:
         """Map ``x-amzn-ErrorType`` + ``{"message"}`` (or, on the Messages-API endpoint, the

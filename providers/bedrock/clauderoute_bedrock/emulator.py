@@ -6,6 +6,7 @@ botocore against known test credentials, Bedrock API keys, Bedrock's error shape
 from __future__ import annotations
 
 import base64
+import contextvars
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -39,6 +40,32 @@ _NAMESPACE = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 _CHECKED = web.RequestKey("bedrock_auth_checked", bool)
 _BAD_API_KEY = ("AccessDeniedException",
                 "Authentication failed: Please make sure your API Key is valid.")
+
+
+class _Invocation:
+    """What one request's answer has shown so far, for its invocation metrics."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.first_byte: int | None = None
+        self.input_tokens = self.output_tokens = 0
+
+    def elapsed_ms(self) -> int:
+        return round((time.perf_counter() - self.start) * 1000)
+
+    def event(self, event: dict[str, Any]) -> None:
+        if self.first_byte is None:
+            self.first_byte = self.elapsed_ms()
+        usage = event.get("usage") or (event.get("message") or {}).get("usage") or {}
+        self.input_tokens = usage.get("input_tokens") or self.input_tokens
+        self.output_tokens = usage.get("output_tokens") or self.output_tokens
+
+    def metrics(self) -> dict[str, int]:
+        return {"inputTokenCount": self.input_tokens, "outputTokenCount": self.output_tokens,
+                "invocationLatency": self.elapsed_ms(), "firstByteLatency": self.first_byte or 0}
+
+
+_INVOCATION: contextvars.ContextVar[_Invocation] = contextvars.ContextVar("bedrock_invocation")
 
 
 def _camel(name: str) -> str:
@@ -120,11 +147,12 @@ class BedrockEmulator(EmulatorServer):
         return self.error_response(code, name, message, self.response_headers())
 
     def frame(self, event: dict[str, Any]) -> bytes:
-        """A ``chunk`` event frame carrying one Claude event (``{"bytes": base64}``)."""
+        """A ``chunk`` event frame carrying one Claude event (``{"bytes": base64}``); the last
+        one (``message_stop``) carries ``amazon-bedrock-invocationMetrics``, as Bedrock's does."""
+        seen = _INVOCATION.get(None) or _Invocation()  # a frame made outside a request: zeros
+        seen.event(event)
         if event.get("type") == "message_stop":
-            event = dict(event, **{"amazon-bedrock-invocationMetrics": {
-                "inputTokenCount": 1, "outputTokenCount": 1, "invocationLatency": 1,
-                "firstByteLatency": 1}})
+            event = dict(event, **{"amazon-bedrock-invocationMetrics": seen.metrics()})
         data = base64.b64encode(_json.encode(event)).decode()
         payload = _json.encode({"bytes": data, "p": "abcdefghijklmnop"[: len(data) % 16]})
         return encode_frame({":event-type": "chunk", ":content-type": "application/json",
@@ -235,13 +263,24 @@ class BedrockEmulator(EmulatorServer):
         return await self._serve(request, COUNT_TOKENS)
 
     async def _serve(self, request: web.Request, operation: str) -> web.StreamResponse:
+        seen = _Invocation()
+        _INVOCATION.set(seen)  # this request's task only
         body, params = await self._read(request, operation)
         if isinstance(params, web.Response):
             return params
         model = request.match_info["model"]
         count = (lambda n: {"inputTokens": n}) if operation == COUNT_TOKENS else None
-        return await self.answer(request, body, operation=operation, params=params,
+        resp = await self.answer(request, body, operation=operation, params=params,
                                  model=model, stream=operation == STREAM, count=count)
+        if operation == CREATE and resp.status == 200 and isinstance(resp, web.Response):
+            # InvokeModel's invocation metrics headers (the stream's go in its last event).
+            usage = (self.decode_json(resp.body if isinstance(resp.body, bytes) else b"")
+                     or {}).get("usage") or {}
+            resp.headers.update({
+                "X-Amzn-Bedrock-Input-Token-Count": str(usage.get("input_tokens", 0)),
+                "X-Amzn-Bedrock-Output-Token-Count": str(usage.get("output_tokens", 0)),
+                "X-Amzn-Bedrock-Invocation-Latency": str(seen.elapsed_ms())})
+        return resp
 
     async def _unknown(self, request: web.Request) -> web.Response:
         body = await request.read()

@@ -49,9 +49,9 @@ def test_whole_stream_decodes_to_the_claude_events() -> None:
     metrics Bedrock attaches."""
     assert [e.type for e in WHOLE] == [e["type"] for e in EVENTS]
     assert WHOLE[-1].type == "message_stop"
-    assert getattr(WHOLE[-1], "metrics", None) == {
-        "inputTokenCount": 1, "outputTokenCount": 1, "invocationLatency": 1,
-        "firstByteLatency": 1}
+    metrics = getattr(WHOLE[-1], "metrics", None)
+    assert metrics is not None and set(metrics) == {
+        "inputTokenCount", "outputTokenCount", "invocationLatency", "firstByteLatency"}
 
 
 @given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=40))

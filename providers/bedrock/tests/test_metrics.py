@@ -1,0 +1,61 @@
+"""Bedrock's invocation metrics reach the caller: InvokeModel's ``X-Amzn-Bedrock-*`` headers on
+a create, the last stream event's ``amazon-bedrock-invocationMetrics`` on a stream; both as
+``Message.extra["amazon-bedrock-invocationMetrics"]``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from clauderoute_bedrock import BedrockEmulator, BedrockProvider
+from clauderoute_bedrock._provider import METRICS, invocation_metrics
+from clauderoute_bedrock.emulator import ACCESS_KEY, SECRET_KEY
+
+from clauderoute import AsyncClient
+
+MODEL = "claude-sonnet-4-5"
+HELLO = [{"role": "user", "content": "Hello there, Claude"}]
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[AsyncClient]:
+    async with BedrockEmulator() as emulator:
+        provider = BedrockProvider(base_url=emulator.url, region="us-east-1",
+                                   access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+        async with AsyncClient(providers=[provider]) as c:
+            yield c
+
+
+async def test_create_keeps_invocation_metrics_headers(client: AsyncClient) -> None:
+    """The three X-Amzn-Bedrock-* headers of the answer, as the stream's metrics keys."""
+    msg = await client.messages.create(model=MODEL, max_tokens=64, messages=HELLO)
+    metrics = msg.extra[METRICS]
+    assert metrics["inputTokenCount"] == msg.usage.input_tokens > 0
+    assert metrics["outputTokenCount"] == msg.usage.output_tokens == 4
+    assert isinstance(metrics["invocationLatency"], int) and metrics["invocationLatency"] >= 0
+    assert "id" not in msg.extra  # the body's modelled fields are not repeated
+
+
+async def test_stream_keeps_the_last_events_metrics(client: AsyncClient) -> None:
+    """message_stop's amazon-bedrock-invocationMetrics land on the final message."""
+    async with client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO) as stream:
+        final = await stream.get_final_message()
+    metrics = final.extra[METRICS]
+    assert metrics["inputTokenCount"] == final.usage.input_tokens > 0
+    assert metrics["outputTokenCount"] == final.usage.output_tokens == 4
+    assert set(metrics) == {"inputTokenCount", "outputTokenCount", "invocationLatency",
+                            "firstByteLatency"}
+
+
+async def test_count_tokens_has_no_metrics(client: AsyncClient) -> None:
+    """A count is not an invocation: it comes back as the plain count."""
+    count = await client.messages.count_tokens(model=MODEL, messages=HELLO)
+    assert count.input_tokens > 0
+
+
+def test_metrics_from_headers() -> None:
+    """Numbers become ints; an unexpected value is kept as sent; absent headers are absent."""
+    assert invocation_metrics({"x-amzn-bedrock-input-token-count": "12",
+                               "x-amzn-bedrock-invocation-latency": "n/a"}) == {
+        "inputTokenCount": 12, "invocationLatency": "n/a"}
+    assert invocation_metrics({"x-amzn-requestid": "r"}) == {}
