@@ -3,27 +3,58 @@
 The data is loaded on first use (never at import) and cached. Each platform id has a key in the
 file of the same name; keys with a ``{platform}_`` prefix carry extra facts (Bedrock's
 inference-profile need, Vertex's locations) that providers read through ``model_facts``.
+``CLAUDEROUTE_CATALOG`` names a file of entries merged over the shipped ones.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import tomllib
 from collections.abc import Iterable
 from importlib.resources import files
 from typing import Any
 
-__all__ = ["catalog", "model_facts", "resolve_model", "table"]
+from .._errors import ConfigurationError
+
+__all__ = ["CATALOG_ENV", "catalog", "model_facts", "resolve_model", "table"]
 
 # Keys of a model entry that are facts, not a platform id ("dated": the Claude API dated id).
 _FACTS = frozenset({"dated"})
 
 
-@functools.cache
+#: A TOML file (same ``[models.NAME]`` tables as ``models.toml``) whose entries are merged over
+#: the shipped ones: a model this version does not know yet, or a fact to change (e.g.
+#: ``bedrock_endpoint = "mantle"``), without waiting for a release.
+CATALOG_ENV = "CLAUDEROUTE_CATALOG"
+
+
 def catalog() -> dict[str, dict[str, Any]]:
-    """The whole catalog: ``{canonical name: {key: value}}``."""
+    """The whole catalog: ``{canonical name: {key: value}}`` (the shipped data, then the file
+    named by ``CLAUDEROUTE_CATALOG``, key by key).
+
+    Raises:
+        ConfigurationError: that file cannot be read or is not a catalog.
+    """
+    return _load(os.environ.get(CATALOG_ENV) or None)
+
+
+@functools.cache
+def _load(extra: str | None) -> dict[str, dict[str, Any]]:
     text = files(__package__).joinpath("models.toml").read_text("utf-8")
-    return dict(tomllib.loads(text)["models"])
+    models = dict(tomllib.loads(text)["models"])
+    if extra is None:
+        return models
+    try:
+        with open(extra, "rb") as f:
+            more = tomllib.load(f).get("models", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"{CATALOG_ENV}: cannot read {extra!r}: {exc}") from exc
+    if not isinstance(more, dict) or not all(isinstance(v, dict) for v in more.values()):
+        raise ConfigurationError(f"{CATALOG_ENV}: {extra!r} must hold [models.NAME] tables")
+    for name, facts in more.items():
+        models[name] = {**models.get(name, {}), **facts}
+    return models
 
 
 def model_facts(model: str) -> dict[str, Any] | None:
