@@ -192,6 +192,7 @@ class BedrockProvider(Provider):
         self.mantle_base_url = (mantle_base_url or
                                 f"https://bedrock-mantle.{region}.api.aws/anthropic").rstrip("/")
         self.inference_profile = inference_profile
+        self._resolved: dict[str, tuple[str, str]] = {}
         if betas is not None:
             self.capabilities = Capabilities(operations=self.capabilities.operations,
                                              betas=frozenset(betas),
@@ -232,20 +233,36 @@ class BedrockProvider(Provider):
     def model_id(self, model: str) -> str:
         """Config overrides as given; a catalog id with the cross-region inference profile the
         catalog says on-demand use needs (``bedrock_profile``)."""
+        return self._resolve(model)[0]
+
+    def endpoint_for(self, model: str) -> str:
+        """``"invoke"`` or ``"mantle"``: config, else the catalog's ``bedrock_endpoint``."""
+        return self._resolve(model)[1]
+
+    def _resolve(self, model: str) -> tuple[str, str]:
+        # The id and endpoint of a model, worked out once per name (a catalog look-up and the
+        # inference-profile choice on every request otherwise).
+        found = self._resolved.get(model)
+        if found is None:
+            if len(self._resolved) >= 256:
+                self._resolved.clear()
+            found = self._resolved[model] = (self._model_id(model), self._endpoint_for(model))
+        return found
+
+    def _model_id(self, model: str) -> str:
         if model in self.models:
             return self.models[model]
         model_id = super().model_id(model)
         facts = model_facts(model) or {}
         if (not facts.get("bedrock_profile") or model_id.startswith(("arn:", *_PROFILES))
-                or self.endpoint_for(model) == "mantle"):  # profiles are InvokeModel's
+                or self._endpoint_for(model) == "mantle"):  # profiles are InvokeModel's
             return model_id
         choice = self.inference_profile
         prefix = (inference_profile_prefix(self.region or "") if choice == "auto"
                   else None if choice in ("none", "") else choice.rstrip("."))
         return f"{prefix}.{model_id}" if prefix else model_id
 
-    def endpoint_for(self, model: str) -> str:
-        """``"invoke"`` or ``"mantle"``: config, else the catalog's ``bedrock_endpoint``."""
+    def _endpoint_for(self, model: str) -> str:
         if self.endpoint is not None:
             return self.endpoint
         facts = None if model in self.models else model_facts(model)

@@ -142,3 +142,36 @@ async def test_altered_body_and_raw_shape() -> None:
                                     data=req.body) as missing:
                 assert missing.headers["x-amzn-ErrorType"].startswith(
                     "MissingAuthenticationTokenException")
+
+
+async def test_rotated_secrets_and_a_new_day_sign_with_new_keys(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The derived signing key is reused, but never across secrets or dates: credentials that
+    rotate on every call, then a call a day later, all verify."""
+    pairs = [("ASIAROTATEA000000001", "secret/A", "token-A"),
+             ("ASIAROTATEB000000001", "secret/B", "token-B")]
+    turn = iter(range(100))
+
+    def refresh() -> dict[str, str]:  # expiring within botocore's advisory window: every call
+        akid, secret, token = pairs[next(turn) % 2]
+        return {"access_key": akid, "secret_key": secret, "token": token,
+                "expiry_time": _iso(14 * 60)}
+
+    creds = RefreshableCredentials.create_from_metadata(
+        {**refresh(), "expiry_time": _iso(14 * 60)}, refresh_using=refresh, method="test-sts")
+    keys = {akid: AwsKey(secret, token) for akid, secret, token in pairs}
+    async with BedrockEmulator(keys=keys) as emu:
+        provider = BedrockProvider(base_url=emu.url, credentials=creds)
+        async with cr.AsyncClient(providers=[provider]) as client:
+            for _ in range(4):
+                await client.messages.create(model="claude-sonnet-4-5", max_tokens=8,
+                                             messages=MESSAGES)
+            tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+            monkeypatch.setattr("botocore.auth.get_current_datetime",
+                                lambda: tomorrow.replace(tzinfo=None))
+            emu.clock = tomorrow.timestamp
+            await client.messages.create(model="claude-sonnet-4-5", max_tokens=8,
+                                         messages=MESSAGES)
+    assert len({r.headers["X-Amz-Security-Token"] for r in emu.requests}) == 2
+    assert len(emu.requests) == 5 and emu.requests[-1].headers["X-Amz-Date"].startswith(
+        tomorrow.strftime("%Y%m%d"))
