@@ -10,7 +10,8 @@ Every driver checks every answer (text and, for streams, the event count) and ra
 * ``clauderoute-notrace``: the same with ``tracing=False`` (the cost of the default tracing).
 * ``clauderoute-routed``: ``AsyncClient`` with a 4-provider failover route, all four direct
   providers on the same server (the happy path: the first one answers).
-* ``sdk``: the official ``anthropic.AsyncAnthropic(base_url=...)`` (httpx underneath).
+* ``sdk``: the official ``anthropic.AsyncAnthropic(base_url=...)`` (its default HTTP client:
+  ``httpx2`` in SDK 2.x).
 
 A stream of ``n`` text deltas is asked for with ``max_tokens=n`` (the server's convention).
 """

@@ -79,7 +79,8 @@ def render_table(result: dict[str, Any]) -> str:
     c32 = f"create_c{conc}"
     lines = [f"# clauderoute overhead ({meta['mode']} run, {meta['date']})", "",
              f"Python {meta['python']} on {meta['system']} {meta['machine']}, "
-             f"{meta['cpus']} CPUs; " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+             f"{meta['cpus']} CPUs; commit {meta.get('commit', '?')}; "
+             + ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v != "absent"),
              "",
              "CPU µs are client-process CPU (user+sys) per unit: median (min–max) over "
              f"{cfg['reps']} repetitions. Streams: bulk {cfg['deltas']['bulk']} and paced "

@@ -218,9 +218,22 @@ def _import_times(reps: int, quick: bool) -> dict[str, Any]:
     return out
 
 
+def _commit() -> str:
+    """The commit measured, ``+dirty`` when the library's files differ from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, check=True,
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "clauderoute", "providers"],
+                               cwd=HERE.parent, check=True, capture_output=True,
+                               text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
 def _versions() -> dict[str, str]:
     out = {}
-    for dist in ("clauderoute", "aiohttp", "msgspec", "anthropic", "httpx"):
+    for dist in ("clauderoute", "aiohttp", "msgspec", "anthropic", "httpx", "httpx2"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -272,7 +285,7 @@ async def _main(args: argparse.Namespace) -> int:
                  "python": platform.python_version(),
                  "implementation": platform.python_implementation(),
                  "machine": platform.machine(), "system": platform.system(),
-                 "cpus": os.cpu_count(), "versions": _versions(),
+                 "cpus": os.cpu_count(), "versions": _versions(), "commit": _commit(),
                  "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                  "server": "benchmarks/_server.py, separate process, loopback"},
         "clients": clients,
