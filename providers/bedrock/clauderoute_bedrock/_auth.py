@@ -76,6 +76,7 @@ class SigV4Auth(Auth):
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
         self._signers: dict[str, Any] = {}  # botocore signers by service, built once
+        self._refresh_needed: Any = None  # the source's refresh_needed, if it has one
         self.resolutions = 0  # how many blocking resolutions/refreshes ran (for tests, metrics)
 
     def __repr__(self) -> str:
@@ -84,8 +85,8 @@ class SigV4Auth(Auth):
     def _fresh(self) -> bool:
         if self._frozen is None:
             return False
-        needed = getattr(self._source, "refresh_needed", None)  # RefreshableCredentials only
-        return not (callable(needed) and needed())
+        needed = self._refresh_needed  # RefreshableCredentials only
+        return needed is None or not needed()
 
     async def refresh(self) -> None:
         """Resolve the credential chain, or renew temporary credentials when botocore says they
@@ -126,6 +127,8 @@ class SigV4Auth(Auth):
                     "bedrock: no AWS credentials found (environment, shared config/profile, "
                     "SSO, container or instance metadata); or set api_key / "
                     "AWS_BEARER_TOKEN_BEDROCK")
+        needed = getattr(self._source, "refresh_needed", None)
+        self._refresh_needed = needed if callable(needed) else None
         # Refreshes RefreshableCredentials when due (an STS or metadata call: blocking).
         return self._source.get_frozen_credentials()
 
@@ -158,8 +161,8 @@ class _Signing:
     """botocore's SigV4 pieces, imported on first use, with the per-request waste removed:
     the derived signing key is kept per (secret, date, region, service) instead of four HMACs
     per request, the body is read back as the bytes given instead of through a whole prepared
-    request, the host header is derived once per endpoint, and the signed headers are
-    selected once per request rather than twice. Every signature is still
+    request, the host header is derived once per endpoint, the canonical path and query once
+    per URL, and the signed headers are selected once per request rather than twice. Every signature is still
     computed by botocore's ``SigV4Auth`` code (canonical request, string to sign, HMAC)."""
 
     def __init__(self) -> None:
@@ -176,6 +179,28 @@ class _Signing:
             def __init__(self, credentials: Any, service_name: str, region_name: str) -> None:
                 super().__init__(credentials, service_name, region_name)
                 self._keys: dict[tuple[str, str, str, str], bytes] = {}
+                self._paths: dict[str, str] = {}  # URL path -> botocore's canonical form
+                self._queries: dict[str, str] = {}  # URL -> botocore's canonical query
+
+            def _normalize_url_path(self, path: str) -> str:
+                # A pure function of the path (dot segments, percent-encoding): the same few
+                # model paths every time.
+                found = self._paths.get(path)
+                if found is None:
+                    if len(self._paths) >= 256:
+                        self._paths.clear()
+                    found = self._paths[path] = super()._normalize_url_path(path)
+                return found
+
+            def canonical_query_string(self, request: Any) -> str:
+                if request.params:  # not ours (the query is in the URL), but botocore's path
+                    return super().canonical_query_string(request)  # type: ignore[no-any-return]
+                found = self._queries.get(request.url)
+                if found is None:
+                    if len(self._queries) >= 256:
+                        self._queries.clear()
+                    found = self._queries[request.url] = super().canonical_query_string(request)
+                return found
 
             def headers_to_sign(self, request: Any) -> Any:
                 # botocore asks twice per signature (canonical request, Authorization); the

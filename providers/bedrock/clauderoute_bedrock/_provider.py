@@ -193,6 +193,7 @@ class BedrockProvider(Provider):
                                 f"https://bedrock-mantle.{region}.api.aws/anthropic").rstrip("/")
         self.inference_profile = inference_profile
         self._resolved: dict[str, tuple[str, str]] = {}
+        self._roots: dict[str, str] = {}
         if betas is not None:
             self.capabilities = Capabilities(operations=self.capabilities.operations,
                                              betas=frozenset(betas),
@@ -294,14 +295,18 @@ class BedrockProvider(Provider):
             raise CapabilityError(f"provider {self.name!r} (Amazon Bedrock): {why}",
                                   platform=self.name)
         await self.auth.refresh()
-        model = self.model_id(call.params["model"])
-        if self.endpoint_for(call.params["model"]) == "mantle":
+        model, endpoint = self._resolve(call.params["model"])
+        if endpoint == "mantle":
             req = claude_api_request(self.mantle_base_url, call, model, "2023-06-01")
             if isinstance(self.auth, SigV4Auth):
                 return self.auth.sign(req, service="bedrock-mantle")
             return self.auth.sign(req)
         body = self.invoke_body(call)
-        root = f"{self.base_url}/model/{model_path(model)}"
+        root = self._roots.get(model)
+        if root is None:  # the encoded path, once per id
+            if len(self._roots) >= 256:
+                self._roots.clear()
+            root = self._roots[model] = f"{self.base_url}/model/{model_path(model)}"
         headers = {"accept": "application/json", "content-type": "application/json"}
         if call.operation == COUNT_TOKENS:
             # CountTokens takes the InvokeModel body, base64-encoded (botocore's service model).
