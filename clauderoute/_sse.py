@@ -14,6 +14,7 @@ import msgspec
 from ._errors import MalformedResponse
 from ._provider import StreamDecoder
 from .types._stream import StreamEvent, decode_event
+from .types._stream import _fast as _fast_events  # the deltas/stops/pings union
 
 __all__ = ["SSEDecoder", "SSEEventDecoder"]
 
@@ -77,7 +78,16 @@ class SSEEventDecoder(StreamDecoder):
     def feed(self, data: bytes) -> list[StreamEvent]:
         """Decode every complete event in ``data``."""
         out: list[StreamEvent] = []
+        fast = _fast_events.decode
         for _name, payload in self._sse.feed(data):
+            try:
+                # Most events are deltas: try their union first (one decode, where
+                # ``decode_event`` peeks at the type, then decodes); the rest, and anything
+                # unknown or malformed, takes ``decode_event``'s path, with the same result.
+                out.append(fast(payload))
+                continue
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                pass
             try:
                 out.append(decode_event(payload))
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
