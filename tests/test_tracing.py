@@ -411,6 +411,45 @@ async def test_no_secret_in_any_telemetry(tel: Telemetry, emus: dict[str, Anthro
         assert secret[-12:] not in text
 
 
+async def test_no_bedrock_credential_in_any_telemetry(tel: Telemetry,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """Bedrock: the SigV4 secret key, session token and the signatures actually sent, and a
+    Bedrock API key, never reach a span, event, metric or log line (capture on, a throttled
+    attempt failing over, a stream); the spans name the platform aws.bedrock."""
+    from clauderoute_bedrock import BedrockEmulator, BedrockProvider
+    from clauderoute_bedrock.emulator import AwsKey
+
+    access, secret = "AKIACANARY0000000001", "canary/Secret+Key/0123456789abcdefABCDEF"
+    token, api_key = "canary-session-token-" + "z" * 30, "ABSKcanary-bedrock-api-key-987654321"
+    caplog.set_level(logging.DEBUG)
+    emu = BedrockEmulator(keys={access: AwsKey(secret, token)}, api_keys=[api_key])
+    await emu.start()
+    try:
+        emu.faults.add(Fault(status=429))
+        ps = [BedrockProvider(name="sig", base_url=emu.url, region="us-east-1",
+                              access_key=access, secret_key=secret, session_token=token,
+                              max_retries=0),
+              BedrockProvider(name="key", base_url=emu.url, region="us-east-1",
+                              api_key=api_key, max_retries=0)]
+        async with client(tel, ps, obs={"capture_content": True}) as c:
+            msg = await create(c)
+            assert msg.route.provider == "key"
+            async with c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO,
+                                         provider="sig") as s:
+                await s.until_done()
+    finally:
+        await emu.stop()
+    signatures = [r.headers["Authorization"].rpartition("Signature=")[2]
+                  for r in emu.requests if "Signature=" in r.headers.get("Authorization", "")]
+    assert len(signatures) == 2  # the throttled attempt and the stream were signed
+    # every logger at DEBUG, botocore's included: its signer logs would print the signature
+    text = tel.dump() + caplog.text
+    assert "Hello tracer" in text  # capture was on: content is there, credentials are not
+    for value in (secret, token, api_key, *signatures):
+        assert value not in text and value[-12:] not in text
+    assert {a.attributes["gen_ai.provider.name"] for a in tel.attempts()} == {"aws.bedrock"}
+
+
 # --- stream exit paths ---------------------------------------------------------------------------
 
 

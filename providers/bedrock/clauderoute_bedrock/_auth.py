@@ -211,6 +211,20 @@ class _Signing:
                         super().headers_to_sign(request)
                 return cached
 
+            def add_auth(self, request: Any) -> None:
+                # botocore's add_auth step for step, minus its DEBUG log lines: they print the
+                # canonical request (with the session token) and the signature, which must
+                # never reach an application's logs through us (rule: secrets stay secret).
+                if self.credentials is None:
+                    raise auth.NoCredentialsError()
+                request.context["timestamp"] = auth.get_current_datetime().strftime(
+                    auth.SIGV4_TIMESTAMP)
+                self._modify_request_before_signing(request)
+                canonical_request = self.canonical_request(request)
+                string_to_sign = self.string_to_sign(request, canonical_request)
+                self._inject_signature_to_request(
+                    request, self.signature(string_to_sign, request))
+
             def signature(self, string_to_sign: str, request: Any) -> str:
                 secret, date = self.credentials.secret_key, request.context["timestamp"][0:8]
                 cache_key = (secret, date, self._region_name, self._service_name)
