@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 FLOOR, OURS, ROUTED, SDK = "aiohttp", "clauderoute", "clauderoute-routed", "sdk"
@@ -19,21 +20,31 @@ def _metrics(conc: int) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _median(clients: dict[str, Any], name: str, section: str, field: str) -> float:
-    return float(clients[name][section][field]["median"])
+def _paired(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float, float]:
+    """Median, min and max of the per-repetition ratios ``a/b``. The clients (or import
+    statements) run interleaved within each repetition, so each pair shares the machine's state
+    of that moment: steadier than a ratio of two medians when the machine is busy."""
+    ratios = [x / y for x, y in zip(a["reps"], b["reps"], strict=True) if y > 0]
+    if not ratios:
+        return float("nan"), float("nan"), float("nan")
+    return statistics.median(ratios), min(ratios), max(ratios)
 
 
 def ratios_and_targets(clients: dict[str, Any], imports: dict[str, Any],
                        conc: int) -> dict[str, Any]:
-    """``ratios`` (a/b of medians) and ``targets`` (the issues' figures, met or not)."""
+    """``ratios`` (median of paired per-repetition ratios a/b), ``ratio_ranges`` (their min and
+    max) and ``targets`` (the issues' figures, met or not, on the median)."""
     ratios: dict[str, dict[str, float]] = {}
+    ranges: dict[str, dict[str, list[float]]] = {}
     pairs = [(OURS, FLOOR), (SDK, FLOOR), (OURS, SDK), (NOTRACE, FLOOR), (OURS, NOTRACE),
              (ROUTED, FLOOR), (ROUTED, OURS)]
     for a, b in pairs:
         if a in clients and b in clients:
-            ratios[f"{a} / {b}"] = {
-                k: _median(clients, a, s, f) / max(_median(clients, b, s, f), 1e-9)
-                for k, (s, f) in _metrics(conc).items()}
+            key = f"{a} / {b}"
+            ratios[key], ranges[key] = {}, {}
+            for k, (s, f) in _metrics(conc).items():
+                med, lo, hi = _paired(clients[a][s][f], clients[b][s][f])
+                ratios[key][k], ranges[key][k] = med, [lo, hi]
     if imports:
         with_provider = "clauderoute+anthropic provider"
         for a, b in (("clauderoute", IMPORT_FLOOR), (with_provider, IMPORT_FLOOR),
@@ -41,9 +52,11 @@ def ratios_and_targets(clients: dict[str, Any], imports: dict[str, Any],
                      ("clauderoute client built", "anthropic client built")):
             if a not in imports or b not in imports:
                 continue
-            ratios[f"import {a} / {b}"] = {
-                unit: imports[a][unit]["median"] / max(imports[b][unit]["median"], 1e-9)
-                for unit in ("cpu_ms", "wall_ms")}
+            key = f"import {a} / {b}"
+            ratios[key], ranges[key] = {}, {}
+            for unit in ("cpu_ms", "wall_ms"):
+                med, lo, hi = _paired(imports[a][unit], imports[b][unit])
+                ratios[key][unit], ranges[key][unit] = med, [lo, hi]
     targets = []
 
     def target(issue: str, what: str, key: str, field: str, limit: float) -> None:
@@ -64,7 +77,7 @@ def ratios_and_targets(clients: dict[str, Any], imports: dict[str, Any],
            f"{ROUTED} / {OURS}", "create_c1", 1.1)
     target("#5", f"4-provider failover route CPU per call vs direct (concurrency {conc})",
            f"{ROUTED} / {OURS}", f"create_c{conc}", 1.1)
-    return {"ratios": ratios, "targets": targets}
+    return {"ratios": ratios, "ratio_ranges": ranges, "targets": targets}
 
 
 def _cell(stat: dict[str, Any], digits: int = 0) -> str:
@@ -99,7 +112,7 @@ def render_table(result: dict[str, Any]) -> str:
                      f"| {l1['p50']:.2f} / {l1['p99']:.2f} | {l32['p50']:.2f} / {l32['p99']:.2f} "
                      f"| {r[c32]['calls_per_s']:.0f} |")
     keys = list(_metrics(conc))
-    lines += ["", "| ratio (of medians) | " + " | ".join(k.replace("_", " ") for k in keys) + " |",
+    lines += ["", "| ratio (median of per-repetition ratios) | " + " | ".join(k.replace("_", " ") for k in keys) + " |",
               "|---" * (len(keys) + 1) + "|"]
     for key, r in result["ratios"].items():
         if not key.startswith("import "):

@@ -41,7 +41,7 @@ from _report import ratios_and_targets, render_table
 HERE = Path(__file__).resolve().parent
 # Streams: (short, long) deltas per regime; the marginal CPU per event is
 # (CPU(long) - CPU(short)) / (events(long) - events(short)). See _server.py for the regimes.
-FULL = {"warmup": 40, "reps": 7, "calls_c1": 200, "calls_c32": 640, "concurrency": 32,
+FULL = {"warmup": 40, "reps": 9, "calls_c1": 200, "calls_c32": 640, "concurrency": 32,
         "streams": {"bulk": 10, "paced": 4}, "deltas": {"bulk": [200, 1000], "paced": [20, 100]},
         "import_reps": 9}
 QUICK = {"warmup": 2, "reps": 1, "calls_c1": 4, "calls_c32": 32, "concurrency": 32,
@@ -305,7 +305,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="a handful of calls (smoke test)")
     ap.add_argument("--out", default=str(HERE / "results" / "overhead.json"))
-    ap.add_argument("--reps", type=int, default=0, help="repetitions (default 7, quick 1)")
+    ap.add_argument("--reps", type=int, default=0, help="repetitions (default 9, quick 1)")
     ap.add_argument("--clients", nargs="+", default=list(DRIVERS), choices=list(DRIVERS))
     ap.add_argument("--no-imports", action="store_true", help="skip the import-time runs")
     ap.add_argument("--profile", choices=list(DRIVERS),

@@ -61,6 +61,7 @@ def test_quick_overhead_run(tmp_path: Path) -> None:
     for key in ("clauderoute / aiohttp", "sdk / aiohttp", "clauderoute / sdk",
                 "clauderoute-routed / clauderoute", "import clauderoute / aiohttp+msgspec"):
         assert key in result["ratios"]
+    assert set(result["ratio_ranges"]) == set(result["ratios"])
     assert {t["issue"] for t in result["targets"]} == {"#2", "#5"}
     for t in result["targets"]:
         assert set(t) == {"issue", "what", "ratio", "target", "met"}
