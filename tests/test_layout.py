@@ -79,6 +79,17 @@ def test_import_is_lazy() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_provider_import_skips_emulator() -> None:
+    """import clauderoute_anthropic leaves the emulator (aiohttp.web, clauderoute.testing)
+    unloaded until AnthropicEmulator is first used; the entry point still resolves it."""
+    code = ("import clauderoute_anthropic as a, sys; heavy = ('aiohttp.web', 'clauderoute.testing',"
+            " 'clauderoute_anthropic.emulator'); bad = [m for m in heavy if m in sys.modules];"
+            " assert not bad, bad; from importlib.metadata import entry_points;"
+            " (ep,) = [e for e in entry_points(group='clauderoute.emulators')"
+            " if e.name == 'anthropic']; assert ep.load() is a.AnthropicEmulator")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 @pytest.mark.parametrize("limit", [400])
 def test_module_size_budget(limit: int) -> None:
     """No library module grows past the 400-line budget."""
