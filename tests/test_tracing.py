@@ -652,3 +652,62 @@ async def test_hedge_loser_is_cancelled_not_failed(tel: Telemetry,
     assert loser.status.status_code is StatusCode.UNSET and "error.type" not in loser.attributes
     assert winner.attributes["clauderoute.attempt.outcome"] == "success"
     assert route.status.status_code is StatusCode.UNSET
+
+
+@pytest.fixture
+def fresh_globals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset global tracer and meter providers for one test, restored afterwards (the API lets
+    a process set each only once, and its meter proxy binds every meter it handed out)."""
+    from opentelemetry.metrics import _internal as metrics_api
+    from opentelemetry.util._once import Once
+
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", None)
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER_SET_ONCE", Once())
+    monkeypatch.setattr(metrics_api, "_METER_PROVIDER", None)
+    monkeypatch.setattr(metrics_api, "_METER_PROVIDER_SET_ONCE", Once())
+    monkeypatch.setattr(metrics_api, "_PROXY_METER_PROVIDER", metrics_api._ProxyMeterProvider())
+
+
+async def test_sdk_installed_after_client_is_picked_up(
+        fresh_globals: None, tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
+    """With the API's defaults the observer does no work; once the application installs an SDK
+    (after the client was built), the same client's next call is traced and measured."""
+    from opentelemetry import metrics
+
+    obs = TracingObserver()  # global providers, like the default observer
+    async with cr.AsyncClient(providers=[anthropic(emus["a"])], observers=[obs]) as c:
+        assert not obs.listening()
+        await create(c)
+        assert c.router.observers == [obs]
+        trace.set_tracer_provider(tel.tracer_provider)
+        assert obs.listening()
+        await create(c)
+        assert [s.name for s in tel.spans()] == [f"clauderoute chat {MODEL}", f"chat {MODEL}"]
+        assert tel.points("gen_ai.client.operation.duration") == []
+        metrics.set_meter_provider(tel.meter_provider)
+        await create(c)
+        (point,) = tel.points("gen_ai.client.operation.duration")
+        assert point.count == 1
+    assert len(tel.spans()) == 4
+
+
+async def test_no_op_globals_skip_all_work(fresh_globals: None,
+                                           emus: dict[str, AnthropicEmulator]) -> None:
+    """A call under the API's default providers leaves no observer state and no attached
+    context: the observer returned before starting a span."""
+    from opentelemetry import context as otel_context
+
+    obs = TracingObserver()
+    seen: list[Any] = []
+
+    class Spy(cr.routing.Observer):
+        def attempt_start(self, ctx: Any) -> None:
+            seen.append((list(ctx.route.observed), otel_context.get_current()))
+
+    async with cr.AsyncClient(providers=[anthropic(emus["a"])], observers=[obs, Spy()]) as c:
+        await create(c)
+    ((route_states, current),) = seen
+    assert route_states[0].off and route_states[0].span is None
+    assert trace.get_current_span(current) is trace.INVALID_SPAN
+    trace.set_tracer_provider(trace.NoOpTracerProvider())  # an explicit no-op: still off
+    assert not obs.listening()

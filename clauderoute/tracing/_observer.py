@@ -10,7 +10,9 @@ Two levels, a deliberate choice the conventions are silent on: ``gen_ai.provider
 ``gen_ai.request.model`` differ per attempt, so each attempt is a standard inference span; the
 route span carries what spans the whole call. An attempt span is current only while its request
 is sent and awaited (so HTTP client spans nest under it), never while the caller reads a stream.
-Everything here runs through ``opentelemetry-api``: without an SDK it is a no-op.
+Everything here runs through ``opentelemetry-api``: without an SDK it is a no-op, and an observer
+reading the global providers skips all its work per call while both are still the API's
+defaults (one check in ``route_start``; an SDK installed later is seen on the next call).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.metrics import MeterProvider
-from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
+from opentelemetry.metrics import MeterProvider, NoOpMeterProvider
+from opentelemetry.metrics import _internal as _otel_metrics
+from opentelemetry.trace import NoOpTracerProvider, SpanKind, Status, StatusCode, TracerProvider
 
 from .. import _errors as E
 from ..routing._category import error_category
@@ -29,44 +32,22 @@ from ..routing._observe import AttemptContext, Observer, RouteContext
 from ..types._messages import AttemptInfo, RouteInfo
 from . import _content as C
 from . import _names as N
+from ._common import error_type, global_set, operation_name
 from ._metrics import Metrics
 
 __all__ = ["TracingObserver", "default_observer", "error_type", "operation_name"]
 
-_TIMEOUTS = (TimeoutError, E.ReadTimeout, E.ConnectTimeout, E.DeadlineExceeded)
 # Request parameters recorded when the caller sent them.
 _PARAMS = (("max_tokens", N.MAX_TOKENS), ("temperature", N.TEMPERATURE), ("top_p", N.TOP_P),
            ("top_k", N.TOP_K))
 
 
-def operation_name(operation: str) -> str:
-    """``gen_ai.operation.name`` for a clauderoute operation (``messages.create`` → ``chat``)."""
-    verb = operation.rpartition(".")[2]
-    return "chat" if verb in ("create", "stream") else verb
-
-
-def error_type(exc: BaseException) -> str:
-    """``error.type``: the platform's own code, else the HTTP status, else ``timeout``, else the
-    exception class name (an interrupted stream reports what interrupted it)."""
-    if isinstance(exc, E.StreamInterrupted) and exc.cause_error is not None:
-        exc = exc.cause_error
-    code = getattr(exc, "error_type", None)
-    if code:
-        return str(code)
-    status = getattr(exc, "status", None)
-    if status:
-        return str(status)
-    if isinstance(exc, _TIMEOUTS):
-        return "timeout"
-    return type(exc).__name__ or "_OTHER"
-
-
 class _Route:
-    __slots__ = ("attempts", "failovers", "in_tokens", "last", "out_tokens", "owner", "platform",
-                 "retries", "span", "ttft")
+    __slots__ = ("attempts", "failovers", "in_tokens", "last", "off", "out_tokens", "owner",
+                 "platform", "retries", "span", "ttft")
 
-    def __init__(self, owner: TracingObserver, span: trace.Span | None) -> None:
-        self.owner, self.span = owner, span
+    def __init__(self, owner: TracingObserver, span: trace.Span | None, off: bool = False) -> None:
+        self.owner, self.span, self.off = owner, span, off
         self.attempts = self.retries = self.failovers = 0
         self.in_tokens = self.out_tokens = 0
         self.ttft: float | None = None
@@ -115,6 +96,22 @@ class TracingObserver(Observer):
         self.metrics = Metrics(self.names, meter_provider) if metrics else None
         self.chunk_metric = chunk_metric and metrics
         self._servers: dict[int, tuple[Any, str, int]] = {}
+        # Explicit providers always listen (unless they are the API's no-ops); the global ones
+        # are checked per call, so an SDK installed after the client was built is picked up.
+        self._global_tracer = tracer_provider is None
+        self._global_meter = metrics and meter_provider is None
+        self._always = (
+            (tracer_provider is not None and not isinstance(tracer_provider, NoOpTracerProvider))
+            or (metrics and meter_provider is not None
+                and not isinstance(meter_provider, NoOpMeterProvider)))
+        self._off = _Route(self, None, off=True)  # the state of every call nobody listens to
+
+    def listening(self) -> bool:
+        """Whether a call traced now would reach an SDK (else every hook returns at once)."""
+        return self._always or (
+            self._global_tracer and global_set(trace, "_TRACER_PROVIDER", NoOpTracerProvider)
+        ) or (self._global_meter and global_set(_otel_metrics, "_METER_PROVIDER",
+                                                 NoOpMeterProvider))
 
     def __repr__(self) -> str:
         return (f"<TracingObserver convention={self.names.convention} capture={self.capture} "
@@ -123,6 +120,8 @@ class TracingObserver(Observer):
     # --- route ----------------------------------------------------------------------------------
 
     def route_start(self, route: RouteContext) -> _Route:
+        if not self._always and not self.listening():
+            return self._off
         if not self.route_span:
             return _Route(self, None)
         op = operation_name(route.call.operation)
@@ -137,6 +136,8 @@ class TracingObserver(Observer):
 
     def route_end(self, state: _Route, route: RouteContext, info: RouteInfo | None,
                   error: BaseException | None, outcome: str) -> None:
+        if state.off:
+            return
         duration = time.perf_counter() - route.started
         platform = info.platform if info is not None else state.platform
         etype = error_type(error) if error is not None else None
@@ -191,9 +192,11 @@ class TracingObserver(Observer):
                 return s
         return None
 
-    def attempt_start(self, ctx: AttemptContext) -> _Attempt:
-        p = ctx.provider
+    def attempt_start(self, ctx: AttemptContext) -> _Attempt | None:
         rs = self._route_state(ctx.route)
+        if rs is not None and rs.off:
+            return None
+        p = ctx.provider
         op = operation_name(ctx.call.operation)
         host, port = self._server(p)
         attrs: dict[str, Any] = {N.OPERATION: op,
@@ -267,13 +270,15 @@ class TracingObserver(Observer):
             counter = self.metrics.retries if ctx.kind == "retry" else self.metrics.failovers
             counter.add(1, event)
 
-    def attempt_returned(self, state: _Attempt, ctx: AttemptContext) -> None:
-        if state.token is not None:
+    def attempt_returned(self, state: _Attempt | None, ctx: AttemptContext) -> None:
+        if state is not None and state.token is not None:
             token, state.token = state.token, None
             otel_context.detach(token)  # type: ignore[arg-type]
 
-    def attempt_end(self, state: _Attempt, ctx: AttemptContext, info: AttemptInfo,
+    def attempt_end(self, state: _Attempt | None, ctx: AttemptContext, info: AttemptInfo,
                     result: Any, error: BaseException | None, outcome: str) -> None:
+        if state is None:
+            return
         end = time.perf_counter()
         message = result
         if isinstance(error, E.StreamInterrupted):
