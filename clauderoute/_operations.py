@@ -100,13 +100,26 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
 
 
 def _has_file_id(value: Any) -> bool:
+    if isinstance(value, list):  # the messages: skip the plain-text ones without a lookup more
+        for m in value:
+            if type(m) is dict and type(m.get("content")) is str and "source" not in m:
+                continue
+            if _has_file_ref(m):
+                return True
+        return False
+    return _has_file_ref(value)
+
+
+def _has_file_ref(value: Any) -> bool:
     if isinstance(value, dict):
         src = value.get("source")
         if isinstance(src, dict) and src.get("type") == "file":
             return True
-        return any(_has_file_id(v) for k, v in value.items() if k in ("content", "source"))
+        content = value.get("content")
+        return (src is not None and _has_file_ref(src)) or (
+            content is not None and type(content) is not str and _has_file_ref(content))
     if isinstance(value, list):
-        return any(_has_file_id(v) for v in value)
+        return any(_has_file_ref(v) for v in value)
     return False
 
 

@@ -46,7 +46,7 @@ async def _send(ctx: AttemptContext) -> Any:
     p = ctx.provider
     response: HttpResponse = await ctx.router.engine.send(request, timeout=ctx.timeout,
                                                           platform=p.name)
-    ctx.status, ctx.headers = response.status, dict(response.headers)
+    ctx.status, ctx.headers = response.status, response.headers  # the engine's own dict
     return p.parse(ctx.call, response)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import _errors as E
@@ -60,7 +61,7 @@ class AttemptContext:
         self.backoff = backoff
         self.model_id = provider.model_id(str(call.params.get("model", "")))
         self.status: int | None = None
-        self.headers: dict[str, str] | None = None
+        self.headers: Mapping[str, str] | None = None
         self.sent: float | None = None
         self.headers_at: float | None = None
         self.first_chunk: float | None = None
