@@ -8,6 +8,9 @@ Every driver checks every answer (text and, for streams, the event count) and ra
 * ``clauderoute``: ``AsyncClient`` with one direct ``AnthropicProvider`` (defaults: OpenTelemetry
   tracing on, a no-op without an SDK installed — what a user gets).
 * ``clauderoute-notrace``: the same with ``tracing=False`` (the cost of the default tracing).
+* ``clauderoute-otel``: ``tracing=False`` plus an explicit ``TracingObserver`` on an
+  OpenTelemetry SDK ``TracerProvider`` (``SimpleSpanProcessor`` into an in-memory exporter) and
+  ``MeterProvider`` (in-memory reader): the cost of tracing when someone listens.
 * ``clauderoute-routed``: ``AsyncClient`` with a 4-provider failover route, all four direct
   providers on the same server (the happy path: the first one answers).
 * ``sdk``: the official ``anthropic.AsyncAnthropic(base_url=...)`` (its default HTTP client:
@@ -131,8 +134,9 @@ class Clauderoute(Driver):
     tracing = True
 
     async def start(self) -> None:
-        from clauderoute import AsyncClient
         from clauderoute_anthropic import AnthropicProvider
+
+        from clauderoute import AsyncClient
 
         providers = [AnthropicProvider(name=f"p{i + 1}", base_url=self.url, api_key=API_KEY)
                      for i in range(self.n_providers)]
@@ -171,6 +175,56 @@ class ClauderouteRouted(Clauderoute):
     n_providers = 4
 
 
+class ClauderouteOtel(Clauderoute):
+    """The OpenTelemetry SDK in use: spans through a ``SimpleSpanProcessor`` into an in-memory
+    exporter (emptied every ``CLEAR_EVERY`` calls so memory stays bounded) and metrics into an
+    ``InMemoryMetricReader``, via an explicit ``TracingObserver`` (the default one off)."""
+
+    name = "clauderoute-otel"
+    tracing = False
+    CLEAR_EVERY = 512
+
+    async def start(self) -> None:
+        from clauderoute_anthropic import AnthropicProvider
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        from clauderoute import AsyncClient
+        from clauderoute.tracing import TracingObserver
+
+        self.exporter = InMemorySpanExporter()
+        self._tracer_provider = TracerProvider()
+        self._tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
+        self.reader = InMemoryMetricReader()
+        self._meter_provider = MeterProvider(metric_readers=[self.reader])
+        self.spans = 0
+        self._calls = 0
+        observer = TracingObserver(tracer_provider=self._tracer_provider,
+                                   meter_provider=self._meter_provider)
+        self._client = AsyncClient(providers=[AnthropicProvider(name="p1", base_url=self.url,
+                                                                api_key=API_KEY)],
+                                   tracing=False, observers=[observer])
+
+    def _served(self, msg: Any) -> None:
+        super()._served(msg)
+        self._calls += 1
+        if self._calls % self.CLEAR_EVERY == 0:
+            self._drain()
+
+    def _drain(self) -> None:
+        self.spans += len(self.exporter.get_finished_spans())
+        self.exporter.clear()
+
+    async def close(self) -> None:
+        await super().close()
+        self._drain()
+        self._tracer_provider.shutdown()
+        self._meter_provider.shutdown()
+
+
 _WIRE_EVENTS = frozenset({"message_start", "content_block_start", "content_block_delta",
                           "content_block_stop", "message_delta", "message_stop", "ping"})
 
@@ -201,4 +255,5 @@ class OfficialSDK(Driver):
 
 
 DRIVERS: dict[str, type[Driver]] = {d.name: d for d in (
-    AiohttpFloor, Clauderoute, ClauderouteNoTrace, ClauderouteRouted, OfficialSDK)}
+    AiohttpFloor, Clauderoute, ClauderouteNoTrace, ClauderouteOtel, ClauderouteRouted,
+    OfficialSDK)}

@@ -6,7 +6,7 @@ import statistics
 from typing import Any
 
 FLOOR, OURS, ROUTED, SDK = "aiohttp", "clauderoute", "clauderoute-routed", "sdk"
-NOTRACE = "clauderoute-notrace"
+NOTRACE, OTEL = "clauderoute-notrace", "clauderoute-otel"
 IMPORT_FLOOR = "aiohttp+msgspec"
 REGIMES = ("bulk", "paced")
 
@@ -37,7 +37,7 @@ def ratios_and_targets(clients: dict[str, Any], imports: dict[str, Any],
     ratios: dict[str, dict[str, float]] = {}
     ranges: dict[str, dict[str, list[float]]] = {}
     pairs = [(OURS, FLOOR), (SDK, FLOOR), (OURS, SDK), (NOTRACE, FLOOR), (OURS, NOTRACE),
-             (ROUTED, FLOOR), (ROUTED, OURS)]
+             (OTEL, FLOOR), (OTEL, NOTRACE), (OTEL, OURS), (ROUTED, FLOOR), (ROUTED, OURS)]
     for a, b in pairs:
         if a in clients and b in clients:
             key = f"{a} / {b}"

@@ -180,6 +180,9 @@ async def _run_clients(names: list[str], cfg: dict[str, Any], server: Server) ->
             "checked": {k: sum(drivers[n, r].checked[k] for r in REGIMES)
                         for k in ("create", "stream")},
         }
+        spans = [getattr(drivers[n, r], "spans", None) for r in REGIMES]
+        if None not in spans:  # clauderoute-otel: spans the in-memory exporter received
+            out[n]["spans_exported"] = sum(spans)
         for r in REGIMES:
             short, long_ = cfg["deltas"][r]
             out[n][f"stream_{r}"] = {

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CLIENTS = ("aiohttp", "clauderoute", "clauderoute-notrace", "clauderoute-routed", "sdk")
+CLIENTS = ("aiohttp", "clauderoute", "clauderoute-notrace", "clauderoute-otel",
+           "clauderoute-routed", "sdk")
 
 
 def test_quick_overhead_run(tmp_path: Path) -> None:
@@ -36,6 +37,8 @@ def test_quick_overhead_run(tmp_path: Path) -> None:
         assert result["clients"][name]["checked"] == {"create": creates, "stream": streams}, name
     assert result["server_served"] == {"create": creates * len(CLIENTS),
                                        "stream": streams * len(CLIENTS)}
+    # The OpenTelemetry SDK client exported a route and an attempt span for every call.
+    assert result["clients"]["clauderoute-otel"]["spans_exported"] == 2 * (creates + streams)
 
     for name, r in result["clients"].items():
         for section, field in (("create_c1", "cpu_us_per_call"),
