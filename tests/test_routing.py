@@ -321,3 +321,62 @@ async def test_stream_interrupted_after_content_is_not_failed_over(
             await stream(client)
     assert info.value.partial.text.startswith("Echo:")
     assert emus["b"].requests == []
+
+
+async def test_cached_plan_follows_replaced_capabilities(
+        emus: dict[str, AnthropicEmulator]) -> None:
+    """The per-operation plan cache notices a provider's capabilities being replaced (and put
+    back) after calls were planned, and a policy swapped on the router."""
+    a, b = providers(emus, "a", "b")
+    full = a.capabilities
+    async with cr.AsyncClient(providers=[a, b]) as client:
+        first = await create(client)
+        assert first.route.provider == "a" and first.route.skipped == ()
+        a.capabilities = Capabilities(operations=frozenset({STREAM, COUNT_TOKENS}))
+        second = await create(client)
+        assert second.route.provider == "b"
+        assert second.route.skipped == ("a (anthropic): operation messages.create is not offered",)
+        a.capabilities = full
+        assert (await create(client)).route.provider == "a"
+        client.router.policy = Pinned("b")
+        assert (await create(client)).route.provider == "b"
+
+
+def test_breaker_counts_tripped_circuits() -> None:
+    """``tripped`` counts keys that are open or half-open: the router's fast path reads it."""
+    clock = [0.0]
+    br = CircuitBreaker(threshold=2, cooldown_s=1.0, clock=lambda: clock[0])
+    br.failure("a", "m")
+    assert br.tripped == 0
+    br.failure("a", "m")
+    br.failure("b", "m")
+    br.failure("b", "m")
+    assert br.tripped == 2
+    clock[0] = 5.0
+    assert br.allow("a", "m") and br.state("a", "m") == 1
+    br.failure("a", "m")  # the probe fails: open again, still tripped
+    assert br.tripped == 2
+    br.success("a", "m")
+    br.success("a", "m")
+    br.success("c", "m")
+    assert br.tripped == 1 and br.state("b", "m") == 1
+    br.success("b", "m")
+    assert br.tripped == 0
+
+
+def test_prepare_that_may_block_is_declared() -> None:
+    """The API-key provider's prepare never waits (no timeout armed around it); a subclass that
+    brings its own prepare is assumed to block unless it says otherwise."""
+    class Refreshing(AnthropicProvider):
+        async def prepare(self, call: Any) -> Any:
+            await asyncio.sleep(0)
+            return await super().prepare(call)
+
+    class Sure(Refreshing):
+        prepare_may_block = False
+
+    class Plain(AnthropicProvider):
+        pass
+
+    assert AnthropicProvider.prepare_may_block is False and Plain.prepare_may_block is False
+    assert Refreshing.prepare_may_block is True and Sure.prepare_may_block is False

@@ -676,11 +676,11 @@ async def test_sdk_installed_after_client_is_picked_up(
 
     obs = TracingObserver()  # global providers, like the default observer
     async with cr.AsyncClient(providers=[anthropic(emus["a"])], observers=[obs]) as c:
-        assert not obs.listening()
+        assert not obs.enabled()
         await create(c)
         assert c.router.observers == [obs]
         trace.set_tracer_provider(tel.tracer_provider)
-        assert obs.listening()
+        assert obs.enabled()
         await create(c)
         assert [s.name for s in tel.spans()] == [f"clauderoute chat {MODEL}", f"chat {MODEL}"]
         assert tel.points("gen_ai.client.operation.duration") == []
@@ -693,8 +693,8 @@ async def test_sdk_installed_after_client_is_picked_up(
 
 async def test_no_op_globals_skip_all_work(fresh_globals: None,
                                            emus: dict[str, AnthropicEmulator]) -> None:
-    """A call under the API's default providers leaves no observer state and no attached
-    context: the observer returned before starting a span."""
+    """Under the API's default providers the observer sits the call out (the router leaves it
+    off the route) and no span context is attached; called directly, it starts nothing."""
     from opentelemetry import context as otel_context
 
     obs = TracingObserver()
@@ -702,12 +702,15 @@ async def test_no_op_globals_skip_all_work(fresh_globals: None,
 
     class Spy(cr.routing.Observer):
         def attempt_start(self, ctx: Any) -> None:
-            seen.append((list(ctx.route.observed), otel_context.get_current()))
+            seen.append((list(ctx.route.observers), otel_context.get_current(), ctx.route))
 
-    async with cr.AsyncClient(providers=[anthropic(emus["a"])], observers=[obs, Spy()]) as c:
+    spy = Spy()
+    async with cr.AsyncClient(providers=[anthropic(emus["a"])], observers=[obs, spy]) as c:
         await create(c)
-    ((route_states, current),) = seen
-    assert route_states[0].off and route_states[0].span is None
+    ((watching, current, route),) = seen
+    assert watching == [spy]
     assert trace.get_current_span(current) is trace.INVALID_SPAN
+    state = obs.route_start(route)
+    assert state.off and state.span is None
     trace.set_tracer_provider(trace.NoOpTracerProvider())  # an explicit no-op: still off
-    assert not obs.listening()
+    assert not obs.enabled()

@@ -47,6 +47,8 @@ class CircuitBreaker:
         self.max_cooldown_s = max_cooldown_s
         self._clock = clock if callable(clock) else time.monotonic
         self._b: dict[tuple[str, str], Breaker] = {}
+        #: How many keys are not closed (open or half-open): 0 lets the router skip its checks.
+        self.tripped = 0
 
     def _get(self, key: tuple[str, str]) -> Breaker:
         b = self._b.get(key)
@@ -88,6 +90,8 @@ class CircuitBreaker:
         """An attempt succeeded: close the circuit."""
         b = self._b.get((provider, model))
         if b is not None:
+            if b.state != CLOSED:
+                self.tripped -= 1
             b.state, b.failures, b.probing, b.cooldown = CLOSED, 0, False, 0.0
 
     def failure(self, provider: str, model: str, retry_after: float | None = None) -> None:
@@ -97,4 +101,6 @@ class CircuitBreaker:
         if b.state == HALF_OPEN or (b.state == CLOSED and b.failures >= self.threshold):
             base = min(self.max_cooldown_s, b.cooldown * 2) if b.cooldown else self.cooldown_s
             b.cooldown = max(base, retry_after or 0.0)
+            if b.state == CLOSED:
+                self.tripped += 1
             b.state, b.opened_at, b.probing = OPEN, self._clock(), False

@@ -25,10 +25,13 @@ __all__ = ["AttemptContext", "Observer", "RouteContext"]
 class RouteContext:
     """One logical call across its attempts."""
 
-    __slots__ = ("call", "deadline_s", "observed", "started", "ttft_s")
+    __slots__ = ("call", "deadline_s", "observed", "observers", "started", "ttft_s")
 
-    def __init__(self, call: Call, deadline_s: float | None) -> None:
+    def __init__(self, call: Call, deadline_s: float | None,
+                 observers: list[Observer] | None = None) -> None:
         self.call = call
+        #: The observers watching this call (those ``enabled`` when it started), in order.
+        self.observers: list[Observer] = observers or []
         self.deadline_s = deadline_s
         self.started = time.perf_counter()
         self.ttft_s: float | None = None
@@ -77,7 +80,10 @@ class AttemptContext:
         """Prepare (refresh auth, shape, sign) and enforce the body size limit."""
         p = self.provider
         try:
-            async with asyncio.timeout(self.timeout):
+            if getattr(p, "prepare_may_block", True):
+                async with asyncio.timeout(self.timeout):
+                    request = await p.prepare(self.call)
+            else:  # it never suspends: a timer could not fire before it returns
                 request = await p.prepare(self.call)
         except E.ClauderouteError:
             raise
@@ -105,6 +111,11 @@ class AttemptContext:
 
 class Observer:
     """Base observer: every method is a no-op. Subclass what you need."""
+
+    def enabled(self) -> bool:
+        """Asked once as each call starts: ``False`` leaves this observer out of the whole call
+        (none of the methods below is called for it). Must be cheap."""
+        return True
 
     def route_start(self, route: RouteContext) -> Any:
         """A call begins; the return value comes back in ``route_end``."""

@@ -32,6 +32,7 @@ from ._breaker import CircuitBreaker
 from ._category import error_category
 from ._hedge import Hedging, race
 from ._observe import AttemptContext, Observer, RouteContext
+from ._planning import Planner
 from ._policy import Failover, Policy
 from ._stats import LatencyStats
 
@@ -63,7 +64,7 @@ class Finisher:
         self.router._end_route(self.route, self.route_info, error, outcome)
 
 
-class Router:
+class Router(Planner):
     """Runs calls across providers with retries, failover, breakers, hedging and one deadline.
 
     Args:
@@ -108,62 +109,7 @@ class Router:
         self.hedging = hedging
         self.hooks = list(hooks)
         self.observers = list(observers)
-
-    # --- planning ------------------------------------------------------------------------------
-
-    def plan(self, call: Call, only: Sequence[str] | None = None,
-             skipped: list[str] | None = None) -> list[Provider]:
-        """Providers that can serve ``call``, in the policy's order; the reason each other
-        provider was skipped is appended to ``skipped``.
-
-        Raises:
-            UnknownPlatformError: ``only`` names a provider that is not configured.
-            CapabilityError: none can serve it (the message says what is missing where).
-        """
-        if only is not None:
-            missing = [n for n in only if n not in self.by_name]
-            if missing:
-                raise E.UnknownPlatformError(
-                    f"no configured provider named {', '.join(missing)}; "
-                    f"configured: {', '.join(self.by_name)}")
-            pool = [self.by_name[n] for n in only]
-        else:
-            pool = self.providers
-        able, why = [], []
-        for p in pool:
-            reason = p.capabilities.missing(call) or p.cannot_serve(call)
-            if reason is None:
-                able.append(p)
-            else:
-                why.append(f"{p.name} ({p.platform}): {reason}")
-        ordered = able if only is not None else self.policy.order(able, call)
-        if not ordered:
-            detail = "; ".join(why) or f"policy {self.policy.name} chose none"
-            raise E.CapabilityError("no provider can serve this request: " + detail)
-        if skipped is not None:
-            skipped += why
-        return ordered
-
-    async def _healthy(self, plan: list[Provider], call: Call, deadline: float | None,
-                       skipped: list[str]) -> list[Provider]:
-        """Drop providers whose circuit is open; if all are, wait for the first to recover."""
-        if self.breaker is None:
-            return plan
-        model = str(call.params.get("model", ""))
-        healthy = [p for p in plan if self.breaker.state(p.name, model) != 2]
-        if healthy:
-            skipped += [f"{p.name} ({p.platform}): circuit_open" for p in plan
-                        if p not in healthy]
-            return healthy
-        wait = min(self.breaker.retry_in(p.name, model) for p in plan)
-        loop = asyncio.get_running_loop()
-        if deadline is not None and loop.time() + wait >= deadline:
-            raise E.AllPlatformsFailed(
-                f"every provider's circuit is open for {model}; the first recovers in "
-                f"{wait:.1f}s, after the deadline", attempts=[], errors=[])
-        if not testing_no_backoff():
-            await asyncio.sleep(wait)
-        return plan
+        self._plans = {}
 
     # --- the attempt loop -----------------------------------------------------------------------
 
@@ -191,7 +137,8 @@ class Router:
         plan = self.plan(call, only, skipped)
         budget = deadline_s if deadline_s is not None else self.deadline_s
         deadline = loop.time() + budget if budget is not None else None
-        route = RouteContext(call, budget)
+        route = RouteContext(call, budget, [o for o in self.observers if _safe(o.enabled)
+                                            is not False] if self.observers else None)
         self._start_route(route)
         try:
             plan = await self._healthy(plan, call, deadline, skipped)
@@ -236,8 +183,8 @@ class Router:
                     attempts.append(info)
                     route_info = RouteInfo(provider=wctx.provider.name,
                                            platform=wctx.provider.platform,
-                                           attempts=tuple(sorted(attempts,
-                                                                 key=lambda a: a.number)),
+                                           attempts=tuple(attempts) if len(attempts) == 1
+                                           else tuple(sorted(attempts, key=lambda a: a.number)),
                                            skipped=tuple(skipped))
                     if defer:
                         return result, route_info, Finisher(self, route, wctx, info, route_info)
@@ -282,14 +229,14 @@ class Router:
 
     async def _attempt(self, ctx: AttemptContext, fn: AttemptFn[T]) -> T | BaseException:
         """One attempt; its exception is returned rather than raised."""
-        for obs in self.observers:
+        for obs in ctx.route.observers:
             ctx.observed.append(_safe(obs.attempt_start, ctx))
         try:
             return await fn(ctx)
         except E.ClauderouteError as exc:
             return exc
         finally:
-            for obs, state in zip(self.observers, ctx.observed, strict=False):
+            for obs, state in zip(ctx.route.observers, ctx.observed, strict=False):
                 _safe(obs.attempt_returned, state, ctx)
 
     def _hedge_partner(self, plan: list[Provider], idx: int, tries: list[int],
@@ -348,17 +295,17 @@ class Router:
         return info
 
     def _start_route(self, route: RouteContext) -> None:
-        for obs in self.observers:
+        for obs in route.observers:
             route.observed.append(_safe(obs.route_start, route))
 
     def _end_attempt(self, ctx: AttemptContext, info: AttemptInfo, result: Any,
                      error: BaseException | None, outcome: str) -> None:
-        for obs, state in zip(self.observers, ctx.observed, strict=False):
+        for obs, state in zip(ctx.route.observers, ctx.observed, strict=False):
             _safe(obs.attempt_end, state, ctx, info, result, error, outcome)
 
     def _end_route(self, route: RouteContext, info: RouteInfo | None,
                    error: BaseException | None, outcome: str) -> None:
-        for obs, state in zip(self.observers, route.observed, strict=False):
+        for obs, state in zip(route.observers, route.observed, strict=False):
             _safe(obs.route_end, state, route, info, error, outcome)
 
     @staticmethod

@@ -106,7 +106,7 @@ class TracingObserver(Observer):
                 and not isinstance(meter_provider, NoOpMeterProvider)))
         self._off = _Route(self, None, off=True)  # the state of every call nobody listens to
 
-    def listening(self) -> bool:
+    def enabled(self) -> bool:
         """Whether a call traced now would reach an SDK (else every hook returns at once)."""
         return self._always or (
             self._global_tracer and global_set(trace, "_TRACER_PROVIDER", NoOpTracerProvider)
@@ -120,7 +120,7 @@ class TracingObserver(Observer):
     # --- route ----------------------------------------------------------------------------------
 
     def route_start(self, route: RouteContext) -> _Route:
-        if not self._always and not self.listening():
+        if not self._always and not self.enabled():
             return self._off
         if not self.route_span:
             return _Route(self, None)

@@ -63,6 +63,15 @@ class AnthropicProvider(Provider):
     #: Requests per Message Batch.
     max_batch_requests = 100_000
 
+    #: ``prepare`` only builds and signs with a static key or token: it never suspends, so the
+    #: router arms no timeout around it (read with ``getattr``: a provider without it may block).
+    prepare_may_block = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "prepare" in cls.__dict__ and "prepare_may_block" not in cls.__dict__:
+            cls.prepare_may_block = True  # a new ``prepare`` promises nothing until it says so
+
     def __init__(self, *, api_key: str | None = None, auth_token: str | None = None,
                  base_url: str | None = None, **kwargs: Any) -> None:
         base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL

@@ -1,0 +1,114 @@
+"""Which providers may serve a call, in what order, and which are healthy: the router's planning.
+
+``plan`` is cached per (operation, needs, betas) when its answer cannot depend on anything else:
+no ``only`` list, the failover policy (the configured order) and providers that keep the base
+``cannot_serve``; an entry holds the capabilities it was computed from and is recomputed when a
+provider's (frozen) ``Capabilities`` object is replaced. ``healthy`` skips the breaker lookups
+while no circuit is open or half-open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from .. import _errors as E
+from .._provider import Call, Capabilities, Provider
+from .._retry import testing_no_backoff
+from ._breaker import CircuitBreaker
+from ._policy import Failover, Policy
+
+__all__ = ["Planner"]
+
+_Plan = tuple[tuple[Any, ...], list[Provider], list[str]]
+
+
+class Planner:
+    """Planning half of ``Router`` (the attributes it reads are the router's)."""
+
+    providers: list[Provider]
+    by_name: dict[str, Provider]
+    policy: Policy
+    breaker: CircuitBreaker | None
+    _plans: dict[tuple[Any, ...], _Plan]
+
+    def _valid(self, token: tuple[Any, ...]) -> bool:
+        """Whether a cached plan still holds: same policy, providers and capabilities."""
+        policy, caps = token
+        provs = self.providers
+        return policy is self.policy and len(caps) == len(provs) and all(
+            p is q and p.capabilities is c for p, (q, c) in zip(provs, caps, strict=True))
+
+    def plan(self, call: Call, only: Sequence[str] | None = None,
+             skipped: list[str] | None = None) -> list[Provider]:
+        """Providers that can serve ``call``, in the policy's order; the reason each other
+        provider was skipped is appended to ``skipped``.
+
+        Raises:
+            UnknownPlatformError: ``only`` names a provider that is not configured.
+            CapabilityError: none can serve it (the message says what is missing where).
+        """
+        key = (call.operation, call.needs, call.betas)
+        if only is None:
+            hit = self._plans.get(key)
+            if hit is not None and self._valid(hit[0]):
+                if skipped is not None:
+                    skipped += hit[2]
+                return list(hit[1])
+        ordered, why = self._plan(call, only)
+        if only is None and type(self.policy).order is Failover.order and all(
+                type(p).cannot_serve is Provider.cannot_serve
+                and type(p.capabilities).missing is Capabilities.missing for p in self.providers):
+            if len(self._plans) >= 256:
+                self._plans.clear()
+            token = (self.policy, tuple((p, p.capabilities) for p in self.providers))
+            self._plans[key] = (token, ordered, why)
+            ordered = list(ordered)
+        if skipped is not None:
+            skipped += why
+        return ordered
+
+    def _plan(self, call: Call, only: Sequence[str] | None) -> tuple[list[Provider], list[str]]:
+        if only is not None:
+            missing = [n for n in only if n not in self.by_name]
+            if missing:
+                raise E.UnknownPlatformError(
+                    f"no configured provider named {', '.join(missing)}; "
+                    f"configured: {', '.join(self.by_name)}")
+            pool = [self.by_name[n] for n in only]
+        else:
+            pool = self.providers
+        able, why = [], []
+        for p in pool:
+            reason = p.capabilities.missing(call) or p.cannot_serve(call)
+            if reason is None:
+                able.append(p)
+            else:
+                why.append(f"{p.name} ({p.platform}): {reason}")
+        ordered = able if only is not None else self.policy.order(able, call)
+        if not ordered:
+            detail = "; ".join(why) or f"policy {self.policy.name} chose none"
+            raise E.CapabilityError("no provider can serve this request: " + detail)
+        return ordered, why
+
+    async def _healthy(self, plan: list[Provider], call: Call, deadline: float | None,
+                       skipped: list[str]) -> list[Provider]:
+        """Drop providers whose circuit is open; if all are, wait for the first to recover."""
+        if self.breaker is None or not self.breaker.tripped:
+            return plan
+        model = str(call.params.get("model", ""))
+        healthy = [p for p in plan if self.breaker.state(p.name, model) != 2]
+        if healthy:
+            skipped += [f"{p.name} ({p.platform}): circuit_open" for p in plan
+                        if p not in healthy]
+            return healthy
+        wait = min(self.breaker.retry_in(p.name, model) for p in plan)
+        loop = asyncio.get_running_loop()
+        if deadline is not None and loop.time() + wait >= deadline:
+            raise E.AllPlatformsFailed(
+                f"every provider's circuit is open for {model}; the first recovers in "
+                f"{wait:.1f}s, after the deadline", attempts=[], errors=[])
+        if not testing_no_backoff():
+            await asyncio.sleep(wait)
+        return plan
