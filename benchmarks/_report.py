@@ -80,6 +80,72 @@ def ratios_and_targets(clients: dict[str, Any], imports: dict[str, Any],
     return {"ratios": ratios, "ratio_ranges": ranges, "targets": targets}
 
 
+BEDROCK_FLOOR, BEDROCK_SIGV4, BEDROCK_SDK = "bedrock-aiohttp", "bedrock-sigv4", "bedrock-sdk"
+
+
+def _bedrock_metrics(conc: int) -> dict[str, tuple[str, ...]]:
+    return {"create_c1": ("create_c1", "cpu_us_per_call"),
+            f"create_c{conc}": (f"create_c{conc}", "cpu_us_per_call"),
+            "stream_short": ("stream_bulk", "cpu_us_per_stream", "short"),
+            "stream_long": ("stream_bulk", "cpu_us_per_stream", "long"),
+            "event": ("stream_bulk", "cpu_us_per_event"),
+            "event_marginal": ("stream_bulk", "cpu_us_per_event_marginal")}
+
+
+def _get(r: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    for key in path:
+        r = r[key]
+    return r
+
+
+def bedrock_ratios(clients: dict[str, Any], conc: int) -> dict[str, Any]:
+    """The Bedrock clients against the Bedrock floor (paired per repetition), and issue #3's
+    target (≤2× the floor) on the SigV4 path, per create and per streamed call."""
+    ratios: dict[str, dict[str, float]] = {}
+    ranges: dict[str, dict[str, list[float]]] = {}
+    pairs = [(n, BEDROCK_FLOOR) for n in clients if n != BEDROCK_FLOOR]
+    pairs.append((BEDROCK_SIGV4, BEDROCK_SDK))
+    for a, b in pairs:
+        if a in clients and b in clients:
+            key = f"{a} / {b}"
+            ratios[key], ranges[key] = {}, {}
+            for k, path in _bedrock_metrics(conc).items():
+                med, lo, hi = _paired(_get(clients[a], path), _get(clients[b], path))
+                ratios[key][k], ranges[key][k] = med, [lo, hi]
+    targets = []
+    key = f"{BEDROCK_SIGV4} / {BEDROCK_FLOOR}"
+    for field, what in (("create_c1", "create, concurrency 1"),
+                        (f"create_c{conc}", f"create, concurrency {conc}"),
+                        ("stream_short", "short streamed call"),
+                        ("stream_long", "long streamed call")):
+        if key in ratios:
+            value = ratios[key][field]
+            targets.append({"issue": "#3", "what": f"Bedrock SigV4 CPU per {what} vs floor",
+                            "ratio": round(value, 3), "target": 2.0, "met": value <= 2.0})
+    return {"ratios": ratios, "ratio_ranges": ranges, "targets": targets}
+
+
+def _render_bedrock(bedrock: dict[str, Any], cfg: dict[str, Any]) -> list[str]:
+    conc, (short, long_) = cfg["concurrency"], cfg["bedrock"]["deltas"]
+    lines = ["", (f"Bedrock path ({bedrock['server']}); streams of {short} and {long_} text "
+                  "deltas (+8 events), written in one piece:"), "",
+             (f"| client | CPU µs/call c=1 | CPU µs/call c={conc} | CPU µs/stream ({short}) "
+              f"| CPU µs/stream ({long_}) | µs/event | marginal | p50/p99 ms c=1 |"),
+             "|---|---|---|---|---|---|---|---|"]
+    metrics = _bedrock_metrics(conc)
+    for name, r in bedrock["clients"].items():
+        cells = " | ".join(_cell(_get(r, p), 1 if p[-1].startswith("cpu_us_per_event") else 0)
+                           for p in metrics.values())
+        lat = r["create_c1"]["latency_ms"]
+        lines.append(f"| {name} | {cells} | {lat['p50']:.2f} / {lat['p99']:.2f} |")
+    lines += ["", "| Bedrock ratio (median of per-repetition ratios) | "
+              + " | ".join(k.replace("_", " ") for k in metrics) + " |",
+              "|---" * (len(metrics) + 1) + "|"]
+    for key, r in bedrock["ratios"].items():
+        lines.append(f"| {key} | " + " | ".join(f"{r[k]:.2f}×" for k in metrics) + " |")
+    return lines
+
+
 def _cell(stat: dict[str, Any], digits: int = 0) -> str:
     return f"{stat['median']:.{digits}f} ({stat['min']:.{digits}f}–{stat['max']:.{digits}f})"
 
@@ -91,17 +157,17 @@ def render_table(result: dict[str, Any]) -> str:
     conc = cfg["concurrency"]
     c32 = f"create_c{conc}"
     lines = [f"# clauderoute overhead ({meta['mode']} run, {meta['date']})", "",
-             f"Python {meta['python']} on {meta['system']} {meta['machine']}, "
-             f"{meta['cpus']} CPUs; commit {meta.get('commit', '?')}; "
-             + ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v != "absent"),
+             (f"Python {meta['python']} on {meta['system']} {meta['machine']}, "
+              f"{meta['cpus']} CPUs; commit {meta.get('commit', '?')}; "
+              + ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v != "absent")),
              "",
-             "CPU µs are client-process CPU (user+sys) per unit: median (min–max) over "
-             f"{cfg['reps']} repetitions. Streams: bulk {cfg['deltas']['bulk']} and paced "
-             f"{cfg['deltas']['paced']} text deltas; 'µs/event' is the long stream's CPU over its "
-             "events, 'marginal' is (long − short) / (difference in events).", "",
-             f"| client | CPU µs/call c=1 | CPU µs/call c={conc} | bulk µs/event | bulk marginal "
-             f"| paced µs/event | paced marginal | p50/p99 ms c=1 | p50/p99 ms c={conc} "
-             f"| calls/s c={conc} |",
+             ("CPU µs are client-process CPU (user+sys) per unit: median (min–max) over "
+              f"{cfg['reps']} repetitions. Streams: bulk {cfg['deltas']['bulk']} and paced "
+              f"{cfg['deltas']['paced']} text deltas; 'µs/event' is the long stream's CPU over "
+              "its events, 'marginal' is (long − short) / (difference in events)."), "",
+             (f"| client | CPU µs/call c=1 | CPU µs/call c={conc} | bulk µs/event "
+              f"| bulk marginal | paced µs/event | paced marginal | p50/p99 ms c=1 "
+              f"| p50/p99 ms c={conc} | calls/s c={conc} |"),
              "|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in clients.items():
         l1, l32 = r["create_c1"]["latency_ms"], r[c32]["latency_ms"]
@@ -132,8 +198,11 @@ def render_table(result: dict[str, Any]) -> str:
         for key, r in result["ratios"].items():
             if key.startswith("import "):
                 lines.append(f"| {key[7:]} | {r['cpu_ms']:.2f}× | {r['wall_ms']:.2f}× |")
+    bedrock = result.get("bedrock")
+    if bedrock:
+        lines += _render_bedrock(bedrock, cfg)
     lines += ["", "| issue | target | ratio | limit | met |", "|---|---|---|---|---|"]
-    for t in result["targets"]:
+    for t in [*result["targets"], *(bedrock or {}).get("targets", [])]:
         lines.append(f"| {t['issue']} | {t['what']} | {t['ratio']:.2f}× | ≤{t['target']}× "
                      f"| {'yes' if t['met'] else 'NO'} |")
     return "\n".join(lines) + "\n"

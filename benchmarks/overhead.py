@@ -35,18 +35,19 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from _bedrock import BEDROCK_DRIVERS
 from _clients import DRIVERS, Driver
-from _report import ratios_and_targets, render_table
+from _report import bedrock_ratios, ratios_and_targets, render_table
 
 HERE = Path(__file__).resolve().parent
 # Streams: (short, long) deltas per regime; the marginal CPU per event is
 # (CPU(long) - CPU(short)) / (events(long) - events(short)). See _server.py for the regimes.
 FULL = {"warmup": 40, "reps": 9, "calls_c1": 200, "calls_c32": 640, "concurrency": 32,
         "streams": {"bulk": 10, "paced": 4}, "deltas": {"bulk": [200, 1000], "paced": [20, 100]},
-        "import_reps": 9}
+        "import_reps": 9, "bedrock": {"deltas": [20, 200], "streams": 10}}
 QUICK = {"warmup": 2, "reps": 1, "calls_c1": 4, "calls_c32": 32, "concurrency": 32,
          "streams": {"bulk": 2, "paced": 1}, "deltas": {"bulk": [20, 60], "paced": [3, 6]},
-         "import_reps": 1}
+         "import_reps": 1, "bedrock": {"deltas": [3, 6], "streams": 1}}
 REGIMES = {"bulk": "", "paced": "/paced"}  # URL prefix on the server
 IMPORTS = {
     "python": "pass",
@@ -66,10 +67,11 @@ IMPORTS_READY = {
 
 
 class Server:
-    """``_server.py`` in a child process; stops when its stdin closes."""
+    """``_server.py`` (or another server script) in a child process; stops when its stdin
+    closes."""
 
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "_server.py")],
+    def __init__(self, script: str = "_server.py") -> None:
+        self.proc = subprocess.Popen([sys.executable, str(HERE / script)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=HERE)
         line = self.proc.stdout.readline().decode()  # type: ignore[union-attr]
         if not line.startswith("PORT "):
@@ -133,16 +135,21 @@ async def _streams(d: Driver, regime: str, cfg: dict[str, Any],
     c_short, _, _ = await _timed(partial(d.stream, short), k, 1)
     c_long, _, la = await _timed(partial(d.stream, long_), k, 1)
     lat += la
-    cpu["ev"].append(c_long / (k * (long_ + 5)) * 1e6)
+    cpu["ev"].append(c_long / (k * d.expect(long_)[1]) * 1e6)
     cpu["marginal"].append((c_long - c_short) / (k * (long_ - short)) * 1e6)
+    cpu["call_short"].append(c_short / k * 1e6)
+    cpu["call_long"].append(c_long / k * 1e6)
 
 
-async def _run_clients(names: list[str], cfg: dict[str, Any], server: Server) -> dict[str, Any]:
-    drivers = {(n, r): DRIVERS[n](server.url + prefix) for n in names
-               for r, prefix in REGIMES.items()}
+async def _run_clients(names: list[str], cfg: dict[str, Any], server: Server,
+                       kinds: dict[str, type[Driver]] = DRIVERS,
+                       regimes: dict[str, str] = REGIMES) -> dict[str, Any]:
+    drivers = {(n, r): kinds[n](server.url + prefix) for n in names
+               for r, prefix in regimes.items()}
     conc = cfg["concurrency"]
     cpu: dict[str, dict[str, list[float]]] = {n: {"c1": [], "c32": []} for n in names}
-    scpu = {(n, r): {"ev": [], "marginal": []} for n in names for r in REGIMES}
+    scpu = {(n, r): {"ev": [], "marginal": [], "call_short": [], "call_long": []}
+            for n in names for r in regimes}
     lat: dict[Any, list[float]] = {k: [] for k in [*names, *[(n, "c32") for n in names],
                                                    *scpu]}
     thr: dict[str, list[float]] = {n: [] for n in names}
@@ -165,7 +172,7 @@ async def _run_clients(names: list[str], cfg: dict[str, Any], server: Server) ->
                 cpu[n]["c32"].append(c / cfg["calls_c32"] * 1e6)
                 thr[n].append(cfg["calls_c32"] / w)
                 lat[n, "c32"] += la
-                for r in REGIMES:
+                for r in regimes:
                     await _streams(drivers[n, r], r, cfg, scpu[n, r], lat[n, r])
     finally:
         for d in drivers.values():
@@ -177,18 +184,21 @@ async def _run_clients(names: list[str], cfg: dict[str, Any], server: Server) ->
             f"create_c{conc}": {"cpu_us_per_call": _spread(cpu[n]["c32"]),
                                 "calls_per_s": statistics.median(thr[n]),
                                 "latency_ms": _lat(lat[n, "c32"])},
-            "checked": {k: sum(drivers[n, r].checked[k] for r in REGIMES)
+            "checked": {k: sum(drivers[n, r].checked[k] for r in regimes)
                         for k in ("create", "stream")},
         }
-        spans = [getattr(drivers[n, r], "spans", None) for r in REGIMES]
+        spans = [getattr(drivers[n, r], "spans", None) for r in regimes]
         if None not in spans:  # clauderoute-otel: spans the in-memory exporter received
             out[n]["spans_exported"] = sum(spans)
-        for r in REGIMES:
+        for r in regimes:
             short, long_ = cfg["deltas"][r]
+            d = drivers[n, r]
             out[n][f"stream_{r}"] = {
                 "cpu_us_per_event": _spread(scpu[n, r]["ev"]),
                 "cpu_us_per_event_marginal": _spread(scpu[n, r]["marginal"]),
-                "events_per_stream": [short + 5, long_ + 5],
+                "cpu_us_per_stream": {"short": _spread(scpu[n, r]["call_short"]),
+                                      "long": _spread(scpu[n, r]["call_long"])},
+                "events_per_stream": [d.expect(short)[1], d.expect(long_)[1]],
                 "latency_ms_long_stream": _lat(lat[n, r]),
             }
     return out
@@ -236,7 +246,8 @@ def _commit() -> str:
 
 def _versions() -> dict[str, str]:
     out = {}
-    for dist in ("clauderoute", "aiohttp", "msgspec", "anthropic", "httpx", "httpx2"):
+    for dist in ("clauderoute", "aiohttp", "msgspec", "anthropic", "httpx", "httpx2",
+                 "botocore", "opentelemetry-sdk"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -267,6 +278,21 @@ async def _profile(name: str, cfg: dict[str, Any], server: Server, out: Path) ->
         await d.close()
 
 
+async def _run_bedrock(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The Bedrock path against ``BedrockEmulator`` in its own process (bulk streams only)."""
+    bcfg = dict(cfg, deltas={"bulk": cfg["bedrock"]["deltas"]},
+                streams={"bulk": cfg["bedrock"]["streams"]})
+    server = Server("_bedrock_server.py")
+    try:
+        clients = await _run_clients(list(BEDROCK_DRIVERS), bcfg, server, BEDROCK_DRIVERS,
+                                     {"bulk": ""})
+        served = await server.stats()
+    finally:
+        server.stop()
+    return {"server": "benchmarks/_bedrock_server.py (clauderoute_bedrock.BedrockEmulator), "
+                      "separate process, loopback", "clients": clients, "server_served": served}
+
+
 async def _main(args: argparse.Namespace) -> int:
     cfg: dict[str, Any] = dict(QUICK if args.quick else FULL)
     if args.reps:
@@ -282,6 +308,7 @@ async def _main(args: argparse.Namespace) -> int:
         served = await server.stats()
     finally:
         server.stop()
+    bedrock = await _run_bedrock(cfg) if not args.no_bedrock else {}
     imports = _import_times(cfg["import_reps"], args.quick) if not args.no_imports else {}
     result: dict[str, Any] = {
         "meta": {"mode": "quick" if args.quick else "full", "config": cfg,
@@ -294,8 +321,11 @@ async def _main(args: argparse.Namespace) -> int:
         "clients": clients,
         "server_served": served,
         "imports": imports,
+        "bedrock": bedrock,
     }
     result.update(ratios_and_targets(clients, imports, cfg["concurrency"]))
+    if bedrock:
+        bedrock.update(bedrock_ratios(bedrock["clients"], cfg["concurrency"]))
     out.write_text(json.dumps(result, indent=2) + "\n")
     table = render_table(result)
     out.with_suffix(".md").write_text(table)
@@ -311,6 +341,7 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=0, help="repetitions (default 9, quick 1)")
     ap.add_argument("--clients", nargs="+", default=list(DRIVERS), choices=list(DRIVERS))
     ap.add_argument("--no-imports", action="store_true", help="skip the import-time runs")
+    ap.add_argument("--no-bedrock", action="store_true", help="skip the Bedrock-path runs")
     ap.add_argument("--profile", choices=list(DRIVERS),
                     help="cProfile this client instead (profile-*.txt next to --out)")
     return asyncio.run(_main(ap.parse_args()))

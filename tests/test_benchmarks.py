@@ -7,12 +7,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = ("aiohttp", "clauderoute", "clauderoute-notrace", "clauderoute-otel",
            "clauderoute-routed", "sdk")
+BEDROCK = ("bedrock-aiohttp", "bedrock-sigv4", "bedrock-apikey", "bedrock-sdk")
 
 
 def test_quick_overhead_run(tmp_path: Path) -> None:
@@ -39,6 +41,21 @@ def test_quick_overhead_run(tmp_path: Path) -> None:
                                        "stream": streams * len(CLIENTS)}
     # The OpenTelemetry SDK client exported a route and an attempt span for every call.
     assert result["clients"]["clauderoute-otel"]["spans_exported"] == 2 * (creates + streams)
+
+    # The Bedrock path: same checks against its own server (BedrockEmulator, bulk streams).
+    bedrock = result["bedrock"]
+    assert set(bedrock["clients"]) == set(BEDROCK)
+    b_streams = 2 + 2 * cfg["reps"] * cfg["bedrock"]["streams"]
+    for name in BEDROCK:
+        assert bedrock["clients"][name]["checked"] == {"create": creates, "stream": b_streams}
+        s = bedrock["clients"][name]["stream_bulk"]
+        assert s["events_per_stream"] == [n + 8 for n in cfg["bedrock"]["deltas"]]
+        for size in ("short", "long"):
+            assert len(s["cpu_us_per_stream"][size]["reps"]) == cfg["reps"]
+    assert bedrock["server_served"] == {"create": creates * len(BEDROCK),
+                                        "stream": b_streams * len(BEDROCK)}
+    assert "bedrock-sigv4 / bedrock-aiohttp" in bedrock["ratios"]
+    assert {t["issue"] for t in bedrock["targets"]} == {"#3"}
 
     for name, r in result["clients"].items():
         for section, field in (("create_c1", "cpu_us_per_call"),
@@ -71,22 +88,36 @@ def test_quick_overhead_run(tmp_path: Path) -> None:
         assert isinstance(t["met"], bool)
 
     table = out.with_suffix(".md").read_text()
-    for name in CLIENTS:
+    for name in (*CLIENTS, *BEDROCK):
         assert f"| {name} |" in table
-    assert "bench-key" not in out.read_text() + table + proc.stdout  # no credential in output
+    from clauderoute_bedrock.emulator import API_KEY, SECRET_KEY
+
+    for secret in ("bench-key", API_KEY, SECRET_KEY):  # no credential in the output
+        assert secret not in out.read_text() + table + proc.stdout
 
 
-async def test_every_driver_rejects_a_wrong_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("kind", ["claude", "bedrock"])
+async def test_every_driver_rejects_a_wrong_answer(monkeypatch: pytest.MonkeyPatch,
+                                                   kind: str) -> None:
     """The answer checks that make the figures trustworthy do fail on a wrong answer."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import _bedrock
     import _clients
     import overhead
 
-    server = overhead.Server()
+    if kind == "claude":
+        server, drivers = overhead.Server(), _clients.DRIVERS
+    else:
+        server, drivers = overhead.Server("_bedrock_server.py"), _bedrock.BEDROCK_DRIVERS
     try:
-        for name, driver_type in _clients.DRIVERS.items():
-            wrong_text = lambda n: (_clients.expected_stream_text(n) + "x", n + 5)  # noqa: E731
-            wrong_count = lambda n: (_clients.expected_stream_text(n), n + 6)  # noqa: E731
+        for name, driver_type in drivers.items():
+            right = driver_type("").expect
+            def wrong_text(n: int, right: Any = right) -> tuple[str, int]:
+                return right(n)[0] + "x", right(n)[1]
+
+            def wrong_count(n: int, right: Any = right) -> tuple[str, int]:
+                return right(n)[0], right(n)[1] + 1
+
             for wrong in (wrong_text, wrong_count):
                 d = driver_type(server.url)
                 await d.start()
