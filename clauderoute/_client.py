@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._engine import Engine
 from ._provider import Provider
-from ._resources.beta import Beta
 from ._resources.messages import Messages
-from ._resources.models import Models
 from ._retry import RetryPolicy
 from .routing._breaker import CircuitBreaker
 from .routing._hedge import Hedging
 from .routing._observe import Observer
 from .routing._policy import Policy
 from .routing._router import Hook, Router
+
+if TYPE_CHECKING:
+    from ._resources.beta import Beta
+    from ._resources.models import Models
 
 __all__ = ["AsyncClient"]
 
@@ -72,8 +74,27 @@ class AsyncClient:
                              first_token_timeout_s=first_token_timeout, breaker=breaker,
                              hedging=hedging, hooks=hooks, observers=observers)
         self.messages = Messages(self)
-        self.models = Models(self)
-        self.beta = Beta(self)
+        self._models: Models | None = None
+        self._beta: Beta | None = None
+
+    @property
+    def models(self) -> Models:
+        """``client.models``: the Models API (loaded on first use)."""
+        if self._models is None:
+            from ._resources.models import Models  # lazy: not needed to send messages
+
+            self._models = Models(self)
+        return self._models
+
+    @property
+    def beta(self) -> Beta:
+        """``client.beta.files`` and ``client.beta.skills`` (loaded on first use: multipart
+        uploads, pagination)."""
+        if self._beta is None:
+            from ._resources.beta import Beta  # lazy: Files, Skills, multipart
+
+            self._beta = Beta(self)
+        return self._beta
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None, *,
@@ -119,5 +140,5 @@ class AsyncClient:
     async def __aenter__(self) -> AsyncClient:
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.close()
