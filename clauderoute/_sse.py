@@ -9,6 +9,8 @@ dropped; lines starting with ``:`` are comments; unknown fields are ignored.
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 from ._errors import MalformedResponse
@@ -17,6 +19,13 @@ from .types._stream import StreamEvent, decode_event
 from .types._stream import _fast as _fast_events  # the deltas/stops/pings union
 
 __all__ = ["SSEDecoder", "SSEEventDecoder"]
+
+# The form every platform sends: ``event: <name>`` (optional), one ``data: <payload>`` line, a
+# blank line, LF endings. ``split`` on it gives [gap, name, payload, gap, ...]; when every gap is
+# empty the events tile the text and are exactly what the line-by-line parser would give (the
+# name is ASCII, so its decode cannot fail; a payload is one line, after one dropped space).
+_STD = re.compile(rb"(?:event: (\w*)\n)?data: ([^\n]*)\n\n")
+_STD_DATA = re.compile(rb"(?:event: \w*\n)?data: ([^\n]*)\n\n")
 
 
 class SSEDecoder:
@@ -32,6 +41,40 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
         """Consume a chunk; return the events it completed."""
+        parts = self._fast(chunk, _STD)
+        if parts is not None:
+            return [(n.decode() if n else "message", d)
+                    for n, d in zip(parts[1::3], parts[2::3], strict=True)]
+        return self._feed(chunk)
+
+    def feed_data(self, chunk: bytes) -> list[bytes]:
+        """``feed`` without the event names: the ``data`` of each completed event."""
+        parts = self._fast(chunk, _STD_DATA)
+        if parts is not None:
+            return parts[1::2]
+        return [d for _, d in self._feed(chunk)]
+
+    def _fast(self, chunk: bytes, pattern: re.Pattern[bytes]) -> list[bytes] | None:
+        """Split the complete events of ``chunk`` in one pass when they all have the usual form;
+        ``None`` (state untouched) sends the chunk down the general path."""
+        if self._skip_lf or not chunk:
+            return None
+        buf = self._buf + chunk if self._buf else chunk
+        if self._event or self._data:  # the lines of this event already read, written back
+            buf = b"".join([b"event: " + self._event + b"\n" if self._event else b"",
+                            *[b"data: " + d + b"\n" for d in self._data], buf])
+        end = buf.rfind(b"\n\n") + 2
+        if end < 2 or b"\r" in buf:
+            return None
+        parts = pattern.split(buf[:end] if end < len(buf) else buf)
+        if any(parts[::pattern.groups + 1]):
+            return None  # something else in there (comments, multi-line data, other fields)
+        self._buf, self._event, self._data = b"", b"", []
+        # The rest holds no blank line, so no event: the general path only keeps its state.
+        self._feed(buf[end:])
+        return parts
+
+    def _feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
         if not chunk:
             return []
         if self._skip_lf and chunk[:1] == b"\n":
@@ -79,7 +122,7 @@ class SSEEventDecoder(StreamDecoder):
         """Decode every complete event in ``data``."""
         out: list[StreamEvent] = []
         fast = _fast_events.decode
-        for _name, payload in self._sse.feed(data):
+        for payload in self._sse.feed_data(data):
             try:
                 # Most events are deltas: try their union first (one decode, where
                 # ``decode_event`` peeks at the type, then decodes); the rest, and anything

@@ -1,0 +1,75 @@
+"""The fast paths of the SSE decoder give exactly what the line-by-line parser gives.
+
+``SSEDecoder`` splits runs of events of the usual form (``event:`` line, one ``data:`` line,
+blank line, LF endings) in one regex pass and sends everything else down the general parser.
+These tests feed the decoder and a reference that only has the general path with the same
+bytes, cut anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clauderoute._sse import SSEDecoder
+
+
+class _General(SSEDecoder):
+    """The line-by-line parser only."""
+
+    def _fast(self, chunk: bytes, pattern: re.Pattern[bytes]) -> list[bytes] | None:
+        return None
+
+
+def _split(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(data) + 1) for c in cuts})
+    pieces, last = [], 0
+    for p in points:
+        pieces.append(data[last:p])
+        last = p
+    pieces.append(data[last:])
+    return pieces
+
+
+_names = st.sampled_from([b"content_block_delta", b"ping", b"", b"x-y", b" two", b"\xff\xfe",
+                          b"a:b"])
+_values = st.sampled_from([b'{"type":"ping"}', b"", b" lead", b"caf\xc3\xa9", b"\xc3", b"a:b",
+                           (b'{"type":"content_block_delta","index":0,'
+                            b'"delta":{"type":"text_delta","text":"hi"}}')])
+_nl = st.sampled_from([b"\n", b"\r\n", b"\r"])
+# Mostly well-formed events, with every kind of line the general parser must handle mixed in.
+_line = st.one_of(
+    st.builds(lambda n, v: b"event: " + n + b"\ndata: " + v + b"\n\n", _names, _values),
+    st.builds(lambda n, v: b"event: " + n + b"\ndata: " + v + b"\n\n", _names, _values),
+    st.builds(lambda v: b"data: " + v + b"\n\n", _values),
+    st.builds(lambda v: b"data:" + v + b"\n", _values),
+    st.builds(lambda n: b"event:" + n + b"\n", _names),
+    st.builds(lambda v, nl: b"data: " + v + nl, _values, _nl),
+    st.sampled_from([b"\n", b"\r", b"\r\n", b": comment\n", b"id: 7\n", b"retry: 5\n",
+                     b"data\n", b"event\n", b"\n\n"]),
+)
+
+
+@settings(max_examples=2000)
+@given(parts=st.lists(_line, max_size=30),
+       cuts=st.lists(st.integers(min_value=0, max_value=2_000), max_size=30))
+def test_fast_split_matches_the_line_parser(parts: list[bytes], cuts: list[int]) -> None:
+    data = b"".join(parts)
+    fast, general, payloads = SSEDecoder(), _General(), SSEDecoder()
+    for piece in _split(data, cuts):
+        try:
+            want: list[tuple[str, bytes]] | Exception = general.feed(piece)
+        except UnicodeDecodeError as exc:
+            want = exc
+        try:
+            got: list[tuple[str, bytes]] | Exception = fast.feed(piece)
+        except UnicodeDecodeError as exc:
+            got = exc
+        if isinstance(want, Exception):
+            assert isinstance(got, Exception)
+            return  # the general parser cannot go on either
+        assert got == want
+        assert payloads.feed_data(piece) == [d for _, d in want]
+        assert fast.pending == general.pending == payloads.pending
