@@ -70,7 +70,7 @@ class EventStreamDecoder(StreamDecoder):
     stream stopped inside a frame.
     """
 
-    __slots__ = ("_buffer", "_consumed", "_fed", "_head", "_parser_error", "_platform")
+    __slots__ = ("_buffer", "_need", "_parser_error", "_pending", "_platform")
 
     def __init__(self, platform: str | None = None) -> None:
         # lazy: botocore is imported when a stream is decoded, not with the package
@@ -79,41 +79,49 @@ class EventStreamDecoder(StreamDecoder):
         self._buffer = es.EventStreamBuffer()
         self._parser_error = es.ParserError
         self._platform = platform
-        self._fed = 0  # bytes given to the buffer
-        self._consumed = 0  # bytes of the frames it returned
-        self._head = b""  # the start of the frame being received (to check its prelude)
+        # Bytes not yet handed to botocore. botocore's buffer copies all it holds for every
+        # frame it parses and every add_data, so a burst of N frames given at once costs O(N²);
+        # it is given one frame at a time instead: first the 12-byte prelude (which it checks
+        # at once: CRC, bounds), then the rest of the frame when all of it has arrived.
+        self._pending = bytearray()
+        self._need = 0  # bytes of the current frame after its prelude; 0: none begun
 
     def _malformed(self, why: str) -> MalformedResponse:
         return MalformedResponse(f"bad AWS event-stream frame: {why}", platform=self._platform)
-
-    def _check_prelude(self, data: bytes) -> None:
-        # botocore checks the prelude CRC and upper bounds; a frame shorter than its own prelude
-        # and trailer (possible with a crafted CRC) would never complete: refuse it here.
-        if len(self._head) < _PRELUDE:
-            self._head += data[: _PRELUDE - len(self._head)]
-        if len(self._head) >= 8:
-            total = int.from_bytes(self._head[0:4], "big")
-            headers = int.from_bytes(self._head[4:8], "big")
-            if total < _MIN_FRAME or headers > total - _MIN_FRAME:
-                raise self._malformed(f"impossible lengths (total {total}, headers {headers})")
 
     def feed(self, data: bytes) -> list[StreamEvent]:
         """Consume ``data``; return the Claude events of every frame now complete."""
         if not data:
             return []
         out: list[StreamEvent] = []
-        self._check_prelude(data)
-        self._fed += len(data)
-        self._buffer.add_data(data)
+        pending, buffer = self._pending, self._buffer
+        pending += data
         try:
-            for message in self._buffer:
-                self._consumed += message.prelude.total_length
-                out.extend(self._event(message.headers, message.payload))
-                # The next frame starts right after this one: recheck its prelude.
-                rest = self._fed - self._consumed
-                self._head = b""
-                if rest:
-                    self._check_prelude(data[len(data) - rest:] if rest <= len(data) else b"")
+            while True:
+                if not self._need:
+                    if len(pending) < _PRELUDE:
+                        break
+                    head = bytes(pending[:_PRELUDE])
+                    del pending[:_PRELUDE]  # cheap: a bytearray drops its front in place
+                    total = int.from_bytes(head[0:4], "big")
+                    headers = int.from_bytes(head[4:8], "big")
+                    # botocore checks the CRC and upper bounds; a frame shorter than its own
+                    # prelude and trailer (possible with a crafted CRC) would never complete.
+                    if total < _MIN_FRAME or headers > total - _MIN_FRAME:
+                        raise self._malformed(
+                            f"impossible lengths (total {total}, headers {headers})")
+                    buffer.add_data(head)
+                    for message in buffer:  # checks the prelude; no frame is complete yet
+                        out.extend(self._event(message.headers, message.payload))
+                    self._need = total - _PRELUDE
+                if len(pending) < self._need:
+                    break
+                rest = bytes(pending[:self._need])
+                del pending[:self._need]
+                self._need = 0
+                buffer.add_data(rest)
+                for message in buffer:
+                    out.extend(self._event(message.headers, message.payload))
         except MalformedResponse:
             raise
         except self._parser_error as exc:  # botocore's own errors: CRC, lengths
@@ -168,7 +176,8 @@ class EventStreamDecoder(StreamDecoder):
 
     def end(self) -> list[StreamEvent]:
         """Raise ``MalformedResponse`` if the stream stopped inside a frame."""
-        if self._fed != self._consumed:
+        if self._need or self._pending:
             raise self._malformed(
-                f"stream ended inside a frame ({self._fed - self._consumed} bytes left)")
+                f"stream ended inside a frame ({self._need or len(self._pending)} bytes "
+                "missing or left)")
         return []
