@@ -79,6 +79,18 @@ def test_import_is_lazy() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_import_skips_unused_resources() -> None:
+    """Files, Skills and Models load when a client first uses them, not with the package."""
+    code = ("import clauderoute, sys; lazy = ('clauderoute._resources.files', "
+            "'clauderoute._resources.skills', 'clauderoute._resources.models'); "
+            "bad = [m for m in lazy if m in sys.modules]; assert not bad, bad; "
+            "from clauderoute_anthropic import AnthropicProvider; "
+            "c = clauderoute.AsyncClient(providers=[AnthropicProvider(api_key='k')]); "
+            "c.beta.files; c.models; missing = [m for m in lazy if m not in sys.modules]; "
+            "assert not missing, missing")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_provider_import_skips_emulator() -> None:
     """import clauderoute_anthropic leaves the emulator (aiohttp.web, clauderoute.testing)
     unloaded until AnthropicEmulator is first used; the entry point still resolves it."""
