@@ -68,7 +68,15 @@ class MessageAccumulator:
     def add(self, event: StreamEvent) -> None:
         """Apply one event."""
         if isinstance(event, ContentBlockDeltaEvent):
-            self._delta(event)
+            # Most events are text: append without the checks' calls (``_delta`` does the same
+            # for a started block; anything else goes there).
+            d, index, msg = event.delta, event.index, self.message
+            parts = self._parts.get(index)
+            if (type(d) is TextDelta and parts is not None and msg is not None
+                    and index < len(msg.content)):
+                parts.append(d.text)
+            else:
+                self._delta(event)
         elif isinstance(event, ContentBlockStartEvent):
             msg = self._msg()
             while len(msg.content) <= event.index:
