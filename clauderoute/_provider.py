@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from . import _errors as E
-from ._catalog import resolve_model
+from ._catalog import ModelIds
 from .types._messages import Message, MessageTokensCount, decode_message
 from .types._stream import ErrorEvent, StreamEvent
 
@@ -287,6 +287,7 @@ class Provider:
         self.anthropic_version = anthropic_version or self.default_version
         self.models = dict(models or {})
         self.region: str | None = None
+        self._catalog_ids = ModelIds(self.platform)  # the catalog's answers, per name
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} base_url={self.base_url!r}>"
@@ -294,9 +295,8 @@ class Provider:
     # --- model ids -----------------------------------------------------------------------------
 
     def model_id(self, model: str) -> str:
-        """The platform's id for a canonical model name (config overrides, then the catalog;
-        an unknown name passes through unchanged)."""
-        return self.models.get(model) or resolve_model(self.platform, model, self.region)
+        """The platform's id for a name: config ``models``, the catalog (read once), or as is."""
+        return self.models.get(model) or self._catalog_ids[model]
 
     def cannot_serve(self, call: Call) -> str | None:
         """Why this provider cannot serve ``call`` beyond its capabilities (e.g. a model not

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._errors import ConfigurationError
 
-__all__ = ["CATALOG_ENV", "catalog", "model_facts", "resolve_model", "table"]
+__all__ = ["CATALOG_ENV", "ModelIds", "catalog", "model_facts", "resolve_model", "table"]
 
 # Keys of a model entry that are facts, not a platform id ("dated": the Claude API dated id).
 _FACTS = frozenset({"dated"})
@@ -25,7 +25,9 @@ _FACTS = frozenset({"dated"})
 
 #: A TOML file (same ``[models.NAME]`` tables as ``models.toml``) whose entries are merged over
 #: the shipped ones: a model this version does not know yet, or a fact to change (e.g.
-#: ``bedrock_endpoint = "mantle"``), without waiting for a release.
+#: ``bedrock_endpoint = "mantle"``), without waiting for a release. A provider reads the catalog
+#: once per model name, on first use, and keeps the answer: set this before the client's first
+#: call (a later change reaches providers built after it).
 CATALOG_ENV = "CLAUDEROUTE_CATALOG"
 
 
@@ -69,6 +71,26 @@ def resolve_model(platform: str, model: str, region: str | None = None) -> str: 
         return model
     value = facts.get(platform)
     return value if isinstance(value, str) else model
+
+
+class ModelIds(dict[str, str]):
+    """One provider's catalog answers, ``{canonical name: platform id}``, each looked up once.
+
+    ``Provider.model_id`` runs on every call (twice: the attempt's record and the request);
+    ``resolve_model`` reads the environment each time, this reads it once per name. Bounded:
+    callers may send arbitrary names."""
+
+    __slots__ = ("platform",)
+
+    def __init__(self, platform: str) -> None:
+        super().__init__()
+        self.platform = platform
+
+    def __missing__(self, model: str) -> str:
+        if len(self) >= 256:
+            self.clear()
+        found = self[model] = resolve_model(self.platform, model)
+        return found
 
 
 def table(platforms: Iterable[str] | None = None) -> list[tuple[str, dict[str, str]]]:

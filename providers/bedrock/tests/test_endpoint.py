@@ -119,3 +119,24 @@ def test_bad_extra_catalog_is_a_configuration_error(tmp_path: Path, text: str,
     monkeypatch.setenv(CATALOG_ENV, str(tmp_path / "missing.toml"))
     with pytest.raises(ConfigurationError, match=CATALOG_ENV):
         catalog()
+
+
+def test_providers_read_the_catalog_once_per_name(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A provider looks a name up in the catalog once and keeps the answer (the router resolves
+    the model on every call); a provider built after the variable changed sees the new file;
+    config ``models`` still win."""
+    from clauderoute_anthropic import AnthropicProvider
+
+    for n in (1, 2):
+        (tmp_path / f"ids{n}.toml").write_text(
+            f'[models.claude-test-ids]\nanthropic = "claude-test-ids-{n}"\n', "utf-8")
+    monkeypatch.setenv(CATALOG_ENV, str(tmp_path / "ids1.toml"))
+    first = AnthropicProvider(api_key="k")
+    assert first.model_id("claude-test-ids") == "claude-test-ids-1"
+    monkeypatch.setenv(CATALOG_ENV, str(tmp_path / "ids2.toml"))
+    assert first.model_id("claude-test-ids") == "claude-test-ids-1"
+    assert AnthropicProvider(api_key="k").model_id("claude-test-ids") == "claude-test-ids-2"
+    pinned = AnthropicProvider(api_key="k", models={"claude-test-ids": "mine"})
+    assert pinned.model_id("claude-test-ids") == "mine"
+    assert first.model_id("claude-unknown-x") == "claude-unknown-x"
