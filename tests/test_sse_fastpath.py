@@ -3,17 +3,20 @@
 ``SSEDecoder`` splits runs of events of the usual form (``event:`` line, one ``data:`` line,
 blank line, LF endings) in one regex pass and sends everything else down the general parser.
 These tests feed the decoder and a reference that only has the general path with the same
-bytes, cut anywhere.
+bytes, cut anywhere. The per-token event structs are also kept out of the cyclic GC.
 """
 
 from __future__ import annotations
 
+import gc
 import re
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clauderoute._sse import SSEDecoder
+from clauderoute.types._stream import decode_event
 
 
 class _General(SSEDecoder):
@@ -73,3 +76,22 @@ def test_fast_split_matches_the_line_parser(parts: list[bytes], cuts: list[int])
         assert got == want
         assert payloads.feed_data(piece) == [d for _, d in want]
         assert fast.pending == general.pending == payloads.pending
+
+
+def test_per_token_events_are_not_gc_tracked() -> None:
+    """Deltas of strings, stops and pings skip the cyclic GC; events holding containers do not."""
+    enc = msgspec.json.Encoder()
+    untracked = [{"type": "content_block_delta", "index": 0, "delta": d} for d in (
+        {"type": "text_delta", "text": "x"}, {"type": "thinking_delta", "thinking": "x"},
+        {"type": "input_json_delta", "partial_json": "{"},
+        {"type": "signature_delta", "signature": "s"})]
+    untracked += [{"type": "content_block_stop", "index": 0}, {"type": "ping"}]
+    for raw in untracked:
+        ev = decode_event(enc.encode(raw))
+        assert not gc.is_tracked(ev), raw
+        assert not gc.is_tracked(getattr(ev, "delta", None)), raw
+    cited = decode_event(enc.encode({"type": "content_block_delta", "index": 0, "delta": {
+        "type": "citations_delta", "citation": {"type": "char_location"}}}))
+    assert gc.is_tracked(cited.delta)  # type: ignore[union-attr]
+    other = decode_event(enc.encode({"type": "message_delta", "delta": {}}))
+    assert gc.is_tracked(other)

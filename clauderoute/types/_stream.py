@@ -36,32 +36,36 @@ __all__ = [
 ]
 
 
+# The structs of the per-token events (deltas of strings, block stops, pings) are not tracked by
+# the cyclic garbage collector (``gc=False``): they hold strings, ints or a delta, so they join
+# no cycle (unless code stores an event inside its own ``UnknownDelta.data``), and a long stream
+# allocates two per token, which would otherwise keep triggering collections.
 class _D(msgspec.Struct, kw_only=True, omit_defaults=True, tag_field="type"):
     pass
 
 
-class TextDelta(_D, tag="text_delta"):
+class TextDelta(_D, tag="text_delta", gc=False):
     """More text for a text block."""
 
     type: ClassVar[str] = "text_delta"
     text: str
 
 
-class InputJSONDelta(_D, tag="input_json_delta"):
+class InputJSONDelta(_D, tag="input_json_delta", gc=False):
     """More of a tool call's input, as a fragment of JSON text."""
 
     type: ClassVar[str] = "input_json_delta"
     partial_json: str
 
 
-class ThinkingDelta(_D, tag="thinking_delta"):
+class ThinkingDelta(_D, tag="thinking_delta", gc=False):
     """More extended thinking."""
 
     type: ClassVar[str] = "thinking_delta"
     thinking: str
 
 
-class SignatureDelta(_D, tag="signature_delta"):
+class SignatureDelta(_D, tag="signature_delta", gc=False):
     """The signature that closes a thinking block."""
 
     type: ClassVar[str] = "signature_delta"
@@ -110,7 +114,7 @@ class ContentBlockStartEvent(_E, tag="content_block_start"):
     content_block: ContentBlock
 
 
-class ContentBlockDeltaEvent(_E, tag="content_block_delta"):
+class ContentBlockDeltaEvent(_E, tag="content_block_delta", gc=False):
     """More content for the block at ``index``."""
 
     type: ClassVar[str] = "content_block_delta"
@@ -120,7 +124,7 @@ class ContentBlockDeltaEvent(_E, tag="content_block_delta"):
     delta: _KnownDelta
 
 
-class ContentBlockStopEvent(_E, tag="content_block_stop"):
+class ContentBlockStopEvent(_E, tag="content_block_stop", gc=False):
     """The block at ``index`` is complete."""
 
     type: ClassVar[str] = "content_block_stop"
@@ -152,7 +156,7 @@ class MessageStopEvent(_E, tag="message_stop"):
     )
 
 
-class PingEvent(_E, tag="ping"):
+class PingEvent(_E, tag="ping", gc=False):
     """Keep-alive; carries nothing."""
 
     type: ClassVar[str] = "ping"
