@@ -37,8 +37,12 @@ class Planner:
         """Whether a cached plan still holds: same policy, providers and capabilities."""
         policy, caps = token
         provs = self.providers
-        return policy is self.policy and len(caps) == len(provs) and all(
-            p is q and p.capabilities is c for p, (q, c) in zip(provs, caps, strict=True))
+        if policy is not self.policy or len(caps) != len(provs):
+            return False
+        for p, (q, c) in zip(provs, caps, strict=True):  # a loop: no generator per call
+            if p is not q or p.capabilities is not c:
+                return False
+        return True
 
     def plan(self, call: Call, only: Sequence[str] | None = None,
              skipped: list[str] | None = None) -> list[Provider]:

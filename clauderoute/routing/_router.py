@@ -139,9 +139,11 @@ class Router(Planner):
         deadline = loop.time() + budget if budget is not None else None
         route = RouteContext(call, budget, [o for o in self.observers if _safe(o.enabled)
                                             is not False] if self.observers else None)
-        self._start_route(route)
+        if route.observers:
+            self._start_route(route)
         try:
-            plan = await self._healthy(plan, call, deadline, skipped)
+            if self.breaker is not None and self.breaker.tripped:
+                plan = await self._healthy(plan, call, deadline, skipped)
             tries = [0] * len(plan)
             attempts: list[AttemptInfo] = []
             errors: list[BaseException] = []
@@ -162,7 +164,6 @@ class Router(Planner):
                 last_exc: BaseException | None = None
                 last_ctx = ctx
                 for actx, out in outcomes:
-                    pidx = plan.index(actx.provider)
                     if isinstance(out, BaseException):
                         info = self._record(actx, out)
                         attempts.append(info)
@@ -171,7 +172,7 @@ class Router(Planner):
                             continue
                         errors.append(out)
                         self._end_attempt(actx, info, None, out, "error")
-                        tries[pidx] += 1
+                        tries[plan.index(actx.provider)] += 1
                         last_exc, last_ctx = out, actx
                         if isinstance(out, E.RequestError):
                             raise out
@@ -188,8 +189,9 @@ class Router(Planner):
                                            skipped=tuple(skipped))
                     if defer:
                         return result, route_info, Finisher(self, route, wctx, info, route_info)
-                    self._end_attempt(wctx, info, result, None, "success")
-                    self._end_route(route, route_info, None, "success")
+                    if route.observers:
+                        self._end_attempt(wctx, info, result, None, "success")
+                        self._end_route(route, route_info, None, "success")
                     return result, route_info, None
                 assert last_exc is not None
                 p = last_ctx.provider
@@ -219,8 +221,10 @@ class Router(Planner):
     def _context(self, p: Provider, call: Call, number: int, timeout: float | None,
                  deadline: float | None, route: RouteContext, kind: str, reason: str | None,
                  backoff: float) -> AttemptContext:
-        limits = [t for t in (timeout, p.timeout_s, self.timeout_s) if t is not None]
-        limit = min(limits) if limits else None
+        limit = timeout
+        for t in (p.timeout_s, self.timeout_s):
+            if t is not None and (limit is None or t < limit):
+                limit = t
         if deadline is not None:
             left = deadline - asyncio.get_running_loop().time()
             limit = left if limit is None else min(limit, left)
@@ -229,14 +233,20 @@ class Router(Planner):
 
     async def _attempt(self, ctx: AttemptContext, fn: AttemptFn[T]) -> T | BaseException:
         """One attempt; its exception is returned rather than raised."""
-        for obs in ctx.route.observers:
+        observers = ctx.route.observers
+        if not observers:
+            try:
+                return await fn(ctx)
+            except E.ClauderouteError as exc:
+                return exc
+        for obs in observers:
             ctx.observed.append(_safe(obs.attempt_start, ctx))
         try:
             return await fn(ctx)
         except E.ClauderouteError as exc:
             return exc
         finally:
-            for obs, state in zip(ctx.route.observers, ctx.observed, strict=False):
+            for obs, state in zip(observers, ctx.observed, strict=False):
                 _safe(obs.attempt_returned, state, ctx)
 
     def _hedge_partner(self, plan: list[Provider], idx: int, tries: list[int],
@@ -269,27 +279,33 @@ class Router(Planner):
         p = ctx.provider
         now = time.perf_counter()
         start = ctx.sent if ctx.sent is not None else now
-        failed = exc is not None and not isinstance(exc, asyncio.CancelledError)
-        if isinstance(exc, E.ClauderouteError):
-            exc.attempt = ctx.number
-            if exc.platform is None:
-                exc.platform = p.name
-        model = str(ctx.call.params.get("model", ""))
-        if not failed and exc is None:
-            self.stats.record(p.name, model, ctx.ttft_s if ctx.ttft_s is not None else now - start)
-        if self.breaker is not None and not isinstance(exc, asyncio.CancelledError):
-            if not failed:
+        if exc is None:  # the happy path, without the error bookkeeping
+            ttft = ctx.ttft_s
+            model = str(ctx.call.params.get("model", ""))
+            self.stats.record(p.name, model, ttft if ttft is not None else now - start)
+            if self.breaker is not None:
                 self.breaker.success(p.name, model)
-            elif p.classify(exc) is not Action.FATAL:  # type: ignore[arg-type]
-                self.breaker.failure(p.name, model, getattr(exc, "retry_after", None))
-        info = AttemptInfo(
-            number=ctx.number, provider=p.name, platform=p.platform, model=ctx.model_id,
-            kind=ctx.kind, reason=ctx.reason, duration_s=now - start, backoff_s=ctx.backoff,
-            error=None if exc is None else (
-                "Cancelled" if isinstance(exc, asyncio.CancelledError) else type(exc).__name__),
-            error_type=getattr(exc, "error_type", None),
-            status=getattr(exc, "status", None) or ctx.status, ttft_s=ctx.ttft_s,
-        )
+            info = AttemptInfo(number=ctx.number, provider=p.name, platform=p.platform,
+                               model=ctx.model_id, kind=ctx.kind, reason=ctx.reason,
+                               duration_s=now - start, backoff_s=ctx.backoff, status=ctx.status,
+                               ttft_s=ttft)
+        else:
+            cancelled = isinstance(exc, asyncio.CancelledError)
+            if isinstance(exc, E.ClauderouteError):
+                exc.attempt = ctx.number
+                if exc.platform is None:
+                    exc.platform = p.name
+            if not cancelled and self.breaker is not None and \
+                    p.classify(exc) is not Action.FATAL:
+                self.breaker.failure(p.name, str(ctx.call.params.get("model", "")),
+                                     getattr(exc, "retry_after", None))
+            info = AttemptInfo(
+                number=ctx.number, provider=p.name, platform=p.platform, model=ctx.model_id,
+                kind=ctx.kind, reason=ctx.reason, duration_s=now - start, backoff_s=ctx.backoff,
+                error="Cancelled" if cancelled else type(exc).__name__,
+                error_type=getattr(exc, "error_type", None),
+                status=getattr(exc, "status", None) or ctx.status, ttft_s=ctx.ttft_s,
+            )
         for hook in self.hooks:
             _safe(hook, info)
         return info
