@@ -6,7 +6,16 @@ from typing import Any
 
 import msgspec
 
-from ._content import ContentBlock, decode_blocks
+from ._content import (
+    ContentBlock,
+    RedactedThinkingBlock,
+    ServerToolUseBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolUseBlock,
+    WebSearchToolResultBlock,
+    decode_blocks,
+)
 
 __all__ = [
     "AttemptInfo",
@@ -137,6 +146,21 @@ class _WireMessage(msgspec.Struct, kw_only=True):
     container: dict[str, Any] | None = None
 
 
+class _KnownMessage(msgspec.Struct, kw_only=True):
+    # The same message when every block is of a known type: one pass, blocks decoded in place
+    # through the tagged union (a block-by-block peek and decode otherwise).
+    id: str
+    type: str = "message"
+    role: str = "assistant"
+    model: str = ""
+    content: list[TextBlock | ToolUseBlock | ServerToolUseBlock | WebSearchToolResultBlock
+                  | ThinkingBlock | RedactedThinkingBlock] = msgspec.field(default_factory=list)
+    stop_reason: str | None = None
+    stop_sequence: str | None = None
+    usage: Usage = msgspec.field(default_factory=Usage)
+    container: dict[str, Any] | None = None
+
+
 class MessageTokensCount(msgspec.Struct, kw_only=True):
     """The answer of ``count_tokens``."""
 
@@ -144,18 +168,25 @@ class MessageTokensCount(msgspec.Struct, kw_only=True):
 
 
 _wire_message = msgspec.json.Decoder(_WireMessage)
+_known_message = msgspec.json.Decoder(_KnownMessage)
 _as_dict = msgspec.json.Decoder(dict[str, Any])
 
 
 def decode_message(body: bytes | msgspec.Raw) -> Message:
     """Decode a Message JSON object, keeping unknown blocks and the raw bytes."""
-    w = _wire_message.decode(body)
+    w: _KnownMessage | _WireMessage
+    try:
+        w = _known_message.decode(body)
+        content: list[Any] = w.content
+    except msgspec.DecodeError:  # a block of an unknown type, or an error: the general path
+        w = _wire_message.decode(body)  # (which raises the error, if any, as it always did)
+        content = decode_blocks(w.content)
     msg = Message(
         id=w.id,
         type=w.type,
         role=w.role,
         model=w.model,
-        content=decode_blocks(w.content),
+        content=content,
         stop_reason=w.stop_reason,
         stop_sequence=w.stop_sequence,
         usage=w.usage,
