@@ -131,23 +131,26 @@ class MessageStream:
         held, o.held = o.held, []
         for ev in held:
             yield ev
+        # Per-event work kept to local names (this loop runs once per token).
+        ctx, add, feed, chunks, times = o.ctx, o.acc.add, o.decoder.feed, o.chunks, None
         try:
             while True:
                 try:
                     if o.deadline is None:
-                        chunk = await anext(o.chunks)
+                        chunk = await anext(chunks)
                     else:
                         async with asyncio.timeout_at(o.deadline):
-                            chunk = await anext(o.chunks)
+                            chunk = await anext(chunks)
                 except StopAsyncIteration:
                     break
-                for ev in o.decoder.feed(chunk):
+                times = ctx.chunk_times
+                for ev in feed(chunk):
                     if isinstance(ev, ErrorEvent):
                         raise o.provider.error_from_event(ev, o.response.headers)
-                    o.acc.add(ev)
-                    o.ctx.chunks += 1
-                    if o.ctx.chunk_times is not None:
-                        o.ctx.chunk_times.append(time.perf_counter())
+                    add(ev)
+                    ctx.chunks += 1
+                    if times is not None:
+                        times.append(time.perf_counter())
                     yield ev
             o.decoder.end()
             if not o.acc.stopped:
