@@ -68,7 +68,7 @@ def json_attempt(decode: Decode, upload: MultipartBody | None = None,
         stream = upload.stream(limit) if upload is not None else None
         response = await ctx.router.engine.send(request, timeout=ctx.timeout, platform=p.name,
                                                 body=stream)
-        ctx.status, ctx.headers = response.status, dict(response.headers)
+        ctx.status, ctx.headers = response.status, response.headers  # the engine's own dict
         if response.status >= 400:
             raise p.error_from_response(response)
         try:
@@ -85,7 +85,7 @@ async def stream_attempt(ctx: AttemptContext) -> StreamResponse:
     request = await ctx.prepare()
     p = ctx.provider
     resp = await ctx.router.engine.open(request, read_timeout=ctx.timeout, platform=p.name)
-    ctx.status, ctx.headers = resp.status, dict(resp.headers)
+    ctx.status, ctx.headers = resp.status, resp.headers  # built for this answer alone
     if resp.status >= 400:
         try:
             body = await resp.read()
