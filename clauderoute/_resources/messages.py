@@ -28,6 +28,9 @@ def _call(operation: str, params: dict[str, Any], betas: Sequence[str] | None,
                               not all(isinstance(b, str) for b in betas)):
         raise InvalidRequest("must be a list of beta names", field="betas")
     needs = needs_of(params)
+    if not needs:  # the usual call: no beta to add
+        return Call(operation=operation, params=params, betas=tuple(betas) if betas else (),
+                    extra_headers=dict(extra_headers) if extra_headers else {}, needs=needs)
     # A file id or a skill in the request needs its API's beta, as the endpoints do.
     extra = [b for n, b in ((FILE_REFERENCE, FILES_BETA), (SKILL_REFERENCE, SKILLS_BETA))
              if n in needs and b not in (betas or ())]

@@ -41,7 +41,8 @@ class DecayingQuantiles:
             self._last = now
             return
         age = now - self._last
-        if age > 0:
+        # f < 0.999 needs age > half_life * 0.00144 (log2(1/0.999)): skip the power below that
+        if age > 0 and age > self.half_life_s * 0.00144:
             f = 0.5 ** (age / self.half_life_s)
             if f < 0.999:
                 self._w = [w * f for w in self._w]
