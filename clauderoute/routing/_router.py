@@ -153,8 +153,15 @@ class Router(Planner):
                                     kind, reason, backoff)
                 if ctx.timeout is not None and ctx.timeout <= 0:
                     raise self._deadline(attempts, errors, budget)
-                hedge = self._hedge_partner(plan, idx, tries, kind)
-                if hedge is None:
+                hedge = None if self.hedging is None else self._hedge_partner(plan, idx, tries,
+                                                                               kind)
+                if hedge is None and not route.observers:  # _attempt, one coroutine less
+                    try:
+                        out: T | BaseException = await fn(ctx)
+                    except E.ClauderouteError as exc:
+                        out = exc
+                    outcomes = [(ctx, out)]
+                elif hedge is None:
                     outcomes = [(ctx, await self._attempt(ctx, fn))]
                 else:
                     outcomes = await race(self, fn, ctx, lambda n: self._context(
