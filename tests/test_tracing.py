@@ -548,13 +548,39 @@ async def test_latest_conventions_opt_in(tel: Telemetry, emus: dict[str, Anthrop
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental switches to the newer names."""
     monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "http,gen_ai_latest_experimental")
-    async with client(tel, [anthropic(emus["a"])]) as c:
+
+    def cached(params: dict[str, Any], model: str, msg_id: str) -> dict[str, Any]:
+        reply = default_reply(params, model, msg_id)
+        reply["usage"].update(input_tokens=3, cache_read_input_tokens=50,
+                              cache_creation_input_tokens=7)
+        return reply
+
+    emus["a"].responder = cached
+    emus["a"].faults.add(Fault(status=529))  # the first attempt fails: no usage reported
+    async with client(tel, [anthropic(emus["a"], max_retries=1)]) as c:
         await create(c)
-    (att,) = tel.attempts()
-    assert "gen_ai.usage.cache_write.input_tokens" in att.attributes
-    assert "gen_ai.usage.cache_creation.input_tokens" not in att.attributes
+    failed, served = tel.attempts()
+    assert "gen_ai.usage.cache_write.input_tokens" in served.attributes
+    assert "gen_ai.usage.cache_creation.input_tokens" not in served.attributes
     assert tel.points("gen_ai.client.inference.duration")
     assert not tel.points("gen_ai.client.operation.duration")
+    assert not tel.points("gen_ai.client.token.usage")  # replaced by the two families below
+
+    def by_modality(name: str) -> dict[str, int]:
+        return {p.attributes["gen_ai.token.modality"]: p.value for p in tel.points(name)}
+
+    # counters: every attempt counts, the failed one as 0 of modality unknown
+    assert by_modality("gen_ai.client.inference.usage.input_tokens") == {"text": 60,
+                                                                         "unknown": 0}
+    assert by_modality("gen_ai.client.inference.usage.output_tokens")["unknown"] == 0
+    assert by_modality("gen_ai.client.inference.usage.cache_read.input_tokens") == {"text": 50}
+    assert by_modality("gen_ai.client.inference.usage.cache_write.input_tokens") == {"text": 7}
+    # histograms: one observation per attempt, no modality split
+    (op_in,) = [p for p in tel.points("gen_ai.client.inference.operation.input_tokens")
+                if "error.type" not in p.attributes]
+    assert (op_in.count, op_in.sum) == (1, 60)
+    assert "gen_ai.token.modality" not in op_in.attributes
+    assert sum(p.count for p in tel.points("gen_ai.client.inference.operation.output_tokens")) == 2
 
 
 async def test_circuit_state_gauge(tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:

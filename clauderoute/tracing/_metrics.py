@@ -38,8 +38,21 @@ class Metrics:
                                   schema_url=N.SCHEMA_URL)
         d = N.DURATION_BUCKETS
         self.duration = _histogram(meter, names.duration, "s", "GenAI operation duration", d)
-        self.tokens = _histogram(meter, names.token_usage, "{token}",
-                                 "Number of input and output tokens used", N.TOKEN_BUCKETS)
+        self.latest = names.latest
+        if names.latest:
+            t = N.TOKEN_BUCKETS
+            self.op_in = _histogram(meter, N.OP_INPUT_TOKENS, "{token}",
+                                    "Input tokens of one operation (cache included)", t)
+            self.op_out = _histogram(meter, N.OP_OUTPUT_TOKENS, "{token}",
+                                     "Output tokens of one operation", t)
+            self.usage = [meter.create_counter(name, "{token}", what) for name, what in (
+                (N.USAGE_INPUT, "Input tokens consumed (cache included)"),
+                (N.USAGE_OUTPUT, "Output tokens consumed"),
+                (N.USAGE_CACHE_READ, "Input tokens read from the prompt cache"),
+                (N.USAGE_CACHE_WRITE, "Input tokens written to the prompt cache"))]
+        else:
+            self.tokens = _histogram(meter, names.token_usage, "{token}",
+                                     "Number of input and output tokens used", N.TOKEN_BUCKETS)
         self.ttfc = _histogram(meter, names.ttfc, "s", "Time to receive the first chunk", d)
         self.per_chunk = _histogram(meter, names.time_per_chunk, "s",
                                     "Time between chunks after the first", d)
@@ -63,6 +76,28 @@ class Metrics:
         if breaker is not None and breaker not in self._breakers:
             self._breakers.add(breaker)
 
+    def _usage_latest(self, attrs: dict[str, Any], usage: Any) -> None:
+        """latest set: every attempt records; with no usage reported, 0 of modality unknown.
+        Claude reports text-token totals only, so its counts carry modality ``text``; the
+        cache counters move only when the platform reported cache tokens."""
+        usage_in, usage_out, cache_read, cache_write = self.usage
+        if usage is None:
+            unknown = {**attrs, N.TOKEN_MODALITY: "unknown"}
+            self.op_in.record(0, attrs)
+            self.op_out.record(0, attrs)
+            usage_in.add(0, unknown)
+            usage_out.add(0, unknown)
+            return
+        text = {**attrs, N.TOKEN_MODALITY: "text"}
+        self.op_in.record(usage.total_input_tokens, attrs)
+        self.op_out.record(usage.output_tokens, attrs)
+        usage_in.add(usage.total_input_tokens, text)
+        usage_out.add(usage.output_tokens, text)
+        if usage.cache_read_input_tokens:
+            cache_read.add(usage.cache_read_input_tokens, text)
+        if usage.cache_creation_input_tokens:
+            cache_write.add(usage.cache_creation_input_tokens, text)
+
     def _circuits(self, options: CallbackOptions) -> Iterable[Observation]:
         out = []
         for breaker in list(self._breakers):
@@ -76,7 +111,9 @@ class Metrics:
                 stream_s: float | None, tpot_attrs: Attrs) -> None:
         """One attempt's standard metrics (``attrs`` already hold ``error.type`` on failure)."""
         self.duration.record(duration, attrs)
-        if usage is not None:
+        if self.latest:
+            self._usage_latest(attrs, usage)
+        elif usage is not None:  # v1.41: only when usage was received
             self.tokens.record(usage.total_input_tokens, {**attrs, N.TOKEN_TYPE: "input"})
             self.tokens.record(usage.output_tokens, {**attrs, N.TOKEN_TYPE: "output"})
         if ttfc is not None:

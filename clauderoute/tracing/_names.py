@@ -35,6 +35,7 @@ INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
 OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
 CACHE_READ: Final = "gen_ai.usage.cache_read.input_tokens"
 TOKEN_TYPE: Final = "gen_ai.token.type"
+TOKEN_MODALITY: Final = "gen_ai.token.modality"  # latest set: on the usage counters
 SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
 INPUT_MESSAGES: Final = "gen_ai.input.messages"
 OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
@@ -94,8 +95,8 @@ TPOT_BUCKETS: Final = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 
 class Names:
     """The names that differ between the convention sets (``v1_41`` or ``latest``)."""
 
-    __slots__ = ("cache_creation", "convention", "duration", "time_per_chunk", "token_usage",
-                 "ttfc")
+    __slots__ = ("cache_creation", "convention", "duration", "latest", "time_per_chunk",
+                 "token_usage", "ttfc")
 
     def __init__(self, convention: str = "v1_41") -> None:
         if convention not in ("v1_41", "latest"):
@@ -108,7 +109,19 @@ class Names:
         self.duration = prefix + "duration"
         self.ttfc = prefix + "time_to_first_chunk"
         self.time_per_chunk = prefix + "time_per_output_chunk"
+        # v1.41: one histogram split by gen_ai.token.type. latest (semantic-conventions-genai
+        # PR #374): per-operation histograms and usage counters split by gen_ai.token.modality.
+        self.latest = latest
         self.token_usage = "gen_ai.client.token.usage"
+
+
+#: latest set: tokens per operation (histograms) and consumed over time (counters, by modality).
+OP_INPUT_TOKENS: Final = "gen_ai.client.inference.operation.input_tokens"
+OP_OUTPUT_TOKENS: Final = "gen_ai.client.inference.operation.output_tokens"
+USAGE_INPUT: Final = "gen_ai.client.inference.usage.input_tokens"
+USAGE_OUTPUT: Final = "gen_ai.client.inference.usage.output_tokens"
+USAGE_CACHE_READ: Final = "gen_ai.client.inference.usage.cache_read.input_tokens"
+USAGE_CACHE_WRITE: Final = "gen_ai.client.inference.usage.cache_write.input_tokens"
 
 
 def convention_from_env() -> str:
