@@ -3,10 +3,11 @@
 Everything here is public and stable enough for users' own test suites.
 """
 
-from ._faults import Fault, FaultPlan, LatencyProfile
 from typing import Any
 
 from .._retry import no_backoff
+from ._faults import Fault, FaultPlan, LatencyProfile
+from ._sdk import sdk_roundtrip
 from ._server import EmulatorServer, RecordedRequest, count_tokens, default_reply, message_events
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "default_reply",
     "message_events",
     "no_backoff",
+    "sdk_roundtrip",
 ]
 
 

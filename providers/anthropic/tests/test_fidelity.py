@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 import anthropic
 import msgspec
 import pytest
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 import clauderoute as cr
 from clauderoute._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpRequest
-from clauderoute.testing import Fault, RecordedRequest, no_backoff
-from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+from clauderoute.testing import Fault, RecordedRequest, no_backoff, sdk_roundtrip
 
 KEY = "sk-ant-fidelity-" + "k" * 24
 # SDK 2.x sends its own anthropic-version and the API key as `Authorization: Bearer`
@@ -120,16 +120,7 @@ async def test_request_matches_sdk(emulator: AnthropicEmulator, operation: str,
                                    params: dict[str, Any]) -> None:
     """Our prepared request equals the SDK's for the same parameters and version."""
     sdk = _sdk(emulator)
-    try:
-        if operation == CREATE:
-            await sdk.messages.create(**params)
-        elif operation == STREAM:
-            async with sdk.messages.stream(**params) as stream:
-                await stream.get_final_message()
-        else:
-            await sdk.messages.count_tokens(**params)
-    finally:
-        await sdk.close()
+    await sdk_roundtrip(sdk, operation, params)
     provider = AnthropicProvider(auth_token=KEY, base_url=emulator.url,
                                  anthropic_version=SDK_VERSION)
     ours = await provider.prepare(Call(operation=operation, params=dict(params)))

@@ -21,7 +21,7 @@ from clauderoute_bedrock import BedrockEmulator, BedrockProvider
 from clauderoute_bedrock.emulator import ACCESS_KEY, API_KEY, SECRET_KEY
 
 from clauderoute._provider import CREATE, STREAM, Call, HttpRequest
-from clauderoute.testing import Fault, RecordedRequest
+from clauderoute.testing import Fault, RecordedRequest, sdk_roundtrip
 
 BASE = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 ARN = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123"
@@ -153,16 +153,7 @@ async def test_prepared_request_matches_sdk(emulator: BedrockEmulator, operation
     signing scope; the SDK's extra signed headers are its own x-stainless-* telemetry."""
     sdk = AsyncAnthropicBedrock(aws_access_key=ACCESS_KEY, aws_secret_key=SECRET_KEY,
                                 aws_region="us-east-1", base_url=emulator.url, max_retries=0)
-    try:
-        if betas:
-            await sdk.beta.messages.create(model=model, betas=list(betas), **params)
-        elif operation == STREAM:
-            async with sdk.messages.stream(model=model, **params) as stream:
-                await stream.get_final_message()
-        else:
-            await sdk.messages.create(model=model, **params)
-    finally:
-        await sdk.close()
+    await sdk_roundtrip(sdk, operation, {"model": model, **params}, betas)
     provider = BedrockProvider(base_url=emulator.url, region="us-east-1",
                                access_key=ACCESS_KEY, secret_key=SECRET_KEY,
                                anthropic_version=SDK_VERSION, models={"c": model})

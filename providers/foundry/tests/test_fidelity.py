@@ -14,7 +14,7 @@ from clauderoute_foundry import FoundryEmulator, FoundryProvider
 
 import clauderoute as cr
 from clauderoute._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpRequest
-from clauderoute.testing import RecordedRequest
+from clauderoute.testing import RecordedRequest, sdk_roundtrip
 
 KEY = "foundry-fidelity-key-" + "s" * 20
 TOKEN = "entra-fidelity-token-" + "t" * 20
@@ -75,16 +75,7 @@ async def test_api_key_request_matches_sdk(emulator: FoundryEmulator, operation:
                                            params: dict[str, Any]) -> None:
     """With an API key, our prepared request equals the SDK's for the same parameters."""
     sdk = AsyncAnthropicFoundry(api_key=KEY, base_url=emulator.url, max_retries=0)
-    try:
-        if operation == CREATE:
-            await sdk.messages.create(**params)
-        elif operation == STREAM:
-            async with sdk.messages.stream(**params) as stream:
-                await stream.get_final_message()
-        else:
-            await sdk.messages.count_tokens(**params)
-    finally:
-        await sdk.close()
+    await sdk_roundtrip(sdk, operation, params)
     ours = await FoundryProvider(base_url=emulator.url, api_key=KEY,
                                  anthropic_version=SDK_VERSION).prepare(
         Call(operation=operation, params=dict(params)))

@@ -14,7 +14,7 @@ from clauderoute_vertex import VertexEmulator, VertexProvider
 
 import clauderoute as cr
 from clauderoute._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpRequest
-from clauderoute.testing import RecordedRequest
+from clauderoute.testing import RecordedRequest, sdk_roundtrip
 
 TOKEN = "ya29.vertex-fidelity-" + "t" * 24
 PROJECT = "fidelity-project"
@@ -88,16 +88,7 @@ async def test_request_matches_sdk(emulator: VertexEmulator, operation: str,
     """Our prepared request equals the SDK's: URL model, body without model (kept for
     count-tokens), anthropic_version in the body, the bearer token."""
     sdk = _sdk(emulator)
-    try:
-        if operation == CREATE:
-            await sdk.messages.create(**params)
-        elif operation == STREAM:
-            async with sdk.messages.stream(**params) as stream:
-                await stream.get_final_message()
-        else:
-            await sdk.messages.count_tokens(**params)
-    finally:
-        await sdk.close()
+    await sdk_roundtrip(sdk, operation, params)
     ours = await _provider(emulator).prepare(Call(operation=operation, params=dict(params)))
     (recorded,) = emulator.requests
     _assert_same(ours, recorded)
