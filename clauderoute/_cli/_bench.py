@@ -56,7 +56,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--warmup", type=int, help="warm-up requests per load point, rounded up to "
                    "whole rounds over the providers (default: 2 x concurrency)")
     p.add_argument("--max-tokens", type=int, default=64, help="max_tokens of every request")
-    p.add_argument("--model", default="claude-sonnet-4-5", help="canonical model name")
+    p.add_argument("--model", default="claude-haiku-4-5", help="canonical model name")
     p.add_argument("--no-stream", action="store_true", help="non-streaming requests")
     p.add_argument("--detailed", action="store_true", help="record inter-chunk gaps (icl_s)")
     p.add_argument("--slo", action="append", default=[], metavar="FIELD=SECONDS",

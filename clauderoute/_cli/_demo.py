@@ -17,7 +17,7 @@ from ._output import ms
 
 __all__ = ["add_parser", "run"]
 
-MODEL = "claude-sonnet-4-5"
+MODEL = "claude-haiku-4-5"
 
 
 def add_parser(sub: Any) -> None:

@@ -65,7 +65,7 @@ class LoadPoint:
 class Workload:
     """What every request asks for."""
 
-    model: str = "claude-sonnet-4-5"
+    model: str = "claude-haiku-4-5"
     max_tokens: int = 64
     stream: bool = True
     detailed: bool = False
