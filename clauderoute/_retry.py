@@ -42,7 +42,7 @@ class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
         if retry_after is not None and 0 < retry_after <= self.max_retry_after:
             return retry_after
         base = min(self.wait_initial * 2.0**retry, self.wait_max)
-        return base * (1.0 - self.wait_jitter * random.random())  # noqa: S311 - jitter
+        return base * (1.0 - self.wait_jitter * random.random())
 
 
 def testing_no_backoff() -> bool:

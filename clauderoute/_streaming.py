@@ -31,7 +31,7 @@ _CONTENT = frozenset({"content_block_delta", "message_stop"})
 class OpenStream:
     """One attempt's stream, open and past its first content."""
 
-    __slots__ = ("acc", "chunks", "ctx", "decoder", "deadline", "held", "provider", "response")
+    __slots__ = ("acc", "chunks", "ctx", "deadline", "decoder", "held", "provider", "response")
 
     def __init__(self, provider: Provider, response: StreamResponse, decoder: StreamDecoder,
                  chunks: AsyncIterator[bytes], held: list[StreamEvent],
@@ -223,5 +223,5 @@ class MessageStream:
     async def __aenter__(self) -> MessageStream:
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.aclose()

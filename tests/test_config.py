@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,7 +19,6 @@ from clauderoute._catalog import table
 from clauderoute._config import line_of
 from clauderoute.routing import Failover, LatencyAware, Pinned, Weighted
 from clauderoute.testing import Fault
-from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 KEY = "cfg-test-key-" + "z" * 20
 CANARY = "sk-canary-" + "q" * 24

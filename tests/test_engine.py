@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 import clauderoute as cr
 from clauderoute._engine import _Timeout
 from clauderoute.testing import LatencyProfile
-from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 KEY = "engine-key"
 HI = [{"role": "user", "content": "one two three four five six"}]

@@ -10,11 +10,11 @@ import random
 from typing import Any
 
 import pytest
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 import clauderoute as cr
 from clauderoute.routing import CircuitBreaker
 from clauderoute.testing import Fault, FaultPlan, LatencyProfile
-from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 KEY = "storm-key"
 
@@ -83,7 +83,7 @@ def _established(ports: set[int]) -> int:
     count = 0
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            with open(table) as f:  # noqa: PTH123
+            with open(table) as f:
                 lines = f.read().splitlines()[1:]
         except OSError:
             continue
@@ -97,7 +97,7 @@ def _established(ports: set[int]) -> int:
 
 
 def _rss_mb() -> float:
-    with open("/proc/self/status") as f:  # noqa: PTH123
+    with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024

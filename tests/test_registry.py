@@ -10,11 +10,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 import clauderoute as cr
 from clauderoute import _registry
 from clauderoute._registry import emulator_class, installed, provider_class
-from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 FIRST_PARTY = ["bedrock", "vertex", "foundry"]
 ROOT = Path(__file__).resolve().parent.parent

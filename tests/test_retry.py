@@ -6,12 +6,12 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 import clauderoute as cr
 from clauderoute import RetryPolicy
 from clauderoute._provider import parse_retry_after
 from clauderoute.testing import Fault
-from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 KEY = "retry-key"
 

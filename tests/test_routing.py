@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 import clauderoute as cr
 from clauderoute._provider import COUNT_TOKENS, CREATE, STREAM, Capabilities
 from clauderoute.routing import CircuitBreaker, Hedging, LatencyAware, Pinned, Weighted
 from clauderoute.testing import Fault, LatencyProfile, default_reply, no_backoff
-from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 KEY = "route-test-key"
 HELLO = [{"role": "user", "content": "Hello router"}]

@@ -64,7 +64,7 @@ def model_facts(model: str) -> dict[str, Any] | None:
     return catalog().get(model)
 
 
-def resolve_model(platform: str, model: str, region: str | None = None) -> str:  # noqa: ARG001
+def resolve_model(platform: str, model: str, region: str | None = None) -> str:
     """The id ``platform`` uses for ``model``; an unknown name or platform passes through."""
     facts = catalog().get(model)
     if facts is None:

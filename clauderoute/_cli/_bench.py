@@ -21,8 +21,16 @@ from .._client import AsyncClient
 from ..testing import Fault, FaultPlan
 from ._fleet import Fleet, start_fleet
 from ._load import LoadPoint, Recorder, Workload, plan_order, run_point
-from ._results import (LATENCY_FIELDS, SCHEMA_VERSION, aggregate, git_sha, group_key,
-                       host_facts, tool_versions, write_results)
+from ._results import (
+    LATENCY_FIELDS,
+    SCHEMA_VERSION,
+    aggregate,
+    git_sha,
+    group_key,
+    host_facts,
+    tool_versions,
+    write_results,
+)
 from ._stats import describe
 
 __all__ = ["add_parser", "run"]
@@ -78,7 +86,7 @@ def _bench_faults(seed: int) -> Any:
     pool = [Fault(status=529), Fault(status=429, retry_after=0.01),
             Fault(stream_error="overloaded_error", after_events=1, operations=stream)]
 
-    def plan(position: int, kind: str) -> FaultPlan:  # noqa: ARG001
+    def plan(position: int, kind: str) -> FaultPlan:
         return FaultPlan(seed=seed + position).random_faults(0.04, pool)
     return plan
 

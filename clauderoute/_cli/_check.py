@@ -46,10 +46,10 @@ def _rows(file: Any) -> tuple[str, list[_Row]]:
         row = _Row(kind, kind, True)
         _build(row, lambda: provider_class(kind)())
         return "environment (no config file)", [row]
-    text, raw = C._load(file)  # noqa: SLF001 - the CLI is part of the package
-    source = C._Source(str(file), text)  # noqa: SLF001
+    text, raw = C._load(file)
+    source = C._Source(str(file), text)
     top = {k: v for k, v in raw.items() if k != "providers"}
-    cfg = source.convert(C._expand(top, (), source), C.FileConfig, ())  # noqa: SLF001
+    cfg = source.convert(C._expand(top, (), source), C.FileConfig, ())
     tables = raw.get("providers", {})
     if not isinstance(tables, dict):
         raise source.error(("providers",), "expected a table of providers")
@@ -68,8 +68,8 @@ def _rows(file: Any) -> tuple[str, list[_Row]]:
         row = _Row(name, str(kind), name in routed)
 
         def build(name: str = name, table: dict[str, Any] = table) -> Provider:
-            expanded = C._expand(table, ("providers", name), source)  # noqa: SLF001
-            return C._build(name, expanded, source, None)  # noqa: SLF001
+            expanded = C._expand(table, ("providers", name), source)
+            return C._build(name, expanded, source, None)
         _build(row, build)
         rows.append(row)
     return str(file), rows

@@ -145,7 +145,7 @@ async def start_fleet(*, seed: int = 0, scale: float = 1.0, max_retries: int = 2
     return Fleet(members, skipped)
 
 
-def demo_faults(position: int, kind: str) -> FaultPlan:  # noqa: ARG001 - same plan for any kind
+def demo_faults(position: int, kind: str) -> FaultPlan:
     """The demo's faults: the primary is overloaded (a 529, then an in-stream overload, then a
     dropped connection); the second answers one 503 (with retries off, a failover)."""
     plan = FaultPlan(seed=position)

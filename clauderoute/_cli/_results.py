@@ -13,7 +13,6 @@ import math
 import os
 import platform as pyplatform
 import subprocess
-
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path

@@ -71,7 +71,7 @@ async def race(router: Router, fn: Callable[[AttemptContext], Awaitable[Any]],
     attempt started, the loser's exception being ``CancelledError``."""
     model = str(primary.call.params.get("model", ""))
     delay = hedging.delay(stats, primary.provider.name, model)
-    first = asyncio.ensure_future(router._attempt(primary, fn))  # noqa: SLF001
+    first = asyncio.ensure_future(router._attempt(primary, fn))
     if delay is None:
         return [(primary, await first)]
     done, _ = await asyncio.wait({first}, timeout=delay)
@@ -79,7 +79,7 @@ async def race(router: Router, fn: Callable[[AttemptContext], Awaitable[Any]],
         return [(primary, first.result())]
     hedging.hedged += 1
     second_ctx = make_hedge(primary.number + 1)
-    second = asyncio.ensure_future(router._attempt(second_ctx, fn))  # noqa: SLF001
+    second = asyncio.ensure_future(router._attempt(second_ctx, fn))
     tasks = {first: primary, second: second_ctx}
     pending = set(tasks)
     results: dict[asyncio.Future[Any], Any] = {}

@@ -22,7 +22,7 @@ class Pinned(Policy):
     def __init__(self, provider: str | None = None) -> None:
         self.provider = provider
 
-    def order(self, providers: Sequence[Provider], call: Call) -> list[Provider]:  # noqa: ARG002
+    def order(self, providers: Sequence[Provider], call: Call) -> list[Provider]:
         """The pinned provider alone (retries still apply)."""
         if self.provider is None:
             return list(providers[:1])

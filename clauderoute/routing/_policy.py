@@ -24,6 +24,6 @@ class Failover(Policy):
 
     name = "failover"
 
-    def order(self, providers: Sequence[Provider], call: Call) -> list[Provider]:  # noqa: ARG002
+    def order(self, providers: Sequence[Provider], call: Call) -> list[Provider]:
         """The configured order, unchanged."""
         return list(providers)

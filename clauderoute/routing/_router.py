@@ -46,7 +46,7 @@ Hook = Callable[[AttemptInfo], Any]
 class Finisher:
     """Ends a streamed call's telemetry when the stream ends (on any exit path, once)."""
 
-    __slots__ = ("ctx", "info", "route", "route_info", "router", "done")
+    __slots__ = ("ctx", "done", "info", "route", "route_info", "router")
 
     def __init__(self, router: Router, route: RouteContext, ctx: AttemptContext,
                  info: AttemptInfo, route_info: RouteInfo) -> None:

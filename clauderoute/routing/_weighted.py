@@ -30,7 +30,7 @@ class Weighted(Policy):
                 raise ConfigurationError(f"route.weights.{key}: weight must be > 0")
         self._rng = random.Random(seed)
 
-    def order(self, providers: Sequence[Provider], call: Call) -> list[Provider]:  # noqa: ARG002
+    def order(self, providers: Sequence[Provider], call: Call) -> list[Provider]:
         """A weighted random order without replacement."""
         # Efraimidis-Spirakis: sort by u^(1/w) descending gives a weighted sample order.
         keyed = [(self._rng.random() ** (1.0 / self.weights.get(p.name, 1.0)), p)

@@ -180,7 +180,7 @@ class EmulatorServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
-        sock = site._server.sockets[0]  # type: ignore[union-attr]  # noqa: SLF001 - ephemeral port
+        sock = site._server.sockets[0]  # type: ignore[union-attr]
         self.port = sock.getsockname()[1]
         return self
 

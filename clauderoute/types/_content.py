@@ -98,7 +98,7 @@ class UnknownBlock:
 
     __slots__ = ("data", "type")
 
-    def __init__(self, *, type: str, data: dict[str, Any]) -> None:  # noqa: A002 - wire name
+    def __init__(self, *, type: str, data: dict[str, Any]) -> None:
         self.type = type
         self.data = data
 

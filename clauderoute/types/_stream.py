@@ -84,7 +84,7 @@ class UnknownDelta:
 
     __slots__ = ("data", "type")
 
-    def __init__(self, *, type: str, data: dict[str, Any]) -> None:  # noqa: A002 - wire name
+    def __init__(self, *, type: str, data: dict[str, Any]) -> None:
         self.type = type
         self.data = data
 
@@ -181,7 +181,7 @@ class UnknownEvent:
 
     __slots__ = ("data", "type")
 
-    def __init__(self, *, type: str, data: dict[str, Any]) -> None:  # noqa: A002 - wire name
+    def __init__(self, *, type: str, data: dict[str, Any]) -> None:
         self.type = type
         self.data = data
 

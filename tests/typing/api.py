@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import assert_type
 
+from clauderoute_anthropic import AnthropicProvider
+
 from clauderoute import AsyncClient
 from clauderoute.types import (
     DeletedFile,
@@ -20,7 +22,6 @@ from clauderoute.types import (
     Skill,
     StreamEvent,
 )
-from clauderoute_anthropic import AnthropicProvider
 
 
 async def check() -> None:

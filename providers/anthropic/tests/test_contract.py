@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from clauderoute.testing import EmulatorServer, ProviderContract
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+
+from clauderoute.testing import EmulatorServer, ProviderContract
 
 KEY = "sk-ant-test-" + "k" * 24
 

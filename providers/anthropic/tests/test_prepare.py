@@ -6,11 +6,11 @@ from __future__ import annotations
 import aiohttp
 import msgspec
 import pytest
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 import clauderoute as cr
 from clauderoute._provider import COUNT_TOKENS, CREATE, STREAM, Call
 from clauderoute.testing import Fault
-from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 KEY = "sk-ant-prepare-" + "x" * 20
 PARAMS = {"model": "claude-sonnet-4-5", "max_tokens": 9,

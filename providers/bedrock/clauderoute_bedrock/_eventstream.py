@@ -43,8 +43,8 @@ class _Chunk(msgspec.Struct):
 
 class _Exception(msgspec.Struct):
     message: str = ""
-    originalStatusCode: int | None = None  # noqa: N815 - the wire name
-    originalMessage: str | None = None  # noqa: N815 - the wire name
+    originalStatusCode: int | None = None
+    originalMessage: str | None = None
 
 
 class _ClaudeError(msgspec.Struct):

@@ -77,7 +77,7 @@ BETAS = frozenset({
 
 
 class _CountTokens(msgspec.Struct):
-    inputTokens: int  # noqa: N815 - the wire name
+    inputTokens: int
 
 
 _count_decoder = msgspec.json.Decoder(_CountTokens)

@@ -60,7 +60,7 @@ class _Error(msgspec.Struct):
     error: _ErrorBody | None = None
     request_id: str | None = None
     # API Management's own rejections of bearer tokens: {"statusCode": 401, "message": ...}.
-    statusCode: int | None = None  # noqa: N815 - the wire name
+    statusCode: int | None = None
     message: str | None = None
 
 
