@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 
@@ -28,3 +29,7 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("CLOUDSDK_CONFIG", os.devnull)
     yield
+    # Collect now, so that a socket, session or stream a test left open warns (an error, with
+    # filterwarnings=error) in the teardown of that test, not in whichever test a later
+    # collection happens to run in.
+    gc.collect()

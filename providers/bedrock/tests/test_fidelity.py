@@ -85,7 +85,9 @@ def _boto_errors(emu: BedrockEmulator) -> tuple[str, str]:
         raise AssertionError("no error")
     except EventStreamError as exc:
         frame = exc.response["Error"]["Code"]
-    client.close()
+    finally:
+        stream["body"].close()  # a stream cut by an error holds its socket until closed
+        client.close()
     return http, frame
 
 
