@@ -1,14 +1,42 @@
-"""Driving an official ``anthropic`` SDK client for fidelity tests (the SDK is not a dependency:
-the caller brings its client, for whichever platform)."""
+"""Helpers for providers' own tests: driving an official ``anthropic`` SDK client for fidelity
+tests (the SDK is not a dependency: the caller brings its client, for whichever platform), and
+checking that a blocking credential call does not stall the event loop."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from .._provider import COUNT_TOKENS, STREAM
 
-__all__ = ["sdk_roundtrip"]
+__all__ = ["loop_ticks", "sdk_roundtrip"]
+
+T = TypeVar("T")
+
+
+async def loop_ticks(awaitable: Awaitable[T], interval: float = 0.01) -> tuple[T, int]:
+    """Await ``awaitable`` while a ticker counts the event loop's turns every ``interval``
+    seconds; return its result and the count. A call that blocks the loop (a credential
+    library's synchronous HTTP round trip run in place) leaves the count at 0 or 1; one run
+    off the loop lets it grow with the time the call takes.
+
+    .. versionadded:: 0.1
+    """
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(interval)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    try:
+        result = await awaitable
+    finally:
+        task.cancel()
+    return result, ticks
 
 
 async def sdk_roundtrip(sdk: Any, operation: str, params: Mapping[str, Any],

@@ -24,7 +24,7 @@ from google.auth.exceptions import RefreshError
 
 import clauderoute as cr
 from clauderoute._provider import CREATE, Call
-from clauderoute.testing import no_backoff
+from clauderoute.testing import loop_ticks, no_backoff
 
 PARAMS = {"model": "claude-haiku-4-5", "max_tokens": 5,
           "messages": [{"role": "user", "content": "hi"}]}
@@ -97,18 +97,8 @@ async def test_refresh_runs_off_the_event_loop() -> None:
     """While google-auth's refresh blocks for 0.3 s, the event loop keeps running."""
     p = VertexProvider(project="p", region="global",
                        credentials=CountingCredentials(delay_s=0.3))
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    task = asyncio.create_task(ticker())
-    await p.prepare(_call())
-    task.cancel()
-    assert ticks >= 10
+    _, ticks = await loop_ticks(p.prepare(_call()))
+    assert ticks >= 3  # a refresh run in place would leave it at 0 or 1
 
 
 @pytest.mark.parametrize(("expiry_in", "refreshed"), [
