@@ -8,6 +8,7 @@ observer explicitly: the global providers are never set.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
@@ -216,6 +217,43 @@ async def test_retry_then_success(tel: Telemetry, emus: dict[str, AnthropicEmula
     failed = [p for p in tel.points("gen_ai.client.operation.duration")
               if p.attributes.get("error.type") == "overloaded_error"]
     assert [p.count for p in failed] == [1]
+
+
+async def test_retry_after_hint_on_failed_attempt(tel: Telemetry,
+                                                  emus: dict[str, AnthropicEmulator]) -> None:
+    """A 429 with retry-after: the failed attempt's span carries the server's hint."""
+    emus["a"].faults.add(Fault(status=429, retry_after=0.25))
+    async with client(tel, [anthropic(emus["a"])]) as c:
+        with no_backoff():
+            await create(c)
+    first, second = tel.attempts()
+    assert first.attributes["error.type"] == "rate_limit_error"
+    assert first.attributes["clauderoute.attempt.retry_after_s"] == 0.25
+    assert "clauderoute.attempt.retry_after_s" not in second.attributes
+
+
+class _Refreshing(AnthropicProvider):
+    """A provider whose prepare awaits (like a credential refresh): ``prepare_may_block``."""
+
+    async def prepare(self, call: Any) -> Any:
+        await asyncio.sleep(0.001)
+        return await super().prepare(call)
+
+
+async def test_auth_refresh_time_on_attempt(tel: Telemetry,
+                                            emus: dict[str, AnthropicEmulator]) -> None:
+    """Time a blocking prepare took lands on the attempt span; a prepare that never blocks
+    (the API-key provider) records nothing."""
+    refreshing = _Refreshing(name="r", base_url=emus["a"].url, api_key=KEY)
+    async with client(tel, [refreshing]) as c:
+        await create(c)
+    (att,) = tel.attempts()
+    assert att.attributes["clauderoute.auth.refresh_s"] > 0
+    tel.exporter.clear()
+    async with client(tel, [anthropic(emus["b"], name="b")]) as c:
+        await create(c)
+    (att,) = tel.attempts()
+    assert "clauderoute.auth.refresh_s" not in att.attributes
 
 
 async def test_failover_across_platforms(tel: Telemetry,

@@ -47,7 +47,7 @@ class AttemptContext:
 
     __slots__ = ("backoff", "call", "chunk_times", "chunks", "deadline", "first_chunk",
                  "first_token", "headers", "headers_at", "kind", "model_id", "number", "observed",
-                 "provider", "reason", "route", "router", "sent", "status", "timeout")
+                 "prepare_s", "provider", "reason", "route", "router", "sent", "status", "timeout")
 
     def __init__(self, router: Router, provider: Provider, call: Call, number: int,
                  timeout: float | None, deadline: float | None, route: RouteContext,
@@ -70,6 +70,9 @@ class AttemptContext:
         self.first_chunk: float | None = None
         self.first_token: float | None = None
         self.chunks = 0
+        #: Seconds ``provider.prepare`` took, measured only for a provider that declares
+        #: ``prepare_may_block`` (credential refresh, signing); 0.0 when not measured.
+        self.prepare_s = 0.0
         #: An observer that wants per-event timestamps (the time-per-output-chunk metric) sets
         #: this to a list in ``attempt_start``; the stream then appends ``perf_counter()`` per
         #: event. ``None`` (the default) costs nothing per event.
@@ -81,8 +84,10 @@ class AttemptContext:
         p = self.provider
         try:
             if getattr(p, "prepare_may_block", True):
+                start = time.perf_counter()
                 async with asyncio.timeout(self.timeout):
                     request = await p.prepare(self.call)
+                self.prepare_s = time.perf_counter() - start
             else:  # it never suspends: a timer could not fire before it returns
                 request = await p.prepare(self.call)
         except E.ClauderouteError:

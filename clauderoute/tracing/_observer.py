@@ -27,13 +27,13 @@ from opentelemetry.metrics import _internal as _otel_metrics
 from opentelemetry.trace import NoOpTracerProvider, SpanKind, Status, StatusCode, TracerProvider
 
 from .. import _errors as E
-from ..routing._category import error_category
 from ..routing._observe import AttemptContext, Observer, RouteContext
 from ..types._messages import AttemptInfo, RouteInfo
 from . import _content as C
 from . import _names as N
 from ._common import error_type, global_set, operation_name
 from ._metrics import Metrics
+from ._response import response_attrs
 
 __all__ = ["TracingObserver", "default_observer", "error_type", "operation_name"]
 
@@ -299,7 +299,7 @@ class TracingObserver(Observer):
         span = state.span
         etype = error_type(error) if error is not None else None
         if span.is_recording():
-            span.set_attributes(self._response_attrs(ctx, message, usage, error, outcome))
+            span.set_attributes(response_attrs(self.names, ctx, message, usage, error, outcome))
             if etype is not None and error is not None:
                 span.set_attribute(N.ERROR_TYPE, etype)
                 span.record_exception(error)
@@ -309,49 +309,6 @@ class TracingObserver(Observer):
         span.end()
         if self.metrics is not None:
             self._attempt_metrics(state, ctx, message, usage, etype, end)
-
-    def _response_attrs(self, ctx: AttemptContext, message: Any, usage: Any,
-                        error: BaseException | None, outcome: str) -> dict[str, Any]:
-        out: dict[str, Any] = {N.X_ATTEMPT_OUTCOME: outcome}
-        stream = ctx.call.operation.endswith("stream")
-        if ctx.status is not None:
-            out[N.HTTP_STATUS] = ctx.status
-        if ctx.headers:
-            rid = ctx.headers.get(ctx.provider.request_id_header)
-            if rid:
-                out[N.X_REQUEST_ID] = rid
-        if ctx.sent is not None:
-            if ctx.headers_at is not None:
-                out[N.X_TTH] = ctx.headers_at - ctx.sent
-            if ctx.first_chunk is not None:
-                out[N.TTFC_ATTR] = ctx.first_chunk - ctx.sent
-            if ctx.first_token is not None:
-                out[N.X_TTFT] = ctx.first_token - ctx.sent
-        if stream:
-            out[N.X_CHUNKS] = ctx.chunks
-        if message is not None and hasattr(message, "stop_reason"):
-            if getattr(message, "id", None):
-                out[N.RESPONSE_ID] = message.id
-            if getattr(message, "model", None):
-                out[N.RESPONSE_MODEL] = message.model
-            if message.stop_reason:
-                out[N.X_STOP_REASON] = message.stop_reason
-            out[N.FINISH_REASONS] = [C.finish_reason(message.stop_reason)]
-        if outcome == "cancelled" or (N.FINISH_REASONS not in out and (stream or error)):
-            out[N.FINISH_REASONS] = ["error"]  # ended before the caller saw why it stopped
-        if usage is not None:
-            out[N.INPUT_TOKENS] = usage.total_input_tokens
-            out[N.OUTPUT_TOKENS] = usage.output_tokens
-            if usage.cache_read_input_tokens is not None:
-                out[N.CACHE_READ] = usage.cache_read_input_tokens
-            if usage.cache_creation_input_tokens is not None:
-                out[self.names.cache_creation] = usage.cache_creation_input_tokens
-        if error is not None:
-            out[N.X_ERROR_CATEGORY] = error_category(error)
-            out[N.X_ERROR_PHASE] = ("before_headers" if ctx.status is None else
-                                    "before_first_token" if ctx.first_token is None else
-                                    "mid_stream")
-        return out
 
     def _content(self, span: trace.Span, ctx: AttemptContext, message: Any) -> None:
         params, limit = ctx.call.params, self.max_length
