@@ -597,7 +597,7 @@ async def test_latest_conventions_opt_in(tel: Telemetry, emus: dict[str, Anthrop
     emus["a"].faults.add(Fault(status=529))  # the first attempt fails: no usage reported
     async with client(tel, [anthropic(emus["a"], max_retries=1)]) as c:
         await create(c)
-    failed, served = tel.attempts()
+    _failed, served = tel.attempts()
     assert "gen_ai.usage.cache_write.input_tokens" in served.attributes
     assert "gen_ai.usage.cache_creation.input_tokens" not in served.attributes
     assert tel.points("gen_ai.client.inference.duration")
