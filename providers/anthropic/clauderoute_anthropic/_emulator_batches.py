@@ -151,15 +151,23 @@ class BatchesMixin(ResourceBase):
         obj.update(processing_status="ended", request_counts=counts, ended_at=now(),
                    results_url=f"{root}/v1/messages/batches/{obj['id']}/results")
 
-    def _batch(self, request: web.Request) -> dict[str, Any] | None:
-        return self.batches.get(request.match_info["id"])
+    async def _batch(self, request: web.Request, operation: str, *,
+                     ended_for: str | None = None) -> tuple[Any, web.Response | None]:
+        """The batch a request names, or the early answer: the common checks (auth, faults),
+        404 for an unknown id, and with ``ended_for`` a 400 unless the batch has ended."""
+        if (early := await self.begin(request, operation)) is not None:
+            return None, early
+        b = self.batches.get(request.match_info["id"])
+        if b is None:
+            return None, self.not_found("message batch", request.match_info["id"])
+        if ended_for is not None and b["obj"]["processing_status"] != "ended":
+            return None, self.fail(400, "invalid_request_error", ended_for)
+        return b, None
 
     async def _batch_get(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, BATCHES_RETRIEVE)) is not None:
+        b, early = await self._batch(request, BATCHES_RETRIEVE)
+        if early is not None:
             return early
-        b = self._batch(request)
-        if b is None:
-            return self.not_found("message batch", request.match_info["id"])
         b["polls"] += 1
         if b["polls"] >= self.batch_polls_to_end or b["canceled"]:
             self._end(b)
@@ -171,11 +179,9 @@ class BatchesMixin(ResourceBase):
         return self.page(request, [b["obj"] for b in self.batches.values()])
 
     async def _batch_cancel(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, BATCHES_CANCEL)) is not None:
+        b, early = await self._batch(request, BATCHES_CANCEL)
+        if early is not None:
             return early
-        b = self._batch(request)
-        if b is None:
-            return self.not_found("message batch", request.match_info["id"])
         obj = b["obj"]
         if obj["processing_status"] == "in_progress":
             b["canceled"] = True
@@ -183,26 +189,18 @@ class BatchesMixin(ResourceBase):
         return self.reply(obj)
 
     async def _batch_delete(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, BATCHES_DELETE)) is not None:
+        b, early = await self._batch(request, BATCHES_DELETE, ended_for=(
+            "a batch must end (or be canceled) before it can be deleted"))
+        if early is not None:
             return early
-        b = self._batch(request)
-        if b is None:
-            return self.not_found("message batch", request.match_info["id"])
-        if b["obj"]["processing_status"] != "ended":
-            return self.fail(400, "invalid_request_error",
-                             "a batch must end (or be canceled) before it can be deleted")
         del self.batches[b["obj"]["id"]]
         return self.reply({"id": b["obj"]["id"], "type": "message_batch_deleted"})
 
     async def _batch_results(self, request: web.Request) -> web.StreamResponse:
-        if (early := await self.begin(request, BATCHES_RESULTS)) is not None:
+        b, early = await self._batch(request, BATCHES_RESULTS, ended_for=(
+            "results are available once the batch has ended"))
+        if early is not None:
             return early
-        b = self._batch(request)
-        if b is None:
-            return self.not_found("message batch", request.match_info["id"])
-        if b["obj"]["processing_status"] != "ended":
-            return self.fail(400, "invalid_request_error",
-                             "results are available once the batch has ended")
         resp = web.StreamResponse(headers=self.response_headers())  # type: ignore[attr-defined]
         resp.content_type = "application/binary"
         await resp.prepare(request)
