@@ -31,6 +31,22 @@ T = TypeVar("T", bound=ApiObject)
 Decode = Callable[[bytes, str], Any]
 
 
+def upload_headers(body: MultipartBody, extra: Mapping[str, str] | None) -> dict[str, str]:
+    """The multipart content type (with boundary) and, when known, the content length."""
+    headers = {"content-type": body.content_type}
+    length = body.length
+    if length is not None:
+        headers["content-length"] = str(length)
+    return {**headers, **(extra or {})}
+
+
+def check_size(body: MultipartBody, limit: int, what: str) -> None:
+    """Refuse a body known to be over ``limit`` before any byte is sent."""
+    length = body.length
+    if length is not None and length > limit:
+        raise E.RequestTooLarge(length, limit, what=what)
+
+
 def make_call(operation: str, *, path: Mapping[str, str] | None = None,
               query: Mapping[str, Any] | None = None, body: Any = None,
               betas: Sequence[str] | None = None, extra_headers: Mapping[str, str] | None = None,
@@ -131,6 +147,22 @@ class Resource:
             oid = getattr(result, "id", None)
             if isinstance(oid, str):
                 self._homes[oid] = p.name
+        return result
+
+    async def _upload(self, operation: str, body: MultipartBody, typ: type[T], *, what: str,
+                      path: Mapping[str, str] | None = None, object_id: str | None = None,
+                      provider: str | None = None, timeout: float | None = None,
+                      betas: Sequence[str] | None = None,
+                      extra_headers: Mapping[str, str] | None = None) -> T:
+        """Stream the multipart ``body`` to the provider that should serve ``operation``;
+        refused before any byte is sent when it is known to exceed that provider's limit."""
+        call = make_call(operation, path=path, betas=betas,
+                         extra_headers=upload_headers(body, extra_headers))
+        p = self.target(call, provider, object_id)
+        limit = p.capabilities.body_limit(operation)
+        check_size(body, limit, what)
+        result: T = await self._run(call, json_attempt(object_decoder(typ), body, limit),
+                                    chosen=p, timeout=timeout)
         return result
 
     def _lister(self, operation: str, typ: type[T], *, path: Mapping[str, str] | None = None,

@@ -20,23 +20,7 @@ from ._pages import AsyncPaginator
 if TYPE_CHECKING:
     from .._client import AsyncClient
 
-__all__ = ["BinaryResponse", "Files", "upload_headers"]
-
-
-def upload_headers(body: MultipartBody, extra: Mapping[str, str] | None) -> dict[str, str]:
-    """The multipart content type (with boundary) and, when known, the content length."""
-    headers = {"content-type": body.content_type}
-    length = body.length
-    if length is not None:
-        headers["content-length"] = str(length)
-    return {**headers, **(extra or {})}
-
-
-def check_size(body: MultipartBody, limit: int, what: str) -> None:
-    """Refuse a body known to be over ``limit`` before any byte is sent."""
-    length = body.length
-    if length is not None and length > limit:
-        raise E.RequestTooLarge(length, limit, what=what)
+__all__ = ["BinaryResponse", "Files"]
 
 
 class BinaryResponse:
@@ -106,16 +90,10 @@ class Files(Resource):
 
         .. versionadded:: 0.2
         """
-        body = MultipartBody([file_part("file", file, "file")])
-        call = make_call(FILES_UPLOAD, betas=betas,
-                         extra_headers=upload_headers(body, extra_headers))
-        p = self.target(call, provider, None)
-        limit = p.capabilities.body_limit(FILES_UPLOAD)
-        check_size(body, limit, "upload")
-        result: FileMetadata = await self._run(
-            call, json_attempt(object_decoder(FileMetadata), body, limit), chosen=p,
-            timeout=timeout)
-        return result
+        return await self._upload(
+            FILES_UPLOAD, MultipartBody([file_part("file", file, "file")]), FileMetadata,
+            what="upload", provider=provider, timeout=timeout, betas=betas,
+            extra_headers=extra_headers)
 
     def list(self, *, limit: int | None = None, after_id: str | None = None,
              before_id: str | None = None, page: str | None = None,

@@ -24,7 +24,6 @@ from .._operations import (
 from ..types._objects import DeletedSkill, DeletedSkillVersion, Skill, SkillVersion
 from ._base import Resource, json_attempt, make_call, object_decoder
 from ._pages import AsyncPaginator
-from .files import check_size, upload_headers
 
 if TYPE_CHECKING:
     from .._client import AsyncClient
@@ -58,16 +57,10 @@ class SkillVersions(Resource):
                      timeout: float | None = None, betas: Sequence[str] | None = None,
                      ) -> SkillVersion:
         """Upload a new version of a skill. .. versionadded:: 0.2"""
-        body = MultipartBody(skill_parts(files))
-        call = make_call(SKILL_VERSIONS_CREATE, path={"skill_id": skill_id}, betas=betas,
-                         extra_headers=upload_headers(body, None))
-        p = self.target(call, provider, skill_id)
-        limit = p.capabilities.body_limit(SKILL_VERSIONS_CREATE)
-        check_size(body, limit, "skill upload")
-        result: SkillVersion = await self._run(
-            call, json_attempt(object_decoder(SkillVersion), body, limit), chosen=p,
-            timeout=timeout)
-        return result
+        return await self._upload(
+            SKILL_VERSIONS_CREATE, MultipartBody(skill_parts(files)), SkillVersion,
+            what="skill upload", path={"skill_id": skill_id}, object_id=skill_id,
+            provider=provider, timeout=timeout, betas=betas)
 
     def list(self, skill_id: str, *, limit: int | None = None, page: str | None = None,
              provider: str | None = None, betas: Sequence[str] | None = None,
@@ -119,15 +112,9 @@ class Skills(Resource):
                 raise E.InvalidRequest("must be a string of at most 255 characters",
                                        field="display_title")
             parts.insert(0, Part("display_title", data=display_title.encode()))
-        body = MultipartBody(parts)
-        call = make_call(SKILLS_CREATE, betas=betas,
-                         extra_headers=upload_headers(body, extra_headers))
-        p = self.target(call, provider, None)
-        limit = p.capabilities.body_limit(SKILLS_CREATE)
-        check_size(body, limit, "skill upload")
-        result: Skill = await self._run(call, json_attempt(object_decoder(Skill), body, limit),
-                                        chosen=p, timeout=timeout)
-        return result
+        return await self._upload(SKILLS_CREATE, MultipartBody(parts), Skill,
+                                  what="skill upload", provider=provider, timeout=timeout,
+                                  betas=betas, extra_headers=extra_headers)
 
     def list(self, *, limit: int | None = None, page: str | None = None,
              source: str | None = None, provider: str | None = None,
