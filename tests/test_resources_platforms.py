@@ -103,9 +103,12 @@ async def test_models_fall_back_to_the_catalog_labelled(others: cr.AsyncClient) 
     assert everything == list(catalog())  # deployment names: every canonical model
     bedrock = [m async for m in others.models.list(provider="aws")]
     assert bedrock and all(m.origin == "catalog" for m in bedrock)
-    # ids as this provider sends them: us-east-1 needs the us. inference-profile prefix
-    assert {m.id for m in bedrock} == {"us." + f["bedrock"] for f in catalog().values()
-                                       if "bedrock" in f}
+    # ids as this provider sends them: in us-east-1, InvokeModel's profiled models take the
+    # us. inference-profile prefix; the Messages-API endpoint's take their id as given
+    assert {m.id for m in bedrock} == {
+        ("us." if f.get("bedrock_profile") and f.get("bedrock_endpoint") != "mantle" else "")
+        + f["bedrock"] for f in catalog().values() if "bedrock" in f}
+    assert "anthropic.claude-opus-4-7" in {m.id for m in bedrock}
     with pytest.raises(cr.NotFoundError):
         await others.models.retrieve("gpt-4", provider="gcp")
 

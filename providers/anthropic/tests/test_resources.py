@@ -69,9 +69,10 @@ async def test_models_paginate_across_pages(client: cr.AsyncClient,
 
 async def test_models_retrieve_by_alias_and_unknown_fields_kept(
         client: cr.AsyncClient, emu: AnthropicEmulator) -> None:
-    emu.models[0]["capabilities"] = {"vision": {"supported": True}}
-    info = await client.models.retrieve("claude-sonnet-4-5")
-    assert info.id == emu.models[0]["id"] and info.origin == "api"
+    (model,) = [m for m in emu.models if m["id"] == "claude-sonnet-4-5-20250929"]
+    model["capabilities"] = {"vision": {"supported": True}}
+    info = await client.models.retrieve("claude-sonnet-4-5")  # the alias of that dated id
+    assert info.id == model["id"] and info.origin == "api"
     assert info.extra == {"capabilities": {"vision": {"supported": True}}}
     assert info.provider == "anthropic" and info.created_at is not None
     with pytest.raises(cr.NotFoundError):

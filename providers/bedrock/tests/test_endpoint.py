@@ -140,3 +140,19 @@ def test_providers_read_the_catalog_once_per_name(tmp_path: Path,
     pinned = AnthropicProvider(api_key="k", models={"claude-test-ids": "mine"})
     assert pinned.model_id("claude-test-ids") == "mine"
     assert first.model_id("claude-unknown-x") == "claude-unknown-x"
+
+
+async def test_shipped_catalog_sends_newer_models_where_bedrock_serves_them(
+        emulators: Emulators, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With only the shipped catalog: Claude Opus 4.7 goes to the Messages-API endpoint with
+    its Bedrock id as given, Claude Sonnet 4.6 to InvokeModel through the region's inference
+    profile (ids from the Claude docs' models overview)."""
+    monkeypatch.delenv(CATALOG_ENV)
+    invoke, mantle = emulators
+    async with AsyncClient(providers=[_provider(emulators)]) as client:
+        await client.messages.create(model="claude-opus-4-7", max_tokens=9, messages=HELLO)
+        await client.messages.create(model="claude-sonnet-4-6", max_tokens=9, messages=HELLO)
+    (m,) = mantle.requests
+    assert msgspec.json.decode(m.body)["model"] == "anthropic.claude-opus-4-7"
+    (i,) = invoke.requests
+    assert i.path == "/model/us.anthropic.claude-sonnet-4-6/invoke"
