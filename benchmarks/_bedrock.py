@@ -21,7 +21,7 @@ import base64
 from typing import Any
 
 import msgspec
-from _clients import _WIRE_EVENTS, EXPECTED, PROMPT, Driver, WrongAnswer, _text
+from _clients import EXPECTED, PROMPT, Driver, MessagesDriver, WrongAnswer
 from _server import expected_stream_text
 
 MODEL = "claude-haiku-4-5"
@@ -101,7 +101,7 @@ class BedrockFloor(BedrockDriver):
         await self._session.close()
 
 
-class BedrockSigV4(BedrockDriver):
+class BedrockSigV4(BedrockDriver, MessagesDriver):
     name = "bedrock-sigv4"
 
     def _credentials(self) -> dict[str, str]:
@@ -118,20 +118,8 @@ class BedrockSigV4(BedrockDriver):
                                    **self._credentials())
         self._client = AsyncClient(providers=[provider], tracing=False)
 
-    async def create(self) -> None:
-        msg = await self._client.messages.create(**_params())
-        self._check_create(_text(msg))
-
-    async def stream(self, deltas: int) -> None:
-        events = 0
-        async with self._client.messages.stream(**_params(deltas)) as s:
-            async for _ev in s:
-                events += 1
-            msg = await s.get_final_message()
-        self._check_stream(deltas, _text(msg), events)
-
-    async def close(self) -> None:
-        await self._client.close()
+    def params(self, max_tokens: int = MAX_TOKENS) -> dict[str, Any]:
+        return _params(max_tokens)
 
 
 class BedrockApiKey(BedrockSigV4):
@@ -143,8 +131,9 @@ class BedrockApiKey(BedrockSigV4):
         return {"api_key": API_KEY}
 
 
-class BedrockSDK(BedrockDriver):
+class BedrockSDK(BedrockDriver, MessagesDriver):
     name = "bedrock-sdk"
+    wire_only = True
 
     async def start(self) -> None:
         import anthropic
@@ -154,20 +143,8 @@ class BedrockSDK(BedrockDriver):
             aws_access_key=ACCESS_KEY, aws_secret_key=SECRET_KEY, aws_region=REGION,
             base_url=self.url, max_retries=0)
 
-    async def create(self) -> None:
-        msg = await self._client.messages.create(**_params(model=MODEL_ID))
-        self._check_create(_text(msg))
-
-    async def stream(self, deltas: int) -> None:
-        events = 0
-        async with self._client.messages.stream(**_params(deltas, MODEL_ID)) as s:
-            async for ev in s:
-                events += ev.type in _WIRE_EVENTS
-            msg = await s.get_final_message()
-        self._check_stream(deltas, _text(msg), events)
-
-    async def close(self) -> None:
-        await self._client.close()
+    def params(self, max_tokens: int = MAX_TOKENS) -> dict[str, Any]:
+        return _params(max_tokens, MODEL_ID)  # the SDK sends the Bedrock id as given
 
 
 BEDROCK_DRIVERS: dict[str, type[Driver]] = {d.name: d for d in (

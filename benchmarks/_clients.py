@@ -84,6 +84,45 @@ class Driver:
         self.checked["stream"] += 1
 
 
+_WIRE_EVENTS = frozenset({"message_start", "content_block_start", "content_block_delta",
+                          "content_block_stop", "message_delta", "message_stop", "ping"})
+
+
+class MessagesDriver(Driver):
+    """A driver over a Messages client (clauderoute's or the SDK's): ``start`` sets
+    ``self._client``; ``params`` gives the request, ``_served`` checks who served it."""
+
+    #: count only the wire events (the SDK's stream adds derived ``text``, ``input_json``...)
+    wire_only = False
+
+    def params(self, max_tokens: int = MAX_TOKENS) -> dict[str, Any]:
+        return _params(max_tokens)
+
+    def _served(self, msg: Any) -> None:
+        """Check the message's route; nothing to check by default."""
+
+    async def create(self) -> None:
+        msg = await self._client.messages.create(**self.params())
+        self._served(msg)
+        self._check_create(_text(msg))
+
+    async def stream(self, deltas: int) -> None:
+        events = 0
+        async with self._client.messages.stream(**self.params(deltas)) as s:
+            if self.wire_only:  # chosen once, not per event: the loop is what is measured
+                async for ev in s:
+                    events += ev.type in _WIRE_EVENTS
+            else:
+                async for _ev in s:
+                    events += 1
+            msg = await s.get_final_message()
+        self._served(msg)
+        self._check_stream(deltas, _text(msg), events)
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
 class AiohttpFloor(Driver):
     name = "aiohttp"
 
@@ -128,7 +167,7 @@ class AiohttpFloor(Driver):
         await self._session.close()
 
 
-class Clauderoute(Driver):
+class Clauderoute(MessagesDriver):
     name = "clauderoute"
     n_providers = 1
     tracing = True
@@ -147,22 +186,6 @@ class Clauderoute(Driver):
         if route is None or route.provider != "p1" or len(route.attempts) != 1:
             raise WrongAnswer(f"{self.name}: not served by p1 in one attempt: {route!r}")
 
-    async def create(self) -> None:
-        msg = await self._client.messages.create(**_params())
-        self._served(msg)
-        self._check_create(_text(msg))
-
-    async def stream(self, deltas: int) -> None:
-        events = 0
-        async with self._client.messages.stream(**_params(deltas)) as s:
-            async for _ev in s:
-                events += 1
-            msg = await s.get_final_message()
-        self._served(msg)
-        self._check_stream(deltas, _text(msg), events)
-
-    async def close(self) -> None:
-        await self._client.close()
 
 
 class ClauderouteNoTrace(Clauderoute):
@@ -225,33 +248,15 @@ class ClauderouteOtel(Clauderoute):
         self._meter_provider.shutdown()
 
 
-_WIRE_EVENTS = frozenset({"message_start", "content_block_start", "content_block_delta",
-                          "content_block_stop", "message_delta", "message_stop", "ping"})
-
-
-class OfficialSDK(Driver):
+class OfficialSDK(MessagesDriver):
     name = "sdk"
+    wire_only = True
 
     async def start(self) -> None:
         import anthropic
 
         self._client = anthropic.AsyncAnthropic(base_url=self.url, api_key=API_KEY)
 
-    async def create(self) -> None:
-        msg = await self._client.messages.create(**_params())
-        self._check_create(_text(msg))
-
-    async def stream(self, deltas: int) -> None:
-        events = 0
-        async with self._client.messages.stream(**_params(deltas)) as s:
-            async for ev in s:
-                # The SDK adds derived events (``text``, ``input_json``...) to the wire ones.
-                events += ev.type in _WIRE_EVENTS
-            msg = await s.get_final_message()
-        self._check_stream(deltas, _text(msg), events)
-
-    async def close(self) -> None:
-        await self._client.close()
 
 
 DRIVERS: dict[str, type[Driver]] = {d.name: d for d in (
