@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from clauderoute._jsonl import JSONLDecoder
 from clauderoute._multipart import MultipartBody, Part
 from clauderoute._resources._pages import decode_page
+from clauderoute.testing import split_at
 from clauderoute.types import (
     FileMetadata,
     MessageBatchExpiredResult,
@@ -27,11 +28,6 @@ _line = st.dictionaries(st.text(max_size=5), st.one_of(st.integers(), st.text(ma
                         max_size=4)
 
 
-def _split(data: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({c % (len(data) + 1) for c in cuts})
-    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
-
-
 @given(st.lists(_line, max_size=8), st.lists(st.integers(0, 10_000), max_size=12),
        st.booleans(), st.booleans())
 def test_jsonl_lines_survive_any_chunking(objs: list[dict[str, object]], cuts: list[int],
@@ -40,7 +36,7 @@ def test_jsonl_lines_survive_any_chunking(objs: list[dict[str, object]], cuts: l
     sep = b"\r\n" if crlf else b"\n"
     data = sep.join(enc) + (sep if final_newline and enc else b"")
     dec = JSONLDecoder()
-    got = [line for chunk in _split(data, cuts) for line in dec.feed(chunk)] + dec.end()
+    got = [line for chunk in split_at(data, cuts) for line in dec.feed(chunk)] + dec.end()
     assert [msgspec.json.decode(x) for x in got] == objs
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from clauderoute import MalformedResponse
 from clauderoute._sse import SSEDecoder, SSEEventDecoder
-from clauderoute.testing import default_reply, message_events
+from clauderoute.testing import default_reply, message_events, split_at
 
 _enc = msgspec.json.Encoder()
 
@@ -20,16 +20,6 @@ def _wire(events: list[dict], newline: bytes = b"\n") -> bytes:
         out += b"event: " + ev["type"].encode() + newline
         out += b"data: " + _enc.encode(ev) + newline + newline
     return out
-
-
-def _split(data: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({c % (len(data) + 1) for c in cuts})
-    pieces, last = [], 0
-    for p in points:
-        pieces.append(data[last:p])
-        last = p
-    pieces.append(data[last:])
-    return pieces
 
 
 MSG = default_reply({"messages": [{"role": "user", "content": "héllo wörld, ünïcode ✓ ok"}],
@@ -45,7 +35,7 @@ def test_any_split_gives_the_same_events(cuts: list[int], newline: bytes) -> Non
     data = _wire(EVENTS, newline)
     dec = SSEEventDecoder()
     got = []
-    for piece in _split(data, cuts):
+    for piece in split_at(data, cuts):
         got.extend(dec.feed(piece))
     dec.end()
     assert [e.type for e in got] == [e["type"] for e in EVENTS]
@@ -63,7 +53,7 @@ def test_multiline_data_and_comments(payload: list[str], cuts: list[int]) -> Non
     raw += b"".join(b"data: " + p.encode() + b"\n" for p in payload) + b"\n"
     dec = SSEDecoder()
     out = []
-    for piece in _split(raw, cuts):
+    for piece in split_at(raw, cuts):
         out.extend(dec.feed(piece))
     assert out == [("x", "\n".join(payload).encode())]
 

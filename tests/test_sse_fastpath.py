@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clauderoute._sse import SSEDecoder
+from clauderoute.testing import split_at
 from clauderoute.types._stream import decode_event
 
 
@@ -24,16 +25,6 @@ class _General(SSEDecoder):
 
     def _fast(self, chunk: bytes, pattern: re.Pattern[bytes]) -> list[bytes] | None:
         return None
-
-
-def _split(data: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({c % (len(data) + 1) for c in cuts})
-    pieces, last = [], 0
-    for p in points:
-        pieces.append(data[last:p])
-        last = p
-    pieces.append(data[last:])
-    return pieces
 
 
 _names = st.sampled_from([b"content_block_delta", b"ping", b"", b"x-y", b" two", b"\xff\xfe",
@@ -61,7 +52,7 @@ _line = st.one_of(
 def test_fast_split_matches_the_line_parser(parts: list[bytes], cuts: list[int]) -> None:
     data = b"".join(parts)
     fast, general, payloads = SSEDecoder(), _General(), SSEDecoder()
-    for piece in _split(data, cuts):
+    for piece in split_at(data, cuts):
         try:
             want: list[tuple[str, bytes]] | Exception = general.feed(piece)
         except UnicodeDecodeError as exc:

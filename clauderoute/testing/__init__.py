@@ -7,7 +7,7 @@ from typing import Any
 
 from .._retry import no_backoff
 from ._faults import Fault, FaultPlan, LatencyProfile
-from ._sdk import loop_ticks, sdk_roundtrip
+from ._sdk import loop_ticks, sdk_roundtrip, split_at
 from ._server import EmulatorServer, RecordedRequest, count_tokens, default_reply, message_events
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "message_events",
     "no_backoff",
     "sdk_roundtrip",
+    "split_at",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Helpers for providers' own tests: driving an official ``anthropic`` SDK client for fidelity
+"""Helpers for providers' own tests: cutting a byte stream anywhere, driving an official ``anthropic`` SDK client for fidelity
 tests (the SDK is not a dependency: the caller brings its client, for whichever platform), and
 checking that a blocking credential call does not stall the event loop."""
 
@@ -10,9 +10,20 @@ from typing import Any, TypeVar
 
 from .._provider import COUNT_TOKENS, STREAM
 
-__all__ = ["loop_ticks", "sdk_roundtrip"]
+__all__ = ["loop_ticks", "sdk_roundtrip", "split_at"]
 
 T = TypeVar("T")
+
+
+def split_at(data: bytes, cuts: Sequence[int]) -> list[bytes]:
+    """``data`` cut at the offsets ``cuts`` (each taken modulo ``len(data) + 1``; empty pieces
+    kept): the chunks of a property test that an incremental decoder gives the same result
+    for any split of its input.
+
+    .. versionadded:: 0.1
+    """
+    points = sorted({c % (len(data) + 1) for c in cuts})
+    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
 
 
 async def loop_ticks(awaitable: Awaitable[T], interval: float = 0.01) -> tuple[T, int]:

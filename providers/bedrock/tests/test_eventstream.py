@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clauderoute._errors import MalformedResponse
-from clauderoute.testing._server import default_reply, message_events
+from clauderoute.testing import default_reply, message_events, split_at
 from clauderoute.types._stream import ErrorEvent, StreamEvent
 
 EMU = BedrockEmulator()
@@ -33,12 +33,6 @@ def _decode(chunks: list[bytes]) -> list[StreamEvent]:
     out = [ev for c in chunks for ev in decoder.feed(c)]
     out += decoder.end()
     return out
-
-
-def _split(data: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({c % (len(data) + 1) for c in cuts})
-    bounds = [0, *points, len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 WHOLE = _decode([STREAM])
@@ -57,7 +51,7 @@ def test_whole_stream_decodes_to_the_claude_events() -> None:
 @given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=40))
 def test_any_split_gives_the_same_events(cuts: list[int]) -> None:
     """Bytes cut anywhere (inside preludes, headers, payloads, CRCs) give the same events."""
-    assert _decode(_split(STREAM, cuts)) == WHOLE
+    assert _decode(split_at(STREAM, cuts)) == WHOLE
 
 
 @given(st.integers(min_value=1, max_value=len(STREAM) - 1),
@@ -68,12 +62,12 @@ def test_truncated_stream_raises_at_end(stop: int, cuts: list[int]) -> None:
     data = STREAM[:stop]
     decoder = EventStreamDecoder("bedrock")
     if stop in frames_end:
-        for chunk in _split(data, cuts):
+        for chunk in split_at(data, cuts):
             decoder.feed(chunk)
         assert decoder.end() == []
         return
     with pytest.raises(MalformedResponse):
-        for chunk in _split(data, cuts):
+        for chunk in split_at(data, cuts):
             decoder.feed(chunk)
         decoder.end()
 
@@ -86,7 +80,7 @@ def test_any_flipped_byte_is_a_typed_error(pos: int, xor: int, cuts: list[int]) 
     data = bytearray(STREAM)
     data[pos] ^= xor
     with pytest.raises(MalformedResponse):
-        _decode(_split(bytes(data), cuts))
+        _decode(split_at(bytes(data), cuts))
 
 
 @given(st.binary(max_size=200))
