@@ -53,7 +53,8 @@ def test_core_never_names_a_platform() -> None:
 
 def test_public_names_are_pinned() -> None:
     """__all__ is sorted, complete and every name resolves (core and each provider)."""
-    modules = ["clauderoute", "clauderoute.types", "clauderoute.routing", "clauderoute.testing"]
+    modules = ["clauderoute", "clauderoute.types", "clauderoute.routing", "clauderoute.testing",
+               "clauderoute.provider"]
     modules += [p.name for p in ROOT.glob("providers/*/clauderoute_*")]
     for name in modules:
         mod = importlib.import_module(name)
@@ -91,15 +92,50 @@ def test_import_skips_unused_resources() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_provider_import_skips_emulator() -> None:
-    """import clauderoute_anthropic leaves the emulator (aiohttp.web, clauderoute.testing)
-    unloaded until AnthropicEmulator is first used; the entry point still resolves it."""
-    code = ("import clauderoute_anthropic as a, sys; heavy = ('aiohttp.web', 'clauderoute.testing',"
-            " 'clauderoute_anthropic.emulator'); bad = [m for m in heavy if m in sys.modules];"
-            " assert not bad, bad; from importlib.metadata import entry_points;"
+def _provider_packages() -> list[tuple[str, str, str]]:
+    """(module, entry-point name, emulator class) of every provider package in the repo."""
+    out = []
+    for pkg in sorted(ROOT.glob("providers/*/clauderoute_*")):
+        mod = importlib.import_module(pkg.name)
+        emulators = [n for n in mod.__all__ if n.endswith("Emulator")]
+        platform = mod.__dict__.get(next(n for n in mod.__all__ if n.endswith("Provider"))).platform
+        out += [(pkg.name, platform, e) for e in emulators[:1]]
+    return out
+
+
+@pytest.mark.parametrize(("module", "platform", "emulator"), _provider_packages())
+def test_provider_import_skips_emulator(module: str, platform: str, emulator: str) -> None:
+    """Importing a provider package leaves its emulator (aiohttp.web, clauderoute.testing)
+    unloaded until the emulator class is first used; the entry point still resolves it."""
+    code = (f"import {module} as a, sys; heavy = ('aiohttp.web', 'clauderoute.testing');"
+            " bad = [m for m in heavy if m in sys.modules]; assert not bad, bad;"
+            " from importlib.metadata import entry_points;"
             " (ep,) = [e for e in entry_points(group='clauderoute.emulators')"
-            " if e.name == 'anthropic']; assert ep.load() is a.AnthropicEmulator")
+            f" if e.name == {platform!r}]; assert ep.load() is a.{emulator}")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_providers_import_only_the_public_provider_api() -> None:
+    """Provider packages import clauderoute's public modules only (``clauderoute``,
+    ``clauderoute.provider``, ``clauderoute.types``, ``clauderoute.testing`` ...), never an
+    implementation module (a name starting with ``_``): what the bundled providers need, a
+    third-party provider can have too."""
+    bad = []
+    for pkg in ROOT.glob("providers/*/clauderoute_*"):
+        for path in _py(pkg):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    dotted = [node.module]
+                    if node.module == "clauderoute":  # from clauderoute import _errors
+                        dotted += [f"clauderoute.{a.name}" for a in node.names]
+                elif isinstance(node, ast.Import):
+                    dotted = [a.name for a in node.names]
+                else:
+                    continue
+                if any(d.split(".")[0] == "clauderoute" and
+                       any(seg.startswith("_") for seg in d.split(".")[1:]) for d in dotted):
+                    bad.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert bad == []
 
 
 @pytest.mark.parametrize("limit", [400])

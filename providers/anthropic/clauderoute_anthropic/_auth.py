@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clauderoute._provider import Auth, HttpRequest
+from clauderoute.provider import Auth, HttpRequest
 
 __all__ = ["ApiKeyAuth", "BearerAuth"]
 

@@ -13,8 +13,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from clauderoute._catalog import catalog
-from clauderoute._operations import (
+from clauderoute.provider import (
     BATCHES_CANCEL,
     BATCHES_CREATE,
     BATCHES_DELETE,
@@ -23,6 +22,7 @@ from clauderoute._operations import (
     BATCHES_RETRIEVE,
     MODELS_LIST,
     MODELS_RETRIEVE,
+    catalog,
 )
 
 from ._emulator_state import ResourceBase, now

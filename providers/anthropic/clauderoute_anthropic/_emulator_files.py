@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from clauderoute._operations import (
+from clauderoute.provider import (
     FILES_BETA,
     FILES_DELETE,
     FILES_DOWNLOAD,

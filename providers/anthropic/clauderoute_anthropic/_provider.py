@@ -5,27 +5,26 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from clauderoute._errors import ConfigurationError
-from clauderoute._operations import (
+from clauderoute.provider import (
     BATCHES_CREATE,
-    FILE_REFERENCE,
-    FILES_UPLOAD,
-    ROUTES,
-    SKILL_REFERENCE,
-)
-from clauderoute._provider import (
     COUNT_TOKENS,
     CREATE,
+    FILE_REFERENCE,
+    FILES_UPLOAD,
     MB,
+    ROUTES,
+    SKILL_REFERENCE,
     STREAM,
     Call,
     Capabilities,
+    ConfigurationError,
     HttpRequest,
     Provider,
+    SSEEventDecoder,
     StreamDecoder,
+    claude_api_request,
+    claude_resource_request,
 )
-from clauderoute._shaping import claude_api_request, claude_resource_request
-from clauderoute._sse import SSEEventDecoder
 
 from ._auth import ApiKeyAuth, BearerAuth
 

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from clauderoute._provider import COUNT_TOKENS, CREATE, MB, STREAM
+from clauderoute.provider import COUNT_TOKENS, CREATE, MB, STREAM
 from clauderoute.testing import EmulatorServer
 
 from ._emulator_batches import BatchesMixin

@@ -14,8 +14,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from clauderoute._errors import ConfigurationError
-from clauderoute._provider import Auth, HttpRequest
+from clauderoute.provider import Auth, ConfigurationError, HttpRequest
 
 __all__ = ["BearerAuth", "SigV4Auth", "import_botocore"]
 

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from clauderoute._provider import COUNT_TOKENS, CREATE, STREAM
+from clauderoute.provider import COUNT_TOKENS, CREATE, STREAM
 from clauderoute.testing import EmulatorServer
 
 from ._verify import AwsKey, SigV4Verifier

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import msgspec
 
-from clauderoute._provider import Action
+from clauderoute.provider import Action
 
 __all__ = ["ERRORS", "error_name", "exception_entry"]
 

@@ -19,9 +19,14 @@ from typing import Any
 
 import msgspec
 
-from clauderoute._errors import MalformedResponse
-from clauderoute._provider import StreamDecoder
-from clauderoute.types._stream import ErrorBody, ErrorEvent, StreamEvent, decode_event
+from clauderoute.provider import (
+    ErrorBody,
+    ErrorEvent,
+    MalformedResponse,
+    StreamDecoder,
+    StreamEvent,
+    decode_event,
+)
 
 __all__ = ["BedrockErrorBody", "EventStreamDecoder"]
 

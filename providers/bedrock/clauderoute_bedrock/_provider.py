@@ -21,10 +21,8 @@ from urllib.parse import quote
 
 import msgspec
 
-from clauderoute import _errors as E
-from clauderoute._catalog import model_facts
-from clauderoute._errors import CapabilityError, ConfigurationError
-from clauderoute._provider import (
+from clauderoute import provider as E
+from clauderoute.provider import (
     COUNT_TOKENS,
     CREATE,
     EVENT_ERROR_STATUS,
@@ -33,15 +31,19 @@ from clauderoute._provider import (
     Action,
     Call,
     Capabilities,
+    CapabilityError,
+    ConfigurationError,
+    ErrorEvent,
     HttpRequest,
     HttpResponse,
+    Message,
     Provider,
+    SSEEventDecoder,
     StreamDecoder,
+    claude_api_request,
+    encode_body,
+    model_facts,
 )
-from clauderoute._shaping import claude_api_request, encode_body
-from clauderoute._sse import SSEEventDecoder
-from clauderoute.types._messages import Message
-from clauderoute.types._stream import ErrorEvent
 
 from ._auth import BearerAuth, SigV4Auth
 from ._errors import error_name, exception_entry

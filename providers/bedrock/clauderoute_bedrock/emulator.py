@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from clauderoute._provider import COUNT_TOKENS, CREATE, EVENT_ERROR_STATUS, MB, STREAM
+from clauderoute.provider import COUNT_TOKENS, CREATE, EVENT_ERROR_STATUS, MB, STREAM
 from clauderoute.testing import EmulatorServer
 
 from ._errors import ERRORS

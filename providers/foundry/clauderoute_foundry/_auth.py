@@ -17,8 +17,7 @@ import json
 import time
 from typing import Any
 
-from clauderoute._errors import ConfigurationError
-from clauderoute._provider import Auth, HttpRequest
+from clauderoute.provider import Auth, ConfigurationError, HttpRequest
 
 __all__ = ["ENTRA_SCOPE", "ApiKeyAuth", "EntraAuth", "default_credential"]
 

@@ -16,9 +16,8 @@ from typing import Any
 
 import msgspec
 
-from clauderoute import _errors as E
-from clauderoute._errors import ConfigurationError
-from clauderoute._provider import (
+from clauderoute import provider as E
+from clauderoute.provider import (
     COUNT_TOKENS,
     CREATE,
     EVENT_ERROR_STATUS,
@@ -26,14 +25,15 @@ from clauderoute._provider import (
     STREAM,
     Call,
     Capabilities,
+    ConfigurationError,
+    ErrorEvent,
     HttpRequest,
     HttpResponse,
     Provider,
+    SSEEventDecoder,
     StreamDecoder,
+    claude_api_request,
 )
-from clauderoute._shaping import claude_api_request
-from clauderoute._sse import SSEEventDecoder
-from clauderoute.types._stream import ErrorEvent
 
 from ._auth import ENTRA_SCOPE, ApiKeyAuth, EntraAuth, default_credential
 

@@ -13,8 +13,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from clauderoute._errors import ConfigurationError, ConnectError
-from clauderoute._provider import Auth, HttpRequest
+from clauderoute.provider import Auth, ConfigurationError, ConnectError, HttpRequest
 
 __all__ = ["CLOUD_PLATFORM_SCOPE", "AccessTokenAuth", "GoogleAuth"]
 

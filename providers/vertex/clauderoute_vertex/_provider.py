@@ -18,23 +18,25 @@ from urllib.parse import quote
 
 import msgspec
 
-from clauderoute import _errors as E
-from clauderoute._catalog import model_facts
-from clauderoute._errors import CapabilityError, ConfigurationError
-from clauderoute._provider import (
+from clauderoute import provider as E
+from clauderoute.provider import (
     COUNT_TOKENS,
     CREATE,
     MB,
     STREAM,
     Call,
     Capabilities,
+    CapabilityError,
+    ConfigurationError,
     HttpRequest,
     HttpResponse,
     Provider,
+    SSEEventDecoder,
     StreamDecoder,
+    encode_body,
+    json_headers,
+    model_facts,
 )
-from clauderoute._shaping import encode_body, json_headers
-from clauderoute._sse import SSEEventDecoder
 
 from ._auth import AccessTokenAuth, GoogleAuth
 

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from clauderoute._provider import COUNT_TOKENS, CREATE, MB, STREAM
+from clauderoute.provider import COUNT_TOKENS, CREATE, MB, STREAM
 from clauderoute.testing import EmulatorServer
 
 __all__ = ["VertexEmulator"]
