@@ -63,7 +63,8 @@ def claude_resource_request(root: str, call: Call, version: str | None) -> HttpR
     """The Claude API's request for a resource operation (models, batches, files, skills):
     method and path from ``ROUTES``, path values from ``params["path"]``, the query string from
     ``params["query"]`` and a JSON body from ``params["body"]`` (unsigned). Uploads carry their
-    multipart ``content-type`` in ``extra_headers`` and stream their body separately."""
+    multipart ``content-type`` in ``extra_headers`` and stream their body separately, or, for a
+    provider that signs the body (``signs_body``), arrive whole as ``params["content"]``."""
     method, template, _beta = ROUTES[call.operation]
     values = {k: quote(str(v), safe="") for k, v in call.params.get("path", {}).items()}
     url = root + template.format(**values)
@@ -72,9 +73,10 @@ def claude_resource_request(root: str, call: Call, version: str | None) -> HttpR
     if query:
         url += "?" + urlencode(query, doseq=True)
     headers = json_headers(version, call.betas)
-    body = call.params.get("body")
+    body, content = call.params.get("body"), call.params.get("content")
     if body is None:
         del headers["content-type"]
     if call.extra_headers:
         headers.update(call.extra_headers)
-    return HttpRequest(method, url, headers, b"" if body is None else encode_body(body))
+    data = encode_body(body) if body is not None else content or b""
+    return HttpRequest(method, url, headers, data)

@@ -71,7 +71,9 @@ def make_call(operation: str, *, path: Mapping[str, str] | None = None,
 def json_attempt(decode: Decode, upload: MultipartBody | None = None,
                  limit: int | None = None) -> Callable[[AttemptContext], Any]:
     """An attempt that sends the request (streaming ``upload`` as the body, if given) and
-    decodes a whole JSON answer with ``decode(body, provider_name)``."""
+    decodes a whole JSON answer with ``decode(body, provider_name)``. A provider whose
+    ``signs_body`` is true (SigV4 signs the body's hash) gets the upload read whole, up to
+    ``limit``, as ``params["content"]``, as the official SDK reads it whole to sign it."""
     sent = [0]
 
     async def attempt(ctx: AttemptContext) -> Any:
@@ -79,9 +81,12 @@ def json_attempt(decode: Decode, upload: MultipartBody | None = None,
             raise E.InvalidRequest("the upload's file object cannot seek, so it cannot be "
                                    "sent again after a failed attempt", field="file")
         sent[0] += 1
-        request = await ctx.prepare()
         p = ctx.provider
         stream = upload.stream(limit) if upload is not None else None
+        if stream is not None and getattr(p, "signs_body", False):
+            ctx.call.params["content"] = b"".join([chunk async for chunk in stream])
+            stream = None
+        request = await ctx.prepare()
         response = await ctx.router.engine.send(request, timeout=ctx.timeout, platform=p.name,
                                                 body=stream)
         ctx.status, ctx.headers = response.status, response.headers  # the engine's own dict

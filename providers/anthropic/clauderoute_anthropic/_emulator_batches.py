@@ -147,7 +147,7 @@ class BatchesMixin(ResourceBase):
             kind = ("canceled" if b["canceled"] else
                     "errored" if self._fails(r["params"]) else "succeeded")
             counts[kind] += 1
-        root = self.root  # type: ignore[attr-defined]
+        root = self.url  # type: ignore[attr-defined]  # the API root, under any path prefix
         obj.update(processing_status="ended", request_counts=counts, ended_at=now(),
                    results_url=f"{root}/v1/messages/batches/{obj['id']}/results")
 

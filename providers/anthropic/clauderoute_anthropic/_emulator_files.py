@@ -11,7 +11,7 @@ from __future__ import annotations
 import mimetypes
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
 
 from clauderoute.provider import (
     FILES_BETA,
@@ -78,13 +78,18 @@ class FilesMixin(ResourceBase):
                 web.get(s + "/{id}/versions/{v}", self._version_get),
                 web.delete(s + "/{id}/versions/{v}", self._version_delete)]
 
+    async def form_reader(self, request: web.Request) -> MultipartReader:
+        """The upload's form (an emulator that had to read the body first, to verify a
+        signature over it, gives a reader over those bytes instead)."""
+        return await request.multipart()
+
     async def _parts(self, request: web.Request, limit: int
                      ) -> list[tuple[str, str | None, str | None, bytes]] | web.Response:
         """``(name, filename, content type, data)`` of each form part."""
         if not request.content_type.startswith("multipart/"):
             return self.fail(400, "invalid_request_error", "expected multipart/form-data")
         out, total = [], 0
-        reader = await request.multipart()
+        reader = await self.form_reader(request)
         while (part := await reader.next()) is not None:
             assert isinstance(part, BodyPartReader)
             data = bytearray()

@@ -1,0 +1,169 @@
+"""Credentials of Claude Platform on AWS: SigV4 over boto3's credential chain, or an API key.
+
+boto3 and botocore are imported here, lazily, when credentials are first resolved or a request is
+signed — never when clauderoute or this package is imported. Resolving the chain (a profile file,
+SSO, an assumed role, container or instance metadata) and refreshing temporary credentials can
+block on the network, so it runs in a worker thread; however many calls find the credentials
+missing or stale, one resolution runs and the others wait for it.
+"""
+
+from __future__ import annotations
+
+# asyncio only for credential resolution: a Lock so that one refresh runs however many calls
+# wait, and to_thread so that botocore's blocking providers do not stall the event loop.
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from clauderoute.provider import Auth, ConfigurationError, ConnectError, HttpRequest
+
+__all__ = ["SERVICE", "ApiKeyAuth", "SigV4Auth"]
+
+#: The SigV4 signing name (SDK 2.17 anthropic/lib/aws/_client.py:176 and :401; AWS user guide,
+#: "Making requests": ``--aws-sigv4 "aws:amz:us-west-2:aws-external-anthropic"``).
+SERVICE = "aws-external-anthropic"
+_TIMESTAMP = "%Y%m%dT%H%M%SZ"  # SigV4's ISO 8601 basic format (botocore.auth.SIGV4_TIMESTAMP)
+# Headers this signer sets itself: a caller's copy would be signed, then replaced.
+_OWN = frozenset({"authorization", "x-amz-date", "x-amz-security-token"})
+
+
+class ApiKeyAuth(Auth):
+    """A Claude Platform on AWS API key as ``Authorization: Bearer`` (AWS user guide,
+    "Authentication": "The Anthropic SDK sends the key as a bearer token"; SDK 2.17
+    anthropic/_client.py:354-358 builds that header from ``api_key``)."""
+
+    kind = "api_key"
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def sign(self, request: HttpRequest) -> HttpRequest:
+        request.headers["authorization"] = "Bearer " + self._key
+        return request
+
+
+class SigV4Auth(Auth):
+    """AWS Signature Version 4 computed by botocore's public ``SigV4Auth`` steps over the exact
+    bytes sent, for the service ``aws-external-anthropic``.
+
+    Args:
+        region: the signing region (``us-west-2``…).
+        profile: a shared-config profile for the ``boto3.Session``.
+        access_key, secret_key, session_token: static keys instead of the chain.
+        credentials: a botocore ``Credentials`` object (e.g. ``RefreshableCredentials``) to use
+            as-is; its own refresh schedule is honoured.
+        clock: seconds since the epoch, for the signature's date (tests sign in the past).
+
+    Attributes:
+        resolutions: how many blocking resolutions or refreshes ran.
+    """
+
+    kind = "sigv4"
+
+    def __init__(self, *, region: str, profile: str | None = None,
+                 access_key: str | None = None, secret_key: str | None = None,
+                 session_token: str | None = None, credentials: Any = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.region = region
+        self.service = SERVICE
+        self.profile = profile
+        self.clock = clock
+        self._static = (access_key, secret_key, session_token) if access_key else None
+        self._source: Any = credentials  # botocore Credentials, resolved on first refresh
+        self._frozen: Any = None  # botocore ReadOnlyCredentials used for signing
+        self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self.resolutions = 0
+
+    def __repr__(self) -> str:
+        return f"<SigV4Auth kind='sigv4' service={self.service!r} region={self.region!r}>"
+
+    def _fresh(self) -> bool:
+        if self._frozen is None:
+            return False
+        needed = getattr(self._source, "refresh_needed", None)  # RefreshableCredentials only
+        return not (callable(needed) and needed())
+
+    async def refresh(self) -> None:
+        """Resolve the credential chain, or renew temporary credentials when botocore says they
+        are near expiry; one resolution at a time, off the event loop."""
+        if self._fresh():
+            return
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock[0] is not loop:  # a Lock belongs to one loop
+            self._lock = (loop, asyncio.Lock())
+        async with self._lock[1]:
+            if self._fresh():  # another call refreshed while this one waited
+                return
+            try:
+                self._frozen = await asyncio.to_thread(self._resolve)
+            except ConfigurationError:
+                raise
+            except Exception as exc:  # botocore's errors, translated at this boundary
+                raise _translate(exc) from exc
+            self.resolutions += 1
+
+    def _resolve(self) -> Any:
+        """Blocking: the frozen credentials (walks the chain the first time)."""
+        if self._source is None:
+            if self._static is not None:
+                from botocore.credentials import Credentials  # type: ignore[import-untyped]
+
+                self._source = Credentials(*self._static)
+            else:
+                import boto3  # type: ignore[import-untyped]  # lazy: the whole chain
+
+                session = boto3.Session(region_name=self.region, profile_name=self.profile)
+                self._source = session.get_credentials()
+            if self._source is None:
+                raise ConfigurationError(
+                    "aws: no AWS credentials found (environment, shared config/profile, SSO, "
+                    "web identity, container or instance metadata); or set api_key / "
+                    "ANTHROPIC_AWS_API_KEY")
+        # Refreshes RefreshableCredentials when due (an STS or metadata call: blocking).
+        return self._source.get_frozen_credentials()
+
+    def sign(self, request: HttpRequest) -> HttpRequest:
+        """Add ``X-Amz-Date``, ``X-Amz-Security-Token`` (temporary keys) and ``Authorization``,
+        signing every header the request carries plus ``host`` from the URL actually used.
+
+        botocore's ``add_auth`` would do the same steps, but it logs the canonical request (the
+        session token in it) and the signature at DEBUG level; the public steps it is made of
+        (``canonical_request``, ``string_to_sign``, ``signature``, ``scope``) log nothing, so
+        an application's debug logs never carry a credential through us.
+        """
+        frozen = self._frozen
+        if frozen is None:
+            raise ConfigurationError("aws: no AWS credentials: refresh() was not awaited")
+        from botocore.auth import SigV4Auth as Signer  # type: ignore[import-untyped]  # lazy
+        from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
+
+        stamp = time.strftime(_TIMESTAMP, time.gmtime(self.clock()))
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _OWN}
+        headers["X-Amz-Date"] = stamp
+        if frozen.token:
+            headers["X-Amz-Security-Token"] = frozen.token
+        aws = AWSRequest(method=request.method, url=request.url, headers=headers,
+                         data=request.body)
+        aws.context["timestamp"] = stamp
+        signer = Signer(frozen, self.service, self.region)
+        signature = signer.signature(signer.string_to_sign(aws, signer.canonical_request(aws)),
+                                     aws)
+        signed = signer.signed_headers(signer.headers_to_sign(aws))
+        headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={signer.scope(aws)}, "
+                                    f"SignedHeaders={signed}, Signature={signature}")
+        request.headers = headers
+        return request
+
+
+def _translate(exc: Exception) -> Exception:
+    """botocore could not reach a credential endpoint (STS, SSO, metadata): ConnectError, so the
+    router fails over; anything else (a missing profile, a failing credential_process…) is a
+    ConfigurationError. The type is named, the text (which may quote config) is not."""
+    from botocore.exceptions import HTTPClientError  # type: ignore[import-untyped]
+
+    name = type(exc).__name__
+    if isinstance(exc, HTTPClientError):
+        return ConnectError(f"aws: could not reach an AWS credential endpoint ({name})")
+    return ConfigurationError(f"aws: could not resolve AWS credentials ({name}); see the "
+                              "chained exception")

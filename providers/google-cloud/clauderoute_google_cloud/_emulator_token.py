@@ -1,0 +1,102 @@
+"""The emulator's OAuth 2 token endpoint, so google-auth's real flows run offline: the JWT-bearer
+grant a service-account key makes (RFC 7523, its signature checked with the key's public half)
+and the refresh-token grant of an authorized-user file (RFC 6749 §6)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import Any
+
+from aiohttp import web
+
+__all__ = ["TokenMixin"]
+
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+class TokenMixin:
+    """``POST /token`` and the keys it honours; mixed into the emulator, which provides
+    ``root`` and ``accept_token``."""
+
+    token_lifetime_s = 3600.0
+
+    def init_tokens(self) -> None:
+        self._keys: dict[str, str] = {}  # service-account email -> public key PEM
+        self._refresh_tokens: dict[str, tuple[str, str]] = {}  # token -> (client id, secret)
+        #: Claims of every JWT grant honoured, the refresh grants, and the tokens minted.
+        self.grants: list[dict[str, Any]] = []
+        self.minted: list[str] = []
+
+    def service_account_info(self, project: str,
+                             email: str = "emulator@test-project.iam.gserviceaccount.com",
+                             ) -> dict[str, Any]:
+        """A new service-account key (RSA, made with ``cryptography``) whose grants ``/token``
+        honours: the JSON content of a key file, ``token_uri`` pointing here."""
+        from cryptography.hazmat.primitives import serialization  # lazy: google-auth's dep
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private = key.private_bytes(serialization.Encoding.PEM,
+                                    serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()).decode()
+        self._keys[email] = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        return {"type": "service_account", "project_id": project,
+                "private_key_id": secrets.token_hex(20), "private_key": private,
+                "client_email": email, "client_id": "1" + "0" * 20,
+                "token_uri": self.root + "/token"}  # type: ignore[attr-defined]
+
+    def authorized_user_info(self) -> dict[str, Any]:
+        """A new authorized-user file's content (what ``gcloud auth application-default
+        login`` writes), its refresh token honoured by ``/token``."""
+        refresh = "1//emu-" + secrets.token_urlsafe(24)
+        client = ("emu-client-" + secrets.token_hex(4), "emu-secret-" + secrets.token_hex(8))
+        self._refresh_tokens[refresh] = client
+        return {"type": "authorized_user", "client_id": client[0], "client_secret": client[1],
+                "refresh_token": refresh, "token_uri": self.root + "/token"}  # type: ignore[attr-defined]
+
+    def token_routes(self) -> list[web.RouteDef]:
+        return [web.post("/token", self._token)]
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        grant = form.get("grant_type")
+        if grant == JWT_GRANT:
+            claims = self._verify(str(form.get("assertion", "")))
+            if claims is None:
+                return _oauth_error("invalid_grant", "Invalid JWT Signature.")
+            self.grants.append(claims)
+        elif grant == "refresh_token":
+            client = self._refresh_tokens.get(str(form.get("refresh_token", "")))
+            if client is None or client != (form.get("client_id"), form.get("client_secret")):
+                return _oauth_error("invalid_grant", "Bad Request")
+            self.grants.append({"grant_type": "refresh_token", "client_id": client[0]})
+        else:
+            return _oauth_error("unsupported_grant_type", "Invalid grant_type.")
+        token = f"ya29.emu-{len(self.grants)}-{secrets.token_urlsafe(24)}"
+        self.minted.append(token)
+        self.accept_token(token, time.time() + self.token_lifetime_s)  # type: ignore[attr-defined]
+        return web.json_response({"access_token": token, "token_type": "Bearer",
+                                  "expires_in": int(self.token_lifetime_s)})
+
+    def _verify(self, assertion: str) -> dict[str, Any] | None:
+        from google.auth import exceptions, jwt  # lazy: only the token endpoint needs it
+
+        try:
+            issuer = jwt.decode(assertion, verify=False).get("iss", "")
+            if issuer not in self._keys:
+                return None
+            # google-auth addresses the grant to Google's endpoint whatever token_uri says.
+            claims: dict[str, Any] = jwt.decode(assertion, certs=self._keys[issuer], audience=[
+                GOOGLE_TOKEN_URI, self.root + "/token"])  # type: ignore[attr-defined]
+        except (ValueError, exceptions.GoogleAuthError):
+            return None
+        return claims
+
+
+def _oauth_error(error: str, description: str) -> web.Response:
+    return web.Response(status=400, content_type="application/json",
+                        text=json.dumps({"error": error, "error_description": description}))
