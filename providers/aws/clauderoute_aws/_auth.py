@@ -160,10 +160,10 @@ def _translate(exc: Exception) -> Exception:
     """botocore could not reach a credential endpoint (STS, SSO, metadata): ConnectError, so the
     router fails over; anything else (a missing profile, a failing credential_process…) is a
     ConfigurationError. The type is named, the text (which may quote config) is not."""
-    from botocore.exceptions import HTTPClientError  # type: ignore[import-untyped]
+    from botocore import exceptions  # type: ignore[import-untyped]
 
     name = type(exc).__name__
-    if isinstance(exc, HTTPClientError):
+    if isinstance(exc, (exceptions.ConnectionError, exceptions.HTTPClientError)):
         return ConnectError(f"aws: could not reach an AWS credential endpoint ({name})")
     return ConfigurationError(f"aws: could not resolve AWS credentials ({name}); see the "
                               "chained exception")
