@@ -1,6 +1,7 @@
-"""The emulator's OAuth 2 token endpoint, so google-auth's real flows run offline: the JWT-bearer
-grant a service-account key makes (RFC 7523, its signature checked with the key's public half)
-and the refresh-token grant of an authorized-user file (RFC 6749 §6)."""
+"""The emulator's OAuth 2 token endpoint, so google-auth's service-account flow runs offline: the
+JWT-bearer grant a key makes (RFC 7523), its signature checked with the key's public half.
+(An authorized-user file cannot be pointed here: google-auth always sends its refresh-token grant
+to Google's endpoint.)"""
 
 from __future__ import annotations
 
@@ -25,8 +26,7 @@ class TokenMixin:
 
     def init_tokens(self) -> None:
         self._keys: dict[str, str] = {}  # service-account email -> public key PEM
-        self._refresh_tokens: dict[str, tuple[str, str]] = {}  # token -> (client id, secret)
-        #: Claims of every JWT grant honoured, the refresh grants, and the tokens minted.
+        #: Claims of every JWT grant honoured, and the tokens minted, in order.
         self.grants: list[dict[str, Any]] = []
         self.minted: list[str] = []
 
@@ -49,33 +49,18 @@ class TokenMixin:
                 "client_email": email, "client_id": "1" + "0" * 20,
                 "token_uri": self.root + "/token"}  # type: ignore[attr-defined]
 
-    def authorized_user_info(self) -> dict[str, Any]:
-        """A new authorized-user file's content (what ``gcloud auth application-default
-        login`` writes), its refresh token honoured by ``/token``."""
-        refresh = "1//emu-" + secrets.token_urlsafe(24)
-        client = ("emu-client-" + secrets.token_hex(4), "emu-secret-" + secrets.token_hex(8))
-        self._refresh_tokens[refresh] = client
-        return {"type": "authorized_user", "client_id": client[0], "client_secret": client[1],
-                "refresh_token": refresh, "token_uri": self.root + "/token"}  # type: ignore[attr-defined]
-
     def token_routes(self) -> list[web.RouteDef]:
         return [web.post("/token", self._token)]
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
-        grant = form.get("grant_type")
-        if grant == JWT_GRANT:
-            claims = self._verify(str(form.get("assertion", "")))
-            if claims is None:
-                return _oauth_error("invalid_grant", "Invalid JWT Signature.")
-            self.grants.append(claims)
-        elif grant == "refresh_token":
-            client = self._refresh_tokens.get(str(form.get("refresh_token", "")))
-            if client is None or client != (form.get("client_id"), form.get("client_secret")):
-                return _oauth_error("invalid_grant", "Bad Request")
-            self.grants.append({"grant_type": "refresh_token", "client_id": client[0]})
-        else:
+        assertion = str(form.get("assertion", ""))
+        if form.get("grant_type") != JWT_GRANT or not assertion:
             return _oauth_error("unsupported_grant_type", "Invalid grant_type.")
+        claims = self._verify(assertion)
+        if claims is None:
+            return _oauth_error("invalid_grant", "Invalid JWT Signature.")
+        self.grants.append(claims)
         token = f"ya29.emu-{len(self.grants)}-{secrets.token_urlsafe(24)}"
         self.minted.append(token)
         self.accept_token(token, time.time() + self.token_lifetime_s)  # type: ignore[attr-defined]

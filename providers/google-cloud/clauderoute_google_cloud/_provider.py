@@ -57,12 +57,24 @@ CLAUDE_API_IDS = "anthropic"
 _DOT_SEGMENT = re.compile(r"(?:\.|%2[eE]){1,2}")
 
 
+def _given(value: str | None, *names: str) -> str | None:
+    """``value`` if given (even empty), else the first environment variable set."""
+    for name in names:
+        if value is not None:
+            break
+        value = os.environ.get(name)
+    return value
+
+
 def _segment(name: str, value: str) -> str:
     """``value`` as one path segment, quoted as the SDK's ``path_template`` quotes it (RFC 3986
     pchar stays, ``/`` is encoded); empty and dot segments are refused as the SDK refuses them."""
     if not value:
         raise ConfigurationError(f"google-cloud: {name} must not be empty")
-    quoted = quote(value, safe="!$&'()*+,;=:@")
+    try:
+        quoted = quote(value, safe="!$&'()*+,;=:@")
+    except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 for it
+        raise ConfigurationError(f"google-cloud: {name} is not valid text") from exc
     if _DOT_SEGMENT.fullmatch(quoted.partition(";")[0]) or quoted.startswith(";"):
         raise ConfigurationError(f"google-cloud: {name} {value[:40]!r} is not a usable path "
                                  "segment")
@@ -144,29 +156,31 @@ class GoogleCloudProvider(Provider):
                  credentials_file: str | None = None, credentials: Any = None,
                  base_url: str | None = None, genai_provider_name: str | None = None,
                  **kwargs: Any) -> None:
-        env = os.environ.get
-        location = location or env("ANTHROPIC_GOOGLE_CLOUD_LOCATION") or DEFAULT_LOCATION
-        workspace_id = workspace_id or env("ANTHROPIC_GOOGLE_CLOUD_WORKSPACE_ID")
-        base_url = base_url or env("ANTHROPIC_GOOGLE_CLOUD_BASE_URL")
+        # As the SDK (_client.py:302-325): a setting given, even empty, wins over the
+        # environment; an empty one is then refused when the root is derived, as it refuses it.
+        location = _given(location, "ANTHROPIC_GOOGLE_CLOUD_LOCATION")
+        location = DEFAULT_LOCATION if location is None else location
+        workspace_id = _given(workspace_id, "ANTHROPIC_GOOGLE_CLOUD_WORKSPACE_ID")
+        base_url = _given(base_url, "ANTHROPIC_GOOGLE_CLOUD_BASE_URL")
         super().__init__(base_url=base_url, **kwargs)
         self.region = location  # for tracing's cloud.region
         self.location, self.workspace_id = location, workspace_id
         if genai_provider_name:
             self.genai_provider_name = genai_provider_name  # type: ignore[misc]
         self.auth = self._credential(access_token, credentials_file, credentials)
-        self.project = (project or env("ANTHROPIC_GOOGLE_CLOUD_PROJECT")
-                        or env("GOOGLE_CLOUD_PROJECT") or getattr(self.auth, "project", None))
+        project = _given(project, "ANTHROPIC_GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_PROJECT")
+        self.project = project if project is not None else getattr(self.auth, "project", None)
         if self.base_url is None:
             self._check_derivable()
         self.prepare_may_block = isinstance(self.auth, GoogleAuth)
         self._ids: dict[str, str] = {}
 
     def _check_derivable(self) -> None:
-        if not self.workspace_id:  # the SDK refuses a workspace route without one (:142)
+        if self.workspace_id is None:  # the SDK refuses a workspace route without one (:142)
             raise ConfigurationError(
                 f"provider {self.name!r}: no workspace; set workspace_id (or "
                 "ANTHROPIC_GOOGLE_CLOUD_WORKSPACE_ID), or base_url")
-        if self.project:
+        if self.project is not None:
             self.base_url = google_cloud_base_url(self.project, self.location, self.workspace_id)
         elif isinstance(self.auth, AccessTokenAuth):
             raise ConfigurationError(
@@ -207,8 +221,9 @@ class GoogleCloudProvider(Provider):
     def _root(self) -> str:
         """The gateway root; derived once the credentials have named the project."""
         if self.base_url is None:
-            self.project = self.project or getattr(self.auth, "project", None)
-            if not self.project:
+            if self.project is None:
+                self.project = getattr(self.auth, "project", None)
+            if self.project is None:
                 raise ConfigurationError(
                     f"provider {self.name!r}: no project; set project (or "
                     "ANTHROPIC_GOOGLE_CLOUD_PROJECT): the Google credentials name none")
