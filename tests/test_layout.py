@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "clauderoute"
-PLATFORM_IDS = {"anthropic", "bedrock", "vertex", "foundry"}
+PLATFORM_IDS = {"anthropic", "bedrock", "vertex", "foundry", "aws", "google-cloud"}
 # Where naming a platform is the point: config keys, the catalog data, and the CLI's table of
 # which emulator pairs with which provider settings.
 NAME_OK = {"_config.py", "_catalog", "_cli"}
