@@ -230,6 +230,12 @@ def _provider_toml(kind: str, name: str, url: str, secret: str) -> str:
     if kind == "vertex":
         return (f'[providers.{name}]\nkind = "vertex"\nbase_url = "{url}"\nproject = "p"\n'
                 f'region = "us-east5"\naccess_token = "{secret}"\n')
+    if kind == "google-cloud":
+        return (f'[providers.{name}]\nkind = "google-cloud"\nbase_url = "{url}"\n'
+                f'access_token = "{secret}"\n')
+    if kind == "aws":
+        return (f'[providers.{name}]\nkind = "aws"\nbase_url = "{url}"\n'
+                f'workspace_id = "wrkspc_01Check"\napi_key = "{secret}"\n')
     return f'[providers.{name}]\nkind = "{kind}"\nbase_url = "{url}"\napi_key = "{secret}"\n'
 
 
@@ -239,6 +245,10 @@ def _emulator(kind: str) -> Any:
     cls = emulator_class(kind)
     if kind == "vertex":
         return cls(project="p", tokens=[GOOD])
+    if kind == "google-cloud":
+        return cls(tokens=[GOOD])
+    if kind == "aws":
+        return cls(api_keys=[GOOD], workspaces=["wrkspc_01Check"])
     return cls(api_key=GOOD)
 
 
@@ -252,7 +262,8 @@ async def _acli(*args: str) -> tuple[int, str, str]:
 
 async def test_check_ping_reports_a_wrong_credential_for_that_provider_only(
         tmp_path: Path) -> None:
-    kinds = [k for k in PLATFORMS if k in ("anthropic", "foundry", "vertex")]
+    kinds = [k for k in PLATFORMS if k in ("anthropic", "foundry", "vertex", "aws",
+                                           "google-cloud")]
     emus = [_emulator(k) for k in kinds]
     for e in emus:
         await e.start()

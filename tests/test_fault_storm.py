@@ -1,5 +1,6 @@
-"""The fault storm: 10,000 mixed calls at concurrency 200 through a four-provider route where
-three providers fail 30 % of requests in every way we know and one is healthy."""
+"""The fault storm: 10,000 mixed calls at concurrency 200 through a route of one provider per
+installed platform (at least four) where all but the last fail 30 % of requests in every way we
+know and the last is healthy."""
 
 from __future__ import annotations
 
@@ -50,11 +51,31 @@ def _bedrock(name: str, plan: FaultPlan) -> tuple[Any, Any]:
                                         max_retries=1)
 
 
+def _aws(name: str, plan: FaultPlan) -> tuple[Any, Any]:
+    from clauderoute_aws import AWSEmulator, AWSProvider
+    from clauderoute_aws.emulator import ACCESS_KEY, SECRET_KEY, WORKSPACE
+
+    emu = AWSEmulator(faults=plan, latency=LatencyProfile(per_token_s=0.0005))
+    return emu, lambda: AWSProvider(name=name, base_url=emu.url, region="us-west-2",
+                                    workspace_id=WORKSPACE, access_key=ACCESS_KEY,
+                                    secret_key=SECRET_KEY, max_retries=1)
+
+
+def _google_cloud(name: str, plan: FaultPlan) -> tuple[Any, Any]:
+    from clauderoute_google_cloud import GoogleCloudEmulator, GoogleCloudProvider
+
+    emu = GoogleCloudEmulator(tokens=[KEY], faults=plan,
+                              latency=LatencyProfile(per_token_s=0.0005))
+    return emu, lambda: GoogleCloudProvider(name=name, base_url=emu.url, access_token=KEY,
+                                            max_retries=1)
+
+
 def _platforms() -> list[Any]:
     """One (emulator, provider) factory per installed platform, so the storm crosses them."""
     found = [_anthropic]
     for module, factory in (("clauderoute_foundry", _foundry), ("clauderoute_vertex", _vertex),
-                            ("clauderoute_bedrock", _bedrock)):
+                            ("clauderoute_bedrock", _bedrock), ("clauderoute_aws", _aws),
+                            ("clauderoute_google_cloud", _google_cloud)):
         try:
             __import__(module)
         except ImportError:
@@ -108,9 +129,10 @@ async def test_fault_storm() -> None:
     """Every call is answered, none hangs, and no connection, task or memory leaks."""
     servers, makers = [], []
     platforms = _platforms()
-    for i in range(4):
+    size = max(4, len(platforms))  # every installed platform takes part
+    for i in range(size):
         plan = FaultPlan(seed=i)
-        if i < 3:
+        if i < size - 1:
             plan.random_faults(0.3, MIXED)
         emu, make = platforms[(i + 1) % len(platforms)](f"p{i}", plan)
         servers.append(emu)
@@ -169,7 +191,7 @@ async def test_fault_storm() -> None:
     assert outcomes["ok"] + outcomes["interrupted"] == CALLS
     assert outcomes["interrupted"] == 0
     assert served["p0"] > CALLS * 0.3  # the first in order serves most
-    assert all(served[f"p{i}"] > 0 for i in range(4)), served  # every platform took part
+    assert all(served[f"p{i}"] > 0 for i in range(size)), served  # every platform took part
     assert sum(f is not None for s in servers for f in s.faults.served) > CALLS * 0.3
     assert _established(ports) == 0
     assert len(asyncio.all_tasks()) <= baseline_tasks

@@ -32,6 +32,17 @@ def _bedrock(secret: str, emulator: type) -> tuple[dict[str, Any], dict[str, Any
             {"access_key": key_id, "secret_key": secret, "region": "us-east-1"})
 
 
+def _aws(secret: str, emulator: type) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Claude Platform on AWS with SigV4, in the demo's workspace."""
+    aws_key = importlib.import_module(emulator.__module__).AwsKey
+    key_id = "AKIA" + secret[-16:].upper()
+    workspace = "wrkspc_01ClauderouteDemo"
+    return ({"keys": {key_id: aws_key(secret)}, "region": "us-west-2",
+             "workspaces": [workspace]},
+            {"access_key": key_id, "secret_key": secret, "region": "us-west-2",
+             "workspace_id": workspace})
+
+
 # platform id -> (secret, emulator class) -> (emulator kwargs, provider kwargs besides name,
 # base_url and max_retries).
 _SETTINGS: dict[str, Settings] = {
@@ -41,6 +52,10 @@ _SETTINGS: dict[str, Settings] = {
                             {"project": "clauderoute-demo", "region": "us-east5",
                              "access_token": s}),
     "bedrock": _bedrock,
+    "aws": _aws,
+    # The emulator's url is its workspace root: the provider needs only the token.
+    "google-cloud": lambda s, _: ({"project": "clauderoute-demo", "tokens": [s]},
+                                  {"access_token": s}),
 }
 
 #: Emulated latency per platform (time to first token, per output token, and a uniform jitter
@@ -52,6 +67,9 @@ PROFILES: dict[str, LatencyProfile] = {
     "bedrock": LatencyProfile(ttft_s=0.42, per_token_s=0.014, jitter_s=0.010),
     "vertex": LatencyProfile(ttft_s=0.38, per_token_s=0.013, jitter_s=0.008),
     "foundry": LatencyProfile(ttft_s=0.48, per_token_s=0.016, jitter_s=0.012),
+    # Anthropic's own serving behind a cloud's front door: the Claude API's plus a hop.
+    "aws": LatencyProfile(ttft_s=0.33, per_token_s=0.012, jitter_s=0.007),
+    "google-cloud": LatencyProfile(ttft_s=0.34, per_token_s=0.012, jitter_s=0.007),
 }
 DEFAULT_PROFILE = LatencyProfile(ttft_s=0.40, per_token_s=0.015, jitter_s=0.008)
 
