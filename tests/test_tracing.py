@@ -313,6 +313,38 @@ async def test_vertex_attempt_names_model_as_sent(tel: Telemetry) -> None:
     assert VERTEX_TOKEN not in tel.dump()
 
 
+async def test_claude_platforms_name_themselves(tel: Telemetry) -> None:
+    """Claude Platform on AWS overloaded -> Claude on Google Cloud serves: the attempts carry
+    aws.claude_platform and gcp.claude (no registry value exists for either), the platform id,
+    the region or location, the first-party model id; no credential in the telemetry."""
+    aws = pytest.importorskip("clauderoute_aws")
+    gcloud = pytest.importorskip("clauderoute_google_cloud")
+    key, token = "sk-ant-aws-canary-0123456789", "ya29.google-cloud-canary-abcdef"
+    a_emu = aws.AWSEmulator(api_keys=[key], workspaces=None)
+    g_emu = gcloud.GoogleCloudEmulator(tokens=[token], locations=None)
+    a_emu.faults.add(Fault(status=529))
+    await a_emu.start()
+    await g_emu.start()
+    try:
+        providers = [aws.AWSProvider(base_url=a_emu.url, region="us-west-2", workspace_id="w",
+                                     api_key=key, max_retries=0),
+                     gcloud.GoogleCloudProvider(base_url=g_emu.url, location="europe-west1",
+                                                access_token=token)]
+        async with client(tel, providers) as c:
+            msg = await create(c)
+    finally:
+        await a_emu.stop()
+        await g_emu.stop()
+    assert msg.route.platform == "google-cloud"
+    first, second = tel.attempts()
+    assert [(s.attributes["gen_ai.provider.name"], s.attributes["clauderoute.platform"],
+             s.attributes["cloud.region"]) for s in (first, second)] == [
+        ("aws.claude_platform", "aws", "us-west-2"), ("gcp.claude", "google-cloud",
+                                                      "europe-west1")]
+    assert second.attributes["gen_ai.request.model"] == MODEL  # a first-party id
+    assert key not in tel.dump() and token not in tel.dump()
+
+
 async def test_refusal(tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
     """A refusal is an answer, not an error: finish reason content_filter, status UNSET."""
     def refuse(params: dict[str, Any], model: str, msg_id: str) -> dict[str, Any]:
