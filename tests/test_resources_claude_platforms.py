@@ -82,7 +82,8 @@ async def test_batches_and_skills_follow_their_objects(
     results = await client.messages.batches.results(batch.id)
     assert [r.custom_id async for r in results] == ["a"]
     version = await client.beta.skills.versions.create(skill.id, files=SKILL)
-    assert [v.id async for v in client.beta.skills.versions.list(skill.id)][0] == version.id
+    assert [v.id async for v in client.beta.skills.versions.list(skill.id)] == [
+        version.id, skill.latest_version_id]
     assert (await client.beta.skills.retrieve(skill.id)).latest_version_id == version.id
     assert _seen(emus) == {
         "direct": ["files.upload"],

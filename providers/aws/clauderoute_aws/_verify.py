@@ -61,8 +61,8 @@ class SigV4Verifier:
         m = _AUTH.fullmatch(auth.strip())
         if m is None:
             return ("IncompleteSignatureException",
-                    "Authorization header requires 'Credential', 'Signature' and "
-                    f"'SignedHeaders' parameters. Authorization={auth.split(' ')[0][:40]}")
+                    ("Authorization header requires 'Credential', 'Signature' and "
+                     f"'SignedHeaders' parameters. Authorization={auth.split(' ')[0][:40]}"))
         key = self.keys.get(m["akid"])
         if key is None or headers.get("x-amz-security-token") != key.session_token:
             return _BAD_TOKEN

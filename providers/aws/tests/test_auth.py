@@ -168,10 +168,9 @@ async def test_wrong_service_and_altered_bodies() -> None:
             signed = await provider.prepare(Call(operation="files.upload", params={
                 "path": {}, "content": b"--b\r\nx\r\n--b--\r\n"}, extra_headers={
                 "content-type": "multipart/form-data; boundary=b"}))
-        async with aiohttp.ClientSession() as session:
-            async with session.post(signed.url, headers=signed.headers,
-                                    data=b"--b\r\ny\r\n--b--\r\n") as bad:
-                assert bad.status == 401 and "signature we calculated" in await bad.text()
+        async with aiohttp.ClientSession() as session, session.post(
+                signed.url, headers=signed.headers, data=b"--b\r\ny\r\n--b--\r\n") as bad:
+            assert bad.status == 401 and "signature we calculated" in await bad.text()
 
 
 async def test_signing_date_follows_the_clock() -> None:

@@ -137,8 +137,9 @@ class GoogleAuth(Auth):
         except (OSError, ValueError) as exc:
             raise ConfigurationError(f"google-cloud: cannot read credentials_file "
                                      f"({type(exc).__name__})") from exc
-        loaders = {"service_account": service_account.Credentials.from_service_account_info,
-                   "authorized_user": credentials.Credentials.from_authorized_user_info}
+        loaders: dict[str, Any] = {
+            "service_account": service_account.Credentials.from_service_account_info,
+            "authorized_user": credentials.Credentials.from_authorized_user_info}
         kind = info.get("type") if isinstance(info, dict) else None
         if kind not in loaders:
             raise ConfigurationError(

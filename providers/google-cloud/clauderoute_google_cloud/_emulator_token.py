@@ -25,7 +25,7 @@ class TokenMixin:
     token_lifetime_s = 3600.0
 
     def init_tokens(self) -> None:
-        self._keys: dict[str, str] = {}  # service-account email -> public key PEM
+        self._sa_keys: dict[str, str] = {}  # service-account email -> public key PEM
         #: Claims of every JWT grant honoured, and the tokens minted, in order.
         self.grants: list[dict[str, Any]] = []
         self.minted: list[str] = []
@@ -42,7 +42,7 @@ class TokenMixin:
         private = key.private_bytes(serialization.Encoding.PEM,
                                     serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption()).decode()
-        self._keys[email] = key.public_key().public_bytes(
+        self._sa_keys[email] = key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
         return {"type": "service_account", "project_id": project,
                 "private_key_id": secrets.token_hex(20), "private_key": private,
@@ -72,10 +72,10 @@ class TokenMixin:
 
         try:
             issuer = jwt.decode(assertion, verify=False).get("iss", "")
-            if issuer not in self._keys:
+            if issuer not in self._sa_keys:
                 return None
             # google-auth addresses the grant to Google's endpoint whatever token_uri says.
-            claims: dict[str, Any] = jwt.decode(assertion, certs=self._keys[issuer], audience=[
+            claims: dict[str, Any] = jwt.decode(assertion, certs=self._sa_keys[issuer], audience=[
                 GOOGLE_TOKEN_URI, self.root + "/token"])  # type: ignore[attr-defined]
         except (ValueError, exceptions.GoogleAuthError):
             return None

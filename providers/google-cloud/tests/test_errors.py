@@ -81,11 +81,11 @@ async def test_front_end_rejections(path: str, status: int, code: str) -> None:
     refused by the front end in Google's shape, with no Anthropic request id."""
     async with GoogleCloudEmulator(project="p", workspaces=["w1"], tokens=[TOKEN]) as emu:
         headers = {"authorization": "Bearer " + TOKEN, "anthropic-version": "2023-06-01"}
-        async with aiohttp.ClientSession() as raw:
-            async with raw.post(emu.root + path, json=PARAMS, headers=headers) as resp:
-                body = await resp.json()
-                assert (resp.status, body["error"]["status"]) == (status, code)
-                assert "request-id" not in resp.headers
+        async with aiohttp.ClientSession() as raw, raw.post(emu.root + path, json=PARAMS,
+                                                            headers=headers) as resp:
+            body = await resp.json()
+            assert (resp.status, body["error"]["status"]) == (status, code)
+            assert "request-id" not in resp.headers
 
 
 async def test_token_and_version_checks() -> None:
