@@ -73,6 +73,7 @@ class SigV4Auth(Auth):
         self._source: Any = credentials  # botocore Credentials, resolved on first refresh
         self._frozen: Any = None  # botocore ReadOnlyCredentials used for signing
         self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._hosts: dict[str, str] = {}  # scheme://netloc -> botocore's host header value
         self.resolutions = 0
 
     def __repr__(self) -> str:
@@ -143,10 +144,13 @@ class SigV4Auth(Auth):
         headers["X-Amz-Date"] = stamp
         if frozen.token:
             headers["X-Amz-Security-Token"] = frozen.token
-        aws = AWSRequest(method=request.method, url=request.url, headers=headers,
+        signer = Signer(frozen, self.service, self.region)
+        # The host botocore would derive from the URL on each of its two looks at the headers,
+        # derived once per endpoint by its own public step; aiohttp sends that host itself.
+        aws = AWSRequest(method=request.method, url=request.url,
+                         headers={**headers, "host": self._host(signer, request.url)},
                          data=request.body)
         aws.context["timestamp"] = stamp
-        signer = Signer(frozen, self.service, self.region)
         signature = signer.signature(signer.string_to_sign(aws, signer.canonical_request(aws)),
                                      aws)
         signed = signer.signed_headers(signer.headers_to_sign(aws))
@@ -154,6 +158,20 @@ class SigV4Auth(Auth):
                                     f"SignedHeaders={signed}, Signature={signature}")
         request.headers = headers
         return request
+
+    def _host(self, signer: Any, url: str) -> str:
+        """The ``host`` botocore signs for ``url`` (lower-case, default port dropped)."""
+        scheme, sep, rest = url.partition("://")
+        root = scheme + sep + rest.partition("/")[0]
+        host = self._hosts.get(root)
+        if host is None:
+            from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
+
+            if len(self._hosts) >= 16:
+                self._hosts.clear()
+            probe = AWSRequest(method="GET", url=root + "/", headers={})
+            host = self._hosts[root] = signer.headers_to_sign(probe)["host"]
+        return str(host)
 
 
 def _translate(exc: Exception) -> Exception:
