@@ -82,6 +82,31 @@ async def test_hundred_concurrent_calls_one_refresh() -> None:
         assert {r.headers["X-Amz-Security-Token"] for r in emu.requests} == {NEW_TOKEN}
 
 
+async def test_a_cancelled_refresh_leaves_no_lock_behind() -> None:
+    """A call cancelled while its credential refresh runs in a thread releases the lock: the
+    next call refreshes and signs."""
+    started = threading.Event()
+
+    def refresh() -> dict[str, str]:
+        started.set()
+        time.sleep(0.2)
+        return {"access_key": NEW_KEY, "secret_key": NEW_SECRET, "token": NEW_TOKEN,
+                "expiry_time": _iso(3600)}
+
+    creds = RefreshableCredentials.create_from_metadata(
+        {"access_key": "A", "secret_key": "s", "token": "t", "expiry_time": _iso(-60)},
+        refresh_using=refresh, method="test-sts")
+    provider = AWSProvider(region=REGION, workspace_id=WORKSPACE, credentials=creds)
+    task = asyncio.create_task(provider.prepare(_call()))
+    while not started.is_set():
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    req = await asyncio.wait_for(provider.prepare(_call()), 5)
+    assert req.headers["X-Amz-Security-Token"] == NEW_TOKEN
+
+
 async def test_profile_from_shared_credentials_file(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """profile= reads boto3's shared credentials file."""

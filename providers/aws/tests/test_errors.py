@@ -77,11 +77,17 @@ def test_undecodable_bodies() -> None:
     assert isinstance(_map(404, [1, 2]), cr.NotFoundError)
 
 
-@given(st.binary(max_size=300), st.sampled_from([400, 401, 403, 404, 429, 500, 503, 529]))
-def test_any_body_maps_to_a_status_error(body: bytes, status: int) -> None:
-    """Whatever bytes arrive, the answer is an APIStatusError of the status's class."""
-    err = _map(status, body)
+@given(st.binary(max_size=300), st.sampled_from([400, 401, 403, 404, 429, 500, 503, 529]),
+       st.text(max_size=80), st.text(max_size=40))
+def test_any_answer_maps_to_a_status_error(body: bytes, status: int, error_type: str,
+                                           retry_after: str) -> None:
+    """Whatever bytes and headers arrive (absurd x-amzn-ErrorType, retry-after), the answer is
+    an APIStatusError of the status's class."""
+    headers = {"x-amzn-errortype": error_type, "retry-after": retry_after}
+    err = _map(status, body, headers)
     assert isinstance(err, cr.APIStatusError) and err.status == status
+    aws_shaped = _map(status, {"message": "m"}, headers)
+    assert aws_shaped.error_type == (error_type.partition(":")[0] or None)
 
 
 def test_in_stream_error_event() -> None:

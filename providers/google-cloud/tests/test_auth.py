@@ -87,6 +87,21 @@ async def test_refresh_runs_off_the_event_loop() -> None:
     assert ticks >= 3  # a refresh run in place would leave it at 0 or 1
 
 
+async def test_a_cancelled_refresh_leaves_no_lock_behind() -> None:
+    """A call cancelled while google-auth refreshes in a thread releases the lock: the next
+    call gets a token."""
+    creds = CountingCredentials(delay_s=0.2)
+    p = GoogleCloudProvider(project="p", workspace_id=WS, credentials=creds)
+    task = asyncio.create_task(p.prepare(_call()))
+    while creds.calls == 0:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    req = await asyncio.wait_for(p.prepare(_call()), 5)
+    assert req.headers["authorization"].startswith("Bearer ya29.counting-")
+
+
 @pytest.mark.parametrize(("expiry_in", "refreshed"), [
     (-5, True), (120, True), (3600, False), (None, False)])
 async def test_expiry_decides_refresh(expiry_in: float | None, refreshed: bool) -> None:
