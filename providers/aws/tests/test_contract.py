@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -120,3 +121,15 @@ class TestAWSApiKeyContract(ProviderContract):
 
     def secrets(self) -> list[str]:
         return [API_KEY]
+
+    async def test_upload_streams_with_an_api_key(self, client: AsyncClient, tmp_path: Path,
+                                                  emulator: EmulatorServer) -> None:
+        """With an API key nothing signs the body, so a file upload is streamed from disk
+        rather than read whole first, and arrives whole."""
+        assert client.providers[0].signs_body is False  # type: ignore[attr-defined]
+        path = tmp_path / "big.bin"
+        path.write_bytes(bytes(range(256)) * 4096)  # 1 MiB
+        up = await client.beta.files.upload(file=path)
+        assert up.size_bytes == 1024 * 1024
+        assert await (await client.beta.files.download(up.id)).read() == path.read_bytes()
+        assert emulator.requests[0].headers["Authorization"] == "Bearer " + API_KEY
