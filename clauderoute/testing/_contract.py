@@ -206,7 +206,7 @@ class ProviderContract:
         async with client.messages.stream(model=self.model, max_tokens=64,
                                           messages=HELLO) as stream:
             final = await stream.get_final_message()
-        assert stream.route.attempts[0].error == "MalformedResponse"
+        assert stream.route.attempts[0].error == "MalformedResponseError"
 
     async def test_stream_cut_after_content_keeps_partial(
             self, client: AsyncClient, emulator: EmulatorServer) -> None:
