@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal, Required, TypeAlias, TypedDict
 
+from ._content import ContentBlock
 from ._tool_params import (
     CacheControlEphemeralParam,
     ContextManagementParam,
@@ -206,9 +207,10 @@ ContentBlockParam: TypeAlias = (
 
 
 class MessageParam(TypedDict, total=False):
-    """One turn: ``{"role": "user" | "assistant", "content": str | [blocks]}``."""
+    """One turn: ``{"role": "user" | "assistant", "content": str | [blocks]}``. An answer's
+    ``content`` (its blocks) may be passed back as an assistant turn, as SDK code does."""
 
-    content: Required[str | Iterable[ContentBlockParam]]
+    content: Required[str | Iterable[ContentBlockParam | ContentBlock]]
     role: Required[Literal["user", "assistant"]]
 
 
