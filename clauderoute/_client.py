@@ -72,6 +72,13 @@ def _sdk_provider(api_key: str | None, auth_token: str | None, base_url: str | N
     return provider_class(DEFAULT_KIND)(**kwargs)
 
 
+def _claude_api_url(providers: Sequence[Provider]) -> str | None:
+    """The address of the route's Claude API provider, if it has one."""
+    from ._config import DEFAULT_KIND
+
+    return next((p.base_url for p in providers if p.platform == DEFAULT_KIND), None)
+
+
 def _with_retries(providers: Sequence[Provider], max_retries: int | NotGiven) -> list[Provider]:
     """``providers``, or copies of them with ``max_retries`` set (the originals are the
     caller's, and may serve other clients)."""
@@ -274,6 +281,8 @@ class AsyncClient:
         sdk = {"api_key": api_key, "auth_token": auth_token, "base_url": base_url}
         if any(v is not None for v in sdk.values()):
             sdk = {k: v if v is not None else self._sdk_args[k] for k, v in sdk.items()}
+            if sdk["base_url"] is None:  # a new credential for the same Claude API address
+                sdk["base_url"] = _claude_api_url(self.router.providers)
             providers = [_sdk_provider(sdk["api_key"], sdk["auth_token"], sdk["base_url"],
                                        max_retries)]
         else:
