@@ -8,6 +8,7 @@ import msgspec
 
 from ._content import (
     ContentBlock,
+    UnknownBlock,
     RedactedThinkingBlock,
     ServerToolUseBlock,
     TextBlock,
@@ -43,19 +44,17 @@ class Dumpable:
                    exclude_none: bool = False) -> dict[str, Any]:
         """The object as a dict of JSON values (``mode`` is accepted for the SDK's sake: both
         modes give JSON values here)."""
+        sent = msgspec.to_builtins(self, enc_hook=_unknown_block)
+        wire = self._wire_keys()
+        out: dict[str, Any] = {}
+        for f in self.__struct_fields__:  # type: ignore[attr-defined]
+            if f in sent or f in wire:
+                v = getattr(self, f)
+                out[f] = (v.model_dump() if isinstance(v, Dumpable) else sent[f] if f in sent
+                          else msgspec.to_builtins(v, enc_hook=_unknown_block))
         raw = getattr(self, "__dict__", {}).get("_raw")
-        out: dict[str, Any]
-        if raw is not None:
-            out = _as_dict.decode(raw)
-        else:
-            sent = msgspec.to_builtins(self)
-            wire = self._wire_keys()
-            out = {}
-            for f in self.__struct_fields__:  # type: ignore[attr-defined]
-                if f in sent or f in wire:
-                    v = getattr(self, f)
-                    out[f] = (v.model_dump() if isinstance(v, Dumpable) else
-                              sent[f] if f in sent else msgspec.to_builtins(v))
+        if raw is not None:  # what the platform sent and this version does not model
+            out = _merge(_as_dict.decode(raw), out)
         if exclude_none:
             out = {k: v for k, v in out.items() if v is not None}
         return out
@@ -77,6 +76,25 @@ class Dumpable:
     def _wire_keys(self) -> tuple[str, ...]:
         # Fields the platform always sends, even at their default (which the struct omits).
         return ()
+
+
+def _unknown_block(obj: Any) -> Any:
+    if isinstance(obj, UnknownBlock):
+        return obj.data
+    raise NotImplementedError(f"cannot dump {type(obj).__name__}")
+
+
+def _merge(raw: Any, now: Any) -> Any:
+    """``now`` (the object as it is), keeping what ``raw`` (the object as it arrived) has and
+    ``now`` does not model: unknown keys, nulls the struct omits. A list that changed length
+    (a streamed message's content) is taken from ``now``."""
+    if isinstance(raw, dict) and isinstance(now, dict):
+        out = {k: _merge(v, now[k]) if k in now else v for k, v in raw.items()}
+        out.update((k, v) for k, v in now.items() if k not in raw)
+        return out
+    if isinstance(raw, list) and isinstance(now, list) and len(raw) == len(now):
+        return [_merge(r, n) for r, n in zip(raw, now, strict=True)]
+    return now
 
 
 class NotEncoded(Generic[_T]):
