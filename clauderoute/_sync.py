@@ -137,11 +137,11 @@ class Runner:
         finished = False
         try:
             while True:
-                ok, item = self.run(_step(source))
-                if not ok:
+                step = self.run(_step(source))
+                if step is None:
                     finished = True
                     return
-                yield item
+                yield step[0]
         finally:
             aclose = getattr(source, "aclose", None)
             if not finished and aclose is not None and not self.closed:
@@ -154,11 +154,11 @@ class Runner:
             self._finalizer()
 
 
-async def _step(source: AsyncIterator[T]) -> tuple[bool, T | None]:
+async def _step(source: AsyncIterator[T]) -> tuple[T] | None:
     try:
-        return True, await anext(source)
+        return (await anext(source),)
     except StopAsyncIteration:
-        return False, None
+        return None
 
 
 class Client:

@@ -73,7 +73,7 @@ class _Bridge(Generic[P, R]):
                 result = runner.run(_first(result))
             elif hasattr(result, "__await__"):
                 result = runner.run(_awaited(result))
-            return convert(result, runner) if convert is not None else result  # type: ignore[no-any-return]
+            return convert(result, runner) if convert is not None else result
         call.__doc__ = self._doc
         return call
 

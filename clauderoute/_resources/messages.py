@@ -24,12 +24,12 @@ if TYPE_CHECKING:
     from typing import Unpack
 
     from .._client import AsyncClient
+    from ..types._params import MessageCountTokensParams, MessageCreateParamsBase
     from ._kwargs import (
         CountTokensKwargs,
         CreateKwargs,
         CreateMaybeStreamKwargs,
         CreateStreamKwargs,
-        StreamKwargs,
     )
 
 __all__ = ["Messages", "MessagesWithRawResponse", "StreamManager"]
@@ -216,7 +216,7 @@ class Messages:
                extra_headers: Mapping[str, str] | None = None,
                extra_query: Mapping[str, Any] | None = None,
                extra_body: Mapping[str, Any] | None = None, betas: Sequence[str] | None = None,
-               **params: Unpack[StreamKwargs]) -> StreamManager:
+               **params: Unpack[MessageCreateParamsBase]) -> StreamManager:
         """Stream a Messages request: ``async with client.messages.stream(...) as s``.
 
         Takes the same arguments as ``create``. Failures before the first content event fail
@@ -237,7 +237,7 @@ class Messages:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None, betas: Sequence[str] | None = None,
-        **params: Unpack[CountTokensKwargs],
+        **params: Unpack[MessageCountTokensParams],
     ) -> MessageTokensCount:
         """Count the input tokens of a request without running it.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+from typing import Any, Generic, Literal, TypeVar, overload
 
 import msgspec
 
@@ -205,11 +205,8 @@ class Message(Dumpable, msgspec.Struct, kw_only=True, omit_defaults=True, dict=T
     usage: Usage = msgspec.field(default_factory=Usage)
     container: dict[str, Any] | None = None
 
-    if TYPE_CHECKING:
-        #: Which provider served this message, with every attempt (``None`` if not routed).
-        route: RouteInfo | None
-    else:
-        route = NotEncoded()
+    #: Which provider served this message, with every attempt (``None`` if not routed).
+    route = NotEncoded["RouteInfo"]()
 
     def _wire_keys(self) -> tuple[str, ...]:
         return ("id", "type", "role", "model", "content", "stop_reason", "stop_sequence",
