@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ._resources.messages import Messages, StreamManager
     from ._streaming import MessageStream
     from ._sync import Runner
+    from .types._batches import MessageBatchIndividualResponse
     from .types._messages import Message, MessageTokensCount, RouteInfo
     from .types._stream import StreamEvent
 
@@ -180,7 +181,7 @@ class Stream(_SyncIterable["StreamEvent"]):
         return self._async.route
 
 
-class SyncBatchResults(_SyncIterable[Any]):
+class SyncBatchResults(_SyncIterable["MessageBatchIndividualResponse"]):
     """A batch's results, iterated synchronously (``for result in results``)."""
 
     @property
