@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from ._engine import Engine
 from ._errors import ConfigurationError
@@ -295,7 +295,7 @@ class AsyncClient:
         new._setup(providers, options, {**self.default_headers, **(default_headers or {})})
         new.router.stats = self.router.stats  # one route's health, however many copies
         if hasattr(new.router.policy, "stats"):
-            new.router.policy.stats = self.router.stats
+            cast(Any, new.router.policy).stats = self.router.stats
         return new
 
     copy = with_options

@@ -4,7 +4,7 @@ client's loop (``Runner.run``); pages, streams and downloads iterate synchronous
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 from ._resources._pages import AsyncPage, AsyncPaginator
 from ._resources._raw import AsyncStream, RawResponse
@@ -74,7 +74,7 @@ class _Bridge(Generic[P, R]):
                 result = runner.run(_first(result))
             elif hasattr(result, "__await__"):
                 result = runner.run(_awaited(result))
-            return convert(result, runner) if convert is not None else result
+            return convert(result, runner) if convert is not None else cast(R, result)
         call.__doc__ = self._doc
         return call
 

@@ -288,5 +288,5 @@ def decode_message(body: bytes | msgspec.Raw) -> Message:
         usage=w.usage,
         container=w.container,
     )
-    msg.__dict__["_raw"] = bytes(body)
+    vars(msg)["_raw"] = bytes(body)
     return msg
