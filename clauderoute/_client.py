@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from ._engine import Engine
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, InvalidRequestError
 from ._provider import Provider
 from ._resources.messages import Messages, check_timeout
 from ._retry import RetryPolicy
@@ -92,6 +92,14 @@ def _with_retries(providers: Sequence[Provider], max_retries: int | NotGiven) ->
     return out
 
 
+def _check_timeout(value: object) -> None:
+    if value is not None and not isinstance(value, NotGiven):
+        try:
+            check_timeout(value)
+        except InvalidRequestError as exc:
+            raise ConfigurationError(str(exc)) from None
+
+
 def _check_max_retries(value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigurationError(f"max_retries: must be a whole number >= 0, not {value!r}")
@@ -157,8 +165,7 @@ class AsyncClient:
         observers: Sequence[Observer] = (),
         tracing: bool = True,
     ) -> None:
-        if not isinstance(timeout, NotGiven) and timeout is not None:
-            check_timeout(timeout)
+        _check_timeout(timeout)
         if not isinstance(max_retries, NotGiven):
             _check_max_retries(max_retries)
         sdk = {"api_key": api_key, "auth_token": auth_token, "base_url": base_url}
@@ -269,8 +276,7 @@ class AsyncClient:
 
         .. versionadded:: 0.2
         """
-        if not isinstance(timeout, NotGiven) and timeout is not None:
-            check_timeout(timeout)
+        _check_timeout(timeout)
         if not isinstance(max_retries, NotGiven):
             _check_max_retries(max_retries)
         options = dict(self._options)

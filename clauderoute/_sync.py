@@ -228,11 +228,21 @@ class Client:
         return cls._of(AsyncClient.from_config(path, providers_registry=providers_registry,
                                                **overrides))
 
-    def with_options(self, **options: Any) -> Client:
+    def with_options(self, *, api_key: str | None = None, auth_token: str | None = None,
+                     base_url: str | None = None,
+                     timeout: float | None | NotGiven = NOT_GIVEN,
+                     max_retries: int | NotGiven = NOT_GIVEN,
+                     default_headers: Mapping[str, str] | None = None,
+                     deadline: float | None | NotGiven = NOT_GIVEN,
+                     first_token_timeout: float | None | NotGiven = NOT_GIVEN) -> Client:
         """A copy with some settings changed (see ``AsyncClient.with_options``), sharing this
         client's connections and loop thread; closing the copy leaves them open, closing this
         client closes them for both."""
-        return type(self)._of(self._async.with_options(**options), self._runner)
+        inner = self._async.with_options(
+            api_key=api_key, auth_token=auth_token, base_url=base_url, timeout=timeout,
+            max_retries=max_retries, default_headers=default_headers, deadline=deadline,
+            first_token_timeout=first_token_timeout)
+        return type(self)._of(inner, self._runner)
 
     copy = with_options
 

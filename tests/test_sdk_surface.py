@@ -191,7 +191,7 @@ def test_constructor_refusals() -> None:
     p = AnthropicProvider(api_key=KEY)
     with pytest.raises(cr.ConfigurationError, match="either providers="):
         cr.AsyncClient(providers=[p], api_key=KEY)
-    with pytest.raises(cr.InvalidRequestError, match="timeout: must be a number"):
+    with pytest.raises(cr.ConfigurationError, match="timeout: must be a number"):
         cr.AsyncClient(providers=[p], timeout=object())  # type: ignore[arg-type]
     with pytest.raises(cr.ConfigurationError, match="max_retries"):
         cr.AsyncClient(providers=[p], max_retries=-1)
