@@ -1,17 +1,22 @@
-"""clauderoute: one async Messages interface to Claude on every platform, with failover.
+"""clauderoute: one Messages interface to Claude on every platform, with failover.
 
-The public API is re-exported here; implementation modules start with ``_``.
+``AsyncClient`` and ``Client`` (synchronous) are built like the official SDK's
+``AsyncAnthropic`` and ``Anthropic``; the public API is re-exported here, and implementation
+modules start with ``_``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._client import AsyncClient
+from ._client import NOT_GIVEN, AsyncClient, NotGiven
 from ._errors import (
     AllPlatformsFailed,
+    AllPlatformsFailedError,
+    APIConnectionError,
     APIError,
     APIStatusError,
+    APITimeoutError,
     AuthenticationError,
     BadRequestError,
     CapabilityError,
@@ -20,66 +25,102 @@ from ._errors import (
     ConflictError,
     ConnectError,
     ConnectTimeout,
+    ConnectTimeoutError,
+    ContentTooLargeError,
     DeadlineExceeded,
+    DeadlineExceededError,
     InternalServerError,
     InvalidRequest,
+    InvalidRequestError,
     MalformedResponse,
+    MalformedResponseError,
     NotFoundError,
     OverloadedError,
     PermissionDeniedError,
     RateLimitError,
     ReadTimeout,
+    ReadTimeoutError,
     RequestError,
     RequestTooLarge,
     RequestTooLargeError,
     StreamInterrupted,
+    StreamInterruptedError,
     TransportError,
     UnknownPlatformError,
     UnprocessableEntityError,
 )
 from ._provider import Provider
+from ._resources._raw import AsyncRawResponse, AsyncStream, RawResponse
 from ._retry import RetryPolicy
 from .routing import Router
 
+if TYPE_CHECKING:
+    from ._sync import Client
+    from ._sync_resources import Stream
+
 __all__ = [
+    "APIConnectionError",
     "APIError",
     "APIStatusError",
+    "APITimeoutError",
     "AllPlatformsFailed",
+    "AllPlatformsFailedError",
     "AsyncClient",
+    "AsyncRawResponse",
+    "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
     "CapabilityError",
     "ClauderouteError",
+    "Client",
     "ConfigurationError",
     "ConflictError",
     "ConnectError",
     "ConnectTimeout",
+    "ConnectTimeoutError",
+    "ContentTooLargeError",
     "DeadlineExceeded",
+    "DeadlineExceededError",
     "InternalServerError",
     "InvalidRequest",
+    "InvalidRequestError",
     "MalformedResponse",
+    "MalformedResponseError",
+    "NOT_GIVEN",
     "NotFoundError",
+    "NotGiven",
     "OverloadedError",
     "PermissionDeniedError",
     "Provider",
     "RateLimitError",
+    "RawResponse",
     "ReadTimeout",
+    "ReadTimeoutError",
     "RequestError",
     "RequestTooLarge",
     "RequestTooLargeError",
     "RetryPolicy",
     "Router",
+    "Stream",
     "StreamInterrupted",
+    "StreamInterruptedError",
     "TransportError",
     "UnknownPlatformError",
     "UnprocessableEntityError",
     "__version__",
 ]
 
+# Loaded on first use: the synchronous client (its thread machinery and resource wrappers).
+_LAZY = {"Client": "._sync", "Stream": "._sync_resources"}
+
+
+def _public(obj: Any) -> None:
+    if isinstance(obj, type) and obj.__module__.startswith("clauderoute."):
+        obj.__module__ = "clauderoute"
+
+
 for _name in __all__:
-    _obj = globals().get(_name)
-    if isinstance(_obj, type) and _obj.__module__.startswith("clauderoute."):
-        _obj.__module__ = "clauderoute"
+    _public(globals().get(_name))
 
 
 def __getattr__(name: str) -> Any:
@@ -87,4 +128,12 @@ def __getattr__(name: str) -> Any:
         from importlib.metadata import version  # lazy: importlib.metadata costs 5-20 ms
 
         return version("clauderoute")
+    module = _LAZY.get(name)
+    if module is not None:
+        import importlib
+
+        value = getattr(importlib.import_module(module, __name__), name)
+        _public(value)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'clauderoute' has no attribute {name!r}")

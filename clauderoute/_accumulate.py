@@ -98,7 +98,7 @@ class MessageAccumulator:
             self.stopped = True
             metrics = getattr(event, "metrics", None)  # Bedrock's, kept as Message.extra
             if metrics is not None and self.message is not None:
-                self.message.__dict__.setdefault("_extra", {})[
+                vars(self.message).setdefault("_extra", {})[
                     "amazon-bedrock-invocationMetrics"] = metrics
 
     def _msg(self) -> Message:

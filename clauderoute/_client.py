@@ -1,14 +1,27 @@
-"""``AsyncClient``: configuration → router → SDK-shaped resources."""
+"""``AsyncClient``: configuration → router → SDK-shaped resources.
+
+Three ways to build one, first match wins:
+
+* ``providers=[...]``: the route is those providers.
+* ``api_key=``, ``auth_token=`` or ``base_url=``: one Claude API provider, as
+  ``anthropic.AsyncAnthropic(...)`` takes them (the bundled provider, found through the provider
+  registry like any other).
+* nothing: ``./clauderoute.toml`` or ``$CLAUDEROUTE_CONFIG`` describes the route; with no file,
+  one Claude API provider reads ``ANTHROPIC_API_KEY`` / ``ANTHROPIC_AUTH_TOKEN`` /
+  ``ANTHROPIC_BASE_URL`` as the SDK does (``$CLAUDEROUTE_PROVIDER`` picks another platform).
+"""
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from ._engine import Engine
+from ._errors import ConfigurationError, InvalidRequestError
 from ._provider import Provider
-from ._resources.messages import Messages
+from ._resources.messages import Messages, check_timeout
 from ._retry import RetryPolicy
 from .routing._breaker import CircuitBreaker
 from .routing._hedge import Hedging
@@ -20,16 +33,94 @@ if TYPE_CHECKING:
     from ._resources.beta import Beta
     from ._resources.models import Models
 
-__all__ = ["AsyncClient"]
+__all__ = ["NOT_GIVEN", "AsyncClient", "NotGiven"]
+
+
+class NotGiven:
+    """The type of ``NOT_GIVEN``: "not given", where ``None`` means something (no timeout)."""
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven()
+DEFAULT_TIMEOUT = 600.0  # the official SDK's default, seconds
+
+# Settings a config file may give; an argument given to the constructor wins over the file.
+_FILE_KEYS = ("policy", "deadline", "first_token_timeout", "hedging")
+
+
+def _sdk_provider(api_key: str | None, auth_token: str | None, base_url: str | None,
+                  max_retries: int | NotGiven) -> Provider:
+    """The one Claude API provider of ``AsyncClient(api_key=...)``, from the registry."""
+    from ._config import DEFAULT_KIND  # lazy: the registry scans entry points on first use
+    from ._registry import provider_class
+
+    kwargs: dict[str, Any] = {"api_key": api_key, "auth_token": auth_token, "base_url": base_url}
+    if not isinstance(max_retries, NotGiven):
+        kwargs["max_retries"] = max_retries
+    return provider_class(DEFAULT_KIND)(**kwargs)
+
+
+def _claude_api_url(providers: Sequence[Provider]) -> str | None:
+    """The address of the route's Claude API provider, if it has one."""
+    from ._config import DEFAULT_KIND
+
+    return next((p.base_url for p in providers if p.platform == DEFAULT_KIND), None)
+
+
+def _with_retries(providers: Sequence[Provider], max_retries: int | NotGiven) -> list[Provider]:
+    """``providers``, or copies of them with ``max_retries`` set (the originals are the
+    caller's, and may serve other clients)."""
+    if isinstance(max_retries, NotGiven):
+        return list(providers)
+    out = []
+    for p in providers:
+        p = copy.copy(p)
+        p.max_retries = max_retries
+        out.append(p)
+    return out
+
+
+def _check_timeout(value: object) -> None:
+    if value is not None and not isinstance(value, NotGiven):
+        try:
+            check_timeout(value)
+        except InvalidRequestError as exc:
+            raise ConfigurationError(str(exc)) from None
+
+
+def _check_max_retries(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(f"max_retries: must be a whole number >= 0, not {value!r}")
 
 
 class AsyncClient:
-    """One async Messages interface over any number of providers.
+    """One async Messages interface over any number of providers, built like the SDK's.
 
     Args:
-        providers: the providers of the route, in order (instances of ``Provider`` subclasses).
+        api_key: a Claude API key (``x-api-key``); with ``auth_token`` and ``base_url``, as
+            ``anthropic.AsyncAnthropic`` takes them. Read from ``ANTHROPIC_API_KEY`` when no
+            argument and no config file says otherwise.
+        auth_token: a bearer token (``ANTHROPIC_AUTH_TOKEN``).
+        base_url: the Claude API's address (``ANTHROPIC_BASE_URL``).
+        timeout: per-attempt timeout in seconds, or ``None`` for none (default 600, the SDK's).
+            Only a number: an ``httpx.Timeout`` is refused; use ``connect_timeout`` for the
+            connect phase.
+        max_retries: retries per provider (default: each provider's own, 2 as in the SDK).
+        default_headers: headers sent with every request.
+        providers: the providers of the route, in order (instead of the three above).
         policy: how candidates are ordered per call (default: configured order, failover).
-        timeout: per-attempt timeout, seconds (SDK default 600).
         connect_timeout: seconds to connect (SDK default 5).
         deadline: budget for a whole call, retries and failover included (default: none).
         first_token_timeout: a stream with no content by then fails over.
@@ -42,17 +133,28 @@ class AsyncClient:
             installs the SDK); ``False`` turns it off, a ``TracingObserver`` in ``observers``
             replaces the default one.
 
+    Raises:
+        ConfigurationError: a setting is wrong, or no provider could be configured (e.g. no
+            credential in the arguments, the config file or the environment).
+
     Use ``async with AsyncClient(...) as client`` or ``await client.close()``.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 ``api_key``, ``auth_token``, ``base_url``, ``max_retries``,
+       ``default_headers``; no arguments reads the config file or the environment.
     """
 
     def __init__(
         self,
         *,
-        providers: Sequence[Provider],
+        api_key: str | None = None,
+        auth_token: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | None = None,
+        providers: Sequence[Provider] | None = None,
         policy: Policy | None = None,
-        timeout: float | None = 600.0,
         connect_timeout: float = 5.0,
         deadline: float | None = None,
         first_token_timeout: float | None = None,
@@ -63,16 +165,49 @@ class AsyncClient:
         observers: Sequence[Observer] = (),
         tracing: bool = True,
     ) -> None:
+        _check_timeout(timeout)
+        if not isinstance(max_retries, NotGiven):
+            _check_max_retries(max_retries)
+        sdk = {"api_key": api_key, "auth_token": auth_token, "base_url": base_url}
+        given = {"policy": policy, "deadline": deadline,
+                 "first_token_timeout": first_token_timeout, "hedging": hedging}
+        if providers is not None:
+            if any(v is not None for v in sdk.values()):
+                raise ConfigurationError("give either providers= or api_key/auth_token/"
+                                         "base_url (one Claude API provider), not both")
+            route = _with_retries(providers, max_retries)
+        elif any(v is not None for v in sdk.values()):
+            route = [_sdk_provider(api_key, auth_token, base_url, max_retries)]
+        else:
+            from ._config import client_settings  # lazy: tomllib and plugin discovery
+
+            settings = client_settings()
+            route = _with_retries(settings["providers"], max_retries)
+            given = {k: given[k] if given[k] is not None else settings.get(k) for k in given}
+            if isinstance(timeout, NotGiven):
+                timeout = settings.get("timeout", DEFAULT_TIMEOUT)
         if tracing:
             from .tracing import TracingObserver, default_observer  # lazy: OpenTelemetry API
 
             if not any(isinstance(o, TracingObserver) for o in observers):
                 observers = [*observers, default_observer()]
+        self._sdk_args = sdk
         self.engine = Engine(connect_timeout=connect_timeout)
-        self.router = Router(providers, engine=self.engine, policy=policy, retry=retry,
-                             timeout_s=timeout, deadline_s=deadline,
-                             first_token_timeout_s=first_token_timeout, breaker=breaker,
-                             hedging=hedging, hooks=hooks, observers=observers)
+        self._setup(route, {**given, "timeout": DEFAULT_TIMEOUT if isinstance(
+            timeout, NotGiven) else timeout, "retry": retry, "breaker": breaker,
+            "hooks": hooks, "observers": observers}, default_headers)
+
+    def _setup(self, providers: list[Provider], options: dict[str, Any],
+               default_headers: Mapping[str, str] | None) -> None:
+        self._options = options
+        o = options
+        self.router = Router(providers, engine=self.engine, policy=o["policy"],
+                             retry=o["retry"], timeout_s=o["timeout"], deadline_s=o["deadline"],
+                             first_token_timeout_s=o["first_token_timeout"],
+                             breaker=o["breaker"], hedging=o["hedging"], hooks=o["hooks"],
+                             observers=o["observers"])
+        #: Headers sent with every request (the ``extra_headers`` of a call win).
+        self.default_headers: dict[str, str] = dict(default_headers or {})
         self.messages = Messages(self)
         self._models: Models | None = None
         self._beta: Beta | None = None
@@ -103,9 +238,9 @@ class AsyncClient:
         """A client as a config file, or the environment alone, describes it.
 
         The file is ``path``, else ``$CLAUDEROUTE_CONFIG``, else ``./clauderoute.toml``; with
-        none, one provider of kind ``$CLAUDEROUTE_PROVIDER`` (default ``anthropic``) configured
-        from its platform's environment. ``$CLAUDEROUTE_PROVIDER`` with a file pins the route to
-        the provider(s) of that name or kind.
+        none, one provider of kind ``$CLAUDEROUTE_PROVIDER`` (default: the Claude API)
+        configured from its platform's environment. ``$CLAUDEROUTE_PROVIDER`` with a file pins
+        the route to the provider(s) of that name or kind.
 
         Args:
             path: the TOML file to read.
@@ -123,6 +258,53 @@ class AsyncClient:
 
         settings = client_settings(path, registry=providers_registry)
         return cls(**{**settings, **overrides})
+
+    def with_options(self, *, api_key: str | None = None, auth_token: str | None = None,
+                     base_url: str | None = None,
+                     timeout: float | None | NotGiven = NOT_GIVEN,
+                     max_retries: int | NotGiven = NOT_GIVEN,
+                     default_headers: Mapping[str, str] | None = None,
+                     deadline: float | None | NotGiven = NOT_GIVEN,
+                     first_token_timeout: float | None | NotGiven = NOT_GIVEN) -> AsyncClient:
+        """A copy of this client with some settings changed, sharing its connection pool,
+        circuit breakers and latency statistics (as the SDK's ``with_options``/``copy``).
+
+        ``api_key``, ``auth_token`` or ``base_url`` replace the route with one Claude API
+        provider (what is not given is kept from this client's, if it was built that way);
+        ``default_headers`` are added to this client's. Closing either client closes the
+        shared pool; the other opens a new one on its next call.
+
+        .. versionadded:: 0.2
+        """
+        _check_timeout(timeout)
+        if not isinstance(max_retries, NotGiven):
+            _check_max_retries(max_retries)
+        options = dict(self._options)
+        for key, value in (("timeout", timeout), ("deadline", deadline),
+                           ("first_token_timeout", first_token_timeout)):
+            if not isinstance(value, NotGiven):
+                options[key] = value
+        sdk = {"api_key": api_key, "auth_token": auth_token, "base_url": base_url}
+        if any(v is not None for v in sdk.values()):
+            sdk = {k: v if v is not None else self._sdk_args[k] for k, v in sdk.items()}
+            if sdk["base_url"] is None:  # a new credential for the same Claude API address
+                sdk["base_url"] = _claude_api_url(self.router.providers)
+            providers = [_sdk_provider(sdk["api_key"], sdk["auth_token"], sdk["base_url"],
+                                       max_retries)]
+        else:
+            sdk = self._sdk_args
+            providers = _with_retries(self.router.providers, max_retries)
+        options["breaker"] = self.router.breaker if self.router.breaker is not None else False
+        new = object.__new__(type(self))
+        new._sdk_args = sdk
+        new.engine = self.engine
+        new._setup(providers, options, {**self.default_headers, **(default_headers or {})})
+        new.router.stats = self.router.stats  # one route's health, however many copies
+        if hasattr(new.router.policy, "stats"):
+            cast(Any, new.router.policy).stats = self.router.stats
+        return new
+
+    copy = with_options
 
     @property
     def providers(self) -> list[Provider]:

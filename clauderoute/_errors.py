@@ -1,74 +1,79 @@
-"""Every exception clauderoute raises, in one tree.
+"""Every exception clauderoute raises, in one tree shaped like the official SDK's.
 
 ::
 
     ClauderouteError
-    ├── RequestError                 local: raised before any byte leaves the process
-    │   ├── InvalidRequest           a field is wrong (``.field`` names it)
-    │   ├── RequestTooLarge          the body is over the platform's size limit
-    │   ├── CapabilityError          no provider can serve this operation / beta / model
-    │   ├── ConfigurationError       bad config file, missing project/region/credentials
-    │   └── UnknownPlatformError     no provider installed under that name
-    ├── APIError                     remote: the platform (or the path to it) misbehaved
-    │   ├── APIStatusError           an HTTP error answer, or an error event in a stream
-    │   │   ├── BadRequestError          400
-    │   │   ├── AuthenticationError      401
-    │   │   ├── PermissionDeniedError    403
-    │   │   ├── NotFoundError            404
-    │   │   ├── ConflictError            409
-    │   │   ├── RequestTooLargeError     413
-    │   │   ├── UnprocessableEntityError 422
-    │   │   ├── RateLimitError           429
-    │   │   ├── InternalServerError      5xx
-    │   │   └── OverloadedError          529, or an in-stream ``overloaded_error``
-    │   ├── MalformedResponse        the answer could not be decoded
-    │   └── StreamInterrupted        a stream broke after content reached the caller
-    ├── TransportError               the connection itself failed
-    │   ├── ConnectError
-    │   ├── ConnectTimeout
-    │   ├── ReadTimeout              includes a stall while streaming
-    │   └── DeadlineExceeded         the call's whole budget ran out
-    └── AllPlatformsFailed           every attempt failed; ``.attempts`` lists them
+    ├── APIError                        any failed request: what ``except anthropic.APIError`` catches
+    │   ├── APIStatusError              an error answer (``status_code``, ``body``, ``response``)
+    │   │   ├── BadRequestError             400
+    │   │   │   ├── InvalidRequestError     local: a field is wrong (``.field`` names it)
+    │   │   │   └── CapabilityError         local: no provider offers this operation / beta / model
+    │   │   ├── AuthenticationError         401
+    │   │   ├── PermissionDeniedError       403
+    │   │   ├── NotFoundError               404
+    │   │   ├── ConflictError               409
+    │   │   ├── RequestTooLargeError        413, or refused locally (``size``, ``limit``)
+    │   │   ├── UnprocessableEntityError    422
+    │   │   ├── RateLimitError              429
+    │   │   └── InternalServerError         5xx
+    │   │       └── OverloadedError         529, or an in-stream ``overloaded_error``
+    │   ├── APIConnectionError          the way to the platform failed
+    │   │   ├── ConnectError                could not connect, or the connection broke
+    │   │   └── APITimeoutError             something took too long
+    │   │       ├── ConnectTimeoutError     connecting
+    │   │       ├── ReadTimeoutError        waiting for bytes (also: a stream stalled)
+    │   │       └── DeadlineExceededError   the call's whole budget ran out
+    │   ├── MalformedResponseError      the answer could not be decoded
+    │   ├── StreamInterruptedError      a stream broke after content reached the caller
+    │   └── AllPlatformsFailedError     every provider of the route failed (``.errors``, ``.last``)
+    └── ConfigurationError              bad config file, missing project / region / credentials
+        └── UnknownPlatformError        no provider installed under that name
 
-The names of the status errors follow the official SDK so that ``except anthropic.RateLimitError``
-becomes ``except clauderoute.RateLimitError``. Every remote error carries ``platform`` (which
-provider answered), ``status``, ``error_type`` (the platform's own code), ``request_id`` and
-``attempt`` when known. No message ever contains a credential: messages are built from platform
-answers and our own text, never from request headers.
+    RequestError: a mix-in of the errors raised before any byte left the process
+    (InvalidRequestError, CapabilityError, ConfigurationError); the router never retries them.
+
+Why these places: code written for the official SDK must catch what it caught there. With the
+SDK an invalid request reaches the Claude API and comes back a 400, so our local validation
+error is a ``BadRequestError`` (``status_code`` 400, ``body`` in the API's error shape, with
+``platform`` ``None`` since no platform saw it); a request no provider can serve would be a 400
+there too. A too-large body is one class whether we refused it or the platform did. A timeout of
+any kind is an ``APITimeoutError``, a refused connection an ``APIConnectionError``. What only
+routing adds (a broken stream, a failed route) is still an ``APIError``, so ``except APIError``
+keeps meaning "the request failed"; ``AllPlatformsFailedError.last`` is what the SDK would have
+raised on the last platform. Configuration mistakes are not request failures, as with the SDK.
+
+Names: every class ends in ``Error``. The names of 0.1 remain as aliases of the same classes for
+one release (``InvalidRequest``, ``RequestTooLarge``, ``ContentTooLargeError`` (the SDK's newer
+name for 413), ``MalformedResponse``, ``TransportError`` (= ``APIConnectionError``),
+``ConnectTimeout``, ``ReadTimeout``, ``DeadlineExceeded``, ``StreamInterrupted``,
+``AllPlatformsFailed``). Note the SDK's deprecated ``DeadlineExceededError`` means an HTTP 504;
+ours means the call's own deadline, and a 504 is an ``InternalServerError``.
+
+Every error carries ``platform`` (the provider that answered), ``request_id`` and ``attempt``
+when known. No message ever contains a credential: messages are built from platform answers and
+our own text, never from request headers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
+from ._response import ErrorResponse
+
 __all__ = [
-    "APIError",
-    "APIStatusError",
-    "AllPlatformsFailed",
-    "AuthenticationError",
-    "BadRequestError",
-    "CapabilityError",
-    "ClauderouteError",
-    "ConfigurationError",
-    "ConflictError",
-    "ConnectError",
-    "ConnectTimeout",
-    "DeadlineExceeded",
-    "InternalServerError",
-    "InvalidRequest",
-    "MalformedResponse",
-    "NotFoundError",
-    "OverloadedError",
-    "PermissionDeniedError",
-    "RateLimitError",
-    "ReadTimeout",
-    "RequestError",
-    "RequestTooLarge",
-    "RequestTooLargeError",
-    "StreamInterrupted",
-    "TransportError",
-    "UnknownPlatformError",
-    "UnprocessableEntityError",
+    "APIConnectionError", "APIError", "APIStatusError", "APITimeoutError", "AllPlatformsFailed",
+    "AllPlatformsFailedError", "AuthenticationError", "BadRequestError", "CapabilityError",
+    "ClauderouteError", "ConfigurationError", "ConflictError", "ConnectError", "ConnectTimeout",
+    "ConnectTimeoutError", "ContentTooLargeError", "DeadlineExceeded", "DeadlineExceededError",
+    "ErrorResponse", "InternalServerError", "InvalidRequest", "InvalidRequestError",
+    "MalformedResponse", "MalformedResponseError", "NotFoundError", "OverloadedError",
+    "PermissionDeniedError", "RateLimitError", "ReadTimeout", "ReadTimeoutError", "RequestError",
+    "RequestTooLarge", "RequestTooLargeError", "StreamInterrupted", "StreamInterruptedError",
+    "TransportError", "UnknownPlatformError", "UnprocessableEntityError", "status_error_class",
+    "with_response"
 ]
 
 
@@ -83,40 +88,8 @@ class ClauderouteError(Exception):
     request_id: str | None = None
 
 
-# --- local ------------------------------------------------------------------------------------
-
-
 class RequestError(ClauderouteError):
-    """The request cannot be sent; nothing went over the network."""
-
-
-class InvalidRequest(RequestError, ValueError):
-    """A request field is missing or has the wrong type or value.
-
-    Attributes:
-        field: dotted path of the offending field, e.g. ``messages[0].content[1].source``.
-    """
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        self.field = field
-        super().__init__(f"{field}: {message}" if field else message)
-
-
-class RequestTooLarge(RequestError):
-    """The encoded body is larger than the platform accepts."""
-
-    def __init__(self, size: int, limit: int, *, what: str = "request") -> None:
-        self.size = size
-        self.limit = limit
-        super().__init__(f"{what} body is {size} bytes, over the {limit}-byte limit")
-
-
-class CapabilityError(RequestError):
-    """The chosen provider(s) cannot serve this operation, beta or model."""
-
-    def __init__(self, message: str, *, platform: str | None = None) -> None:
-        self.platform = platform
-        super().__init__(message)
+    """Mix-in: the request was refused before anything went over the network (never retried)."""
 
 
 class ConfigurationError(RequestError):
@@ -127,19 +100,21 @@ class UnknownPlatformError(ConfigurationError):
     """No provider is installed under the requested platform name."""
 
 
-# --- remote -----------------------------------------------------------------------------------
+# --- APIError ---------------------------------------------------------------------------------
 
 
 class APIError(ClauderouteError):
-    """The platform, or the way to it, returned something other than a result."""
+    """A request failed: the platform refused it, the way to it failed, or it was invalid.
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        platform: str | None = None,
-        request_id: str | None = None,
-    ) -> None:
+    Attributes:
+        message: the error's text, without the provider and request id.
+        body: the platform's error body (decoded JSON when it was JSON), else ``None``.
+    """
+
+    body: Any = None
+
+    def __init__(self, message: str, *, platform: str | None = None,
+                 request_id: str | None = None) -> None:
         self.message = message
         self.platform = platform
         self.request_id = request_id
@@ -155,49 +130,82 @@ class APIStatusError(APIError):
     """An error answer: an HTTP status >= 400, or an ``error`` event inside a stream.
 
     Attributes:
-        status: HTTP status (for an in-stream error, the status the error type maps to).
+        status_code: the HTTP status (for an in-stream error, the status its type maps to);
+            also ``status``.
         error_type: the platform's own code (``overloaded_error``, ``ThrottlingException``,
-            ``RESOURCE_EXHAUSTED``…).
-        body: the decoded error body, if it was JSON.
+            ``RESOURCE_EXHAUSTED``…); also ``type``.
+        body: the error body, decoded JSON when it was JSON.
+        response: the HTTP answer (status, every header, raw body) when one arrived.
         retry_after: seconds the platform asked us to wait, if it said.
         should_retry: the platform's ``x-should-retry`` verdict, if given.
+        headers: the retry-related headers of the answer.
     """
 
     status: int = 0
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        error_type: str | None = None,
-        platform: str | None = None,
-        request_id: str | None = None,
-        body: Any = None,
-        retry_after: float | None = None,
-        should_retry: bool | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
+    def __init__(self, message: str, *, status: int, error_type: str | None = None,
+                 platform: str | None = None, request_id: str | None = None, body: Any = None,
+                 retry_after: float | None = None, should_retry: bool | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         self.status = status
         self.error_type = error_type
         self.body = body
         self.retry_after = retry_after
         self.should_retry = should_retry
         self.headers = headers or {}
+        self.response: ErrorResponse | None = None
         super().__init__(message, platform=platform, request_id=request_id)
 
     @property
     def status_code(self) -> int:
-        """``status`` under the official SDK's name, so code written against it keeps working."""
+        """The HTTP status, under the official SDK's name."""
         return self.status
+
+    @property
+    def type(self) -> str | None:
+        """The platform's error type, under the official SDK's name."""
+        return self.error_type
 
     def _text(self) -> str:
         kind = f" {self.error_type}" if self.error_type else ""
         return f"{self.status}{kind}: {super()._text()}"
 
 
+def _local_body(kind: str, message: str) -> dict[str, Any]:
+    # The Claude API's error shape, so code that reads e.body["error"]["message"] works.
+    return {"type": "error", "error": {"type": kind, "message": message}}
+
+
 class BadRequestError(APIStatusError):
-    """400: the platform rejected the request."""
+    """400: the request is invalid (the platform said so, or we did before sending it)."""
+
+
+class InvalidRequestError(RequestError, BadRequestError, ValueError):
+    """A request field is missing or has the wrong type or value; raised before sending.
+
+    Attributes:
+        field: dotted path of the offending field, e.g. ``messages[0].content[1].source``.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        text = f"{field}: {message}" if field else message
+        super().__init__(text, status=400, error_type="invalid_request_error",
+                         body=_local_body("invalid_request_error", text))
+
+    def _text(self) -> str:
+        return self.message
+
+
+class CapabilityError(RequestError, BadRequestError):
+    """No provider of the route can serve this operation, beta or model; raised before sending."""
+
+    def __init__(self, message: str, *, platform: str | None = None) -> None:
+        super().__init__(message, status=400, error_type="invalid_request_error",
+                         platform=platform, body=_local_body("invalid_request_error", message))
+
+    def _text(self) -> str:
+        return self.message
 
 
 class AuthenticationError(APIStatusError):
@@ -217,7 +225,24 @@ class ConflictError(APIStatusError):
 
 
 class RequestTooLargeError(APIStatusError):
-    """413: the platform said the request was too large."""
+    """413: the request body is too large, as the platform said, or as we found before sending
+    it (then ``size`` and ``limit`` are set and nothing was sent)."""
+
+    size: int | None = None
+    limit: int | None = None
+
+    def __init__(self, message: str | int, limit: int | None = None, *,
+                 what: str = "request", **kwargs: Any) -> None:
+        if isinstance(message, int):  # refused locally: RequestTooLargeError(size, limit)
+            self.size, self.limit = message, limit
+            message = f"{what} body is {message} bytes, over the {limit}-byte limit"
+            kwargs.setdefault("error_type", "request_too_large")
+            kwargs.setdefault("body", _local_body("request_too_large", message))
+        kwargs.setdefault("status", 413)
+        super().__init__(message, **kwargs)
+
+    def _text(self) -> str:
+        return self.message if self.size is not None else super()._text()
 
 
 class UnprocessableEntityError(APIStatusError):
@@ -229,10 +254,10 @@ class RateLimitError(APIStatusError):
 
 
 class InternalServerError(APIStatusError):
-    """5xx other than 529."""
+    """5xx: the platform failed."""
 
 
-class OverloadedError(APIStatusError):
+class OverloadedError(InternalServerError):
     """529 or an ``overloaded_error`` event: the model is overloaded right now."""
 
 
@@ -257,11 +282,58 @@ def status_error_class(status: int) -> type[APIStatusError]:
     return InternalServerError if status >= 500 else APIStatusError
 
 
-class MalformedResponse(APIError):
+def with_response(error: APIStatusError, status: int, headers: Mapping[str, str],
+                  content: bytes) -> APIStatusError:
+    """Attach the HTTP answer to ``error``: ``e.response``, and ``e.body`` (the decoded JSON, or
+    the text when it is not JSON) unless the provider already set one. Returns ``error``."""
+    error.response = ErrorResponse(status, headers, content)
+    if error.body is None and content:
+        try:
+            error.body = msgspec.json.decode(content)
+        except msgspec.DecodeError:
+            error.body = error.response.text
+    return error
+
+
+# --- the way to the platform ------------------------------------------------------------------
+
+
+class APIConnectionError(APIError):
+    """The connection to the platform failed: refused, reset, or timed out."""
+
+
+class ConnectError(APIConnectionError):
+    """Could not connect, or the connection broke."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The platform took too long (connecting, sending bytes, or the call's deadline)."""
+
+
+class ConnectTimeoutError(APITimeoutError):
+    """Connecting took longer than the connect timeout."""
+
+
+class ReadTimeoutError(APITimeoutError):
+    """No byte arrived within the read timeout (also: a stream stalled)."""
+
+
+class DeadlineExceededError(APITimeoutError):
+    """The routed call's whole deadline ran out (``attempts`` lists what was tried)."""
+
+    def __init__(self, message: str, *, attempts: list[Any] | None = None) -> None:
+        self.attempts = attempts or []
+        super().__init__(message)
+
+
+# --- what routing adds ------------------------------------------------------------------------
+
+
+class MalformedResponseError(APIError):
     """The platform's answer could not be decoded (bad JSON, bad framing, truncated)."""
 
 
-class StreamInterrupted(APIError):
+class StreamInterruptedError(APIError):
     """A stream broke after content had been delivered; nothing can be retried invisibly.
 
     Attributes:
@@ -276,43 +348,13 @@ class StreamInterrupted(APIError):
         super().__init__(message, platform=platform, request_id=request_id)
 
 
-# --- transport --------------------------------------------------------------------------------
-
-
-class TransportError(ClauderouteError):
-    """The connection failed: refused, reset, timed out, or the call's deadline ran out."""
-
-    def __init__(self, message: str, *, platform: str | None = None) -> None:
-        self.platform = platform
-        super().__init__(f"{message} [{platform}]" if platform else message)
-
-
-class ConnectError(TransportError):
-    """Could not connect, or the connection was reset."""
-
-
-class ConnectTimeout(TransportError):
-    """Connecting took longer than the connect timeout."""
-
-
-class ReadTimeout(TransportError):
-    """No byte arrived within the read timeout (also: a stream stalled)."""
-
-
-class DeadlineExceeded(TransportError):
-    """The routed call's whole deadline ran out."""
-
-    def __init__(self, message: str, *, attempts: list[Any] | None = None) -> None:
-        self.attempts = attempts or []
-        super().__init__(message)
-
-
-class AllPlatformsFailed(ClauderouteError):
+class AllPlatformsFailedError(APIError):
     """Every attempt of a routed call failed.
 
     Attributes:
         attempts: the ``AttemptDetails`` of every attempt, in order.
         errors: the exception of each failed attempt.
+        body: the last error's body, if it had one.
     """
 
     def __init__(self, message: str, *, attempts: list[Any], errors: list[BaseException]) -> None:
@@ -321,8 +363,23 @@ class AllPlatformsFailed(ClauderouteError):
         lines = [message]
         lines += [f"  attempt {i}: {type(e).__name__}: {e}" for i, e in enumerate(errors, 1)]
         super().__init__("\n".join(lines))
+        self.body = getattr(self.last, "body", None)
 
     @property
     def last(self) -> BaseException | None:
-        """The last attempt's error."""
+        """The last attempt's error (what the official SDK would have raised)."""
         return self.errors[-1] if self.errors else None
+
+
+# --- the names of 0.1, kept for one release -------------------------------------------------
+
+InvalidRequest = InvalidRequestError
+RequestTooLarge = RequestTooLargeError
+ContentTooLargeError = RequestTooLargeError  # the SDK's newer name for a 413
+MalformedResponse = MalformedResponseError
+TransportError = APIConnectionError
+ConnectTimeout = ConnectTimeoutError
+ReadTimeout = ReadTimeoutError
+DeadlineExceeded = DeadlineExceededError
+StreamInterrupted = StreamInterruptedError
+AllPlatformsFailed = AllPlatformsFailedError

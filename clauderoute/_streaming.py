@@ -21,6 +21,7 @@ from ._provider import HttpResponse, Provider, StreamDecoder
 from .routing._observe import AttemptContext
 from .routing._router import Finisher
 from .types._messages import Message, RouteInfo
+from .types._content import TextBlock
 from .types._stream import ErrorEvent, StreamEvent, TextDelta
 
 __all__ = ["MessageStream", "OpenStream", "open_stream_attempt"]
@@ -56,7 +57,9 @@ async def open_stream_attempt(ctx: AttemptContext) -> OpenStream:
     try:
         if response.status >= 400:
             body = await response.read()
-            raise p.error_from_response(HttpResponse(response.status, response.headers, body))
+            raise E.with_response(p.error_from_response(
+                HttpResponse(response.status, response.headers, body)), response.status,
+                response.headers, body)
         decoder = p.stream_decoder(ctx.call)
         acc = MessageAccumulator()
         chunks = response.chunks().__aiter__()
@@ -196,10 +199,24 @@ class MessageStream:
         await self.until_done()
         return self._final()
 
+    async def get_final_text(self) -> str:
+        """Read to the end; the text of every ``text`` block, joined (as the SDK's).
+
+        Raises:
+            RuntimeError: the answer has no text block (e.g. only a tool call).
+        """
+        msg = await self.get_final_message()
+        texts = [b.text for b in msg.content if isinstance(b, TextBlock)]
+        if not texts:
+            kinds = ", ".join(b.type for b in msg.content) or "no"
+            raise RuntimeError(f"get_final_text(): the answer has {kinds} content block(s) and "
+                               "no text; read get_final_message().content")
+        return "".join(texts)
+
     def _final(self) -> Message:
         msg = self._o.acc.snapshot()
         assert msg is not None  # the first content came after message_start
-        msg.__dict__["_route"] = self.route
+        msg.route = self.route
         return msg
 
     def close(self) -> None:

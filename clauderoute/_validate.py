@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from ._errors import InvalidRequest
+from .types._content import UnknownBlock
 
 __all__ = ["validate_count_tokens", "validate_create"]
 
@@ -22,7 +23,7 @@ _Unit = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 
 class _Message(msgspec.Struct):
     role: Literal["user", "assistant"]
-    content: str | list[dict[str, Any]]
+    content: str | list[Any]  # dicts, or an answer's blocks passed back (see _as_dicts)
 
 
 class _Common(msgspec.Struct, kw_only=True):
@@ -132,12 +133,41 @@ def _check_blocks(blocks: list[dict[str, Any]], prefix: str) -> None:
             _check_blocks(block["content"], where + ".content")
 
 
+def _as_dicts(blocks: list[Any], prefix: str) -> list[dict[str, Any]] | None:
+    """An answer's content blocks (``{"role": "assistant", "content": message.content}``, as
+    SDK code writes a tool loop) as the dicts they were on the wire; ``None`` if all are
+    dicts already."""
+    if all(type(b) is dict for b in blocks):
+        return None
+    out = []
+    for i, block in enumerate(blocks):
+        if isinstance(block, dict):
+            out.append(block)
+        elif isinstance(block, UnknownBlock):
+            out.append(block.data)
+        elif isinstance(block, msgspec.Struct):
+            wire = msgspec.to_builtins(block)  # omits defaults the wire needs (input: {})
+            for f in block.__struct_fields__:
+                if f not in wire and (value := getattr(block, f)) is not None:
+                    wire[f] = msgspec.to_builtins(value)
+            out.append(wire)
+        else:
+            raise InvalidRequest(f"a content block must be an object, not "
+                                 f"{type(block).__name__}", field=f"{prefix}[{i}]")
+    return out
+
+
 def _check_messages(params: dict[str, Any], checked: _Common) -> None:
     if not checked.messages:
         raise InvalidRequest("at least one message is required", field="messages")
     for i, m in enumerate(checked.messages):
         if isinstance(m.content, list):
-            _check_blocks(m.content, f"messages[{i}].content")
+            where = f"messages[{i}].content"
+            plain = _as_dicts(m.content, where)
+            if plain is not None:  # sent as dicts; the caller's own list is left alone
+                messages = params["messages"] = list(params["messages"])
+                messages[i] = {**messages[i], "content": plain}
+            _check_blocks(plain or m.content, where)
     if isinstance(checked.system, list):
         _check_blocks(checked.system, "system")
     for i, tool in enumerate(checked.tools or ()):

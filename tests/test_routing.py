@@ -154,7 +154,7 @@ async def test_first_token_timeout_fails_a_silent_stream_over(
         t0 = time.perf_counter()
         final, route = await stream(client)
     assert time.perf_counter() - t0 < 1.5
-    assert route.provider == "b" and route.attempts[0].error == "ReadTimeout"
+    assert route.provider == "b" and route.attempts[0].error == "ReadTimeoutError"
     assert final.text.startswith("Echo:")
 
 

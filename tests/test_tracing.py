@@ -722,7 +722,7 @@ async def test_all_failed_route_is_an_error(tel: Telemetry,
     route = tel.route()
     assert route.status.status_code is StatusCode.ERROR
     assert route.attributes["clauderoute.outcome"] == "error"
-    assert route.attributes["error.type"] == "AllPlatformsFailed"
+    assert route.attributes["error.type"] == "AllPlatformsFailedError"
     assert not [e for e in route.events if e.name == "exception"]  # recorded on attempts only
     assert [a.attributes["error.type"] for a in tel.attempts()] == ["api_error", "api_error"]
     (attempts,) = tel.points("clauderoute.route.attempts")

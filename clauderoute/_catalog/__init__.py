@@ -43,7 +43,7 @@ def catalog() -> dict[str, dict[str, Any]]:
 
 @functools.cache
 def _load(extra: str | None) -> dict[str, dict[str, Any]]:
-    text = files(__package__).joinpath("models.toml").read_text("utf-8")
+    text = files(__package__ or __name__).joinpath("models.toml").read_text("utf-8")
     models = dict(tomllib.loads(text)["models"])
     if extra is None:
         return models

@@ -12,6 +12,7 @@ from .. import _config as C
 from .._errors import ClauderouteError, ConfigurationError
 from .._provider import COUNT_TOKENS, Provider
 from .._registry import provider_class
+from ..types._params import MessageParam
 
 __all__ = ["add_parser", "run"]
 
@@ -93,7 +94,7 @@ async def _ping(rows: list[_Row], model: str, timeout: float) -> None:
         return
     client = AsyncClient(providers=[r.provider for r in built if r.provider], breaker=False,
                          timeout=timeout, deadline=timeout)
-    messages = [{"role": "user", "content": "ping"}]
+    messages: list[MessageParam] = [{"role": "user", "content": "ping"}]
     try:
         for r in built:
             assert r.provider is not None

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import _errors as E
 from .._client import AsyncClient
+from ..types._params import MessageParam
 from ._fleet import Fleet, demo_faults, start_fleet
 from ._output import ms
 
@@ -40,8 +41,9 @@ def _trail(route: Any) -> str:
 async def _call(client: AsyncClient, i: int, stream: bool, provider: str | None = None
                 ) -> tuple[Any, float, float | None]:
     """One call: (route, end-to-end seconds, time to first text or None)."""
-    prompt = [{"role": "user", "content": f"demo call {i}: one interface to Claude on every "
-               "cloud with failover latency routing and tracing"}]
+    prompt: list[MessageParam] = [{"role": "user", "content": f"demo call {i}: one interface "
+                                   "to Claude on every cloud with failover latency routing and "
+                                   "tracing"}]
     t0 = time.perf_counter()
     first = None
     if stream:

@@ -91,7 +91,8 @@ def json_attempt(decode: Decode, upload: MultipartBody | None = None,
                                                 body=stream)
         ctx.status, ctx.headers = response.status, response.headers  # the engine's own dict
         if response.status >= 400:
-            raise p.error_from_response(response)
+            raise E.with_response(p.error_from_response(response), response.status,
+                                  response.headers, response.body)
         try:
             return decode(response.body, p.name)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -112,7 +113,9 @@ async def stream_attempt(ctx: AttemptContext) -> StreamResponse:
             body = await resp.read()
         finally:
             resp.release()
-        raise p.error_from_response(HttpResponse(resp.status, resp.headers, body))
+        raise E.with_response(p.error_from_response(HttpResponse(resp.status, resp.headers,
+                                                                 body)),
+                              resp.status, resp.headers, body)
     return resp
 
 
@@ -146,6 +149,8 @@ class Resource:
                    timeout: float | None = None, deadline: float | None = None,
                    chosen: Provider | None = None) -> Any:
         p = chosen or self.target(call, provider, object_id)
+        if self._client.default_headers:
+            call.extra_headers = {**self._client.default_headers, **call.extra_headers}
         result, _route = await self._client.router.run(call, fn, timeout=timeout,
                                                        deadline_s=deadline, only=[p.name])
         if isinstance(result, ApiObject):

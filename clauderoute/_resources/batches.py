@@ -101,7 +101,7 @@ class BatchResults:
         except ValueError as exc:  # msgspec's errors are ValueErrors
             raise E.MalformedResponse(f"bad batch result line: {exc}",
                                       platform=self.provider) from exc
-        item.__dict__["_provider"] = self.provider
+        vars(item)["_provider"] = self.provider
         return item
 
     async def aclose(self) -> None:

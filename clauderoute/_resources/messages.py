@@ -1,32 +1,74 @@
-"""``client.messages``: create, stream and count_tokens, shaped like the official SDK."""
+"""``client.messages``: create, stream and count_tokens, shaped like the official SDK.
+
+The parameters are typed for type checkers through ``Unpack`` of the request ``TypedDict``s
+(``clauderoute.types``); at run time the body is the ``**params`` dict the caller wrote, so the
+typed signatures cost nothing per call and unknown fields still pass through.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
-from .._errors import InvalidRequest
+from .. import _errors as E
 from .._operations import FILE_REFERENCE, FILES_BETA, SKILL_REFERENCE, SKILLS_BETA, needs_of
 from .._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpResponse
 from .._streaming import MessageStream, open_stream_attempt
 from .._validate import validate_count_tokens, validate_create
 from ..routing._observe import AttemptContext
 from ..types._messages import Message, MessageTokensCount
+from ._raw import AsyncRawResponse, AsyncStream
 from .batches import Batches
 
 if TYPE_CHECKING:
-    from .._client import AsyncClient
+    from typing import Unpack
 
-__all__ = ["Messages", "StreamManager"]
+    from .._client import AsyncClient
+    from ..types._params import MessageCountTokensParams, MessageCreateParamsBase
+    from ._kwargs import (
+        CountTokensKwargs,
+        CreateKwargs,
+        CreateMaybeStreamKwargs,
+        CreateStreamKwargs,
+    )
+
+__all__ = ["Messages", "MessagesWithRawResponse", "StreamManager"]
+
+# Sent as headers, as the official SDK sends them (anthropic/resources/messages/messages.py).
+_HEADER_FIELDS = (("user_profile_id", "anthropic-user-profile-id"),
+                  ("workspace_id", "anthropic-workspace-id"))
+
+
+def check_timeout(value: object, field: str = "timeout") -> None:
+    """Refuse a timeout that is not a number of seconds (e.g. the SDK's ``httpx.Timeout``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise E.InvalidRequestError(
+            f"must be a number of seconds or None, not {type(value).__name__} (for separate "
+            "connect and read limits, give the client connect_timeout= and timeout=)",
+            field=field)
+
+
+def _headers(params: dict[str, Any], extra: Mapping[str, str] | None,
+             defaults: Mapping[str, str]) -> dict[str, str]:
+    out = dict(defaults)
+    for key, header in _HEADER_FIELDS:
+        value = params.pop(key, None)
+        if value is not None:
+            out[header] = value
+    out.update(extra or {})
+    return out
 
 
 def _call(operation: str, params: dict[str, Any], betas: Sequence[str] | None,
-          extra_headers: Mapping[str, str] | None, extra_body: Mapping[str, Any] | None) -> Call:
+          extra_headers: Mapping[str, str] | None, extra_body: Mapping[str, Any] | None,
+          client: AsyncClient) -> Call:
     if extra_body:
         params.update(extra_body)
+    if client.default_headers or "user_profile_id" in params or "workspace_id" in params:
+        extra_headers = _headers(params, extra_headers, client.default_headers)
     if betas is not None and (isinstance(betas, str) or
                               not all(isinstance(b, str) for b in betas)):
-        raise InvalidRequest("must be a list of beta names", field="betas")
+        raise E.InvalidRequestError("must be a list of beta names", field="betas")
     needs = needs_of(params)
     if not needs:  # the usual call: no beta to add
         return Call(operation=operation, params=params, betas=tuple(betas) if betas else (),
@@ -38,10 +80,19 @@ def _call(operation: str, params: dict[str, Any], betas: Sequence[str] | None,
                 extra_headers=dict(extra_headers or {}), needs=needs)
 
 
-def _only(provider: str | None, providers: Sequence[str] | None) -> Sequence[str] | None:
-    if provider is not None:
-        return [provider]
-    return list(providers) if providers is not None else None
+def _options(provider: str | None, providers: Sequence[str] | None, timeout: float | None,
+             deadline: float | None, extra_query: Mapping[str, Any] | None) -> dict[str, Any]:
+    if timeout is not None:
+        check_timeout(timeout)
+    if deadline is not None:
+        check_timeout(deadline, "deadline")
+    if extra_query:
+        raise E.InvalidRequestError("the Messages endpoints take no query parameters on any "
+                                    "platform; use extra_body or extra_headers",
+                                    field="extra_query")
+    only = [provider] if provider is not None else (
+        list(providers) if providers is not None else None)
+    return {"timeout": timeout, "deadline_s": deadline, "only": only}
 
 
 async def _send(ctx: AttemptContext) -> Any:
@@ -50,7 +101,28 @@ async def _send(ctx: AttemptContext) -> Any:
     response: HttpResponse = await ctx.router.engine.send(request, timeout=ctx.timeout,
                                                           platform=p.name)
     ctx.status, ctx.headers = response.status, response.headers  # the engine's own dict
-    return p.parse(ctx.call, response)
+    try:
+        return p.parse(ctx.call, response)
+    except E.APIStatusError as err:  # e.body and e.response, as the SDK's errors have them
+        raise E.with_response(err, response.status, response.headers, response.body) from None
+
+
+def _send_keeping(answers: dict[int, tuple[HttpResponse, str]]
+                  ) -> Callable[[AttemptContext], Any]:
+    """``_send`` that also keeps each parsed result's HTTP answer (``with_raw_response``)."""
+    async def attempt(ctx: AttemptContext) -> Any:
+        request = await ctx.prepare()
+        response = await ctx.router.engine.send(request, timeout=ctx.timeout,
+                                                platform=ctx.provider.name)
+        ctx.status, ctx.headers = response.status, response.headers
+        try:
+            result = ctx.provider.parse(ctx.call, response)
+        except E.APIStatusError as err:
+            raise E.with_response(err, response.status, response.headers,
+                                  response.body) from None
+        answers[id(result)] = (response, ctx.provider.request_id_header)
+        return result
+    return attempt
 
 
 class StreamManager:
@@ -62,10 +134,14 @@ class StreamManager:
         self._opts = opts
         self._stream: MessageStream | None = None
 
-    async def __aenter__(self) -> MessageStream:
+    async def open(self) -> MessageStream:
+        """Open the stream (what ``async with`` does); the caller must close it."""
         opened, route, finisher = await self._client.router.run_stream(
             self._call, open_stream_attempt, **self._opts)
-        self._stream = MessageStream(opened, route, finisher)
+        return MessageStream(opened, route, finisher)
+
+    async def __aenter__(self) -> MessageStream:
+        self._stream = await self.open()
         return self._stream
 
     async def __aexit__(self, *exc: object) -> None:
@@ -79,96 +155,166 @@ class Messages:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
         self.batches = Batches(client)
+        #: ``await client.messages.with_raw_response.create(...)``: headers and status too.
+        self.with_raw_response = MessagesWithRawResponse(self)
 
+    @overload
+    async def create(self, **params: Unpack[CreateKwargs]) -> Message: ...
+    @overload
+    async def create(self, **params: Unpack[CreateStreamKwargs]) -> AsyncStream: ...
+    @overload
+    async def create(self, **params: Unpack[CreateMaybeStreamKwargs]
+                     ) -> Message | AsyncStream: ...
     async def create(
-        self,
-        *,
-        provider: str | None = None,
-        providers: Sequence[str] | None = None,
-        timeout: float | None = None,
-        deadline: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        betas: Sequence[str] | None = None,
+        self, *, stream: bool = False, provider: str | None = None,
+        providers: Sequence[str] | None = None, timeout: float | None = None,
+        deadline: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None, betas: Sequence[str] | None = None,
         **params: Any,
-    ) -> Message:
-        """Send a Messages request and return the whole answer.
+    ) -> Message | AsyncStream:
+        """Send a Messages request and return the whole answer (or, with ``stream=True``, the
+        raw events as they come).
 
         Args:
-            provider: serve this call on this configured provider only.
-            providers: the providers allowed for this call, in order.
-            timeout: per-attempt timeout, seconds.
-            deadline: budget for the whole call including retries and failover, seconds.
-            extra_headers: headers added to the platform request.
-            extra_body: fields merged into the body.
-            betas: beta features (``anthropic-beta``, or the platform's way).
             **params: the request body as the Claude API takes it (``model``, ``max_tokens``,
-                ``messages``…); unknown fields pass through.
+                ``messages``…; see ``clauderoute.types.MessageCreateParams``), and the
+                ``RequestOptions``: ``provider``/``providers`` (where the call may go),
+                ``timeout`` (per attempt), ``deadline`` (the whole call), ``betas``,
+                ``extra_headers``, ``extra_body`` (fields this version does not type).
 
         Returns:
-            The ``Message``; ``.route`` says which provider served it and every attempt.
+            The ``Message``, whose ``.route`` says which provider served it and every attempt;
+            with ``stream=True`` an ``AsyncStream`` of events (``async for event in ...``).
 
         Raises:
-            InvalidRequest: a field is wrong (before any network call).
+            InvalidRequestError: a field is wrong (before any network call).
             APIStatusError: the platform refused (after retries as classified).
-            AllPlatformsFailed: every candidate failed.
+            AllPlatformsFailedError: every candidate failed.
 
         .. versionadded:: 0.1
+        .. versionchanged:: 0.2 ``stream=True``; typed parameters.
         """
-        if params.get("stream"):
-            raise InvalidRequest("use client.messages.stream() for streaming", field="stream")
+        opts = _options(provider, providers, timeout, deadline, extra_query) if (
+            timeout is not None or deadline is not None or extra_query or provider is not None
+            or providers is not None) else _NO_OPTIONS
+        if stream is not False:
+            if stream is not True:
+                raise E.InvalidRequestError("must be a boolean", field="stream")
+            validate_create(params)
+            call = _call(STREAM, params, betas, extra_headers, extra_body, self._client)
+            return AsyncStream(await StreamManager(self._client, call, opts).open())
         validate_create(params)
-        call = _call(CREATE, params, betas, extra_headers, extra_body)
-        msg, route = await self._client.router.run(call, _send, timeout=timeout,
-                                                   deadline_s=deadline,
-                                                   only=_only(provider, providers))
-        msg.__dict__["_route"] = route
-        return msg  # type: ignore[no-any-return]
+        call = _call(CREATE, params, betas, extra_headers, extra_body, self._client)
+        msg: Message
+        msg, route = await self._client.router.run(call, _send, **opts)
+        msg.route = route
+        return msg
 
-    def stream(
-        self,
-        *,
-        provider: str | None = None,
-        providers: Sequence[str] | None = None,
-        timeout: float | None = None,
-        deadline: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        betas: Sequence[str] | None = None,
-        **params: Any,
-    ) -> StreamManager:
+    def stream(self, *, provider: str | None = None, providers: Sequence[str] | None = None,
+               timeout: float | None = None, deadline: float | None = None,
+               extra_headers: Mapping[str, str] | None = None,
+               extra_query: Mapping[str, Any] | None = None,
+               extra_body: Mapping[str, Any] | None = None, betas: Sequence[str] | None = None,
+               **params: Unpack[MessageCreateParamsBase]) -> StreamManager:
         """Stream a Messages request: ``async with client.messages.stream(...) as s``.
 
         Takes the same arguments as ``create``. Failures before the first content event fail
-        over invisibly; after it they raise ``StreamInterrupted`` with the partial message.
+        over invisibly; after it they raise ``StreamInterruptedError`` with the partial message.
 
         .. versionadded:: 0.1
         """
-        params.pop("stream", None)
-        validate_create(params)
-        call = _call(STREAM, params, betas, extra_headers, extra_body)
-        return StreamManager(self._client, call, {"timeout": timeout, "deadline_s": deadline,
-                                                  "only": _only(provider, providers)})
+        body: dict[str, Any] = params  # type: ignore[assignment]
+        body.pop("stream", None)
+        opts = _options(provider, providers, timeout, deadline, extra_query)
+        validate_create(body)
+        call = _call(STREAM, body, betas, extra_headers, extra_body, self._client)
+        return StreamManager(self._client, call, opts)
 
     async def count_tokens(
-        self,
-        *,
-        provider: str | None = None,
-        providers: Sequence[str] | None = None,
-        timeout: float | None = None,
-        deadline: float | None = None,
+        self, *, provider: str | None = None, providers: Sequence[str] | None = None,
+        timeout: float | None = None, deadline: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        betas: Sequence[str] | None = None,
-        **params: Any,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None, betas: Sequence[str] | None = None,
+        **params: Unpack[MessageCountTokensParams],
     ) -> MessageTokensCount:
         """Count the input tokens of a request without running it.
 
         .. versionadded:: 0.1
         """
-        validate_count_tokens(params)
-        call = _call(COUNT_TOKENS, params, betas, extra_headers, extra_body)
-        result, _route = await self._client.router.run(call, _send, timeout=timeout,
-                                                       deadline_s=deadline,
-                                                       only=_only(provider, providers))
-        return result  # type: ignore[no-any-return]
+        body: dict[str, Any] = params  # type: ignore[assignment]
+        opts = _options(provider, providers, timeout, deadline, extra_query)
+        validate_count_tokens(body)
+        call = _call(COUNT_TOKENS, body, betas, extra_headers, extra_body, self._client)
+        result: MessageTokensCount
+        result, _route = await self._client.router.run(call, _send, **opts)
+        return result
+
+
+_NO_OPTIONS: dict[str, Any] = {"timeout": None, "deadline_s": None, "only": None}
+
+
+class MessagesWithRawResponse:
+    """``client.messages.with_raw_response``: the same calls, answered with the HTTP status and
+    headers (rate-limit headers included) besides the parsed object (``await r.parse()``).
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, messages: Messages) -> None:
+        self._messages = messages
+
+    async def _raw(self, run: Callable[[Callable[[AttemptContext], Any]], Coroutine[Any, Any, Any]],
+                   ) -> AsyncRawResponse[Any]:
+        answers: dict[int, tuple[HttpResponse, str]] = {}
+        result = await run(_send_keeping(answers))
+        response, rid = answers[id(result)]
+        return AsyncRawResponse(result, response.status, response.headers, response.body, rid)
+
+    async def create(self, **params: Unpack[CreateKwargs]) -> AsyncRawResponse[Message]:
+        """``messages.create(...)`` with the HTTP answer (``stream=True`` is not offered here).
+
+        .. versionadded:: 0.2
+        """
+        kw: dict[str, Any] = params  # type: ignore[assignment]
+        if kw.pop("stream", False) is not False:
+            raise E.InvalidRequestError("with_raw_response.create does not stream; use "
+                                        "messages.stream()", field="stream")
+        client = self._messages._client
+        call_opts = _options(**{k: kw.pop(k, None) for k in (
+            "provider", "providers", "timeout", "deadline", "extra_query")})
+        head = {k: kw.pop(k, None) for k in ("betas", "extra_headers", "extra_body")}
+        validate_create(kw)
+        call = _call(CREATE, kw, head["betas"], head["extra_headers"], head["extra_body"],
+                     client)
+
+        async def run(fn: Callable[[AttemptContext], Any]) -> Message:
+            msg: Message
+            msg, route = await client.router.run(call, fn, **call_opts)
+            msg.route = route
+            return msg
+        raw: AsyncRawResponse[Message] = await self._raw(run)
+        return raw
+
+    async def count_tokens(self, **params: Unpack[CountTokensKwargs]
+                           ) -> AsyncRawResponse[MessageTokensCount]:
+        """``messages.count_tokens(...)`` with the HTTP answer.
+
+        .. versionadded:: 0.2
+        """
+        kw: dict[str, Any] = params  # type: ignore[assignment]
+        client = self._messages._client
+        call_opts = _options(**{k: kw.pop(k, None) for k in (
+            "provider", "providers", "timeout", "deadline", "extra_query")})
+        head = {k: kw.pop(k, None) for k in ("betas", "extra_headers", "extra_body")}
+        validate_count_tokens(kw)
+        call = _call(COUNT_TOKENS, kw, head["betas"], head["extra_headers"],
+                     head["extra_body"], client)
+
+        async def run(fn: Callable[[AttemptContext], Any]) -> MessageTokensCount:
+            result: MessageTokensCount
+            result, _route = await client.router.run(call, fn, **call_opts)
+            return result
+        raw: AsyncRawResponse[MessageTokensCount] = await self._raw(run)
+        return raw

@@ -32,7 +32,7 @@ def catalog_models(p: Provider) -> list[ModelInfo]:
         if named and p.platform not in facts and name not in p.models:
             continue
         info = ModelInfo(id=p.model_id(name), display_name=name)
-        info.__dict__.update(_origin="catalog", _provider=p.name)
+        vars(info).update(_origin="catalog", _provider=p.name)
         out.append(info)
     return out
 

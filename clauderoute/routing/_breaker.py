@@ -12,6 +12,8 @@ Only failures that would fail over count (a 400 says nothing about the platform'
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import cast
 
 __all__ = ["Breaker", "CircuitBreaker"]
 
@@ -45,7 +47,8 @@ class CircuitBreaker:
         self.threshold = threshold
         self.cooldown_s = cooldown_s
         self.max_cooldown_s = max_cooldown_s
-        self._clock = clock if callable(clock) else time.monotonic
+        self._clock: Callable[[], float] = (cast("Callable[[], float]", clock) if callable(clock)
+                                             else time.monotonic)
         self._b: dict[tuple[str, str], Breaker] = {}
         #: How many keys are not closed (open or half-open): 0 lets the router skip its checks.
         self.tripped = 0

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from .. import _errors as E
 from .._engine import Engine
@@ -105,7 +105,7 @@ class Router(Planner):
                         else None if breaker is False else CircuitBreaker())
         self.stats = LatencyStats()
         if hasattr(self.policy, "stats"):
-            self.policy.stats = self.stats  # the latency policy reads the router's live stats
+            cast(Any, self.policy).stats = self.stats  # the latency policy reads live stats
         self.hedging = hedging
         self.hooks = list(hooks)
         self.observers = list(observers)
@@ -164,8 +164,9 @@ class Router(Planner):
                 elif hedge is None:
                     outcomes = [(ctx, await self._attempt(ctx, fn))]
                 else:
+                    partner: int = hedge  # (a lambda does not see the narrowing)
                     outcomes = await race(self, fn, ctx, lambda n: self._context(
-                        plan[hedge], call, n, timeout, deadline, route, "hedge", None, 0.0),
+                        plan[partner], call, n, timeout, deadline, route, "hedge", None, 0.0),
                         self.hedging, self.stats)  # type: ignore[arg-type]
                 winner = None
                 last_exc: BaseException | None = None

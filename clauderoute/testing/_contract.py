@@ -28,13 +28,15 @@ from .._client import AsyncClient
 from .._provider import Provider
 from .._retry import no_backoff
 from ..types._content import ThinkingBlock, ToolUseBlock, UnknownBlock
+from ..types._params import MessageParam
+from ..types._tool_params import ToolParam
 from ._faults import Fault
 from ._server import EmulatorServer, default_reply
 
 __all__ = ["ProviderContract"]
 
 MODEL = "claude-sonnet-4-5"
-HELLO = [{"role": "user", "content": "Hello there, Claude"}]
+HELLO: list[MessageParam] = [{"role": "user", "content": "Hello there, Claude"}]
 CANARY = "canary-secret-0123456789abcdef"
 
 
@@ -109,7 +111,8 @@ class ProviderContract:
 
     async def test_stream_tool_use_and_thinking(self, client: AsyncClient) -> None:
         """Tool input JSON fragments and thinking + signature accumulate into blocks."""
-        tools = [{"name": "search", "description": "d", "input_schema": {"type": "object"}}]
+        tools: list[ToolParam] = [{"name": "search", "description": "d",
+                                   "input_schema": {"type": "object"}}]
         async with client.messages.stream(
             model=self.model, max_tokens=64, tools=tools,
             thinking={"type": "enabled", "budget_tokens": 1024},
@@ -206,7 +209,7 @@ class ProviderContract:
         async with client.messages.stream(model=self.model, max_tokens=64,
                                           messages=HELLO) as stream:
             final = await stream.get_final_message()
-        assert stream.route.attempts[0].error == "MalformedResponse"
+        assert stream.route.attempts[0].error == "MalformedResponseError"
 
     async def test_stream_cut_after_content_keeps_partial(
             self, client: AsyncClient, emulator: EmulatorServer) -> None:
@@ -249,11 +252,12 @@ class ProviderContract:
                                                emulator: EmulatorServer) -> None:
         """A wrong field fails before the network, naming the field."""
         with pytest.raises(E.InvalidRequest) as info:
-            await client.messages.create(model=self.model, max_tokens="lots", messages=HELLO)
+            await client.messages.create(model=self.model, max_tokens="lots",  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType, reportCallIssue]
+                                         messages=HELLO)
         assert info.value.field == "max_tokens"
         with pytest.raises(E.InvalidRequest) as info:
             await client.messages.create(model=self.model, max_tokens=5,
-                                         messages=[{"role": "robot", "content": "hi"}])
+                                         messages=[{"role": "robot", "content": "hi"}])  # type: ignore[typeddict-item]  # pyright: ignore[reportArgumentType]
         assert info.value.field == "messages[0].role"
         assert emulator.requests == []
 

@@ -141,5 +141,5 @@ def decode_result_line(raw: bytes) -> MessageBatchIndividualResponse:
     else:
         result = UnknownBatchResult(type=r.type, data=_as_dict.decode(w.result))
     out = MessageBatchIndividualResponse(custom_id=w.custom_id, result=result)
-    out.__dict__["_raw"] = bytes(raw)
+    vars(out)["_raw"] = bytes(raw)
     return out

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar, overload
 
 import msgspec
 
 from ._content import (
     ContentBlock,
+    UnknownBlock,
     RedactedThinkingBlock,
     ServerToolUseBlock,
     TextBlock,
@@ -19,6 +20,7 @@ from ._content import (
 
 __all__ = [
     "AttemptInfo",
+    "Dumpable",
     "Message",
     "MessageTokensCount",
     "RouteInfo",
@@ -27,7 +29,96 @@ __all__ = [
 ]
 
 
-class Usage(msgspec.Struct, kw_only=True, omit_defaults=True):
+_as_dict = msgspec.json.Decoder(dict[str, Any])
+_T = TypeVar("_T")
+
+
+class Dumpable:
+    """``model_dump()``, ``to_dict()`` and ``to_json()`` as the official SDK's models have them:
+    the object as the wire JSON (the keys the platform sent, unknown ones included when the raw
+    answer was kept; clauderoute's own attributes such as ``route`` never appear)."""
+
+    __slots__ = ()
+
+    def model_dump(self, *, mode: Literal["python", "json"] = "python",
+                   exclude_none: bool = False) -> dict[str, Any]:
+        """The object as a dict of JSON values (``mode`` is accepted for the SDK's sake: both
+        modes give JSON values here)."""
+        sent = msgspec.to_builtins(self, enc_hook=_unknown_block)
+        wire = self._wire_keys()
+        out: dict[str, Any] = {}
+        for f in self.__struct_fields__:  # type: ignore[attr-defined]
+            if f in sent or f in wire:
+                v = getattr(self, f)
+                out[f] = (v.model_dump() if isinstance(v, Dumpable) else sent[f] if f in sent
+                          else msgspec.to_builtins(v, enc_hook=_unknown_block))
+        raw = getattr(self, "__dict__", {}).get("_raw")
+        if raw is not None:  # what the platform sent and this version does not model
+            out = _merge(_as_dict.decode(raw), out)
+        if exclude_none:
+            out = {k: v for k, v in out.items() if v is not None}
+        return out
+
+    def to_dict(self, *, mode: Literal["python", "json"] = "python",
+                exclude_none: bool = False) -> dict[str, Any]:
+        """The same as ``model_dump()`` (the SDK's spelling)."""
+        return self.model_dump(mode=mode, exclude_none=exclude_none)
+
+    def to_json(self, *, indent: int | None = 2, exclude_none: bool = False) -> str:
+        """The object as JSON text, indented by ``indent`` spaces (compact with ``None``)."""
+        data = msgspec.json.encode(self.model_dump(exclude_none=exclude_none))
+        return (msgspec.json.format(data, indent=indent) if indent is not None else data).decode()
+
+    def model_dump_json(self, *, indent: int | None = None, exclude_none: bool = False) -> str:
+        """The object as compact JSON text (pydantic's spelling, compact by default)."""
+        return self.to_json(indent=indent, exclude_none=exclude_none)
+
+    def _wire_keys(self) -> tuple[str, ...]:
+        # Fields the platform always sends, even at their default (which the struct omits).
+        return ()
+
+
+def _unknown_block(obj: Any) -> Any:
+    if isinstance(obj, UnknownBlock):
+        return obj.data
+    raise NotImplementedError(f"cannot dump {type(obj).__name__}")
+
+
+def _merge(raw: Any, now: Any) -> Any:
+    """``now`` (the object as it is), keeping what ``raw`` (the object as it arrived) has and
+    ``now`` does not model: unknown keys, nulls the struct omits. A list that changed length
+    (a streamed message's content) is taken from ``now``."""
+    if isinstance(raw, dict) and isinstance(now, dict):
+        out = {k: _merge(v, now[k]) if k in now else v for k, v in raw.items()}
+        out.update((k, v) for k, v in now.items() if k not in raw)
+        return out
+    if isinstance(raw, list) and isinstance(now, list) and len(raw) == len(now):
+        return [_merge(r, n) for r, n in zip(raw, now, strict=True)]
+    return now
+
+
+class NotEncoded(Generic[_T]):
+    """A declared attribute of a Struct that is not one of its fields: never encoded, dumped or
+    compared, ``None`` until set (the Struct must have ``dict=True``)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> NotEncoded[_T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> _T | None: ...
+    def __get__(self, obj: object | None, owner: type) -> NotEncoded[_T] | _T | None:
+        if obj is None:
+            return self
+        value: _T | None = obj.__dict__.get(self._name)
+        return value
+
+    def __set__(self, obj: object, value: _T | None) -> None:
+        obj.__dict__[self._name] = value
+
+
+class Usage(Dumpable, msgspec.Struct, kw_only=True, omit_defaults=True):
     """Token usage as the platform billed it.
 
     ``input_tokens`` excludes cached tokens, as on the wire; ``total_input_tokens`` adds them.
@@ -39,6 +130,9 @@ class Usage(msgspec.Struct, kw_only=True, omit_defaults=True):
     cache_read_input_tokens: int | None = None
     server_tool_use: dict[str, Any] | None = None
     service_tier: str | None = None
+
+    def _wire_keys(self) -> tuple[str, ...]:
+        return ("input_tokens", "output_tokens")
 
     @property
     def total_input_tokens(self) -> int:
@@ -92,12 +186,13 @@ class RouteInfo(msgspec.Struct, frozen=True, kw_only=True):
     skipped: tuple[str, ...] = ()
 
 
-class Message(msgspec.Struct, kw_only=True, omit_defaults=True, dict=True):
+class Message(Dumpable, msgspec.Struct, kw_only=True, omit_defaults=True, dict=True):
     """A complete answer from Claude.
 
-    Unknown top-level fields are not lost: the exact JSON the platform sent is kept and
-    ``extra`` returns the fields this version does not model. ``route`` says which provider
-    served the call and how (it is not part of the wire format and is never encoded).
+    Unknown top-level fields are not lost: the exact JSON the platform sent is kept, ``extra``
+    returns the fields this version does not model and ``model_dump()``/``to_json()`` give the
+    answer as the platform sent it. ``route`` says which provider served the call and how; it
+    is not part of the wire format: never encoded, dumped, or compared.
     """
 
     id: str
@@ -110,10 +205,12 @@ class Message(msgspec.Struct, kw_only=True, omit_defaults=True, dict=True):
     usage: Usage = msgspec.field(default_factory=Usage)
     container: dict[str, Any] | None = None
 
-    @property
-    def route(self) -> RouteInfo | None:
-        """Which provider served this message, with every attempt (``None`` if not routed)."""
-        return self.__dict__.get("_route")
+    #: Which provider served this message, with every attempt (``None`` if not routed).
+    route = NotEncoded["RouteInfo"]()
+
+    def _wire_keys(self) -> tuple[str, ...]:
+        return ("id", "type", "role", "model", "content", "stop_reason", "stop_sequence",
+                "usage")
 
     @property
     def extra(self) -> dict[str, Any]:
@@ -161,7 +258,7 @@ class _KnownMessage(msgspec.Struct, kw_only=True):
     container: dict[str, Any] | None = None
 
 
-class MessageTokensCount(msgspec.Struct, kw_only=True):
+class MessageTokensCount(Dumpable, msgspec.Struct, kw_only=True):
     """The answer of ``count_tokens``."""
 
     input_tokens: int
@@ -169,7 +266,6 @@ class MessageTokensCount(msgspec.Struct, kw_only=True):
 
 _wire_message = msgspec.json.Decoder(_WireMessage)
 _known_message = msgspec.json.Decoder(_KnownMessage)
-_as_dict = msgspec.json.Decoder(dict[str, Any])
 
 
 def decode_message(body: bytes | msgspec.Raw) -> Message:
@@ -192,5 +288,5 @@ def decode_message(body: bytes | msgspec.Raw) -> Message:
         usage=w.usage,
         container=w.container,
     )
-    msg.__dict__["_raw"] = bytes(body)
+    vars(msg)["_raw"] = bytes(body)
     return msg

@@ -54,9 +54,9 @@ def _decoder(typ: type[Any]) -> msgspec.json.Decoder[Any]:
 def decode_object(typ: type[T], raw: bytes | msgspec.Raw, provider: str | None = None) -> T:
     """Decode one object of ``typ`` and keep its JSON (for ``extra``)."""
     obj: T = _decoder(typ).decode(raw)
-    obj.__dict__["_raw"] = bytes(raw)
+    vars(obj)["_raw"] = bytes(raw)
     if provider is not None:
-        obj.__dict__["_provider"] = provider
+        vars(obj)["_provider"] = provider
     return obj
 
 

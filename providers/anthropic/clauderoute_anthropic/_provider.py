@@ -75,8 +75,9 @@ class AnthropicProvider(Provider):
                  base_url: str | None = None, **kwargs: Any) -> None:
         base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
         super().__init__(base_url=base_url, **kwargs)
-        api_key = api_key or os.environ.get("ANTHROPIC_API_KEY")
-        auth_token = auth_token or os.environ.get("ANTHROPIC_AUTH_TOKEN")
+        if not api_key and not auth_token:  # an explicit credential is total, as in the SDK
+            api_key = os.environ.get("ANTHROPIC_API_KEY")
+            auth_token = None if api_key else os.environ.get("ANTHROPIC_AUTH_TOKEN")
         if api_key:
             self.auth = ApiKeyAuth(api_key)
         elif auth_token:

@@ -350,7 +350,7 @@ class BedrockProvider(Provider):
         result = super().parse(call, response)
         metrics = invocation_metrics(response.headers) if isinstance(result, Message) else None
         if metrics:
-            result.__dict__.setdefault("_extra", {})[METRICS] = metrics
+            vars(result).setdefault("_extra", {})[METRICS] = metrics
         return result
 
     def error_from_response(self, response: HttpResponse) -> E.APIStatusError:

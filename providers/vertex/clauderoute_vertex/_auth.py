@@ -120,7 +120,8 @@ class GoogleAuth(Auth):
     def _load(self, google_auth: Any) -> tuple[Any, str | None]:
         scopes = [CLOUD_PLATFORM_SCOPE]
         if not self._file:
-            return google_auth.default(scopes=scopes)
+            found: tuple[Any, str | None] = google_auth.default(scopes=scopes)
+            return found
         # A named file: only key types we expect (google-auth deprecates loading any type).
         from google.oauth2 import credentials, service_account
 
@@ -130,8 +131,9 @@ class GoogleAuth(Auth):
         except (OSError, ValueError) as exc:
             raise ConfigurationError(f"vertex: cannot read credentials_file "
                                      f"({type(exc).__name__})") from exc
-        loaders = {"service_account": service_account.Credentials.from_service_account_info,
-                   "authorized_user": credentials.Credentials.from_authorized_user_info}
+        loaders: dict[str, Any] = {
+            "service_account": service_account.Credentials.from_service_account_info,
+            "authorized_user": credentials.Credentials.from_authorized_user_info}
         kind = info.get("type") if isinstance(info, dict) else None
         if kind not in loaders:
             raise ConfigurationError(

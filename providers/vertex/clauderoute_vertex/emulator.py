@@ -237,12 +237,13 @@ class VertexEmulator(EmulatorServer):
     def _verify(self, assertion: str) -> dict[str, Any] | None:
         from google.auth import exceptions, jwt  # lazy: only the token endpoint needs it
 
+        decode: Any = jwt.decode  # google-auth is untyped
         try:
-            issuer = jwt.decode(assertion, verify=False).get("iss", "")
+            issuer = decode(assertion, verify=False).get("iss", "")
             if issuer not in self._keys:
                 return None
             # google-auth addresses the grant to Google's endpoint whatever token_uri says.
-            claims: dict[str, Any] = jwt.decode(assertion, certs=self._keys[issuer], audience=[
+            claims: dict[str, Any] = decode(assertion, certs=self._keys[issuer], audience=[
                 GOOGLE_TOKEN_URI, self.root + "/token"])
         except (ValueError, exceptions.GoogleAuthError):
             return None

@@ -1,0 +1,27 @@
+"""Wrong requests a type checker must refuse: every line marked ``# wrong`` must get an error
+from mypy and from pyright, and no other line may (``tests/test_typing.py`` checks both)."""
+
+from __future__ import annotations
+
+from clauderoute import AsyncClient, Client
+from clauderoute.types import Message, MessageParam
+
+HELLO: list[MessageParam] = [{"role": "user", "content": "Hello"}]
+
+
+async def wrong(client: AsyncClient, sync: Client) -> None:
+    await client.messages.create(model="m", max_tokens="many", messages=HELLO)  # wrong
+    await client.messages.create(model="m", max_tokens=8, messages=[{"role": "robot", "content": "hi"}])  # wrong
+    await client.messages.create(model="m", messages=HELLO)  # wrong
+    await client.messages.create(model="m", max_tokens=8, messages=HELLO, maxtokens=8)  # wrong
+    await client.messages.create(model="m", max_tokens=8, messages=HELLO, tool_choice={"type": "sometimes"})  # wrong
+    await client.messages.create(model="m", max_tokens=8, messages=HELLO, thinking={"type": "enabled"})  # wrong
+    await client.messages.create(model="m", max_tokens=8, messages=[{"role": "user", "content": [{"type": "text"}]}])  # wrong
+    await client.messages.create(model="m", max_tokens=8, messages=HELLO, timeout="5s")  # wrong
+    await client.messages.count_tokens(model="m", max_tokens=8, messages=HELLO)  # wrong
+    client.messages.stream(model="m", max_tokens=8, messages=HELLO, stream=True)  # wrong
+    msg: Message = await client.messages.create(model="m", max_tokens=8, messages=HELLO, stream=True)  # wrong
+    sync.messages.create(model="m", max_tokens="many", messages=HELLO)  # wrong
+    sync.messages.stream(model="m", max_tokens=8, messages=[{"role": "robot", "content": "hi"}])  # wrong
+    ok: Message = await client.messages.create(model="m", max_tokens=8, messages=HELLO)
+    del msg, ok
