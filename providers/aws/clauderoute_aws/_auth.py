@@ -165,7 +165,7 @@ class SigV4Auth(Auth):
         root = scheme + sep + rest.partition("/")[0]
         host = self._hosts.get(root)
         if host is None:
-            from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
+            from botocore.awsrequest import AWSRequest
 
             if len(self._hosts) >= 16:
                 self._hosts.clear()

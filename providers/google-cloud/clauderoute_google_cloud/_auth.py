@@ -127,7 +127,8 @@ class GoogleAuth(Auth):
     def _load(self, google_auth: Any) -> tuple[Any, str | None]:
         scopes = [CLOUD_PLATFORM_SCOPE]
         if not self._file:
-            return google_auth.default(scopes=scopes)  # as the SDK (_google_auth.py:61)
+            found: tuple[Any, str | None] = google_auth.default(scopes=scopes)  # as the SDK
+            return found  # (_google_auth.py:61)
         # A named file: only key types we expect (google-auth deprecates loading any type).
         from google.oauth2 import credentials, service_account
 

@@ -71,12 +71,12 @@ class TokenMixin:
         from google.auth import exceptions, jwt  # lazy: only the token endpoint needs it
 
         try:
-            issuer = jwt.decode(assertion, verify=False).get("iss", "")
+            issuer = jwt.decode(assertion, verify=False).get("iss", "")  # type: ignore[no-untyped-call]
             if issuer not in self._sa_keys:
                 return None
             # google-auth addresses the grant to Google's endpoint whatever token_uri says.
             claims: dict[str, Any] = jwt.decode(assertion, certs=self._sa_keys[issuer], audience=[
-                GOOGLE_TOKEN_URI, self.root + "/token"])  # type: ignore[attr-defined]
+                GOOGLE_TOKEN_URI, self.root + "/token"])  # type: ignore[attr-defined,no-untyped-call]
         except (ValueError, exceptions.GoogleAuthError):
             return None
         return claims
