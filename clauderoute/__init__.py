@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._catalog._lifecycle import ModelDeprecationWarning
 from ._client import AsyncClient
 from ._errors import (
     AllPlatformsFailed,
@@ -58,6 +59,7 @@ __all__ = [
     "InternalServerError",
     "InvalidRequest",
     "MalformedResponse",
+    "ModelDeprecationWarning",
     "NotFoundError",
     "OverloadedError",
     "PermissionDeniedError",

@@ -18,7 +18,8 @@ Groups:
   ``claude_resource_request``, ``encode_body``, ``json_headers``.
 * **Answer helpers**: ``SSEEventDecoder`` (the Claude API's server-sent events), ``decode_event``,
   ``ErrorEvent``/``ErrorBody``, ``EVENT_ERROR_STATUS``, ``parse_retry_after``, ``mask_headers``.
-* **The model catalog**: ``catalog``, ``model_facts``, ``resolve_model``.
+* **The model catalog**: ``catalog``, ``model_facts``, ``resolve_model``, ``platform_facts``,
+  ``retirement``; ``request_version`` (the API version a provider sends for a model).
 * **Errors** a provider raises: the whole tree of ``clauderoute`` errors is re-exported here.
 
 .. versionadded:: 0.2
@@ -26,7 +27,8 @@ Groups:
 
 from __future__ import annotations
 
-from ._catalog import catalog, model_facts, resolve_model
+from ._catalog import catalog, model_facts, platform_facts, resolve_model
+from ._catalog._lifecycle import retirement
 from ._errors import (
     AllPlatformsFailed,
     APIError,
@@ -103,6 +105,7 @@ from ._provider import (
     mask_headers,
     parse_retry_after,
 )
+from ._route_rules import request_version
 from ._shaping import claude_api_request, claude_resource_request, encode_body, json_headers
 from ._sse import SSEDecoder, SSEEventDecoder
 from .types._messages import Message, MessageTokensCount
@@ -192,6 +195,9 @@ __all__ = [
     "mask_headers",
     "model_facts",
     "parse_retry_after",
+    "platform_facts",
+    "request_version",
     "resolve_model",
+    "retirement",
     "status_error_class",
 ]

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InvalidRequest
-from .._operations import FILE_REFERENCE, FILES_BETA, SKILL_REFERENCE, SKILLS_BETA, needs_of
+from .._operations import needs_of
 from .._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpResponse
+from .._route_rules import check_route
 from .._streaming import MessageStream, open_stream_attempt
 from .._validate import validate_count_tokens, validate_create
 from ..routing._observe import AttemptContext
@@ -27,15 +28,11 @@ def _call(operation: str, params: dict[str, Any], betas: Sequence[str] | None,
     if betas is not None and (isinstance(betas, str) or
                               not all(isinstance(b, str) for b in betas)):
         raise InvalidRequest("must be a list of beta names", field="betas")
-    needs = needs_of(params)
-    if not needs:  # the usual call: no beta to add
-        return Call(operation=operation, params=params, betas=tuple(betas) if betas else (),
-                    extra_headers=dict(extra_headers) if extra_headers else {}, needs=needs)
-    # A file id or a skill in the request needs its API's beta, as the endpoints do.
-    extra = [b for n, b in ((FILE_REFERENCE, FILES_BETA), (SKILL_REFERENCE, SKILLS_BETA))
-             if n in needs and b not in (betas or ())]
-    return Call(operation=operation, params=params, betas=(*(betas or ()), *extra),
-                extra_headers=dict(extra_headers or {}), needs=needs)
+    # A file id or a skill in the request needs a provider that holds files or skills; no beta
+    # (Files and Skills are generally available, PLATFORMS.md 2026-12).
+    return Call(operation=operation, params=params, betas=tuple(betas) if betas else (),
+                extra_headers=dict(extra_headers) if extra_headers else {},
+                needs=needs_of(params))
 
 
 def _only(provider: str | None, providers: Sequence[str] | None) -> Sequence[str] | None:
@@ -119,9 +116,10 @@ class Messages:
             raise InvalidRequest("use client.messages.stream() for streaming", field="stream")
         validate_create(params)
         call = _call(CREATE, params, betas, extra_headers, extra_body)
+        only = _only(provider, providers)
+        check_route(call, self._client.router, only)
         msg, route = await self._client.router.run(call, _send, timeout=timeout,
-                                                   deadline_s=deadline,
-                                                   only=_only(provider, providers))
+                                                   deadline_s=deadline, only=only)
         msg.__dict__["_route"] = route
         return msg  # type: ignore[no-any-return]
 
@@ -147,8 +145,10 @@ class Messages:
         params.pop("stream", None)
         validate_create(params)
         call = _call(STREAM, params, betas, extra_headers, extra_body)
+        only = _only(provider, providers)
+        check_route(call, self._client.router, only)
         return StreamManager(self._client, call, {"timeout": timeout, "deadline_s": deadline,
-                                                  "only": _only(provider, providers)})
+                                                  "only": only})
 
     async def count_tokens(
         self,
@@ -168,7 +168,8 @@ class Messages:
         """
         validate_count_tokens(params)
         call = _call(COUNT_TOKENS, params, betas, extra_headers, extra_body)
+        only = _only(provider, providers)
+        check_route(call, self._client.router, only)
         result, _route = await self._client.router.run(call, _send, timeout=timeout,
-                                                       deadline_s=deadline,
-                                                       only=_only(provider, providers))
+                                                       deadline_s=deadline, only=only)
         return result  # type: ignore[no-any-return]
