@@ -19,7 +19,9 @@ Groups:
 * **Answer helpers**: ``SSEEventDecoder`` (the Claude API's server-sent events), ``decode_event``,
   ``ErrorEvent``/``ErrorBody``, ``EVENT_ERROR_STATUS``, ``parse_retry_after``, ``mask_headers``.
 * **The model catalog**: ``catalog``, ``model_facts``, ``resolve_model``, ``platform_facts``,
-  ``retirement``; ``request_version`` (the API version a provider sends for a model).
+  ``retirement``; ``request_version`` (the API version a provider sends for a model);
+  ``ServedModel``, what a provider's optional ``served_models()`` returns for ``clauderoute
+  models --sync`` (a platform without the Claude API's ``GET /v1/models``).
 * **Errors** a provider raises: the whole tree of ``clauderoute`` errors is re-exported here.
 
 .. versionadded:: 0.2
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 from ._catalog import catalog, model_facts, platform_facts, resolve_model
 from ._catalog._lifecycle import retirement
+from ._catalog._sync import ServedModel
 from ._errors import (
     AllPlatformsFailed,
     APIError,
@@ -180,6 +183,7 @@ __all__ = [
     "SSEDecoder",
     "SSEEventDecoder",
     "STREAM",
+    "ServedModel",
     "StreamDecoder",
     "StreamEvent",
     "StreamInterrupted",

@@ -38,6 +38,7 @@ from clauderoute.provider import (
     HttpResponse,
     Message,
     Provider,
+    ServedModel,
     SSEEventDecoder,
     StreamDecoder,
     claude_api_request,
@@ -56,6 +57,7 @@ from ._endpoints import (
 )
 from ._errors import error_name, exception_entry
 from ._eventstream import EventStreamDecoder
+from ._listing import served_models
 
 __all__ = ["BETAS", "METRICS", "BedrockProvider", "inference_profile_prefix",
            "invocation_metrics", "model_path"]
@@ -120,6 +122,8 @@ class BedrockProvider(Provider):
         endpoint: ``"invoke"``, ``"mantle"`` or ``"runtime-messages"`` to force an endpoint for
             every model; default: the catalog's ``bedrock_endpoint`` for the model, else
             InvokeModel.
+        control_base_url: the control plane's root (ListFoundationModels, for ``clauderoute
+            models --sync``) instead of ``https://bedrock.{region}.amazonaws.com``.
         inference_profile: for catalog models that need a cross-region inference profile:
             ``"auto"`` (from the region: ``us.``, ``eu.``, ``apac.``), a prefix such as
             ``"global"`` or ``"jp"``, or ``"none"`` for the base id. Ids given in ``models``
@@ -154,6 +158,7 @@ class BedrockProvider(Provider):
                  secret_key: str | None = None, session_token: str | None = None,
                  credentials: Any = None, base_url: str | None = None,
                  mantle_base_url: str | None = None, endpoint: str | None = None,
+                 control_base_url: str | None = None,
                  inference_profile: str = "auto", betas: Sequence[str] | None = None,
                  **kwargs: Any) -> None:
         profile = profile or _env("AWS_PROFILE")
@@ -174,6 +179,7 @@ class BedrockProvider(Provider):
         self.mantle_base_url = (mantle_base_url or
                                 f"https://bedrock-mantle.{region}.api.aws/anthropic").rstrip("/")
         self.inference_profile = inference_profile
+        self.control_base_url = control_base_url  # None: boto3's own endpoint for the region
         self._resolved: dict[str, Target] = {}
         self._roots: dict[str, str] = {}
         #: betas accepted per endpoint kind ("invoke", "messages"): betas.toml, or ``betas=``.
@@ -293,6 +299,14 @@ class BedrockProvider(Provider):
         if call.extra_headers:
             headers.update(call.extra_headers)
         return self.auth.sign(HttpRequest("POST", url, headers, data))
+
+    #: How ``served_models`` asks (for ``clauderoute models --sync``'s report).
+    served_models_via = "ListFoundationModels + ListInferenceProfiles"
+
+    def served_models(self) -> list[ServedModel]:
+        """Blocking (``clauderoute models --sync`` runs it off the loop after
+        ``auth.refresh()``): the Anthropic models this region serves (``_listing``)."""
+        return served_models(self)
 
     def _check_betas(self, call: Call, endpoint: str) -> None:
         # Bedrock answers 400 "invalid beta flag" for a beta its endpoint does not know

@@ -19,6 +19,7 @@ from aiohttp import web
 from clauderoute.provider import COUNT_TOKENS, CREATE, EVENT_ERROR_STATUS, MB, STREAM
 from clauderoute.testing import EmulatorServer
 
+from ._emulator_control import ControlPlaneMixin
 from ._emulator_messages import MessagesApiMixin, messages_api_request
 from ._endpoints import beta_lists
 from ._errors import ERRORS
@@ -76,9 +77,11 @@ def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-class BedrockEmulator(MessagesApiMixin, EmulatorServer):
+class BedrockEmulator(ControlPlaneMixin, MessagesApiMixin, EmulatorServer):
     """Amazon Bedrock runtime: ``/model/{modelId}/invoke``, ``/invoke-with-response-stream``,
-    ``/count-tokens``, and ``/anthropic/v1/messages[/count_tokens]``.
+    ``/count-tokens``, and ``/anthropic/v1/messages[/count_tokens]``; and the control plane's
+    ListFoundationModels and ListInferenceProfiles (``_emulator_control``), which boto3's
+    ``bedrock`` client reads when pointed at ``url``.
 
     Args:
         keys: SigV4 credentials accepted: access key id → ``AwsKey(secret, session token)``;
@@ -113,6 +116,7 @@ class BedrockEmulator(MessagesApiMixin, EmulatorServer):
         self.betas = frozenset(beta_lists()["invoke"] if betas is None else betas)
         self.messages_betas = frozenset(beta_lists()["messages"] if betas is None else betas)
         self.max_body_bytes = max_body_bytes
+        self.init_control()
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -125,7 +129,7 @@ class BedrockEmulator(MessagesApiMixin, EmulatorServer):
 
     def routes(self) -> list[web.RouteDef]:
         # `{model:.+}`: an ARN's encoded `/` may arrive decoded in the matched path.
-        return [*self.messages_routes(),
+        return [*self.messages_routes(), *self.control_routes(),
                 web.post("/model/{model:.+}/invoke", self._invoke),
                 web.post("/model/{model:.+}/invoke-with-response-stream", self._stream_route),
                 web.post("/model/{model:.+}/count-tokens", self._count),
