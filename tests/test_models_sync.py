@@ -20,8 +20,8 @@ import clauderoute as cr
 from clauderoute._catalog import CACHE_ENV, catalog, origins, overlay_path, reload
 
 bedrock = pytest.importorskip("clauderoute_bedrock")
-from clauderoute_anthropic import AnthropicEmulator  # noqa: E402
-from clauderoute_bedrock.emulator import ACCESS_KEY, SECRET_KEY, AwsKey  # noqa: E402
+from clauderoute_anthropic import AnthropicEmulator
+from clauderoute_bedrock.emulator import ACCESS_KEY, SECRET_KEY, AwsKey
 
 KEY = "test-anthropic-key"
 NEW = "claude-zephyr-6"  # a fixture model: no release of the catalog knows it

@@ -56,8 +56,9 @@ def retirement_problem(platform: str, provider: str, model: str,
     date, replacement = found
     use = f"; use {replacement!r} instead" if replacement else ""
     if today >= date:
-        return (f"model {model!r} was retired on {date.isoformat()} on provider {provider!r} "
-                f"({platform}){use}", None)
+        gone = (f"model {model!r} was retired on {date.isoformat()} on provider "
+                f"{provider!r} ({platform}){use}")
+        return gone, None
     return None, f"model {model!r} is deprecated and retires on {date.isoformat()}{use}"
 
 

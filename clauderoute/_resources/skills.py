@@ -25,8 +25,8 @@ from .._operations import (
 )
 from ..types._objects import DeletedSkill, DeletedSkillVersion, Skill, SkillVersion
 from ._base import Resource, json_attempt, make_call, object_decoder
-from .files import workspace_headers
 from ._pages import AsyncPaginator
+from .files import workspace_headers
 
 if TYPE_CHECKING:
     from .._client import AsyncClient

@@ -44,7 +44,7 @@ def _display(name: str) -> str:
 def default_models() -> list[dict[str, Any]]:
     """The catalog's Claude API models as ``/v1/models`` lists them (dated ids, newest first),
     without those retired on the Claude API (it no longer lists them)."""
-    out = []
+    out: list[dict[str, Any]] = []
     today = date.today()
     for name, facts in catalog().items():
         gone = retirement("anthropic", name, facts)

@@ -121,8 +121,9 @@ async def test_skills_ga_equal(sdk: AsyncAnthropic, ours: cr.AsyncClient,
     listed = [s.id async for s in sdk.skills.list(limit=1)]
     assert listed == [s.id async for s in ours.skills.list(limit=1)] == [mine.id, made.id]
     version = await sdk.skills.versions.create(made.id, files=SKILL)
-    assert [v.id async for v in ours.skills.versions.list(made.id)][0] == version.id
-    assert [v.id async for v in sdk.skills.versions.list(made.id)][0] == version.id
+    ours_versions = [v.id async for v in ours.skills.versions.list(made.id)]
+    theirs_versions = [v.id async for v in sdk.skills.versions.list(made.id)]
+    assert ours_versions == theirs_versions and ours_versions[0] == version.id
     latest = await sdk.skills.versions.retrieve("latest", skill_id=made.id)
     assert latest.id == version.id == (
         await ours.skills.versions.retrieve(version.id, skill_id=made.id)).id

@@ -156,8 +156,8 @@ class BedrockEmulator(ControlPlaneMixin, MessagesApiMixin, EmulatorServer):
         code = status or ERRORS.get(name, (400, None))[0]
         return self.error_response(code, name, message, self.response_headers())
 
-    @property  # type: ignore[override]
-    def stream_content_type(self) -> str:
+    @property
+    def stream_content_type(self) -> str:  # type: ignore[override]
         """Event-stream on InvokeModel; SSE on the Messages API."""
         return "text/event-stream" if messages_api_request() else _EVENTSTREAM
 
