@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._catalog._lifecycle import ModelDeprecationWarning
 from ._client import NOT_GIVEN, AsyncClient, NotGiven
 from ._errors import (
     AllPlatformsFailed,
@@ -87,6 +88,7 @@ __all__ = [
     "MalformedResponse",
     "MalformedResponseError",
     "NOT_GIVEN",
+    "ModelDeprecationWarning",
     "NotFoundError",
     "NotGiven",
     "OverloadedError",

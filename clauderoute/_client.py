@@ -31,7 +31,9 @@ from .routing._router import Hook, Router
 
 if TYPE_CHECKING:
     from ._resources.beta import Beta
+    from ._resources.files import Files
     from ._resources.models import Models
+    from ._resources.skills import Skills
 
 __all__ = ["NOT_GIVEN", "AsyncClient", "NotGiven"]
 
@@ -211,6 +213,8 @@ class AsyncClient:
         self.messages = Messages(self)
         self._models: Models | None = None
         self._beta: Beta | None = None
+        self._files: Files | None = None
+        self._skills: Skills | None = None
 
     @property
     def models(self) -> Models:
@@ -220,6 +224,24 @@ class AsyncClient:
 
             self._models = Models(self)
         return self._models
+
+    @property
+    def files(self) -> Files:
+        """``client.files``: the Files API (loaded on first use)."""
+        if self._files is None:
+            from ._resources.files import Files  # lazy: multipart uploads, pagination
+
+            self._files = Files(self)
+        return self._files
+
+    @property
+    def skills(self) -> Skills:
+        """``client.skills``: the Skills API and its versions (loaded on first use)."""
+        if self._skills is None:
+            from ._resources.skills import Skills  # lazy: multipart uploads, pagination
+
+            self._skills = Skills(self)
+        return self._skills
 
     @property
     def beta(self) -> Beta:

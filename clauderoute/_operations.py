@@ -2,10 +2,12 @@
 
 The names are the keys of ``Capabilities.operations``: a provider serves a resource only if it
 lists the name. ``ROUTES`` holds each one's HTTP method, path template (relative to the API
-root, filled from ``Call.params["path"]``) and the beta the API requires for it, which the
-client adds to ``anthropic-beta`` by itself. ``FILE_REFERENCE`` and ``SKILL_REFERENCE`` are not
-calls: a Messages request that names an uploaded file or a skill *needs* them (``Call.needs``),
-so the router skips providers that could not resolve the reference.
+root, filled from ``Call.params["path"]``) and the beta the API requires for it (none today:
+Files and Skills are generally available since 2026-08-19, PLATFORMS.md 2026-12; their beta
+names remain for ``client.beta.files``/``client.beta.skills``, which send them as the SDK's
+beta namespaces do). ``FILE_REFERENCE`` and ``SKILL_REFERENCE`` are not calls: a Messages
+request that names an uploaded file or a skill *needs* them (``Call.needs``), so the router
+skips providers that could not resolve the reference; no beta is needed for them any more.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ SKILL_VERSIONS_DELETE = "skills.versions.delete"
 FILE_REFERENCE = "messages.file_reference"
 SKILL_REFERENCE = "messages.skill_reference"
 
-# The beta names the Claude API documents for its Files and Skills endpoints.
+# The beta names of the Files and Skills endpoints before they were generally available; the
+# beta namespaces still send them (the official SDK's ``client.beta.files`` does).
 FILES_BETA = "files-api-2025-04-14"
 SKILLS_BETA = "skills-2025-10-02"
 
@@ -83,19 +86,19 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     BATCHES_CANCEL: ("POST", _BATCH + "/cancel", None),
     BATCHES_DELETE: ("DELETE", _BATCH, None),
     BATCHES_RESULTS: ("GET", _BATCH + "/results", None),
-    FILES_UPLOAD: ("POST", "/v1/files", FILES_BETA),
-    FILES_LIST: ("GET", "/v1/files", FILES_BETA),
-    FILES_RETRIEVE: ("GET", "/v1/files/{file_id}", FILES_BETA),
-    FILES_DOWNLOAD: ("GET", "/v1/files/{file_id}/content", FILES_BETA),
-    FILES_DELETE: ("DELETE", "/v1/files/{file_id}", FILES_BETA),
-    SKILLS_CREATE: ("POST", "/v1/skills", SKILLS_BETA),
-    SKILLS_LIST: ("GET", "/v1/skills", SKILLS_BETA),
-    SKILLS_RETRIEVE: ("GET", _SKILL, SKILLS_BETA),
-    SKILLS_DELETE: ("DELETE", _SKILL, SKILLS_BETA),
-    SKILL_VERSIONS_CREATE: ("POST", _SKILL + "/versions", SKILLS_BETA),
-    SKILL_VERSIONS_LIST: ("GET", _SKILL + "/versions", SKILLS_BETA),
-    SKILL_VERSIONS_RETRIEVE: ("GET", _SKILL + "/versions/{version}", SKILLS_BETA),
-    SKILL_VERSIONS_DELETE: ("DELETE", _SKILL + "/versions/{version}", SKILLS_BETA),
+    FILES_UPLOAD: ("POST", "/v1/files", None),
+    FILES_LIST: ("GET", "/v1/files", None),
+    FILES_RETRIEVE: ("GET", "/v1/files/{file_id}", None),
+    FILES_DOWNLOAD: ("GET", "/v1/files/{file_id}/content", None),
+    FILES_DELETE: ("DELETE", "/v1/files/{file_id}", None),
+    SKILLS_CREATE: ("POST", "/v1/skills", None),
+    SKILLS_LIST: ("GET", "/v1/skills", None),
+    SKILLS_RETRIEVE: ("GET", _SKILL, None),
+    SKILLS_DELETE: ("DELETE", _SKILL, None),
+    SKILL_VERSIONS_CREATE: ("POST", _SKILL + "/versions", None),
+    SKILL_VERSIONS_LIST: ("GET", _SKILL + "/versions", None),
+    SKILL_VERSIONS_RETRIEVE: ("GET", _SKILL + "/versions/{version}", None),
+    SKILL_VERSIONS_DELETE: ("DELETE", _SKILL + "/versions/{version}", None),
 }
 
 

@@ -3,10 +3,16 @@
 Params stay the plain dict the caller wrote (so unknown fields pass through untouched, as the
 API grows monthly); validation only *checks* the fields we know, with msgspec structs built once.
 A failure raises ``InvalidRequest`` whose ``field`` is the dotted path of the culprit.
+
+``validate_create``/``validate_count_tokens`` check what every API version requires (the
+2023-06-01 rules). ``check_route`` then checks the call against the providers that may serve it
+(``_route_rules``): the stricter rules of API version 2026-10-21 where a provider sends it, and
+the model's retirement on each provider's platform.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, Any, Literal
 
@@ -15,9 +21,12 @@ import msgspec
 from ._errors import InvalidRequest
 from .types._content import UnknownBlock
 
-__all__ = ["validate_count_tokens", "validate_create"]
+__all__ = ["STRICT_VERSION", "strict_version", "validate_count_tokens", "validate_create",
+           "validate_strict"]
 
-_Pos = Annotated[int, msgspec.Meta(ge=1)]
+# max_tokens may be 0: "Set to 0 to populate the prompt cache without generating a response"
+# (the official SDK's MessageCreateParams, 1.13 and 2.17 alike).
+_Tokens = Annotated[int, msgspec.Meta(ge=0)]
 _Unit = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 
 
@@ -36,7 +45,7 @@ class _Common(msgspec.Struct, kw_only=True):
 
 
 class _Create(_Common, kw_only=True):
-    max_tokens: _Pos
+    max_tokens: _Tokens
     temperature: _Unit | None = None
     top_p: _Unit | None = None
     top_k: Annotated[int, msgspec.Meta(ge=0)] | None = None
@@ -201,3 +210,68 @@ def validate_count_tokens(params: dict[str, Any]) -> None:
     """
     checked = _check(_as_dict(params), _Common, "")
     _check_messages(params, checked)
+
+
+# --- API version 2026-10-21 -----------------------------------------------------------------
+# platform.claude.com/docs/en/api/versioning and .../api/migration-2026-10-21: for Messages,
+# token counting and batch requests sent with 2026-10-21, (1) temperature, top_p and top_k are
+# removed (400 if sent, at any value), (2) a document block placed directly in an assistant
+# message is a 400, (3) a text block with a non-empty ``citations`` array in a user message,
+# directly or inside a search_result block, is a 400. The SDK's MessageCreateParams has no
+# sampling parameters (from 1.13 on, so it cannot tell the versions apart); the rules come from
+# the docs.
+
+#: The first API version with the stricter rules.
+STRICT_VERSION = "2026-10-21"
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SAMPLING = ("temperature", "top_p", "top_k")
+
+
+@functools.cache
+def strict_version(version: str) -> bool:
+    """Whether a version string (a header date, or a body version such as Bedrock's
+    ``bedrock-2023-05-31``) carries a date at or after 2026-10-21."""
+    m = _DATE.search(version)
+    return m is not None and m.group() >= STRICT_VERSION
+
+
+def _cited(block: Any) -> bool:
+    return type(block) is dict and block.get("type") == "text" and bool(block.get("citations"))
+
+
+def _strict_blocks(role: Any, blocks: list[Any], where: str, why: str) -> None:
+    for j, block in enumerate(blocks):
+        if type(block) is not dict:
+            continue
+        kind = block.get("type")
+        if role == "assistant" and kind == "document":
+            raise InvalidRequest("a document block cannot be placed directly in an assistant "
+                                 f"message {why}; send it in a user message",
+                                 field=f"{where}[{j}]")
+        if role != "user":
+            continue
+        if _cited(block):
+            raise InvalidRequest(f"text blocks in user messages cannot carry citations {why}",
+                                 field=f"{where}[{j}].citations")
+        inner = block.get("content") if kind == "search_result" else None
+        for k, sub in enumerate(inner if isinstance(inner, list) else ()):
+            if _cited(sub):
+                raise InvalidRequest("text blocks in user messages cannot carry citations "
+                                     f"{why}", field=f"{where}[{j}].content[{k}].citations")
+
+
+def validate_strict(params: dict[str, Any], why: str) -> None:
+    """Check the 2026-10-21 rules; ``why`` ends each message (which version, which provider).
+
+    Raises:
+        InvalidRequest: naming the first field that version refuses.
+    """
+    for key in _SAMPLING:
+        if key in params:
+            raise InvalidRequest(f"{key} was removed in API version {STRICT_VERSION} {why}; "
+                                 "leave it out (or route to a provider on 2023-06-01)",
+                                 field=key)
+    for i, m in enumerate(params.get("messages") or ()):
+        content = m.get("content") if type(m) is dict else None
+        if isinstance(content, list):
+            _strict_blocks(m.get("role"), content, f"messages[{i}].content", why)

@@ -18,7 +18,10 @@ Groups:
   ``claude_resource_request``, ``encode_body``, ``json_headers``.
 * **Answer helpers**: ``SSEEventDecoder`` (the Claude API's server-sent events), ``decode_event``,
   ``ErrorEvent``/``ErrorBody``, ``EVENT_ERROR_STATUS``, ``parse_retry_after``, ``mask_headers``.
-* **The model catalog**: ``catalog``, ``model_facts``, ``resolve_model``.
+* **The model catalog**: ``catalog``, ``model_facts``, ``resolve_model``, ``platform_facts``,
+  ``retirement``; ``request_version`` (the API version a provider sends for a model);
+  ``ServedModel``, what a provider's optional ``served_models()`` returns for ``clauderoute
+  models --sync`` (a platform without the Claude API's ``GET /v1/models``).
 * **Errors** a provider raises: the whole tree of ``clauderoute`` errors is re-exported here.
 
 .. versionadded:: 0.2
@@ -26,7 +29,9 @@ Groups:
 
 from __future__ import annotations
 
-from ._catalog import catalog, model_facts, resolve_model
+from ._catalog import catalog, model_facts, platform_facts, resolve_model
+from ._catalog._lifecycle import retirement
+from ._catalog._sync import ServedModel
 from ._errors import (
     AllPlatformsFailed,
     AllPlatformsFailedError,
@@ -115,6 +120,7 @@ from ._provider import (
     mask_headers,
     parse_retry_after,
 )
+from ._route_rules import request_version
 from ._shaping import claude_api_request, claude_resource_request, encode_body, json_headers
 from ._sse import SSEDecoder, SSEEventDecoder
 from .types._messages import Message, MessageTokensCount
@@ -199,6 +205,7 @@ __all__ = [
     "SSEDecoder",
     "SSEEventDecoder",
     "STREAM",
+    "ServedModel",
     "StreamDecoder",
     "StreamEvent",
     "StreamInterrupted",
@@ -215,7 +222,10 @@ __all__ = [
     "mask_headers",
     "model_facts",
     "parse_retry_after",
+    "platform_facts",
+    "request_version",
     "resolve_model",
+    "retirement",
     "status_error_class",
     "with_response",
 ]

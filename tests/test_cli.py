@@ -211,7 +211,7 @@ def test_models_lists_catalog_per_platform(capsys: pytest.CaptureFixture[str]) -
     assert "anthropic.claude-sonnet-4-5-20250929-v1:0" in out  # Bedrock id
     assert main(["models", "--json", "--platform", "vertex"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["claude-haiku-4-5"] == {"vertex": "claude-haiku-4-5@20251001"}
+    assert data["claude-haiku-4-5"] == {"vertex": "claude-haiku-4-5@20251001", "from": "shipped"}
 
 
 def test_every_command_has_help() -> None:

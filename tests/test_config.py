@@ -62,7 +62,7 @@ base_url = "{us.url}"
 api_key = "${{CFG_TEST_KEY}}"
 timeout_s = 5
 max_retries = 0
-models = {{ claude-sonnet-4-5 = "claude-sonnet-4-5-20250929" }}
+models = {{ claude-haiku-4-5 = "claude-haiku-4-5-20251001" }}
 
 [providers.eu]
 kind = "anthropic"
@@ -90,7 +90,7 @@ def write(directory: Path, text: str, name: str = "clauderoute.toml") -> Path:
 
 async def ask(client: cr.AsyncClient) -> Any:
     async with client:
-        return await client.messages.create(model="claude-sonnet-4-5", max_tokens=16,
+        return await client.messages.create(model="claude-haiku-4-5", max_tokens=16,
                                             messages=HELLO)
 
 
@@ -111,7 +111,7 @@ async def test_full_config_builds_working_client(regions: Any, tmp_path: Path,
     assert router.hedging is not None and router.hedging.quantile == pytest.approx(0.95)
     first = router.by_name["us"]
     assert (first.timeout_s, first.max_retries) == (5, 0)
-    assert first.model_id("claude-sonnet-4-5") == "claude-sonnet-4-5-20250929"
+    assert first.model_id("claude-haiku-4-5") == "claude-haiku-4-5-20251001"
     msg = await ask(client)
     assert msg.route.provider == "eu"
     assert msg.content[0].text == "Echo: Hello config"
@@ -127,7 +127,7 @@ async def test_route_order_fails_over_to_second_region(regions: Any, tmp_path: P
     assert msg.route.provider == "us"
     assert [a.provider for a in msg.route.attempts] == ["eu", "us"]
     # The catalog override of `us` decided the model id on the wire.
-    assert json.loads(us.requests[-1].body)["model"] == "claude-sonnet-4-5-20250929"
+    assert json.loads(us.requests[-1].body)["model"] == "claude-haiku-4-5-20251001"
 
 
 async def test_provider_env_pins_by_name(regions: Any, tmp_path: Path,

@@ -153,11 +153,11 @@ async def test_fault_storm() -> None:
     async def one(client: cr.AsyncClient, n: int) -> None:
         messages = [{"role": "user", "content": f"storm call {n}"}]
         if rng.random() < 0.5:
-            msg = await client.messages.create(model="claude-sonnet-4-5", max_tokens=16,
+            msg = await client.messages.create(model="claude-haiku-4-5", max_tokens=16,
                                                messages=messages)
             served[msg.route.provider] += 1
         else:
-            async with client.messages.stream(model="claude-sonnet-4-5", max_tokens=16,
+            async with client.messages.stream(model="claude-haiku-4-5", max_tokens=16,
                                               messages=messages) as s:
                 msg = await s.get_final_message()
             served[s.route.provider] += 1

@@ -39,7 +39,7 @@ async def others() -> AsyncIterator[cr.AsyncClient]:
 CALLS: dict[str, Callable[[cr.AsyncClient, str], Awaitable[Any]]] = {
     "batches.create": lambda c, p: c.messages.batches.create(
         provider=p, requests=[{"custom_id": "a", "params": {
-            "model": "claude-sonnet-4-5", "max_tokens": 5,
+            "model": "claude-haiku-4-5", "max_tokens": 5,
             "messages": [{"role": "user", "content": "hi"}]}}]),
     "batches.retrieve": lambda c, p: c.messages.batches.retrieve("msgbatch_1", provider=p),
     "batches.results": lambda c, p: c.messages.batches.results("msgbatch_1", provider=p),
@@ -54,7 +54,7 @@ CALLS: dict[str, Callable[[cr.AsyncClient, str], Awaitable[Any]]] = {
         files=[("s/SKILL.md", b"---\nname: s\ndescription: d\n---\n")], provider=p),
     "skills.retrieve": lambda c, p: c.beta.skills.retrieve("skill_1", provider=p),
     "skills.delete": lambda c, p: c.beta.skills.delete("skill_1", provider=p),
-    "models.retrieve": lambda c, p: c.models.retrieve("claude-sonnet-4-5", provider=p,
+    "models.retrieve": lambda c, p: c.models.retrieve("claude-haiku-4-5", provider=p,
                                                       source="api"),
 }
 LISTS: dict[str, Callable[[cr.AsyncClient, str], Any]] = {
@@ -127,26 +127,25 @@ async def test_models_prefer_a_provider_with_the_api() -> None:
 
 
 async def test_messages_with_a_file_id_or_skill_skip_providers_that_cannot() -> None:
-    """The route skips Foundry and Vertex (no Files/Skills) and sends the files beta."""
+    """The route skips Foundry and Vertex (no Files/Skills) and adds no beta (GA)."""
     doc = {"type": "document", "source": {"type": "file", "file_id": "file_abc"}}
     async with AnthropicEmulator(api_key=KEY) as emu:
         providers = [*_others(), AnthropicProvider(base_url=emu.url, api_key=KEY)]
         async with cr.AsyncClient(providers=providers) as c:
             msg = await c.messages.create(
-                model="claude-sonnet-4-5", max_tokens=16,
+                model="claude-haiku-4-5", max_tokens=16,
                 messages=[{"role": "user", "content": [doc, {"type": "text", "text": "sum"}]}])
             assert msg.route is not None and msg.route.provider == "anthropic"
             assert any("messages.file_reference" in s for s in msg.route.skipped)
-            assert emu.requests[-1].headers["anthropic-beta"] == "files-api-2025-04-14"
+            assert "anthropic-beta" not in emu.requests[-1].headers
             msg = await c.messages.create(
-                model="claude-sonnet-4-5", max_tokens=16, betas=["code-execution-2025-08-25"],
+                model="claude-haiku-4-5", max_tokens=16, betas=["code-execution-2025-08-25"],
                 container={"skills": [{"type": "custom", "skill_id": "skill_1",
                                        "version": "latest"}]},
                 messages=[{"role": "user", "content": "go"}])
             assert msg.route is not None and msg.route.provider == "anthropic"
-            assert emu.requests[-1].headers["anthropic-beta"] == (
-                "code-execution-2025-08-25,skills-2025-10-02")
+            assert emu.requests[-1].headers["anthropic-beta"] == "code-execution-2025-08-25"
         async with cr.AsyncClient(providers=_others()) as c:
             with pytest.raises(cr.CapabilityError, match="messages.file_reference"):
-                await c.messages.create(model="claude-sonnet-4-5", max_tokens=16,
+                await c.messages.create(model="claude-haiku-4-5", max_tokens=16,
                                         messages=[{"role": "user", "content": [doc]}])

@@ -25,7 +25,7 @@ async def emu() -> AsyncIterator[AnthropicEmulator]:
 async def _create(emu: AnthropicEmulator, **kw: object) -> cr.types.Message:
     async with cr.AsyncClient(providers=[AnthropicProvider(base_url=emu.url, api_key=KEY, **kw)],
                               timeout=2) as client:
-        return await client.messages.create(model="claude-sonnet-4-5", max_tokens=8,
+        return await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
                                             messages=[{"role": "user", "content": "hi"}])
 
 

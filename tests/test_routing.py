@@ -40,12 +40,12 @@ def providers(emus: dict[str, AnthropicEmulator], *names: str, **kw: Any) -> lis
 
 
 async def create(client: cr.AsyncClient, **kw: Any) -> Any:
-    return await client.messages.create(model="claude-sonnet-4-5", max_tokens=32,
+    return await client.messages.create(model="claude-haiku-4-5", max_tokens=32,
                                         messages=HELLO, **kw)
 
 
 async def stream(client: cr.AsyncClient, **kw: Any) -> tuple[Any, Any]:
-    async with client.messages.stream(model="claude-sonnet-4-5", max_tokens=32,
+    async with client.messages.stream(model="claude-haiku-4-5", max_tokens=32,
                                       messages=HELLO, **kw) as s:
         return await s.get_final_message(), s.route
 
@@ -166,17 +166,17 @@ async def test_breaker_opens_cools_down_and_half_opens(
     async with cr.AsyncClient(providers=providers(emus, "a", "b"), breaker=breaker) as client:
         for _ in range(2):
             assert (await create(client)).route.provider == "b"
-        assert breaker.state("a", "claude-sonnet-4-5") == 2
+        assert breaker.state("a", "claude-haiku-4-5") == 2
         before = len(emus["a"].requests)
         skipped = await create(client)
         assert skipped.route.attempts[0].provider == "b"
         assert skipped.route.skipped == ("a (anthropic): circuit_open",)
         assert len(emus["a"].requests) == before  # open: not even tried
         await asyncio.sleep(0.35)
-        assert breaker.state("a", "claude-sonnet-4-5") == 1
+        assert breaker.state("a", "claude-haiku-4-5") == 1
         msg = await create(client)  # the half-open probe succeeds
     assert msg.route.provider == "a"
-    assert breaker.state("a", "claude-sonnet-4-5") == 0
+    assert breaker.state("a", "claude-haiku-4-5") == 0
 
 
 async def test_all_circuits_open_fails_fast_past_deadline(
@@ -231,14 +231,14 @@ async def test_capability_skip_and_missing_capability(
     a = NoCount(name="a", base_url=emus["a"].url, api_key=KEY)
     b = AnthropicProvider(name="b", base_url=emus["b"].url, api_key=KEY)
     async with cr.AsyncClient(providers=[a, b]) as client:
-        count = await client.messages.count_tokens(model="claude-sonnet-4-5", messages=HELLO)
+        count = await client.messages.count_tokens(model="claude-haiku-4-5", messages=HELLO)
         assert count.input_tokens > 0
         msg = await create(client)
         assert msg.route.provider == "a" and msg.route.skipped == ()
         emus["a"].requests.clear()
         with pytest.raises(cr.CapabilityError, match=r"a \(anthropic\): operation "
                                                       r"messages.count_tokens"):
-            await client.messages.count_tokens(model="claude-sonnet-4-5", messages=HELLO,
+            await client.messages.count_tokens(model="claude-haiku-4-5", messages=HELLO,
                                                provider="a")
     assert [r.operation for r in emus["b"].requests] == [COUNT_TOKENS]
     assert emus["a"].requests == []

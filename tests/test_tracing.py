@@ -33,7 +33,7 @@ KEY = "sk-ant-canary-0123456789abcdef"
 FOUNDRY_KEY = "foundry-canary-key-fedcba9876543210"
 VERTEX_TOKEN = "ya29.vertex-canary-token-abcdef"
 SECRETS = (KEY, FOUNDRY_KEY, VERTEX_TOKEN)
-MODEL = "claude-sonnet-4-5"
+MODEL = "claude-haiku-4-5"
 HELLO = [{"role": "user", "content": "Hello tracer"}]
 CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 

@@ -15,7 +15,7 @@ OK: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 10,
 
 @pytest.mark.parametrize(("change", "field"), [
     ({"max_tokens": "10"}, "max_tokens"),
-    ({"max_tokens": 0}, "max_tokens"),
+    ({"max_tokens": -1}, "max_tokens"),
     ({"model": ""}, "model"),
     ({"temperature": 1.5}, "temperature"),
     ({"top_k": -1}, "top_k"),

@@ -2,25 +2,34 @@
 
 The data is loaded on first use (never at import) and cached. Each platform id has a key in the
 file of the same name; keys with a ``{platform}_`` prefix carry extra facts (Bedrock's
-inference-profile need, Vertex's locations) that providers read through ``model_facts``.
-``CLAUDEROUTE_CATALOG`` names a file of entries merged over the shipped ones.
+inference-profile need and endpoint, Vertex's locations, a platform's own retirement date)
+that providers read through ``model_facts``. ``[platforms.NAME]`` says how a platform names
+models: ``ids = "anthropic"`` for a platform that uses the Claude API's own ids (an entry's
+``anthropic`` value, unless the entry names the platform itself), and whose retirement dates
+apply (``lifecycle = "anthropic"``: the dates Anthropic publishes for the platforms it runs).
+
+Two overlay files are merged over the shipped data, key by key: the user cache file
+``clauderoute models --sync`` writes (``overlay_path()``), then the file named by
+``CLAUDEROUTE_CATALOG``. ``origins`` says which layers set each entry.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import tomllib
+import sys
 from collections.abc import Iterable
-from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
-from .._errors import ConfigurationError
+from ._data import SHIPPED, Layers, load_layers
 
-__all__ = ["CATALOG_ENV", "ModelIds", "catalog", "model_facts", "resolve_model", "table"]
+__all__ = ["CACHE_ENV", "CATALOG_ENV", "SHIPPED", "ModelIds", "catalog", "model_facts",
+           "origins", "overlay_path", "platform_facts", "reload", "resolve_model", "sources",
+           "table"]
 
 # Keys of a model entry that are facts, not a platform id ("dated": the Claude API dated id).
-_FACTS = frozenset({"dated"})
+_FACTS = frozenset({"dated", "retires", "replacement", "alias_of", "display_name"})
 
 
 #: A TOML file (same ``[models.NAME]`` tables as ``models.toml``) whose entries are merged over
@@ -29,48 +38,105 @@ _FACTS = frozenset({"dated"})
 #: once per model name, on first use, and keeps the answer: set this before the client's first
 #: call (a later change reaches providers built after it).
 CATALOG_ENV = "CLAUDEROUTE_CATALOG"
+#: The directory of clauderoute's user cache (default: the platform's cache directory, e.g.
+#: ``~/.cache/clauderoute``); ``catalog.toml`` there is the overlay ``models --sync`` writes.
+CACHE_ENV = "CLAUDEROUTE_CACHE_DIR"
 
 
-def catalog() -> dict[str, dict[str, Any]]:
-    """The whole catalog: ``{canonical name: {key: value}}`` (the shipped data, then the file
-    named by ``CLAUDEROUTE_CATALOG``, key by key).
+def _cache_dir(explicit: str | None) -> Path:
+    """The user cache directory, as platformdirs computes it (stdlib only)."""
+    if explicit:
+        return Path(explicit)
+    home = Path.home()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
+        return Path(base) / "clauderoute" / "Cache"
+    if sys.platform == "darwin":
+        return home / "Library" / "Caches" / "clauderoute"
+    return Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "clauderoute"
 
-    Raises:
-        ConfigurationError: that file cannot be read or is not a catalog.
-    """
-    return _load(os.environ.get(CATALOG_ENV) or None)
+
+def overlay_path() -> Path:
+    """Where ``clauderoute models --sync`` writes by default, and the catalog reads from."""
+    return _cache_dir(os.environ.get(CACHE_ENV)) / "catalog.toml"
 
 
 @functools.cache
-def _load(extra: str | None) -> dict[str, dict[str, Any]]:
-    text = files(__package__ or __name__).joinpath("models.toml").read_text("utf-8")
-    models = dict(tomllib.loads(text)["models"])
-    if extra is None:
-        return models
-    try:
-        with open(extra, "rb") as f:
-            more = tomllib.load(f).get("models", {})
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigurationError(f"{CATALOG_ENV}: cannot read {extra!r}: {exc}") from exc
-    if not isinstance(more, dict) or not all(isinstance(v, dict) for v in more.values()):
-        raise ConfigurationError(f"{CATALOG_ENV}: {extra!r} must hold [models.NAME] tables")
-    for name, facts in more.items():
-        models[name] = {**models.get(name, {}), **facts}
-    return models
+def _overlays(cache_dir: str | None, extra: str | None) -> tuple[tuple[str, str], ...]:
+    # Which overlay files apply, looked at once per setting (``reload`` looks again).
+    found: list[tuple[str, str]] = []
+    cached = _cache_dir(cache_dir) / "catalog.toml"
+    if cached.is_file():
+        found.append((str(cached), "the catalog cache"))
+    if extra:
+        found.append((extra, CATALOG_ENV))
+    return tuple(found)
+
+
+@functools.cache
+def _load(overlays: tuple[tuple[str, str], ...]) -> Layers:
+    return load_layers(overlays)
+
+
+def _layers() -> Layers:
+    env = os.environ
+    return _load(_overlays(env.get(CACHE_ENV) or None, env.get(CATALOG_ENV) or None))
+
+
+def reload() -> None:
+    """Read the catalog files again on next use (after ``models --sync`` rewrote one).
+    Providers built before keep the ids they already looked up."""
+    _overlays.cache_clear()
+    _load.cache_clear()
+
+
+def catalog() -> dict[str, dict[str, Any]]:
+    """The whole catalog: ``{canonical name: {key: value}}`` (the shipped data, then the
+    overlay files, key by key).
+
+    Raises:
+        ConfigurationError: an overlay file cannot be read or is not a catalog.
+    """
+    return _layers().models
 
 
 def model_facts(model: str) -> dict[str, Any] | None:
-    """Everything the catalog knows about a canonical name, or ``None``."""
-    return catalog().get(model)
+    """Everything the catalog knows about a canonical name or a dated id, or ``None``."""
+    layers = _layers()
+    return layers.models.get(model) or layers.aliases.get(model)
+
+
+def platform_facts(platform: str) -> dict[str, Any]:
+    """How the catalog treats ``platform`` (``ids``, ``lifecycle``; empty if unknown)."""
+    return _layers().platforms.get(platform, {})
+
+
+def origins(model: str) -> tuple[str, ...]:
+    """The layers that set ``model``'s entry, bottom first: ``SHIPPED`` and/or file paths."""
+    layers = _layers()
+    name = (layers.aliases.get(model) or {}).get("alias_of", model)
+    return layers.origins.get(name, ())
+
+
+def sources() -> dict[str, str]:
+    """The documents the catalog's data comes from, by the names entries cite."""
+    return _layers().sources
 
 
 def resolve_model(platform: str, model: str, region: str | None = None) -> str:
-    """The id ``platform`` uses for ``model``; an unknown name or platform passes through."""
-    facts = catalog().get(model)
+    """The id ``platform`` uses for ``model``; an unknown name or platform passes through. A
+    platform whose ``ids`` are the Claude API's takes the entry's ``anthropic`` id."""
+    facts = model_facts(model)
     if facts is None:
         return model
     value = facts.get(platform)
-    return value if isinstance(value, str) else model
+    if isinstance(value, str):
+        return value
+    if platform_facts(platform).get("ids") == "anthropic":
+        first_party = facts.get("anthropic")
+        if isinstance(first_party, str):
+            return first_party
+    return model
 
 
 class ModelIds(dict[str, str]):

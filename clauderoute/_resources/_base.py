@@ -127,10 +127,22 @@ def object_decoder(typ: type[T]) -> Decode:
 class Resource:
     """Base of the resources: ``_run`` sends a call to the provider that should serve it."""
 
-    def __init__(self, client: AsyncClient, homes: dict[str, str] | None = None) -> None:
+    def __init__(self, client: AsyncClient, homes: dict[str, str] | None = None,
+                 beta: str | None = None) -> None:
         self._client = client
-        #: object id → the provider that holds it (filled from every answer).
+        #: object id → the provider that holds it (filled from every answer; shared by the GA
+        #: and beta namespaces, which address the same objects).
         self._homes = homes if homes is not None else {}
+        #: the beta this namespace sends with every call (``client.beta.files``), or ``None``.
+        self._beta = beta
+
+    def _with_beta(self, betas: Sequence[str] | None) -> Sequence[str] | None:
+        """``betas`` plus this namespace's beta, if it has one."""
+        if self._beta is None or (betas is not None and self._beta in betas):
+            return betas
+        if betas is not None and isinstance(betas, str):
+            return betas  # make_call refuses it, naming the field
+        return [*(betas or ()), self._beta]
 
     def target(self, call: Call, provider: str | None, object_id: str | None) -> Provider:
         """The provider for ``call``: pinned, else the object's home, else the first able."""
@@ -166,7 +178,7 @@ class Resource:
                       extra_headers: Mapping[str, str] | None = None) -> T:
         """Stream the multipart ``body`` to the provider that should serve ``operation``;
         refused before any byte is sent when it is known to exceed that provider's limit."""
-        call = make_call(operation, path=path, betas=betas,
+        call = make_call(operation, path=path, betas=self._with_beta(betas),
                          extra_headers=upload_headers(body, extra_headers))
         p = self.target(call, provider, object_id)
         limit = p.capabilities.body_limit(operation)
@@ -180,7 +192,7 @@ class Resource:
                 timeout: float | None = None) -> Fetch[T]:
         """A page fetcher for ``operation`` (used by every ``list``)."""
         async def fetch(query: dict[str, Any], provider: str | None) -> AsyncPage[T]:
-            call = make_call(operation, path=path, query=query, betas=betas,
+            call = make_call(operation, path=path, query=query, betas=self._with_beta(betas),
                              extra_headers=extra_headers)
             decode: Decode = lambda body, name: decode_page(typ, body, name)
             page: AsyncPage[T] = await self._run(call, json_attempt(decode), provider=provider,

@@ -1,9 +1,15 @@
-"""``client.beta``: the resources the Claude API offers in beta (Files, Skills)."""
+"""``client.beta``: the beta namespaces of the Claude API, as the official SDK keeps them.
+
+Files and Skills are generally available (``client.files``, ``client.skills``); their beta
+namespaces stay for code written against them and send the beta header as the SDK's do. Both
+namespaces address the same objects, so they share which provider holds each one.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .._operations import FILES_BETA, SKILLS_BETA
 from .files import Files
 from .skills import Skills
 
@@ -17,5 +23,5 @@ class Beta:
     """``client.beta.files`` and ``client.beta.skills``."""
 
     def __init__(self, client: AsyncClient) -> None:
-        self.files = Files(client)
-        self.skills = Skills(client)
+        self.files = Files(client, client.files._homes, FILES_BETA)
+        self.skills = Skills(client, client.skills._homes, SKILLS_BETA)

@@ -11,8 +11,9 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from .. import _errors as E
-from .._operations import FILE_REFERENCE, FILES_BETA, SKILL_REFERENCE, SKILLS_BETA, needs_of
+from .._operations import needs_of
 from .._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpResponse
+from .._route_rules import check_route
 from .._streaming import MessageStream, open_stream_attempt
 from .._validate import validate_count_tokens, validate_create
 from ..routing._observe import AttemptContext
@@ -69,15 +70,11 @@ def _call(operation: str, params: dict[str, Any], betas: Sequence[str] | None,
     if betas is not None and (isinstance(betas, str) or
                               not all(isinstance(b, str) for b in betas)):
         raise E.InvalidRequestError("must be a list of beta names", field="betas")
-    needs = needs_of(params)
-    if not needs:  # the usual call: no beta to add
-        return Call(operation=operation, params=params, betas=tuple(betas) if betas else (),
-                    extra_headers=dict(extra_headers) if extra_headers else {}, needs=needs)
-    # A file id or a skill in the request needs its API's beta, as the endpoints do.
-    extra = [b for n, b in ((FILE_REFERENCE, FILES_BETA), (SKILL_REFERENCE, SKILLS_BETA))
-             if n in needs and b not in (betas or ())]
-    return Call(operation=operation, params=params, betas=(*(betas or ()), *extra),
-                extra_headers=dict(extra_headers or {}), needs=needs)
+    # A file id or a skill in the request needs a provider that holds files or skills; no beta
+    # (Files and Skills are generally available, PLATFORMS.md 2026-12).
+    return Call(operation=operation, params=params, betas=tuple(betas) if betas else (),
+                extra_headers=dict(extra_headers) if extra_headers else {},
+                needs=needs_of(params))
 
 
 def _options(provider: str | None, providers: Sequence[str] | None, timeout: float | None,
@@ -206,6 +203,7 @@ class Messages:
             return AsyncStream(await StreamManager(self._client, call, opts).open())
         validate_create(params)
         call = _call(CREATE, params, betas, extra_headers, extra_body, self._client)
+        check_route(call, self._client.router, opts["only"])
         msg: Message
         msg, route = await self._client.router.run(call, _send, **opts)
         msg.route = route
@@ -229,6 +227,7 @@ class Messages:
         opts = _options(provider, providers, timeout, deadline, extra_query)
         validate_create(body)
         call = _call(STREAM, body, betas, extra_headers, extra_body, self._client)
+        check_route(call, self._client.router, opts["only"])
         return StreamManager(self._client, call, opts)
 
     async def count_tokens(
@@ -247,6 +246,7 @@ class Messages:
         opts = _options(provider, providers, timeout, deadline, extra_query)
         validate_count_tokens(body)
         call = _call(COUNT_TOKENS, body, betas, extra_headers, extra_body, self._client)
+        check_route(call, self._client.router, opts["only"])
         result: MessageTokensCount
         result, _route = await self._client.router.run(call, _send, **opts)
         return result
@@ -288,6 +288,7 @@ class MessagesWithRawResponse:
         validate_create(kw)
         call = _call(CREATE, kw, head["betas"], head["extra_headers"], head["extra_body"],
                      client)
+        check_route(call, client.router, call_opts["only"])
 
         async def run(fn: Callable[[AttemptContext], Any]) -> Message:
             msg: Message
@@ -311,6 +312,7 @@ class MessagesWithRawResponse:
         validate_count_tokens(kw)
         call = _call(COUNT_TOKENS, kw, head["betas"], head["extra_headers"],
                      head["extra_body"], client)
+        check_route(call, client.router, call_opts["only"])
 
         async def run(fn: Callable[[AttemptContext], Any]) -> MessageTokensCount:
             result: MessageTokensCount

@@ -35,7 +35,7 @@ from ._server import EmulatorServer, default_reply
 
 __all__ = ["ProviderContract"]
 
-MODEL = "claude-sonnet-4-5"
+MODEL = "claude-haiku-4-5"
 HELLO: list[MessageParam] = [{"role": "user", "content": "Hello there, Claude"}]
 CANARY = "canary-secret-0123456789abcdef"
 

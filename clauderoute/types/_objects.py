@@ -80,7 +80,8 @@ class ModelInfo(ApiObject, kw_only=True):
 
 
 class FileMetadata(ApiObject, kw_only=True):
-    """An uploaded file (Files API, beta)."""
+    """An uploaded file (the SDK's ``FileMetadata``). ``expires_at`` is set when it was uploaded
+    with ``expires_in_seconds``; after it, the content is gone (``download`` answers 404)."""
 
     id: str
     type: str = "file"
@@ -100,9 +101,10 @@ class DeletedFile(ApiObject, kw_only=True):
 
 
 class Skill(ApiObject, kw_only=True):
-    """A skill (Skills API, beta). The API has named the title ``display_title`` and later
-    ``display_name``, the newest version ``latest_version`` and later ``latest_version_id``;
-    whichever the platform sends is filled."""
+    """A skill (the SDK's ``Skill``: ``display_name``, ``latest_version_id``, ``source`` as
+    ``{"type": "custom" | "anthropic" | ...}``). The beta API named the title
+    ``display_title``, the newest version ``latest_version`` and the source a plain string;
+    whichever the platform sends is filled (``source_type`` reads either form)."""
 
     id: str
     type: str = "skill"
@@ -114,9 +116,19 @@ class Skill(ApiObject, kw_only=True):
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
+    @property
+    def source_type(self) -> str | None:
+        """``"custom"``, ``"anthropic"``, ... from either form of ``source``."""
+        src = self.source
+        if isinstance(src, dict):
+            kind = src.get("type")
+            return kind if isinstance(kind, str) else None
+        return src if isinstance(src, str) else None
+
 
 class SkillVersion(ApiObject, kw_only=True):
-    """One version of a skill."""
+    """One version of a skill (the SDK's ``SkillVersion``; ``version`` and ``directory`` are
+    what the beta API also sent)."""
 
     id: str
     type: str = "skill_version"

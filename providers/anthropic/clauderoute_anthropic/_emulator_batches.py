@@ -8,6 +8,7 @@ JSONL one line at a time, computed as they are sent.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import msgspec
@@ -23,6 +24,7 @@ from clauderoute.provider import (
     MODELS_LIST,
     MODELS_RETRIEVE,
     catalog,
+    retirement,
 )
 
 from ._emulator_state import ResourceBase, now
@@ -40,14 +42,19 @@ def _display(name: str) -> str:
 
 
 def default_models() -> list[dict[str, Any]]:
-    """The catalog's Claude API models as ``/v1/models`` lists them (dated ids, newest first)."""
-    out = []
-    for i, (name, facts) in enumerate(catalog().items()):
-        if "anthropic" not in facts:
+    """The catalog's Claude API models as ``/v1/models`` lists them (dated ids, newest first),
+    without those retired on the Claude API (it no longer lists them)."""
+    out: list[dict[str, Any]] = []
+    today = date.today()
+    for name, facts in catalog().items():
+        gone = retirement("anthropic", name, facts)
+        if "anthropic" not in facts or (gone is not None and gone[0] <= today):
             continue
+        created = date(2026, 11, 1) - timedelta(days=7 * len(out))  # newest first
         out.append({"type": "model", "id": facts.get("dated", facts["anthropic"]),
                     "display_name": _display(name),
-                    "created_at": f"2025-{12 - i:02d}-01T00:00:00Z", "alias": facts["anthropic"]})
+                    "created_at": f"{created.isoformat()}T00:00:00Z",
+                    "alias": facts["anthropic"]})
     return out
 
 

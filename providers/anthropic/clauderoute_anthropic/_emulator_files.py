@@ -1,20 +1,25 @@
-"""Emulated Files and Skills (beta): ``/v1/files`` and ``/v1/skills``, in memory.
+"""Emulated Files and Skills: ``/v1/files`` and ``/v1/skills``, in memory, generally available
+(the beta headers are accepted, not required; PLATFORMS.md 2026-12), in the shapes of the
+official SDK's non-beta types (``FileMetadata``, ``Skill``, ``SkillVersion``).
 
 Uploads are read from the multipart stream part by part. The real API lets you download only
 files that tools created; here uploads are downloadable too (``downloadable_uploads``), so a
-round trip can be tested. A skill upload must hold ``<dir>/SKILL.md`` whose front matter gives
-``name`` and ``description``.
+round trip can be tested. ``expires_in_seconds`` sets ``expires_at``; ``file_clock_s`` moves
+the emulator's clock forward so that expiry can be tested (an expired file's content answers
+404 ``file_expired``, as the SDK's ``FileExpiredError`` expects). A skill upload must hold
+``<dir>/SKILL.md`` whose front matter gives ``name`` and ``description``. Versions are
+addressed by id, ``latest``, or (as with the beta header) their epoch timestamp.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import time
 from typing import Any
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
 from clauderoute.provider import (
-    FILES_BETA,
     FILES_DELETE,
     FILES_DOWNLOAD,
     FILES_LIST,
@@ -24,7 +29,6 @@ from clauderoute.provider import (
     SKILL_VERSIONS_DELETE,
     SKILL_VERSIONS_LIST,
     SKILL_VERSIONS_RETRIEVE,
-    SKILLS_BETA,
     SKILLS_CREATE,
     SKILLS_DELETE,
     SKILLS_LIST,
@@ -32,6 +36,9 @@ from clauderoute.provider import (
 )
 
 from ._emulator_state import ResourceBase, now
+
+# The Files API's expiry bounds (the official SDK's FileUploadParams docstring).
+_EXPIRES = (3600, 7_776_000)
 
 __all__ = ["FilesMixin"]
 
@@ -59,10 +66,13 @@ class FilesMixin(ResourceBase):
     max_file_bytes = 500 * MB
     max_skill_bytes = 30 * MB
     downloadable_uploads = True
+    #: seconds the emulator's clock is ahead of the real one (for expiry tests).
+    file_clock_s = 0.0
 
     def init_files(self) -> None:
         self.files: dict[str, dict[str, Any]] = {}
         self.skills: dict[str, dict[str, Any]] = {}
+        self._last_epoch = 0
         #: the last multipart form received: (field, filename, content type, size) per part.
         self.last_form: list[tuple[str, str | None, str | None, int]] = []
 
@@ -107,7 +117,7 @@ class FilesMixin(ResourceBase):
     # --- files ----------------------------------------------------------------------------------
 
     async def _file_upload(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, FILES_UPLOAD, FILES_BETA)) is not None:
+        if (early := await self.begin(request, FILES_UPLOAD)) is not None:
             return early
         parts = await self._parts(request, self.max_file_bytes)
         if isinstance(parts, web.Response):
@@ -115,32 +125,59 @@ class FilesMixin(ResourceBase):
         found = [p for p in parts if p[0] == "file" and p[1] is not None]
         if not found:
             return self.fail(400, "invalid_request_error", "file: Field required")
+        expires = self._expiry(parts)
+        if isinstance(expires, web.Response):
+            return expires
         _name, filename, ctype, data = found[0]
         filename = (filename or "").rsplit("/", 1)[-1] or "unnamed"
         if not ctype or ctype == "application/octet-stream":
             ctype = mimetypes.guess_type(filename)[0] or ctype or "application/octet-stream"
-        meta: dict[str, Any] = {"id": self.new_object_id("file_"), "type": "file", "filename": filename,
-                "mime_type": ctype, "size_bytes": len(data), "created_at": now(),
-                "downloadable": self.downloadable_uploads}
-        self.files = {meta["id"]: {"meta": meta, "data": data}, **self.files}
+        meta: dict[str, Any] = {
+            "id": self.new_object_id("file_"), "type": "file", "filename": filename,
+            "mime_type": ctype, "size_bytes": len(data), "created_at": now(),
+            "downloadable": self.downloadable_uploads,
+            "expires_at": None if expires is None else now(expires)}
+        # ``deadline``: the emulator clock (file_clock_s) at which the content expires.
+        deadline = None if expires is None else self.file_clock_s + expires
+        self.files = {meta["id"]: {"meta": meta, "data": data, "deadline": deadline},
+                      **self.files}
         return self.reply(meta)
+
+    def _expiry(self, parts: list[tuple[str, str | None, str | None, bytes]]
+                ) -> int | None | web.Response:
+        """``expires_in_seconds`` if the form has it (checked against the API's bounds)."""
+        raw = next((d for n, fn, _c, d in parts if n == "expires_in_seconds" and fn is None),
+                   None)
+        if raw is None:
+            return None
+        lo, hi = _EXPIRES
+        if not raw.isdigit() or not lo <= int(raw) <= hi:
+            return self.fail(400, "invalid_request_error",
+                             f"expires_in_seconds: must be an integer from {lo} to {hi}")
+        return int(raw)
 
     def _file(self, request: web.Request) -> dict[str, Any] | None:
         return self.files.get(request.match_info["id"])
 
     async def _file_list(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, FILES_LIST, FILES_BETA)) is not None:
+        if (early := await self.begin(request, FILES_LIST)) is not None:
             return early
+        ids = request.query.getall("ids[]", [])
+        if ids:  # the SDK sends ``ids[]=a&ids[]=b``; one page, never a cursor
+            found = [self.files[i]["meta"] for i in dict.fromkeys(ids) if i in self.files]
+            return self.reply({"data": found, "has_more": False, "next_page": None,
+                               "first_id": found[0]["id"] if found else None,
+                               "last_id": found[-1]["id"] if found else None})
         return self.page(request, [f["meta"] for f in self.files.values()], cursor=True)
 
     async def _file_get(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, FILES_RETRIEVE, FILES_BETA)) is not None:
+        if (early := await self.begin(request, FILES_RETRIEVE)) is not None:
             return early
         f = self._file(request)
         return self.reply(f["meta"]) if f else self.not_found("file", request.match_info["id"])
 
     async def _file_delete(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, FILES_DELETE, FILES_BETA)) is not None:
+        if (early := await self.begin(request, FILES_DELETE)) is not None:
             return early
         f = self.files.pop(request.match_info["id"], None)
         if f is None:
@@ -148,13 +185,17 @@ class FilesMixin(ResourceBase):
         return self.reply({"id": f["meta"]["id"], "type": "file_deleted"})
 
     async def _file_content(self, request: web.Request) -> web.StreamResponse:
-        if (early := await self.begin(request, FILES_DOWNLOAD, FILES_BETA)) is not None:
+        if (early := await self.begin(request, FILES_DOWNLOAD)) is not None:
             return early
         f = self._file(request)
         if f is None:
             return self.not_found("file", request.match_info["id"])
+        if f["deadline"] is not None and self.file_clock_s >= f["deadline"]:
+            return self.fail_code(404, "not_found_error", "the file has expired",
+                                  "file_expired")
         if not f["meta"]["downloadable"]:
-            return self.fail(400, "invalid_request_error", "this file cannot be downloaded")
+            return self.fail_code(400, "invalid_request_error",
+                                  "this file cannot be downloaded", "file_not_downloadable")
         resp = web.StreamResponse(headers=self.response_headers())  # type: ignore[attr-defined]
         resp.content_type = f["meta"]["mime_type"]
         resp.content_length = len(f["data"])
@@ -174,7 +215,7 @@ class FilesMixin(ResourceBase):
         if isinstance(parts, web.Response):
             return parts
         title = next((d.decode() for n, fn, _c, d in parts
-                      if n in ("display_title", "display_name") and fn is None), None)
+                      if n in ("display_name", "display_title") and fn is None), None)
         files = [(fn or "", d) for n, fn, _c, d in parts if n in ("files", "files[]")]
         if not files:
             return self.fail(400, "invalid_request_error", "files: Field required")
@@ -191,14 +232,19 @@ class FilesMixin(ResourceBase):
         if skill is not None and skill["versions"] and name != skill["name"]:
             return self.fail(400, "invalid_request_error",
                              f"SKILL.md: name must stay {skill['name']!r}")
+        # The SDK's SkillVersion; the epoch timestamp (the beta's address) is kept beside it.
         version = {"id": self.new_object_id("skillver_"), "type": "skill_version",
-                   "skill_id": skill["obj"]["id"] if skill else "", "version": now(),
-                   "name": name, "description": desc, "directory": next(iter({
-                       fn.split("/", 1)[0] for fn, _d in files})), "created_at": now()}
+                   "skill_id": skill["obj"]["id"] if skill else "", "name": name,
+                   "description": desc, "created_at": now()}
         return version, title
 
+    def _epoch(self) -> str:
+        """A version's epoch timestamp in microseconds, unique within this emulator."""
+        self._last_epoch = max(time.time_ns() // 1000, self._last_epoch + 1)
+        return str(self._last_epoch)
+
     async def _skill_create(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, SKILLS_CREATE, SKILLS_BETA)) is not None:
+        if (early := await self.begin(request, SKILLS_CREATE)) is not None:
             return early
         got = await self._skill_upload(request, None)
         if isinstance(got, web.Response):
@@ -207,32 +253,33 @@ class FilesMixin(ResourceBase):
         sid = self.new_object_id("skill_")
         version["skill_id"] = sid
         title = title or version["name"]
-        obj = {"id": sid, "type": "skill", "display_title": title, "display_name": title,
-               "latest_version": version["version"], "latest_version_id": version["id"],
-               "source": "custom", "created_at": now(), "updated_at": now()}
+        # The SDK's Skill: display_name, latest_version_id, source {"type"}.
+        obj = {"id": sid, "type": "skill", "display_name": title,
+               "latest_version_id": version["id"], "source": {"type": "custom"},
+               "created_at": now(), "updated_at": now()}
         self.skills = {sid: {"obj": obj, "name": version["name"],
-                             "versions": {version["version"]: version}}, **self.skills}
+                             "versions": {self._epoch(): version}}, **self.skills}
         return self.reply(obj)
 
     def _skill(self, request: web.Request) -> dict[str, Any] | None:
         return self.skills.get(request.match_info["id"])
 
     async def _skill_list(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, SKILLS_LIST, SKILLS_BETA)) is not None:
+        if (early := await self.begin(request, SKILLS_LIST)) is not None:
             return early
         items = [s["obj"] for s in self.skills.values()]
         if request.query.get("source"):
-            items = [s for s in items if s["source"] == request.query["source"]]
+            items = [s for s in items if s["source"]["type"] == request.query["source"]]
         return self.page(request, items, cursor=True)
 
     async def _skill_get(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, SKILLS_RETRIEVE, SKILLS_BETA)) is not None:
+        if (early := await self.begin(request, SKILLS_RETRIEVE)) is not None:
             return early
         s = self._skill(request)
         return self.reply(s["obj"]) if s else self.not_found("skill", request.match_info["id"])
 
     async def _skill_delete(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, SKILLS_DELETE, SKILLS_BETA)) is not None:
+        if (early := await self.begin(request, SKILLS_DELETE)) is not None:
             return early
         s = self.skills.pop(request.match_info["id"], None)
         if s is None:
@@ -240,7 +287,7 @@ class FilesMixin(ResourceBase):
         return self.reply({"id": s["obj"]["id"], "type": "skill_deleted"})
 
     async def _version_create(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, SKILL_VERSIONS_CREATE, SKILLS_BETA)) is not None:
+        if (early := await self.begin(request, SKILL_VERSIONS_CREATE)) is not None:
             return early
         s = self._skill(request)
         if s is None:
@@ -249,13 +296,12 @@ class FilesMixin(ResourceBase):
         if isinstance(got, web.Response):
             return got
         version, _title = got
-        s["versions"] = {version["version"]: version, **s["versions"]}
-        s["obj"].update(latest_version=version["version"], latest_version_id=version["id"],
-                        updated_at=now())
+        s["versions"] = {self._epoch(): version, **s["versions"]}
+        s["obj"].update(latest_version_id=version["id"], updated_at=now())
         return self.reply(version)
 
     async def _version_list(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, SKILL_VERSIONS_LIST, SKILLS_BETA)) is not None:
+        if (early := await self.begin(request, SKILL_VERSIONS_LIST)) is not None:
             return early
         s = self._skill(request)
         if s is None:
@@ -268,12 +314,12 @@ class FilesMixin(ResourceBase):
             return None, None
         v = request.match_info["v"]
         if v == "latest":
-            v = s["obj"]["latest_version"]
+            v = s["obj"]["latest_version_id"]
         key = next((k for k, ver in s["versions"].items() if v in (k, ver["id"])), None)
         return s, key
 
     async def _version_get(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, SKILL_VERSIONS_RETRIEVE, SKILLS_BETA)):
+        if (early := await self.begin(request, SKILL_VERSIONS_RETRIEVE)):
             return early
         s, key = self._version(request)
         if s is None or key is None:
@@ -281,7 +327,7 @@ class FilesMixin(ResourceBase):
         return self.reply(s["versions"][key])
 
     async def _version_delete(self, request: web.Request) -> web.Response:
-        if (early := await self.begin(request, SKILL_VERSIONS_DELETE, SKILLS_BETA)):
+        if (early := await self.begin(request, SKILL_VERSIONS_DELETE)):
             return early
         s, key = self._version(request)
         if s is None or key is None:
@@ -289,5 +335,5 @@ class FilesMixin(ResourceBase):
         gone = s["versions"].pop(key)
         if s["versions"]:
             latest = next(iter(s["versions"].values()))
-            s["obj"].update(latest_version=latest["version"], latest_version_id=latest["id"])
+            s["obj"].update(latest_version_id=latest["id"])
         return self.reply({"id": gone["id"], "type": "skill_version_deleted"})

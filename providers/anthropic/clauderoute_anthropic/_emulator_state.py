@@ -1,5 +1,6 @@
-"""Shared machinery of the emulated resources: the request preamble (record, auth, beta header,
-faults), JSON answers and the Claude API's list pagination."""
+"""Shared machinery of the emulated resources: the request preamble (record, auth, a required
+beta header where an endpoint still is beta, faults), JSON answers and the Claude API's list
+pagination."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ class ResourceBase:
     """Mixed into the emulator: needs its ``record``, ``check_auth``, ``faults``,
     ``error_response`` and ``response_headers``."""
 
-    #: Refuse Files/Skills calls without their beta in ``anthropic-beta`` (as the API does).
+    #: Refuse calls to endpoints that require a beta without it in ``anthropic-beta``. (Files
+    #: and Skills no longer do: they are generally available, PLATFORMS.md 2026-12.)
     require_betas = True
     _serial = itertools.count(1)
 
@@ -39,6 +41,17 @@ class ResourceBase:
         response: web.Response = self.error_response(  # type: ignore[attr-defined]
             status, error_type, message, headers)
         return response
+
+    def fail_code(self, status: int, error_type: str, message: str,
+                  code: str) -> web.Response:
+        """An error whose ``error.details.error_code`` names the cause (the SDK maps e.g.
+        ``(404, "file_expired")`` to ``FileExpiredError``)."""
+        headers = self.response_headers()  # type: ignore[attr-defined]
+        body = {"type": "error", "error": {"type": error_type, "message": message,
+                                           "details": {"error_code": code}},
+                "request_id": headers.get("request-id")}
+        return web.Response(status=status, body=_json.encode(body),
+                            content_type="application/json", headers=headers)
 
     def not_found(self, what: str, oid: str) -> web.Response:
         return self.fail(404, "not_found_error", f"{what} {oid!r} not found")

@@ -114,7 +114,7 @@ async def test_sdk_errors_and_retries_match_ours(emulator: AnthropicEmulator) ->
               "system": "Be brief.", "metadata": {"user_id": "u-1"}}),
     (STREAM, {"model": "claude-haiku-4-5", "max_tokens": 64, "messages": MESSAGES,
               "tools": TOOLS, "tool_choice": {"type": "auto"}, "stop_sequences": ["END"]}),
-    (COUNT_TOKENS, {"model": "claude-opus-4-1", "messages": MESSAGES, "system": "Be brief."}),
+    (COUNT_TOKENS, {"model": "claude-opus-4-8", "messages": MESSAGES, "system": "Be brief."}),
 ])
 async def test_request_matches_sdk(emulator: AnthropicEmulator, operation: str,
                                    params: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ SKILL = [("helper/SKILL.md", b"---\nname: helper\ndescription: Helps\n---\nUse m
 
 
 def _params(text: str) -> dict[str, Any]:
-    return {"model": "claude-sonnet-4-5", "max_tokens": 32,
+    return {"model": "claude-haiku-4-5", "max_tokens": 32,
             "messages": [{"role": "user", "content": text}]}
 
 

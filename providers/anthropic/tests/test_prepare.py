@@ -13,7 +13,7 @@ from clauderoute._provider import COUNT_TOKENS, CREATE, STREAM, Call
 from clauderoute.testing import Fault
 
 KEY = "sk-ant-prepare-" + "x" * 20
-PARAMS = {"model": "claude-sonnet-4-5", "max_tokens": 9,
+PARAMS = {"model": "claude-haiku-4-5", "max_tokens": 9,
           "messages": [{"role": "user", "content": "hi"}], "future_field": [1]}
 
 

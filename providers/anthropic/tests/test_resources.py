@@ -29,7 +29,7 @@ SKILL_MD = b"---\nname: pdf-helper\ndescription: Reads PDFs carefully\n---\n# PD
 
 
 def _req(cid: str, text: str = "hello there", **extra: Any) -> dict[str, Any]:
-    params = {"model": "claude-sonnet-4-5", "max_tokens": 64,
+    params = {"model": "claude-haiku-4-5", "max_tokens": 64,
               "messages": [{"role": "user", "content": text}], **extra}
     return {"custom_id": cid, "params": params}
 
@@ -69,9 +69,9 @@ async def test_models_paginate_across_pages(client: cr.AsyncClient,
 
 async def test_models_retrieve_by_alias_and_unknown_fields_kept(
         client: cr.AsyncClient, emu: AnthropicEmulator) -> None:
-    (model,) = [m for m in emu.models if m["id"] == "claude-sonnet-4-5-20250929"]
+    (model,) = [m for m in emu.models if m["id"] == "claude-haiku-4-5-20251001"]
     model["capabilities"] = {"vision": {"supported": True}}
-    info = await client.models.retrieve("claude-sonnet-4-5")  # the alias of that dated id
+    info = await client.models.retrieve("claude-haiku-4-5")  # the alias of that dated id
     assert info.id == model["id"] and info.origin == "api"
     assert info.extra == {"capabilities": {"vision": {"supported": True}}}
     assert info.provider == "anthropic" and info.created_at is not None
@@ -212,35 +212,86 @@ async def test_batch_over_the_size_limit_is_refused_before_sending(
 
 async def test_file_round_trip_byte_for_byte(client: cr.AsyncClient, emu: AnthropicEmulator,
                                              tmp_path: Path) -> None:
-    """A 3 MB binary file uploaded from a path streams back to disk unchanged."""
+    """A 3 MB binary file uploaded from a path streams back to disk unchanged (GA: no beta
+    header on any call)."""
     data = os.urandom(3 * 1024 * 1024 + 17)
     src = tmp_path / "blob.bin"
     src.write_bytes(data)
-    meta = await client.beta.files.upload(file=src)
+    meta = await client.files.upload(file=src)
     assert meta.size_bytes == len(data) and meta.filename == "blob.bin"
     recorded = emu.requests[-1]
-    assert recorded.headers["anthropic-beta"] == "files-api-2025-04-14"
     assert int(recorded.headers["Content-Length"]) > len(data)  # length known up front
-    assert (await client.beta.files.retrieve_metadata(meta.id)).size_bytes == len(data)
+    assert (await client.files.retrieve_metadata(meta.id)).size_bytes == len(data)
     out = tmp_path / "back.bin"
-    download = await client.beta.files.download(meta.id)
+    download = await client.files.download(meta.id)
     assert await download.write_to_file(out) == len(data)
     assert out.read_bytes() == data
     with src.open("rb") as f:  # a file object, content type given
-        meta2 = await client.beta.files.upload(file=("notes.txt", f, "text/plain"))
+        meta2 = await client.files.upload(file=("notes.txt", f, "text/plain"))
     assert meta2.mime_type == "text/plain"
-    assert await (await client.beta.files.download(meta2.id)).read() == data
-    deleted = await client.beta.files.delete(meta.id)
+    assert await (await client.files.download(meta2.id)).read() == data
+    deleted = await client.files.delete(meta.id)
     assert deleted.type == "file_deleted"
     with pytest.raises(cr.NotFoundError):
-        await client.beta.files.retrieve_metadata(meta.id)
+        await client.files.retrieve_metadata(meta.id)
+    assert all("anthropic-beta" not in r.headers for r in emu.requests)
+
+
+async def test_beta_files_send_the_beta_header_and_share_objects(
+        client: cr.AsyncClient, emu: AnthropicEmulator) -> None:
+    """client.beta.files is the same API with the SDK's beta header; a file uploaded through
+    one namespace is read through the other."""
+    meta = await client.beta.files.upload(file=("b.txt", b"beta"))
+    assert emu.requests[-1].headers["anthropic-beta"] == "files-api-2025-04-14"
+    assert await (await client.files.download(meta.id)).read() == b"beta"
+    assert "anthropic-beta" not in emu.requests[-1].headers
+    await client.beta.files.delete(meta.id, betas=["files-api-2025-04-14", "x-2026"])
+    assert emu.requests[-1].headers["anthropic-beta"] == "files-api-2025-04-14,x-2026"
+
+
+async def test_file_expiry_and_id_filter(client: cr.AsyncClient,
+                                         emu: AnthropicEmulator) -> None:
+    """expires_in_seconds sets expires_at, and an expired file's content is gone (404
+    file_expired); ids= lists only those files, in one page."""
+    keep = await client.files.upload(file=("k.txt", b"keep"))
+    short = await client.files.upload(file=("s.txt", b"short"), expires_in_seconds=3600,
+                                      workspace_id="wrkspc_1")
+    assert keep.expires_at is None and short.expires_at is not None
+    assert 3590 < (short.expires_at - short.created_at).total_seconds() <= 3601
+    assert emu.last_form[0] == ("expires_in_seconds", None, None, 4)
+    assert emu.requests[-1].headers["anthropic-workspace-id"] == "wrkspc_1"
+    page = await client.files.list(ids=[short.id, "file_unknown"])
+    assert [f.id for f in page.data] == [short.id] and not page.has_next_page()
+    emu.file_clock_s = 3600.0
+    with pytest.raises(cr.NotFoundError) as info:
+        await client.files.download(short.id)
+    assert "expired" in str(info.value)
+    assert await (await client.files.download(keep.id)).read() == b"keep"
+
+
+async def test_file_arguments_are_checked_before_sending(client: cr.AsyncClient,
+                                                         emu: AnthropicEmulator) -> None:
+    """Out-of-range expiry, a bad id list or ids with a cursor fail naming the field."""
+    for bad in (3599, 7_776_001, True, "3600"):
+        with pytest.raises(cr.InvalidRequest) as info:
+            await client.files.upload(file=("a.txt", b"a"), expires_in_seconds=bad)
+        assert info.value.field == "expires_in_seconds"
+    for ids, more in ((["f"] * 0, {}), ("file_1", {}), ([f"f{i}" for i in range(101)], {}),
+                      (["f1"], {"limit": 5}), (["f1"], {"page": "page_x"})):
+        with pytest.raises(cr.InvalidRequest) as info:
+            client.files.list(ids=ids, **more)
+        assert info.value.field == "ids"
+    with pytest.raises(cr.InvalidRequest) as info:
+        await client.files.retrieve_metadata("f", workspace_id="")
+    assert info.value.field == "workspace_id"
+    assert emu.requests == []
 
 
 async def test_files_list_paginates_with_cursor(client: cr.AsyncClient) -> None:
-    ids = [(await client.beta.files.upload(file=(f"f{i}.txt", b"x" * i))).id for i in range(5)]
-    page = await client.beta.files.list(limit=2)
+    ids = [(await client.files.upload(file=(f"f{i}.txt", b"x" * i))).id for i in range(5)]
+    page = await client.files.list(limit=2)
     assert page.next_page and [f.id for f in page.data] == ids[::-1][:2]
-    assert [f.id async for f in client.beta.files.list(limit=2)] == ids[::-1]
+    assert [f.id async for f in client.files.list(limit=2)] == ids[::-1]
 
 
 async def test_upload_over_the_limit_is_refused_before_any_byte(
@@ -271,25 +322,28 @@ async def test_skills_create_list_retrieve_versions_delete(
     (root / "scripts").mkdir(parents=True)
     (root / "SKILL.md").write_bytes(SKILL_MD)
     (root / "scripts" / "run.py").write_text("print('hi')\n")
-    skill = await client.beta.skills.create(files=root, display_title="PDF helper")
-    assert skill.display_title == "PDF helper" and skill.latest_version
-    assert emu.requests[-1].headers["anthropic-beta"] == "skills-2025-10-02"
-    other = await client.beta.skills.create(
+    skill = await client.skills.create(files=root, display_name="PDF helper")
+    assert skill.display_name == "PDF helper" and skill.latest_version_id
+    assert skill.source_type == "custom"
+    assert "anthropic-beta" not in emu.requests[-1].headers
+    other = await client.skills.create(
         files=[("other/SKILL.md", SKILL_MD.replace(b"pdf-helper", b"other"))])
-    assert [s.id async for s in client.beta.skills.list(limit=1)] == [other.id, skill.id]
-    got = await client.beta.skills.retrieve(skill.id)
+    assert [s.id async for s in client.skills.list(limit=1)] == [other.id, skill.id]
+    assert [s.id async for s in client.skills.list(source="anthropic")] == []
+    got = await client.skills.retrieve(skill.id)
     assert got.id == skill.id and got.extra == {}
-    v2 = await client.beta.skills.versions.create(skill.id, files=root)
+    v2 = await client.skills.versions.create(skill.id, files=root)
     assert v2.skill_id == skill.id and v2.name == "pdf-helper"
-    assert v2.description == "Reads PDFs carefully"
-    versions = [v.id async for v in client.beta.skills.versions.list(skill.id)]
+    assert v2.description == "Reads PDFs carefully" and v2.extra == {}
+    versions = [v.id async for v in client.skills.versions.list(skill.id)]
     assert versions[0] == v2.id and len(versions) == 2
-    assert (await client.beta.skills.retrieve(skill.id)).latest_version_id == v2.id
-    one = await client.beta.skills.versions.retrieve(str(v2.version), skill_id=skill.id)
-    assert one.id == v2.id
-    gone = await client.beta.skills.versions.delete(str(v2.version), skill_id=skill.id)
+    assert (await client.skills.retrieve(skill.id)).latest_version_id == v2.id
+    assert (await client.skills.versions.retrieve("latest", skill_id=skill.id)).id == v2.id
+    one = await client.beta.skills.versions.retrieve(v2.id, skill_id=skill.id)
+    assert one.id == v2.id and emu.requests[-1].headers["anthropic-beta"] == "skills-2025-10-02"
+    gone = await client.skills.versions.delete(v2.id, skill_id=skill.id)
     assert gone.type == "skill_version_deleted"
-    deleted = await client.beta.skills.delete(skill.id)
+    deleted = await client.skills.delete(skill.id)
     assert deleted.type == "skill_deleted"
     assert [s.id async for s in client.beta.skills.list()] == [other.id]
 
@@ -304,21 +358,32 @@ async def test_skill_files_are_checked_before_sending(client: cr.AsyncClient,
     with pytest.raises(cr.InvalidRequest) as info:
         await client.beta.skills.create(files=[("a/SKILL.md", SKILL_MD)], display_title="x" * 300)
     assert info.value.field == "display_title"
+    with pytest.raises(cr.InvalidRequest) as info:
+        await client.skills.create(files=[("a/SKILL.md", SKILL_MD)], display_name="x" * 256)
+    assert info.value.field == "display_name"
+    with pytest.raises(cr.InvalidRequest) as info:
+        await client.skills.create(files=[("a/SKILL.md", SKILL_MD)], display_name="a",
+                                   display_title="b")
+    assert info.value.field == "display_name"
     assert emu.requests == []
 
 
-async def test_emulator_refuses_beta_endpoints_without_their_header(
+async def test_emulator_serves_files_and_skills_with_or_without_the_beta_header(
         emu: AnthropicEmulator) -> None:
-    """The betas our client adds are the ones the endpoints require."""
+    """GA endpoints: the beta header is accepted, not required; auth still is."""
     import aiohttp
 
     async with aiohttp.ClientSession() as s:
-        headers = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
-        async with s.get(emu.url + "/v1/files", headers=headers) as r:
-            assert r.status == 400 and "files-api-2025-04-14" in await r.text()
-        headers["anthropic-beta"] = "files-api-2025-04-14"
-        async with s.get(emu.url + "/v1/files", headers=headers) as r:
+        headers = {"x-api-key": KEY, "anthropic-version": "2026-10-21"}
+        for path in ("/v1/files", "/v1/skills"):
+            async with s.get(emu.url + path, headers=headers) as r:
+                assert r.status == 200
+        async with s.get(emu.url + "/v1/files", headers={
+                **headers, "anthropic-beta": "files-api-2025-04-14"}) as r:
             assert r.status == 200
+        async with s.get(emu.url + "/v1/skills",
+                         headers={**headers, "x-api-key": "wrong"}) as r:
+            assert r.status == 401
 
 
 # --- routing and faults ---------------------------------------------------------------------------

@@ -108,6 +108,13 @@ class SigV4Auth(Auth):
                     "see the chained exception") from exc
             self.resolutions += 1
 
+    def credentials(self) -> Any:
+        """The credentials ``refresh`` resolved (botocore ``ReadOnlyCredentials``), for another
+        AWS client of the same account (the model listing's boto3 ``bedrock`` client)."""
+        if self._frozen is None:
+            raise ConfigurationError("no AWS credentials: refresh() was not awaited")
+        return self._frozen
+
     def _resolve(self) -> Any:
         """Blocking: the frozen credentials (walks the chain the first time)."""
         if self._source is None:

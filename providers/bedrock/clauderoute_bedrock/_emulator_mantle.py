@@ -1,6 +1,7 @@
 """An emulator of Bedrock's Messages-API endpoint ("Mantle") on loopback: the Claude API's paths,
-bodies, SSE and errors under ``/anthropic``, behind AWS's front door (SigV4 for service
-``bedrock-mantle`` verified with botocore, or a Bedrock API key; AWS-shaped 403s)."""
+bodies, SSE and errors under ``/anthropic`` (``_emulator_messages``), behind AWS's front door
+(SigV4 for service ``bedrock-mantle`` verified with botocore, or a Bedrock API key; AWS-shaped
+403s)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from clauderoute.provider import COUNT_TOKENS, CREATE, STREAM
 from clauderoute.testing import EmulatorServer
 
+from ._emulator_messages import MessagesApiMixin
+from ._endpoints import beta_lists
 from ._verify import AwsKey, SigV4Verifier
 
 __all__ = ["BedrockMantleEmulator"]
@@ -26,13 +28,15 @@ _CLAUDE_TYPES = {400: "invalid_request_error", 401: "authentication_error",
 _NAMESPACE = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 
 
-class BedrockMantleEmulator(EmulatorServer):
+class BedrockMantleEmulator(MessagesApiMixin, EmulatorServer):
     """Bedrock's Messages-API endpoint: ``/anthropic/v1/messages`` (JSON or SSE) and
     ``/anthropic/v1/messages/count_tokens``; ``url`` is the provider's ``mantle_base_url``.
 
     Args:
         keys, api_keys, region, clock: as ``BedrockEmulator`` (signatures are checked for the
             service ``bedrock-mantle``).
+        betas: ``anthropic-beta`` values accepted (default: ``betas.toml``'s Messages-API
+            list); others get Bedrock's ``invalid beta flag``.
         **kwargs: see ``EmulatorServer``.
 
     .. versionadded:: 0.1
@@ -43,10 +47,11 @@ class BedrockMantleEmulator(EmulatorServer):
 
     def __init__(self, *, keys: Mapping[str, AwsKey], api_keys: Iterable[str] = (),
                  region: str = "us-east-1", clock: Callable[[], float] = time.time,
-                 **kwargs: Any) -> None:
+                 betas: Iterable[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.verifier = SigV4Verifier(keys, region, clock)
         self.api_keys = set(api_keys)
+        self.messages_betas = frozenset(beta_lists()["messages"] if betas is None else betas)
 
     @property
     def url(self) -> str:
@@ -54,8 +59,7 @@ class BedrockMantleEmulator(EmulatorServer):
         return self.root + "/anthropic"
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post("/anthropic/v1/messages", self._messages),
-                web.post("/anthropic/v1/messages/count_tokens", self._count)]
+        return self.messages_routes()
 
     def response_headers(self) -> dict[str, str]:
         return {"x-amzn-RequestId": str(uuid.uuid4())}
@@ -86,29 +90,3 @@ class BedrockMantleEmulator(EmulatorServer):
                                        raw_path=request.raw_path, headers=headers, body=body,
                                        service="bedrock-mantle")
         return None if problem is None else self._denied(*problem)
-
-    async def _params(self, request: web.Request, operation: str
-                      ) -> tuple[bytes, dict[str, Any] | web.Response]:
-        body = await request.read()
-        params = self.decode_json(body)
-        if params is None or not isinstance(params.get("model"), str):
-            self.record(request, body, operation)
-            return body, self.error_response(400, "invalid_request_error",
-                                             "model: Field required", self.response_headers())
-        return body, params
-
-    async def _messages(self, request: web.Request) -> web.StreamResponse:
-        body, params = await self._params(request, CREATE)
-        if isinstance(params, web.Response):
-            return params
-        stream = bool(params.get("stream"))
-        return await self.answer(request, body, operation=STREAM if stream else CREATE,
-                                 params=params, model=params["model"], stream=stream)
-
-    async def _count(self, request: web.Request) -> web.StreamResponse:
-        body, params = await self._params(request, COUNT_TOKENS)
-        if isinstance(params, web.Response):
-            return params
-        return await self.answer(request, body, operation=COUNT_TOKENS, params=params,
-                                 model=params["model"], stream=False,
-                                 count=lambda n: {"input_tokens": n})

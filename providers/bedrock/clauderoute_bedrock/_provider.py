@@ -1,13 +1,14 @@
-"""Claude on Amazon Bedrock: InvokeModel with the native body, and the Messages-API endpoint.
+"""Claude on Amazon Bedrock: InvokeModel with the native body, and the Messages-API endpoints.
 
 InvokeModel (PLATFORMS.md §Amazon Bedrock) puts the model in the path
 (``/model/{modelId}/invoke`` or ``/invoke-with-response-stream``), the version and betas in the
 body (``anthropic_version``, ``anthropic_beta``), streams AWS event-stream frames instead of SSE,
 and answers errors in AWS's shape (``x-amzn-ErrorType`` + ``{"message"}``). Token counting is the
 CountTokens operation. Requests are signed with SigV4 (service ``bedrock``) or carry a Bedrock
-API key. Bedrock's Messages-API endpoint ("Mantle", for newer models) takes the Claude API's
-paths and body under ``https://bedrock-mantle.{region}.api.aws/anthropic``, SigV4 service
-``bedrock-mantle``.
+API key. Bedrock's Messages-API endpoints (for newer models) take the Claude API's paths and
+body under ``https://bedrock-mantle.{region}.api.aws/anthropic`` (SigV4 service
+``bedrock-mantle``) or ``https://bedrock-runtime.{region}.amazonaws.com/anthropic`` (service
+``bedrock``); ``_endpoints`` says which endpoint, id, version and betas a model gets.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
 import msgspec
 
@@ -38,44 +38,41 @@ from clauderoute.provider import (
     HttpResponse,
     Message,
     Provider,
+    ServedModel,
     SSEEventDecoder,
     StreamDecoder,
     claude_api_request,
     encode_body,
-    model_facts,
 )
 
 from ._auth import BearerAuth, SigV4Auth
+from ._endpoints import (
+    ENDPOINTS,
+    MESSAGES_API,
+    Target,
+    beta_lists,
+    inference_profile_prefix,
+    model_path,
+    resolve,
+)
 from ._errors import error_name, exception_entry
 from ._eventstream import EventStreamDecoder
+from ._listing import served_models
 
 __all__ = ["BETAS", "METRICS", "BedrockProvider", "inference_profile_prefix",
            "invocation_metrics", "model_path"]
 
 # A region is a DNS label fragment ("us-east-1"): it becomes part of the host name.
 _REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-# Cross-region inference profile prefixes (AWS docs, "Supported Regions and models for inference
-# profiles"); an id with one of them, or an ARN, is used as given.
-_PROFILES = ("us.", "us-gov.", "eu.", "apac.", "jp.", "au.", "ca.", "global.")
-ENDPOINTS = ("invoke", "mantle")
 #: ``Message.extra`` key of the invocation metrics (the name Bedrock's last stream event uses).
 METRICS = "amazon-bedrock-invocationMetrics"
 # Response headers of InvokeModel (arriving lower-cased) → the invocationMetrics keys.
 _METRIC_HEADERS = (("x-amzn-bedrock-input-token-count", "inputTokenCount"),
                    ("x-amzn-bedrock-output-token-count", "outputTokenCount"),
                    ("x-amzn-bedrock-invocation-latency", "invocationLatency"))
-# RFC 3986 sub-delims plus ":" and "@": kept literally in a path segment.
-_PCHAR = "!$&'()*+,;=:@"
-
-#: Betas Bedrock's InvokeModel accepts in ``anthropic_beta`` (AWS docs, "Anthropic Claude
-#: Messages API"); Bedrock rejects others (``invalid beta flag``). Extend with ``betas=``.
-BETAS = frozenset({
-    "computer-use-2024-10-22", "computer-use-2025-01-24", "computer-use-2025-11-24",
-    "token-efficient-tools-2025-02-19", "interleaved-thinking-2025-05-14",
-    "output-128k-2025-02-19", "dev-full-thinking-2025-05-14", "context-1m-2025-08-07",
-    "context-management-2025-06-27", "effort-2025-11-24", "tool-search-tool-2025-10-19",
-    "tool-examples-2025-10-29",
-})
+#: Betas Bedrock accepts on any of its endpoints (``betas.toml`` cites the source and lists
+#: them per endpoint; ``prepare`` checks the model's endpoint). Extend with ``betas=``.
+BETAS = beta_lists()["invoke"] | beta_lists()["messages"]
 
 
 class _CountTokens(msgspec.Struct):
@@ -83,28 +80,6 @@ class _CountTokens(msgspec.Struct):
 
 
 _count_decoder = msgspec.json.Decoder(_CountTokens)
-
-
-def model_path(model_id: str) -> str:
-    """A model id as one path segment: ``/`` (of an ARN) and every character outside RFC 3986's
-    ``pchar`` percent-encoded, ``:`` and the other ``pchar`` delimiters kept, as the SDK does.
-
-    The signature covers the path exactly as sent. URL libraries normalise ``%3A`` back to ``:``
-    on the wire (yarl, hence aiohttp, does), so encoding ``:`` as boto3 does would sign a path
-    other than the one sent; this form is left unchanged by such normalisation.
-    """
-    if model_id.partition(";")[0] in ("", ".", ".."):
-        raise ConfigurationError(f"bedrock: {model_id!r} is not a model id")
-    return quote(model_id, safe=_PCHAR)
-
-
-def inference_profile_prefix(region: str) -> str | None:
-    """The geographic cross-region inference profile for ``region`` (``us``, ``eu``, ``apac``),
-    or ``None`` where there is none to infer."""
-    for start, prefix in (("us-gov-", "us-gov"), ("us-", "us"), ("eu-", "eu"), ("ap-", "apac")):
-        if region.startswith(start):
-            return prefix
-    return None
 
 
 def invocation_metrics(headers: Mapping[str, str]) -> dict[str, int | str]:
@@ -141,15 +116,24 @@ class BedrockProvider(Provider):
         base_url: the InvokeModel root instead of ``https://bedrock-runtime.{region}.amazonaws.
             com`` (a VPC endpoint, a gateway, an emulator); default
             ``ANTHROPIC_BEDROCK_BASE_URL``. Signatures cover the host actually used.
-        mantle_base_url: the Messages-API endpoint's root instead of
-            ``https://bedrock-mantle.{region}.api.aws/anthropic``.
-        endpoint: ``"invoke"`` or ``"mantle"`` to force an endpoint for every model; default:
-            the catalog's ``bedrock_endpoint`` for the model, else InvokeModel.
+        mantle_base_url: the bedrock-mantle endpoint's root instead of
+            ``https://bedrock-mantle.{region}.api.aws/anthropic``. (The bedrock-runtime
+            Messages API is ``{base_url}/anthropic``.)
+        endpoint: ``"invoke"``, ``"mantle"`` or ``"runtime-messages"`` to force an endpoint for
+            every model; default: the catalog's ``bedrock_endpoint`` for the model, else
+            InvokeModel.
+        control_base_url: the control plane's root (ListFoundationModels, for ``clauderoute
+            models --sync``) instead of ``https://bedrock.{region}.amazonaws.com``.
         inference_profile: for catalog models that need a cross-region inference profile:
             ``"auto"`` (from the region: ``us.``, ``eu.``, ``apac.``), a prefix such as
             ``"global"`` or ``"jp"``, or ``"none"`` for the base id. Ids given in ``models``
             are used as given.
-        betas: beta names accepted in ``anthropic_beta``, replacing ``BETAS``.
+        betas: beta names accepted, replacing ``betas.toml``'s lists for every endpoint (to
+            use a beta Bedrock accepts that the list lacks).
+        anthropic_version: InvokeModel's body version (default ``bedrock-2023-05-31``); a
+            Claude API version such as ``2026-10-21`` is also the Messages-API endpoints'
+            header. Models the catalog pins (``bedrock_version``: ARN-versioned models reject
+            2026-10-21) keep their own.
         **kwargs: the settings every provider takes (see ``Provider``).
 
     Raises:
@@ -174,6 +158,7 @@ class BedrockProvider(Provider):
                  secret_key: str | None = None, session_token: str | None = None,
                  credentials: Any = None, base_url: str | None = None,
                  mantle_base_url: str | None = None, endpoint: str | None = None,
+                 control_base_url: str | None = None,
                  inference_profile: str = "auto", betas: Sequence[str] | None = None,
                  **kwargs: Any) -> None:
         profile = profile or _env("AWS_PROFILE")
@@ -184,8 +169,8 @@ class BedrockProvider(Provider):
                 f"bedrock: region must be an AWS region such as 'us-east-1', not "
                 f"{region[:80]!r}; use base_url for a full URL")
         if endpoint is not None and endpoint not in ENDPOINTS:
-            raise ConfigurationError(f"bedrock: endpoint must be 'invoke' or 'mantle', not "
-                                     f"{endpoint[:40]!r}")
+            raise ConfigurationError(f"bedrock: endpoint must be one of {', '.join(ENDPOINTS)},"
+                                     f" not {endpoint[:40]!r}")
         base_url = base_url or _env("ANTHROPIC_BEDROCK_BASE_URL")
         super().__init__(base_url=base_url or f"https://bedrock-runtime.{region}.amazonaws.com",
                          **kwargs)
@@ -194,8 +179,12 @@ class BedrockProvider(Provider):
         self.mantle_base_url = (mantle_base_url or
                                 f"https://bedrock-mantle.{region}.api.aws/anthropic").rstrip("/")
         self.inference_profile = inference_profile
-        self._resolved: dict[str, tuple[str, str]] = {}
+        self.control_base_url = control_base_url  # None: boto3's own endpoint for the region
+        self._resolved: dict[str, Target] = {}
         self._roots: dict[str, str] = {}
+        #: betas accepted per endpoint kind ("invoke", "messages"): betas.toml, or ``betas=``.
+        self.endpoint_betas = beta_lists() if betas is None else {
+            "invoke": frozenset(betas), "messages": frozenset(betas)}
         if betas is not None:
             self.capabilities = Capabilities(operations=self.capabilities.operations,
                                              betas=frozenset(betas),
@@ -234,52 +223,38 @@ class BedrockProvider(Provider):
     # --- request side ---------------------------------------------------------------------------
 
     def model_id(self, model: str) -> str:
-        """Config overrides as given; a catalog id with the cross-region inference profile the
-        catalog says on-demand use needs (``bedrock_profile``)."""
-        return self._resolve(model)[0]
+        """Config overrides as given; a catalog id (the Messages-API id on those endpoints)
+        with the cross-region inference profile the catalog says on-demand use on
+        bedrock-runtime needs (``bedrock_profile``)."""
+        return self._resolve(model).model_id
+
+    def catalog_id(self, model: str) -> str:
+        """The catalog's Bedrock id for ``model`` (config ``models`` first), as is."""
+        return super().model_id(model)
 
     def endpoint_for(self, model: str) -> str:
-        """``"invoke"`` or ``"mantle"``: config, else the catalog's ``bedrock_endpoint``."""
-        return self._resolve(model)[1]
+        """``"invoke"``, ``"mantle"`` or ``"runtime-messages"``: config, else the catalog's
+        ``bedrock_endpoint``."""
+        return self._resolve(model).endpoint
 
-    def _resolve(self, model: str) -> tuple[str, str]:
-        # The id and endpoint of a model, worked out once per name (a catalog look-up and the
-        # inference-profile choice on every request otherwise).
+    def _resolve(self, model: str) -> Target:
+        # A model's id, endpoint and version, worked out once per name (catalog look-ups and
+        # the inference-profile choice on every request otherwise).
         found = self._resolved.get(model)
         if found is None:
             if len(self._resolved) >= 256:
                 self._resolved.clear()
-            found = self._resolved[model] = (self._model_id(model), self._endpoint_for(model))
+            found = self._resolved[model] = resolve(self, model)
         return found
 
-    def _model_id(self, model: str) -> str:
-        if model in self.models:
-            return self.models[model]
-        model_id = super().model_id(model)
-        facts = model_facts(model) or {}
-        if (not facts.get("bedrock_profile") or model_id.startswith(("arn:", *_PROFILES))
-                or self._endpoint_for(model) == "mantle"):  # profiles are InvokeModel's
-            return model_id
-        choice = self.inference_profile
-        prefix = (inference_profile_prefix(self.region or "") if choice == "auto"
-                  else None if choice in ("none", "") else choice.rstrip("."))
-        return f"{prefix}.{model_id}" if prefix else model_id
-
-    def _endpoint_for(self, model: str) -> str:
-        if self.endpoint is not None:
-            return self.endpoint
-        facts = None if model in self.models else model_facts(model)
-        value = (facts or {}).get("bedrock_endpoint")
-        return value if value in ENDPOINTS else "invoke"
-
-    def invoke_body(self, call: Call) -> dict[str, Any]:
+    def invoke_body(self, call: Call, version: str | None = None) -> dict[str, Any]:
         """The InvokeModel body: the params without ``model`` and ``stream``, with
-        ``anthropic_version`` and the betas in ``anthropic_beta`` (a caller's ``extra_body``
-        values win, as in the SDK)."""
+        ``anthropic_version`` (the model's, see ``_endpoints.resolve``) and the betas in
+        ``anthropic_beta`` (a caller's ``extra_body`` values win, as in the SDK)."""
         body = dict(call.params)
         body.pop("model", None)
         body.pop("stream", None)
-        body.setdefault("anthropic_version", self.anthropic_version)
+        body.setdefault("anthropic_version", version or self.anthropic_version)
         if call.betas:
             body.setdefault("anthropic_beta", list(call.betas))
         return body
@@ -296,14 +271,13 @@ class BedrockProvider(Provider):
         if why is not None:
             raise CapabilityError(f"provider {self.name!r} (Amazon Bedrock): {why}",
                                   platform=self.name)
+        target = self._resolve(call.params["model"])
+        self._check_betas(call, target.endpoint)
         await self.auth.refresh()
-        model, endpoint = self._resolve(call.params["model"])
-        if endpoint == "mantle":
-            req = claude_api_request(self.mantle_base_url, call, model, "2023-06-01")
-            if isinstance(self.auth, SigV4Auth):
-                return self.auth.sign(req, service="bedrock-mantle")
-            return self.auth.sign(req)
-        body = self.invoke_body(call)
+        model = target.model_id
+        if target.endpoint in MESSAGES_API:
+            return self._messages_request(call, target)
+        body = self.invoke_body(call, target.version)
         root = self._roots.get(model)
         if root is None:  # the encoded path, once per id
             if len(self._roots) >= 256:
@@ -326,9 +300,40 @@ class BedrockProvider(Provider):
             headers.update(call.extra_headers)
         return self.auth.sign(HttpRequest("POST", url, headers, data))
 
+    #: How ``served_models`` asks (for ``clauderoute models --sync``'s report).
+    served_models_via = "ListFoundationModels + ListInferenceProfiles"
+
+    def served_models(self) -> list[ServedModel]:
+        """Blocking (``clauderoute models --sync`` runs it off the loop after
+        ``auth.refresh()``): the Anthropic models this region serves (``_listing``)."""
+        return served_models(self)
+
+    def _check_betas(self, call: Call, endpoint: str) -> None:
+        # Bedrock answers 400 "invalid beta flag" for a beta its endpoint does not know
+        # (PLATFORMS.md 2026-12): refuse it here, before sending, naming the list to extend.
+        kind = "messages" if endpoint in MESSAGES_API else "invoke"
+        unknown = [b for b in call.betas if b not in self.endpoint_betas[kind]]
+        if unknown:
+            raise CapabilityError(
+                f"provider {self.name!r} (Amazon Bedrock, {endpoint} endpoint): beta "
+                f"{', '.join(unknown)} is not on Bedrock's list for this endpoint (betas.toml,"
+                " which cites its source); Bedrock would answer 'invalid beta flag'. If Bedrock"
+                " accepts it, list it in this provider's betas setting", platform=self.name)
+
+    def _messages_request(self, call: Call, target: Target) -> HttpRequest:
+        """The Claude API's request on a Messages-API endpoint, signed for its host."""
+        if target.endpoint == "mantle":
+            root, service = self.mantle_base_url, "bedrock-mantle"
+        else:  # bedrock-runtime's Messages API: the InvokeModel host, under /anthropic
+            root, service = f"{self.base_url}/anthropic", "bedrock"
+        req = claude_api_request(root, call, target.model_id, target.version)
+        if isinstance(self.auth, SigV4Auth):
+            return self.auth.sign(req, service=service)
+        return self.auth.sign(req)
+
     def stream_decoder(self, call: Call) -> StreamDecoder:
-        """AWS event-stream frames on InvokeModel; SSE on the Messages-API endpoint."""
-        if self.endpoint_for(str(call.params.get("model", ""))) == "mantle":
+        """AWS event-stream frames on InvokeModel; SSE on the Messages-API endpoints."""
+        if self.endpoint_for(str(call.params.get("model", ""))) in MESSAGES_API:
             return SSEEventDecoder(self.name)
         return EventStreamDecoder(self.name)
 

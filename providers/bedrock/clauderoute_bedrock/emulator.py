@@ -1,7 +1,8 @@
 """An emulator of Amazon Bedrock's runtime on loopback: InvokeModel, InvokeModelWithResponseStream
 (real AWS event-stream framing with CRCs) and CountTokens, with SigV4 signatures verified by
 botocore against known test credentials, Bedrock API keys, Bedrock's error shapes and every
-``Fault`` of the foundation emulator (mid-stream faults as exception frames)."""
+``Fault`` of the foundation emulator (mid-stream faults as exception frames); and the same
+host's Messages API under ``/anthropic`` (``_emulator_messages``: Claude API bodies and SSE)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from aiohttp import web
 from clauderoute.provider import COUNT_TOKENS, CREATE, EVENT_ERROR_STATUS, MB, STREAM
 from clauderoute.testing import EmulatorServer
 
+from ._emulator_control import ControlPlaneMixin
+from ._emulator_messages import MessagesApiMixin, messages_api_request
+from ._endpoints import beta_lists
 from ._errors import ERRORS
 from ._frames import encode_frame
-from ._provider import BETAS
 from ._verify import AwsKey, SigV4Verifier
 
 __all__ = ["ACCESS_KEY", "API_KEY", "SECRET_KEY", "AwsKey", "BedrockEmulator"]
@@ -37,6 +40,7 @@ _STATUS_NAMES = {400: "ValidationException", 403: "AccessDeniedException",
                  424: "ModelErrorException", 429: "ThrottlingException",
                  500: "InternalServerException", 503: "ServiceUnavailableException"}
 _NAMESPACE = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
+_EVENTSTREAM = "application/vnd.amazon.eventstream"
 _CHECKED = web.RequestKey("bedrock_auth_checked", bool)
 _BAD_API_KEY = ("AccessDeniedException",
                 "Authentication failed: Please make sure your API Key is valid.")
@@ -73,9 +77,11 @@ def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-class BedrockEmulator(EmulatorServer):
+class BedrockEmulator(ControlPlaneMixin, MessagesApiMixin, EmulatorServer):
     """Amazon Bedrock runtime: ``/model/{modelId}/invoke``, ``/invoke-with-response-stream``,
-    ``/count-tokens``.
+    ``/count-tokens``, and ``/anthropic/v1/messages[/count_tokens]``; and the control plane's
+    ListFoundationModels and ListInferenceProfiles (``_emulator_control``), which boto3's
+    ``bedrock`` client reads when pointed at ``url``.
 
     Args:
         keys: SigV4 credentials accepted: access key id → ``AwsKey(secret, session token)``;
@@ -83,7 +89,9 @@ class BedrockEmulator(EmulatorServer):
         api_keys: Bedrock API keys accepted as ``Authorization: Bearer``; default ``[API_KEY]``.
         region: the region signatures must be scoped to.
         models: model ids served (base ids, profile ids, ARNs); ``None`` serves any.
-        betas: ``anthropic_beta`` values accepted; others get Bedrock's ``invalid beta flag``.
+        betas: beta names accepted (``anthropic_beta`` on InvokeModel, ``anthropic-beta`` on
+            the Messages API); others get Bedrock's ``invalid beta flag``. Default: each
+            endpoint's list in ``betas.toml``.
         clock: the emulator's clock (epoch seconds), to test signature expiry.
         max_body_bytes: bodies above this get a ValidationException.
         **kwargs: see ``EmulatorServer``.
@@ -93,11 +101,10 @@ class BedrockEmulator(EmulatorServer):
 
     platform = "bedrock"
     id_prefix = "msg_bdrk_"
-    stream_content_type = "application/vnd.amazon.eventstream"
 
     def __init__(self, *, keys: Mapping[str, AwsKey] | None = None,
                  api_keys: Iterable[str] = (API_KEY,), region: str = "us-east-1",
-                 models: Iterable[str] | None = None, betas: Iterable[str] = BETAS,
+                 models: Iterable[str] | None = None, betas: Iterable[str] | None = None,
                  clock: Callable[[], float] = time.time, max_body_bytes: int = 32 * MB,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -106,8 +113,10 @@ class BedrockEmulator(EmulatorServer):
         self.api_keys = set(api_keys)
         self.region = region
         self.models = None if models is None else set(models)
-        self.betas = frozenset(betas)
+        self.betas = frozenset(beta_lists()["invoke"] if betas is None else betas)
+        self.messages_betas = frozenset(beta_lists()["messages"] if betas is None else betas)
         self.max_body_bytes = max_body_bytes
+        self.init_control()
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -120,7 +129,8 @@ class BedrockEmulator(EmulatorServer):
 
     def routes(self) -> list[web.RouteDef]:
         # `{model:.+}`: an ARN's encoded `/` may arrive decoded in the matched path.
-        return [web.post("/model/{model:.+}/invoke", self._invoke),
+        return [*self.messages_routes(), *self.control_routes(),
+                web.post("/model/{model:.+}/invoke", self._invoke),
                 web.post("/model/{model:.+}/invoke-with-response-stream", self._stream_route),
                 web.post("/model/{model:.+}/count-tokens", self._count),
                 web.route("*", "/{tail:.*}", self._unknown)]
@@ -146,9 +156,17 @@ class BedrockEmulator(EmulatorServer):
         code = status or ERRORS.get(name, (400, None))[0]
         return self.error_response(code, name, message, self.response_headers())
 
+    @property
+    def stream_content_type(self) -> str:  # type: ignore[override]
+        """Event-stream on InvokeModel; SSE on the Messages API."""
+        return "text/event-stream" if messages_api_request() else _EVENTSTREAM
+
     def frame(self, event: dict[str, Any]) -> bytes:
         """A ``chunk`` event frame carrying one Claude event (``{"bytes": base64}``); the last
-        one (``message_stop``) carries ``amazon-bedrock-invocationMetrics``, as Bedrock's does."""
+        one (``message_stop``) carries ``amazon-bedrock-invocationMetrics``, as Bedrock's does.
+        (An SSE event on the Messages API.)"""
+        if messages_api_request():
+            return super().frame(event)
         seen = _INVOCATION.get(None) or _Invocation()  # a frame made outside a request: zeros
         seen.event(event)
         if event.get("type") == "message_stop":
@@ -167,6 +185,8 @@ class BedrockEmulator(EmulatorServer):
         """A Bedrock exception name → its exception frame; a Claude error type (the model's own
         error, e.g. ``overloaded_error``) → ``modelStreamErrorException`` carrying the model's
         status and error body."""
+        if messages_api_request():
+            return super().error_frame(error_type, message)
         name = error_type[:1].upper() + error_type[1:]
         if name in ERRORS:
             return self.exception_frame(name, {"message": message})
@@ -177,7 +197,9 @@ class BedrockEmulator(EmulatorServer):
             "originalMessage": _json.encode(original).decode()})
 
     def malformed_frame(self) -> bytes:
-        """A frame whose message CRC does not match."""
+        """A frame whose message CRC does not match (a cut SSE event on the Messages API)."""
+        if messages_api_request():
+            return super().malformed_frame()
         good = self.frame({"type": "ping"})
         return good[:-4] + bytes(b ^ 0xFF for b in good[-4:])
 

@@ -119,6 +119,38 @@ class TestBedrockMantleContract(ProviderContract):
         (req,) = emulator.requests
         assert req.path == "/anthropic/v1/messages"
         body = msgspec.json.decode(req.body)
-        assert body["model"] == "anthropic.claude-sonnet-4-5-20250929-v1:0"
+        assert body["model"] == "anthropic.claude-haiku-4-5"  # the Messages-API id
         assert "anthropic_version" not in body and req.headers["anthropic-version"]
         assert "/us-east-1/bedrock-mantle/aws4_request" in req.headers["Authorization"]
+
+
+class TestBedrockRuntimeMessagesContract(ProviderContract):
+    """bedrock-runtime's Messages API: Claude API paths under /anthropic on the InvokeModel
+    host, SSE, SigV4 for service bedrock (that host's signing name)."""
+
+    def make_emulator(self) -> EmulatorServer:
+        return BedrockEmulator()
+
+    def make_provider(self, emulator: EmulatorServer, **settings: Any) -> BedrockProvider:
+        return BedrockProvider(base_url=emulator.url, endpoint="runtime-messages",
+                               access_key=ACCESS_KEY, secret_key=SECRET_KEY, **settings)
+
+    def make_bad_provider(self, emulator: EmulatorServer) -> BedrockProvider:
+        return BedrockProvider(base_url=emulator.url, endpoint="runtime-messages",
+                               access_key=ACCESS_KEY, secret_key="wrong-secret")
+
+    def secrets(self) -> list[str]:
+        return [SECRET_KEY]
+
+    async def test_signed_for_bedrock_on_the_runtime_host(self, client: AsyncClient,
+                                                          emulator: EmulatorServer) -> None:
+        """The Claude API's body with the Messages-API id and its inference profile, the
+        version as a header, a bedrock scope."""
+        await self._create(client)
+        (req,) = emulator.requests
+        assert req.path == "/anthropic/v1/messages"
+        body = msgspec.json.decode(req.body)
+        assert body["model"] == "us.anthropic.claude-haiku-4-5"
+        assert "anthropic_version" not in body and req.headers["anthropic-version"] == (
+            "2023-06-01")
+        assert "/us-east-1/bedrock/aws4_request" in req.headers["Authorization"]

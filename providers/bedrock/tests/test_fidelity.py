@@ -146,7 +146,7 @@ def _assert_same(ours: HttpRequest, sdk: RecordedRequest) -> None:
                    "tools": [{"name": "t", "description": "d",
                               "input_schema": {"type": "object"}}]}, ()),
     (CREATE, "us." + BASE, {"max_tokens": 16, "messages": MESSAGES},
-     ("context-1m-2025-08-07", "interleaved-thinking-2025-05-14")),
+     ("context-1m-2025-08-07", "effort-2025-11-24")),
 ])
 async def test_prepared_request_matches_sdk(emulator: BedrockEmulator, operation: str,
                                             model: str, params: dict[str, Any],

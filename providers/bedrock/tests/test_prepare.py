@@ -93,8 +93,8 @@ async def test_native_body_version_and_betas() -> None:
 
 async def test_version_override_and_extra_body_wins() -> None:
     """anthropic_version is configurable; a caller's own body value wins (as in the SDK)."""
-    req = await _prepare(_provider(anthropic_version="bedrock-2099-01-01"))
-    assert msgspec.json.decode(req.body)["anthropic_version"] == "bedrock-2099-01-01"
+    req = await _prepare(_provider(anthropic_version="bedrock-2025-01-01"))
+    assert msgspec.json.decode(req.body)["anthropic_version"] == "bedrock-2025-01-01"
     req = await _prepare(_provider(), anthropic_version="mine")
     assert msgspec.json.decode(req.body)["anthropic_version"] == "mine"
 

@@ -17,7 +17,7 @@ from clauderoute.testing import Fault, no_backoff
 from clauderoute.types._stream import ErrorBody, ErrorEvent
 
 KEY = "foundry-errors-key-" + "e" * 20
-PARAMS = {"model": "claude-sonnet-4-5", "max_tokens": 8,
+PARAMS = {"model": "claude-sonnet-4-6", "max_tokens": 8,
           "messages": [{"role": "user", "content": "hello"}]}
 APIM = {"apim-request-id": "0f8fad5b-d9cb-469f-a165-70867728950e"}
 PROVIDER = FoundryProvider(resource="r", api_key=KEY)
