@@ -21,7 +21,7 @@ aws_emulator = pytest.importorskip("clauderoute_aws.emulator")
 KEY = "test-anthropic-key"
 TOKEN = "ya29.three-platforms"
 SKILL = [("helper/SKILL.md", b"---\nname: helper\ndescription: Helps\n---\nUse me.\n")]
-PARAMS: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 8,
+PARAMS: dict[str, Any] = {"model": "claude-haiku-4-5", "max_tokens": 8,
                           "messages": [{"role": "user", "content": "hi"}]}
 
 

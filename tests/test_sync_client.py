@@ -22,7 +22,7 @@ import clauderoute as cr
 from clauderoute._resources._base import Resource
 from clauderoute.testing import LatencyProfile
 
-MODEL = "claude-sonnet-4-5"
+MODEL = "claude-haiku-4-5"
 HELLO = [{"role": "user", "content": "Hello there"}]
 LOOP_THREAD = "clauderoute-client-loop"
 

@@ -200,6 +200,7 @@ class Messages:
                 raise E.InvalidRequestError("must be a boolean", field="stream")
             validate_create(params)
             call = _call(STREAM, params, betas, extra_headers, extra_body, self._client)
+            check_route(call, self._client.router, opts["only"])
             return AsyncStream(await StreamManager(self._client, call, opts).open())
         validate_create(params)
         call = _call(CREATE, params, betas, extra_headers, extra_body, self._client)

@@ -16,7 +16,7 @@ from typing import Any
 import anthropic
 from anthropic import Anthropic, AsyncAnthropic
 
-MODEL = "claude-sonnet-4-5"
+MODEL = "claude-haiku-4-5"
 
 
 async def async_create() -> Any:

@@ -70,7 +70,7 @@ async def check_sdk_shapes() -> None:
     copy = client.with_options(timeout=5.0, max_retries=0)
     assert_type(copy, AsyncClient)
     msg = await client.messages.create(
-        model="claude-sonnet-4-5", max_tokens=64, messages=HELLO, tools=TOOLS,
+        model="claude-haiku-4-5", max_tokens=64, messages=HELLO, tools=TOOLS,
         tool_choice={"type": "auto"}, system="terse", thinking={"type": "adaptive"},
         metadata={"user_id": "u"}, stop_sequences=["\n"], temperature=0.5,
         output_config={"effort": "low"}, service_tier="auto", extra_body={"new": 1},

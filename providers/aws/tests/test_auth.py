@@ -46,7 +46,7 @@ def _provider(emu: AWSEmulator, **kw: Any) -> AWSProvider:
 async def _create(provider: AWSProvider) -> Any:
     async with cr.AsyncClient(providers=[provider]) as client:
         with no_backoff():
-            return await client.messages.create(model="claude-sonnet-4-5", max_tokens=16,
+            return await client.messages.create(model="claude-haiku-4-5", max_tokens=16,
                                                 messages=MESSAGES)
 
 
@@ -73,7 +73,7 @@ async def test_hundred_concurrent_calls_one_refresh() -> None:
         provider = _provider(emu, credentials=creds)
         async with cr.AsyncClient(providers=[provider]) as client:
             results, ticks = await loop_ticks(asyncio.gather(*(client.messages.create(
-                model="claude-sonnet-4-5", max_tokens=8, messages=MESSAGES)
+                model="claude-haiku-4-5", max_tokens=8, messages=MESSAGES)
                 for _ in range(100))))
         assert all(m.text.startswith("Echo:") for m in results)
         assert len(calls) == 1 and calls[0] != threading.main_thread().name
@@ -173,7 +173,7 @@ async def test_wrong_service_and_altered_bodies() -> None:
     async with AWSEmulator() as emu:
         provider = _provider(emu, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
         req = await provider.prepare(Call(operation=CREATE, params={
-            "model": "claude-sonnet-4-5", "max_tokens": 5, "messages": MESSAGES}))
+            "model": "claude-haiku-4-5", "max_tokens": 5, "messages": MESSAGES}))
         other = AWSRequest(method="POST", url=req.url, data=req.body, headers={
             k: v for k, v in req.headers.items() if not k.lower().startswith(("x-amz",
                                                                              "authorization"))})

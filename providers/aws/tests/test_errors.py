@@ -16,7 +16,7 @@ import clauderoute as cr
 from clauderoute.provider import Action, ErrorBody, ErrorEvent, HttpResponse
 from clauderoute.testing import Fault, no_backoff
 
-PARAMS = {"model": "claude-sonnet-4-5", "max_tokens": 8,
+PARAMS = {"model": "claude-haiku-4-5", "max_tokens": 8,
           "messages": [{"role": "user", "content": "hello"}]}
 PROVIDER = AWSProvider(region="us-west-2", workspace_id=WORKSPACE, api_key=API_KEY)
 

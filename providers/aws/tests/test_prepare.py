@@ -28,7 +28,7 @@ from clauderoute.provider import (
 
 KEY = "sk-ant-aws-prepare-" + "p" * 20
 WS = "wrkspc_01Prepare"
-PARAMS: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 9,
+PARAMS: dict[str, Any] = {"model": "claude-haiku-4-5", "max_tokens": 9,
                           "messages": [{"role": "user", "content": "hi"}], "future_field": [1]}
 ROOT = "https://aws-external-anthropic.us-west-2.api.aws"
 _AUTH = re.compile(r"AWS4-HMAC-SHA256 Credential=(?P<akid>[^/]+)/(?P<day>\d{8})/(?P<region>[^/]+)"
@@ -62,7 +62,7 @@ async def test_stream_count_tokens_betas_and_models() -> None:
     req = await p.prepare(Call(operation=STREAM, params=dict(PARAMS), betas=("b1", "b2"),
                                extra_headers={"x-trace": "t", "anthropic-workspace-id": "other"}))
     body = msgspec.json.decode(req.body)
-    assert body["stream"] is True and body["model"] == "claude-sonnet-4-5"
+    assert body["stream"] is True and body["model"] == "claude-haiku-4-5"
     assert req.url == "https://gw.example.test/v1/messages"
     assert req.headers["anthropic-beta"] == "b1,b2" and req.headers["x-trace"] == "t"
     assert req.headers["anthropic-workspace-id"] == WS

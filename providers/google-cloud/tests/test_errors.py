@@ -16,7 +16,7 @@ from clauderoute.provider import Action, HttpResponse
 from clauderoute.testing import Fault, no_backoff
 
 TOKEN = "ya29.errors-" + "e" * 24
-PARAMS = {"model": "claude-sonnet-4-5", "max_tokens": 8,
+PARAMS = {"model": "claude-haiku-4-5", "max_tokens": 8,
           "messages": [{"role": "user", "content": "hello"}]}
 PROVIDER = GoogleCloudProvider(project="p", workspace_id="w", access_token=TOKEN)
 

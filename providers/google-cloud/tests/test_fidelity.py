@@ -100,7 +100,7 @@ async def test_sdk_resources_against_the_emulator(emulator: GoogleCloudEmulator)
 @pytest.mark.parametrize(("operation", "params"), [
     (CREATE, {"model": "claude-haiku-4-5", "max_tokens": 32, "messages": MESSAGES,
               "system": "Be brief.", "metadata": {"user_id": "u-1"}}),
-    (STREAM, {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": MESSAGES,
+    (STREAM, {"model": "claude-haiku-4-5", "max_tokens": 64, "messages": MESSAGES,
               "tools": TOOLS, "tool_choice": {"type": "auto"}, "stop_sequences": ["END"]}),
     (COUNT_TOKENS, {"model": "claude-opus-4-1", "messages": MESSAGES, "system": "Be brief."}),
 ])

@@ -18,7 +18,7 @@ from clauderoute.provider import COUNT_TOKENS, CREATE, MODELS_LIST, STREAM, Call
 
 TOKEN = "ya29.prepare-" + "p" * 24
 WS = "wrkspc_01Prepare"
-PARAMS: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 9,
+PARAMS: dict[str, Any] = {"model": "claude-haiku-4-5", "max_tokens": 9,
                           "messages": [{"role": "user", "content": "hi"}], "future_field": [1]}
 ROOT = ("https://claude.googleapis.com/v1/projects/my-proj/locations/global/workspaces/"
         f"{WS}/invoke")
