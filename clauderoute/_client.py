@@ -215,6 +215,9 @@ class AsyncClient:
         self._beta: Beta | None = None
         self._files: Files | None = None
         self._skills: Skills | None = None
+        #: uploaded file or skill id -> the provider that holds it (every files and skills
+        #: namespace, GA and beta, and Messages calls that name such an object, read it).
+        self.object_homes: dict[str, str] = {}
 
     @property
     def models(self) -> Models:
@@ -231,7 +234,7 @@ class AsyncClient:
         if self._files is None:
             from ._resources.files import Files  # lazy: multipart uploads, pagination
 
-            self._files = Files(self)
+            self._files = Files(self, self.object_homes)
         return self._files
 
     @property
@@ -240,7 +243,7 @@ class AsyncClient:
         if self._skills is None:
             from ._resources.skills import Skills  # lazy: multipart uploads, pagination
 
-            self._skills = Skills(self)
+            self._skills = Skills(self, self.object_homes)
         return self._skills
 
     @property
@@ -322,6 +325,8 @@ class AsyncClient:
         new.engine = self.engine
         new._setup(providers, options, {**self.default_headers, **(default_headers or {})})
         new.router.stats = self.router.stats  # one route's health, however many copies
+        if sdk is self._sdk_args:  # the same route: its platforms hold the same objects
+            new.object_homes = self.object_homes
         if hasattr(new.router.policy, "stats"):
             cast(Any, new.router.policy).stats = self.router.stats
         return new

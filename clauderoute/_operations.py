@@ -42,6 +42,7 @@ __all__ = [
     "SKILL_VERSIONS_LIST",
     "SKILL_VERSIONS_RETRIEVE",
     "needs_of",
+    "referenced_ids",
 ]
 
 MODELS_LIST = "models.list"
@@ -124,6 +125,36 @@ def _has_file_ref(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_file_ref(v) for v in value)
     return False
+
+
+def _file_ids(value: Any, out: list[str]) -> None:
+    if isinstance(value, dict):
+        src = value.get("source")
+        if isinstance(src, dict):
+            if src.get("type") == "file" and isinstance(src.get("file_id"), str):
+                out.append(src["file_id"])
+            else:
+                _file_ids(src, out)
+        content = value.get("content")
+        if content is not None and type(content) is not str:
+            _file_ids(content, out)
+    elif isinstance(value, list):
+        for v in value:
+            _file_ids(v, out)
+
+
+def referenced_ids(params: dict[str, Any], needs: tuple[str, ...]) -> list[str]:
+    """The ids of uploaded objects a Messages request names: file ids in its content blocks and
+    the ids of custom skills in ``container.skills`` (Anthropic's own skills exist everywhere)."""
+    out: list[str] = []
+    if FILE_REFERENCE in needs:
+        _file_ids(params.get("messages"), out)
+    if SKILL_REFERENCE in needs:
+        for skill in params["container"]["skills"]:
+            if isinstance(skill, dict) and skill.get("type") != "anthropic" and \
+                    isinstance(skill.get("skill_id"), str):
+                out.append(skill["skill_id"])
+    return out
 
 
 def needs_of(params: dict[str, Any]) -> tuple[str, ...]:

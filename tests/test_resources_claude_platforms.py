@@ -108,3 +108,44 @@ async def test_objects_listed_on_a_platform_are_remembered(
         await other.close()
     assert [r.operation for r in gcp.requests][-2:] == ["files.list", "files.retrieve_metadata"]
     assert emus["direct"].requests == [] and emus["aws"].requests == []
+
+
+def _asks_for(file_id: str) -> dict[str, Any]:
+    return {**PARAMS, "messages": [{"role": "user", "content": [
+        {"type": "document", "source": {"type": "file", "file_id": file_id}},
+        {"type": "text", "text": "Summarise it"}]}]}
+
+
+@pytest.mark.parametrize("home", ["aws", "gcp"])
+async def test_a_message_naming_a_file_goes_to_the_file_s_platform(
+        three: tuple[cr.AsyncClient, dict[str, EmulatorServer]], home: str) -> None:
+    """A Messages call that names an uploaded file is served by the platform holding the file,
+    not the route's first provider (which would answer 404 for a file it never saw); the GA and
+    beta namespaces share what they know, and a pin still wins."""
+    client, emus = three
+    up = await client.files.upload(file=("notes.txt", b"kept at home"), provider=home)
+    msg = await client.messages.create(**_asks_for(up.id))
+    assert msg.route.provider == home
+    beta_up = await client.beta.files.upload(file=("more.txt", b"more"), provider=home)
+    async with client.messages.stream(**_asks_for(beta_up.id)) as stream:
+        assert (await stream.get_final_message()).route.provider == home
+    assert _seen(emus)["direct"] == []
+    pinned = await client.messages.create(**_asks_for(up.id), provider="direct")
+    assert pinned.route.provider == "direct"
+
+
+async def test_a_message_naming_files_of_two_platforms_is_refused(
+        three: tuple[cr.AsyncClient, dict[str, EmulatorServer]]) -> None:
+    """Files held on two different platforms cannot be used in one request: refused before
+    the network, naming the field."""
+    client, emus = three
+    a = await client.files.upload(file=("a.txt", b"a"), provider="aws")
+    b = await client.files.upload(file=("b.txt", b"b"), provider="gcp")
+    params = _asks_for(a.id)
+    params["messages"][0]["content"].append(
+        {"type": "document", "source": {"type": "file", "file_id": b.id}})
+    before = _seen(emus)
+    with pytest.raises(cr.InvalidRequestError) as info:
+        await client.messages.create(**params)
+    assert info.value.field == "messages" and "aws" in str(info.value)
+    assert _seen(emus) == before

@@ -11,7 +11,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from .. import _errors as E
-from .._operations import needs_of
+from .._operations import needs_of, referenced_ids
 from .._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpResponse
 from .._route_rules import check_route
 from .._streaming import MessageStream, open_stream_attempt
@@ -90,6 +90,24 @@ def _options(provider: str | None, providers: Sequence[str] | None, timeout: flo
     only = [provider] if provider is not None else (
         list(providers) if providers is not None else None)
     return {"timeout": timeout, "deadline_s": deadline, "only": only}
+
+
+def _homed(call: Call, opts: dict[str, Any], client: AsyncClient) -> dict[str, Any]:
+    """``opts``, pinned to the provider that holds the files or skills the request names (an
+    uploaded object exists on one platform only). Unknown ids (uploaded elsewhere) leave the
+    route as it is; objects on two different providers cannot be served by either."""
+    if not call.needs or opts["only"] is not None or not client.object_homes:
+        return opts
+    homes = {client.object_homes[i] for i in referenced_ids(call.params, call.needs)
+             if i in client.object_homes}
+    if not homes:
+        return opts
+    if len(homes) > 1:
+        raise E.InvalidRequestError(
+            "names uploaded files or skills held on different providers "
+            f"({', '.join(sorted(homes))}); one request can use one platform's objects only",
+            field="messages")
+    return {**opts, "only": list(homes)}
 
 
 async def _send(ctx: AttemptContext) -> Any:
@@ -200,10 +218,12 @@ class Messages:
                 raise E.InvalidRequestError("must be a boolean", field="stream")
             validate_create(params)
             call = _call(STREAM, params, betas, extra_headers, extra_body, self._client)
+            opts = _homed(call, opts, self._client)
             check_route(call, self._client.router, opts["only"])
             return AsyncStream(await StreamManager(self._client, call, opts).open())
         validate_create(params)
         call = _call(CREATE, params, betas, extra_headers, extra_body, self._client)
+        opts = _homed(call, opts, self._client)
         check_route(call, self._client.router, opts["only"])
         msg: Message
         msg, route = await self._client.router.run(call, _send, **opts)
@@ -228,6 +248,7 @@ class Messages:
         opts = _options(provider, providers, timeout, deadline, extra_query)
         validate_create(body)
         call = _call(STREAM, body, betas, extra_headers, extra_body, self._client)
+        opts = _homed(call, opts, self._client)
         check_route(call, self._client.router, opts["only"])
         return StreamManager(self._client, call, opts)
 
@@ -247,6 +268,7 @@ class Messages:
         opts = _options(provider, providers, timeout, deadline, extra_query)
         validate_count_tokens(body)
         call = _call(COUNT_TOKENS, body, betas, extra_headers, extra_body, self._client)
+        opts = _homed(call, opts, self._client)
         check_route(call, self._client.router, opts["only"])
         result: MessageTokensCount
         result, _route = await self._client.router.run(call, _send, **opts)
@@ -289,6 +311,7 @@ class MessagesWithRawResponse:
         validate_create(kw)
         call = _call(CREATE, kw, head["betas"], head["extra_headers"], head["extra_body"],
                      client)
+        call_opts = _homed(call, call_opts, client)
         check_route(call, client.router, call_opts["only"])
 
         async def run(fn: Callable[[AttemptContext], Any]) -> Message:
@@ -313,6 +336,7 @@ class MessagesWithRawResponse:
         validate_count_tokens(kw)
         call = _call(COUNT_TOKENS, kw, head["betas"], head["extra_headers"],
                      head["extra_body"], client)
+        call_opts = _homed(call, call_opts, client)
         check_route(call, client.router, call_opts["only"])
 
         async def run(fn: Callable[[AttemptContext], Any]) -> MessageTokensCount:
