@@ -151,7 +151,7 @@ def referenced_ids(params: dict[str, Any], needs: tuple[str, ...]) -> list[str]:
         _file_ids(params.get("messages"), out)
     if SKILL_REFERENCE in needs:
         for skill in params["container"]["skills"]:
-            if isinstance(skill, dict) and skill.get("type") != "anthropic" and \
+            if isinstance(skill, dict) and skill.get("type") == "custom" and \
                     isinstance(skill.get("skill_id"), str):
                 out.append(skill["skill_id"])
     return out

@@ -82,7 +82,7 @@ def load_layers(overlays: tuple[tuple[str, str], ...]) -> Layers:
         ConfigurationError: an overlay cannot be read or is not a catalog (the message names
             the label, e.g. the environment variable that named the file).
     """
-    text = files(__package__).joinpath("models.toml").read_text("utf-8")
+    text = files(__package__ or __name__).joinpath("models.toml").read_text("utf-8")
     layers = Layers({}, {}, {}, {}, {})
     _merge(layers, tomllib.loads(text), SHIPPED, "models.toml")
     for path, label in overlays:

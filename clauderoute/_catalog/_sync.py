@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -72,7 +72,7 @@ async def listing(client: AsyncClient, p: Provider) -> Listing:
     """Ask ``p``'s platform what it serves (errors are reported, not raised)."""
     from .._errors import ClauderouteError
 
-    hook = getattr(p, "served_models", None)
+    hook: Callable[[], Iterable[ServedModel]] | None = getattr(p, "served_models", None)
     if callable(hook):
         via = getattr(p, "served_models_via", "the platform's model listing")
     elif MODELS_LIST in p.capabilities.operations:
@@ -82,7 +82,7 @@ async def listing(client: AsyncClient, p: Provider) -> Listing:
     try:
         if callable(hook):
             await p.auth.refresh()
-            models = await asyncio.to_thread(hook)
+            models: Iterable[ServedModel] = await asyncio.to_thread(hook)
         else:
             models = await _v1_models(client, p)
     except ClauderouteError as exc:

@@ -48,7 +48,7 @@ class Target(NamedTuple):
 @functools.cache
 def beta_lists() -> dict[str, frozenset[str]]:
     """``{"invoke": ..., "messages": ...}`` from ``betas.toml`` (its header cites the source)."""
-    data = tomllib.loads(files(__package__).joinpath("betas.toml").read_text("utf-8"))
+    data = tomllib.loads(files(__package__ or __name__).joinpath("betas.toml").read_text("utf-8"))
     return {k: frozenset(data[k]) for k in ("invoke", "messages")}
 
 

@@ -64,9 +64,10 @@ def _translate(p: Any, exc: Exception) -> Exception:
     if isinstance(exc, ClientError):
         meta = exc.response.get("ResponseMetadata", {})
         err = exc.response.get("Error", {})
-        return p.status_error(int(meta.get("HTTPStatusCode") or 500),
-                              str(err.get("Message") or exc), err.get("Code"),
-                              meta.get("RequestId"), {})
+        error: Exception = p.status_error(int(meta.get("HTTPStatusCode") or 500),
+                                          str(err.get("Message") or exc), err.get("Code"),
+                                          meta.get("RequestId"), {})
+        return error
     if isinstance(exc, EndpointConnectionError):
         return E.ConnectError(f"bedrock control plane: {exc}", platform=p.name)
     if isinstance(exc, NoCredentialsError):

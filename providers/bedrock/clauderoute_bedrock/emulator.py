@@ -292,7 +292,7 @@ class BedrockEmulator(ControlPlaneMixin, MessagesApiMixin, EmulatorServer):
             return params
         model = request.match_info["model"]
         count = (lambda n: {"inputTokens": n}) if operation == COUNT_TOKENS else None
-        resp = await self.answer(request, body, operation=operation, params=params,
+        resp: web.StreamResponse = await self.answer(request, body, operation=operation, params=params,
                                  model=model, stream=operation == STREAM, count=count)
         if operation == CREATE and resp.status == 200 and isinstance(resp, web.Response):
             # InvokeModel's invocation metrics headers (the stream's go in its last event).
