@@ -6,10 +6,12 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._engine import Engine
+from ._engine import MAX_RESPONSE_BYTES, Engine
+from ._errors import ConfigurationError, InvalidRequest
 from ._provider import Provider
 from ._resources.messages import Messages
 from ._retry import RetryPolicy
+from ._validate import check_seconds
 from .routing._breaker import CircuitBreaker
 from .routing._hedge import Hedging
 from .routing._observe import Observer
@@ -33,6 +35,10 @@ class AsyncClient:
         connect_timeout: seconds to connect (SDK default 5).
         deadline: budget for a whole call, retries and failover included (default: none).
         first_token_timeout: a stream with no content by then fails over.
+        max_response_bytes: the largest answer read into memory, a whole (decompressed) body
+            or one stream event (default 64 MiB); a larger one raises ``ResponseTooLarge`` and
+            fails over, like any malformed answer, without reading further. An error answer's
+            body is read only up to 64 KiB whatever this says.
         retry: backoff timing.
         breaker: circuit breakers per (provider, model); ``False`` turns them off.
         hedging: opt-in hedging of slow first attempts.
@@ -62,13 +68,21 @@ class AsyncClient:
         hooks: Sequence[Hook] = (),
         observers: Sequence[Observer] = (),
         tracing: bool = True,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
+        _check_settings(timeout=timeout, connect_timeout=connect_timeout, deadline=deadline,
+                        first_token_timeout=first_token_timeout)
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) or \
+                max_response_bytes < 1:
+            raise ConfigurationError(f"max_response_bytes: must be a positive integer, not "
+                                     f"{max_response_bytes!r}")
         if tracing:
             from .tracing import TracingObserver, default_observer  # lazy: OpenTelemetry API
 
             if not any(isinstance(o, TracingObserver) for o in observers):
                 observers = [*observers, default_observer()]
-        self.engine = Engine(connect_timeout=connect_timeout)
+        self.engine = Engine(connect_timeout=connect_timeout,
+                             max_response_bytes=max_response_bytes)
         self.router = Router(providers, engine=self.engine, policy=policy, retry=retry,
                              timeout_s=timeout, deadline_s=deadline,
                              first_token_timeout_s=first_token_timeout, breaker=breaker,
@@ -142,3 +156,13 @@ class AsyncClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _check_settings(**limits: float | None) -> None:
+    """Every time limit is ``None`` or a positive number of seconds (a zero timeout would fail
+    every call)."""
+    for name, value in limits.items():
+        try:
+            check_seconds(value, name)
+        except InvalidRequest as exc:
+            raise ConfigurationError(str(exc)) from None

@@ -18,24 +18,37 @@ from ._errors import (
     ClauderouteError,
     ConnectError,
     ConnectTimeout,
+    MalformedResponse,
     ReadTimeout,
+    ResponseTooLarge,
     TransportError,
 )
 from ._provider import HttpRequest, HttpResponse
 
-__all__ = ["Engine", "StreamResponse"]
+__all__ = ["ERROR_BODY_BYTES", "MAX_RESPONSE_BYTES", "Engine", "StreamResponse"]
+
+#: An error answer's body only feeds an error message: no more of it is read.
+ERROR_BODY_BYTES = 64 * 1024
+#: Default ``max_response_bytes``: far above any Messages answer (a 128k-token answer is a few
+#: MB of JSON), far below what would hurt a server process.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 class _Translate:
     """aiohttp/asyncio failures → clauderoute ``TransportError``s (``raise ... from``).
 
     A plain class rather than ``@contextmanager``: it wraps every request, and a generator-based
-    context manager costs a generator per use."""
+    context manager costs a generator per use. ``limit`` is the timer of the phase it wraps and
+    ``awaited`` what that phase waits for (the message of a ``TimeoutError`` that timer raised).
+    """
 
-    __slots__ = ("platform",)
+    __slots__ = ("awaited", "limit", "platform")
 
-    def __init__(self, platform: str | None) -> None:
+    def __init__(self, platform: str | None, limit: float | None = None,
+                 awaited: str = "the whole answer") -> None:
         self.platform = platform
+        self.limit = limit
+        self.awaited = awaited
 
     def __enter__(self) -> None:
         return None
@@ -47,16 +60,32 @@ class _Translate:
         platform = self.platform
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
             raise ConnectTimeout("timed out connecting", platform=platform) from exc
-        if isinstance(exc, (aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError, TimeoutError)):
-            raise ReadTimeout("timed out waiting for the platform", platform=platform) from exc
+        if isinstance(exc, (aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError)):
+            raise ReadTimeout("the platform sent nothing within the read timeout",
+                              platform=platform) from exc
+        if isinstance(exc, TimeoutError):
+            within = "" if self.limit is None else f" within {self.limit:g}s"
+            raise ReadTimeout(f"{self.awaited} not received{within}", platform=platform) from exc
         if isinstance(exc, aiohttp.ClientPayloadError):
-            raise ConnectError("connection lost mid-answer", platform=platform) from exc
+            # A body cut short, or framed or encoded wrongly (bad chunks, a lying
+            # content-encoding): aiohttp's text says which, and holds nothing of the request.
+            raise ConnectError(f"answer body broken: {_text(exc)}", platform=platform) from exc
         if isinstance(exc, (aiohttp.ClientConnectionError, ConnectionError, OSError)):
             raise ConnectError(f"connection failed: {type(exc).__name__}",
                                platform=platform) from exc
+        if isinstance(exc, aiohttp.ClientResponseError):
+            # Raised while parsing the answer's status line and headers (not by a status:
+            # the engine never asks aiohttp to raise for one): garbage, or past its limits.
+            raise MalformedResponse(f"malformed HTTP answer: {_text(exc)}",
+                                    platform=platform) from exc
         if isinstance(exc, aiohttp.ClientError):
             raise TransportError(f"HTTP client error: {type(exc).__name__}",
                                  platform=platform) from exc
+
+
+def _text(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())[:200]
 
 
 class _Timeout:
@@ -101,28 +130,30 @@ class _Timeout:
 class StreamResponse:
     """An open streaming answer: status and headers now, body chunks as they come.
 
-    Always ``await release()`` (or ``close()``) when done; the connection goes back to the
-    pool if the body was read to the end, otherwise it is closed.
+    For an error status (>= 400) the body was already read, at most ``ERROR_BODY_BYTES`` of it,
+    into ``error_body``, and the connection released. Otherwise always ``release()`` (or
+    ``close()``) when done; the connection goes back to the pool if the body was read to the
+    end, otherwise it is closed.
     """
 
-    __slots__ = ("_platform", "_resp", "headers", "status")
+    __slots__ = ("_platform", "_resp", "error_body", "headers", "max_bytes", "status")
 
-    def __init__(self, resp: aiohttp.ClientResponse, platform: str | None) -> None:
+    def __init__(self, resp: aiohttp.ClientResponse, platform: str | None,
+                 error_body: bytes | None = None, max_bytes: int = MAX_RESPONSE_BYTES) -> None:
         self._resp = resp
         self._platform = platform
         self.status = resp.status
         self.headers = {k.lower(): v for k, v in resp.headers.items()}
+        #: The (capped) body of an error answer; ``None`` for a success.
+        self.error_body = error_body
+        #: The engine's ``max_response_bytes``: the most a reader should hold of one item.
+        self.max_bytes = max_bytes
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """Body bytes as they arrive (chunk boundaries are arbitrary)."""
         with _Translate(self._platform):
             async for chunk in self._resp.content.iter_any():
                 yield chunk
-
-    async def read(self) -> bytes:
-        """The rest of the body."""
-        with _Translate(self._platform):
-            return await self._resp.read()
 
     def close(self) -> None:
         """Drop the connection (used when the caller leaves a stream early)."""
@@ -141,11 +172,15 @@ class Engine:
         pool_limit: total connections (SDK: 1000).
         pool_limit_per_host: connections per host; 0 is unlimited.
         keepalive_s: how long an idle connection is kept.
+        max_response_bytes: the largest answer read into memory: a whole (decompressed) body,
+            or one stream event; a larger one raises ``ResponseTooLarge`` before more is read.
     """
 
     def __init__(self, *, connect_timeout: float = 5.0, pool_limit: int = 1000,
-                 pool_limit_per_host: int = 0, keepalive_s: float = 30.0) -> None:
+                 pool_limit_per_host: int = 0, keepalive_s: float = 30.0,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES) -> None:
         self.connect_timeout = connect_timeout
+        self.max_response_bytes = max_response_bytes
         self._pool = (pool_limit, pool_limit_per_host, keepalive_s)
         self._session: aiohttp.ClientSession | None = None
         self._connect_only: aiohttp.ClientTimeout | None = None
@@ -177,29 +212,63 @@ class Engine:
                    platform: str | None = None,
                    body: AsyncIterable[bytes] | None = None) -> HttpResponse:
         """Send and read the whole answer within ``timeout`` seconds. ``body``, when given,
-        streams the request body instead of ``request.body`` (uploads)."""
+        streams the request body instead of ``request.body`` (uploads). An error answer's body
+        is cut at ``ERROR_BODY_BYTES``; a success's may not exceed ``max_response_bytes``."""
         data: Any = request.body if body is None else body
-        # ``_Timeout`` (``asyncio.timeout``) bounds the whole exchange, so aiohttp needs no read timer of its
-        # own here (re-arming one on every chunk is measurable per call; benchmarks/README.md).
-        with _Translate(platform), _Timeout(timeout):
+        # One timer bounds the whole exchange, so aiohttp needs no read timer of its own here
+        # (re-arming one on every chunk is measurable per call; benchmarks/README.md).
+        with _Translate(platform, timeout), _Timeout(timeout):
             async with self.session.request(
                 request.method, request.url, headers=request.headers, data=data,
                 timeout=self._timeout(None),
             ) as resp:
-                answer = await resp.read()
                 headers = {k.lower(): v for k, v in resp.headers.items()}
+                if resp.status >= 400:
+                    answer = await _error_body(resp)
+                else:
+                    answer = await self._body(resp, headers, platform)
                 return HttpResponse(resp.status, headers, answer)
 
-    async def open(self, request: HttpRequest, *, read_timeout: float | None,
-                   platform: str | None = None) -> StreamResponse:
-        """Send and return once headers arrived; ``read_timeout`` bounds every wait for bytes
-        (so a stalled stream raises ``ReadTimeout``)."""
-        with _Translate(platform):
+    async def _body(self, resp: aiohttp.ClientResponse, headers: dict[str, str],
+                    platform: str | None) -> bytes:
+        limit = self.max_response_bytes
+        length = headers.get("content-length")
+        # aiohttp reads exactly content-length bytes unless the body is compressed (then the
+        # length is the compressed size, and a small gzip can inflate to gigabytes).
+        if length is not None and length.isdigit() and "content-encoding" not in headers:
+            if int(length) <= limit:
+                return await resp.read()
+            resp.close()
+            raise ResponseTooLarge(limit, what=f"answer of {length} bytes", platform=platform)
+        answer, _ = await _read_at_most(resp.content, limit + 1)
+        if len(answer) > limit:
+            resp.close()
+            raise ResponseTooLarge(limit, platform=platform)
+        return answer
+
+    async def open(self, request: HttpRequest, *, timeout: float | None,
+                   read_timeout: float | None, platform: str | None = None) -> StreamResponse:
+        """Send and return once the status and headers arrived.
+
+        ``timeout`` bounds that whole phase with one timer (aiohttp's read timeout restarts on
+        every byte, so a server dripping its headers would stretch it without end), and with it
+        reading an error answer's body (at most ``ERROR_BODY_BYTES``) into ``error_body``.
+        ``read_timeout`` then bounds each wait for body bytes (a stalled stream raises
+        ``ReadTimeout``).
+        """
+        with _Translate(platform, timeout, "status and headers (or error body)"), _Timeout(timeout):
             resp = await self.session.request(
                 request.method, request.url, headers=request.headers, data=request.body,
                 timeout=self._timeout(read_timeout),
             )
-        return StreamResponse(resp, platform)
+            if resp.status < 400:
+                return StreamResponse(resp, platform, None, self.max_response_bytes)
+            try:
+                error = await _error_body(resp)
+            except BaseException:
+                resp.close()
+                raise
+        return StreamResponse(resp, platform, error, self.max_response_bytes)
 
     async def close(self) -> None:
         """Close the session and every pooled connection."""
@@ -208,3 +277,25 @@ class Engine:
         self._session = None
 
 
+async def _read_at_most(content: aiohttp.StreamReader, limit: int) -> tuple[bytes, bool]:
+    """Up to ``limit`` bytes of the body; and whether that was all of it."""
+    parts: list[bytes] = []
+    n = 0
+    while n < limit:
+        chunk = await content.read(limit - n)
+        if not chunk:
+            return b"".join(parts), True
+        parts.append(chunk)
+        n += len(chunk)
+    return b"".join(parts), content.at_eof()
+
+
+async def _error_body(resp: aiohttp.ClientResponse) -> bytes:
+    """An error answer's body feeds only an error message: its first ``ERROR_BODY_BYTES``;
+    the rest is never read (the connection is closed instead of draining it)."""
+    body, whole = await _read_at_most(resp.content, ERROR_BODY_BYTES)
+    if whole:
+        resp.release()
+    else:
+        resp.close()
+    return body

@@ -22,6 +22,7 @@
     │   │   ├── InternalServerError      5xx
     │   │   └── OverloadedError          529, or an in-stream ``overloaded_error``
     │   ├── MalformedResponse        the answer could not be decoded
+    │   │   └── ResponseTooLarge     the answer is over ``max_response_bytes``
     │   └── StreamInterrupted        a stream broke after content reached the caller
     ├── TransportError               the connection itself failed
     │   ├── ConnectError
@@ -65,6 +66,7 @@ __all__ = [
     "RequestError",
     "RequestTooLarge",
     "RequestTooLargeError",
+    "ResponseTooLarge",
     "StreamInterrupted",
     "TransportError",
     "UnknownPlatformError",
@@ -259,6 +261,22 @@ def status_error_class(status: int) -> type[APIStatusError]:
 
 class MalformedResponse(APIError):
     """The platform's answer could not be decoded (bad JSON, bad framing, truncated)."""
+
+
+class ResponseTooLarge(MalformedResponse):
+    """The answer (a whole body, or one stream event) is larger than the client's
+    ``max_response_bytes``; reading stopped at the limit and the connection was dropped. Like
+    any malformed answer it fails over.
+
+    Attributes:
+        limit: the limit, in bytes.
+    """
+
+    def __init__(self, limit: int, *, what: str = "answer", platform: str | None = None,
+                 request_id: str | None = None) -> None:
+        self.limit = limit
+        super().__init__(f"{what} is over the max_response_bytes limit of {limit} bytes",
+                         platform=platform, request_id=request_id)
 
 
 class StreamInterrupted(APIError):
