@@ -14,7 +14,7 @@ import msgspec
 
 from ._errors import InvalidRequest
 
-__all__ = ["validate_count_tokens", "validate_create"]
+__all__ = ["check_seconds", "validate_count_tokens", "validate_create"]
 
 _Pos = Annotated[int, msgspec.Meta(ge=1)]
 _Unit = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
@@ -171,3 +171,12 @@ def validate_count_tokens(params: dict[str, Any]) -> None:
     """
     checked = _check(_as_dict(params), _Common, "")
     _check_messages(params, checked)
+
+
+def check_seconds(value: Any, field: str) -> None:
+    """A time limit is ``None`` (no limit) or a positive number of seconds: zero, negative,
+    NaN or a non-number raises ``InvalidRequest`` naming ``field``, before any network call."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                              or not value > 0):
+        raise InvalidRequest(f"must be a positive number of seconds or None, not {value!r}",
+                             field=field)

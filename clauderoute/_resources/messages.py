@@ -9,7 +9,7 @@ from .._errors import InvalidRequest
 from .._operations import FILE_REFERENCE, FILES_BETA, SKILL_REFERENCE, SKILLS_BETA, needs_of
 from .._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpResponse
 from .._streaming import MessageStream, open_stream_attempt
-from .._validate import validate_count_tokens, validate_create
+from .._validate import check_seconds, validate_count_tokens, validate_create
 from ..routing._observe import AttemptContext
 from ..types._messages import Message, MessageTokensCount
 from .batches import Batches
@@ -36,6 +36,11 @@ def _call(operation: str, params: dict[str, Any], betas: Sequence[str] | None,
              if n in needs and b not in (betas or ())]
     return Call(operation=operation, params=params, betas=(*(betas or ()), *extra),
                 extra_headers=dict(extra_headers or {}), needs=needs)
+
+
+def _check_limits(timeout: float | None, deadline: float | None) -> None:
+    check_seconds(timeout, "timeout")
+    check_seconds(deadline, "deadline")
 
 
 def _only(provider: str | None, providers: Sequence[str] | None) -> Sequence[str] | None:
@@ -118,6 +123,8 @@ class Messages:
         if params.get("stream"):
             raise InvalidRequest("use client.messages.stream() for streaming", field="stream")
         validate_create(params)
+        if timeout is not None or deadline is not None:
+            _check_limits(timeout, deadline)
         call = _call(CREATE, params, betas, extra_headers, extra_body)
         msg, route = await self._client.router.run(call, _send, timeout=timeout,
                                                    deadline_s=deadline,
@@ -146,6 +153,8 @@ class Messages:
         """
         params.pop("stream", None)
         validate_create(params)
+        if timeout is not None or deadline is not None:
+            _check_limits(timeout, deadline)
         call = _call(STREAM, params, betas, extra_headers, extra_body)
         return StreamManager(self._client, call, {"timeout": timeout, "deadline_s": deadline,
                                                   "only": _only(provider, providers)})
@@ -167,6 +176,8 @@ class Messages:
         .. versionadded:: 0.1
         """
         validate_count_tokens(params)
+        if timeout is not None or deadline is not None:
+            _check_limits(timeout, deadline)
         call = _call(COUNT_TOKENS, params, betas, extra_headers, extra_body)
         result, _route = await self._client.router.run(call, _send, timeout=timeout,
                                                        deadline_s=deadline,

@@ -348,7 +348,8 @@ class Router(Planner):
     @staticmethod
     def _deadline(attempts: list[AttemptInfo], errors: list[BaseException],
                   budget: float | None) -> E.DeadlineExceeded:
-        lines = [f"deadline of {budget:g}s exceeded after {len(attempts)} attempt(s)"]
+        limit = "time limit" if budget is None else f"deadline of {budget:g}s"  # a timeout of 0
+        lines = [f"{limit} exceeded after {len(attempts)} attempt(s)"]
         lines += [f"  attempt {a.number} on {a.provider}: {a.error}" for a in attempts]
         err = E.DeadlineExceeded("\n".join(lines), attempts=attempts)
         if errors:
