@@ -162,7 +162,12 @@ class Router(Planner):
                         out = exc
                     outcomes = [(ctx, out)]
                 elif hedge is None:
-                    outcomes = [(ctx, await self._attempt(ctx, fn))]
+                    try:
+                        outcomes = [(ctx, await self._attempt(ctx, fn))]
+                    except asyncio.CancelledError:  # the caller's task: end the attempt's span
+                        self._end_attempt(ctx, self._record(ctx, asyncio.CancelledError()),
+                                          None, None, "cancelled")
+                        raise
                 else:
                     outcomes = await race(self, fn, ctx, lambda n: self._context(
                         plan[hedge], call, n, timeout, deadline, route, "hedge", None, 0.0),
