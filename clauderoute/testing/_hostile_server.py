@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from ._hostile import (
@@ -89,18 +90,21 @@ class HostileServer:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    async def wait_disconnects(self, n: int = 1, timeout: float = 5.0) -> None:
-        """Wait until the client has left ``n`` answers early (``TimeoutError`` after
-        ``timeout`` seconds)."""
+    async def wait_until(self, predicate: Callable[[HostileServer], bool],
+                         timeout: float = 5.0) -> None:
+        """Wait until ``predicate(server)`` holds, re-checked whenever a request, a write or
+        the end of a connection is recorded (``TimeoutError`` after ``timeout`` seconds)."""
         async with asyncio.timeout(timeout):
-            while self.disconnects < n:
+            while not predicate(self):
                 await self._changed.wait()
+
+    async def wait_disconnects(self, n: int = 1, timeout: float = 5.0) -> None:
+        """Wait until the client has left ``n`` answers early."""
+        await self.wait_until(lambda s: s.disconnects >= n, timeout)
 
     async def wait_idle(self, timeout: float = 5.0) -> None:
         """Wait until no connection is being served."""
-        async with asyncio.timeout(timeout):
-            while self._tasks:
-                await self._changed.wait()
+        await self.wait_until(lambda s: not s._tasks, timeout)
 
     def _bump(self) -> None:
         self._changed.set()
@@ -157,6 +161,7 @@ class HostileServer:
             for i in range(len(data)):
                 writer.write(data[i:i + 1])
                 self.bytes_sent += 1
+                self._bump()
                 await writer.drain()
                 await asyncio.sleep(drip)
             return
@@ -165,6 +170,7 @@ class HostileServer:
             piece = view[i:i + 65536]         # what the client took, give or take its buffers
             writer.write(piece)
             self.bytes_sent += len(piece)
+            self._bump()
             await writer.drain()
 
     # --- the modes (one method each, named after the mode) ----------------------------------
