@@ -88,45 +88,6 @@ def _text(exc: BaseException) -> str:
     return " ".join(str(text).split())[:200]
 
 
-class _Timeout:
-    """``asyncio.timeout(delay)`` as a plain context manager, with the same semantics (the task
-    is cancelled when the delay expires and ``TimeoutError`` raised out of the block, unless
-    another cancellation is pending), without its two coroutines and state machine per use:
-    it wraps every request (``asyncio.timeout`` cost ~4 us a call here, this ~1.5)."""
-
-    __slots__ = ("_cancelling", "_expired", "_handle", "_task")
-
-    def __init__(self, delay: float | None) -> None:
-        self._handle: asyncio.Handle | None = None
-        self._expired = False
-        task = asyncio.current_task()
-        if task is None:
-            raise RuntimeError("Timeout should be used inside a task")
-        self._task = task
-        self._cancelling = task.cancelling()
-        if delay is not None:
-            loop = asyncio.get_running_loop()
-            self._handle = (loop.call_soon(self._on_timeout) if delay <= 0
-                            else loop.call_at(loop.time() + delay, self._on_timeout))
-
-    def _on_timeout(self) -> None:
-        self._task.cancel()
-        self._expired = True
-        self._handle = None
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-        if self._expired and self._task.uncancel() <= self._cancelling and \
-                typ is asyncio.CancelledError:
-            raise TimeoutError from exc
-
-
 class StreamResponse:
     """An open streaming answer: status and headers now, body chunks as they come.
 
@@ -217,8 +178,8 @@ class Engine:
         data: Any = request.body if body is None else body
         # One timer bounds the whole exchange, so aiohttp needs no read timer of its own here
         # (re-arming one on every chunk is measurable per call; benchmarks/README.md).
-        with _Translate(platform, timeout), _Timeout(timeout):
-            async with self.session.request(
+        with _Translate(platform, timeout):
+            async with asyncio.timeout(timeout), self.session.request(
                 request.method, request.url, headers=request.headers, data=data,
                 timeout=self._timeout(None),
             ) as resp:
@@ -256,18 +217,19 @@ class Engine:
         ``read_timeout`` then bounds each wait for body bytes (a stalled stream raises
         ``ReadTimeout``).
         """
-        with _Translate(platform, timeout, "status and headers (or error body)"), _Timeout(timeout):
-            resp = await self.session.request(
-                request.method, request.url, headers=request.headers, data=request.body,
-                timeout=self._timeout(read_timeout),
-            )
-            if resp.status < 400:
-                return StreamResponse(resp, platform, None, self.max_response_bytes)
-            try:
-                error = await _error_body(resp)
-            except BaseException:
-                resp.close()
-                raise
+        with _Translate(platform, timeout, "status and headers (or error body)"):
+            async with asyncio.timeout(timeout):
+                resp = await self.session.request(
+                    request.method, request.url, headers=request.headers, data=request.body,
+                    timeout=self._timeout(read_timeout),
+                )
+                if resp.status < 400:
+                    return StreamResponse(resp, platform, None, self.max_response_bytes)
+                try:
+                    error = await _error_body(resp)
+                except BaseException:
+                    resp.close()
+                    raise
         return StreamResponse(resp, platform, error, self.max_response_bytes)
 
     async def close(self) -> None:

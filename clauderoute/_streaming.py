@@ -16,7 +16,7 @@ from typing import Any
 
 from . import _errors as E
 from ._accumulate import MessageAccumulator
-from ._engine import StreamResponse, _Timeout
+from ._engine import StreamResponse
 from ._provider import HttpResponse, Provider, StreamDecoder
 from .routing._observe import AttemptContext
 from .routing._router import Finisher
@@ -73,7 +73,7 @@ async def open_stream_attempt(ctx: AttemptContext) -> OpenStream:
         acc = MessageAccumulator()
         chunks = response.chunks().__aiter__()
         try:
-            with _Timeout(None if limit is None else limit - (loop.time() - start)):
+            async with asyncio.timeout_at(None if limit is None else start + limit):
                 held = await _until_content(ctx, response, decoder, chunks, acc)
         except TimeoutError:
             raise E.ReadTimeout(f"no content within {limit:g}s", platform=p.name) from None

@@ -269,17 +269,17 @@ async def slow_emu() -> AsyncIterator[AnthropicEmulator]:
 async def test_snapshot_holds_the_text_streamed_so_far(slow_emu: AnthropicEmulator) -> None:
     """current_message_snapshot after three text deltas holds those three fragments (it held
     '' while the accumulator kept them aside), and reading on still gives the whole answer."""
-    async with cr.AsyncClient(providers=[provider(slow_emu.url)]) as client:
-        async with client.messages.stream(model="m", max_tokens=16, messages=HI) as stream:
-            seen: list[str] = []
-            snapshots: list[str] = []
-            async for ev in stream:
-                if ev.type == "content_block_delta":
-                    seen.append(ev.delta.text)  # type: ignore[union-attr]
-                    snap = stream.current_message_snapshot
-                    assert snap is not None
-                    snapshots.append(snap.content[0].text)  # type: ignore[union-attr]
-            final = await stream.get_final_message()
+    seen: list[str] = []
+    snapshots: list[str] = []
+    async with cr.AsyncClient(providers=[provider(slow_emu.url)]) as client, \
+            client.messages.stream(model="m", max_tokens=16, messages=HI) as stream:
+        async for ev in stream:
+            if ev.type == "content_block_delta":
+                seen.append(ev.delta.text)  # type: ignore[union-attr]
+                snap = stream.current_message_snapshot
+                assert snap is not None
+                snapshots.append(snap.content[0].text)  # type: ignore[union-attr]
+        final = await stream.get_final_message()
     assert snapshots[2] == "".join(seen[:3]) == "Echo: one two"
     assert snapshots == ["".join(seen[:i + 1]) for i in range(len(seen))]
     assert final.content[0].text == "".join(seen)  # type: ignore[union-attr]
