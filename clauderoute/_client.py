@@ -31,10 +31,13 @@ class AsyncClient:
     Args:
         providers: the providers of the route, in order (instances of ``Provider`` subclasses).
         policy: how candidates are ordered per call (default: configured order, failover).
-        timeout: per-attempt timeout, seconds (SDK default 600).
+        timeout: per-attempt timeout, seconds (SDK default 600): the whole answer of a create;
+            for a stream, its headers and first content as a whole, then the longest silence
+            between two reads (only ``deadline`` bounds a stream that keeps sending).
         connect_timeout: seconds to connect (SDK default 5).
         deadline: budget for a whole call, retries and failover included (default: none).
-        first_token_timeout: a stream with no content by then fails over.
+        first_token_timeout: a stream with no content this many seconds after its request was
+            sent (headers included, as TTFT is measured) fails over.
         max_response_bytes: the largest answer read into memory, a whole (decompressed) body
             or one stream event (default 64 MiB); a larger one raises ``ResponseTooLarge`` and
             fails over, like any malformed answer, without reading further. An error answer's
