@@ -187,19 +187,24 @@ class Engine:
                 if resp.status >= 400:
                     answer = await _error_body(resp)
                 else:
-                    answer = await self._body(resp, headers, platform)
+                    # The usual answer: aiohttp reads exactly content-length bytes, unless the
+                    # body is compressed (the length is then the compressed size: a small gzip
+                    # can inflate to gigabytes).
+                    length = headers.get("content-length")
+                    if length is not None and "content-encoding" not in headers and \
+                            length.isdigit() and int(length) <= self.max_response_bytes:
+                        answer = await resp.read()
+                    else:
+                        answer = await self._body(resp, length, platform)
                 return HttpResponse(resp.status, headers, answer)
 
-    async def _body(self, resp: aiohttp.ClientResponse, headers: dict[str, str],
+    async def _body(self, resp: aiohttp.ClientResponse, length: str | None,
                     platform: str | None) -> bytes:
+        """A body without a usable length (or over the limit by its length): read up to the
+        limit, decompressed, and no further."""
         limit = self.max_response_bytes
-        length = headers.get("content-length")
-        # aiohttp reads exactly content-length bytes unless the body is compressed (then the
-        # length is the compressed size, and a small gzip can inflate to gigabytes).
-        if length is not None and length.isdigit() and "content-encoding" not in headers:
-            if int(length) <= limit:
-                return await resp.read()
-            resp.close()
+        if length is not None and length.isdigit() and "content-encoding" not in resp.headers:
+            resp.close()  # over the limit by its own account: not a byte of it is read
             raise ResponseTooLarge(limit, what=f"answer of {length} bytes", platform=platform)
         answer, _ = await _read_at_most(resp.content, limit + 1)
         if len(answer) > limit:
