@@ -261,3 +261,13 @@ async def test_many_hostile_calls_leave_no_connection_open(emu: AnthropicEmulato
             assert time.monotonic() - start < 1.0 + SLACK
         assert all(isinstance(e, cr.ClauderouteError) for e in out)
         await server.wait_idle()
+
+
+def test_the_kit_refuses_an_unknown_mode() -> None:
+    """A typo in a mode or an impossible status fails where the answer is written, listing the
+    modes, rather than serving something else."""
+    with pytest.raises(ValueError, match="drip_head"):
+        Hostile(mode="drip_heads")
+    with pytest.raises(ValueError, match="status"):
+        Hostile(status=42)
+    assert set(Hostile.MODES) >= {"drip_head", "endless_body", "reset_before_headers"}

@@ -76,13 +76,15 @@ class HostileServer:
 
     async def stop(self) -> None:
         """Stop listening and drop every open connection."""
-        if self._server is not None:
-            self._server.close()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if server is not None:
+            await server.wait_closed()
 
     async def __aenter__(self) -> HostileServer:
         return await self.start()
