@@ -43,9 +43,10 @@ __all__ = ["Blackhole", "Hostile", "HostileRequest"]
 _json = msgspec.json.Encoder()
 _decode = msgspec.json.Decoder(dict[str, Any])
 
-# Every ``Hostile.mode``, and what the server does in it (``Hostile.MODES``). "The answer" is the polite one: a
-#: JSON ``Message`` for a create, its SSE events for a stream (``"stream": true`` in the request),
-#: the Claude API's error body when ``status`` >= 400, or ``body`` when one is given.
+# Every ``Hostile.mode`` and what the server does in it (public as ``Hostile.MODES``). "The
+# answer" is the polite one: a JSON ``Message`` for a create, its SSE events for a stream
+# (``"stream": true`` in the request), the Claude API's error body when ``status`` >= 400, or
+# ``body`` when one is given.
 _MODES: dict[str, str] = {
     "polite": "the answer, correctly framed, at once",
     "drip_head": "the status line and headers (padded with a 2 KB header) one byte per drip_s, "
@@ -97,6 +98,8 @@ class Hostile(msgspec.Struct, frozen=True, kw_only=True):
         drip_s: seconds between two bytes (``drip_head``, ``drip_body``) or two pings.
         after_events: stream modes: complete SSE events sent before the misbehaviour.
         size: bytes of header in ``huge_header`` and ``many_headers``.
+
+    .. versionadded:: 0.2
     """
 
     MODES: ClassVar[Mapping[str, str]] = MappingProxyType(_MODES)
@@ -117,7 +120,10 @@ class Hostile(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class HostileRequest(msgspec.Struct, frozen=True):
-    """A request as the hostile server read it."""
+    """A request as the hostile server read it (``HostileServer.received``).
+
+    .. versionadded:: 0.2
+    """
 
     method: str
     path: str
