@@ -143,6 +143,27 @@ class MessageAccumulator:
             except msgspec.DecodeError as exc:
                 raise MalformedResponse(f"tool input of block {index} is not JSON") from exc
 
+    def current(self) -> Message | None:
+        """The message so far, mid-stream: the text and thinking fragments received up to now
+        are joined into their blocks (their blocks stay open for more); a tool input stays as
+        it was until its block stops, since its JSON is whole only then. Costs the fragments
+        received since the last call, nothing per event."""
+        msg = self.message
+        if msg is None:
+            return None
+        for index, parts in self._parts.items():
+            if not parts:
+                continue
+            block = msg.content[index]
+            if isinstance(block, TextBlock):
+                block.text += "".join(parts)
+            elif isinstance(block, ThinkingBlock):
+                block.thinking += "".join(parts)
+            else:
+                continue
+            parts.clear()
+        return msg
+
     def snapshot(self) -> Message | None:
         """The message so far, with open blocks' fragments applied (for a partial result)."""
         if self.message is None:

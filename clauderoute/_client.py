@@ -18,11 +18,12 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from ._engine import Engine
+from ._engine import MAX_RESPONSE_BYTES, Engine
 from ._errors import ConfigurationError, InvalidRequestError
 from ._provider import Provider
-from ._resources.messages import Messages, check_timeout
+from ._resources.messages import Messages
 from ._retry import RetryPolicy
+from ._validate import check_seconds
 from .routing._breaker import CircuitBreaker
 from .routing._hedge import Hedging
 from .routing._observe import Observer
@@ -95,11 +96,8 @@ def _with_retries(providers: Sequence[Provider], max_retries: int | NotGiven) ->
 
 
 def _check_timeout(value: object) -> None:
-    if value is not None and not isinstance(value, NotGiven):
-        try:
-            check_timeout(value)
-        except InvalidRequestError as exc:
-            raise ConfigurationError(str(exc)) from None
+    if not isinstance(value, NotGiven):
+        _check_settings(timeout=value)  # type: ignore[arg-type]
 
 
 def _check_max_retries(value: object) -> None:
@@ -125,7 +123,12 @@ class AsyncClient:
         policy: how candidates are ordered per call (default: configured order, failover).
         connect_timeout: seconds to connect (SDK default 5).
         deadline: budget for a whole call, retries and failover included (default: none).
-        first_token_timeout: a stream with no content by then fails over.
+        first_token_timeout: a stream with no content this many seconds after its request was
+            sent (headers included, as TTFT is measured) fails over.
+        max_response_bytes: the largest answer read into memory, a whole (decompressed) body
+            or one stream event (default 64 MiB); a larger one raises ``ResponseTooLarge`` and
+            fails over, like any malformed answer, without reading further. An error answer's
+            body is read only up to 64 KiB whatever this says.
         retry: backoff timing.
         breaker: circuit breakers per (provider, model); ``False`` turns them off.
         hedging: opt-in hedging of slow first attempts.
@@ -166,8 +169,15 @@ class AsyncClient:
         hooks: Sequence[Hook] = (),
         observers: Sequence[Observer] = (),
         tracing: bool = True,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         _check_timeout(timeout)
+        _check_settings(connect_timeout=connect_timeout, deadline=deadline,
+                        first_token_timeout=first_token_timeout)
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) or \
+                max_response_bytes < 1:
+            raise ConfigurationError(f"max_response_bytes: must be a positive integer, not "
+                                     f"{max_response_bytes!r}")
         if not isinstance(max_retries, NotGiven):
             _check_max_retries(max_retries)
         sdk = {"api_key": api_key, "auth_token": auth_token, "base_url": base_url}
@@ -194,7 +204,8 @@ class AsyncClient:
             if not any(isinstance(o, TracingObserver) for o in observers):
                 observers = [*observers, default_observer()]
         self._sdk_args = sdk
-        self.engine = Engine(connect_timeout=connect_timeout)
+        self.engine = Engine(connect_timeout=connect_timeout,
+                             max_response_bytes=max_response_bytes)
         self._setup(route, {**given, "timeout": DEFAULT_TIMEOUT if isinstance(
             timeout, NotGiven) else timeout, "retry": retry, "breaker": breaker,
             "hooks": hooks, "observers": observers}, default_headers)
@@ -351,3 +362,13 @@ class AsyncClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _check_settings(**limits: float | None) -> None:
+    """Every time limit is ``None`` or a positive number of seconds (a zero timeout would fail
+    every call)."""
+    for name, value in limits.items():
+        try:
+            check_seconds(value, name)
+        except InvalidRequestError as exc:
+            raise ConfigurationError(str(exc)) from None

@@ -18,24 +18,37 @@ from ._errors import (
     ClauderouteError,
     ConnectError,
     ConnectTimeout,
+    MalformedResponse,
     ReadTimeout,
+    ResponseTooLarge,
     TransportError,
 )
 from ._provider import HttpRequest, HttpResponse
 
-__all__ = ["Engine", "StreamResponse"]
+__all__ = ["ERROR_BODY_BYTES", "MAX_RESPONSE_BYTES", "Engine", "StreamResponse"]
+
+#: An error answer's body only feeds an error message: no more of it is read.
+ERROR_BODY_BYTES = 64 * 1024
+#: Default ``max_response_bytes``: far above any Messages answer (a 128k-token answer is a few
+#: MB of JSON), far below what would hurt a server process.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 class _Translate:
     """aiohttp/asyncio failures → clauderoute ``TransportError``s (``raise ... from``).
 
     A plain class rather than ``@contextmanager``: it wraps every request, and a generator-based
-    context manager costs a generator per use."""
+    context manager costs a generator per use. ``limit`` is the timer of the phase it wraps and
+    ``awaited`` what that phase waits for (the message of a ``TimeoutError`` that timer raised).
+    """
 
-    __slots__ = ("platform",)
+    __slots__ = ("awaited", "limit", "platform")
 
-    def __init__(self, platform: str | None) -> None:
+    def __init__(self, platform: str | None, limit: float | None = None,
+                 awaited: str = "the whole answer") -> None:
         self.platform = platform
+        self.limit = limit
+        self.awaited = awaited
 
     def __enter__(self) -> None:
         return None
@@ -47,82 +60,61 @@ class _Translate:
         platform = self.platform
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
             raise ConnectTimeout("timed out connecting", platform=platform) from exc
-        if isinstance(exc, (aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError, TimeoutError)):
-            raise ReadTimeout("timed out waiting for the platform", platform=platform) from exc
+        if isinstance(exc, (aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError)):
+            raise ReadTimeout("the platform sent nothing within the read timeout",
+                              platform=platform) from exc
+        if isinstance(exc, TimeoutError):
+            within = "" if self.limit is None else f" within {self.limit:g}s"
+            raise ReadTimeout(f"{self.awaited} not received{within}", platform=platform) from exc
         if isinstance(exc, aiohttp.ClientPayloadError):
-            raise ConnectError("connection lost mid-answer", platform=platform) from exc
+            # A body cut short, or framed or encoded wrongly (bad chunks, a lying
+            # content-encoding): aiohttp's text says which, and holds nothing of the request.
+            raise ConnectError(f"answer body broken: {_text(exc)}", platform=platform) from exc
         if isinstance(exc, (aiohttp.ClientConnectionError, ConnectionError, OSError)):
             raise ConnectError(f"connection failed: {type(exc).__name__}",
                                platform=platform) from exc
+        if isinstance(exc, aiohttp.ClientResponseError):
+            # Raised while parsing the answer's status line and headers (not by a status:
+            # the engine never asks aiohttp to raise for one): garbage, or past its limits.
+            raise MalformedResponse(f"malformed HTTP answer: {_text(exc)}",
+                                    platform=platform) from exc
         if isinstance(exc, aiohttp.ClientError):
             raise TransportError(f"HTTP client error: {type(exc).__name__}",
                                  platform=platform) from exc
 
 
-class _Timeout:
-    """``asyncio.timeout(delay)`` as a plain context manager, with the same semantics (the task
-    is cancelled when the delay expires and ``TimeoutError`` raised out of the block, unless
-    another cancellation is pending), without its two coroutines and state machine per use:
-    it wraps every request (``asyncio.timeout`` cost ~4 us a call here, this ~1.5)."""
-
-    __slots__ = ("_cancelling", "_expired", "_handle", "_task")
-
-    def __init__(self, delay: float | None) -> None:
-        self._handle: asyncio.Handle | None = None
-        self._expired = False
-        task = asyncio.current_task()
-        if task is None:
-            raise RuntimeError("Timeout should be used inside a task")
-        self._task = task
-        self._cancelling = task.cancelling()
-        if delay is not None:
-            loop = asyncio.get_running_loop()
-            self._handle = (loop.call_soon(self._on_timeout) if delay <= 0
-                            else loop.call_at(loop.time() + delay, self._on_timeout))
-
-    def _on_timeout(self) -> None:
-        self._task.cancel()
-        self._expired = True
-        self._handle = None
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-        if self._expired and self._task.uncancel() <= self._cancelling and \
-                typ is asyncio.CancelledError:
-            raise TimeoutError from exc
+def _text(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())[:200]
 
 
 class StreamResponse:
     """An open streaming answer: status and headers now, body chunks as they come.
 
-    Always ``await release()`` (or ``close()``) when done; the connection goes back to the
-    pool if the body was read to the end, otherwise it is closed.
+    For an error status (>= 400) the body was already read, at most ``ERROR_BODY_BYTES`` of it,
+    into ``error_body``, and the connection released. Otherwise always ``release()`` (or
+    ``close()``) when done; the connection goes back to the pool if the body was read to the
+    end, otherwise it is closed.
     """
 
-    __slots__ = ("_platform", "_resp", "headers", "status")
+    __slots__ = ("_platform", "_resp", "error_body", "headers", "max_bytes", "status")
 
-    def __init__(self, resp: aiohttp.ClientResponse, platform: str | None) -> None:
+    def __init__(self, resp: aiohttp.ClientResponse, platform: str | None,
+                 error_body: bytes | None = None, max_bytes: int = MAX_RESPONSE_BYTES) -> None:
         self._resp = resp
         self._platform = platform
         self.status = resp.status
         self.headers = {k.lower(): v for k, v in resp.headers.items()}
+        #: The (capped) body of an error answer; ``None`` for a success.
+        self.error_body = error_body
+        #: The engine's ``max_response_bytes``: the most a reader should hold of one item.
+        self.max_bytes = max_bytes
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """Body bytes as they arrive (chunk boundaries are arbitrary)."""
         with _Translate(self._platform):
             async for chunk in self._resp.content.iter_any():
                 yield chunk
-
-    async def read(self) -> bytes:
-        """The rest of the body."""
-        with _Translate(self._platform):
-            return await self._resp.read()
 
     def close(self) -> None:
         """Drop the connection (used when the caller leaves a stream early)."""
@@ -141,11 +133,15 @@ class Engine:
         pool_limit: total connections (SDK: 1000).
         pool_limit_per_host: connections per host; 0 is unlimited.
         keepalive_s: how long an idle connection is kept.
+        max_response_bytes: the largest answer read into memory: a whole (decompressed) body,
+            or one stream event; a larger one raises ``ResponseTooLarge`` before more is read.
     """
 
     def __init__(self, *, connect_timeout: float = 5.0, pool_limit: int = 1000,
-                 pool_limit_per_host: int = 0, keepalive_s: float = 30.0) -> None:
+                 pool_limit_per_host: int = 0, keepalive_s: float = 30.0,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES) -> None:
         self.connect_timeout = connect_timeout
+        self.max_response_bytes = max_response_bytes
         self._pool = (pool_limit, pool_limit_per_host, keepalive_s)
         self._session: aiohttp.ClientSession | None = None
         self._connect_only: aiohttp.ClientTimeout | None = None
@@ -177,29 +173,69 @@ class Engine:
                    platform: str | None = None,
                    body: AsyncIterable[bytes] | None = None) -> HttpResponse:
         """Send and read the whole answer within ``timeout`` seconds. ``body``, when given,
-        streams the request body instead of ``request.body`` (uploads)."""
+        streams the request body instead of ``request.body`` (uploads). An error answer's body
+        is cut at ``ERROR_BODY_BYTES``; a success's may not exceed ``max_response_bytes``."""
         data: Any = request.body if body is None else body
-        # ``_Timeout`` (``asyncio.timeout``) bounds the whole exchange, so aiohttp needs no read timer of its
-        # own here (re-arming one on every chunk is measurable per call; benchmarks/README.md).
-        with _Translate(platform), _Timeout(timeout):
-            async with self.session.request(
+        # One timer bounds the whole exchange, so aiohttp needs no read timer of its own here
+        # (re-arming one on every chunk is measurable per call; benchmarks/README.md).
+        with _Translate(platform, timeout):
+            async with asyncio.timeout(timeout), self.session.request(
                 request.method, request.url, headers=request.headers, data=data,
                 timeout=self._timeout(None),
             ) as resp:
-                answer = await resp.read()
                 headers = {k.lower(): v for k, v in resp.headers.items()}
+                if resp.status >= 400:
+                    answer = await _error_body(resp)
+                else:
+                    # The usual answer: aiohttp reads exactly content-length bytes, unless the
+                    # body is compressed (the length is then the compressed size: a small gzip
+                    # can inflate to gigabytes).
+                    length = headers.get("content-length")
+                    if length is not None and "content-encoding" not in headers and \
+                            length.isdigit() and int(length) <= self.max_response_bytes:
+                        answer = await resp.read()
+                    else:
+                        answer = await self._body(resp, length, platform)
                 return HttpResponse(resp.status, headers, answer)
 
-    async def open(self, request: HttpRequest, *, read_timeout: float | None,
-                   platform: str | None = None) -> StreamResponse:
-        """Send and return once headers arrived; ``read_timeout`` bounds every wait for bytes
-        (so a stalled stream raises ``ReadTimeout``)."""
-        with _Translate(platform):
-            resp = await self.session.request(
-                request.method, request.url, headers=request.headers, data=request.body,
-                timeout=self._timeout(read_timeout),
-            )
-        return StreamResponse(resp, platform)
+    async def _body(self, resp: aiohttp.ClientResponse, length: str | None,
+                    platform: str | None) -> bytes:
+        """A body without a usable length (or over the limit by its length): read up to the
+        limit, decompressed, and no further."""
+        limit = self.max_response_bytes
+        if length is not None and length.isdigit() and "content-encoding" not in resp.headers:
+            resp.close()  # over the limit by its own account: not a byte of it is read
+            raise ResponseTooLarge(limit, what=f"answer of {length} bytes", platform=platform)
+        answer, _ = await _read_at_most(resp.content, limit + 1)
+        if len(answer) > limit:
+            resp.close()
+            raise ResponseTooLarge(limit, platform=platform)
+        return answer
+
+    async def open(self, request: HttpRequest, *, timeout: float | None,
+                   read_timeout: float | None, platform: str | None = None) -> StreamResponse:
+        """Send and return once the status and headers arrived.
+
+        ``timeout`` bounds that whole phase with one timer (aiohttp's read timeout restarts on
+        every byte, so a server dripping its headers would stretch it without end), and with it
+        reading an error answer's body (at most ``ERROR_BODY_BYTES``) into ``error_body``.
+        ``read_timeout`` then bounds each wait for body bytes (a stalled stream raises
+        ``ReadTimeout``).
+        """
+        with _Translate(platform, timeout, "status and headers (or error body)"):
+            async with asyncio.timeout(timeout):
+                resp = await self.session.request(
+                    request.method, request.url, headers=request.headers, data=request.body,
+                    timeout=self._timeout(read_timeout),
+                )
+                if resp.status < 400:
+                    return StreamResponse(resp, platform, None, self.max_response_bytes)
+                try:
+                    error = await _error_body(resp)
+                except BaseException:
+                    resp.close()
+                    raise
+        return StreamResponse(resp, platform, error, self.max_response_bytes)
 
     async def close(self) -> None:
         """Close the session and every pooled connection."""
@@ -208,3 +244,25 @@ class Engine:
         self._session = None
 
 
+async def _read_at_most(content: aiohttp.StreamReader, limit: int) -> tuple[bytes, bool]:
+    """Up to ``limit`` bytes of the body; and whether that was all of it."""
+    parts: list[bytes] = []
+    n = 0
+    while n < limit:
+        chunk = await content.read(limit - n)
+        if not chunk:
+            return b"".join(parts), True
+        parts.append(chunk)
+        n += len(chunk)
+    return b"".join(parts), content.at_eof()
+
+
+async def _error_body(resp: aiohttp.ClientResponse) -> bytes:
+    """An error answer's body feeds only an error message: its first ``ERROR_BODY_BYTES``;
+    the rest is never read (the connection is closed instead of draining it)."""
+    body, whole = await _read_at_most(resp.content, ERROR_BODY_BYTES)
+    if whole:
+        resp.release()
+    else:
+        resp.close()
+    return body

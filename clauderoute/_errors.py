@@ -24,6 +24,7 @@
     │   │       ├── ReadTimeoutError        waiting for bytes (also: a stream stalled)
     │   │       └── DeadlineExceededError   the call's whole budget ran out
     │   ├── MalformedResponseError      the answer could not be decoded
+    │   │   └── ResponseTooLargeError   the answer is over ``max_response_bytes``
     │   ├── StreamInterruptedError      a stream broke after content reached the caller
     │   └── AllPlatformsFailedError     every provider of the route failed (``.errors``, ``.last``)
     └── ConfigurationError              bad config file, missing project / region / credentials
@@ -71,7 +72,8 @@ __all__ = [
     "ErrorResponse", "InternalServerError", "InvalidRequest", "InvalidRequestError",
     "MalformedResponse", "MalformedResponseError", "NotFoundError", "OverloadedError",
     "PermissionDeniedError", "RateLimitError", "ReadTimeout", "ReadTimeoutError", "RequestError",
-    "RequestTooLarge", "RequestTooLargeError", "StreamInterrupted", "StreamInterruptedError",
+    "RequestTooLarge", "RequestTooLargeError", "ResponseTooLarge", "ResponseTooLargeError",
+    "StreamInterrupted", "StreamInterruptedError",
     "TransportError", "UnknownPlatformError", "UnprocessableEntityError", "status_error_class",
     "with_response"
 ]
@@ -333,6 +335,17 @@ class MalformedResponseError(APIError):
     """The platform's answer could not be decoded (bad JSON, bad framing, truncated)."""
 
 
+class ResponseTooLargeError(MalformedResponseError):
+    """An answer (a whole body, or one stream event) over the client's ``max_response_bytes``
+    (``.limit``): reading stopped there, the connection was dropped; it fails over."""
+
+    def __init__(self, limit: int, *, what: str = "answer", platform: str | None = None,
+                 request_id: str | None = None) -> None:
+        self.limit = limit
+        super().__init__(f"{what} is over the max_response_bytes limit of {limit} bytes",
+                         platform=platform, request_id=request_id)
+
+
 class StreamInterruptedError(APIError):
     """A stream broke after content had been delivered; nothing can be retried invisibly.
 
@@ -377,6 +390,7 @@ InvalidRequest = InvalidRequestError
 RequestTooLarge = RequestTooLargeError
 ContentTooLargeError = RequestTooLargeError  # the SDK's newer name for a 413
 MalformedResponse = MalformedResponseError
+ResponseTooLarge = ResponseTooLargeError
 TransportError = APIConnectionError
 ConnectTimeout = ConnectTimeoutError
 ReadTimeout = ReadTimeoutError

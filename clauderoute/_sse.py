@@ -5,6 +5,11 @@ Bytes arrive in chunks cut anywhere — inside a line, inside a UTF-8 character,
 It follows the WHATWG event-stream rules that matter here: lines end in CRLF, LF or CR; a blank
 line dispatches the event; ``data:`` lines join with ``\\n``; one space after the colon is
 dropped; lines starting with ``:`` are comments; unknown fields are ignored.
+
+The work is linear in the bytes fed, however they are cut: a line that arrives in many chunks
+is kept as a list of pieces and joined once, when it ends, and an event's earlier lines are
+not looked at again until a chunk that can end it arrives. (The caller bounds how much may
+be fed without an event completing: ``_streaming`` and ``max_response_bytes``.)
 """
 
 from __future__ import annotations
@@ -31,16 +36,30 @@ _STD_DATA = re.compile(rb"(?:event: \w*\n)?data: ([^\n]*)\n\n")
 class SSEDecoder:
     """Incremental SSE parser: ``feed(bytes) -> [(event name, data bytes)]``."""
 
-    __slots__ = ("_buf", "_data", "_event", "_skip_lf")
+    __slots__ = ("_buf", "_data", "_event", "_more", "_skip_lf")
 
     def __init__(self) -> None:
-        self._buf = b""
+        self._buf = b""  # the unfinished line...
+        self._more: list[bytes] = []  # ...and its further pieces, joined when it ends
         self._event = b""
         self._data: list[bytes] = []
         self._skip_lf = False
 
+    def _partial(self, chunk: bytes) -> bool:
+        """With a line unfinished: keep ``chunk`` aside (``True``) if it does not end it either;
+        else join the line's pieces, for the chunk to be parsed after them."""
+        if b"\n" in chunk or b"\r" in chunk:
+            if self._more:
+                self._buf = b"".join([self._buf, *self._more])
+                self._more = []
+            return False
+        self._more.append(chunk)
+        return True
+
     def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
         """Consume a chunk; return the events it completed."""
+        if self._buf and self._partial(chunk):
+            return []
         parts = self._fast(chunk, _STD)
         if parts is not None:
             return [(n.decode() if n else "message", d)
@@ -49,6 +68,8 @@ class SSEDecoder:
 
     def feed_data(self, chunk: bytes) -> list[bytes]:
         """``feed`` without the event names: the ``data`` of each completed event."""
+        if self._buf and self._partial(chunk):
+            return []
         parts = self._fast(chunk, _STD_DATA)
         if parts is not None:
             return parts[1::2]
@@ -59,10 +80,13 @@ class SSEDecoder:
         ``None`` (state untouched) sends the chunk down the general path."""
         if self._skip_lf or not chunk:
             return None
-        buf = self._buf + chunk if self._buf else chunk
         if self._event or self._data:  # the lines of this event already read, written back
+            if b"\n\n" not in chunk and (self._buf or chunk[:1] != b"\n"):
+                return None  # this chunk cannot end the event: do not copy its lines again
             buf = b"".join([b"event: " + self._event + b"\n" if self._event else b"",
-                            *[b"data: " + d + b"\n" for d in self._data], buf])
+                            *[b"data: " + d + b"\n" for d in self._data], self._buf, chunk])
+        else:
+            buf = self._buf + chunk if self._buf else chunk
         end = buf.rfind(b"\n\n") + 2
         if end < 2 or b"\r" in buf:
             return None

@@ -48,26 +48,35 @@ class OpenStream:
 
 
 async def open_stream_attempt(ctx: AttemptContext) -> OpenStream:
-    """One attempt: send, check status, read until the first content event."""
+    """One attempt: send, check status, read until the first content event.
+
+    From sending to the first content, one time limit holds — the smaller of the attempt's
+    timeout (already cut to what is left of the deadline) and ``first_token_timeout`` —
+    measured over the whole phase, so a server that drips its headers or its early events a
+    byte at a time cannot stretch it.
+    """
     p = ctx.provider
     request = await ctx.prepare()
-    response = await ctx.router.engine.open(request, read_timeout=ctx.timeout, platform=p.name)
+    limit, first = ctx.timeout, ctx.router.first_token_timeout_s
+    if first is not None and (limit is None or first < limit):
+        limit = first
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    response = await ctx.router.engine.open(request, timeout=limit, read_timeout=ctx.timeout,
+                                            platform=p.name)
     ctx.headers_at = time.perf_counter()
     ctx.status, ctx.headers = response.status, response.headers
     try:
-        if response.status >= 400:
-            body = await response.read()
+        if response.error_body is not None:
+            body = response.error_body
             raise E.with_response(p.error_from_response(
                 HttpResponse(response.status, response.headers, body)), response.status,
                 response.headers, body)
         decoder = p.stream_decoder(ctx.call)
         acc = MessageAccumulator()
         chunks = response.chunks().__aiter__()
-        first = ctx.router.first_token_timeout_s
-        limit = min(t for t in (first, ctx.timeout) if t is not None) if (
-            first is not None or ctx.timeout is not None) else None
         try:
-            async with asyncio.timeout(limit):
+            async with asyncio.timeout_at(None if limit is None else start + limit):
                 held = await _until_content(ctx, response, decoder, chunks, acc)
         except TimeoutError:
             raise E.ReadTimeout(f"no content within {limit:g}s", platform=p.name) from None
@@ -82,9 +91,14 @@ async def _until_content(ctx: AttemptContext, response: StreamResponse,
                          acc: MessageAccumulator) -> list[StreamEvent]:
     p = ctx.provider
     held: list[StreamEvent] = []
+    limit, pending = ctx.router.engine.max_response_bytes, 0
     async for chunk in chunks:
         seen = False
-        for ev in decoder.feed(chunk):
+        events = decoder.feed(chunk)
+        pending = 0 if events else pending + len(chunk)
+        if pending > limit:
+            raise E.ResponseTooLarge(limit, what="a stream event", platform=p.name)
+        for ev in events:
             if ctx.first_chunk is None:
                 ctx.first_chunk = time.perf_counter()
             if isinstance(ev, ErrorEvent):
@@ -121,8 +135,9 @@ class MessageStream:
 
     @property
     def current_message_snapshot(self) -> Message | None:
-        """The message accumulated so far."""
-        return self._o.acc.message
+        """The message accumulated so far: the text and thinking streamed up to now (a tool
+        input appears when its block ends, as only then is its JSON whole)."""
+        return self._o.acc.current()
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         if self._iter is None:
@@ -136,6 +151,9 @@ class MessageStream:
             yield ev
         # Per-event work kept to local names (this loop runs once per token).
         ctx, add, feed, chunks, times = o.ctx, o.acc.add, o.decoder.feed, o.chunks, None
+        # Bytes fed since the last complete event: what the decoder may be holding. One line
+        # that never ends must not grow memory without bound.
+        limit, pending = ctx.router.engine.max_response_bytes, 0
         try:
             while True:
                 try:
@@ -147,7 +165,15 @@ class MessageStream:
                 except StopAsyncIteration:
                     break
                 times = ctx.chunk_times
-                for ev in feed(chunk):
+                events = feed(chunk)
+                if not events:
+                    pending += len(chunk)
+                    if pending > limit:
+                        raise E.ResponseTooLarge(limit, what="a stream event",
+                                                 platform=o.provider.name)
+                    continue
+                pending = 0
+                for ev in events:
                     if isinstance(ev, ErrorEvent):
                         raise o.provider.error_from_event(ev, o.response.headers)
                     add(ev)

@@ -21,8 +21,8 @@ import msgspec
 from ._errors import InvalidRequest
 from .types._content import UnknownBlock
 
-__all__ = ["STRICT_VERSION", "strict_version", "validate_count_tokens", "validate_create",
-           "validate_strict"]
+__all__ = ["STRICT_VERSION", "check_seconds", "strict_version", "validate_count_tokens",
+           "validate_create", "validate_strict"]
 
 # max_tokens may be 0: "Set to 0 to populate the prompt cache without generating a response"
 # (the official SDK's MessageCreateParams, 1.13 and 2.17 alike).
@@ -275,3 +275,18 @@ def validate_strict(params: dict[str, Any], why: str) -> None:
         content = m.get("content") if type(m) is dict else None
         if isinstance(content, list):
             _strict_blocks(m.get("role"), content, f"messages[{i}].content", why)
+
+
+def check_seconds(value: Any, field: str) -> None:
+    """A time limit is ``None`` (no limit) or a positive number of seconds: zero, negative,
+    NaN or a non-number raises ``InvalidRequest`` naming ``field``, before any network call."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidRequest(
+            f"must be a number of seconds or None, not {type(value).__name__} (for separate "
+            "connect and read limits, give the client connect_timeout= and timeout=)",
+            field=field)
+    if not value > 0:
+        raise InvalidRequest(f"must be a positive number of seconds or None, not {value!r}",
+                             field=field)

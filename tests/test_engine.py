@@ -1,18 +1,15 @@
-"""The engine closes everything it opens: sessions, pooled connections, abandoned streams; its
-per-request timeout behaves as ``asyncio.timeout``."""
+"""The engine closes everything it opens: sessions, pooled connections, abandoned streams."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 import clauderoute as cr
-from clauderoute._engine import _Timeout
 from clauderoute.testing import LatencyProfile
 
 KEY = "engine-key"
@@ -109,61 +106,3 @@ async def test_foreign_errors_in_prepare_are_translated(emu: AnthropicEmulator) 
         with pytest.raises(cr.ConnectTimeout, match=r"\[h\]"):
             await c.messages.create(model="m", max_tokens=4, messages=HI)
     assert emu.requests == []
-
-
-async def _scenario(make: Any, delay: float | None, sleep: float, cancel_after: float | None,
-                    raise_inside: bool) -> tuple[str, int]:
-    """Run one timeout block in its own task; what came out of it, and the task's remaining
-    cancellation count."""
-    async def body() -> tuple[str, int]:
-        task = asyncio.current_task()
-        assert task is not None
-        try:
-            async with make(delay):
-                await asyncio.sleep(sleep)
-                if raise_inside:
-                    raise KeyError("inside")
-            out = "done"
-        except TimeoutError:
-            out = "timeout"
-        except KeyError:
-            out = "keyerror"
-        return out, task.cancelling()
-
-    task = asyncio.ensure_future(body())
-    if cancel_after is not None:
-        await asyncio.sleep(cancel_after)
-        task.cancel()
-    try:
-        return await task
-    except asyncio.CancelledError:
-        return "cancelled", -1
-
-
-class _Sync:
-    """The engine's timeout behind the ``async with`` the scenario uses."""
-
-    def __init__(self, delay: float | None) -> None:
-        self.t = _Timeout(delay)
-
-    async def __aenter__(self) -> None:
-        self.t.__enter__()
-
-    async def __aexit__(self, typ: type[BaseException] | None, exc: BaseException | None,
-                        tb: Any) -> None:
-        self.t.__exit__(typ, exc, tb)
-
-
-@pytest.mark.parametrize(("delay", "sleep", "cancel_after", "raise_inside"), [
-    (None, 0.0, None, False), (0.05, 0.0, None, False), (0.01, 0.2, None, False),
-    (0.0, 0.01, None, False), (-1.0, 0.01, None, False), (0.05, 0.0, None, True),
-    (0.5, 1.0, 0.02, False), (None, 1.0, 0.02, False),
-])
-async def test_timeout_matches_asyncio_timeout(delay: float | None, sleep: float,
-                                               cancel_after: float | None,
-                                               raise_inside: bool) -> None:
-    """The engine's per-request timeout behaves as ``asyncio.timeout``: expiry, no expiry, an
-    outside cancellation before or at expiry, an error inside, zero and negative delays."""
-    ours = await _scenario(_Sync, delay, sleep, cancel_after, raise_inside)
-    ref = await _scenario(asyncio.timeout, delay, sleep, cancel_after, raise_inside)
-    assert ours == ref

@@ -18,6 +18,7 @@ from .._engine import StreamResponse
 from .._multipart import MultipartBody
 from .._operations import ROUTES
 from .._provider import Call, HttpResponse, Provider
+from .._validate import check_seconds
 from ..routing._observe import AttemptContext
 from ..types._objects import ApiObject, decode_object
 from ._pages import AsyncPage, Fetch, bind, decode_page
@@ -103,16 +104,15 @@ def json_attempt(decode: Decode, upload: MultipartBody | None = None,
 
 
 async def stream_attempt(ctx: AttemptContext) -> StreamResponse:
-    """An attempt that returns once headers arrived; the caller reads and releases the body."""
+    """An attempt that returns once headers arrived (within the attempt's timeout, as a whole);
+    the caller reads and releases the body, each wait for bytes bounded by that timeout."""
     request = await ctx.prepare()
     p = ctx.provider
-    resp = await ctx.router.engine.open(request, read_timeout=ctx.timeout, platform=p.name)
+    resp = await ctx.router.engine.open(request, timeout=ctx.timeout, read_timeout=ctx.timeout,
+                                        platform=p.name)
     ctx.status, ctx.headers = resp.status, resp.headers  # built for this answer alone
-    if resp.status >= 400:
-        try:
-            body = await resp.read()
-        finally:
-            resp.release()
+    if resp.error_body is not None:
+        body = resp.error_body
         raise E.with_response(p.error_from_response(HttpResponse(resp.status, resp.headers,
                                                                  body)),
                               resp.status, resp.headers, body)
@@ -160,6 +160,8 @@ class Resource:
                    provider: str | None = None, object_id: str | None = None,
                    timeout: float | None = None, deadline: float | None = None,
                    chosen: Provider | None = None) -> Any:
+        check_seconds(timeout, "timeout")
+        check_seconds(deadline, "deadline")
         p = chosen or self.target(call, provider, object_id)
         if self._client.default_headers:
             call.extra_headers = {**self._client.default_headers, **call.extra_headers}

@@ -85,7 +85,7 @@ class BatchResults:
         self.provider = provider
 
     async def __aiter__(self) -> AsyncIterator[MessageBatchIndividualResponse]:
-        decoder = JSONLDecoder()
+        decoder = JSONLDecoder(self._response.max_bytes)  # one line never ends: a typed error
         try:
             async for chunk in self._response.chunks():
                 for line in decoder.feed(chunk):

@@ -15,7 +15,7 @@ from .._operations import needs_of, referenced_ids
 from .._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpResponse
 from .._route_rules import check_route
 from .._streaming import MessageStream, open_stream_attempt
-from .._validate import validate_count_tokens, validate_create
+from .._validate import check_seconds, validate_count_tokens, validate_create
 from ..routing._observe import AttemptContext
 from ..types._messages import Message, MessageTokensCount
 from ._raw import AsyncRawResponse, AsyncStream
@@ -38,15 +38,6 @@ __all__ = ["Messages", "MessagesWithRawResponse", "StreamManager"]
 # Sent as headers, as the official SDK sends them (anthropic/resources/messages/messages.py).
 _HEADER_FIELDS = (("user_profile_id", "anthropic-user-profile-id"),
                   ("workspace_id", "anthropic-workspace-id"))
-
-
-def check_timeout(value: object, field: str = "timeout") -> None:
-    """Refuse a timeout that is not a number of seconds (e.g. the SDK's ``httpx.Timeout``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise E.InvalidRequestError(
-            f"must be a number of seconds or None, not {type(value).__name__} (for separate "
-            "connect and read limits, give the client connect_timeout= and timeout=)",
-            field=field)
 
 
 def _headers(params: dict[str, Any], extra: Mapping[str, str] | None,
@@ -79,10 +70,8 @@ def _call(operation: str, params: dict[str, Any], betas: Sequence[str] | None,
 
 def _options(provider: str | None, providers: Sequence[str] | None, timeout: float | None,
              deadline: float | None, extra_query: Mapping[str, Any] | None) -> dict[str, Any]:
-    if timeout is not None:
-        check_timeout(timeout)
-    if deadline is not None:
-        check_timeout(deadline, "deadline")
+    check_seconds(timeout, "timeout")
+    check_seconds(deadline, "deadline")
     if extra_query:
         raise E.InvalidRequestError("the Messages endpoints take no query parameters on any "
                                     "platform; use extra_body or extra_headers",

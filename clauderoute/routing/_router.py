@@ -162,7 +162,12 @@ class Router(Planner):
                         out = exc
                     outcomes = [(ctx, out)]
                 elif hedge is None:
-                    outcomes = [(ctx, await self._attempt(ctx, fn))]
+                    try:
+                        outcomes = [(ctx, await self._attempt(ctx, fn))]
+                    except asyncio.CancelledError:  # the caller's task: end the attempt's span
+                        self._end_attempt(ctx, self._record(ctx, asyncio.CancelledError()),
+                                          None, None, "cancelled")
+                        raise
                 else:
                     partner: int = hedge  # (a lambda does not see the narrowing)
                     outcomes = await race(self, fn, ctx, lambda n: self._context(
@@ -349,7 +354,8 @@ class Router(Planner):
     @staticmethod
     def _deadline(attempts: list[AttemptInfo], errors: list[BaseException],
                   budget: float | None) -> E.DeadlineExceeded:
-        lines = [f"deadline of {budget:g}s exceeded after {len(attempts)} attempt(s)"]
+        limit = "time limit" if budget is None else f"deadline of {budget:g}s"  # a timeout of 0
+        lines = [f"{limit} exceeded after {len(attempts)} attempt(s)"]
         lines += [f"  attempt {a.number} on {a.provider}: {a.error}" for a in attempts]
         err = E.DeadlineExceeded("\n".join(lines), attempts=attempts)
         if errors:

@@ -1,4 +1,5 @@
-"""Test your code against Claude platforms offline: emulators, fault plans, a no-sleep mode.
+"""Test your code against Claude platforms offline: emulators, fault plans, a no-sleep mode,
+and a hostile server (``HostileServer``) that drips, floods and cuts its answers.
 
 Everything here is public and stable enough for users' own test suites.
 """
@@ -7,13 +8,19 @@ from typing import Any
 
 from .._retry import no_backoff
 from ._faults import Fault, FaultPlan, LatencyProfile
+from ._hostile import Blackhole, Hostile, HostileRequest
+from ._hostile_server import HostileServer
 from ._sdk import loop_ticks, sdk_roundtrip, split_at
 from ._server import EmulatorServer, RecordedRequest, count_tokens, default_reply, message_events
 
 __all__ = [
+    "Blackhole",
     "EmulatorServer",
     "Fault",
     "FaultPlan",
+    "Hostile",
+    "HostileRequest",
+    "HostileServer",
     "LatencyProfile",
     "ProviderContract",
     "RecordedRequest",

@@ -1,0 +1,288 @@
+"""``HostileServer``: the raw asyncio server that plays a ``Hostile`` answer (see ``_hostile``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from ._hostile import (
+    _FILL,
+    _MESSAGE_OPENING,
+    _PAD,
+    Hostile,
+    HostileRequest,
+    _answer_body,
+    _chunk,
+    _error_body,
+    _events,
+    _head,
+    _is_stream,
+    _read_request,
+    _reset,
+    _sse,
+    _sse_opening,
+)
+
+__all__ = ["HostileServer"]
+
+
+class HostileServer:
+    """A raw asyncio HTTP/1.1 server on loopback that answers each request as told.
+
+    Args:
+        *answers: the ``Hostile`` answer of each request in turn; the last one answers every
+            later request (none: always ``Hostile()``, polite).
+        host, port: where to listen; loopback and an ephemeral port by default.
+
+    Every connection carries one request (``connection: close``).
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, *answers: Hostile, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.answers = list(answers) or [Hostile()]
+        self.host, self.port = host, port
+        #: Every request received, in order.
+        self.received: list[HostileRequest] = []
+        #: Connections the client closed (or reset) before its answer was complete.
+        self.disconnects = 0
+        #: Bytes written to clients, headers included.
+        self.bytes_sent = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._changed = asyncio.Event()
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``: the ``base_url`` to give a provider."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def requests(self) -> int:
+        """How many requests arrived."""
+        return len(self.received)
+
+    @property
+    def open_connections(self) -> int:
+        """Connections still being served."""
+        return len(self._tasks)
+
+    async def start(self) -> HostileServer:
+        """Start listening; ``url`` is valid afterwards."""
+        self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        """Stop listening and drop every open connection."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if server is not None:
+            await server.wait_closed()
+
+    async def __aenter__(self) -> HostileServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def wait_until(self, predicate: Callable[[HostileServer], bool],
+                         timeout: float = 5.0) -> None:
+        """Wait until ``predicate(server)`` holds, re-checked whenever a request, a write or
+        the end of a connection is recorded (``TimeoutError`` after ``timeout`` seconds)."""
+        async with asyncio.timeout(timeout):
+            while not predicate(self):
+                await self._changed.wait()
+
+    async def wait_disconnects(self, n: int = 1, timeout: float = 5.0) -> None:
+        """Wait until the client has left ``n`` answers early."""
+        await self.wait_until(lambda s: s.disconnects >= n, timeout)
+
+    async def wait_idle(self, timeout: float = 5.0) -> None:
+        """Wait until no connection is being served."""
+        await self.wait_until(lambda s: not s._tasks, timeout)
+
+    def _bump(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    # --- one connection -------------------------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            request = await _read_request(reader)
+            if request is not None:
+                self.received.append(request)
+                self._bump()
+                answer = self.answers[min(len(self.received), len(self.answers)) - 1]
+                if await self._serve(answer, request, reader, writer):
+                    self.disconnects += 1
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                ValueError):
+            pass  # a client that sent garbage or left while we read its request
+        except asyncio.CancelledError:
+            pass  # ``stop()``: the handler's task is ours, nobody awaits its result
+        finally:
+            writer.transport.abort()
+            self._tasks.discard(task)
+            self._bump()
+
+    async def _serve(self, h: Hostile, request: HostileRequest, reader: asyncio.StreamReader,
+                     writer: asyncio.StreamWriter) -> bool:
+        """Answer; ``True`` when the client left before the answer was complete."""
+        answer = asyncio.ensure_future(self._answer(h, request, writer))
+        gone = asyncio.ensure_future(reader.read(1))  # b"" once the client closes
+        try:
+            while True:
+                done, _ = await asyncio.wait({answer, gone}, return_when=asyncio.FIRST_COMPLETED)
+                if answer in done:
+                    return isinstance(answer.exception(), ConnectionError)
+                if gone.exception() is not None or gone.result() == b"":
+                    return True
+                gone = asyncio.ensure_future(reader.read(1))  # stray bytes: keep watching
+        finally:
+            for t in (answer, gone):
+                t.cancel()
+            await asyncio.gather(answer, gone, return_exceptions=True)
+
+    async def _answer(self, h: Hostile, request: HostileRequest,
+                      writer: asyncio.StreamWriter) -> None:
+        await getattr(self, "_" + h.mode)(h, request, writer)
+
+    async def _send(self, writer: asyncio.StreamWriter, data: bytes, drip: float = 0.0) -> None:
+        if drip:
+            for i in range(len(data)):
+                writer.write(data[i:i + 1])
+                self.bytes_sent += 1
+                self._bump()
+                await writer.drain()
+                await asyncio.sleep(drip)
+            return
+        view = memoryview(data)
+        for i in range(0, len(data), 65536):  # drain() after each piece: bytes_sent counts
+            piece = view[i:i + 65536]         # what the client took, give or take its buffers
+            writer.write(piece)
+            self.bytes_sent += len(piece)
+            self._bump()
+            await writer.drain()
+
+    # --- the modes (one method each, named after the mode) ----------------------------------
+
+    async def _polite(self, h: Hostile, req: HostileRequest, w: asyncio.StreamWriter) -> None:
+        ctype, body = _answer_body(h, req)
+        await self._send(w, _head(h, ctype, {"content-length": str(len(body))}))
+        await self._send(w, body)
+
+    async def _drip_head(self, h: Hostile, req: HostileRequest, w: asyncio.StreamWriter) -> None:
+        ctype, body = _answer_body(h, req)
+        head = _head(h, ctype, {"content-length": str(len(body)), "x-hostile-padding": _PAD})
+        await self._send(w, head, h.drip_s)
+        await self._send(w, body)
+
+    async def _drip_body(self, h: Hostile, req: HostileRequest, w: asyncio.StreamWriter) -> None:
+        ctype, body = _answer_body(h, req)
+        sent = 0
+        if ctype == "text/event-stream":  # a stream's first after_events events come at once
+            sent = len(_sse(_events(req)[:h.after_events]))
+        await self._send(w, _head(h, ctype, {"content-length": str(len(body))}) + body[:sent])
+        await self._send(w, body[sent:], h.drip_s)
+
+    async def _endless_body(self, h: Hostile, req: HostileRequest,
+                            w: asyncio.StreamWriter) -> None:
+        if h.status >= 400:
+            ctype, opening = "application/json", _error_body(h.status)[:-3]  # inside "message"
+        elif _is_stream(req):
+            ctype, opening = "text/event-stream", _sse_opening(h, req)
+        else:
+            ctype, opening = "application/json", _MESSAGE_OPENING
+        await self._send(w, _head(h, ctype, {"transfer-encoding": "chunked"}) + _chunk(opening))
+        await self._forever(w, _chunk(_FILL))
+
+    async def _endless_line(self, h: Hostile, req: HostileRequest,
+                            w: asyncio.StreamWriter) -> None:
+        await self._send(w, _head(h, "text/event-stream", {"transfer-encoding": "chunked"}) +
+                         _chunk(_sse_opening(h, req)))
+        await self._forever(w, _chunk(_FILL))
+
+    async def _forever(self, w: asyncio.StreamWriter, data: bytes) -> None:
+        while True:  # drain() waits while the client does not read: the server buffers little
+            await self._send(w, data)
+
+    async def _pings(self, h: Hostile, req: HostileRequest, w: asyncio.StreamWriter) -> None:
+        await self._send(w, _head(h, "text/event-stream", {"transfer-encoding": "chunked"}) +
+                         _chunk(_sse(_events(req)[:h.after_events])))
+        ping = _chunk(_sse([{"type": "ping"}]))
+        while True:
+            await asyncio.sleep(h.drip_s)
+            await self._send(w, ping)
+
+    async def _stall(self, h: Hostile, req: HostileRequest, w: asyncio.StreamWriter) -> None:
+        if _is_stream(req) and h.status < 400:
+            await self._send(w, _head(h, "text/event-stream", {"transfer-encoding": "chunked"}) +
+                             _chunk(_sse(_events(req)[:h.after_events])))
+        else:
+            ctype, body = _answer_body(h, req)
+            await self._send(w, _head(h, ctype, {"content-length": str(len(body))}))
+        await asyncio.Future()  # until the client leaves or the server stops
+
+    async def _hang(self, h: Hostile, req: HostileRequest, w: asyncio.StreamWriter) -> None:
+        await asyncio.Future()
+
+    async def _stop_mid_event(self, h: Hostile, req: HostileRequest,
+                              w: asyncio.StreamWriter) -> None:
+        events = _events(req)
+        cut = _sse(events[h.after_events:h.after_events + 1])
+        await self._send(w, _head(h, "text/event-stream", {}) +
+                         _sse(events[:h.after_events]) + cut[:len(cut) // 2])
+
+    async def _reset_before_headers(self, h: Hostile, req: HostileRequest,
+                                    w: asyncio.StreamWriter) -> None:
+        _reset(w)
+
+    async def _reset_after_headers(self, h: Hostile, req: HostileRequest,
+                                   w: asyncio.StreamWriter) -> None:
+        ctype, body = _answer_body(h, req)
+        await self._send(w, _head(h, ctype, {"content-length": str(len(body))}))
+        _reset(w)
+
+    async def _garbage_status(self, h: Hostile, req: HostileRequest,
+                              w: asyncio.StreamWriter) -> None:
+        await self._send(w, b"HTTP/1.1 two-hundred OK\r\n\x00\xff\xfe\r\n\r\n{}")
+
+    async def _huge_header(self, h: Hostile, req: HostileRequest,
+                           w: asyncio.StreamWriter) -> None:
+        ctype, body = _answer_body(h, req)
+        extra = {"content-length": str(len(body)), "x-huge": "a" * h.size}
+        await self._send(w, _head(h, ctype, extra) + body)
+
+    async def _many_headers(self, h: Hostile, req: HostileRequest,
+                            w: asyncio.StreamWriter) -> None:
+        ctype, body = _answer_body(h, req)
+        extra = {f"x-many-{i:08d}": "a" * 10 for i in range(max(1, h.size // 30))}
+        extra["content-length"] = str(len(body))
+        await self._send(w, _head(h, ctype, extra) + body)
+
+    async def _bad_chunked(self, h: Hostile, req: HostileRequest,
+                           w: asyncio.StreamWriter) -> None:
+        ctype, _body = _answer_body(h, req)
+        await self._send(w, _head(h, ctype, {"transfer-encoding": "chunked"}) +
+                         b"zz\r\nnot a chunk size\r\n0\r\n\r\n")
+
+    async def _lying_gzip(self, h: Hostile, req: HostileRequest,
+                          w: asyncio.StreamWriter) -> None:
+        ctype, body = _answer_body(h, req)
+        extra = {"content-length": str(len(body)), "content-encoding": "gzip"}
+        await self._send(w, _head(h, ctype, extra) + body)
+
+    async def _html(self, h: Hostile, req: HostileRequest, w: asyncio.StreamWriter) -> None:
+        body = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"
+        await self._send(w, _head(h, "text/html", {"content-length": str(len(body))}) + body)

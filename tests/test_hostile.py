@@ -1,0 +1,273 @@
+"""Every hostile answer, on create and stream, alone and with a healthy provider behind it: the
+documented error (or a failover that succeeds), within the time the call was given, and the
+connection dropped when the client gives up on it (``clauderoute.testing.HostileServer``)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+
+import clauderoute as cr
+from clauderoute.testing import Hostile, HostileServer, no_backoff
+
+KEY = "hostile-test-key"
+HI = [{"role": "user", "content": "Hello hostile world"}]
+MIB = 1024 * 1024
+# Generous: the bound is the promise under test, the machine is small and shared.
+SLACK = 1.5
+
+# mode (or mode and its fields) -> the error a lone provider raises (create, stream).
+OUTCOMES: dict[str, tuple[Hostile, type[Exception], type[Exception]]] = {
+    "drip_head": (Hostile(mode="drip_head"), cr.ReadTimeout, cr.ReadTimeout),
+    "drip_body": (Hostile(mode="drip_body"), cr.ReadTimeout, cr.ReadTimeout),
+    "drip_body 529": (Hostile(mode="drip_body", status=529), cr.ReadTimeout, cr.ReadTimeout),
+    "endless_body": (Hostile(mode="endless_body"), cr.ResponseTooLarge, cr.ResponseTooLarge),
+    "endless_body 529": (Hostile(mode="endless_body", status=529), cr.OverloadedError,
+                         cr.OverloadedError),
+    "endless_line": (Hostile(mode="endless_line"), cr.ResponseTooLarge, cr.ResponseTooLarge),
+    "pings": (Hostile(mode="pings"), cr.ReadTimeout, cr.ReadTimeout),
+    "stall": (Hostile(mode="stall"), cr.ReadTimeout, cr.ReadTimeout),
+    "hang": (Hostile(mode="hang"), cr.ReadTimeout, cr.ReadTimeout),
+    "stop_mid_event": (Hostile(mode="stop_mid_event"), cr.MalformedResponse,
+                       cr.MalformedResponse),
+    "reset_before_headers": (Hostile(mode="reset_before_headers"), cr.ConnectError,
+                             cr.ConnectError),
+    "reset_after_headers": (Hostile(mode="reset_after_headers"), cr.ConnectError,
+                            cr.ConnectError),
+    "garbage_status": (Hostile(mode="garbage_status"), cr.MalformedResponse,
+                       cr.MalformedResponse),
+    "huge_header": (Hostile(mode="huge_header"), cr.MalformedResponse, cr.MalformedResponse),
+    "many_headers": (Hostile(mode="many_headers"), cr.MalformedResponse, cr.MalformedResponse),
+    "bad_chunked": (Hostile(mode="bad_chunked"), cr.MalformedResponse, cr.MalformedResponse),
+    "lying_gzip": (Hostile(mode="lying_gzip"), cr.ConnectError, cr.ConnectError),
+    "html": (Hostile(mode="html"), cr.MalformedResponse, cr.MalformedResponse),
+    "retry-after absurd": (Hostile(status=529, headers={"retry-after": "99999999999999999999",
+                                                        "retry-after-ms": "inf"}),
+                           cr.OverloadedError, cr.OverloadedError),
+    "retry-after garbage": (Hostile(status=429, headers={"retry-after": "soon, \x7f maybe",
+                                                         "retry-after-ms": "nan"}),
+                            cr.RateLimitError, cr.RateLimitError),
+}
+# Answers that never end by themselves: the client must be the one to hang up.
+OPEN_ENDED = {"drip_head", "drip_body", "drip_body 529", "endless_body", "endless_line",
+              "pings", "stall", "hang"}
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[AnthropicEmulator]:
+    async with AnthropicEmulator(api_key=KEY) as server:
+        yield server
+
+
+def hostile(server: HostileServer, **kw: Any) -> AnthropicProvider:
+    return AnthropicProvider(name="hostile", base_url=server.url, api_key=KEY, **kw)
+
+
+def healthy(emu: AnthropicEmulator) -> AnthropicProvider:
+    return AnthropicProvider(name="healthy", base_url=emu.url, api_key=KEY)
+
+
+async def call(client: cr.AsyncClient, op: str, **kw: Any) -> cr.types.Message:
+    """One create or stream; a hang fails the test (``TimeoutError``) rather than the suite."""
+    async def go() -> cr.types.Message:
+        if op == "create":
+            return await client.messages.create(model="claude-sonnet-4-5", max_tokens=16,
+                                                messages=HI, **kw)
+        async with client.messages.stream(model="claude-sonnet-4-5", max_tokens=16,
+                                          messages=HI, **kw) as stream:
+            return await stream.get_final_message()
+    return await asyncio.wait_for(go(), 20)
+
+
+@pytest.mark.parametrize("op", ["create", "stream"])
+@pytest.mark.parametrize("name", list(OUTCOMES))
+async def test_alone_the_documented_error_within_the_deadline(name: str, op: str) -> None:
+    """One hostile provider: the call raises the documented error type no later than its
+    deadline, and a connection the server would have kept open is closed by the client."""
+    answer, create_error, stream_error = OUTCOMES[name]
+    deadline = 1.0
+    async with HostileServer(answer) as server:
+        async with cr.AsyncClient(providers=[hostile(server, max_retries=0)], deadline=deadline,
+                                  max_response_bytes=MIB) as client:
+            start = time.monotonic()
+            with pytest.raises(create_error if op == "create" else stream_error):
+                await call(client, op)
+            assert time.monotonic() - start < deadline + SLACK
+        assert server.requests == 1
+        if name in OPEN_ENDED:
+            await server.wait_disconnects(1)
+
+
+@pytest.mark.parametrize("op", ["create", "stream"])
+@pytest.mark.parametrize("name", list(OUTCOMES))
+async def test_failover_to_a_healthy_provider(emu: AnthropicEmulator, name: str,
+                                              op: str) -> None:
+    """Hostile first, healthy second: every hostile answer fails over, and the call succeeds
+    on the second provider within the first attempt's timeout (plus the healthy answer)."""
+    answer = OUTCOMES[name][0]
+    timeout = 0.5
+    async with HostileServer(answer) as server:
+        providers = [hostile(server, max_retries=0), healthy(emu)]
+        async with cr.AsyncClient(providers=providers, timeout=timeout, deadline=10,
+                                  max_response_bytes=MIB) as client:
+            start = time.monotonic()
+            with no_backoff():
+                msg = await call(client, op)
+            assert time.monotonic() - start < timeout + SLACK
+        assert msg.route.provider == "healthy"
+        assert msg.content[0].text == "Echo: Hello hostile world"  # type: ignore[union-attr]
+        assert server.requests == 1 and len(emu.requests) == 1
+        if name in OPEN_ENDED:
+            await server.wait_disconnects(1)
+
+
+# --- each timer against a server that drips ---------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["drip_head", "drip_body"])
+@pytest.mark.parametrize("op", ["create", "stream"])
+@pytest.mark.parametrize("timer", ["deadline", "timeout", "first_token_timeout"])
+async def test_every_timer_bounds_a_dripping_server(timer: str, op: str, mode: str) -> None:
+    """A server that sends its headers or its body one byte at a time (aiohttp's read timeout
+    restarts on each byte) is stopped by the deadline, the per-attempt timeout and, for a
+    stream, the first-token timeout, each alone and measured over the whole phase."""
+    if timer == "first_token_timeout" and op == "create":
+        pytest.skip("first_token_timeout is a stream setting")
+    limit = 0.6
+    settings: dict[str, Any] = {"timeout": None, timer: limit}
+    async with HostileServer(Hostile(mode=mode, drip_s=0.02)) as server:
+        async with cr.AsyncClient(providers=[hostile(server, max_retries=0)], **settings) as c:
+            start = time.monotonic()
+            with pytest.raises((cr.ReadTimeout, cr.DeadlineExceeded)):
+                await call(c, op)
+            elapsed = time.monotonic() - start
+        await server.wait_disconnects(1)
+    assert limit * 0.9 < elapsed < limit + SLACK
+    assert server.bytes_sent > 10  # it was dripping, not silent, all along
+
+
+async def test_connect_timeout_bounds_a_blackhole() -> None:
+    """An address that never completes the TCP handshake raises ConnectTimeout after the
+    connect timeout, however long the call's other limits."""
+    from clauderoute.testing import Blackhole
+
+    async with Blackhole() as hole:
+        provider = AnthropicProvider(base_url=hole.url, api_key=KEY, max_retries=0)
+        async with cr.AsyncClient(providers=[provider], connect_timeout=0.4) as client:
+            start = time.monotonic()
+            with pytest.raises(cr.ConnectTimeout):
+                await call(client, "create")
+            assert time.monotonic() - start < 0.4 + SLACK
+
+
+@pytest.mark.parametrize("mode", ["pings", "drip_body"])
+async def test_deadline_bounds_a_stream_after_its_content(mode: str) -> None:
+    """Content, then pings forever (or the rest dripped a byte at a time): the deadline still
+    ends the stream, with the partial message."""
+    deadline = 1.0
+    answer = Hostile(mode=mode, after_events=3, drip_s=0.05)
+    async with HostileServer(answer) as server:
+        async with cr.AsyncClient(providers=[hostile(server)], deadline=deadline) as client:
+            start = time.monotonic()
+            with pytest.raises(cr.StreamInterrupted) as info:
+                await call(client, "stream")
+            assert time.monotonic() - start < deadline + SLACK
+        await server.wait_disconnects(1)
+    assert isinstance(info.value.cause_error, cr.DeadlineExceeded)
+    assert info.value.partial.content[0].text.startswith("Echo:")
+
+
+async def test_a_stream_of_pings_without_content_is_bounded() -> None:
+    """Events forever but never content: the first-token timeout ends it, and fails over."""
+    async with HostileServer(Hostile(mode="pings", drip_s=0.02)) as server:
+        async with cr.AsyncClient(providers=[hostile(server, max_retries=0)], timeout=None,
+                                  first_token_timeout=0.5) as client:
+            with pytest.raises(cr.ReadTimeout, match="no content within 0.5s"):
+                await call(client, "stream")
+        await server.wait_disconnects(1)
+
+
+# --- resources: the header phase of downloads and results, and their error bodies ----------
+
+
+@pytest.mark.parametrize("what", ["download", "results", "metadata"])
+async def test_resource_calls_bound_the_header_phase(what: str) -> None:
+    """A file download, batch results (streamed answers) and a metadata call (a whole JSON
+    answer) to a server that drips its headers time out after the call's timeout."""
+    async with HostileServer(Hostile(mode="drip_head", drip_s=0.02)) as server:
+        async with cr.AsyncClient(providers=[hostile(server, max_retries=0)]) as client:
+            start = time.monotonic()
+            with pytest.raises(cr.ReadTimeout):
+                if what == "download":
+                    fut: Any = client.beta.files.download("file_1", timeout=0.5)
+                elif what == "results":
+                    fut = client.messages.batches.results("msgbatch_1", timeout=0.5)
+                else:
+                    fut = client.beta.files.retrieve_metadata("file_1", timeout=0.5)
+                await asyncio.wait_for(fut, 20)
+            assert time.monotonic() - start < 0.5 + SLACK
+        await server.wait_disconnects(1)
+
+
+@pytest.mark.parametrize("mode", ["endless_body", "drip_body"])
+async def test_resource_error_body_is_capped_and_timed(mode: str) -> None:
+    """A 529 whose body never ends (or drips) on a streamed resource call: an OverloadedError
+    from the first 64 KiB, within the timeout, the rest never read."""
+    async with HostileServer(Hostile(mode=mode, status=529)) as server:
+        async with cr.AsyncClient(providers=[hostile(server, max_retries=0)]) as client:
+            start = time.monotonic()
+            with pytest.raises((cr.OverloadedError, cr.ReadTimeout)) as info:
+                await asyncio.wait_for(client.beta.files.download("file_1", timeout=0.5), 20)
+            assert time.monotonic() - start < 0.5 + SLACK
+        await server.wait_disconnects(1)
+    if mode == "endless_body":
+        assert isinstance(info.value, cr.OverloadedError)
+        assert server.bytes_sent < 64 * MIB
+
+
+async def test_batch_results_line_that_never_ends() -> None:
+    """Batch results whose one JSON line never ends stop at max_response_bytes with a typed
+    error instead of buffering it all."""
+    async with HostileServer(Hostile(mode="endless_body")) as server:
+        async with cr.AsyncClient(providers=[hostile(server, max_retries=0)],
+                                  max_response_bytes=MIB) as client:
+            results = await client.messages.batches.results("msgbatch_1")
+
+            async def read_all() -> None:
+                async for _ in results:
+                    pass
+            with pytest.raises(cr.ResponseTooLarge) as info:
+                await asyncio.wait_for(read_all(), 20)
+        await server.wait_disconnects(1)
+    assert info.value.limit == MIB
+
+
+async def test_many_hostile_calls_leave_no_connection_open(emu: AnthropicEmulator) -> None:
+    """A burst of concurrent calls against a mix of hostile answers: every one ends within the
+    deadline and the server ends with no connection being served."""
+    answers = [OUTCOMES[n][0] for n in ("drip_head", "endless_body 529", "stall", "hang",
+                                         "endless_line", "pings", "reset_after_headers")]
+    async with HostileServer(*answers) as server:
+        async with cr.AsyncClient(providers=[hostile(server, max_retries=0)], deadline=1.0,
+                                  max_response_bytes=MIB) as client:
+            start = time.monotonic()
+            out = await asyncio.gather(*(call(client, op) for op in ("create", "stream")
+                                         for _ in answers), return_exceptions=True)
+            assert time.monotonic() - start < 1.0 + SLACK
+        assert all(isinstance(e, cr.ClauderouteError) for e in out)
+        await server.wait_idle()
+
+
+def test_the_kit_refuses_an_unknown_mode() -> None:
+    """A typo in a mode or an impossible status fails where the answer is written, listing the
+    modes, rather than serving something else."""
+    with pytest.raises(ValueError, match="drip_head"):
+        Hostile(mode="drip_heads")
+    with pytest.raises(ValueError, match="status"):
+        Hostile(status=42)
+    assert set(Hostile.MODES) >= {"drip_head", "endless_body", "reset_before_headers"}
