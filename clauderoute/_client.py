@@ -126,7 +126,7 @@ class AsyncClient:
         first_token_timeout: a stream with no content this many seconds after its request was
             sent (headers included, as TTFT is measured) fails over.
         max_response_bytes: the largest answer read into memory, a whole (decompressed) body
-            or one stream event (default 64 MiB); a larger one raises ``ResponseTooLarge`` and
+            or one stream event (default 64 MiB); a larger one raises ``ResponseTooLargeError`` and
             fails over, like any malformed answer, without reading further. An error answer's
             body is read only up to 64 KiB whatever this says.
         retry: backoff timing.

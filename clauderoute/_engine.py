@@ -20,7 +20,7 @@ from ._errors import (
     ConnectTimeout,
     MalformedResponse,
     ReadTimeout,
-    ResponseTooLarge,
+    ResponseTooLargeError,
     TransportError,
 )
 from ._provider import HttpRequest, HttpResponse
@@ -134,7 +134,7 @@ class Engine:
         pool_limit_per_host: connections per host; 0 is unlimited.
         keepalive_s: how long an idle connection is kept.
         max_response_bytes: the largest answer read into memory: a whole (decompressed) body,
-            or one stream event; a larger one raises ``ResponseTooLarge`` before more is read.
+            or one stream event; a larger one raises ``ResponseTooLargeError`` before more is read.
     """
 
     def __init__(self, *, connect_timeout: float = 5.0, pool_limit: int = 1000,
@@ -205,11 +205,11 @@ class Engine:
         limit = self.max_response_bytes
         if length is not None and length.isdigit() and "content-encoding" not in resp.headers:
             resp.close()  # over the limit by its own account: not a byte of it is read
-            raise ResponseTooLarge(limit, what=f"answer of {length} bytes", platform=platform)
+            raise ResponseTooLargeError(limit, what=f"answer of {length} bytes", platform=platform)
         answer, _ = await _read_at_most(resp.content, limit + 1)
         if len(answer) > limit:
             resp.close()
-            raise ResponseTooLarge(limit, platform=platform)
+            raise ResponseTooLargeError(limit, platform=platform)
         return answer
 
     async def open(self, request: HttpRequest, *, timeout: float | None,

@@ -72,7 +72,7 @@ __all__ = [
     "ErrorResponse", "InternalServerError", "InvalidRequest", "InvalidRequestError",
     "MalformedResponse", "MalformedResponseError", "NotFoundError", "OverloadedError",
     "PermissionDeniedError", "RateLimitError", "ReadTimeout", "ReadTimeoutError", "RequestError",
-    "RequestTooLarge", "RequestTooLargeError", "ResponseTooLarge", "ResponseTooLargeError",
+    "RequestTooLarge", "RequestTooLargeError", "ResponseTooLargeError",
     "StreamInterrupted", "StreamInterruptedError",
     "TransportError", "UnknownPlatformError", "UnprocessableEntityError", "status_error_class",
     "with_response"
@@ -390,7 +390,6 @@ InvalidRequest = InvalidRequestError
 RequestTooLarge = RequestTooLargeError
 ContentTooLargeError = RequestTooLargeError  # the SDK's newer name for a 413
 MalformedResponse = MalformedResponseError
-ResponseTooLarge = ResponseTooLargeError
 TransportError = APIConnectionError
 ConnectTimeout = ConnectTimeoutError
 ReadTimeout = ReadTimeoutError

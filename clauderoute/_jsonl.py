@@ -2,13 +2,13 @@
 
 Batch results can be far larger than memory, so lines are cut out as they complete and only the
 unfinished tail is held, up to ``max_line`` bytes (a line that never ends raises
-``ResponseTooLarge`` rather than growing without bound). Blank lines are skipped; a trailing
+``ResponseTooLargeError`` rather than growing without bound). Blank lines are skipped; a trailing
 ``\\r`` is dropped.
 """
 
 from __future__ import annotations
 
-from ._errors import ResponseTooLarge
+from ._errors import ResponseTooLargeError
 
 __all__ = ["JSONLDecoder"]
 
@@ -25,13 +25,13 @@ class JSONLDecoder:
         if b"\n" not in data:
             self._tail += data
             if len(self._tail) > self._max:
-                raise ResponseTooLarge(self._max, what="a JSON line")
+                raise ResponseTooLargeError(self._max, what="a JSON line")
             return []
         parts = data.split(b"\n")
         first = bytes(self._tail) + parts[0]
         self._tail = bytearray(parts[-1])
         if len(self._tail) > self._max:
-            raise ResponseTooLarge(self._max, what="a JSON line")
+            raise ResponseTooLargeError(self._max, what="a JSON line")
         return [ln for ln in (_strip(x) for x in [first, *parts[1:-1]]) if ln]
 
     def end(self) -> list[bytes]:

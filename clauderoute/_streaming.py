@@ -20,8 +20,8 @@ from ._engine import StreamResponse
 from ._provider import HttpResponse, Provider, StreamDecoder
 from .routing._observe import AttemptContext
 from .routing._router import Finisher
-from .types._messages import Message, RouteInfo
 from .types._content import TextBlock
+from .types._messages import Message, RouteInfo
 from .types._stream import ErrorEvent, StreamEvent, TextDelta
 
 __all__ = ["MessageStream", "OpenStream", "open_stream_attempt"]
@@ -97,7 +97,7 @@ async def _until_content(ctx: AttemptContext, response: StreamResponse,
         events = decoder.feed(chunk)
         pending = 0 if events else pending + len(chunk)
         if pending > limit:
-            raise E.ResponseTooLarge(limit, what="a stream event", platform=p.name)
+            raise E.ResponseTooLargeError(limit, what="a stream event", platform=p.name)
         for ev in events:
             if ctx.first_chunk is None:
                 ctx.first_chunk = time.perf_counter()
@@ -169,7 +169,7 @@ class MessageStream:
                 if not events:
                     pending += len(chunk)
                     if pending > limit:
-                        raise E.ResponseTooLarge(limit, what="a stream event",
+                        raise E.ResponseTooLargeError(limit, what="a stream event",
                                                  platform=o.provider.name)
                     continue
                 pending = 0

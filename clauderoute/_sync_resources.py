@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 
 from ._resources._pages import AsyncPage, AsyncPaginator
 from ._resources._raw import AsyncStream, RawResponse
-from ._resources.batches import Batches, BatchResults
+from ._resources.batches import Batches
 from ._resources.files import BinaryResponse, Files
 from ._resources.models import Models
 from ._resources.skills import Skills, SkillVersions
@@ -30,9 +30,7 @@ if TYPE_CHECKING:
     from ._resources.messages import Messages, StreamManager
     from ._streaming import MessageStream
     from ._sync import Runner
-    from .types._batches import MessageBatchIndividualResponse
     from .types._messages import Message, MessageTokensCount, RouteInfo
-    from .types._stream import StreamEvent
 
 __all__ = ["Stream", "SyncMessageStream", "SyncMessages", "SyncPage"]
 

@@ -26,10 +26,10 @@ OUTCOMES: dict[str, tuple[Hostile, type[Exception], type[Exception]]] = {
     "drip_head": (Hostile(mode="drip_head"), cr.ReadTimeout, cr.ReadTimeout),
     "drip_body": (Hostile(mode="drip_body"), cr.ReadTimeout, cr.ReadTimeout),
     "drip_body 529": (Hostile(mode="drip_body", status=529), cr.ReadTimeout, cr.ReadTimeout),
-    "endless_body": (Hostile(mode="endless_body"), cr.ResponseTooLarge, cr.ResponseTooLarge),
+    "endless_body": (Hostile(mode="endless_body"), cr.ResponseTooLargeError, cr.ResponseTooLargeError),
     "endless_body 529": (Hostile(mode="endless_body", status=529), cr.OverloadedError,
                          cr.OverloadedError),
-    "endless_line": (Hostile(mode="endless_line"), cr.ResponseTooLarge, cr.ResponseTooLarge),
+    "endless_line": (Hostile(mode="endless_line"), cr.ResponseTooLargeError, cr.ResponseTooLargeError),
     "pings": (Hostile(mode="pings"), cr.ReadTimeout, cr.ReadTimeout),
     "stall": (Hostile(mode="stall"), cr.ReadTimeout, cr.ReadTimeout),
     "hang": (Hostile(mode="hang"), cr.ReadTimeout, cr.ReadTimeout),
@@ -76,9 +76,9 @@ async def call(client: cr.AsyncClient, op: str, **kw: Any) -> cr.types.Message:
     """One create or stream; a hang fails the test (``TimeoutError``) rather than the suite."""
     async def go() -> cr.types.Message:
         if op == "create":
-            return await client.messages.create(model="claude-sonnet-4-5", max_tokens=16,
+            return await client.messages.create(model="claude-haiku-4-5", max_tokens=16,
                                                 messages=HI, **kw)
-        async with client.messages.stream(model="claude-sonnet-4-5", max_tokens=16,
+        async with client.messages.stream(model="claude-haiku-4-5", max_tokens=16,
                                           messages=HI, **kw) as stream:
             return await stream.get_final_message()
     return await asyncio.wait_for(go(), 20)
@@ -241,7 +241,7 @@ async def test_batch_results_line_that_never_ends() -> None:
             async def read_all() -> None:
                 async for _ in results:
                     pass
-            with pytest.raises(cr.ResponseTooLarge) as info:
+            with pytest.raises(cr.ResponseTooLargeError) as info:
                 await asyncio.wait_for(read_all(), 20)
         await server.wait_disconnects(1)
     assert info.value.limit == MIB

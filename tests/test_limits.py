@@ -67,13 +67,13 @@ def peak_since(base: int) -> int:
 
 async def test_default_limit_refuses_an_80_mib_answer(traced: None) -> None:
     """With the default limit (64 MiB), an 80 MiB answer that says its length is refused at
-    its headers: ResponseTooLarge naming the limit, and none of the body in memory."""
+    its headers: ResponseTooLargeError naming the limit, and none of the body in memory."""
     body = b"{" + b" " * (80 * MIB)
     async with HostileServer(Hostile(body=body, headers={"content-type": "application/json"})
                              ) as server:
         base = start_peak()
         async with cr.AsyncClient(providers=[provider(server.url)]) as client:
-            with pytest.raises(cr.ResponseTooLarge, match="max_response_bytes") as info:
+            with pytest.raises(cr.ResponseTooLargeError, match="max_response_bytes") as info:
                 await call(client)
             used = peak_since(base)
     assert info.value.limit == 64 * MIB
@@ -92,7 +92,7 @@ async def test_body_without_a_usable_length_stops_at_the_limit(traced: None,
         base = start_peak()
         async with cr.AsyncClient(providers=[provider(server.url)],
                                   max_response_bytes=MIB) as client:
-            with pytest.raises(cr.ResponseTooLarge) as info:
+            with pytest.raises(cr.ResponseTooLargeError) as info:
                 await call(client)
             used = peak_since(base)
         await server.wait_idle()
@@ -120,13 +120,13 @@ async def test_error_body_is_cut_at_64_kib(traced: None, op: str) -> None:
 
 
 async def test_endless_event_before_content_fails_over(traced: None) -> None:
-    """One SSE line that never ends, before any content: ResponseTooLarge (an attempt failure
+    """One SSE line that never ends, before any content: ResponseTooLargeError (an attempt failure
     that fails over), with memory bounded by the limit."""
     async with HostileServer(Hostile(mode="endless_line")) as server:
         base = start_peak()
         async with cr.AsyncClient(providers=[provider(server.url)],
                                   max_response_bytes=MIB) as client:
-            with pytest.raises(cr.ResponseTooLarge):
+            with pytest.raises(cr.ResponseTooLargeError):
                 await call(client, "stream")
             used = peak_since(base)
     assert used < 8 * MIB
@@ -134,7 +134,7 @@ async def test_endless_event_before_content_fails_over(traced: None) -> None:
 
 async def test_endless_event_after_content_interrupts(traced: None) -> None:
     """The same after content was delivered: StreamInterrupted with the partial message,
-    caused by ResponseTooLarge."""
+    caused by ResponseTooLargeError."""
     async with HostileServer(Hostile(mode="endless_line", after_events=3)) as server:
         base = start_peak()
         async with cr.AsyncClient(providers=[provider(server.url)],
@@ -142,7 +142,7 @@ async def test_endless_event_after_content_interrupts(traced: None) -> None:
             with pytest.raises(cr.StreamInterrupted) as info:
                 await call(client, "stream")
             used = peak_since(base)
-    assert isinstance(info.value.cause_error, cr.ResponseTooLarge)
+    assert isinstance(info.value.cause_error, cr.ResponseTooLargeError)
     assert info.value.partial.content[0].text == "Echo:"
     assert used < 8 * MIB
 

@@ -40,6 +40,28 @@ from ._stream import (
 )
 
 if TYPE_CHECKING:
+    from ._batches import (
+        DeletedMessageBatch,
+        MessageBatch,
+        MessageBatchCanceledResult,
+        MessageBatchErroredResult,
+        MessageBatchExpiredResult,
+        MessageBatchIndividualResponse,
+        MessageBatchRequestCounts,
+        MessageBatchResult,
+        MessageBatchSucceededResult,
+        UnknownBatchResult,
+    )
+    from ._objects import (
+        ApiObject,
+        DeletedFile,
+        DeletedSkill,
+        DeletedSkillVersion,
+        FileMetadata,
+        ModelInfo,
+        Skill,
+        SkillVersion,
+    )
     from ._params import (
         Base64ImageSourceParam,
         Base64PDFSourceParam,
@@ -92,28 +114,6 @@ if TYPE_CHECKING:
         ToolUnionParam,
         WebFetchToolParam,
         WebSearchToolParam,
-    )
-    from ._batches import (
-        DeletedMessageBatch,
-        MessageBatch,
-        MessageBatchCanceledResult,
-        MessageBatchErroredResult,
-        MessageBatchExpiredResult,
-        MessageBatchIndividualResponse,
-        MessageBatchRequestCounts,
-        MessageBatchResult,
-        MessageBatchSucceededResult,
-        UnknownBatchResult,
-    )
-    from ._objects import (
-        ApiObject,
-        DeletedFile,
-        DeletedSkill,
-        DeletedSkillVersion,
-        FileMetadata,
-        ModelInfo,
-        Skill,
-        SkillVersion,
     )
 
 # Loaded on first use: the Batches, Files, Skills and Models resources' types.

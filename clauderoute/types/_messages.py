@@ -8,12 +8,12 @@ import msgspec
 
 from ._content import (
     ContentBlock,
-    UnknownBlock,
     RedactedThinkingBlock,
     ServerToolUseBlock,
     TextBlock,
     ThinkingBlock,
     ToolUseBlock,
+    UnknownBlock,
     WebSearchToolResultBlock,
     decode_blocks,
 )
