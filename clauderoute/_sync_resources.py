@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from ._resources.messages import Messages, StreamManager
     from ._streaming import MessageStream
     from ._sync import Runner
+    from .types._batches import MessageBatchIndividualResponse  # noqa: F401 (string base)
     from .types._messages import Message, MessageTokensCount, RouteInfo
+    from .types._stream import StreamEvent  # noqa: F401 (string base)
 
 __all__ = ["Stream", "SyncMessageStream", "SyncMessages", "SyncPage"]
 
