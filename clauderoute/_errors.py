@@ -19,6 +19,7 @@
     │   │       └── OverloadedError         529, or an in-stream ``overloaded_error``
     │   ├── APIConnectionError          the way to the platform failed
     │   │   ├── ConnectError                could not connect, or the connection broke
+    │   │   ├── CredentialsError            the provider could not get credentials (fails over)
     │   │   └── APITimeoutError             something took too long
     │   │       ├── ConnectTimeoutError     connecting
     │   │       ├── ReadTimeoutError        waiting for bytes (also: a stream stalled)
@@ -38,10 +39,9 @@ SDK an invalid request reaches the Claude API and comes back a 400, so our local
 error is a ``BadRequestError`` (``status_code`` 400, ``body`` in the API's error shape, with
 ``platform`` ``None`` since no platform saw it); a request no provider can serve would be a 400
 there too. A too-large body is one class whether we refused it or the platform did. A timeout of
-any kind is an ``APITimeoutError``, a refused connection an ``APIConnectionError``. What only
-routing adds (a broken stream, a failed route) is still an ``APIError``, so ``except APIError``
-keeps meaning "the request failed"; ``AllPlatformsFailedError.last`` is what the SDK would have
-raised on the last platform. Configuration mistakes are not request failures, as with the SDK.
+any kind is an ``APITimeoutError``; a refused connection, or a provider that cannot get
+credentials, an ``APIConnectionError``. What routing adds is an ``APIError`` too; ``.last`` of
+``AllPlatformsFailedError`` is what the SDK would have raised. Bad configuration is no request.
 
 Names: every class ends in ``Error``. The names of 0.1 remain as aliases of the same classes for
 one release (``InvalidRequest``, ``RequestTooLarge``, ``ContentTooLargeError`` (the SDK's newer
@@ -68,7 +68,7 @@ __all__ = [
     "APIConnectionError", "APIError", "APIStatusError", "APITimeoutError", "AllPlatformsFailed",
     "AllPlatformsFailedError", "AuthenticationError", "BadRequestError", "CapabilityError",
     "ClauderouteError", "ConfigurationError", "ConflictError", "ConnectError", "ConnectTimeout",
-    "ConnectTimeoutError", "ContentTooLargeError", "DeadlineExceeded", "DeadlineExceededError",
+    "ConnectTimeoutError", "ContentTooLargeError", "CredentialsError", "DeadlineExceeded", "DeadlineExceededError",
     "ErrorResponse", "InternalServerError", "InvalidRequest", "InvalidRequestError",
     "MalformedResponse", "MalformedResponseError", "NotFoundError", "OverloadedError",
     "PermissionDeniedError", "RateLimitError", "ReadTimeout", "ReadTimeoutError", "RequestError",
@@ -296,7 +296,6 @@ def with_response(error: APIStatusError, status: int, headers: Mapping[str, str]
             error.body = error.response.text
     return error
 
-
 # --- the way to the platform ------------------------------------------------------------------
 
 
@@ -306,6 +305,10 @@ class APIConnectionError(APIError):
 
 class ConnectError(APIConnectionError):
     """Could not connect, or the connection broke."""
+
+
+class CredentialsError(APIConnectionError):
+    """The provider could not get credentials (none found, or the refresh failed): unavailable."""
 
 
 class APITimeoutError(APIConnectionError):
@@ -322,7 +325,6 @@ class ReadTimeoutError(APITimeoutError):
 
 class DeadlineExceededError(APITimeoutError):
     """The routed call's whole deadline ran out (``attempts`` lists what was tried)."""
-
     def __init__(self, message: str, *, attempts: list[Any] | None = None) -> None:
         self.attempts = attempts or []
         super().__init__(message)
