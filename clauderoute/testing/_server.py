@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import socket
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -176,11 +177,21 @@ class EmulatorServer:
         """Start listening; ``url`` is valid afterwards."""
         app = web.Application(client_max_size=1024**3)
         app.add_routes(self.routes())
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # A stopped emulator cancels the handlers still running (a stalled stream, say) at once
+        # rather than waiting for them: tests end when their assertions are done.
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                                     shutdown_timeout=0.01)  # 0 would mean "no limit"
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        # Bind the socket ourselves so the port chosen for port=0 is known through public API.
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        site = web.SockSite(self._runner, sock)
         await site.start()
-        sock = site._server.sockets[0]  # type: ignore[union-attr]
         self.port = sock.getsockname()[1]
         return self
 
