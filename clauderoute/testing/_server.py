@@ -168,6 +168,7 @@ class EmulatorServer:
         self._rng = random.Random(seed)
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._handlers: set[asyncio.Task[Any]] = set()
         self.open_streams = 0
         self.disconnects = 0
 
@@ -175,7 +176,7 @@ class EmulatorServer:
 
     async def start(self) -> EmulatorServer:
         """Start listening; ``url`` is valid afterwards."""
-        app = web.Application(client_max_size=1024**3)
+        app = web.Application(client_max_size=1024**3, middlewares=[self._track_handler])
         app.add_routes(self.routes())
         # A stopped emulator cancels the handlers still running (a stalled stream, say) at once
         # rather than waiting for them: tests end when their assertions are done.
@@ -196,10 +197,25 @@ class EmulatorServer:
         return self
 
     async def stop(self) -> None:
-        """Stop listening and close open connections."""
+        """Stop listening, close open connections and end the handlers still running."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        # cleanup() cancels a running handler but does not wait for it to end: wait here, so a
+        # stopped emulator leaves no task behind.
+        if self._handlers:
+            await asyncio.wait(list(self._handlers))
+
+    @web.middleware
+    async def _track_handler(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - aiohttp always runs a handler in a task
+            return await handler(request)  # type: ignore[no-any-return]
+        self._handlers.add(task)
+        try:
+            return await handler(request)  # type: ignore[no-any-return]
+        finally:
+            self._handlers.discard(task)
 
     async def __aenter__(self) -> EmulatorServer:
         return await self.start()
