@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import clauderoute as cr
 from clauderoute import RetryPolicy
-from clauderoute._provider import Call, HttpRequest
+from clauderoute._provider import Auth, Call, HttpRequest
 from clauderoute._retry import MAX_HINT_S, hint_seconds, parse_retry_after
 from clauderoute.routing import CircuitBreaker
 from clauderoute.testing import Fault, Hostile, HostileServer, no_backoff
@@ -273,3 +273,115 @@ async def test_probe_cancelled_is_released(emus: dict[str, AnthropicEmulator]) -
         a.gate.set()
         msg = await create(client)
     assert msg.route.provider == "a" and breaker.state("a", MODEL) == 0
+
+
+# --- item 6: a provider without credentials, or refused them, is unavailable --------------------
+
+class NoCredentials(Auth):
+    """An auth whose refresh always fails, the way a provider reports it: ``CredentialsError``."""
+
+    kind = "test-none"
+
+    def __init__(self) -> None:
+        self.refreshes = 0
+
+    async def refresh(self) -> None:
+        self.refreshes += 1
+        raise cr.CredentialsError("no credentials found for the test platform")
+
+    def sign(self, request: HttpRequest) -> HttpRequest:
+        return request
+
+
+class RefreshingProvider(AnthropicProvider):
+    """Refreshes its ``refresher`` before every request, as the cloud providers do."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.refresher = NoCredentials()
+
+    async def prepare(self, call: Call) -> HttpRequest:
+        await self.refresher.refresh()
+        return await super().prepare(call)
+
+
+async def test_credentials_error_fails_over(emus: dict[str, AnthropicEmulator]) -> None:
+    """The provider that cannot get credentials is recorded and skipped, never retried."""
+    x = RefreshingProvider(name="x", base_url=emus["a"].url, api_key=KEY)
+    async with cr.AsyncClient(providers=[x, provider("b", emus["b"].url)]) as client:
+        msg = await create(client)
+    assert msg.route.provider == "b" and x.refresher.refreshes == 1
+    first, second = msg.route.attempts
+    assert first.provider == "x" and first.error == "CredentialsError"
+    assert second.kind == "failover" and len(emus["a"].requests) == 0
+
+
+async def test_credentials_error_alone_is_not_retried(
+        emus: dict[str, AnthropicEmulator]) -> None:
+    x = RefreshingProvider(name="x", base_url=emus["a"].url, api_key=KEY, max_retries=3)
+    async with cr.AsyncClient(providers=[x]) as client:
+        with no_backoff(), pytest.raises(cr.CredentialsError) as info:
+            await create(client)
+    assert x.refresher.refreshes == 1 and len(info.value.attempts) == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_refused_credentials_fail_over_once(emus: dict[str, AnthropicEmulator],
+                                                  status: int) -> None:
+    """A platform's 401/403 fails over (another platform, other credentials), and the refusing
+    provider is not retried even when the other one fails too."""
+    emus["a"].faults.add(Fault(status=status))
+    async with cr.AsyncClient(providers=[provider(n, emus[n].url) for n in "ab"]) as client:
+        msg = await create(client)
+        assert msg.route.provider == "b" and len(emus["a"].requests) == 1
+        emus["a"].faults.add(Fault(status=status))
+        emus["b"].faults.add(*[Fault(status=529)] * 3)
+        with no_backoff(), pytest.raises(cr.AllPlatformsFailedError) as info:
+            await create(client)
+    assert len(emus["a"].requests) == 2  # once per call, never retried
+    assert len(emus["b"].requests) == 1 + 3  # b: its attempt and its two retries
+    assert isinstance(info.value.errors[0], cr.APIStatusError)
+    assert info.value.errors[0].status_code == status
+
+
+@pytest.mark.parametrize("status", [400, 413, 422])
+async def test_request_errors_stay_fatal(emus: dict[str, AnthropicEmulator],
+                                         status: int) -> None:
+    emus["a"].faults.add(Fault(status=status))
+    async with cr.AsyncClient(providers=[provider(n, emus[n].url) for n in "ab"]) as client:
+        with pytest.raises(cr.APIStatusError) as info:
+            await create(client)
+    assert info.value.status_code == status and len(emus["b"].requests) == 0
+
+
+# --- item 11: the errors a call gives up with keep their cause ---------------------------------
+
+async def test_all_failed_has_the_last_error_as_cause(
+        emus: dict[str, AnthropicEmulator]) -> None:
+    for n in "ab":
+        emus[n].faults.add(Fault(status=529))
+    provs = [provider(n, emus[n].url, max_retries=0) for n in "ab"]
+    async with cr.AsyncClient(providers=provs) as client:
+        with pytest.raises(cr.AllPlatformsFailedError) as info:
+            await create(client)
+    assert info.value.__cause__ is info.value.errors[-1]
+    assert isinstance(info.value.__cause__, cr.OverloadedError)
+
+
+async def test_deadline_has_the_last_error_as_cause(emus: dict[str, AnthropicEmulator]) -> None:
+    """The platform asks for a 30 s wait and 5 s are left: the call ends at once with
+    ``DeadlineExceededError`` caused by that 529."""
+    emus["a"].faults.add(Fault(status=529, retry_after=30))
+    async with cr.AsyncClient(providers=[provider("a", emus["a"].url)], deadline=5) as client:
+        with pytest.raises(cr.DeadlineExceededError) as info:
+            await create(client)
+    assert isinstance(info.value.__cause__, cr.OverloadedError)
+
+
+async def test_alone_the_error_keeps_its_own_cause() -> None:
+    """Alone, the provider's error is raised as itself, with the transport cause it had."""
+    async with HostileServer(Hostile(mode="reset_before_headers")) as server, \
+            cr.AsyncClient(providers=[provider("a", server.url, max_retries=0)]) as client:
+        with pytest.raises(cr.APIConnectionError) as info:
+            await create(client)
+    assert info.value.__cause__ is not None
