@@ -11,6 +11,7 @@ import math
 from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
 import pytest
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 from hypothesis import given
@@ -385,3 +386,46 @@ async def test_alone_the_error_keeps_its_own_cause() -> None:
         with pytest.raises(cr.APIConnectionError) as info:
             await create(client)
     assert info.value.__cause__ is not None
+
+
+# --- the rest of the class: other waits the platform controls, other early stops ---------------
+
+async def test_one_providers_hint_does_not_delay_another(
+        emus: dict[str, AnthropicEmulator]) -> None:
+    """b's 529 asks for 50 s; the next attempt is a's retry, which waits a's own backoff, not
+    b's hint (before, the call gave up at once: 50 s did not fit the 20 s deadline)."""
+    emus["a"].faults.add(Fault(status=529))
+    emus["b"].faults.add(Fault(status=529, retry_after=50))
+    provs = [provider(n, emus[n].url, max_retries=1) for n in "ab"]
+    async with cr.AsyncClient(providers=provs, deadline=20) as client:
+        with no_backoff():
+            msg = await create(client)
+    assert msg.route.provider == "a" and len(msg.route.attempts) == 3
+    assert msg.route.attempts[2].backoff_s <= 0.5
+
+
+def small_body_limit(p: AnthropicProvider, limit: int) -> AnthropicProvider:
+    p.capabilities = msgspec.structs.replace(p.capabilities, default_max_body_bytes=limit,
+                                             max_body_bytes={})
+    return p
+
+
+async def test_body_over_one_providers_limit_fails_over(
+        emus: dict[str, AnthropicEmulator]) -> None:
+    """A body over a's (smaller) limit is refused locally, and b, whose limit is larger, serves
+    it; the refusal does not count against a's circuit breaker."""
+    breaker = CircuitBreaker(threshold=1)
+    provs = [small_body_limit(provider("a", emus["a"].url), 64), provider("b", emus["b"].url)]
+    async with cr.AsyncClient(providers=provs, breaker=breaker) as client:
+        msg = await create(client)
+    assert msg.route.provider == "b" and msg.route.attempts[0].error == "RequestTooLargeError"
+    assert len(emus["a"].requests) == 0 and breaker.state("a", MODEL) == 0
+
+
+async def test_body_over_every_limit_is_request_too_large(
+        emus: dict[str, AnthropicEmulator]) -> None:
+    provs = [small_body_limit(provider(n, emus[n].url), 64) for n in "ab"]
+    async with cr.AsyncClient(providers=provs) as client:
+        with pytest.raises(cr.RequestTooLargeError):
+            await create(client)
+    assert len(emus["a"].requests) == len(emus["b"].requests) == 0

@@ -8,7 +8,10 @@ sit above it, because they are about *which* provider may serve, not about the e
 * A provider that cannot get credentials (``CredentialsError``), or whose platform refused them
   (401, 403), is unavailable: the next provider (other platform, other credentials) is tried,
   the same one never again in this call.
-* A 400, 413 or 422 stays fatal (the request itself is wrong everywhere).
+* A 400, 413 or 422 from a platform stays fatal (the request itself is wrong everywhere); but a
+  body *we* refused as over one provider's limit (``RequestTooLargeError`` with ``size`` set,
+  nothing sent) fails over to a provider whose limit is larger. It says nothing about that
+  platform's health, so it does not count against its circuit breaker.
 
 The errors a call gives up with keep their cause: ``AllPlatformsFailedError`` and
 ``DeadlineExceededError`` have ``__cause__`` set to the last real error, and a provider's own
@@ -21,7 +24,7 @@ from .. import _errors as E
 from .._provider import Action, Provider
 from ..types._messages import AttemptInfo
 
-__all__ = ["deadline_error", "decide", "give_up", "next_index"]
+__all__ = ["deadline_error", "decide", "give_up", "next_index", "unhealthy"]
 
 # Statuses that say "these credentials are refused here": another platform may take its own.
 _UNAVAILABLE = (401, 403)
@@ -33,7 +36,7 @@ def _failover_status(status: int) -> bool:
 
 def decide(provider: Provider, exc: BaseException) -> tuple[Action, bool]:
     """The action after ``exc`` on ``provider``, and whether that provider may be tried again."""
-    if isinstance(exc, E.CredentialsError):
+    if isinstance(exc, E.CredentialsError) or _refused_locally(exc):
         return Action.FAILOVER, False
     if isinstance(exc, E.APIStatusError):
         if exc.status in _UNAVAILABLE:
@@ -41,6 +44,15 @@ def decide(provider: Provider, exc: BaseException) -> tuple[Action, bool]:
         if exc.should_retry is False:
             return (Action.FAILOVER if _failover_status(exc.status) else Action.FATAL), False
     return provider.classify(exc), True
+
+
+def _refused_locally(exc: BaseException) -> bool:
+    return isinstance(exc, E.RequestTooLargeError) and exc.size is not None
+
+
+def unhealthy(provider: Provider, exc: BaseException) -> bool:
+    """Whether ``exc`` counts against ``provider``'s circuit breaker."""
+    return not _refused_locally(exc) and decide(provider, exc)[0] is not Action.FATAL
 
 
 def next_index(plan: list[Provider], idx: int, tries: list[int], action: Action) -> int | None:
@@ -71,9 +83,10 @@ def give_up(exc: BaseException, action: Action, plan: list[Provider],
 
     Alone, a provider's last error is raised as the SDK would raise it; a fatal error (the
     request is wrong) is raised as itself too; across several providers
-    ``AllPlatformsFailedError`` lists every attempt, its cause the last error.
+    ``AllPlatformsFailedError`` lists every attempt, its cause the last error. A body every
+    provider refused as too large is raised as the last ``RequestTooLargeError``.
     """
-    if len(plan) == 1 or action is Action.FATAL:
+    if len(plan) == 1 or action is Action.FATAL or all(map(_refused_locally, errors)):
         exc.attempts = list(attempts)  # type: ignore[attr-defined]
         return exc
     msg = f"all {len(attempts)} attempts failed"

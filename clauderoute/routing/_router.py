@@ -26,13 +26,13 @@ from typing import Any, TypeVar, cast
 from .. import _errors as E
 from .._engine import Engine
 from .._provider import Action, Call, Provider
-from .._retry import RetryPolicy, testing_no_backoff
+from .._retry import RetryPolicy, hint_seconds, testing_no_backoff
 from ..types._messages import AttemptInfo, RouteInfo
 from ._breaker import CircuitBreaker
 from ._category import error_category
 from ._hedge import Hedging, race
 from ._observe import AttemptContext, Observer, RouteContext
-from ._outcome import deadline_error, decide, give_up, next_index
+from ._outcome import deadline_error, decide, give_up, next_index, unhealthy
 from ._planning import Planner, skip_reason
 from ._policy import Failover, Policy
 from ._stats import LatencyStats
@@ -147,6 +147,7 @@ class Router(Planner):
             if self.breaker is not None and self.breaker.tripped:
                 plan = await self._healthy(plan, call, deadline, skipped, claims)
             tries = [0] * len(plan)
+            hints: list[float | None] = [None] * len(plan)  # each provider's own last retry-after
             attempts: list[AttemptInfo] = []
             errors: list[BaseException] = []
             idx, kind, reason, backoff = 0, "initial", None, 0.0
@@ -187,7 +188,9 @@ class Router(Planner):
                             continue
                         errors.append(out)
                         self._end_attempt(actx, info, None, out, "error")
-                        tries[plan.index(actx.provider)] += 1
+                        j = plan.index(actx.provider)
+                        tries[j] += 1
+                        hints[j] = hint_seconds(getattr(out, "retry_after", None))
                         last_exc, last_ctx = out, actx
                         if isinstance(out, E.RequestError):
                             raise out
@@ -217,9 +220,8 @@ class Router(Planner):
                 if nxt is None:
                     raise give_up(last_exc, action, plan, attempts, errors, skipped)
                 wait = 0.0
-                if tries[nxt]:  # the platform's hint is made safe and capped by the policy
-                    wait = self.retry.backoff(tries[nxt] - 1,
-                                              getattr(last_exc, "retry_after", None))
+                if tries[nxt]:  # only nxt's own hint counts; made safe and capped by the policy
+                    wait = self.retry.backoff(tries[nxt] - 1, hints[nxt])
                 if deadline is not None and loop.time() + wait >= deadline:
                     raise deadline_error(attempts, errors, budget)
                 if wait and not testing_no_backoff():
@@ -316,7 +318,7 @@ class Router(Planner):
                 if exc.platform is None:
                     exc.platform = p.name
             if not cancelled and self.breaker is not None and \
-                    decide(p, exc)[0] is not Action.FATAL:
+                    unhealthy(p, exc):
                 self.breaker.failure(p.name, str(ctx.call.params.get("model", "")),
                                      getattr(exc, "retry_after", None))
             info = AttemptInfo(
