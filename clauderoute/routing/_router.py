@@ -147,7 +147,7 @@ class Router(Planner):
             if self.breaker is not None and self.breaker.tripped:
                 plan = await self._healthy(plan, call, deadline, skipped, claims)
             tries = [0] * len(plan)
-            hints: list[float | None] = [None] * len(plan)  # each provider's own last retry-after
+            hints: list[float | None] | None = None  # each provider's own last retry-after
             attempts: list[AttemptInfo] = []
             errors: list[BaseException] = []
             idx, kind, reason, backoff = 0, "initial", None, 0.0
@@ -190,6 +190,8 @@ class Router(Planner):
                         self._end_attempt(actx, info, None, out, "error")
                         j = plan.index(actx.provider)
                         tries[j] += 1
+                        if hints is None:
+                            hints = [None] * len(plan)
                         hints[j] = hint_seconds(getattr(out, "retry_after", None))
                         last_exc, last_ctx = out, actx
                         if isinstance(out, E.RequestError):
@@ -221,7 +223,7 @@ class Router(Planner):
                     raise give_up(last_exc, action, plan, attempts, errors, skipped)
                 wait = 0.0
                 if tries[nxt]:  # only nxt's own hint counts; made safe and capped by the policy
-                    wait = self.retry.backoff(tries[nxt] - 1, hints[nxt])
+                    wait = self.retry.backoff(tries[nxt] - 1, hints[nxt] if hints else None)
                 if deadline is not None and loop.time() + wait >= deadline:
                     raise deadline_error(attempts, errors, budget)
                 if wait and not testing_no_backoff():
