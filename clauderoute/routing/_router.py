@@ -191,7 +191,7 @@ class Router(Planner):
                         j = plan.index(actx.provider)
                         tries[j] += 1
                         if hints is None:
-                            hints = [None] * len(plan)
+                            hints = [None for _ in plan]
                         hints[j] = hint_seconds(getattr(out, "retry_after", None))
                         last_exc, last_ctx = out, actx
                         if isinstance(out, E.RequestError):
