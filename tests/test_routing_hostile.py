@@ -429,3 +429,24 @@ async def test_body_over_every_limit_is_request_too_large(
         with pytest.raises(cr.RequestTooLargeError):
             await create(client)
     assert len(emus["a"].requests) == len(emus["b"].requests) == 0
+
+
+async def test_every_circuit_busy_or_cooling(emus: dict[str, AnthropicEmulator]) -> None:
+    """a's probe is held by another call and b is cooling down: the call's choice is to wait
+    for b (here 5 s, past a 1 s deadline, so it says so at once), not to fail as if nothing
+    could recover; with both probes held by others it fails at once, naming why."""
+    clock = Clock()
+    breaker = CircuitBreaker(threshold=1, cooldown_s=5.0, clock=clock)
+    breaker.failure("a", MODEL)
+    clock.now += 5.0
+    assert breaker.claim("a", MODEL)  # another call holds a's probe
+    breaker.failure("b", MODEL)  # b opened now: 5 s to go on the fake clock
+    async with cr.AsyncClient(providers=[provider(n, emus[n].url) for n in "ab"],
+                              breaker=breaker, deadline=1) as client:
+        with pytest.raises(cr.AllPlatformsFailedError, match="recovers in 5.0s"):
+            await create(client)
+        clock.now += 5.0
+        assert breaker.claim("b", MODEL)  # now b's probe is taken too
+        with pytest.raises(cr.AllPlatformsFailedError, match="probe in flight"):
+            await create(client)
+    assert emus["a"].requests == [] and emus["b"].requests == []

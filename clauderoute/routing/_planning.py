@@ -116,7 +116,9 @@ class Planner:
             if healthy:
                 skipped += why
                 return healthy
-            wait = min(breaker.retry_in(p.name, model) for p in plan)
+            # Those half-open with another call's probe in flight have no time to wait for.
+            waits = [w for p in plan if (w := breaker.retry_in(p.name, model)) > 0]
+            wait = min(waits, default=0.0)
             if wait <= 0:  # nothing cooling: every one is half-open with a probe in flight
                 raise E.AllPlatformsFailed(
                     f"no provider is available for {model}: {'; '.join(why)}",
