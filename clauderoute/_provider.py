@@ -36,6 +36,7 @@ import msgspec
 
 from . import _errors as E
 from ._catalog import ModelIds
+from ._retry import parse_retry_after  # the defensive parser lives with the retry timing
 from .types._messages import Message, MessageTokensCount, decode_message
 from .types._stream import ErrorEvent, StreamEvent
 
@@ -220,29 +221,6 @@ EVENT_ERROR_STATUS = {
     "api_error": 500,
     "overloaded_error": 529,
 }
-
-
-def parse_retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP date)."""
-    ms = headers.get("retry-after-ms")
-    try:
-        if ms:
-            return v if (v := float(ms) / 1000) > 0 else None
-    except ValueError:
-        pass
-    ra = headers.get("retry-after")
-    if not ra:
-        return None
-    try:
-        v = float(ra)
-    except ValueError:
-        import time
-        from email.utils import parsedate_to_datetime  # rare path: an HTTP date
-        try:
-            v = parsedate_to_datetime(ra).timestamp() - time.time()
-        except (TypeError, ValueError):
-            return None
-    return v if v > 0 else None
 
 
 class Provider:

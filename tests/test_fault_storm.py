@@ -1,6 +1,8 @@
 """The fault storm: 10,000 mixed calls at concurrency 200 through a route of one provider per
 installed platform (at least four) where all but the last fail 30 % of requests in every way we
-know and the last is healthy."""
+know and the last is healthy; in front of them a hostile server answers 25 % of its requests in
+its hostile modes (garbage, resets, endless and dripping bodies, absurd retry-after, lying
+headers). Every call must succeed within the deadline and a small tolerance."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 import clauderoute as cr
 from clauderoute.routing import CircuitBreaker
-from clauderoute.testing import Fault, FaultPlan, LatencyProfile
+from clauderoute.testing import Fault, FaultPlan, Hostile, HostileServer, LatencyProfile
 
 KEY = "storm-key"
 
@@ -99,6 +101,41 @@ MIXED = [
 ]
 
 
+# (weight, answer): the hostile modes mixed into the storm. The slow ones (drip, stall, hang)
+# are rare: each holds a worker until a timer fires.
+HOSTILE = [
+    (4, Hostile(status=529, headers={"retry-after": "99999999999999999999"})),
+    (4, Hostile(status=529, headers={"retry-after-ms": "inf"})),
+    (4, Hostile(status=503, headers={"x-should-retry": "false"})),
+    (3, Hostile(status=401)),
+    (3, Hostile(mode="garbage_status")),
+    (3, Hostile(mode="reset_before_headers")),
+    (3, Hostile(mode="reset_after_headers")),
+    (3, Hostile(mode="bad_chunked")),
+    (3, Hostile(mode="lying_gzip")),
+    (3, Hostile(mode="html")),
+    (3, Hostile(mode="html", status=502)),
+    (3, Hostile(mode="endless_body", status=529)),
+    (2, Hostile(mode="huge_header", size=1 << 20)),
+    (2, Hostile(mode="stop_mid_event")),
+    (1, Hostile(mode="drip_head", drip_s=0.05)),
+    (1, Hostile(mode="drip_body", status=529, drip_s=0.05)),
+    (1, Hostile(mode="stall")),
+    (1, Hostile(mode="hang")),
+]
+HOSTILE_RATE = 0.25
+DEADLINE = 30.0
+TOLERANCE = 5.0
+
+
+def _hostile_answers(n: int, seed: int) -> list[Hostile]:
+    """``n`` answers, ``HOSTILE_RATE`` of them hostile, then polite forever (the last repeats)."""
+    rng = random.Random(seed)
+    weights, modes = zip(*HOSTILE, strict=True)
+    return [rng.choices(modes, weights)[0] if rng.random() < HOSTILE_RATE else Hostile()
+            for _ in range(n)] + [Hostile()]
+
+
 def _established(ports: set[int]) -> int:
     """TCP connections in ESTABLISHED state touching one of ``ports`` (Linux /proc)."""
     count = 0
@@ -139,8 +176,11 @@ async def test_fault_storm() -> None:
         makers.append(make)
     for s in servers:
         await s.start()
-    ports = {s.port for s in servers}
-    providers = [make() for make in makers]
+    hostile = HostileServer(*_hostile_answers(2 * CALLS, seed=7))
+    await hostile.start()
+    ports = {s.port for s in servers} | {hostile.port}
+    providers = [AnthropicProvider(name="hostile", base_url=hostile.url, api_key=KEY,
+                                   max_retries=1)] + [make() for make in makers]
     baseline_tasks = len(asyncio.all_tasks())
     rng = random.Random(42)
     outcomes: collections.Counter[str] = collections.Counter()
@@ -149,8 +189,17 @@ async def test_fault_storm() -> None:
     for n in range(CALLS):
         queue.put_nowait(n)
     rss: list[float] = []
+    slowest = [0.0]
 
     async def one(client: cr.AsyncClient, n: int) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        try:
+            await _call(client, n)
+        finally:
+            slowest[0] = max(slowest[0], loop.time() - start)
+
+    async def _call(client: cr.AsyncClient, n: int) -> None:
         messages = [{"role": "user", "content": f"storm call {n}"}]
         if rng.random() < 0.5:
             msg = await client.messages.create(model="claude-haiku-4-5", max_tokens=16,
@@ -178,6 +227,7 @@ async def test_fault_storm() -> None:
     # first_token_timeout counts from the send (TTFT), headers included: with 200 calls and four
     # emulators on one loop of a shared machine, headers alone can take over 0.5 s.
     client = cr.AsyncClient(providers=providers, timeout=5, first_token_timeout=1.0,
+                            deadline=DEADLINE,
                             breaker=CircuitBreaker(threshold=8, cooldown_s=0.5))
     try:
         async with asyncio.timeout(240):
@@ -190,11 +240,18 @@ async def test_fault_storm() -> None:
     await asyncio.sleep(0.3)  # let the emulators notice closed connections
     for s in servers:
         await s.stop()
-    assert outcomes["ok"] + outcomes["interrupted"] == CALLS
+    await hostile.wait_idle()
+    await hostile.stop()
+    assert outcomes["ok"] + outcomes["interrupted"] == CALLS  # not one call lost
     assert outcomes["interrupted"] == 0
-    assert served["p0"] > CALLS * 0.3  # the first in order serves most
+    assert slowest[0] <= DEADLINE + TOLERANCE, f"a call took {slowest[0]:.1f}s"
+    assert served["hostile"] > CALLS * 0.3  # the first in order serves most
+    assert hostile.requests > CALLS * 0.5  # and the hostile modes really took part
+    assert served["p0"] > 0
     assert all(served[f"p{i}"] > 0 for i in range(size)), served  # every platform took part
-    assert sum(f is not None for s in servers for f in s.faults.served) > CALLS * 0.3
+    faulty = servers[:-1]  # the hostile server takes most calls: count against what reached these
+    assert sum(f is not None for s in faulty for f in s.faults.served) > \
+        0.2 * sum(len(s.requests) for s in faulty) > 0
     assert _established(ports) == 0
     assert len(asyncio.all_tasks()) <= baseline_tasks
     assert rss[-1] - rss[0] < 64, f"memory grew from {rss[0]:.0f} MB to {rss[-1]:.0f} MB"

@@ -5,8 +5,14 @@ closed ──(``threshold`` failures in a row)──▶ open ──(cooldown ela
    └──────────────(the one probe succeeds)─────────────────────────────────────┘
                   (the probe fails: open again, cooldown doubled up to ``max_cooldown_s``)
 
-A platform's ``retry-after`` lengthens the cooldown: it is the platform saying when to come back.
+A platform's ``retry-after`` lengthens the cooldown: it is the platform saying when to come back;
+but no cooldown ever exceeds ``max_cooldown_s``, so one absurd header cannot shut a provider out.
 Only failures that would fail over count (a 400 says nothing about the platform's health).
+
+Half-open admits exactly one probe per cooldown: ``claim`` hands it to one call, every other
+call skips the provider until the probe's outcome closes or re-opens the circuit; a claim its
+call did not use (the call succeeded elsewhere first, or was cancelled) is given back with
+``release``, so a half-open circuit can never be left waiting for a probe that never comes.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import cast
+
+from .._retry import hint_seconds
 
 __all__ = ["Breaker", "CircuitBreaker"]
 
@@ -23,7 +31,7 @@ CLOSED, HALF_OPEN, OPEN = 0, 1, 2
 class Breaker:
     """The state of one (provider, model)."""
 
-    __slots__ = ("cooldown", "failures", "opened_at", "probing", "state")
+    __slots__ = ("claims", "cooldown", "failures", "opened_at", "probing", "state")
 
     def __init__(self) -> None:
         self.state = CLOSED
@@ -31,6 +39,7 @@ class Breaker:
         self.opened_at = 0.0
         self.cooldown = 0.0
         self.probing = False
+        self.claims = 0  # numbers each probe claim, so a stale release cannot free a newer one
 
 
 class CircuitBreaker:
@@ -46,7 +55,7 @@ class CircuitBreaker:
                  max_cooldown_s: float = 120.0, clock: object = None) -> None:
         self.threshold = threshold
         self.cooldown_s = cooldown_s
-        self.max_cooldown_s = max_cooldown_s
+        self.max_cooldown_s = max(max_cooldown_s, cooldown_s)
         self._clock: Callable[[], float] = (cast("Callable[[], float]", clock) if callable(clock)
                                              else time.monotonic)
         self._b: dict[tuple[str, str], Breaker] = {}
@@ -70,17 +79,35 @@ class CircuitBreaker:
 
     def allow(self, provider: str, model: str) -> bool:
         """Whether an attempt may go to this key now (claims the probe when half-open)."""
+        return self.claim(provider, model) is not None
+
+    def claim(self, provider: str, model: str) -> int | None:
+        """``None`` if an attempt may not go to this key now; else ``0`` (closed: no claim
+        needed) or the number of the half-open probe this caller now holds (give it back with
+        ``release`` if the attempt is not made)."""
         b = self._b.get((provider, model))
         if b is None or b.state == CLOSED:
-            return True
+            return 0
         if b.state == OPEN:
             if self._clock() - b.opened_at < b.cooldown:
-                return False
+                return None
             b.state, b.probing = HALF_OPEN, False
         if b.probing:
-            return False
+            return None
         b.probing = True
-        return True
+        b.claims += 1
+        return b.claims
+
+    def holds(self, provider: str, model: str, claim: int) -> bool:
+        """Whether probe ``claim`` is still held, unused, on this key."""
+        b = self._b.get((provider, model))
+        return b is not None and b.state == HALF_OPEN and b.probing and b.claims == claim
+
+    def release(self, provider: str, model: str, claim: int) -> None:
+        """Give back probe ``claim`` unused (no-op if its outcome was already recorded)."""
+        b = self._b.get((provider, model))
+        if b is not None and b.state == HALF_OPEN and b.probing and b.claims == claim:
+            b.probing = False
 
     def retry_in(self, provider: str, model: str) -> float:
         """Seconds until this key accepts a probe (0 if it does now)."""
@@ -102,8 +129,9 @@ class CircuitBreaker:
         b = self._get((provider, model))
         b.failures += 1
         if b.state == HALF_OPEN or (b.state == CLOSED and b.failures >= self.threshold):
-            base = min(self.max_cooldown_s, b.cooldown * 2) if b.cooldown else self.cooldown_s
-            b.cooldown = max(base, retry_after or 0.0)
+            base = b.cooldown * 2 if b.cooldown else self.cooldown_s
+            # The platform's hint may lengthen the cooldown, never past the ceiling.
+            b.cooldown = min(self.max_cooldown_s, max(base, hint_seconds(retry_after) or 0.0))
             if b.state == CLOSED:
                 self.tripped += 1
             b.state, b.opened_at, b.probing = OPEN, self._clock(), False

@@ -68,19 +68,35 @@ async def race(router: Router, fn: Callable[[AttemptContext], Awaitable[Any]],
                primary: AttemptContext, make_hedge: Callable[[int], AttemptContext],
                hedging: Hedging, stats: LatencyStats) -> list[tuple[AttemptContext, Any]]:
     """Run the primary; hedge it if slow. Returns ``(context, result or exception)`` for every
-    attempt started, the loser's exception being ``CancelledError``."""
+    attempt started, the loser's exception being ``CancelledError``.
+
+    If the caller is cancelled (before the hedge fires, or during the race), every attempt is
+    cancelled and awaited, a result that arrived anyway is closed, and each attempt's telemetry
+    ends as cancelled before the cancellation goes on: nothing outlives the call.
+    """
     model = str(primary.call.params.get("model", ""))
     delay = hedging.delay(stats, primary.provider.name, model)
     first = asyncio.ensure_future(router._attempt(primary, fn))
-    if delay is None:
-        return [(primary, await first)]
-    done, _ = await asyncio.wait({first}, timeout=delay)
-    if done:
-        return [(primary, first.result())]
-    hedging.hedged += 1
-    second_ctx = make_hedge(primary.number + 1)
-    second = asyncio.ensure_future(router._attempt(second_ctx, fn))
-    tasks = {first: primary, second: second_ctx}
+    tasks: dict[asyncio.Future[Any], AttemptContext] = {first: primary}
+    try:
+        if delay is None:
+            return [(primary, await asyncio.shield(first))]
+        done, _ = await asyncio.wait({first}, timeout=delay)
+        if done:
+            return [(primary, first.result())]
+        hedging.hedged += 1
+        second_ctx = make_hedge(primary.number + 1)
+        second = asyncio.ensure_future(router._attempt(second_ctx, fn))
+        tasks[second] = second_ctx
+        return await _settle(tasks)
+    except asyncio.CancelledError:
+        await _abandon(router, tasks)
+        raise
+
+
+async def _settle(tasks: dict[asyncio.Future[Any], AttemptContext],
+                  ) -> list[tuple[AttemptContext, Any]]:
+    """Wait until one attempt succeeds (or all fail); cancel the rest."""
     pending = set(tasks)
     results: dict[asyncio.Future[Any], Any] = {}
     try:
@@ -90,20 +106,42 @@ async def race(router: Router, fn: Callable[[AttemptContext], Awaitable[Any]],
                 results[t] = t.result()
             if any(not isinstance(r, BaseException) for r in results.values()):
                 break
-    finally:
-        for t in pending:
+    except asyncio.CancelledError:
+        raise  # the caller's: ``race`` abandons every attempt
+    except BaseException:
+        for t in pending:  # a foreign error out of an attempt: stop the other one too
             t.cancel()
-        for t in pending:
-            try:
-                results[t] = await t
-            except asyncio.CancelledError as exc:
-                results[t] = exc
+        raise
+    for t in pending:
+        t.cancel()
+    for t in pending:
+        try:
+            results[t] = await t
+        except asyncio.CancelledError as exc:
+            results[t] = exc
     # A loser that finished with a result after the winner must not leak its stream.
     winners = [t for t, r in results.items() if not isinstance(r, BaseException)]
     for extra in winners[1:]:
         _discard(results[extra])
         results[extra] = asyncio.CancelledError()
-    return [(tasks[t], results[t]) for t in (first, second)]
+    return [(ctx, results[t]) for t, ctx in tasks.items()]
+
+
+async def _abandon(router: Router, tasks: dict[asyncio.Future[Any], AttemptContext]) -> None:
+    """The caller was cancelled: cancel every attempt, wait for each to unwind (which closes its
+    connection), close any result that arrived anyway, end each attempt's telemetry."""
+    for t in tasks:
+        t.cancel()
+    for t, ctx in tasks.items():
+        try:
+            result = await asyncio.shield(t) if not t.done() else t.result()
+        except BaseException:  # noqa: BLE001 - cancelled or failed: nothing to close
+            result = None
+        else:
+            if not isinstance(result, BaseException):
+                _discard(result)
+        cancelled = asyncio.CancelledError()
+        router._end_attempt(ctx, router._record(ctx, cancelled), None, None, "cancelled")
 
 
 def _discard(result: Any) -> None:

@@ -19,7 +19,7 @@ from .._retry import testing_no_backoff
 from ._breaker import CircuitBreaker
 from ._policy import Failover, Policy
 
-__all__ = ["Planner"]
+__all__ = ["Planner", "skip_reason"]
 
 _Plan = tuple[tuple[Any, ...], list[Provider], list[str]]
 
@@ -97,22 +97,66 @@ class Planner:
         return ordered, why
 
     async def _healthy(self, plan: list[Provider], call: Call, deadline: float | None,
-                       skipped: list[str]) -> list[Provider]:
-        """Drop providers whose circuit is open; if all are, wait for the first to recover."""
-        if self.breaker is None or not self.breaker.tripped:
+                       skipped: list[str], claims: dict[str, int]) -> list[Provider]:
+        """Drop providers whose circuit is open, or half-open with its one probe taken by
+        another call; claim the probe of a half-open one (into ``claims``, which the caller
+        releases when the call ends). If every circuit is still cooling down, wait for the
+        first to recover (never past ``deadline``); if the rest are being probed, fail."""
+        breaker = self.breaker
+        if breaker is None or not breaker.tripped:
             return plan
         model = str(call.params.get("model", ""))
-        healthy = [p for p in plan if self.breaker.state(p.name, model) != 2]
-        if healthy:
-            skipped += [f"{p.name} ({p.platform}): circuit_open" for p in plan
-                        if p not in healthy]
-            return healthy
-        wait = min(self.breaker.retry_in(p.name, model) for p in plan)
-        loop = asyncio.get_running_loop()
-        if deadline is not None and loop.time() + wait >= deadline:
-            raise E.AllPlatformsFailed(
-                f"every provider's circuit is open for {model}; the first recovers in "
-                f"{wait:.1f}s, after the deadline", attempts=[], errors=[])
-        if not testing_no_backoff():
+        while True:
+            healthy, why = [], []
+            for p in plan:
+                if self.admit(p, model, claims):
+                    healthy.append(p)
+                else:
+                    why.append(skip_reason(breaker, p, model))
+            if healthy:
+                skipped += why
+                return healthy
+            # Those half-open with another call's probe in flight have no time to wait for.
+            waits = [w for p in plan if (w := breaker.retry_in(p.name, model)) > 0]
+            wait = min(waits, default=0.0)
+            if wait <= 0:  # nothing cooling: every one is half-open with a probe in flight
+                raise E.AllPlatformsFailed(
+                    f"no provider is available for {model}: {'; '.join(why)}",
+                    attempts=[], errors=[])
+            loop = asyncio.get_running_loop()
+            if deadline is not None and loop.time() + wait >= deadline:
+                raise E.AllPlatformsFailed(
+                    f"every provider's circuit is open for {model}; the first recovers in "
+                    f"{wait:.1f}s, after the deadline", attempts=[], errors=[])
+            if testing_no_backoff():
+                return plan  # tests that remove sleeping keep the old shortcut
             await asyncio.sleep(wait)
-        return plan
+
+    def admit(self, p: Provider, model: str, claims: dict[str, int]) -> bool:
+        """Whether an attempt may go to ``p`` now: its circuit is closed, or half-open with the
+        probe held (or now claimed) by this call."""
+        breaker = self.breaker
+        if breaker is None or not breaker.tripped:
+            return True
+        held = claims.get(p.name)
+        if held is not None and breaker.holds(p.name, model, held):
+            return True
+        claim = breaker.claim(p.name, model)
+        if claim is None:
+            return False
+        if claim:
+            claims[p.name] = claim
+        return True
+
+    def release(self, model: str, claims: dict[str, int]) -> None:
+        """Give back the probes this call claimed but whose outcome it never recorded."""
+        if self.breaker is not None:
+            for name, claim in claims.items():
+                self.breaker.release(name, model, claim)
+
+
+def skip_reason(breaker: CircuitBreaker, p: Provider, model: str) -> str:
+    """Why the breaker kept ``p`` out of a call (``RouteInfo.skipped``)."""
+    state = "circuit_half_open (probe in flight)" if breaker.state(p.name, model) == 1 \
+        else "circuit_open"
+    return f"{p.name} ({p.platform}): {state}"

@@ -26,13 +26,14 @@ from typing import Any, TypeVar, cast
 from .. import _errors as E
 from .._engine import Engine
 from .._provider import Action, Call, Provider
-from .._retry import RetryPolicy, testing_no_backoff
+from .._retry import RetryPolicy, hint_seconds, testing_no_backoff
 from ..types._messages import AttemptInfo, RouteInfo
 from ._breaker import CircuitBreaker
 from ._category import error_category
 from ._hedge import Hedging, race
 from ._observe import AttemptContext, Observer, RouteContext
-from ._planning import Planner
+from ._outcome import deadline_error, decide, give_up, next_index, unhealthy
+from ._planning import Planner, skip_reason
 from ._policy import Failover, Policy
 from ._stats import LatencyStats
 
@@ -134,6 +135,7 @@ class Router(Planner):
                    defer: bool) -> tuple[T, RouteInfo, Finisher | None]:
         loop = asyncio.get_running_loop()
         skipped: list[str] = []
+        claims: dict[str, int] = {}  # half-open probes this call holds (released at the end)
         plan = self.plan(call, only, skipped)
         budget = deadline_s if deadline_s is not None else self.deadline_s
         deadline = loop.time() + budget if budget is not None else None
@@ -143,8 +145,9 @@ class Router(Planner):
             self._start_route(route)
         try:
             if self.breaker is not None and self.breaker.tripped:
-                plan = await self._healthy(plan, call, deadline, skipped)
+                plan = await self._healthy(plan, call, deadline, skipped, claims)
             tries = [0] * len(plan)
+            hints: list[float | None] | None = None  # each provider's own last retry-after
             attempts: list[AttemptInfo] = []
             errors: list[BaseException] = []
             idx, kind, reason, backoff = 0, "initial", None, 0.0
@@ -152,7 +155,7 @@ class Router(Planner):
                 ctx = self._context(plan[idx], call, len(attempts) + 1, timeout, deadline, route,
                                     kind, reason, backoff)
                 if ctx.timeout is not None and ctx.timeout <= 0:
-                    raise self._deadline(attempts, errors, budget)
+                    raise deadline_error(attempts, errors, budget)
                 hedge = None if self.hedging is None else self._hedge_partner(plan, idx, tries,
                                                                                kind)
                 if hedge is None and not route.observers:  # _attempt, one coroutine less
@@ -185,7 +188,11 @@ class Router(Planner):
                             continue
                         errors.append(out)
                         self._end_attempt(actx, info, None, out, "error")
-                        tries[plan.index(actx.provider)] += 1
+                        j = plan.index(actx.provider)
+                        tries[j] += 1
+                        if hints is None:
+                            hints = [None for _ in plan]
+                        hints[j] = hint_seconds(getattr(out, "retry_after", None))
                         last_exc, last_ctx = out, actx
                         if isinstance(out, E.RequestError):
                             raise out
@@ -207,18 +214,18 @@ class Router(Planner):
                         self._end_route(route, route_info, None, "success")
                     return result, route_info, None
                 assert last_exc is not None
-                p = last_ctx.provider
-                action = p.classify(last_exc)
-                idx = plan.index(p)
-                nxt = None if action is Action.FATAL else self._next(plan, idx, tries, action)
+                idx = plan.index(last_ctx.provider)
+                action, again = decide(last_ctx.provider, last_exc)
+                if not again:  # unavailable, or told not to retry: never this provider again
+                    tries[idx] = plan[idx].max_retries + 1
+                nxt = self._next_admitted(plan, idx, tries, action, call, claims, skipped)
                 if nxt is None:
-                    raise self._give_up(last_exc, plan, attempts, errors) from None
+                    raise give_up(last_exc, action, plan, attempts, errors, skipped)
                 wait = 0.0
-                if tries[nxt]:
-                    wait = self.retry.backoff(tries[nxt] - 1,
-                                              getattr(last_exc, "retry_after", None))
+                if tries[nxt]:  # only nxt's own hint counts; made safe and capped by the policy
+                    wait = self.retry.backoff(tries[nxt] - 1, hints[nxt] if hints else None)
                 if deadline is not None and loop.time() + wait >= deadline:
-                    raise self._deadline(attempts, errors, budget) from None
+                    raise deadline_error(attempts, errors, budget)
                 if wait and not testing_no_backoff():
                     await asyncio.sleep(wait)
                 kind = "retry" if nxt == idx else "failover"
@@ -230,6 +237,9 @@ class Router(Planner):
             outcome = "deadline_exceeded" if isinstance(exc, E.DeadlineExceeded) else "error"
             self._end_route(route, None, exc, outcome)
             raise
+        finally:
+            if claims:
+                self.release(str(call.params.get("model", "")), claims)
 
     def _context(self, p: Provider, call: Call, number: int, timeout: float | None,
                  deadline: float | None, route: RouteContext, kind: str, reason: str | None,
@@ -272,19 +282,20 @@ class Router(Planner):
                 return j
         return None
 
-    @staticmethod
-    def _next(plan: list[Provider], idx: int, tries: list[int], action: Action) -> int | None:
-        n = len(plan)
-        if action is Action.RETRY and tries[idx] <= plan[idx].max_retries:
-            return idx
-        order = [(idx + k) % n for k in range(1, n + 1)]  # the others first, then this one
-        for j in order:
-            if tries[j] == 0:
-                return j
-        for j in order:
-            if tries[j] <= plan[j].max_retries:
-                return j
-        return None
+    def _next_admitted(self, plan: list[Provider], idx: int, tries: list[int], action: Action,
+                       call: Call, claims: dict[str, int], skipped: list[str]) -> int | None:
+        """The next attempt's plan index whose circuit admits it now (a circuit may have opened
+        during this call, or this call's own probe failed: one probe per cooldown)."""
+        while True:
+            nxt = next_index(plan, idx, tries, action)
+            if nxt is None or self.breaker is None or not self.breaker.tripped:
+                return nxt
+            model = str(call.params.get("model", ""))
+            p = plan[nxt]
+            if self.admit(p, model, claims):
+                return nxt
+            skipped.append(skip_reason(self.breaker, p, model))
+            tries[nxt] = p.max_retries + 1
 
     # --- bookkeeping ----------------------------------------------------------------------------
 
@@ -309,7 +320,7 @@ class Router(Planner):
                 if exc.platform is None:
                     exc.platform = p.name
             if not cancelled and self.breaker is not None and \
-                    p.classify(exc) is not Action.FATAL:
+                    unhealthy(p, exc):
                 self.breaker.failure(p.name, str(ctx.call.params.get("model", "")),
                                      getattr(exc, "retry_after", None))
             info = AttemptInfo(
@@ -336,31 +347,6 @@ class Router(Planner):
                    error: BaseException | None, outcome: str) -> None:
         for obs, state in zip(route.observers, route.observed, strict=False):
             _safe(obs.route_end, state, route, info, error, outcome)
-
-    @staticmethod
-    def _give_up(exc: BaseException, plan: list[Provider], attempts: list[AttemptInfo],
-                 errors: list[BaseException]) -> BaseException:
-        # Alone, a provider's last error is raised as the SDK would raise it; a request error
-        # (4xx other than 408/409/429) is the caller's to fix and is raised as itself too;
-        # across several providers, AllPlatformsFailed lists every attempt.
-        fatal = isinstance(exc, E.APIStatusError) and exc.status < 500 and \
-            exc.status not in (408, 409, 429)
-        if len(plan) == 1 or fatal:
-            exc.attempts = list(attempts)  # type: ignore[attr-defined]
-            return exc
-        return E.AllPlatformsFailed(f"all {len(attempts)} attempts failed", attempts=attempts,
-                                    errors=errors)
-
-    @staticmethod
-    def _deadline(attempts: list[AttemptInfo], errors: list[BaseException],
-                  budget: float | None) -> E.DeadlineExceeded:
-        limit = "time limit" if budget is None else f"deadline of {budget:g}s"  # a timeout of 0
-        lines = [f"{limit} exceeded after {len(attempts)} attempt(s)"]
-        lines += [f"  attempt {a.number} on {a.provider}: {a.error}" for a in attempts]
-        err = E.DeadlineExceeded("\n".join(lines), attempts=attempts)
-        if errors:
-            err.__cause__ = errors[-1]
-        return err
 
 
 def _safe(fn: Callable[..., Any], *args: Any) -> Any:
