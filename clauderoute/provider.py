@@ -9,7 +9,8 @@ module only, so a third-party provider has exactly the same tools they have.
 Groups:
 
 * **The contract**: ``Provider``, ``Call``, ``HttpRequest``, ``HttpResponse``, ``Capabilities``,
-  ``Action``, ``Auth``, ``NoAuth``, ``StreamDecoder``.
+  ``Action``, ``Auth``, ``NoAuth``, ``StreamDecoder``; ``SharedRefresh``, one credential refresh
+  in flight per auth object, its failure a ``CredentialsError``.
 * **Operation names** (the keys of ``Capabilities.operations``): ``CREATE``, ``STREAM``,
   ``COUNT_TOKENS``, the resource operations (``BATCHES_*``, ``FILES_*``, ``SKILLS_*``,
   ``SKILL_VERSIONS_*``, ``MODELS_*``), the references a Messages call may need
@@ -121,6 +122,7 @@ from ._provider import (
     mask_headers,
     parse_retry_after,
 )
+from ._refresh import SharedRefresh
 from ._route_rules import request_version
 from ._shaping import claude_api_request, claude_resource_request, encode_body, json_headers
 from ._sse import SSEDecoder, SSEEventDecoder
@@ -208,6 +210,7 @@ __all__ = [
     "SSEEventDecoder",
     "STREAM",
     "ServedModel",
+    "SharedRefresh",
     "StreamDecoder",
     "StreamEvent",
     "StreamInterrupted",

@@ -4,17 +4,21 @@ boto3 and botocore are imported here, lazily, when credentials are first resolve
 signed — never when clauderoute or this package is imported. Resolving the chain (a profile file,
 SSO, an assumed role, container or instance metadata) and refreshing temporary credentials can
 block on the network, so it runs in a worker thread; however many calls find the credentials
-missing or stale, one resolution runs and the others wait for it.
+missing or stale, one resolution runs and the others wait for it (``SharedRefresh``: a cancelled
+caller does not start a second one). A resolution that fails raises ``CredentialsError``.
 """
 
 from __future__ import annotations
 
-# asyncio only for credential resolution: a Lock so that one refresh runs however many calls
-# wait, and to_thread so that botocore's blocking providers do not stall the event loop.
-import asyncio
 from typing import Any
 
-from clauderoute.provider import Auth, ConfigurationError, HttpRequest
+from clauderoute.provider import (
+    Auth,
+    ConfigurationError,
+    CredentialsError,
+    HttpRequest,
+    SharedRefresh,
+)
 
 __all__ = ["BearerAuth", "SigV4Auth", "import_botocore"]
 
@@ -72,8 +76,7 @@ class SigV4Auth(Auth):
         self._static = (access_key, secret_key, session_token) if access_key else None
         self._source: Any = credentials  # botocore Credentials, resolved on first refresh
         self._frozen: Any = None  # botocore ReadOnlyCredentials used for signing
-        self._lock: asyncio.Lock | None = None
-        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._refresh = SharedRefresh("bedrock")
         self._signers: dict[str, Any] = {}  # botocore signers by service, built once
         self._refresh_needed: Any = None  # the source's refresh_needed, if it has one
         self.resolutions = 0  # how many blocking resolutions/refreshes ran (for tests, metrics)
@@ -92,21 +95,9 @@ class SigV4Auth(Auth):
         are near expiry; one resolution at a time, off the event loop."""
         if self._fresh():
             return
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._lock_loop is not loop:  # a Lock belongs to one loop
-            self._lock, self._lock_loop = asyncio.Lock(), loop
-        async with self._lock:
-            if self._fresh():  # another call refreshed while this one waited
-                return
-            try:
-                self._frozen = await asyncio.to_thread(self._resolve)
-            except ConfigurationError:
-                raise
-            except Exception as exc:  # botocore's errors, translated at this boundary
-                raise ConfigurationError(
-                    f"bedrock: could not resolve AWS credentials ({type(exc).__name__}); "
-                    "see the chained exception") from exc
-            self.resolutions += 1
+        # botocore's errors become CredentialsError there, named by type (their text may
+        # quote the config file); the cause is chained.
+        await self._refresh.run_in_thread(self._resolve)
 
     def credentials(self) -> Any:
         """The credentials ``refresh`` resolved (botocore ``ReadOnlyCredentials``), for another
@@ -117,6 +108,7 @@ class SigV4Auth(Auth):
 
     def _resolve(self) -> Any:
         """Blocking: the frozen credentials (walks the chain the first time)."""
+        self.resolutions += 1
         if self._source is None:
             if self._static is not None:
                 import botocore.credentials  # type: ignore[import-untyped]  # lazy
@@ -129,14 +121,17 @@ class SigV4Auth(Auth):
                 session = boto3.Session(region_name=self.region, profile_name=self.profile)
                 self._source = session.get_credentials()
             if self._source is None:
-                raise ConfigurationError(
+                raise CredentialsError(
                     "bedrock: no AWS credentials found (environment, shared config/profile, "
                     "SSO, container or instance metadata); or set api_key / "
                     "AWS_BEARER_TOKEN_BEDROCK")
         needed = getattr(self._source, "refresh_needed", None)
         self._refresh_needed = needed if callable(needed) else None
         # Refreshes RefreshableCredentials when due (an STS or metadata call: blocking).
-        return self._source.get_frozen_credentials()
+        # Stored here, not by the waiter: when every caller was cancelled, the result of the
+        # (uncancellable) thread still serves the next call.
+        self._frozen = self._source.get_frozen_credentials()
+        return self._frozen
 
     def sign(self, request: HttpRequest, *, service: str | None = None) -> HttpRequest:
         """Add ``Authorization``, ``X-Amz-Date`` (and ``X-Amz-Security-Token``), signing every
