@@ -24,6 +24,9 @@ Groups:
   ``ServedModel``, what a provider's optional ``served_models()`` returns for ``clauderoute
   models --sync`` (a platform without the Claude API's ``GET /v1/models``).
 * **Errors** a provider raises: the whole tree of ``clauderoute`` errors is re-exported here.
+* **Setting checks** for a provider's constructor: ``check_base_url`` (an http(s) URL without
+  credentials; ``InsecureTransportWarning`` for plain http to another host) and
+  ``check_header_value`` (no line breaks: header injection), errors naming the setting.
 
 .. versionadded:: 0.2
 """
@@ -33,6 +36,7 @@ from __future__ import annotations
 from ._catalog import catalog, model_facts, platform_facts, resolve_model
 from ._catalog._lifecycle import retirement
 from ._catalog._sync import ServedModel
+from ._checks import InsecureTransportWarning, check_base_url, check_header_value
 from ._errors import (
     AllPlatformsFailed,
     AllPlatformsFailedError,
@@ -174,6 +178,7 @@ __all__ = [
     "FILE_REFERENCE",
     "HttpRequest",
     "HttpResponse",
+    "InsecureTransportWarning",
     "InternalServerError",
     "InvalidRequest",
     "InvalidRequestError",
@@ -219,6 +224,8 @@ __all__ = [
     "UnknownPlatformError",
     "UnprocessableEntityError",
     "catalog",
+    "check_base_url",
+    "check_header_value",
     "claude_api_request",
     "claude_resource_request",
     "decode_event",

@@ -48,7 +48,7 @@ def _rows(file: Any) -> tuple[str, list[_Row]]:
         _build(row, lambda: provider_class(kind)())
         return "environment (no config file)", [row]
     text, raw = C._load(file)
-    source = C._Source(str(file), text)
+    source = C.Source(str(file), text)
     top = {k: v for k, v in raw.items() if k != "providers"}
     cfg = source.convert(C._expand(top, (), source), C.FileConfig, ())
     tables = raw.get("providers", {})

@@ -20,6 +20,7 @@ from clauderoute.provider import (
     CredentialsError,
     HttpRequest,
     SharedRefresh,
+    check_header_value,
 )
 
 __all__ = ["SERVICE", "ApiKeyAuth", "SigV4Auth"]
@@ -40,7 +41,7 @@ class ApiKeyAuth(Auth):
     kind = "api_key"
 
     def __init__(self, key: str) -> None:
-        self._key = key
+        self._key = check_header_value(key, "api_key")
 
     def sign(self, request: HttpRequest) -> HttpRequest:
         request.headers["authorization"] = "Bearer " + self._key

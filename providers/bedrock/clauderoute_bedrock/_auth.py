@@ -10,6 +10,7 @@ caller does not start a second one). A resolution that fails raises ``Credential
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from clauderoute.provider import (
@@ -18,9 +19,10 @@ from clauderoute.provider import (
     CredentialsError,
     HttpRequest,
     SharedRefresh,
+    check_header_value,
 )
 
-__all__ = ["BearerAuth", "SigV4Auth", "import_botocore"]
+__all__ = ["BearerAuth", "SigV4Auth", "import_botocore", "profile_region"]
 
 _INSTALL = 'pip install "clauderoute-bedrock"'  # boto3 is a dependency of the distribution
 
@@ -36,6 +38,24 @@ def import_botocore() -> Any:
     return botocore.auth
 
 
+def profile_region(profile: str | None) -> str | None:
+    """The region a shared-config profile names (read locally, once per provider).
+
+    Raises:
+        ConfigurationError: no such profile (botocore's ProfileNotFound, named by type).
+    """
+    if not profile:
+        return None
+    import boto3  # type: ignore[import-untyped]  # lazy
+
+    try:
+        return boto3.Session(profile_name=profile).region_name  # type: ignore[no-any-return]
+    except Exception as exc:  # botocore's ProfileNotFound, its text quoting config
+        what = "no such AWS profile" if type(exc).__name__ == "ProfileNotFound" else \
+            "cannot read this AWS profile"
+        raise ConfigurationError(f"bedrock: profile: {what} ({type(exc).__name__})") from exc
+
+
 class BearerAuth(Auth):
     """A Bedrock API key (``AWS_BEARER_TOKEN_BEDROCK``) as ``Authorization: Bearer``, instead of
     SigV4 (AWS docs, "Use an Amazon Bedrock API key"; the SDK's ``api_key`` on Bedrock)."""
@@ -43,7 +63,7 @@ class BearerAuth(Auth):
     kind = "api_key"
 
     def __init__(self, key: str) -> None:
-        self._key = key
+        self._key = check_header_value(key, "api_key")
 
     def sign(self, request: HttpRequest) -> HttpRequest:
         request.headers["authorization"] = "Bearer " + self._key
@@ -218,8 +238,11 @@ class _Signing:
                 # never reach an application's logs through us (rule: secrets stay secret).
                 if self.credentials is None:
                     raise auth.NoCredentialsError()
-                request.context["timestamp"] = auth.get_current_datetime().strftime(
-                    auth.SIGV4_TIMESTAMP)
+                # botocore's own clock where it has one (newer releases); older ones (the
+                # declared minimum) read datetime directly, as this does.
+                now = getattr(auth, "get_current_datetime", None)
+                stamp = now() if now else dt.datetime.now(dt.UTC).replace(tzinfo=None)
+                request.context["timestamp"] = stamp.strftime(auth.SIGV4_TIMESTAMP)
                 self._modify_request_before_signing(request)
                 canonical_request = self.canonical_request(request)
                 string_to_sign = self.string_to_sign(request, canonical_request)

@@ -25,6 +25,7 @@ from clauderoute.provider import (
     CredentialsError,
     HttpRequest,
     SharedRefresh,
+    check_header_value,
 )
 
 __all__ = ["ENTRA_SCOPE", "ApiKeyAuth", "EntraAuth", "default_credential"]
@@ -47,7 +48,7 @@ class ApiKeyAuth(Auth):
     kind = "api_key"
 
     def __init__(self, key: str) -> None:
-        self._key = key
+        self._key = check_header_value(key, "api_key")
 
     def sign(self, request: HttpRequest) -> HttpRequest:
         request.headers["api-key"] = self._key

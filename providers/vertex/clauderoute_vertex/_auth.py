@@ -18,6 +18,7 @@ from clauderoute.provider import (
     CredentialsError,
     HttpRequest,
     SharedRefresh,
+    check_header_value,
 )
 
 __all__ = ["CLOUD_PLATFORM_SCOPE", "AccessTokenAuth", "GoogleAuth"]
@@ -34,7 +35,7 @@ class AccessTokenAuth(Auth):
     kind = "access_token"
 
     def __init__(self, token: str) -> None:
-        self._token = token
+        self._token = check_header_value(token, "access_token")
 
     def sign(self, request: HttpRequest) -> HttpRequest:
         request.headers["authorization"] = "Bearer " + self._token
