@@ -298,8 +298,14 @@ def _expand(value: Any, path: KeyPath, source: Source) -> Any:
         def sub(m: re.Match[str]) -> str:
             if m.group(1) not in os.environ:
                 raise source.error(path, f"environment variable {m.group(1)} is not set")
-            source.hide(os.environ[m.group(1)], m.group(1))
-            return os.environ[m.group(1)]
+            value = os.environ[m.group(1)]
+            source.hide(value, m.group(1))
+            try:  # bytes that are not UTF-8 arrive as lone surrogates: unsendable anywhere
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise source.error(path, f"environment variable {m.group(1)} is not valid "
+                                   "UTF-8 text (the value is not shown)") from None
+            return value
         return _VAR.sub(sub, value)
     if isinstance(value, dict):
         return {k: _expand(v, (*path, k), source) for k, v in value.items()}

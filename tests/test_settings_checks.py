@@ -189,7 +189,9 @@ def test_environment_values_never_appear_in_errors(tmp_path: Path, table: str, n
 def test_lone_surrogate_from_environment_names_the_key(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """An environment variable with bytes that are not UTF-8 (Python decodes them to lone
-    surrogates) fails at load naming the key, not as a UnicodeEncodeError at send time."""
+    surrogates) fails at load naming the key and the variable, not as a UnicodeEncodeError
+    (msgspec's, or aiohttp's at send time)."""
     monkeypatch.setenv("K", "sk-\udcff\udcfe")
-    with pytest.raises(cr.ConfigurationError, match=r"providers\.x: api_key: not valid text"):
+    with pytest.raises(cr.ConfigurationError,
+                       match=r"providers\.x\.api_key: environment variable K is not valid UTF-8"):
         client_settings(_write(tmp_path, '[providers.x]\nkind = "anthropic"\napi_key = "${K}"\n'))
