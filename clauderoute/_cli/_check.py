@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from .. import _config as C
+from .._config_source import Source
 from .._errors import ClauderouteError, ConfigurationError, CredentialsError
 from .._provider import COUNT_TOKENS, Provider
 from .._registry import provider_class
@@ -53,7 +54,7 @@ def _rows(file: Any) -> tuple[str, list[_Row]]:
         _build(row, lambda: provider_class(kind)())
         return "environment (no config file)", [row]
     text, raw = C._load(file)
-    source = C.Source(str(file), text)
+    source = Source(str(file), text)
     top = {k: v for k, v in raw.items() if k != "providers"}
     cfg = source.convert(C._expand(top, (), source), C.FileConfig, ())
     tables = raw.get("providers", {})

@@ -136,7 +136,7 @@ class SigV4Auth(Auth):
                 self._source = botocore.credentials.Credentials(*self._static)
             else:
                 # lazy: the whole chain (env, profile, SSO, role, IMDS/ECS)
-                import boto3  # type: ignore[import-untyped]
+                import boto3
 
                 session = boto3.Session(region_name=self.region, profile_name=self.profile)
                 self._source = session.get_credentials()
