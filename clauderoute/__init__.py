@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._catalog._lifecycle import ModelDeprecationWarning
+from ._checks import InsecureTransportWarning
 from ._client import NOT_GIVEN, AsyncClient, NotGiven
 from ._errors import (
     AllPlatformsFailed,
@@ -85,6 +86,7 @@ __all__ = [
     "CredentialsError",
     "DeadlineExceeded",
     "DeadlineExceededError",
+    "InsecureTransportWarning",
     "InternalServerError",
     "InvalidRequest",
     "InvalidRequestError",

@@ -28,19 +28,19 @@ by that environment variable.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import os
 import re
 import tomllib
 import typing
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any
 
 import msgspec
 
+from ._config_source import KeyPath, Source
 from ._errors import ConfigurationError
 from ._provider import Provider
 from ._registry import provider_class
@@ -49,7 +49,7 @@ if typing.TYPE_CHECKING:
     from .routing import Policy
 
 __all__ = ["CONFIG_ENV", "DEFAULT_FILE", "PROVIDER_ENV", "CommonSettings", "FileConfig",
-           "RouteConfig", "client_settings", "find_config", "make_policy"]
+           "RouteConfig", "check_hedge_after", "client_settings", "find_config", "make_policy"]
 
 CONFIG_ENV = "CLAUDEROUTE_CONFIG"
 PROVIDER_ENV = "CLAUDEROUTE_PROVIDER"
@@ -57,7 +57,6 @@ DEFAULT_FILE = "clauderoute.toml"
 DEFAULT_KIND = "anthropic"  # the bundled platform: `pip install clauderoute` alone can serve
 
 Seconds = Annotated[float, msgspec.Meta(gt=0)]
-KeyPath = tuple[str | int, ...]
 
 
 class CommonSettings(msgspec.Struct, kw_only=True):
@@ -98,9 +97,6 @@ _POLICIES: dict[str, tuple[str, Callable[[Any, RouteConfig], Policy]]] = {
     "pinned": ("Pinned", lambda cls, route: cls()),  # the first provider of the route serves
 }
 
-_SECRET = re.compile(r"(^|_)(key|token|secret|password)s?$", re.IGNORECASE)
-
-
 def make_policy(name: str, settings: RouteConfig) -> Policy:
     """The routing policy ``name`` (``route.policy``), built from the ``[route]`` settings.
 
@@ -115,6 +111,16 @@ def make_policy(name: str, settings: RouteConfig) -> Policy:
         known = ", ".join(k for k, (c, _) in _POLICIES.items() if hasattr(routing, c))
         raise ConfigurationError(f"route.policy: unknown policy {name!r} (known: {known})")
     return entry[1](cls, settings)
+
+
+def check_hedge_after(after: float | str, source: Source) -> None:
+    """``route.hedge_after`` is seconds or a quantile ``pNN`` with 0 < NN < 100 (``p999`` is not
+    the 99.9th percentile here: write ``p99.9``)."""
+    if isinstance(after, str):
+        m = re.fullmatch(r"p(\d{1,2}(?:\.\d+)?)", after)
+        if m is None or not 0 < float(m.group(1)) < 100:
+            raise source.error(("route", "hedge_after"), "expected seconds or a quantile 'pNN' "
+                               "with 0 < NN < 100, such as 'p95' or 'p99.9'")
 
 
 def find_config(path: str | os.PathLike[str] | None = None) -> Path | None:
@@ -146,7 +152,7 @@ def client_settings(path: str | os.PathLike[str] | None = None, *,
     """
     file = find_config(path)
     text, raw = _load(file) if file else ("", {})
-    source = _Source(str(file) if file else "environment", text)
+    source = Source(str(file) if file else "environment", text)
     cfg = source.convert(_expand(raw, (), source), FileConfig, ())
     route = cfg.route
     providers = _route_providers(cfg, source, registry)
@@ -160,6 +166,7 @@ def client_settings(path: str | os.PathLike[str] | None = None, *,
     if route.hedge_after is not None:
         from .routing import Hedging
 
+        check_hedge_after(route.hedge_after, source)
         with source.at(("route", "hedge_after")):
             out["hedging"] = Hedging(route.hedge_after)
     return out
@@ -171,11 +178,14 @@ def _load(file: Path) -> tuple[str, dict[str, Any]]:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:  # its message has the line and column, never values
         raise ConfigurationError(f"{file}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses per nesting level: thousands of [[[ or {a={
+        raise ConfigurationError(f"{file}: invalid TOML: arrays or tables nested too deeply")\
+            from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"{file}: cannot read: {exc}") from exc
 
 
-def _route_providers(cfg: FileConfig, source: _Source,
+def _route_providers(cfg: FileConfig, source: Source,
                      registry: Mapping[str, type[Provider]] | None) -> list[Provider]:
     """Build the providers of the route, after ``$CLAUDEROUTE_PROVIDER`` pinning. Providers
     defined but not routed are never built (their credentials may not exist here)."""
@@ -206,14 +216,14 @@ def _route_providers(cfg: FileConfig, source: _Source,
         return [provider_class(kind, registry)()]
 
 
-def _kind(name: str, table: Mapping[str, Any], source: _Source) -> str:
+def _kind(name: str, table: Mapping[str, Any], source: Source) -> str:
     kind = table.get("kind", name)
     if not isinstance(kind, str):
         raise source.error(("providers", name, "kind"), "expected a platform id (a string)")
     return kind
 
 
-def _build(name: str, table: Mapping[str, Any], source: _Source,
+def _build(name: str, table: Mapping[str, Any], source: Source,
            registry: Mapping[str, type[Provider]] | None) -> Provider:
     here: KeyPath = ("providers", name)
     kind = _kind(name, table, source)
@@ -282,112 +292,23 @@ def _checkable(tp: Any) -> bool:
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def _expand(value: Any, path: KeyPath, source: _Source) -> Any:
+def _expand(value: Any, path: KeyPath, source: Source) -> Any:
     """``${VAR}`` in strings, replaced from the environment (unset: an error naming VAR)."""
     if isinstance(value, str):
         def sub(m: re.Match[str]) -> str:
             if m.group(1) not in os.environ:
                 raise source.error(path, f"environment variable {m.group(1)} is not set")
-            return os.environ[m.group(1)]
+            value = os.environ[m.group(1)]
+            source.hide(value, m.group(1))
+            try:  # bytes that are not UTF-8 arrive as lone surrogates: unsendable anywhere
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise source.error(path, f"environment variable {m.group(1)} is not valid "
+                                   "UTF-8 text (the value is not shown)") from None
+            return value
         return _VAR.sub(sub, value)
     if isinstance(value, dict):
         return {k: _expand(v, (*path, k), source) for k, v in value.items()}
     if isinstance(value, list):
         return [_expand(v, (*path, i), source) for i, v in enumerate(value)]
     return value
-
-
-# --- where a key is: errors name the key and its line --------------------------------------
-
-_PART = re.compile(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_\-]+)")
-_HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_\-\"'. ]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+)"
-                  r"(?:\s*\.\s*(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*=")
-_MSGSPEC_PATH = re.compile(r"\.([^.\[]+)|\[([^\]]*)\]")
-
-
-def _parts(dotted: str) -> tuple[str, ...]:
-    return tuple(a or b or c for a, b, c in _PART.findall(dotted))
-
-
-def line_of(text: str, path: KeyPath) -> int | None:
-    """The 1-based line that defines ``path`` (or its nearest enclosing key/table), best effort:
-    a line-by-line scan of headers and ``key =`` lines, no second TOML parser."""
-    table: tuple[str, ...] = ()
-    best, best_len = None, 0
-    for no, line in enumerate(text.splitlines(), 1):
-        if m := _HEADER.match(line):
-            here = table = _parts(m.group(1))
-        elif m := _KEY.match(line):
-            here = table + _parts(m.group(1))
-        else:
-            continue
-        if here == tuple(path[:len(here)]) and len(here) > best_len:
-            best, best_len = no, len(here)
-    return best
-
-
-def dotted(path: KeyPath) -> str:
-    """``("providers", "a.b", "models", 0)`` → ``providers."a.b".models[0]``."""
-    out = ""
-    for p in path:
-        if isinstance(p, int):
-            out += f"[{p}]"
-        else:
-            part = p if re.fullmatch(r"[A-Za-z0-9_\-]+", p) else f'"{p}"'
-            out += f".{part}" if out else part
-    return out
-
-
-def _struct_at(tp: Any, sub: list[str | int]) -> Any:
-    """The Struct type reached from Struct ``tp`` by the field names in ``sub``."""
-    for key in sub:
-        tp = typing.get_type_hints(tp)[str(key)]
-    return tp
-
-
-class _Source:
-    """The text being read, to say where a key is."""
-
-    def __init__(self, name: str, text: str) -> None:
-        self.name, self.text = name, text
-
-    def where(self, path: KeyPath) -> str:
-        line = line_of(self.text, path) if self.text and path else None
-        return f"{self.name}, line {line}" if line else self.name
-
-    def error(self, path: KeyPath, message: str) -> ConfigurationError:
-        return ConfigurationError(f"{self.where(path)}: {dotted(path)}: {message}")
-
-    @contextlib.contextmanager
-    def at(self, path: KeyPath) -> Iterator[None]:
-        """Prefix a ``ConfigurationError`` raised inside with the file and line of ``path``
-        (the class is kept, so an ``UnknownPlatformError`` stays one)."""
-        try:
-            yield
-        except ConfigurationError as exc:
-            key = dotted(path)
-            text = str(exc) if not key or str(exc).startswith(key) else f"{key}: {exc}"
-            raise type(exc)(f"{self.where(path)}: {text}") from exc
-
-    def convert(self, value: Any, tp: Any, path: KeyPath) -> Any:
-        """``msgspec.convert``, its errors turned into ``ConfigurationError`` at the key."""
-        try:
-            return msgspec.convert(value, tp)
-        except msgspec.ValidationError as exc:
-            message, _, at = str(exc).partition(" - at `$")
-            sub: list[str | int] = []
-            for key, index in _MSGSPEC_PATH.findall(at.rstrip("`")):
-                if key or index.isdigit():  # msgspec says `[...]` for a mapping's key
-                    sub.append(key or int(index))
-            if m := re.match(r"Object contains unknown field `(.+)`", message):
-                fields = _struct_at(tp, sub).__struct_fields__
-                sub.append(m.group(1))
-                message = f"unknown key (expected one of: {', '.join(fields)})"
-            full = (*path, *sub)
-            last = next((p for p in reversed(full) if isinstance(p, str)), "")
-            if _SECRET.search(last):  # say what was expected, never what was given
-                expected = re.match(r"Expected `([^`]+)`", message)
-                message = (f"expected {expected.group(1) if expected else 'another value'}"
-                           " (the value is not shown)")
-            raise self.error(full, message) from None

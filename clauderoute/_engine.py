@@ -18,6 +18,7 @@ from ._errors import (
     ClauderouteError,
     ConnectError,
     ConnectTimeout,
+    InvalidRequest,
     MalformedResponse,
     ReadTimeout,
     ResponseTooLargeError,
@@ -81,6 +82,27 @@ class _Translate:
         if isinstance(exc, aiohttp.ClientError):
             raise TransportError(f"HTTP client error: {type(exc).__name__}",
                                  platform=platform) from exc
+
+
+def _check_headers(headers: dict[str, str]) -> None:
+    """Refuse a header aiohttp would refuse with a bare ``ValueError`` (a line break or NUL:
+    header injection) or fail to encode (a lone surrogate), naming the header, not its value.
+    Headers come from settings (an API key), ``default_headers`` and ``extra_headers``."""
+    for name, value in headers.items():
+        for text in (name, value):
+            if "\n" in text or "\r" in text or "\x00" in text or (
+                    not text.isascii() and not _encodable(text)):
+                raise InvalidRequest("a header name or value holds a line break, NUL or an "
+                                     "undecodable character (the value is not shown)",
+                                     field=f"headers[{name[:60]!r}]")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _text(exc: BaseException) -> str:
@@ -176,6 +198,7 @@ class Engine:
         streams the request body instead of ``request.body`` (uploads). An error answer's body
         is cut at ``ERROR_BODY_BYTES``; a success's may not exceed ``max_response_bytes``."""
         data: Any = request.body if body is None else body
+        _check_headers(request.headers)
         # One timer bounds the whole exchange, so aiohttp needs no read timer of its own here
         # (re-arming one on every chunk is measurable per call; benchmarks/README.md).
         with _Translate(platform, timeout):
@@ -222,6 +245,7 @@ class Engine:
         ``read_timeout`` then bounds each wait for body bytes (a stalled stream raises
         ``ReadTimeout``).
         """
+        _check_headers(request.headers)
         with _Translate(platform, timeout, "status and headers (or error body)"):
             async with asyncio.timeout(timeout):
                 resp = await self.session.request(

@@ -36,6 +36,7 @@ import msgspec
 
 from . import _errors as E
 from ._catalog import ModelIds
+from ._checks import check_base_url
 from ._retry import parse_retry_after  # the defensive parser lives with the retry timing
 from .types._messages import Message, MessageTokensCount, decode_message
 from .types._stream import ErrorEvent, StreamEvent
@@ -62,9 +63,8 @@ COUNT_TOKENS = "messages.count_tokens"
 
 MB = 1024 * 1024
 
-_SECRET_HEADERS = frozenset(
-    {"x-api-key", "authorization", "api-key", "x-amz-security-token", "x-goog-api-key"}
-)
+_SECRET_HEADERS = frozenset({"x-api-key", "authorization", "api-key", "x-amz-security-token",
+                             "x-goog-api-key"})
 _SIGNATURE = re.compile(r"(Signature=)[0-9a-fA-F]+")
 
 
@@ -259,7 +259,7 @@ class Provider:
         models: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name or self.platform
-        self.base_url = base_url.rstrip("/") if base_url else None
+        self.base_url = check_base_url(base_url).rstrip("/") if base_url else None
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.anthropic_version = anthropic_version or self.default_version
@@ -289,7 +289,7 @@ class Provider:
 
     def server_address(self) -> tuple[str, int]:
         """Host and port requests go to (for tracing)."""
-        u = urlsplit(self.base_url or "")
+        u = urlsplit(self.base_url or "")  # checked: a valid port
         return u.hostname or "", u.port or (443 if u.scheme == "https" else 80)
 
     # --- answer side ----------------------------------------------------------------------------

@@ -9,7 +9,8 @@ module only, so a third-party provider has exactly the same tools they have.
 Groups:
 
 * **The contract**: ``Provider``, ``Call``, ``HttpRequest``, ``HttpResponse``, ``Capabilities``,
-  ``Action``, ``Auth``, ``NoAuth``, ``StreamDecoder``.
+  ``Action``, ``Auth``, ``NoAuth``, ``StreamDecoder``; ``SharedRefresh``, one credential refresh
+  in flight per auth object, its failure a ``CredentialsError``.
 * **Operation names** (the keys of ``Capabilities.operations``): ``CREATE``, ``STREAM``,
   ``COUNT_TOKENS``, the resource operations (``BATCHES_*``, ``FILES_*``, ``SKILLS_*``,
   ``SKILL_VERSIONS_*``, ``MODELS_*``), the references a Messages call may need
@@ -23,6 +24,9 @@ Groups:
   ``ServedModel``, what a provider's optional ``served_models()`` returns for ``clauderoute
   models --sync`` (a platform without the Claude API's ``GET /v1/models``).
 * **Errors** a provider raises: the whole tree of ``clauderoute`` errors is re-exported here.
+* **Setting checks** for a provider's constructor: ``check_base_url`` (an http(s) URL without
+  credentials; ``InsecureTransportWarning`` for plain http to another host) and
+  ``check_header_value`` (no line breaks: header injection), errors naming the setting.
 
 .. versionadded:: 0.2
 """
@@ -32,6 +36,7 @@ from __future__ import annotations
 from ._catalog import catalog, model_facts, platform_facts, resolve_model
 from ._catalog._lifecycle import retirement
 from ._catalog._sync import ServedModel
+from ._checks import InsecureTransportWarning, check_base_url, check_header_value
 from ._errors import (
     AllPlatformsFailed,
     AllPlatformsFailedError,
@@ -121,6 +126,7 @@ from ._provider import (
     mask_headers,
     parse_retry_after,
 )
+from ._refresh import SharedRefresh
 from ._route_rules import request_version
 from ._shaping import claude_api_request, claude_resource_request, encode_body, json_headers
 from ._sse import SSEDecoder, SSEEventDecoder
@@ -172,6 +178,7 @@ __all__ = [
     "FILE_REFERENCE",
     "HttpRequest",
     "HttpResponse",
+    "InsecureTransportWarning",
     "InternalServerError",
     "InvalidRequest",
     "InvalidRequestError",
@@ -208,6 +215,7 @@ __all__ = [
     "SSEEventDecoder",
     "STREAM",
     "ServedModel",
+    "SharedRefresh",
     "StreamDecoder",
     "StreamEvent",
     "StreamInterrupted",
@@ -216,6 +224,8 @@ __all__ = [
     "UnknownPlatformError",
     "UnprocessableEntityError",
     "catalog",
+    "check_base_url",
+    "check_header_value",
     "claude_api_request",
     "claude_resource_request",
     "decode_event",

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import clauderoute as cr
 from clauderoute._catalog import table
-from clauderoute._config import line_of
+from clauderoute._config_source import line_of
 from clauderoute.routing import Failover, LatencyAware, Pinned, Weighted
 from clauderoute.testing import Fault
 

@@ -12,13 +12,14 @@ is an alias: the same facts, with that id on the Claude API.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from importlib.resources import files
 from typing import Any, NamedTuple
 
 from .._errors import ConfigurationError
 
-__all__ = ["SHIPPED", "Layers", "load_layers"]
+__all__ = ["FACTS", "SHIPPED", "Layers", "load_layers"]
 
 #: The name of the layer that ships with clauderoute, in ``Layers.origins``.
 SHIPPED = "shipped"
@@ -50,11 +51,46 @@ def _read(path: str, where: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"{where}: cannot read {path!r}: {exc}") from exc
+    except RecursionError:  # tomllib recurses per nesting level
+        raise ConfigurationError(f"{where}: cannot read {path!r}: nested too deeply") from None
+
+
+# Keys of a model entry that are facts, not a platform id ("dated": the Claude API dated id).
+FACTS = frozenset({"dated", "retires", "replacement", "alias_of", "display_name", "sources"})
+
+
+def _check_keys(base: Layers, doc: dict[str, Any], where: str) -> None:
+    """An overlay's model keys are facts, platform ids or ``{platform}_`` facts: a typo such as
+    ``bedrok = "..."`` would otherwise become a platform of its own, silently unused. Known
+    platforms: the shipped ones, those the overlay declares (``[platforms.NAME]``) and the
+    installed providers."""
+    known = set(base.platforms) | set(_tables(doc, "platforms", where))
+    installed: set[str] | None = None
+    for name, facts in _tables(doc, "models", where).items():
+        for key in facts:
+            platform = key.split("_", 1)[0]
+            if key in FACTS or key in known or ("_" in key and platform in known):
+                continue
+            if installed is None:
+                from .._registry import installed as names  # lazy: scans entry points
+
+                installed = set(names())
+            if platform in installed:
+                continue
+            close = difflib.get_close_matches(platform, sorted(known | installed), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigurationError(
+                f"{where}: [models.{name}] {key[:60]!r} is neither a fact ("
+                f"{', '.join(sorted(FACTS - {'alias_of'}))}) nor a platform id or "
+                f"'{{platform}}_' fact of a known platform ({', '.join(sorted(known))}){hint}; "
+                "declare a new platform with a [platforms.NAME] table")
 
 
 def _merge(base: Layers, doc: dict[str, Any], origin: str, where: str) -> None:
+    if origin != SHIPPED:
+        _check_keys(base, doc, where)
     for name, facts in _tables(doc, "models", where).items():
         base.models[name] = {**base.models.get(name, {}), **facts}
         base.origins[name] = (*base.origins.get(name, ()), origin)

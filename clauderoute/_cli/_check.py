@@ -1,5 +1,9 @@
-"""``clauderoute check``: validate a configuration, resolve each provider's credentials and, with
-``--ping``, make one cheap call per provider (``count_tokens`` where offered)."""
+"""``clauderoute check``: validate a configuration, resolve each provider's credentials (its
+``auth.refresh()``: the whole AWS chain, a Google key file, an Entra token) and, with ``--ping``,
+make one cheap call per provider (``count_tokens`` where offered).
+
+Exit codes: 0 all fine; 2 any configuration error (the file, a provider's settings, credentials
+that cannot be had); 1 only pings failed."""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ import time
 from typing import Any
 
 from .. import _config as C
-from .._errors import ClauderouteError, ConfigurationError
+from .._config_source import Source
+from .._errors import ClauderouteError, ConfigurationError, CredentialsError
 from .._provider import COUNT_TOKENS, Provider
 from .._registry import provider_class
 from ..types._params import MessageParam
@@ -25,7 +30,7 @@ def add_parser(sub: Any) -> None:
                    "./clauderoute.toml, else the environment alone)")
     p.add_argument("--ping", action="store_true", help="make one cheap call per provider")
     p.add_argument("--model", default="claude-haiku-4-5", help="model for --ping")
-    p.add_argument("--timeout", type=float, default=20.0, help="seconds per ping")
+    p.add_argument("--timeout", type=float, default=20.0, help="seconds per credential resolution and per ping")
     p.set_defaults(run=run)
 
 
@@ -36,6 +41,7 @@ class _Row:
         self.credentials = ""
         self.ping = "-"
         self.ok = True
+        self.misconfigured = False  # settings or credentials: exit code 2
 
 
 def _rows(file: Any) -> tuple[str, list[_Row]]:
@@ -48,7 +54,7 @@ def _rows(file: Any) -> tuple[str, list[_Row]]:
         _build(row, lambda: provider_class(kind)())
         return "environment (no config file)", [row]
     text, raw = C._load(file)
-    source = C._Source(str(file), text)
+    source = Source(str(file), text)
     top = {k: v for k, v in raw.items() if k != "providers"}
     cfg = source.convert(C._expand(top, (), source), C.FileConfig, ())
     tables = raw.get("providers", {})
@@ -61,6 +67,8 @@ def _rows(file: Any) -> tuple[str, list[_Row]]:
                                f"not defined (defined: {', '.join(tables) or 'none'})")
     with source.at(("route", "policy")):
         C.make_policy(cfg.route.policy, cfg.route)
+    if cfg.route.hedge_after is not None:
+        C.check_hedge_after(cfg.route.hedge_after, source)
     rows = []
     for name, table in tables.items():
         if not isinstance(table, dict):
@@ -80,10 +88,28 @@ def _build(row: _Row, make: Any) -> None:
     try:
         row.provider = make()
     except ConfigurationError as exc:
-        row.ok, row.credentials = False, str(exc)
-        return
-    auth = getattr(row.provider, "auth", None)
-    row.credentials = "resolved" + (f" ({type(auth).__name__})" if auth is not None else "")
+        row.ok, row.misconfigured, row.credentials = False, True, str(exc)
+
+
+async def _resolve(rows: list[_Row], timeout: float) -> None:
+    """Resolve every built provider's credentials as a call would, each within ``timeout``."""
+    for r in rows:
+        if r.provider is None:
+            continue
+        auth = r.provider.auth
+        try:
+            async with asyncio.timeout(timeout):
+                await auth.refresh()
+        except (CredentialsError, ConfigurationError) as exc:
+            r.ok, r.misconfigured = False, True
+            r.credentials = f"{type(exc).__name__}: {exc}"
+        except TimeoutError:
+            r.ok, r.misconfigured = False, True
+            r.credentials = f"CredentialsError: not resolved within {timeout:g}s"
+        except ClauderouteError as exc:  # a platform answer during the refresh
+            r.ok, r.credentials = False, f"{type(exc).__name__}: {exc}"
+        else:
+            r.credentials = f"resolved ({type(auth).__name__}, {auth.kind})"
 
 
 async def _ping(rows: list[_Row], model: str, timeout: float) -> None:
@@ -117,13 +143,15 @@ async def _ping(rows: list[_Row], model: str, timeout: float) -> None:
 
 
 def run(args: argparse.Namespace, console: Any) -> int:
-    """Check; 0 when every provider is fine, 1 when one is not, 2 for an invalid file."""
+    """Check; 0 when every provider is fine, 2 for a configuration error (the file, a
+    provider's settings or credentials), 1 when only a ping failed."""
     from rich.markup import escape
     from rich.table import Table
 
     where, rows = _rows(C.find_config(args.config))
+    asyncio.run(_resolve(rows, args.timeout))
     if args.ping:
-        asyncio.run(_ping(rows, args.model, args.timeout))
+        asyncio.run(_ping([r for r in rows if r.ok], args.model, args.timeout))
     table = Table(title=f"clauderoute check: {where}")
     for col in ("provider", "kind", "in route", "credentials", "ping", "status"):
         table.add_column(col, overflow="fold")
@@ -136,6 +164,6 @@ def run(args: argparse.Namespace, console: Any) -> int:
     if failed:
         console.print(f"[red]{len(failed)} of {len(rows)} provider(s) failing:[/] "
                       + escape(", ".join(failed)))
-        return 1
+        return 2 if any(r.misconfigured for r in rows) else 1
     console.print(f"all {len(rows)} provider(s) ok")
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clauderoute.provider import Auth, HttpRequest
+from clauderoute.provider import Auth, HttpRequest, check_header_value
 
 __all__ = ["ApiKeyAuth", "BearerAuth"]
 
@@ -13,7 +13,7 @@ class ApiKeyAuth(Auth):
     kind = "api_key"
 
     def __init__(self, key: str, header: str = "x-api-key") -> None:
-        self._key = key
+        self._key = check_header_value(key, "api_key")
         self._header = header
 
     def sign(self, request: HttpRequest) -> HttpRequest:
@@ -27,7 +27,7 @@ class BearerAuth(Auth):
     kind = "bearer"
 
     def __init__(self, token: str) -> None:
-        self._token = token
+        self._token = check_header_value(token, "auth_token")
 
     def sign(self, request: HttpRequest) -> HttpRequest:
         request.headers["authorization"] = "Bearer " + self._token

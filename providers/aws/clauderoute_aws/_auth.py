@@ -4,19 +4,24 @@ boto3 and botocore are imported here, lazily, when credentials are first resolve
 signed — never when clauderoute or this package is imported. Resolving the chain (a profile file,
 SSO, an assumed role, container or instance metadata) and refreshing temporary credentials can
 block on the network, so it runs in a worker thread; however many calls find the credentials
-missing or stale, one resolution runs and the others wait for it.
+missing or stale, one resolution runs and the others wait for it (``SharedRefresh``: a cancelled
+caller does not start a second one). A resolution that fails raises ``CredentialsError``.
 """
 
 from __future__ import annotations
 
-# asyncio only for credential resolution: a Lock so that one refresh runs however many calls
-# wait, and to_thread so that botocore's blocking providers do not stall the event loop.
-import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
 
-from clauderoute.provider import Auth, ConfigurationError, ConnectError, HttpRequest
+from clauderoute.provider import (
+    Auth,
+    ConfigurationError,
+    CredentialsError,
+    HttpRequest,
+    SharedRefresh,
+    check_header_value,
+)
 
 __all__ = ["SERVICE", "ApiKeyAuth", "SigV4Auth"]
 
@@ -36,7 +41,7 @@ class ApiKeyAuth(Auth):
     kind = "api_key"
 
     def __init__(self, key: str) -> None:
-        self._key = key
+        self._key = check_header_value(key, "api_key")
 
     def sign(self, request: HttpRequest) -> HttpRequest:
         request.headers["authorization"] = "Bearer " + self._key
@@ -72,7 +77,7 @@ class SigV4Auth(Auth):
         self._static = (access_key, secret_key, session_token) if access_key else None
         self._source: Any = credentials  # botocore Credentials, resolved on first refresh
         self._frozen: Any = None  # botocore ReadOnlyCredentials used for signing
-        self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._refresh = SharedRefresh("aws")
         self._hosts: dict[str, str] = {}  # scheme://netloc -> botocore's host header value
         self.resolutions = 0
 
@@ -90,22 +95,20 @@ class SigV4Auth(Auth):
         are near expiry; one resolution at a time, off the event loop."""
         if self._fresh():
             return
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._lock[0] is not loop:  # a Lock belongs to one loop
-            self._lock = (loop, asyncio.Lock())
-        async with self._lock[1]:
-            if self._fresh():  # another call refreshed while this one waited
-                return
-            try:
-                self._frozen = await asyncio.to_thread(self._resolve)
-            except ConfigurationError:
-                raise
-            except Exception as exc:  # botocore's errors, translated at this boundary
-                raise _translate(exc) from exc
-            self.resolutions += 1
+        await self._refresh.run_in_thread(self._resolve)
 
     def _resolve(self) -> Any:
         """Blocking: the frozen credentials (walks the chain the first time)."""
+        self.resolutions += 1
+        try:
+            self._frozen = self._frozen_credentials()
+        except CredentialsError:
+            raise
+        except Exception as exc:  # botocore's errors, translated at this boundary
+            raise _translate(exc) from exc
+        return self._frozen
+
+    def _frozen_credentials(self) -> Any:
         if self._source is None:
             if self._static is not None:
                 from botocore.credentials import Credentials  # type: ignore[import-untyped]
@@ -117,7 +120,7 @@ class SigV4Auth(Auth):
                 session = boto3.Session(region_name=self.region, profile_name=self.profile)
                 self._source = session.get_credentials()
             if self._source is None:
-                raise ConfigurationError(
+                raise CredentialsError(
                     "aws: no AWS credentials found (environment, shared config/profile, SSO, "
                     "web identity, container or instance metadata); or set api_key / "
                     "ANTHROPIC_AWS_API_KEY")
@@ -174,14 +177,15 @@ class SigV4Auth(Auth):
         return str(host)
 
 
-def _translate(exc: Exception) -> Exception:
-    """botocore could not reach a credential endpoint (STS, SSO, metadata): ConnectError, so the
-    router fails over; anything else (a missing profile, a failing credential_process…) is a
-    ConfigurationError. The type is named, the text (which may quote config) is not."""
+def _translate(exc: Exception) -> CredentialsError:
+    """A CredentialsError (the platform is unavailable; a router fails over) saying whether a
+    credential endpoint (STS, SSO, metadata) was unreachable or the chain failed otherwise (a
+    missing profile, a failing credential_process…). The type is named, the text (which may
+    quote config) is not."""
     from botocore import exceptions  # type: ignore[import-untyped]
 
     name = type(exc).__name__
     if isinstance(exc, (exceptions.ConnectionError, exceptions.HTTPClientError)):
-        return ConnectError(f"aws: could not reach an AWS credential endpoint ({name})")
-    return ConfigurationError(f"aws: could not resolve AWS credentials ({name}); see the "
-                              "chained exception")
+        return CredentialsError(f"aws: could not reach an AWS credential endpoint ({name})")
+    return CredentialsError(f"aws: could not resolve AWS credentials ({name}); see the "
+                            "chained exception")

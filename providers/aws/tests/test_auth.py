@@ -121,17 +121,17 @@ async def test_profile_from_shared_credentials_file(tmp_path: Path,
 
 async def test_credential_failures_at_call_time(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """An empty chain and a failing credential_process are ConfigurationErrors (the botocore
-    error chained, its text not in ours); an unreachable credential endpoint is a ConnectError
-    (the router fails over); nothing reaches the platform."""
+    """An empty chain, a failing credential_process and an unreachable credential endpoint are
+    CredentialsErrors (the router fails over; the botocore error chained, its text not in
+    ours); nothing reaches the platform."""
     async with AWSEmulator() as emu:
-        with pytest.raises(cr.ConfigurationError, match="no AWS credentials found"):
+        with pytest.raises(cr.CredentialsError, match="no AWS credentials found"):
             await _create(_provider(emu))
         (tmp_path / "config").write_text(
             "[profile broken]\ncredential_process = /bin/false\n")
         monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-        with pytest.raises(cr.ConfigurationError, match="CredentialRetrievalError") as info:
-            await _create(_provider(emu, profile="broken"))
+        with pytest.raises(cr.CredentialsError, match="CredentialRetrievalError") as info:
+            await _provider(emu, profile="broken").prepare(_call())
         assert info.value.__cause__ is not None and "/bin/false" not in str(info.value)
 
         def unreachable() -> dict[str, str]:
@@ -140,7 +140,7 @@ async def test_credential_failures_at_call_time(tmp_path: Path,
         creds = RefreshableCredentials.create_from_metadata(
             {"access_key": "A", "secret_key": "s", "token": "t", "expiry_time": _iso(-60)},
             refresh_using=unreachable, method="test-sts")
-        with pytest.raises(cr.ConnectError, match="EndpointConnectionError"):
+        with pytest.raises(cr.CredentialsError, match="EndpointConnectionError"):
             await _provider(emu, credentials=creds).prepare(_call())
         assert emu.requests == []
 

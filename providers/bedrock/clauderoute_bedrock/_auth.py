@@ -4,19 +4,25 @@ boto3 and botocore are imported here, lazily, when credentials are first resolve
 signed — never when clauderoute or this package is imported. Resolving the chain (a profile file,
 SSO, an assumed role, container or instance metadata) and refreshing temporary credentials can
 block on the network, so it runs in a worker thread; however many calls find the credentials
-missing or stale, one resolution runs and the others wait for it.
+missing or stale, one resolution runs and the others wait for it (``SharedRefresh``: a cancelled
+caller does not start a second one). A resolution that fails raises ``CredentialsError``.
 """
 
 from __future__ import annotations
 
-# asyncio only for credential resolution: a Lock so that one refresh runs however many calls
-# wait, and to_thread so that botocore's blocking providers do not stall the event loop.
-import asyncio
+import datetime as dt
 from typing import Any
 
-from clauderoute.provider import Auth, ConfigurationError, HttpRequest
+from clauderoute.provider import (
+    Auth,
+    ConfigurationError,
+    CredentialsError,
+    HttpRequest,
+    SharedRefresh,
+    check_header_value,
+)
 
-__all__ = ["BearerAuth", "SigV4Auth", "import_botocore"]
+__all__ = ["BearerAuth", "SigV4Auth", "import_botocore", "profile_region"]
 
 _INSTALL = 'pip install "clauderoute-bedrock"'  # boto3 is a dependency of the distribution
 
@@ -32,6 +38,24 @@ def import_botocore() -> Any:
     return botocore.auth
 
 
+def profile_region(profile: str | None) -> str | None:
+    """The region a shared-config profile names (read locally, once per provider).
+
+    Raises:
+        ConfigurationError: no such profile (botocore's ProfileNotFound, named by type).
+    """
+    if not profile:
+        return None
+    import boto3  # type: ignore[import-untyped]  # lazy
+
+    try:
+        return boto3.Session(profile_name=profile).region_name  # type: ignore[no-any-return]
+    except Exception as exc:  # botocore's ProfileNotFound, its text quoting config
+        what = "no such AWS profile" if type(exc).__name__ == "ProfileNotFound" else \
+            "cannot read this AWS profile"
+        raise ConfigurationError(f"bedrock: profile: {what} ({type(exc).__name__})") from exc
+
+
 class BearerAuth(Auth):
     """A Bedrock API key (``AWS_BEARER_TOKEN_BEDROCK``) as ``Authorization: Bearer``, instead of
     SigV4 (AWS docs, "Use an Amazon Bedrock API key"; the SDK's ``api_key`` on Bedrock)."""
@@ -39,7 +63,7 @@ class BearerAuth(Auth):
     kind = "api_key"
 
     def __init__(self, key: str) -> None:
-        self._key = key
+        self._key = check_header_value(key, "api_key")
 
     def sign(self, request: HttpRequest) -> HttpRequest:
         request.headers["authorization"] = "Bearer " + self._key
@@ -72,8 +96,7 @@ class SigV4Auth(Auth):
         self._static = (access_key, secret_key, session_token) if access_key else None
         self._source: Any = credentials  # botocore Credentials, resolved on first refresh
         self._frozen: Any = None  # botocore ReadOnlyCredentials used for signing
-        self._lock: asyncio.Lock | None = None
-        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._refresh = SharedRefresh("bedrock")
         self._signers: dict[str, Any] = {}  # botocore signers by service, built once
         self._refresh_needed: Any = None  # the source's refresh_needed, if it has one
         self.resolutions = 0  # how many blocking resolutions/refreshes ran (for tests, metrics)
@@ -92,21 +115,9 @@ class SigV4Auth(Auth):
         are near expiry; one resolution at a time, off the event loop."""
         if self._fresh():
             return
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._lock_loop is not loop:  # a Lock belongs to one loop
-            self._lock, self._lock_loop = asyncio.Lock(), loop
-        async with self._lock:
-            if self._fresh():  # another call refreshed while this one waited
-                return
-            try:
-                self._frozen = await asyncio.to_thread(self._resolve)
-            except ConfigurationError:
-                raise
-            except Exception as exc:  # botocore's errors, translated at this boundary
-                raise ConfigurationError(
-                    f"bedrock: could not resolve AWS credentials ({type(exc).__name__}); "
-                    "see the chained exception") from exc
-            self.resolutions += 1
+        # botocore's errors become CredentialsError there, named by type (their text may
+        # quote the config file); the cause is chained.
+        await self._refresh.run_in_thread(self._resolve)
 
     def credentials(self) -> Any:
         """The credentials ``refresh`` resolved (botocore ``ReadOnlyCredentials``), for another
@@ -117,6 +128,7 @@ class SigV4Auth(Auth):
 
     def _resolve(self) -> Any:
         """Blocking: the frozen credentials (walks the chain the first time)."""
+        self.resolutions += 1
         if self._source is None:
             if self._static is not None:
                 import botocore.credentials  # type: ignore[import-untyped]  # lazy
@@ -124,19 +136,22 @@ class SigV4Auth(Auth):
                 self._source = botocore.credentials.Credentials(*self._static)
             else:
                 # lazy: the whole chain (env, profile, SSO, role, IMDS/ECS)
-                import boto3  # type: ignore[import-untyped]
+                import boto3
 
                 session = boto3.Session(region_name=self.region, profile_name=self.profile)
                 self._source = session.get_credentials()
             if self._source is None:
-                raise ConfigurationError(
+                raise CredentialsError(
                     "bedrock: no AWS credentials found (environment, shared config/profile, "
                     "SSO, container or instance metadata); or set api_key / "
                     "AWS_BEARER_TOKEN_BEDROCK")
         needed = getattr(self._source, "refresh_needed", None)
         self._refresh_needed = needed if callable(needed) else None
         # Refreshes RefreshableCredentials when due (an STS or metadata call: blocking).
-        return self._source.get_frozen_credentials()
+        # Stored here, not by the waiter: when every caller was cancelled, the result of the
+        # (uncancellable) thread still serves the next call.
+        self._frozen = self._source.get_frozen_credentials()
+        return self._frozen
 
     def sign(self, request: HttpRequest, *, service: str | None = None) -> HttpRequest:
         """Add ``Authorization``, ``X-Amz-Date`` (and ``X-Amz-Security-Token``), signing every
@@ -223,8 +238,11 @@ class _Signing:
                 # never reach an application's logs through us (rule: secrets stay secret).
                 if self.credentials is None:
                     raise auth.NoCredentialsError()
-                request.context["timestamp"] = auth.get_current_datetime().strftime(
-                    auth.SIGV4_TIMESTAMP)
+                # botocore's own clock where it has one (newer releases); older ones (the
+                # declared minimum) read datetime directly, as this does.
+                now = getattr(auth, "get_current_datetime", None)
+                stamp = now() if now else dt.datetime.now(dt.UTC).replace(tzinfo=None)
+                request.context["timestamp"] = stamp.strftime(auth.SIGV4_TIMESTAMP)
                 self._modify_request_before_signing(request)
                 canonical_request = self.canonical_request(request)
                 string_to_sign = self.string_to_sign(request, canonical_request)

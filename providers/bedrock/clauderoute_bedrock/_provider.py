@@ -41,11 +41,12 @@ from clauderoute.provider import (
     ServedModel,
     SSEEventDecoder,
     StreamDecoder,
+    check_base_url,
     claude_api_request,
     encode_body,
 )
 
-from ._auth import BearerAuth, SigV4Auth
+from ._auth import BearerAuth, SigV4Auth, profile_region
 from ._endpoints import (
     ENDPOINTS,
     MESSAGES_API,
@@ -162,8 +163,8 @@ class BedrockProvider(Provider):
                  inference_profile: str = "auto", betas: Sequence[str] | None = None,
                  **kwargs: Any) -> None:
         profile = profile or _env("AWS_PROFILE")
-        region = region or _env("AWS_REGION", "AWS_DEFAULT_REGION") or self._profile_region(
-            profile) or "us-east-1"
+        region = (region or _env("AWS_REGION", "AWS_DEFAULT_REGION") or profile_region(profile)
+                  or "us-east-1")
         if not _REGION.fullmatch(region):
             raise ConfigurationError(
                 f"bedrock: region must be an AWS region such as 'us-east-1', not "
@@ -176,10 +177,12 @@ class BedrockProvider(Provider):
                          **kwargs)
         self.region = region
         self.endpoint = endpoint
-        self.mantle_base_url = (mantle_base_url or
-                                f"https://bedrock-mantle.{region}.api.aws/anthropic").rstrip("/")
+        self.mantle_base_url = check_base_url(mantle_base_url or f"https://bedrock-mantle."
+                                              f"{region}.api.aws/anthropic", "mantle_base_url").rstrip("/")
         self.inference_profile = inference_profile
-        self.control_base_url = control_base_url  # None: boto3's own endpoint for the region
+        # None: boto3's own endpoint for the region
+        self.control_base_url = control_base_url and check_base_url(control_base_url,
+                                                                    "control_base_url")
         self._resolved: dict[str, Target] = {}
         self._roots: dict[str, str] = {}
         #: betas accepted per endpoint kind ("invoke", "messages"): betas.toml, or ``betas=``.
@@ -191,15 +194,6 @@ class BedrockProvider(Provider):
                                              max_body_bytes=self.capabilities.max_body_bytes)
         self.auth = self._credential(api_key, profile, access_key, secret_key, session_token,
                                      credentials)
-
-    @staticmethod
-    def _profile_region(profile: str | None) -> str | None:
-        if not profile:
-            return None
-        # lazy: reads the shared config file (local, once per provider)
-        import boto3  # type: ignore[import-untyped]
-
-        return boto3.Session(profile_name=profile).region_name  # type: ignore[no-any-return]
 
     def _credential(self, api_key: str | None, profile: str | None, access_key: str | None,
                     secret_key: str | None, session_token: str | None,

@@ -19,7 +19,7 @@ from clauderoute_bedrock import BedrockEmulator, BedrockProvider
 from clauderoute_bedrock.emulator import ACCESS_KEY, SECRET_KEY, AwsKey
 
 import clauderoute as cr
-from clauderoute._errors import ConfigurationError, PermissionDeniedError
+from clauderoute._errors import CredentialsError, PermissionDeniedError
 from clauderoute._provider import CREATE, Call
 from clauderoute._retry import no_backoff
 
@@ -89,11 +89,12 @@ async def test_profile_from_shared_credentials_file(tmp_path: Path,
         assert (await _create(provider)).text == "Echo: Hello there, Claude"
 
 
-async def test_no_credentials_is_a_configuration_error() -> None:
-    """An empty chain fails with ConfigurationError naming the ways to configure one."""
+async def test_no_credentials_is_a_credentials_error() -> None:
+    """An empty chain fails with CredentialsError (the platform is unavailable: a router fails
+    over) naming the ways to configure one."""
     async with BedrockEmulator() as emu:
         provider = BedrockProvider(base_url=emu.url, region="us-east-1")
-        with pytest.raises(ConfigurationError, match="no AWS credentials"):
+        with pytest.raises(CredentialsError, match="no AWS credentials"):
             await provider.prepare(Call(operation=CREATE, params={
                 "model": "m", "max_tokens": 1, "messages": MESSAGES}))
         assert emu.requests == []

@@ -3,13 +3,15 @@
 Entra tokens come from azure-identity (the ``[entra]`` extra), a user's ``TokenCredential``
 (sync or async, azure-core's documented extension point) or a plain token-provider callable such
 as ``azure.identity.get_bearer_token_provider(...)``. A token is cached until ``expires_on`` minus
-a margin; however many calls find it stale, one fetch runs and the others wait for it.
+a margin; however many calls find it stale, one fetch runs and the others wait for it
+(``SharedRefresh``: a cancelled caller does not start a second one). A fetch that fails raises
+``CredentialsError``.
 """
 
 from __future__ import annotations
 
-# asyncio only for the token refresh: a Lock so that one fetch runs however many calls wait, and
-# to_thread so that a synchronous credential's network round trip does not block the event loop.
+# asyncio only for the token fetch: to_thread so that a synchronous credential's network round
+# trip does not block the event loop.
 import asyncio
 import base64
 import inspect
@@ -17,7 +19,14 @@ import json
 import time
 from typing import Any
 
-from clauderoute.provider import Auth, ConfigurationError, HttpRequest
+from clauderoute.provider import (
+    Auth,
+    ConfigurationError,
+    CredentialsError,
+    HttpRequest,
+    SharedRefresh,
+    check_header_value,
+)
 
 __all__ = ["ENTRA_SCOPE", "ApiKeyAuth", "EntraAuth", "default_credential"]
 
@@ -39,7 +48,7 @@ class ApiKeyAuth(Auth):
     kind = "api_key"
 
     def __init__(self, key: str) -> None:
-        self._key = key
+        self._key = check_header_value(key, "api_key")
 
     def sign(self, request: HttpRequest) -> HttpRequest:
         request.headers["api-key"] = self._key
@@ -94,8 +103,7 @@ class EntraAuth(Auth):
         self._margin = margin_s
         self._token: str | None = None
         self._expires = 0.0
-        self._lock: asyncio.Lock | None = None
-        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._refresh = SharedRefresh("foundry")
 
     def _fresh(self) -> bool:
         return self._token is not None and time.time() < self._expires - self._margin
@@ -104,22 +112,21 @@ class EntraAuth(Auth):
         """Fetch a token if none is cached or it is near expiry; one fetch at a time."""
         if self._fresh():
             return
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._lock_loop is not loop:  # a Lock belongs to one loop
-            self._lock, self._lock_loop = asyncio.Lock(), loop
-        async with self._lock:
-            if self._fresh():  # another call fetched it while this one waited
-                return
-            try:
-                token, expires = await self._fetch()
-            except Exception as exc:  # azure-identity's errors, translated at this boundary
-                raise ConfigurationError(
-                    f"could not get a Microsoft Entra ID token for {self._scope} "
-                    f"({type(exc).__name__}); see the chained exception") from exc
-            if not isinstance(token, str) or not token:
-                raise ConfigurationError("the Entra credential returned no token string")
-            self._token = token
-            self._expires = expires if expires is not None else _jwt_expiry(token) or 0.0
+        await self._refresh.run(self._fetch_and_store)
+
+    async def _fetch_and_store(self) -> None:
+        """The shared fetch: stores the token itself, so that it serves the next call even when
+        every caller that waited for it was cancelled."""
+        try:
+            token, expires = await self._fetch()
+        except Exception as exc:  # azure-identity's errors, translated at this boundary
+            raise CredentialsError(
+                f"foundry: could not get a Microsoft Entra ID token for {self._scope} "
+                f"({type(exc).__name__}); see the chained exception") from exc
+        if not isinstance(token, str) or not token:
+            raise CredentialsError("foundry: the Entra credential returned no token string")
+        self._token = token
+        self._expires = expires if expires is not None else _jwt_expiry(token) or 0.0
 
     def invalidate(self) -> None:
         """Forget the cached token's freshness (the platform rejected it): fetch anew next time."""

@@ -152,17 +152,17 @@ async def test_async_credential_and_token_provider_callables() -> None:
 
 
 async def test_credential_failure_is_translated() -> None:
-    """A failing credential raises ConfigurationError naming the error type, the cause chained."""
+    """A failing credential raises CredentialsError naming the error type, the cause chained."""
     class Broken:
         def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
             raise ClientAuthenticationError("AADSTS7000215: Invalid client secret provided.")
 
     p = FoundryProvider(resource="r", credential=Broken())
-    with pytest.raises(cr.ConfigurationError, match="ClientAuthenticationError") as info:
+    with pytest.raises(cr.CredentialsError, match="ClientAuthenticationError") as info:
         await p.prepare(_call())
     assert isinstance(info.value.__cause__, ClientAuthenticationError)
     assert "AADSTS" not in str(info.value)
-    with pytest.raises(cr.ConfigurationError, match="no token string"):
+    with pytest.raises(cr.CredentialsError, match="no token string"):
         await FoundryProvider(resource="r", credential=lambda: "").prepare(_call())
 
 

@@ -3,18 +3,24 @@ Bearer``.
 
 Tokens come from google-auth (imported at the first refresh): Application Default Credentials, a
 key file or your own ``Credentials``, cached until ``expiry`` minus a margin, one refresh at a time
-for any number of waiting calls; or a token you supply is used as-is."""
+for any number of waiting calls (``SharedRefresh``: a cancelled caller does not start a second
+one); or a token you supply is used as-is. A token that cannot be had raises ``CredentialsError``.
+"""
 
 from __future__ import annotations
 
-# asyncio only for the token refresh: a Lock so that one refresh runs however many calls wait,
-# and to_thread so that google-auth's blocking HTTP round trip does not stall the event loop.
-import asyncio
 import datetime as dt
 import json
 from typing import Any
 
-from clauderoute.provider import Auth, ConfigurationError, ConnectError, HttpRequest
+from clauderoute.provider import (
+    Auth,
+    ConfigurationError,
+    CredentialsError,
+    HttpRequest,
+    SharedRefresh,
+    check_header_value,
+)
 
 __all__ = ["CLOUD_PLATFORM_SCOPE", "AccessTokenAuth", "GoogleAuth"]
 
@@ -31,7 +37,7 @@ class AccessTokenAuth(Auth):
     kind = "access_token"
 
     def __init__(self, token: str) -> None:
-        self._token = token
+        self._token = check_header_value(token, "access_token")
 
     def sign(self, request: HttpRequest) -> HttpRequest:
         request.headers["authorization"] = "Bearer " + self._token
@@ -60,7 +66,7 @@ class GoogleAuth(Auth):
         self._file = credentials_file
         self._margin = dt.timedelta(seconds=margin_s)
         self._stale = False
-        self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._refresh = SharedRefresh("google-cloud")
         self.project: str | None = _project_of(credentials)
         self.source = ("credentials_file" if credentials_file
                        else "adc" if credentials is None else "credentials")
@@ -77,14 +83,7 @@ class GoogleAuth(Auth):
         """Load the credentials and refresh the token if needed: one at a time, off the loop."""
         if self._fresh():
             return
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._lock[0] is not loop:  # a Lock belongs to one loop
-            self._lock = (loop, asyncio.Lock())
-        async with self._lock[1]:
-            if self._fresh():  # another call refreshed it while this one waited
-                return
-            await asyncio.to_thread(self._refresh_blocking)
-            self._stale = False
+        await self._refresh.run_in_thread(self._refresh_blocking)
 
     def invalidate(self) -> None:
         """The platform rejected the token (revoked, rotated): refresh before the next call."""
@@ -98,8 +97,8 @@ class GoogleAuth(Auth):
             from google.auth import exceptions
             from google.auth.transport.requests import Request
         except ImportError as exc:
-            raise ConfigurationError(
-                "Claude on Google Cloud needs google-auth[requests]; install it with: "
+            raise CredentialsError(
+                "google-cloud: Claude on Google Cloud needs google-auth[requests]; install it with: "
                 'pip install "clauderoute[google-cloud]"') from exc
         try:
             if self._creds is None:
@@ -107,21 +106,24 @@ class GoogleAuth(Auth):
                 self.project = self.project or project or _project_of(self._creds)
             with requests.Session() as session:  # closed after each refresh: no leaked sockets
                 self._creds.refresh(Request(session))
+            self._stale = False  # here, not in a waiter: a cancelled waiter loses nothing
         except exceptions.GoogleAuthError as exc:  # translated here, the cause chained
             raise self._translate(exc, exceptions) from exc
 
-    def _translate(self, exc: Exception, exceptions: Any) -> Exception:
-        """Unreachable or retryable: ConnectError (fail over); else ConfigurationError."""
+    def _translate(self, exc: Exception, exceptions: Any) -> CredentialsError:
+        """A CredentialsError (the platform is unavailable; a router fails over) saying why:
+        the token endpoint unreachable, no credentials, or a refresh refused."""
         name = type(exc).__name__
         if isinstance(exc, (exceptions.TransportError, exceptions.TimeoutError)) or getattr(
                 exc, "retryable", False):
-            return ConnectError(f"could not get a Google access token ({name}), retryable")
+            return CredentialsError(
+                f"google-cloud: could not reach the Google token endpoint ({name})")
         if isinstance(exc, exceptions.DefaultCredentialsError) and not self._file:
-            return ConfigurationError(
+            return CredentialsError(
                 f"google-cloud: no Google credentials ({name}); set access_token, "
                 "credentials_file or GOOGLE_APPLICATION_CREDENTIALS")
         what = "credentials_file" if self._file else "the Google credentials"
-        return ConfigurationError(f"google-cloud: no access token from {what} ({name}); "
+        return CredentialsError(f"google-cloud: no access token from {what} ({name}); "
                                   "see the cause")
 
     def _load(self, google_auth: Any) -> tuple[Any, str | None]:
@@ -136,14 +138,14 @@ class GoogleAuth(Auth):
             with open(self._file, encoding="utf-8") as f:
                 info = json.load(f)
         except (OSError, ValueError) as exc:
-            raise ConfigurationError(f"google-cloud: cannot read credentials_file "
+            raise CredentialsError(f"google-cloud: cannot read credentials_file "
                                      f"({type(exc).__name__})") from exc
         loaders: dict[str, Any] = {
             "service_account": service_account.Credentials.from_service_account_info,
             "authorized_user": credentials.Credentials.from_authorized_user_info}
         kind = info.get("type") if isinstance(info, dict) else None
         if kind not in loaders:
-            raise ConfigurationError(
+            raise CredentialsError(
                 f"google-cloud: credentials_file must be a service_account or authorized_user "
                 f"key, not {str(kind)[:40]!r}; name other kinds in "
                 "GOOGLE_APPLICATION_CREDENTIALS")

@@ -157,21 +157,21 @@ async def test_service_account_key_file_full_flow(tmp_path: Path) -> None:
 
 
 async def test_key_the_token_endpoint_rejects(tmp_path: Path) -> None:
-    """A key whose grants /token refuses (unknown to it): ConfigurationError naming the
+    """A key whose grants /token refuses (unknown to it): CredentialsError naming the
     google-auth error type, its cause chained, no key material or server text in ours."""
     async with GoogleCloudEmulator(tokens=()) as emu, \
             GoogleCloudEmulator(tokens=()) as other:
         info = other.service_account_info("p")
         info["token_uri"] = emu.root + "/token"
         p = GoogleCloudProvider(base_url=emu.url, credentials_file=_file(tmp_path, info))
-        with pytest.raises(cr.ConfigurationError, match="RefreshError") as info_:
+        with pytest.raises(cr.CredentialsError, match="RefreshError") as info_:
             await p.prepare(_call())
     assert isinstance(info_.value.__cause__, RefreshError)
     assert "credentials_file" in str(info_.value) and "PRIVATE" not in str(info_.value)
 
 
 async def test_unreachable_token_endpoint_fails_over(tmp_path: Path) -> None:
-    """A token endpoint that refuses connections is a ConnectError, so the router fails over
+    """A token endpoint that refuses connections is a CredentialsError, so the router fails over
     to the next provider instead of giving up."""
     async with GoogleCloudEmulator(tokens=["ya29.static"]) as emu:
         info = emu.service_account_info("p")
@@ -184,7 +184,7 @@ async def test_unreachable_token_endpoint_fails_over(tmp_path: Path) -> None:
             with no_backoff():
                 msg = await client.messages.create(**PARAMS)
         assert msg.route.provider == "static"
-        assert msg.route.attempts[0].error == "ConnectError"
+        assert msg.route.attempts[0].error == "CredentialsError"
         assert len(emu.requests) == 1
 
 
@@ -205,9 +205,9 @@ async def test_rejected_token_is_refreshed_next_call() -> None:
 
 
 async def test_no_credentials_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No ADC: a ConfigurationError naming what to set, before any request."""
+    """No ADC: a CredentialsError naming what to set, before any request."""
     monkeypatch.setenv("NO_GCE_CHECK", "True")  # google-auth: do not probe the metadata server
-    with pytest.raises(cr.ConfigurationError, match="GOOGLE_APPLICATION_CREDENTIALS"):
+    with pytest.raises(cr.CredentialsError, match="GOOGLE_APPLICATION_CREDENTIALS"):
         await GoogleCloudProvider(project="p", workspace_id=WS).prepare(_call())
 
 
@@ -225,15 +225,16 @@ def test_missing_google_auth_gives_the_pip_line() -> None:
     """Without google-auth (its import blocked in a subprocess), the first call names the
     extra to install."""
     code = ("import asyncio, sys\nsys.modules['google.auth'] = None  # importing it now fails\n"
-            "from clauderoute import ConfigurationError\n"
+            "from clauderoute import CredentialsError\n"
             "from clauderoute.provider import Call\n"
             "from clauderoute_google_cloud import GoogleCloudProvider\n"
             "p = GoogleCloudProvider(project='p', workspace_id='w')\n"
             "call = Call(operation='messages.create', params={'model': 'm', 'max_tokens': 1,"
             " 'messages': []})\n"
             "try:\n    asyncio.run(p.prepare(call))\n"
-            "except ConfigurationError as exc:\n    print(exc)\n")
+            "except CredentialsError as exc:\n    print(exc)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    assert out.stdout.strip() == ("Claude on Google Cloud needs google-auth[requests]; install "
-                                  'it with: pip install "clauderoute[google-cloud]"')
+    assert out.stdout.strip() == ("google-cloud: Claude on Google Cloud needs "
+                                  'google-auth[requests]; install it with: pip install '
+                                  '"clauderoute[google-cloud]"')

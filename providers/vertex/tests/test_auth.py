@@ -140,12 +140,12 @@ async def test_service_account_key_file_full_flow(tmp_path: Path) -> None:
 
 
 async def test_key_the_token_endpoint_rejects(tmp_path: Path) -> None:
-    """A key whose signature does not verify: ConfigurationError naming the google-auth error
+    """A key whose signature does not verify: CredentialsError naming the google-auth error
     type, its cause chained, no key material or server text in ours."""
     async with VertexEmulator(tokens=()) as emu:
         path = _key_file(tmp_path, emu, register=False)
         p = VertexProvider(base_url=emu.url, region="global", credentials_file=str(path))
-        with pytest.raises(cr.ConfigurationError, match="RefreshError") as info:
+        with pytest.raises(cr.CredentialsError, match="RefreshError") as info:
             await p.prepare(_call())
     assert isinstance(info.value.__cause__, RefreshError)
     assert "credentials_file" in str(info.value)
@@ -153,13 +153,13 @@ async def test_key_the_token_endpoint_rejects(tmp_path: Path) -> None:
 
 
 async def test_unreachable_token_endpoint_fails_over(tmp_path: Path) -> None:
-    """A token endpoint that refuses connections is a ConnectError, so the router fails over to
+    """A token endpoint that refuses connections is a CredentialsError, so the router fails over to
     the next provider instead of giving up."""
     async with VertexEmulator(project="key-project", tokens=["ya29.static"]) as emu:
         path = _key_file(tmp_path, emu, token_uri="http://127.0.0.1:9/token")
         broken = VertexProvider(name="sa", base_url=emu.url, region="global",
                                 credentials_file=str(path), max_retries=0)
-        with pytest.raises(cr.ConnectError):
+        with pytest.raises(cr.CredentialsError):
             await broken.prepare(_call())
         static = VertexProvider(name="static", base_url=emu.url, region="global",
                                 project="key-project", access_token="ya29.static")
@@ -167,7 +167,7 @@ async def test_unreachable_token_endpoint_fails_over(tmp_path: Path) -> None:
             with no_backoff():
                 msg = await client.messages.create(**PARAMS)
         assert msg.route.provider == "static"
-        assert msg.route.attempts[0].error == "ConnectError"
+        assert msg.route.attempts[0].error == "CredentialsError"
         assert len(emu.requests) == 1
 
 
@@ -191,11 +191,13 @@ async def test_rejected_token_is_refreshed_next_call() -> None:
 async def test_missing_credentials_and_project(monkeypatch: pytest.MonkeyPatch,
                                                tmp_path: Path) -> None:
     """No ADC anywhere, a missing credentials_file, and credentials naming no project are
-    ConfigurationErrors naming what to set, raised before any Vertex request."""
+    errors naming what to set, raised before any Vertex request: CredentialsError for the
+    first two (the platform is unavailable; a router fails over), ConfigurationError for the
+    project."""
     monkeypatch.setenv("NO_GCE_CHECK", "True")  # google-auth: do not probe the metadata server
-    with pytest.raises(cr.ConfigurationError, match="GOOGLE_APPLICATION_CREDENTIALS"):
+    with pytest.raises(cr.CredentialsError, match="GOOGLE_APPLICATION_CREDENTIALS"):
         await VertexProvider(project="p", region="global").prepare(_call())
-    with pytest.raises(cr.ConfigurationError, match="credentials_file"):
+    with pytest.raises(cr.CredentialsError, match="credentials_file"):
         await VertexProvider(project="p", region="global",
                              credentials_file=str(tmp_path / "absent.json")).prepare(_call())
     p = VertexProvider(region="global", credentials=CountingCredentials())
@@ -227,15 +229,15 @@ def test_missing_google_auth_gives_the_pip_line() -> None:
     """Without google-auth (its import blocked in a subprocess), the first call names the
     extra to install."""
     code = ("import asyncio, sys\nsys.modules['google.auth'] = None  # importing it now fails\n"
-            "from clauderoute import ConfigurationError\n"
+            "from clauderoute import CredentialsError\n"
             "from clauderoute._provider import Call\n"
             "from clauderoute_vertex import VertexProvider\n"
             "p = VertexProvider(project='p', region='global')\n"
             "call = Call(operation='messages.create', params={'model': 'm', 'max_tokens': 1,"
             " 'messages': []})\n"
             "try:\n    asyncio.run(p.prepare(call))\n"
-            "except ConfigurationError as exc:\n    print(exc)\n")
+            "except CredentialsError as exc:\n    print(exc)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    assert out.stdout.strip() == ('Vertex AI needs google-auth[requests]; install it with: '
+    assert out.stdout.strip() == ('vertex: Vertex AI needs google-auth[requests]; install it with: '
                                   'pip install "clauderoute[vertex]"')
