@@ -1,0 +1,276 @@
+"""The documentation holds: every Python sample in README.md, docs/*.md and the provider
+READMEs runs against the emulators, the provider written in docs/providers.md passes the provider contract, every TOML
+sample parses, and no link leaves the repository.
+
+Conventions for samples (an HTML comment on the line before the code fence):
+
+* ``<!-- not-run: REASON -->``: the block is not run (it needs live credentials, or it is a
+  fragment); the reason is required.
+* ``<!-- file: NAME.py -->``: the block is a file of that name, written next to the page's other
+  samples before they run (so a later sample can import it), not run by itself; a file named
+  ``test_*.py`` is a test module, run by pytest in a fresh process, and every test must pass.
+
+Every other ``python`` block runs as a script in a fresh interpreter with warnings as errors, in a
+directory with no ``clauderoute.toml``, with ``ANTHROPIC_API_KEY`` and ``ANTHROPIC_BASE_URL``
+pointing at a Claude API emulator, and must exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from clauderoute_anthropic import AnthropicEmulator
+
+from clauderoute.testing import ProviderContract
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+             *sorted(ROOT.glob("providers/*/README.md"))]
+_MARK = re.compile(r"<!--\s*(not-run|file)\s*:?\s*(.*?)\s*-->")
+_FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")
+SAMPLE_TIMEOUT_S = 120
+
+
+@dataclass
+class Block:
+    """One fenced code block of a markdown page."""
+
+    page: Path
+    line: int  # 1-based line of the opening fence
+    lang: str
+    code: str
+    mark: str | None = None  # "not-run" or "file"
+    arg: str = ""  # the reason, or the file name
+
+    @property
+    def id(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+
+def blocks(page: Path) -> list[Block]:
+    """Every fenced code block of ``page``, with the marker comment right above it, if any."""
+    out: list[Block] = []
+    lines = page.read_text(encoding="utf-8").splitlines()
+    i = 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        fence, lang, start = m.group(1), m.group(2), i
+        i += 1
+        body: list[str] = []
+        while i < len(lines) and not lines[i].startswith(fence):
+            body.append(lines[i])
+            i += 1
+        i += 1
+        block = Block(page, start + 1, lang, "\n".join(body) + "\n")
+        prev = lines[start - 1].strip() if start else ""
+        if (mark := _MARK.fullmatch(prev)) is not None:
+            block.mark, block.arg = mark.group(1), mark.group(2)
+        out.append(block)
+    return out
+
+
+def _python(pages: list[Path]) -> list[Block]:
+    return [b for p in pages for b in blocks(p) if b.lang in ("python", "py")]
+
+
+def _env(tmp: Path, emulator: AnthropicEmulator, api_key: str) -> dict[str, str]:
+    paths = [str(tmp), str(ROOT), *(str(d) for d in sorted((ROOT / "providers").iterdir())
+                                    if d.is_dir())]
+    env = dict(os.environ)  # conftest's clean_environ already removed real credentials
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env.update(PYTHONPATH=os.pathsep.join(paths), ANTHROPIC_API_KEY=api_key,
+               ANTHROPIC_BASE_URL=emulator.url, PYTHONWARNINGS="error")
+    return env
+
+
+async def _run(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *args, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), SAMPLE_TIMEOUT_S)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    assert proc.returncode is not None
+    return proc.returncode, out.decode("utf-8", "replace")
+
+
+def _write_files(page: Path, tmp: Path) -> None:
+    for b in blocks(page):
+        if b.mark == "file":
+            (tmp / b.arg).write_text(b.code, encoding="utf-8")
+
+
+RUNNABLE = [b for b in _python(RUN_PAGES) if b.mark is None]
+
+
+def test_there_are_samples_to_run() -> None:
+    """The collection below is not empty (a parser bug would otherwise pass everything)."""
+    assert len(RUNNABLE) >= 5
+    assert {b.page.name for b in RUNNABLE} >= {"README.md", "providers.md"}
+
+
+@pytest.mark.parametrize("block", RUNNABLE, ids=[b.id for b in RUNNABLE])
+async def test_python_sample_runs(block: Block, tmp_path: Path) -> None:
+    """The sample runs to completion against a Claude API emulator."""
+    _write_files(block.page, tmp_path)
+    (tmp_path / "sample.py").write_text(block.code, encoding="utf-8")
+    key = "sample-key-0123456789abcdef"
+    async with AnthropicEmulator(api_key=key) as emulator:
+        rc, out = await _run([sys.executable, "sample.py"], tmp_path,
+                             _env(tmp_path, emulator, key))
+    assert rc == 0, f"the sample at {block.id} failed (exit {rc}):\n{out}"
+
+
+def test_markers_are_well_formed() -> None:
+    """Every marker has its argument, sits right above a python block, and files are named."""
+    pages = [*RUN_PAGES, ROOT / "README.zh-TW.md"]
+    for page in pages:
+        if not page.exists():
+            continue
+        text = page.read_text(encoding="utf-8").splitlines()
+        marked = {b.line - 1 for b in blocks(page) if b.mark}
+        for n, line in enumerate(text, 1):
+            if _MARK.fullmatch(line.strip()):
+                assert n in marked, f"{page.name}:{n}: a marker must sit right above a fence"
+        for b in _python([page]):
+            if b.mark == "not-run":
+                assert len(b.arg) >= 5, f"{b.id}: not-run needs a reason"
+            if b.mark == "file":
+                assert re.fullmatch(r"[\w-]+\.py", b.arg), f"{b.id}: bad file name {b.arg!r}"
+
+
+TEST_FILES = [b for b in _python(RUN_PAGES) if b.mark == "file" and b.arg.startswith("test_")]
+
+
+def _pytest(block: Block, tmp: Path) -> tuple[int, str]:
+    """Run the test module ``block`` (with its page's other files beside it) in pytest."""
+    _write_files(block.page, tmp)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp), str(ROOT), *(
+        str(d) for d in sorted((ROOT / "providers").iterdir()) if d.is_dir())])
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error",
+            "--rootdir", str(tmp), "-o", "asyncio_mode=auto",
+            "-o", "asyncio_default_fixture_loop_scope=function",
+            "-o", "asyncio_default_test_loop_scope=function", block.arg]
+    proc = subprocess.run(args, cwd=tmp, env=env, capture_output=True, text=True,
+                          timeout=SAMPLE_TIMEOUT_S, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_the_documented_test_modules_are_found() -> None:
+    """The README's pytest example and the provider walk-through's contract test."""
+    assert {(b.page.name, b.arg) for b in TEST_FILES} >= {
+        ("README.md", "test_offline_example.py"), ("providers.md", "test_acme_contract.py")}
+
+
+@pytest.mark.parametrize("block", TEST_FILES, ids=[b.id for b in TEST_FILES])
+def test_documented_test_module_passes(block: Block, tmp_path: Path) -> None:
+    """A test module shown in the docs passes, every test of it, in a fresh pytest."""
+    rc, out = _pytest(block, tmp_path)
+    assert rc == 0, f"{block.id} ({block.arg}) failed:\n{out}"
+    assert re.search(r"\b[1-9]\d* passed", out) and "skipped" not in out, out
+
+
+def test_provider_walkthrough_passes_the_whole_contract(tmp_path: Path) -> None:
+    """The provider written in docs/providers.md passes every test of ``ProviderContract``."""
+    page = ROOT / "docs" / "providers.md"
+    files = {b.arg: b for b in blocks(page) if b.mark == "file"}
+    assert set(files) == {"clauderoute_acme.py", "test_acme_contract.py"}
+    rc, out = _pytest(files["test_acme_contract.py"], tmp_path)
+    contract = [n for n in dir(ProviderContract) if n.startswith("test_")]
+    assert rc == 0, out
+    assert f"{len(contract)} passed" in out, out
+
+
+def test_toml_samples_parse() -> None:
+    """Every TOML block of the docs is valid TOML."""
+    for page in [*RUN_PAGES, *sorted(ROOT.glob("providers/*/README.md"))]:
+        for b in blocks(page):
+            if b.lang == "toml":
+                try:
+                    tomllib.loads(b.code)
+                except tomllib.TOMLDecodeError as exc:
+                    pytest.fail(f"{b.id}: {exc}")
+
+
+# --- links ------------------------------------------------------------------------------------
+
+_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_REF = re.compile(r"^\s*\[[^\]]+\]:\s*(\S+)", re.MULTILINE)
+_PRIVATE = re.compile(r"\.\./shared|\b(?:DESIGN|STYLE|PLATFORMS|OBSERVABILITY)\.md\b")
+
+
+def markdown_files() -> list[Path]:
+    """Every markdown file of the repository (not hidden folders, not generated results)."""
+    return sorted(p for p in ROOT.rglob("*.md")
+                  if not any(part.startswith(".") or part in ("results", "node_modules")
+                             for part in p.relative_to(ROOT).parts))
+
+
+def outside_links(page: Path, root: Path = ROOT) -> list[str]:
+    """The link targets of ``page`` that leave ``root`` or point at nothing."""
+    text = page.read_text(encoding="utf-8")
+    bad = []
+    for target in [*_LINK.findall(text), *_REF.findall(text)]:
+        if re.match(r"[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) \
+                and not target.startswith("file:"):
+            continue  # http(s), mailto: pages on the web, not files
+        path = target.split("#", 1)[0]
+        if not path:
+            continue  # an anchor on the same page
+        if target.startswith(("file:", "/", "~")):
+            bad.append(target)
+            continue
+        resolved = (page.parent / path).resolve()
+        if not resolved.is_relative_to(root) or not resolved.exists():
+            bad.append(target)
+    return bad
+
+
+def test_link_checker_catches_outside_links(tmp_path: Path) -> None:
+    """The checker itself: a link out of the repository, an absolute path and a missing file
+    are found; a web link, an anchor and a file in the repository are not."""
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    (root / "README.md").write_text("x", encoding="utf-8")
+    (root / "docs" / "architecture.md").write_text("x", encoding="utf-8")
+    page = root / "docs" / "probe.md"
+    page.write_text("[a](../../shared/DESIGN.md) [b](/etc/passwd) [c](missing.md) "
+                    "[d](https://example.com/x) [e](#layers) [f](architecture.md#layers)\n"
+                    "![g](<../README.md>)\n[h]: ../../outside.md\n", encoding="utf-8")
+    assert outside_links(page, root) == ["../../shared/DESIGN.md", "/etc/passwd", "missing.md",
+                                         "../../outside.md"]
+
+
+@pytest.mark.parametrize("page", markdown_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_link_leaves_the_repository(page: Path) -> None:
+    """Links point at files in this repository (or at the web), never at the team's private
+    documents next to it."""
+    assert outside_links(page) == [], f"{page.relative_to(ROOT)} links outside the repository"
+
+
+OWNED_DOCS = [ROOT / "README.md", ROOT / "README.zh-TW.md", *sorted((ROOT / "docs").glob("*.md")),
+              *sorted(ROOT.glob("providers/*/README.md"))]
+
+
+@pytest.mark.parametrize("page", [p for p in OWNED_DOCS if p.exists()],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_mention_of_private_documents(page: Path) -> None:
+    """The user-facing docs do not send readers to documents they cannot see."""
+    found = [m.group(0) for m in _PRIVATE.finditer(page.read_text(encoding="utf-8"))]
+    assert found == [], f"{page.relative_to(ROOT)} mentions {found}"
