@@ -274,3 +274,83 @@ def test_no_mention_of_private_documents(page: Path) -> None:
     """The user-facing docs do not send readers to documents they cannot see."""
     found = [m.group(0) for m in _PRIVATE.finditer(page.read_text(encoding="utf-8"))]
     assert found == [], f"{page.relative_to(ROOT)} mentions {found}"
+
+
+# --- the Traditional Chinese README keeps step with README.md -------------------------------
+
+ZH = ROOT / "README.zh-TW.md"
+
+
+def outline(page: Path) -> list[tuple[int, str]]:
+    """The page's headings as (level, text), in order, outside code blocks."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    inside = {n for b in blocks(page) for n in range(b.line, b.line + b.code.count("\n") + 2)}
+    out = []
+    for n, line in enumerate(lines, 1):
+        if n not in inside and (m := re.match(r"(#{1,6})\s+(.*)", line)):
+            out.append((len(m.group(1)), m.group(2).strip()))
+    return out
+
+
+def structure_problems(english: Path, translation: Path) -> list[str]:
+    """How ``translation`` differs from ``english`` in heading levels and in code blocks (the
+    code of a translation is identical: only prose is translated)."""
+    problems = []
+    en, zh = outline(english), outline(translation)
+    for i in range(max(len(en), len(zh))):
+        a = en[i] if i < len(en) else None
+        b = zh[i] if i < len(zh) else None
+        if a is None or b is None or a[0] != b[0]:
+            problems.append(
+                f"headings differ from heading {i + 1} on: {english.name} has "
+                f"{'#' * a[0] + ' ' + a[1] if a else 'no more headings'!r}, {translation.name} "
+                f"has {'#' * b[0] + ' ' + b[1] if b else 'no more headings'!r} "
+                f"({len(en)} headings against {len(zh)})")
+            break
+    en_code = [(b.lang, b.mark, b.arg, b.code) for b in blocks(english)]
+    zh_code = [(b.lang, b.mark, b.arg, b.code) for b in blocks(translation)]
+    if len(en_code) != len(zh_code):
+        problems.append(f"{english.name} has {len(en_code)} code blocks, {translation.name} "
+                        f"{len(zh_code)}")
+    for n, (a, b) in enumerate(zip(en_code, zh_code, strict=False), 1):
+        if a != b:
+            where = blocks(english)[n - 1].line
+            problems.append(f"code block {n} ({english.name} line {where}) differs in "
+                            f"{translation.name}: update both")
+    return problems
+
+
+def test_translation_keeps_step_with_readme() -> None:
+    """README.zh-TW.md has README.md's headings (levels, in order) and the same code blocks."""
+    problems = structure_problems(ROOT / "README.md", ZH)
+    assert not problems, ("README.zh-TW.md is out of step with README.md:\n  "
+                          + "\n  ".join(problems))
+
+
+def test_translation_check_catches_drift(tmp_path: Path) -> None:
+    """The check itself: a new section, a changed sample and a missing block are each found."""
+    english = (ROOT / "README.md").read_text(encoding="utf-8")
+    zh = ZH.read_text(encoding="utf-8")
+    en_path, zh_path = tmp_path / "README.md", tmp_path / "README.zh-TW.md"
+    zh_path.write_text(zh, encoding="utf-8")
+    en_path.write_text(english + "\n## A new section\n\nText.\n", encoding="utf-8")
+    assert any("headings differ" in p for p in structure_problems(en_path, zh_path))
+    en_path.write_text(english.replace("Hello, Claude", "Hi, Claude", 1), encoding="utf-8")
+    assert any("code block" in p and "differs" in p
+               for p in structure_problems(en_path, zh_path))
+    cut = zh.index("```toml")
+    zh_path.write_text(zh[:cut] + zh[zh.index("```\n", cut + 7) + 4:], encoding="utf-8")
+    en_path.write_text(english, encoding="utf-8")
+    assert any("code blocks" in p for p in structure_problems(en_path, zh_path))
+    zh_path.write_text(zh, encoding="utf-8")
+    assert structure_problems(en_path, zh_path) == []
+
+
+def test_translation_is_translated() -> None:
+    """Its prose is Chinese: most lines outside code carry CJK characters."""
+    inside = {n for b in blocks(ZH) for n in range(b.line, b.line + b.code.count("\n") + 2)}
+    lines = ZH.read_text(encoding="utf-8").splitlines()
+    prose = [line for n, line in enumerate(lines, 1) if n not in inside and line.strip()
+             and not line.startswith(("```", "|", "<!--", "![", "#"))]
+    cjk = [line for line in prose if re.search(r"[\u4e00-\u9fff]", line)]
+    assert len(cjk) >= 0.8 * len(prose), [line for line in prose if line not in cjk][:5]
