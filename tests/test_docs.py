@@ -18,6 +18,7 @@ pointing at a Claude API emulator, and must exit 0.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import re
 import subprocess
@@ -206,6 +207,35 @@ def test_toml_samples_parse() -> None:
                     tomllib.loads(b.code)
                 except tomllib.TOMLDecodeError as exc:
                     pytest.fail(f"{b.id}: {exc}")
+
+
+CONFIGS = [b for p in RUN_PAGES for b in blocks(p) if b.lang == "toml" and "[providers." in b.code]
+
+
+@pytest.mark.parametrize("block", CONFIGS, ids=[b.id for b in CONFIGS])
+def test_config_samples_build_a_route(block: Block, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ``clauderoute.toml`` sample is a configuration clauderoute accepts: known keys,
+    right types, installed kinds (credentials from the environment, as a user would have)."""
+    from clauderoute._config import client_settings
+
+    for key, value in {"ANTHROPIC_API_KEY": "k", "ANTHROPIC_FOUNDRY_API_KEY": "f",
+                       "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s",
+                       "VERTEX_TOKEN": "t", "ACME_GATEWAY_TOKEN": "a"}.items():
+        monkeypatch.setenv(key, value)
+    registry = None
+    if block.page.name == "providers.md":  # the walk-through's provider, from the page itself
+        _write_files(block.page, tmp_path)
+        monkeypatch.syspath_prepend(str(tmp_path))
+        from clauderoute_anthropic import AnthropicProvider
+
+        acme = importlib.import_module("clauderoute_acme")
+        registry = {"acme-gateway": acme.AcmeGatewayProvider, "anthropic": AnthropicProvider}
+    config = tmp_path / "clauderoute.toml"
+    config.write_text(block.code, encoding="utf-8")
+    settings = client_settings(config, registry=registry)
+    names = re.findall(r"^\[providers\.([\w.-]+)\]", block.code, re.MULTILINE)
+    assert [p.name for p in settings["providers"]] == names
 
 
 # --- links ------------------------------------------------------------------------------------
