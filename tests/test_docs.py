@@ -384,3 +384,33 @@ def test_translation_is_translated() -> None:
              and not line.startswith(("```", "|", "<!--", "![", "#"))]
     cjk = [line for line in prose if re.search(r"[\u4e00-\u9fff]", line)]
     assert len(cjk) >= 0.8 * len(prose), [line for line in prose if line not in cjk][:5]
+
+
+# --- docs/architecture.md names code that exists -------------------------------------------
+
+def _source_index() -> tuple[set[str], dict[str, set[str]]]:
+    """Every module path under clauderoute/ (relative to it), and each class's methods."""
+    import ast
+
+    paths, methods = set(), {}
+    for path in (ROOT / "clauderoute").rglob("*.py"):
+        paths.add(str(path.relative_to(ROOT / "clauderoute")))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                methods.setdefault(node.name, set()).update(
+                    n.name for n in node.body
+                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    return paths, methods
+
+
+def test_architecture_names_real_modules_and_methods() -> None:
+    """Every module path (``routing/_router.py``) and ``Class.method`` the architecture page
+    names exists in clauderoute/, so the page cannot silently drift from the code."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    paths, methods = _source_index()
+    named = set(re.findall(r"`(?:clauderoute/)?((?:\w+/)*\w+\.py)`", text))
+    missing = sorted(p for p in named if p not in paths)
+    assert len(named) >= 15 and not missing, f"modules named but absent: {missing}"
+    pairs = set(re.findall(r"`([A-Z]\w+)\.(_?\w+)`", text))
+    absent = sorted(f"{c}.{m}" for c, m in pairs if m not in methods.get(c, ()))
+    assert len(pairs) >= 8 and not absent, f"methods named but absent: {absent}"
