@@ -160,6 +160,9 @@ class Router(Planner):
                     raise deadline_error(attempts, errors, budget)
                 hedge = None if self.hedging is None else self._hedge_partner(plan, idx, tries,
                                                                                kind)
+                if hedge is not None and claims is not None and not self.admit(
+                        plan[hedge], str(call.params.get("model", "")), claims):
+                    hedge = None  # its circuit's one probe belongs to another call
                 if hedge is None and not route.observers:  # _attempt, one coroutine less
                     try:
                         out: T | BaseException = await fn(ctx)
