@@ -37,7 +37,7 @@ import msgspec
 from . import _errors as E
 from ._catalog import ModelIds
 from ._checks import check_base_url
-from ._retry import parse_retry_after  # the defensive parser lives with the retry timing
+from ._retry import parse_retry_after as parse_retry_after  # noqa: PLC0414 - mypy re-export
 from .types._messages import Message, MessageTokensCount, decode_message
 from .types._stream import ErrorEvent, StreamEvent
 

@@ -450,3 +450,22 @@ async def test_every_circuit_busy_or_cooling(emus: dict[str, AnthropicEmulator])
         with pytest.raises(cr.AllPlatformsFailedError, match="probe in flight"):
             await create(client)
     assert emus["a"].requests == [] and emus["b"].requests == []
+
+
+async def test_probe_is_claimed_only_where_an_attempt_goes(
+        emus: dict[str, AnthropicEmulator]) -> None:
+    """A call in flight on a (healthy) does not hold b's probe: another call that goes to b
+    (here: only b) probes it and closes the circuit."""
+    clock = Clock()
+    breaker = CircuitBreaker(threshold=1, cooldown_s=5.0, clock=clock)
+    breaker.failure("b", MODEL)
+    clock.now += 5.0
+    a = GatedProvider(name="a", base_url=emus["a"].url, api_key=KEY)
+    async with cr.AsyncClient(providers=[a, provider("b", emus["b"].url)],
+                              breaker=breaker) as client:
+        first = asyncio.create_task(create(client))
+        await asyncio.wait_for(a.arrived.wait(), 5)  # first call in flight on a
+        msg = await create(client, providers=["b"])
+        assert msg.route.provider == "b" and breaker.state("b", MODEL) == 0
+        a.gate.set()
+        assert (await asyncio.wait_for(first, 5)).route.provider == "a"

@@ -465,8 +465,8 @@ async def test_no_secret_in_any_telemetry(tel: Telemetry, emus: dict[str, Anthro
               VertexProvider(name="v", base_url=vertex.url, project="p", region="us-east5",
                              access_token=VERTEX_TOKEN)]
         async with client(tel, ps, obs={"capture_content": capture}) as c:
-            with pytest.raises(cr.AuthenticationError):
-                await create(c)
+            with pytest.raises(cr.AuthenticationError):  # alone: a 401 fails over to no one
+                await create(c, providers=["a"])
             await create(c, providers=["f", "v"])
             async with c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO,
                                          provider="v") as s:

@@ -81,10 +81,25 @@ class CircuitBreaker:
         """Whether an attempt may go to this key now (claims the probe when half-open)."""
         return self.claim(provider, model) is not None
 
+    def available(self, provider: str, model: str) -> bool:
+        """Whether ``claim`` would admit an attempt now (nothing is claimed).
+
+        .. versionadded:: 0.2
+        """
+        b = self._b.get((provider, model))
+        if b is None or b.state == CLOSED:
+            return True
+        if b.state == OPEN:
+            return self._clock() - b.opened_at >= b.cooldown
+        return not b.probing
+
     def claim(self, provider: str, model: str) -> int | None:
         """``None`` if an attempt may not go to this key now; else ``0`` (closed: no claim
         needed) or the number of the half-open probe this caller now holds (give it back with
-        ``release`` if the attempt is not made)."""
+        ``release`` if the attempt is not made).
+
+        .. versionadded:: 0.2
+        """
         b = self._b.get((provider, model))
         if b is None or b.state == CLOSED:
             return 0
@@ -99,12 +114,18 @@ class CircuitBreaker:
         return b.claims
 
     def holds(self, provider: str, model: str, claim: int) -> bool:
-        """Whether probe ``claim`` is still held, unused, on this key."""
+        """Whether probe ``claim`` is still held, unused, on this key.
+
+        .. versionadded:: 0.2
+        """
         b = self._b.get((provider, model))
         return b is not None and b.state == HALF_OPEN and b.probing and b.claims == claim
 
     def release(self, provider: str, model: str, claim: int) -> None:
-        """Give back probe ``claim`` unused (no-op if its outcome was already recorded)."""
+        """Give back probe ``claim`` unused (no-op if its outcome was already recorded).
+
+        .. versionadded:: 0.2
+        """
         b = self._b.get((provider, model))
         if b is not None and b.state == HALF_OPEN and b.probing and b.claims == claim:
             b.probing = False

@@ -99,9 +99,11 @@ class Planner:
     async def _healthy(self, plan: list[Provider], call: Call, deadline: float | None,
                        skipped: list[str], claims: dict[str, int]) -> list[Provider]:
         """Drop providers whose circuit is open, or half-open with its one probe taken by
-        another call; claim the probe of a half-open one (into ``claims``, which the caller
-        releases when the call ends). If every circuit is still cooling down, wait for the
-        first to recover (never past ``deadline``); if the rest are being probed, fail."""
+        another call. The first provider's probe, if it is half-open, is claimed now (into
+        ``claims``, which the caller releases when the call ends); a later one's only when an
+        attempt really goes there (``admit``), so a call served by the first never holds back
+        another call's probe. If every circuit is still cooling down, wait for the first to
+        recover (never past ``deadline``); if the rest are being probed, fail."""
         breaker = self.breaker
         if breaker is None or not breaker.tripped:
             return plan
@@ -109,11 +111,12 @@ class Planner:
         while True:
             healthy, why = [], []
             for p in plan:
-                if self.admit(p, model, claims):
+                if breaker.available(p.name, model):
                     healthy.append(p)
                 else:
                     why.append(skip_reason(breaker, p, model))
             if healthy:
+                self.admit(healthy[0], model, claims)  # no await since the check: it holds
                 skipped += why
                 return healthy
             # Those half-open with another call's probe in flight have no time to wait for.

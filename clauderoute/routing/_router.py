@@ -135,7 +135,8 @@ class Router(Planner):
                    defer: bool) -> tuple[T, RouteInfo, Finisher | None]:
         loop = asyncio.get_running_loop()
         skipped: list[str] = []
-        claims: dict[str, int] = {}  # half-open probes this call holds (released at the end)
+        claims: dict[str, int] | None = None  # half-open probes this call holds (released at
+        # the end); made only when a circuit is not closed, the happy path allocates nothing
         plan = self.plan(call, only, skipped)
         budget = deadline_s if deadline_s is not None else self.deadline_s
         deadline = loop.time() + budget if budget is not None else None
@@ -145,6 +146,7 @@ class Router(Planner):
             self._start_route(route)
         try:
             if self.breaker is not None and self.breaker.tripped:
+                claims = {}
                 plan = await self._healthy(plan, call, deadline, skipped, claims)
             tries = [0] * len(plan)
             hints: list[float | None] | None = None  # each provider's own last retry-after
@@ -158,6 +160,9 @@ class Router(Planner):
                     raise deadline_error(attempts, errors, budget)
                 hedge = None if self.hedging is None else self._hedge_partner(plan, idx, tries,
                                                                                kind)
+                if hedge is not None and claims is not None and not self.admit(
+                        plan[hedge], str(call.params.get("model", "")), claims):
+                    hedge = None  # its circuit's one probe belongs to another call
                 if hedge is None and not route.observers:  # _attempt, one coroutine less
                     try:
                         out: T | BaseException = await fn(ctx)
@@ -218,6 +223,8 @@ class Router(Planner):
                 action, again = decide(last_ctx.provider, last_exc)
                 if not again:  # unavailable, or told not to retry: never this provider again
                     tries[idx] = plan[idx].max_retries + 1
+                if claims is None:
+                    claims = {}
                 nxt = self._next_admitted(plan, idx, tries, action, call, claims, skipped)
                 if nxt is None:
                     raise give_up(last_exc, action, plan, attempts, errors, skipped)
