@@ -28,10 +28,7 @@ ACCESS_KEY = "AKIAEMULATORAWSPLAT1"
 SECRET_KEY = "emulatorAwsPlatformSecret/EXAMPLE+0123456789"
 API_KEY = "sk-ant-aws-emulator-key-0123456789abcdef"
 WORKSPACE = "wrkspc_01EmulatorWorkspace"
-# web.RequestKey (aiohttp 3.14+) types the key, and 3.14 warns about a plain str key; older
-# aiohttp (the declared minimum is lower) has no RequestKey and takes the str silently.
-_NEEDS_BODY: Any = (web.RequestKey("aws_body_read", bool) if hasattr(web, "RequestKey")
-                   else "aws_body_read")
+_NEEDS_BODY = web.RequestKey("aws_body_read", bool)
 
 
 class AWSEmulator(AnthropicEmulator):

@@ -41,10 +41,7 @@ _STATUS_NAMES = {400: "ValidationException", 403: "AccessDeniedException",
                  500: "InternalServerException", 503: "ServiceUnavailableException"}
 _NAMESPACE = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 _EVENTSTREAM = "application/vnd.amazon.eventstream"
-# web.RequestKey (aiohttp 3.14+) types the key, and 3.14 warns about a plain str key; older
-# aiohttp (the declared minimum is lower) has no RequestKey and takes the str silently.
-_CHECKED: Any = (web.RequestKey("bedrock_auth_checked", bool) if hasattr(web, "RequestKey")
-                else "bedrock_auth_checked")
+_CHECKED = web.RequestKey("bedrock_auth_checked", bool)
 _BAD_API_KEY = ("AccessDeniedException",
                 "Authentication failed: Please make sure your API Key is valid.")
 

@@ -168,8 +168,10 @@ async def test_rotated_secrets_and_a_new_day_sign_with_new_keys(
                 await client.messages.create(model="claude-sonnet-4-5", max_tokens=8,
                                              messages=MESSAGES)
             tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+            # raising=False: botocore before ~1.36 has no get_current_datetime, and our
+            # signer then reads this patched name the same way (getattr).
             monkeypatch.setattr("botocore.auth.get_current_datetime",
-                                lambda: tomorrow.replace(tzinfo=None))
+                                lambda: tomorrow.replace(tzinfo=None), raising=False)
             emu.clock = tomorrow.timestamp
             await client.messages.create(model="claude-sonnet-4-5", max_tokens=8,
                                          messages=MESSAGES)

@@ -49,8 +49,11 @@ def _boto_calls(emu: BedrockEmulator) -> dict[str, Any]:
     out["invoke"] = json.loads(client.invoke_model(modelId=BASE, body=body)["body"].read())
     stream = client.invoke_model_with_response_stream(modelId=ARN, body=body)
     out["events"] = [json.loads(e["chunk"]["bytes"]) for e in stream["body"]]
-    out["count"] = client.count_tokens(modelId="us." + BASE,
-                                       input={"invokeModel": {"body": body}})["inputTokens"]
+    # CountTokens came to boto3 (a test-only reference client here) after the provider's
+    # declared floor; the lowest-versions CI run has an older one.
+    if hasattr(client, "count_tokens"):
+        out["count"] = client.count_tokens(modelId="us." + BASE,
+                                           input={"invokeModel": {"body": body}})["inputTokens"]
     client.close()
     return out
 
@@ -65,10 +68,10 @@ async def test_boto3_client_works_against_the_emulator(emulator: BedrockEmulator
     assert types[0] == "message_start" and types[-1] == "message_stop"
     assert "".join(e["delta"]["text"] for e in out["events"]
                    if e["type"] == "content_block_delta") == "Echo: Tell me about Bedrock"
-    assert out["count"] == 7
     paths = [unquote(r.path) for r in emulator.requests]
-    assert paths == [f"/model/{BASE}/invoke", f"/model/{ARN}/invoke-with-response-stream",
-                     f"/model/us.{BASE}/count-tokens"]
+    assert paths[:2] == [f"/model/{BASE}/invoke", f"/model/{ARN}/invoke-with-response-stream"]
+    if "count" in out:  # asked (see _boto_calls)
+        assert out["count"] == 7 and paths[2:] == [f"/model/us.{BASE}/count-tokens"]
 
 
 def _boto_errors(emu: BedrockEmulator) -> tuple[str, str]:
