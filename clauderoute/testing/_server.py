@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import msgspec
 from aiohttp import web
 
+from ._agent import count_tokens, default_reply
 from ._faults import Fault, FaultPlan, LatencyProfile
 
 __all__ = ["EmulatorServer", "RecordedRequest", "count_tokens", "default_reply"]
@@ -45,55 +46,6 @@ class RecordedRequest(msgspec.Struct, frozen=True):
     headers: dict[str, str]
     body: bytes
     operation: str
-
-
-def _texts(content: Any) -> list[str]:
-    if isinstance(content, str):
-        return [content]
-    out: list[str] = []
-    for block in content or ():
-        if isinstance(block, dict):
-            if isinstance(block.get("text"), str):
-                out.append(block["text"])
-            elif "content" in block:
-                out.extend(_texts(block["content"]))
-    return out
-
-
-def count_tokens(params: dict[str, Any]) -> int:
-    """The emulator's deterministic token count: whitespace-separated words of all text."""
-    words = sum(len(t.split()) for m in params.get("messages", ()) for t in _texts(m.get("content")))
-    words += sum(len(t.split()) for t in _texts(params.get("system")))
-    return max(1, words + 3 * len(params.get("messages", ())))
-
-
-def default_reply(params: dict[str, Any], model: str, msg_id: str) -> dict[str, Any]:
-    """A deterministic answer: ``Echo:`` and the last user text, one token per word, cut at
-    ``max_tokens``; a thinking block first when thinking is enabled, and a ``tool_use`` block
-    when tools are given and the prompt mentions ``tool``."""
-    messages = params.get("messages") or [{}]
-    last = " ".join(_texts(messages[-1].get("content")))
-    words = ("Echo: " + last).split()
-    limit = int(params.get("max_tokens") or 16)
-    stop = "end_turn"
-    if len(words) > limit:
-        words, stop = words[:limit], "max_tokens"
-    content: list[dict[str, Any]] = []
-    thinking = params.get("thinking") or {}
-    if thinking.get("type") == "enabled":
-        content.append({"type": "thinking", "thinking": "Let me think about: " + last[:40],
-                        "signature": "sig-" + msg_id})
-    tools = params.get("tools") or []
-    if tools and "tool" in last.lower():
-        content.append({"type": "tool_use", "id": "toolu_" + msg_id[-8:], "name": tools[0]["name"],
-                        "input": {"query": last[:40], "n": 2}})
-        stop = "tool_use"
-    else:
-        content.append({"type": "text", "text": " ".join(words)})
-    usage = {"input_tokens": count_tokens(params), "output_tokens": max(1, len(words)),
-             "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
-    return {"id": msg_id, "type": "message", "role": "assistant", "model": model,
-            "content": content, "stop_reason": stop, "stop_sequence": None, "usage": usage}
 
 
 def message_events(msg: dict[str, Any]) -> list[dict[str, Any]]:
