@@ -96,6 +96,12 @@ class EmulatorServer:
         faults: the fault plan (one is created if not given; reach it as ``server.faults``).
         host, port: where to listen; loopback and an ephemeral port by default.
         seed: seed for latency jitter.
+        strict: answer a model the platform does not serve (``model_known``) with the
+            platform's own rejection (``unknown_model``), so a test catches a typo in a model
+            name. Off by default: any model name is served.
+
+    .. versionchanged:: 0.2
+       ``strict``.
     """
 
     platform: ClassVar[str] = ""
@@ -110,6 +116,7 @@ class EmulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         seed: int = 0,
+        strict: bool = False,
     ) -> None:
         self.latency = latency or LatencyProfile()
         self.faults = faults if faults is not None else FaultPlan(seed=seed)
@@ -117,6 +124,8 @@ class EmulatorServer:
         self.requests: list[RecordedRequest] = []
         self.responder: Callable[[dict[str, Any], str, str], dict[str, Any]] = default_reply
         self._rng = random.Random(seed)
+        self.strict = strict
+        self._known: frozenset[str] | None = None
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.open_streams = 0
@@ -195,6 +204,33 @@ class EmulatorServer:
         """Headers every answer carries (request ids and the like)."""
         return {}
 
+    def known_models(self) -> frozenset[str]:
+        """The model ids this platform serves, from the model catalog (the id the catalog
+        resolves for it, its other ids, canonical names and dated ids); read once."""
+        if self._known is None:
+            from .._catalog import catalog, resolve_model
+
+            known: set[str] = set()
+            for name, facts in catalog().items():
+                known.add(resolve_model(self.platform, name))
+                known.add(name)
+                for key, value in facts.items():
+                    mine = key == self.platform or key.startswith(self.platform + "_")
+                    if isinstance(value, str) and (mine or key == "dated"):
+                        known.add(value)
+            self._known = frozenset(known)
+        return self._known
+
+    def model_known(self, model: str) -> bool:
+        """Whether ``model`` is served here (consulted only when ``strict``)."""
+        return model in self.known_models()
+
+    def unknown_model(self, model: str) -> web.StreamResponse:
+        """The platform's answer to a model it does not serve (the Claude API's: 404
+        ``not_found_error``, ``model: NAME``)."""
+        return self.error_response(404, self.default_error_type(404), f"model: {model[:200]}",
+                                   self.response_headers())
+
     # --- shared machinery -----------------------------------------------------------------------
 
     def new_id(self) -> str:
@@ -240,6 +276,8 @@ class EmulatorServer:
         denied = self.check_auth(request, body)
         if denied is not None:
             return denied
+        if self.strict and not self.model_known(model):
+            return self.unknown_model(model)
         fault = self.faults.next(operation)
         if fault is not None:
             if fault.reset:
