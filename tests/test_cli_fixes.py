@@ -60,7 +60,10 @@ def test_demo_succeeds_with_one_platform() -> None:
 
 @pytest.mark.parametrize(("args", "flag"), [
     (["demo", "--calls", "0"], "--calls"), (["demo", "--per-platform", "-1"], "--per-platform"),
-    (["demo", "--platforms", "nowhere"], "--platforms")])
+    (["demo", "--platforms", "nowhere"], "--platforms"),
+    (["bench", "--requests", "0"], "--requests"), (["bench", "--rate", "nan"], "--rate"),
+    (["bench", "--max-tokens", "-3"], "--max-tokens"),
+    (["bench", "--concurrency", "0"], "--concurrency")])
 def test_usage_errors_name_the_flag(args: list[str], flag: str,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     """A bad option value: exit 2, and the message names that flag (and only that one)."""
@@ -69,4 +72,18 @@ def test_usage_errors_name_the_flag(args: list[str], flag: str,
     assert main(args) == 2
     err = capsys.readouterr().err
     assert flag in err
-    assert ({"--calls", "--per-platform"} - {flag}).isdisjoint(err.split())
+    others = {"--calls", "--per-platform", "--requests", "--rate", "--max-tokens",
+              "--concurrency"} - {flag}
+    assert others.isdisjoint(err.replace(",", " ").split())
+
+
+@pytest.mark.parametrize("command", ["demo", "emulate", "bench", "models", "check"])
+def test_help_has_no_rest_markup(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`clauderoute COMMAND --help` shows plain text, not reST double backticks."""
+    from clauderoute._cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert command in out and "``" not in out

@@ -30,7 +30,16 @@ def _parser() -> argparse.ArgumentParser:
     _bench.add_parser(sub)
     _models.add_parser(sub)
     _check.add_parser(sub)
+    for command in sub.choices.values():  # module docstrings double as help: no reST markup
+        command.description = _plain(command.description)
     return parser
+
+
+def _plain(text: str | None) -> str | None:
+    """``text`` without reStructuredText's inline-literal backticks and ``::`` markers."""
+    if text is None:
+        return None
+    return text.replace("``", "").replace("::\n", ":\n")
 
 
 def _console() -> Any:

@@ -325,6 +325,9 @@ def run(args: argparse.Namespace, console: Any) -> int:
     if args.quick and args.max_tokens == 64:
         args.max_tokens = 24
     args.slos = _parse_slos(args.slo)
-    if min(args.concurrency, args.requests) < 1 or args.rate <= 0 or args.max_tokens < 1:
-        raise ValueError("--concurrency, --requests, --rate and --max-tokens must be positive")
+    for flag, value in (("--concurrency", args.concurrency), ("--requests", args.requests),
+                        ("--rate", args.rate), ("--max-tokens", args.max_tokens),
+                        ("--duration", args.duration), ("--timeout", args.timeout)):
+        if not value > 0:  # also refuses NaN
+            raise ValueError(f"{flag} must be positive, not {value}")
     return asyncio.run(_run(args, console))
