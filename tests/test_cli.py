@@ -307,12 +307,13 @@ async def test_check_ping_reports_a_wrong_credential_for_that_provider_only(
 
 
 def test_check_names_the_bad_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A wrong key fails its provider by name; a missing variable fails only its provider."""
+    """A wrong key fails its provider by name; a missing variable fails only its provider;
+    the exit code is the README's for a configuration error (2)."""
     cfg = tmp_path / "c.toml"
     cfg.write_text('[providers.direct]\nkind = "anthropic"\napi_kee = "' + GOOD + '"\n'
                    '[providers.other]\nkind = "anthropic"\napi_key = "${CLAUDEROUTE_TEST_NOPE}"\n'
                    '[providers.fine]\nkind = "anthropic"\napi_key = "' + GOOD + '"\n')
-    assert main(["check", "--config", str(cfg)]) == 1
+    assert main(["check", "--config", str(cfg)]) == 2
     captured = capsys.readouterr()
     out = captured.out
     assert "providers.direct.api_kee" in out and "CLAUDEROUTE_TEST_NOPE" in out
@@ -341,7 +342,7 @@ def test_check_without_a_file_uses_the_environment(tmp_path: Path, monkeypatch: 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CLAUDEROUTE_CONFIG", raising=False)
     monkeypatch.delenv("CLAUDEROUTE_PROVIDER", raising=False)
-    assert main(["check"]) == 1
+    assert main(["check"]) == 2  # no credential: a configuration error (README exit codes)
     out = capsys.readouterr().out
     assert "environment" in out and "ANTHROPIC_API_KEY" in out
     monkeypatch.setenv("ANTHROPIC_API_KEY", GOOD)

@@ -87,3 +87,38 @@ def test_help_has_no_rest_markup(command: str, capsys: pytest.CaptureFixture[str
     assert done.value.code == 0
     out = capsys.readouterr().out
     assert command in out and "``" not in out
+
+
+def test_missing_kind_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A provider table without kind is refused, naming the table, not read as its name."""
+    import clauderoute
+    from clauderoute._cli import main
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[providers.anthropic]\napi_key = "k"\n')
+    with pytest.raises(clauderoute.ConfigurationError, match=r'providers\.anthropic.*"kind"'):
+        clauderoute.AsyncClient.from_config(cfg)
+    assert main(["check", "--config", str(cfg)]) == 2
+    assert 'missing "kind"' in capsys.readouterr().out
+
+
+async def test_stream_interrupted_names_the_provider_once() -> None:
+    """A stream cut after content: "[direct]" and the request id appear once each."""
+    from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+
+    import clauderoute
+    from clauderoute.testing import Fault
+
+    async with AnthropicEmulator(api_key="k") as emu:
+        emu.faults.add(Fault(after_events=4, cut=True))
+        provider = AnthropicProvider(name="direct", base_url=emu.url, api_key="k",
+                                     max_retries=0)
+        async with clauderoute.AsyncClient(providers=[provider]) as client:
+            with pytest.raises(clauderoute.StreamInterruptedError) as caught:
+                async with client.messages.stream(
+                        model="claude-haiku-4-5", max_tokens=30,
+                        messages=[{"role": "user", "content": "one two three four five"}]) as s:
+                    async for _ in s.text_stream:
+                        pass
+    text = str(caught.value)
+    assert text.count("[direct]") == 1 and text.count("request id") == 1, text

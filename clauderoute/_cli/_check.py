@@ -36,6 +36,7 @@ class _Row:
         self.credentials = ""
         self.ping = "-"
         self.ok = True
+        self.misconfigured = False  # could not be built from its settings
 
 
 def _rows(file: Any) -> tuple[str, list[_Row]]:
@@ -65,7 +66,7 @@ def _rows(file: Any) -> tuple[str, list[_Row]]:
     for name, table in tables.items():
         if not isinstance(table, dict):
             raise source.error(("providers", name), "expected a table")
-        kind = table.get("kind", name)
+        kind = table.get("kind", "?")  # missing: _build below reports it for this row
         row = _Row(name, str(kind), name in routed)
 
         def build(name: str = name, table: dict[str, Any] = table) -> Provider:
@@ -80,7 +81,7 @@ def _build(row: _Row, make: Any) -> None:
     try:
         row.provider = make()
     except ConfigurationError as exc:
-        row.ok, row.credentials = False, str(exc)
+        row.ok, row.misconfigured, row.credentials = False, True, str(exc)
         return
     auth = getattr(row.provider, "auth", None)
     row.credentials = "resolved" + (f" ({type(auth).__name__})" if auth is not None else "")
@@ -117,7 +118,9 @@ async def _ping(rows: list[_Row], model: str, timeout: float) -> None:
 
 
 def run(args: argparse.Namespace, console: Any) -> int:
-    """Check; 0 when every provider is fine, 1 when one is not, 2 for an invalid file."""
+    """Check; as the README's exit codes: 2 for a configuration error (an invalid file, or a
+    provider that cannot be built from its settings and environment: the table still shows
+    every provider), 1 when every provider was built but one failed its ping, else 0."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -136,6 +139,8 @@ def run(args: argparse.Namespace, console: Any) -> int:
     if failed:
         console.print(f"[red]{len(failed)} of {len(rows)} provider(s) failing:[/] "
                       + escape(", ".join(failed)))
-        return 1
+        from . import EXIT_FAILED, EXIT_USAGE
+
+        return EXIT_USAGE if any(r.misconfigured for r in rows) else EXIT_FAILED
     console.print(f"all {len(rows)} provider(s) ok")
     return 0
