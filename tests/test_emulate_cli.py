@@ -179,3 +179,14 @@ async def test_strict_is_opt_in_and_knows_dated_ids() -> None:
                         await call
                 else:
                     assert (await call).text == "Echo: hello emulator"
+
+
+async def test_ctrl_c_exits_0_and_write_config(tmp_path: Path) -> None:
+    """SIGINT (Ctrl-C) stops cleanly with 0; --write-config writes the printed TOML."""
+    path = tmp_path / "emu.toml"
+    emu = await _start("--platforms", "anthropic", "--port", "0", "--write-config", str(path))
+    assert path.read_text() == emu.toml
+    assert emu.env == {"ANTHROPIC_API_KEY": "test-anthropic-key"}
+    emu.proc.send_signal(signal.SIGINT)
+    _, err = await asyncio.wait_for(emu.proc.communicate(), 60)
+    assert emu.proc.returncode == 0, err.decode()
