@@ -7,7 +7,7 @@ platform's own environment chain. ``$CLAUDEROUTE_PROVIDER`` with a file pins the
 provider(s) of that name or kind, so one variable switches platform without a code change::
 
     [providers.direct]
-    kind = "anthropic"               # the platform id; defaults to the table's name
+    kind = "anthropic"               # the platform id (required)
     [providers.vertex]
     kind = "vertex"
     project = "my-project"           # every key but the common ones goes to the provider class
@@ -217,7 +217,12 @@ def _route_providers(cfg: FileConfig, source: Source,
 
 
 def _kind(name: str, table: Mapping[str, Any], source: Source) -> str:
-    kind = table.get("kind", name)
+    # Required: defaulting to the table's name made a typo'd or renamed table ("[providers.
+    # bedrok]") fail as an unknown platform far from the cause, or silently pick a platform.
+    if "kind" not in table:
+        raise source.error(("providers", name), 'missing "kind": the platform id, e.g. '
+                           'kind = "anthropic"')
+    kind = table["kind"]
     if not isinstance(kind, str):
         raise source.error(("providers", name, "kind"), "expected a platform id (a string)")
     return kind

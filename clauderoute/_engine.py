@@ -71,6 +71,12 @@ class _Translate:
             # A body cut short, or framed or encoded wrongly (bad chunks, a lying
             # content-encoding): aiohttp's text says which, and holds nothing of the request.
             raise ConnectError(f"answer body broken: {_text(exc)}", platform=platform) from exc
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            # Name the host (never the URL's path or query): "which host did not resolve?"
+            # is the first question, e.g. a base_url typo or a platform host not reachable.
+            what = "cannot resolve host" if isinstance(exc, _DNS_ERROR) else "cannot connect to"
+            raise ConnectError(f"connection failed: {what} {exc.host[:255]}:{exc.port} "
+                               f"({type(exc).__name__})", platform=platform) from exc
         if isinstance(exc, (aiohttp.ClientConnectionError, ConnectionError, OSError)):
             raise ConnectError(f"connection failed: {type(exc).__name__}",
                                platform=platform) from exc
@@ -103,6 +109,11 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+# aiohttp >= 3.10 tells a name that did not resolve from a refused connection; older: () never
+# matches, and the message says "cannot connect to" with the host all the same.
+_DNS_ERROR: Any = getattr(aiohttp, "ClientConnectorDNSError", ())
 
 
 def _text(exc: BaseException) -> str:

@@ -188,8 +188,10 @@ class MessageStream:
             self._drop()
             if isinstance(exc, TimeoutError):
                 exc = E.DeadlineExceeded("deadline exceeded mid-stream")
+            # The cause's own text without its "[provider] (request id)": ours adds them once.
+            why = exc.message if isinstance(exc, E.APIError) else str(exc)
             err = E.StreamInterrupted(
-                f"stream interrupted after content was delivered: {exc}",
+                f"stream interrupted after content was delivered: {why}",
                 partial=self._final(), cause=exc, platform=o.provider.name,
                 request_id=o.response.headers.get(o.provider.request_id_header),
             )

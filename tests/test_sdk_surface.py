@@ -299,6 +299,6 @@ async def test_get_final_text_and_a_tool_only_answer(emu: AnthropicEmulator) -> 
             assert await s.get_final_text() == "Echo: Hello there"
         async with client.messages.stream(
                 model=MODEL, max_tokens=8, tools=tools,  # type: ignore[arg-type]
-                messages=[{"role": "user", "content": "use the tool"}]) as s:
+                messages=[{"role": "user", "content": "[[tool]] use the tool"}]) as s:
             with pytest.raises(RuntimeError, match="tool_use"):
                 await s.get_final_text()

@@ -1,4 +1,4 @@
-"""The ``clauderoute`` command: ``demo``, ``bench``, ``models`` and ``check``.
+"""The ``clauderoute`` command: ``demo``, ``emulate``, ``bench``, ``models`` and ``check``.
 
 Exit codes: 0 success; 1 the command ran but something failed (a provider in ``check``, every
 measured request in ``bench``, the workload in ``demo``); 2 a usage or configuration error
@@ -18,18 +18,28 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import _bench, _check, _demo, _models
+    from . import _bench, _check, _demo, _emulate, _models
 
     parser = argparse.ArgumentParser(
         prog="clauderoute", description="Claude on every platform: try routing offline, "
-        "benchmark latency, list models, check a configuration.",
+        "serve emulators for offline use, benchmark latency, list models, check a configuration.",
         epilog="exit codes: 0 ok, 1 something failed, 2 usage or configuration error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _demo.add_parser(sub)
+    _emulate.add_parser(sub)
     _bench.add_parser(sub)
     _models.add_parser(sub)
     _check.add_parser(sub)
+    for command in sub.choices.values():  # module docstrings double as help: no reST markup
+        command.description = _plain(command.description)
     return parser
+
+
+def _plain(text: str | None) -> str | None:
+    """``text`` without reStructuredText's inline-literal backticks and ``::`` markers."""
+    if text is None:
+        return None
+    return text.replace("``", "").replace("::\n", ":\n")
 
 
 def _console() -> Any:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import gc
 import random
 import secrets
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -108,7 +110,9 @@ async def _loop_lag(samples: list[float], stop: asyncio.Event) -> None:
 
 async def _measure(args: argparse.Namespace, client: AsyncClient,
                    deployments: list[tuple[str, str]], target: str, console: Any,
-                   progress_cls: Any) -> dict[str, Any]:
+                   progress_cls: Any, finished: list[dict[str, Any]]) -> dict[str, Any]:
+    """Run every load point; ``finished`` gets each record as it completes (what an
+    interrupted run still has)."""
     work = Workload(model=args.model, max_tokens=args.max_tokens, stream=not args.no_stream,
                     detailed=args.detailed,
                     scenario="stream" if not args.no_stream else "non_stream")
@@ -143,6 +147,7 @@ async def _measure(args: argparse.Namespace, client: AsyncClient,
                                cold=rec["deployment"] not in seen)
                     seen.add(rec["deployment"])
                     rec["group"] = group_key(rec)
+                    finished.append(rec)
                     progress.advance(task)
 
                 facts = await run_point(client, work, point, order, first_index=index,
@@ -203,6 +208,7 @@ async def _run(args: argparse.Namespace, console: Any) -> int:
     run_id = args.run_id or started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
     fleet: Fleet | None = None
     recorder = Recorder()
+    finished: list[dict[str, Any]] = []
     if args.config:
         client = AsyncClient.from_config(args.config, observers=[recorder], breaker=False,
                                          deadline=args.timeout)
@@ -221,13 +227,19 @@ async def _run(args: argparse.Namespace, console: Any) -> int:
                                                     for m in fleet.members), soft_wrap=True)
             for s in fleet.skipped:
                 console.print(f"[yellow]skipped[/] {s}")
-        result = await _measure(args, client, deployments, "clauderoute", console, Progress)
+        result = await _interruptible(_measure(args, client, deployments, "clauderoute",
+                                               console, Progress, finished))
     finally:
         await client.close()
         if fleet is not None:
             await fleet.stop()
+    partial = result is None
+    if result is None:  # interrupted: keep every request that finished, drop those cut off
+        kept = [r for r in finished if r.get("status") != "cancelled"]
+        result = {"records": sorted(kept, key=lambda r: r["request_index"]), "load_points": [],
+                  "event_loop_lag_s": describe([])}
     records = result["records"]
-    run = {"schema_version": SCHEMA_VERSION, "run_id": run_id,
+    run = {"schema_version": SCHEMA_VERSION, "run_id": run_id, "partial": partial,
            "started_utc": started.isoformat(), "ended_utc": dt.datetime.now(dt.UTC).isoformat(),
            "tool_versions": tool_versions(), "host": host_facts(), "git_sha": git_sha(),
            "seed": args.seed, "config": _config_block(args, fleet, deployments),
@@ -250,11 +262,45 @@ async def _run(args: argparse.Namespace, console: Any) -> int:
         path = plot_bench(records, out_dir / "latency.png")
         console.print(f"plot: {path}" if path else
                       "plot skipped: matplotlib is not installed (pip install 'clauderoute[cli]')")
-    console.print(f"results: {out_dir}/ (run.json, requests.jsonl, summary.csv)")
+    console.print(f"results: {out_dir}/ (run.json, requests.jsonl, summary.csv)"
+                  + (f"; [yellow]partial[/]: interrupted after {len(records)} requests"
+                     if partial else ""))
     if fleet is not None:
         console.print(f"[dim]{EMULATOR_NOTE}[/]")
     measured_ok = sum(1 for r in records if not r["warmup"] and r["status"] == "ok")
+    if partial:
+        from . import EXIT_INTERRUPTED
+
+        return EXIT_INTERRUPTED
     return 0 if measured_ok else 1
+
+
+async def _interruptible(work: Any) -> dict[str, Any] | None:
+    """``await work``; ``None`` if Ctrl-C or SIGTERM stopped it (the results so far are
+    then written, marked partial, instead of lost)."""
+    task = asyncio.ensure_future(work)
+    stopped = False
+
+    def stop() -> None:
+        nonlocal stopped
+        stopped = True
+        task.cancel()
+
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C interrupts as before
+            loop.add_signal_handler(sig, stop)
+    try:
+        return await task  # type: ignore[no-any-return]
+    except asyncio.CancelledError:
+        if not stopped:
+            raise
+        return None
+    finally:
+        for sig in signals:
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(sig)
 
 
 def _parse_slos(items: list[str]) -> dict[str, float]:
@@ -279,6 +325,9 @@ def run(args: argparse.Namespace, console: Any) -> int:
     if args.quick and args.max_tokens == 64:
         args.max_tokens = 24
     args.slos = _parse_slos(args.slo)
-    if min(args.concurrency, args.requests) < 1 or args.rate <= 0 or args.max_tokens < 1:
-        raise ValueError("--concurrency, --requests, --rate and --max-tokens must be positive")
+    for flag, value in (("--concurrency", args.concurrency), ("--requests", args.requests),
+                        ("--rate", args.rate), ("--max-tokens", args.max_tokens),
+                        ("--duration", args.duration), ("--timeout", args.timeout)):
+        if not value > 0:  # also refuses NaN
+            raise ValueError(f"{flag} must be positive, not {value}")
     return asyncio.run(_run(args, console))

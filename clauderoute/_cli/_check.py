@@ -73,7 +73,7 @@ def _rows(file: Any) -> tuple[str, list[_Row]]:
     for name, table in tables.items():
         if not isinstance(table, dict):
             raise source.error(("providers", name), "expected a table")
-        kind = table.get("kind", name)
+        kind = table.get("kind", "?")  # missing: _build below reports it for this row
         row = _Row(name, str(kind), name in routed)
 
         def build(name: str = name, table: dict[str, Any] = table) -> Provider:
@@ -164,6 +164,8 @@ def run(args: argparse.Namespace, console: Any) -> int:
     if failed:
         console.print(f"[red]{len(failed)} of {len(rows)} provider(s) failing:[/] "
                       + escape(", ".join(failed)))
-        return 2 if any(r.misconfigured for r in rows) else 1
+        from . import EXIT_FAILED, EXIT_USAGE
+
+        return EXIT_USAGE if any(r.misconfigured for r in rows) else EXIT_FAILED
     console.print(f"all {len(rows)} provider(s) ok")
     return 0

@@ -12,8 +12,9 @@ from typing import Any
 
 from .. import _errors as E
 from .._client import AsyncClient
+from .._registry import EMULATORS, installed
 from ..types._params import MessageParam
-from ._fleet import Fleet, demo_faults, start_fleet
+from ._fleet import Fleet, demo_faults, lone_faults, start_fleet
 from ._output import ms
 
 __all__ = ["add_parser", "run"]
@@ -31,6 +32,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--quick", action="store_true", help="fewer calls, latency scaled down")
     p.add_argument("--plot", metavar="FILE.png", help="also plot latency per platform")
     p.add_argument("--seed", type=int, default=0, help="seed for jitter")
+    p.add_argument("--platforms", metavar="LIST", help="comma-separated platform ids to "
+                   "emulate (default: every installed emulator)")
     p.set_defaults(run=run)
 
 
@@ -67,9 +70,11 @@ async def _failover(client: AsyncClient, calls: int, console: Any) -> tuple[int,
             failed += 1
             console.print(f"#{i + 1} {kind:6} [red]failed[/] {type(exc).__name__}")
             continue
-        moved = any(a.kind == "failover" for a in route.attempts)
+        moved = len(route.attempts) > 1
         failovers += moved
-        mark = "[yellow]failover[/]" if moved else "        "
+        kinds = {a.kind for a in route.attempts[1:]}
+        mark = ("[yellow]failover[/]" if "failover" in kinds else "[yellow]retry[/]   ") \
+            if moved else "        "
         console.print(f"#{i + 1} {kind:6} served by {route.provider:10} {ms(took):>7} ms  "
                       f"{mark} {_trail(route)}", soft_wrap=True)
     return failovers, failed
@@ -99,20 +104,27 @@ async def _per_platform(client: AsyncClient, fleet: Fleet, n: int) -> dict[str, 
 async def _run(args: argparse.Namespace, console: Any) -> int:
     from rich.table import Table
 
-    fleet = await start_fleet(seed=args.seed, scale=0.1 if args.quick else 1.0, max_retries=0,
-                              faults=demo_faults)
+    kinds = args.kinds
+    # One platform (`pip install clauderoute` alone): nowhere to fail over to, so the faults
+    # are ones its retries absorb, and the demo shows retries instead of failovers.
+    alone = len(kinds) == 1
+    fleet = await start_fleet(seed=args.seed, scale=0.1 if args.quick else 1.0,
+                              max_retries=2 if alone else 0,
+                              faults=lone_faults if alone else demo_faults, kinds=kinds)
     if not fleet.members:
         console.print("[red]error:[/] no emulator could start: " + "; ".join(fleet.skipped))
         return 1
     order = " -> ".join(m.name for m in fleet.members)
-    console.print(f"[bold]clauderoute demo[/]: {len(fleet.members)} platforms emulated on "
-                  f"loopback; failover route {order}")
+    plural = "s" if len(fleet.members) > 1 else ""
+    console.print(f"[bold]clauderoute demo[/]: {len(fleet.members)} platform{plural} emulated on "
+                  "loopback; " + (f"failover route {order}" if len(fleet.members) > 1 else
+                                   f"one platform, {order}, with retries"))
     for why in fleet.skipped:
         console.print(f"[yellow]skipped[/] {why}")
-    console.print(f"faults injected into {fleet.members[0].name}: 529 overloaded, in-stream "
-                  "overloaded_error, connection reset" + (
-                      f"; into {fleet.members[1].name}: one 503" if len(fleet.members) > 1
-                      else ""))
+    console.print(f"faults injected into {fleet.members[0].name}: " + (
+        "529 overloaded, connection reset (each retried)" if alone else
+        "529 overloaded, in-stream overloaded_error, connection reset") + (
+            f"; into {fleet.members[1].name}: one 503" if len(fleet.members) > 1 else ""))
     try:
         async with AsyncClient(providers=fleet.providers, breaker=False, timeout=30) as client:
             failovers, failed = await _failover(client, args.calls, console)
@@ -132,8 +144,8 @@ async def _run(args: argparse.Namespace, console: Any) -> int:
                       ms(statistics.median(s["e2e"]) if s["e2e"] else None),
                       ms(max(s["e2e"]) if s["e2e"] else None))
     console.print(table)
-    console.print(f"{args.calls} routed calls: {failovers} failed over, {failed} failed; "
-                  "a failover before the first token is invisible to the caller")
+    console.print(f"{args.calls} routed calls: {failovers} retried or failed over, {failed} "
+                  "failed; a retry or failover before the first token is invisible to the caller")
     if args.plot:
         from ._plot import plot_demo
 
@@ -149,6 +161,24 @@ def run(args: argparse.Namespace, console: Any) -> int:
         args.calls = 6 if args.quick else 8
     if args.per_platform is None:
         args.per_platform = 3 if args.quick else 5
-    if args.calls < 1 or args.per_platform < 1:
-        raise ValueError("--calls and --per-platform must be positive")
+    if args.calls < 1:
+        raise ValueError("--calls must be positive")
+    if args.per_platform < 1:
+        raise ValueError("--per-platform must be positive")
+    args.kinds = _kinds(args.platforms)
     return asyncio.run(_run(args, console))
+
+
+def _kinds(arg: str | None) -> list[str]:
+    """The platforms to emulate: ``--platforms``, else every installed emulator."""
+    have = installed(EMULATORS)
+    if arg is None:
+        return have
+    wanted = list(dict.fromkeys(k.strip() for k in arg.split(",") if k.strip()))
+    for kind in wanted:
+        if kind not in have:
+            raise ValueError(f"--platforms: no emulator {kind!r} is installed (installed: "
+                             f"{', '.join(have) or 'none'})")
+    if not wanted:
+        raise ValueError("--platforms: name at least one platform")
+    return wanted

@@ -19,7 +19,8 @@ from .._provider import Provider
 from .._registry import EMULATORS, emulator_class, installed, provider_class
 from ..testing import EmulatorServer, Fault, FaultPlan, LatencyProfile
 
-__all__ = ["DEFAULT_PROFILE", "PROFILES", "Fleet", "Member", "secret_for", "start_fleet"]
+__all__ = ["DEFAULT_PROFILE", "PROFILES", "Fleet", "Member", "demo_faults", "lone_faults",
+           "secret_for", "start_fleet"]
 
 Settings = Callable[[str, type], tuple[dict[str, Any], dict[str, Any]]]
 
@@ -161,6 +162,15 @@ async def start_fleet(*, seed: int = 0, scale: float = 1.0, max_retries: int = 2
             continue
         members.append(Member(kind, emu, provider, profile, secret))
     return Fleet(members, skipped)
+
+
+def lone_faults(position: int, kind: str) -> FaultPlan:
+    """The demo's faults for a platform alone: a 529, then a dropped connection, each of which
+    its provider's retries absorb (a stream error after the first event would reach the
+    caller: no other platform can take over)."""
+    plan = FaultPlan(seed=position)
+    plan.add(Fault(status=529), Fault(reset=True))
+    return plan
 
 
 def demo_faults(position: int, kind: str) -> FaultPlan:

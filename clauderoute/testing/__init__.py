@@ -7,6 +7,7 @@ Everything here is public and stable enough for users' own test suites.
 from typing import Any
 
 from .._retry import no_backoff
+from ._agent import TOOL_MARKER, synthesize
 from ._faults import Fault, FaultPlan, LatencyProfile
 from ._hostile import Blackhole, Hostile, HostileRequest
 from ._hostile_server import HostileServer
@@ -24,6 +25,7 @@ __all__ = [
     "LatencyProfile",
     "ProviderContract",
     "RecordedRequest",
+    "TOOL_MARKER",
     "count_tokens",
     "default_reply",
     "loop_ticks",
@@ -31,6 +33,7 @@ __all__ = [
     "no_backoff",
     "sdk_roundtrip",
     "split_at",
+    "synthesize",
 ]
 
 

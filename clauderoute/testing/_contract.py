@@ -111,18 +111,19 @@ class ProviderContract:
 
     async def test_stream_tool_use_and_thinking(self, client: AsyncClient) -> None:
         """Tool input JSON fragments and thinking + signature accumulate into blocks."""
-        tools: list[ToolParam] = [{"name": "search", "description": "d",
-                                   "input_schema": {"type": "object"}}]
+        tools: list[ToolParam] = [{"name": "search", "description": "d", "input_schema": {
+            "type": "object", "required": ["query", "n"],
+            "properties": {"query": {"type": "string"}, "n": {"type": "integer", "minimum": 2}}}}]
         async with client.messages.stream(
             model=self.model, max_tokens=64, tools=tools,
             thinking={"type": "enabled", "budget_tokens": 1024},
-            messages=[{"role": "user", "content": "please use a tool"}],
+            messages=[{"role": "user", "content": "[[tool]] please search"}],
         ) as stream:
             final = await stream.get_final_message()
         thinking, tool = final.content
         assert isinstance(thinking, ThinkingBlock) and thinking.signature.startswith("sig-")
         assert isinstance(tool, ToolUseBlock)
-        assert tool.input == {"query": "please use a tool", "n": 2}
+        assert tool.input == {"query": "please search", "n": 2}  # valid for the schema
         assert final.stop_reason == "tool_use"
 
     async def test_count_tokens(self, client: AsyncClient) -> None:

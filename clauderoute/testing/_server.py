@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 import msgspec
 from aiohttp import web
 
+from ._agent import count_tokens, default_reply
 from ._faults import Fault, FaultPlan, LatencyProfile
 
 __all__ = ["EmulatorServer", "RecordedRequest", "count_tokens", "default_reply"]
@@ -46,55 +47,6 @@ class RecordedRequest(msgspec.Struct, frozen=True):
     headers: dict[str, str]
     body: bytes
     operation: str
-
-
-def _texts(content: Any) -> list[str]:
-    if isinstance(content, str):
-        return [content]
-    out: list[str] = []
-    for block in content or ():
-        if isinstance(block, dict):
-            if isinstance(block.get("text"), str):
-                out.append(block["text"])
-            elif "content" in block:
-                out.extend(_texts(block["content"]))
-    return out
-
-
-def count_tokens(params: dict[str, Any]) -> int:
-    """The emulator's deterministic token count: whitespace-separated words of all text."""
-    words = sum(len(t.split()) for m in params.get("messages", ()) for t in _texts(m.get("content")))
-    words += sum(len(t.split()) for t in _texts(params.get("system")))
-    return max(1, words + 3 * len(params.get("messages", ())))
-
-
-def default_reply(params: dict[str, Any], model: str, msg_id: str) -> dict[str, Any]:
-    """A deterministic answer: ``Echo:`` and the last user text, one token per word, cut at
-    ``max_tokens``; a thinking block first when thinking is enabled, and a ``tool_use`` block
-    when tools are given and the prompt mentions ``tool``."""
-    messages = params.get("messages") or [{}]
-    last = " ".join(_texts(messages[-1].get("content")))
-    words = ("Echo: " + last).split()
-    limit = int(params.get("max_tokens") or 16)
-    stop = "end_turn"
-    if len(words) > limit:
-        words, stop = words[:limit], "max_tokens"
-    content: list[dict[str, Any]] = []
-    thinking = params.get("thinking") or {}
-    if thinking.get("type") == "enabled":
-        content.append({"type": "thinking", "thinking": "Let me think about: " + last[:40],
-                        "signature": "sig-" + msg_id})
-    tools = params.get("tools") or []
-    if tools and "tool" in last.lower():
-        content.append({"type": "tool_use", "id": "toolu_" + msg_id[-8:], "name": tools[0]["name"],
-                        "input": {"query": last[:40], "n": 2}})
-        stop = "tool_use"
-    else:
-        content.append({"type": "text", "text": " ".join(words)})
-    usage = {"input_tokens": count_tokens(params), "output_tokens": max(1, len(words)),
-             "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
-    return {"id": msg_id, "type": "message", "role": "assistant", "model": model,
-            "content": content, "stop_reason": stop, "stop_sequence": None, "usage": usage}
 
 
 def message_events(msg: dict[str, Any]) -> list[dict[str, Any]]:
@@ -145,6 +97,12 @@ class EmulatorServer:
         faults: the fault plan (one is created if not given; reach it as ``server.faults``).
         host, port: where to listen; loopback and an ephemeral port by default.
         seed: seed for latency jitter.
+        strict: answer a model the platform does not serve (``model_known``) with the
+            platform's own rejection (``unknown_model``), so a test catches a typo in a model
+            name. Off by default: any model name is served.
+
+    .. versionchanged:: 0.2
+       ``strict``.
     """
 
     platform: ClassVar[str] = ""
@@ -159,6 +117,7 @@ class EmulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         seed: int = 0,
+        strict: bool = False,
     ) -> None:
         self.latency = latency or LatencyProfile()
         self.faults = faults if faults is not None else FaultPlan(seed=seed)
@@ -166,6 +125,8 @@ class EmulatorServer:
         self.requests: list[RecordedRequest] = []
         self.responder: Callable[[dict[str, Any], str, str], dict[str, Any]] = default_reply
         self._rng = random.Random(seed)
+        self.strict = strict
+        self._known: frozenset[str] | None = None
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._handlers: set[asyncio.Task[Any]] = set()
@@ -270,6 +231,33 @@ class EmulatorServer:
         """Headers every answer carries (request ids and the like)."""
         return {}
 
+    def known_models(self) -> frozenset[str]:
+        """The model ids this platform serves, from the model catalog (the id the catalog
+        resolves for it, its other ids, canonical names and dated ids); read once."""
+        if self._known is None:
+            from .._catalog import catalog, resolve_model
+
+            known: set[str] = set()
+            for name, facts in catalog().items():
+                known.add(resolve_model(self.platform, name))
+                known.add(name)
+                for key, value in facts.items():
+                    mine = key == self.platform or key.startswith(self.platform + "_")
+                    if isinstance(value, str) and (mine or key == "dated"):
+                        known.add(value)
+            self._known = frozenset(known)
+        return self._known
+
+    def model_known(self, model: str) -> bool:
+        """Whether ``model`` is served here (consulted only when ``strict``)."""
+        return model in self.known_models()
+
+    def unknown_model(self, model: str) -> web.StreamResponse:
+        """The platform's answer to a model it does not serve (the Claude API's: 404
+        ``not_found_error``, ``model: NAME``)."""
+        return self.error_response(404, self.default_error_type(404), f"model: {model[:200]}",
+                                   self.response_headers())
+
     # --- shared machinery -----------------------------------------------------------------------
 
     def new_id(self) -> str:
@@ -315,6 +303,8 @@ class EmulatorServer:
         denied = self.check_auth(request, body)
         if denied is not None:
             return denied
+        if self.strict and not self.model_known(model):
+            return self.unknown_model(model)
         fault = self.faults.next(operation)
         if fault is not None:
             if fault.reset:

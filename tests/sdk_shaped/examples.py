@@ -150,7 +150,7 @@ TOOLS = [
 
 async def async_tool_loop() -> Any:
     client = AsyncAnthropic()
-    messages: list[Any] = [{"role": "user", "content": "Use a tool: the weather in Paris?"}]
+    messages: list[Any] = [{"role": "user", "content": "[[tool]] the weather in Paris?"}]
     message = await client.messages.create(
         model=MODEL, max_tokens=1024, tools=TOOLS, messages=messages)
     seen = [message.stop_reason]

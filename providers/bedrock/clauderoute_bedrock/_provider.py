@@ -119,7 +119,9 @@ class BedrockProvider(Provider):
             ``ANTHROPIC_BEDROCK_BASE_URL``. Signatures cover the host actually used.
         mantle_base_url: the bedrock-mantle endpoint's root instead of
             ``https://bedrock-mantle.{region}.api.aws/anthropic``. (The bedrock-runtime
-            Messages API is ``{base_url}/anthropic``.)
+            Messages API is ``{base_url}/anthropic``.) When ``base_url`` is given and this is
+            not, models of the mantle endpoint are sent to ``{base_url}/anthropic`` too, as
+            bedrock-runtime's Messages API: a ``base_url`` then reaches every model.
         endpoint: ``"invoke"``, ``"mantle"`` or ``"runtime-messages"`` to force an endpoint for
             every model; default: the catalog's ``bedrock_endpoint`` for the model, else
             InvokeModel.
@@ -179,6 +181,8 @@ class BedrockProvider(Provider):
         self.endpoint = endpoint
         self.mantle_base_url = check_base_url(mantle_base_url or f"https://bedrock-mantle."
                                               f"{region}.api.aws/anthropic", "mantle_base_url").rstrip("/")
+        # base_url without mantle_base_url: every model goes there, never to a host not chosen.
+        self._mantle_on_base = base_url is not None and mantle_base_url is None
         self.inference_profile = inference_profile
         # None: boto3's own endpoint for the region
         self.control_base_url = control_base_url and check_base_url(control_base_url,
@@ -316,7 +320,7 @@ class BedrockProvider(Provider):
 
     def _messages_request(self, call: Call, target: Target) -> HttpRequest:
         """The Claude API's request on a Messages-API endpoint, signed for its host."""
-        if target.endpoint == "mantle":
+        if target.endpoint == "mantle" and not self._mantle_on_base:
             root, service = self.mantle_base_url, "bedrock-mantle"
         else:  # bedrock-runtime's Messages API: the InvokeModel host, under /anthropic
             root, service = f"{self.base_url}/anthropic", "bedrock"

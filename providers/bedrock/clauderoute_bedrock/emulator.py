@@ -21,7 +21,7 @@ from clauderoute.testing import EmulatorServer
 
 from ._emulator_control import ControlPlaneMixin
 from ._emulator_messages import MessagesApiMixin, messages_api_request
-from ._endpoints import beta_lists
+from ._endpoints import PROFILES, beta_lists
 from ._errors import ERRORS
 from ._frames import encode_frame
 from ._verify import AwsKey, SigV4Verifier
@@ -218,6 +218,25 @@ class BedrockEmulator(ControlPlaneMixin, MessagesApiMixin, EmulatorServer):
                                        raw_path=request.raw_path, headers=headers, body=body,
                                        service="bedrock")
         return None if problem is None else self.bedrock_error(*problem, status=403)
+
+    def model_known(self, model: str) -> bool:
+        """Strict mode: a catalog id, also behind a cross-region profile prefix or as the last
+        part of an ARN."""
+        if model.startswith("arn:"):
+            model = model.rpartition("/")[2]
+        for prefix in PROFILES:
+            if model.startswith(prefix):
+                model = model[len(prefix):]
+                break
+        return super().model_known(model)
+
+    def unknown_model(self, model: str) -> web.StreamResponse:
+        """Strict mode: InvokeModel's ValidationException for an id it does not know (the
+        Messages API: a 404 ``ResourceNotFoundException``)."""
+        if messages_api_request():
+            return super().unknown_model(model)
+        return self.bedrock_error("ValidationException",
+                                  "The provided model identifier is invalid.")
 
     def _validate(self, model: str, body: bytes, *, nested: bool = False
                   ) -> dict[str, Any] | web.Response:

@@ -21,7 +21,8 @@ from clauderoute.testing import default_reply, message_events, split_at
 from clauderoute.types._stream import ErrorEvent, StreamEvent
 
 EMU = BedrockEmulator()
-PARAMS = {"max_tokens": 64, "messages": [{"role": "user", "content": "use a tool please"}],
+PARAMS = {"max_tokens": 64,
+          "messages": [{"role": "user", "content": "[[tool]] use a tool please"}],
           "tools": [{"name": "t", "input_schema": {"type": "object"}}],
           "thinking": {"type": "enabled", "budget_tokens": 1024}}
 EVENTS = message_events(default_reply(PARAMS, "m", "msg_bdrk_1"))

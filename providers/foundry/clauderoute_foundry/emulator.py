@@ -180,6 +180,10 @@ class FoundryEmulator(EmulatorServer):
                                        self.response_headers())
         return None
 
+    def unknown_model(self, model: str) -> web.StreamResponse:
+        """Strict mode: the front door's 404 for a deployment that does not exist."""
+        return self.front_door_error(404, NO_DEPLOYMENT)
+
     def _check_credential(self, request: web.Request) -> web.Response | None:
         # Claude docs, "Authentication": the key in `api-key` or `x-api-key`, or an Entra token
         # as `Authorization: Bearer`.

@@ -176,6 +176,11 @@ class VertexEmulator(EmulatorServer):
             return self.google_error(404, "NOT_FOUND", NO_MODEL.format(name=name))
         return None
 
+    def unknown_model(self, model: str) -> web.StreamResponse:
+        """Strict mode: Google's 404 for a publisher model that does not exist."""
+        name = f"projects/{self.project}/publishers/anthropic/models/{model[:200]}"
+        return self.google_error(404, "NOT_FOUND", NO_MODEL.format(name=name))
+
     # --- handlers -------------------------------------------------------------------------------
 
     async def _predict(self, request: web.Request) -> web.StreamResponse:
