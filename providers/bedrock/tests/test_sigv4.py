@@ -15,6 +15,7 @@ import calendar
 import datetime
 import importlib
 from email.utils import formatdate
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import quote
@@ -172,5 +173,5 @@ def test_the_two_copies_are_one() -> None:
     """Claude Platform on AWS signs with a copy of this module (a provider imports only
     clauderoute's public names, not another provider's): the copies may not drift."""
     paths = [importlib.import_module(name).__file__ for name in MODULES]
-    texts = [open(p, encoding="utf-8").read() for p in paths if p]  # noqa: SIM115
+    texts = [Path(p).read_text(encoding="utf-8") for p in paths if p]
     assert len(texts) == 2 and texts[0] == texts[1]
