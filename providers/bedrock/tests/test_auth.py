@@ -144,8 +144,7 @@ async def test_altered_body_and_raw_shape() -> None:
                     "MissingAuthenticationTokenException")
 
 
-async def test_rotated_secrets_and_a_new_day_sign_with_new_keys(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_rotated_secrets_and_a_new_day_sign_with_new_keys() -> None:
     """The derived signing key is reused, but never across secrets or dates: credentials that
     rotate on every call, then a call a day later, all verify."""
     pairs = [("ASIAROTATEA000000001", "secret/A", "token-A"),
@@ -167,8 +166,7 @@ async def test_rotated_secrets_and_a_new_day_sign_with_new_keys(
                 await client.messages.create(model="claude-sonnet-4-5", max_tokens=8,
                                              messages=MESSAGES)
             tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-            monkeypatch.setattr("botocore.auth.get_current_datetime",
-                                lambda: tomorrow.replace(tzinfo=None))
+            provider.auth.clock = tomorrow.timestamp  # type: ignore[attr-defined]
             emu.clock = tomorrow.timestamp
             await client.messages.create(model="claude-sonnet-4-5", max_tokens=8,
                                          messages=MESSAGES)
