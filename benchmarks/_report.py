@@ -122,6 +122,13 @@ def bedrock_ratios(clients: dict[str, Any], conc: int) -> dict[str, Any]:
             value = ratios[key][field]
             targets.append({"issue": "#3", "what": f"Bedrock SigV4 CPU per {what} vs floor",
                             "ratio": round(value, 3), "target": 2.0, "met": value <= 2.0})
+    # issue #16: the Bedrock hot path as fast as the direct one
+    for field, what, limit in ((f"create_c{conc}", f"create, concurrency {conc}", 1.5),
+                               ("stream_long", "long streamed call", 2.0)):
+        if key in ratios:
+            value = ratios[key][field]
+            targets.append({"issue": "#16", "what": f"Bedrock SigV4 CPU per {what} vs floor",
+                            "ratio": round(value, 3), "target": limit, "met": value <= limit})
     return {"ratios": ratios, "ratio_ranges": ranges, "targets": targets}
 
 
