@@ -304,12 +304,13 @@ async def _main(args: argparse.Namespace) -> int:
         if args.profile:
             await _profile(args.profile, cfg, server, out)
             return 0
-        clients = await _run_clients(args.clients, cfg, server)
+        clients = await _run_clients([] if args.only_bedrock else args.clients, cfg, server)
         served = await server.stats()
     finally:
         server.stop()
     bedrock = await _run_bedrock(cfg) if not args.no_bedrock else {}
-    imports = _import_times(cfg["import_reps"], args.quick) if not args.no_imports else {}
+    imports = (_import_times(cfg["import_reps"], args.quick)
+               if not (args.no_imports or args.only_bedrock) else {})
     result: dict[str, Any] = {
         "meta": {"mode": "quick" if args.quick else "full", "config": cfg,
                  "python": platform.python_version(),
@@ -342,6 +343,8 @@ def main() -> int:
     ap.add_argument("--clients", nargs="+", default=list(DRIVERS), choices=list(DRIVERS))
     ap.add_argument("--no-imports", action="store_true", help="skip the import-time runs")
     ap.add_argument("--no-bedrock", action="store_true", help="skip the Bedrock-path runs")
+    ap.add_argument("--only-bedrock", action="store_true",
+                    help="only the Bedrock-path runs (no direct clients, no imports)")
     ap.add_argument("--profile", choices=list(DRIVERS),
                     help="cProfile this client instead (profile-*.txt next to --out)")
     return asyncio.run(_main(ap.parse_args()))

@@ -55,7 +55,10 @@ def test_quick_overhead_run(tmp_path: Path) -> None:
     assert bedrock["server_served"] == {"create": creates * len(BEDROCK),
                                         "stream": b_streams * len(BEDROCK)}
     assert "bedrock-sigv4 / bedrock-aiohttp" in bedrock["ratios"]
-    assert {t["issue"] for t in bedrock["targets"]} == {"#3"}
+    assert {t["issue"] for t in bedrock["targets"]} == {"#3", "#16"}
+    assert {(t["what"], t["target"]) for t in bedrock["targets"] if t["issue"] == "#16"} == {
+        (f"Bedrock SigV4 CPU per create, concurrency {conc} vs floor", 1.5),
+        ("Bedrock SigV4 CPU per long streamed call vs floor", 2.0)}
 
     for name, r in result["clients"].items():
         for section, field in (("create_c1", "cpu_us_per_call"),

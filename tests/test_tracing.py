@@ -750,63 +750,105 @@ async def test_hedge_loser_is_cancelled_not_failed(tel: Telemetry,
     assert route.status.status_code is StatusCode.UNSET
 
 
-@pytest.fixture
-def fresh_globals(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Unset global tracer and meter providers for one test, restored afterwards (the API lets
-    a process set each only once, and its meter proxy binds every meter it handed out)."""
-    from opentelemetry.metrics import _internal as metrics_api
-    from opentelemetry.util._once import Once
+# The global providers can be set once per process (the API's rule), so the tests that install
+# them run in a fresh interpreter each, through the public API only.
+_GLOBALS_CHILD = """
+import asyncio, json, sys
+from opentelemetry import context as otel_context, metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+import clauderoute as cr
+from clauderoute.tracing import TracingObserver
 
-    monkeypatch.setattr(trace, "_TRACER_PROVIDER", None)
-    monkeypatch.setattr(trace, "_TRACER_PROVIDER_SET_ONCE", Once())
-    monkeypatch.setattr(metrics_api, "_METER_PROVIDER", None)
-    monkeypatch.setattr(metrics_api, "_METER_PROVIDER_SET_ONCE", Once())
-    monkeypatch.setattr(metrics_api, "_PROXY_METER_PROVIDER", metrics_api._ProxyMeterProvider())
-
-
-async def test_sdk_installed_after_client_is_picked_up(
-        fresh_globals: None, tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
-    """With the API's defaults the observer does no work; once the application installs an SDK
-    (after the client was built), the same client's next call is traced and measured."""
-    from opentelemetry import metrics
-
-    obs = TracingObserver()  # global providers, like the default observer
-    async with cr.AsyncClient(providers=[anthropic(emus["a"])], observers=[obs]) as c:
-        assert not obs.enabled()
-        await create(c)
-        assert c.router.observers == [obs]
-        trace.set_tracer_provider(tel.tracer_provider)
-        assert obs.enabled()
-        await create(c)
-        assert [s.name for s in tel.spans()] == [f"clauderoute chat {MODEL}", f"chat {MODEL}"]
-        assert tel.points("gen_ai.client.operation.duration") == []
-        metrics.set_meter_provider(tel.meter_provider)
-        await create(c)
-        (point,) = tel.points("gen_ai.client.operation.duration")
-        assert point.count == 1
-    assert len(tel.spans()) == 4
-
-
-async def test_no_op_globals_skip_all_work(fresh_globals: None,
-                                           emus: dict[str, AnthropicEmulator]) -> None:
-    """Under the API's default providers the observer sits the call out (the router leaves it
-    off the route) and no span context is attached; called directly, it starts nothing."""
-    from opentelemetry import context as otel_context
-
-    obs = TracingObserver()
-    seen: list[Any] = []
-
+async def main(scenario, check_s):
+    out, seen = {}, []
     class Spy(cr.routing.Observer):
-        def attempt_start(self, ctx: Any) -> None:
-            seen.append((list(ctx.route.observers), otel_context.get_current(), ctx.route))
+        def attempt_start(self, ctx):
+            current = trace.get_current_span(otel_context.get_current())
+            seen.append(([type(o).__name__ for o in ctx.route.observers],
+                         current is trace.INVALID_SPAN, ctx.route))
+    exporter, reader = InMemorySpanExporter(), InMemoryMetricReader()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    emu = await AnthropicEmulator(api_key="k").start()
+    obs = TracingObserver(sdk_check_s=check_s)
+    try:
+        async with cr.AsyncClient(
+                providers=[AnthropicProvider(name="a", base_url=emu.url, api_key="k")],
+                observers=[obs, Spy()]) as c:
+            async def call(step):
+                await c.messages.create(model="claude-haiku-4-5", max_tokens=32,
+                                        messages=[{"role": "user", "content": "hi"}])
+                points = []
+                data = reader.get_metrics_data()
+                for rm in data.resource_metrics if data is not None else ():
+                    for sm in rm.scope_metrics:
+                        for m in sm.metrics:
+                            if m.name == "gen_ai.client.operation.duration":
+                                points += [p.count for p in m.data.data_points]
+                watching, no_span, route = seen[-1]
+                out[step] = {"enabled": obs.enabled(), "watching": watching,
+                             "no_span": no_span, "off": obs.route_start(route).off,
+                             "spans": [s.name for s in exporter.get_finished_spans()],
+                             "duration_points": points}
+            await call("before")
+            if scenario == "late":
+                trace.set_tracer_provider(tracer_provider)
+                await call("tracer")
+                metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+                await call("meter")
+            else:
+                trace.set_tracer_provider(trace.NoOpTracerProvider())
+                metrics.set_meter_provider(metrics.NoOpMeterProvider())
+                await call("noop")
+    finally:
+        await emu.stop()
+    print(json.dumps(out))
 
-    spy = Spy()
-    async with cr.AsyncClient(providers=[anthropic(emus["a"])], observers=[obs, spy]) as c:
-        await create(c)
-    ((watching, current, route),) = seen
-    assert watching == [spy]
-    assert trace.get_current_span(current) is trace.INVALID_SPAN
-    state = obs.route_start(route)
-    assert state.off and state.span is None
-    trace.set_tracer_provider(trace.NoOpTracerProvider())  # an explicit no-op: still off
-    assert not obs.enabled()
+asyncio.run(main(sys.argv[1], float(sys.argv[2])))
+"""
+
+
+def globals_child(scenario: str, check_s: float) -> dict[str, Any]:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-W", "error", "-c", _GLOBALS_CHILD, scenario,
+                           str(check_s)], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_sdk_installed_after_client_is_picked_up() -> None:
+    """With the API's defaults the observer does no work (the router leaves it off the route,
+    no span context is attached); once the application installs an SDK (after the client was
+    built), the same client's next call is traced, then measured."""
+    out = globals_child("late", 0)
+    before, tracer, meter = out["before"], out["tracer"], out["meter"]
+    assert before == {"enabled": False, "watching": ["Spy"], "no_span": True, "off": True,
+                      "spans": [], "duration_points": []}
+    assert tracer["enabled"] and tracer["watching"] == ["TracingObserver", "Spy"]
+    assert not tracer["no_span"] and not tracer["off"]
+    assert tracer["spans"] == [f"chat {MODEL}", f"clauderoute chat {MODEL}"]
+    assert tracer["duration_points"] == []
+    assert meter["duration_points"] == [1] and len(meter["spans"]) == 4
+
+
+def test_no_sdk_answer_is_kept_for_sdk_check_s() -> None:
+    """Asking the API costs ~1-2 µs (it reads os.environ), so a "no SDK" answer is kept for
+    ``sdk_check_s``: with an hour, the SDK installed a moment later is not seen yet."""
+    out = globals_child("late", 3600)
+    assert not out["tracer"]["enabled"] and out["tracer"]["spans"] == []
+    assert out["tracer"]["watching"] == ["Spy"]
+
+
+def test_explicit_no_op_globals_stay_off() -> None:
+    """The API's no-op providers installed explicitly are no SDK either."""
+    out = globals_child("noop", 0)
+    assert out["noop"] == {"enabled": False, "watching": ["Spy"], "no_span": True, "off": True,
+                           "spans": [], "duration_points": []}

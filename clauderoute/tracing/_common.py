@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any
+from opentelemetry import metrics, trace
+from opentelemetry.metrics import NoOpMeterProvider
+from opentelemetry.trace import NoOpTracerProvider, ProxyTracerProvider
 
 from .. import _errors as E
 
-__all__ = ["error_type", "global_set", "operation_name"]
+__all__ = ["error_type", "meter_provider_installed", "operation_name",
+           "tracer_provider_installed"]
 
 _TIMEOUTS = (TimeoutError, E.ReadTimeout, E.ConnectTimeout, E.DeadlineExceeded)
-_UNKNOWN = object()
+_API_METRICS = "opentelemetry.metrics"
 
 
-def global_set(module: Any, attr: str, noop: type) -> bool:
-    """Whether the application installed a global provider other than the API's no-op one.
+def tracer_provider_installed() -> bool:
+    """Whether the application installed a global tracer provider other than a no-op one.
 
-    Reads the API's own global (what its proxy tracers and meters read); if a future API moves
-    it, the answer is ``True``: then the observer simply always works, as before.
+    Public API only: until ``set_tracer_provider`` is called, ``get_tracer_provider`` hands out
+    the API's ``ProxyTracerProvider``. (~1 µs: the API reads ``os.environ`` on every call, so
+    the observer asks at most once a second; see ``TracingObserver.enabled``.)
     """
-    provider = getattr(module, attr, _UNKNOWN)
-    return provider is not None and not isinstance(provider, noop)
+    return not isinstance(trace.get_tracer_provider(), (ProxyTracerProvider, NoOpTracerProvider))
+
+
+def meter_provider_installed() -> bool:
+    """Whether the application installed a global meter provider other than a no-op one.
+
+    Until ``set_meter_provider`` is called, ``get_meter_provider`` hands out the API's own
+    stand-in, whose class has no public name; it is known by being defined in the API package
+    itself (an SDK's provider lives elsewhere: ``opentelemetry.sdk.metrics``…). Should a future
+    API move it, the answer is ``True``: the observer then simply does its work on every call.
+    """
+    provider = metrics.get_meter_provider()
+    if isinstance(provider, NoOpMeterProvider):
+        return False
+    module = type(provider).__module__
+    return not (module == _API_METRICS or module.startswith(_API_METRICS + "."))
 
 
 def operation_name(operation: str) -> str:

@@ -12,7 +12,8 @@ route span carries what spans the whole call. An attempt span is current only wh
 is sent and awaited (so HTTP client spans nest under it), never while the caller reads a stream.
 Everything here runs through ``opentelemetry-api``: without an SDK it is a no-op, and an observer
 reading the global providers skips all its work per call while both are still the API's
-defaults (one check in ``route_start``; an SDK installed later is seen on the next call).
+defaults (one check per call, which asks the API at most once a second; an SDK installed later
+is seen within ``sdk_check_s``). Only public OpenTelemetry names are used.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.metrics import MeterProvider, NoOpMeterProvider
-from opentelemetry.metrics import _internal as _otel_metrics
 from opentelemetry.trace import NoOpTracerProvider, SpanKind, Status, StatusCode, TracerProvider
 
 from .. import _errors as E
@@ -31,7 +31,12 @@ from ..routing._observe import AttemptContext, Observer, RouteContext
 from ..types._messages import AttemptInfo, RouteInfo
 from . import _content as C
 from . import _names as N
-from ._common import error_type, global_set, operation_name
+from ._common import (
+    error_type,
+    meter_provider_installed,
+    operation_name,
+    tracer_provider_installed,
+)
 from ._metrics import Metrics
 from ._response import response_attrs
 
@@ -78,6 +83,11 @@ class TracingObserver(Observer):
         metrics: record metrics at all.
         chunk_metric: record the per-chunk time metric (one timestamp per stream event).
         convention: ``v1_41`` or ``latest``; ``None`` reads ``OTEL_SEMCONV_STABILITY_OPT_IN``.
+        sdk_check_s: with the global providers, how long a "no SDK installed yet" answer is
+            kept before the providers are asked again (0: every call). An SDK installed after
+            the client was built is traced from the first call after that.
+
+            .. versionadded:: 0.2
     """
 
     def __init__(self, *, tracer_provider: TracerProvider | None = None,
@@ -85,7 +95,7 @@ class TracingObserver(Observer):
                  capture_content: bool | str | None = None,
                  capture_tool_definitions: bool = False, content_max_length: int = 16384,
                  route_span: bool = True, metrics: bool = True, chunk_metric: bool = True,
-                 convention: str | None = None) -> None:
+                 convention: str | None = None, sdk_check_s: float = 1.0) -> None:
         self.names = N.Names(convention or N.convention_from_env())
         self.tracer = trace.get_tracer(N.SCOPE, tracer_provider=tracer_provider,
                                        schema_url=N.SCHEMA_URL)
@@ -104,14 +114,28 @@ class TracingObserver(Observer):
             (tracer_provider is not None and not isinstance(tracer_provider, NoOpTracerProvider))
             or (metrics and meter_provider is not None
                 and not isinstance(meter_provider, NoOpMeterProvider)))
+        self.sdk_check_s = sdk_check_s
+        self._next_check = 0.0  # monotonic time of the next look at the global providers
         self._off = _Route(self, None, off=True)  # the state of every call nobody listens to
 
     def enabled(self) -> bool:
-        """Whether a call traced now would reach an SDK (else every hook returns at once)."""
-        return self._always or (
-            self._global_tracer and global_set(trace, "_TRACER_PROVIDER", NoOpTracerProvider)
-        ) or (self._global_meter and global_set(_otel_metrics, "_METER_PROVIDER",
-                                                 NoOpMeterProvider))
+        """Whether a call traced now would reach an SDK (else every hook returns at once).
+
+        The global providers are asked through the public API, which costs ~1-2 µs (it reads
+        ``os.environ`` each time): while they are the API's defaults the answer is kept for
+        ``sdk_check_s`` seconds. Once an SDK is installed it stays (the API sets each global
+        once), so a yes is kept for good."""
+        if self._always:
+            return True
+        now = time.monotonic()
+        if now < self._next_check:
+            return False
+        if (self._global_tracer and tracer_provider_installed()) or (
+                self._global_meter and meter_provider_installed()):
+            self._always = True
+            return True
+        self._next_check = now + self.sdk_check_s
+        return False
 
     def __repr__(self) -> str:
         return (f"<TracingObserver convention={self.names.convention} capture={self.capture} "

@@ -23,12 +23,13 @@ from clauderoute.provider import (
     check_header_value,
 )
 
+from ._sigv4 import SigV4Signer
+
 __all__ = ["SERVICE", "ApiKeyAuth", "SigV4Auth"]
 
 #: The SigV4 signing name (SDK 2.17 anthropic/lib/aws/_client.py:176 and :401; AWS user guide,
 #: "Making requests": ``--aws-sigv4 "aws:amz:us-west-2:aws-external-anthropic"``).
 SERVICE = "aws-external-anthropic"
-_TIMESTAMP = "%Y%m%dT%H%M%SZ"  # SigV4's ISO 8601 basic format (botocore.auth.SIGV4_TIMESTAMP)
 # Headers this signer sets itself: a caller's copy would be signed, then replaced.
 _OWN = frozenset({"authorization", "x-amz-date", "x-amz-security-token"})
 
@@ -49,8 +50,8 @@ class ApiKeyAuth(Auth):
 
 
 class SigV4Auth(Auth):
-    """AWS Signature Version 4 computed by botocore's public ``SigV4Auth`` steps over the exact
-    bytes sent, for the service ``aws-external-anthropic``.
+    """AWS Signature Version 4 over the exact bytes sent, for the service
+    ``aws-external-anthropic`` (``SigV4Signer``; botocore resolves the credentials).
 
     Args:
         region: the signing region (``us-west-2``…).
@@ -78,7 +79,7 @@ class SigV4Auth(Auth):
         self._source: Any = credentials  # botocore Credentials, resolved on first refresh
         self._frozen: Any = None  # botocore ReadOnlyCredentials used for signing
         self._refresh = SharedRefresh("aws")
-        self._hosts: dict[str, str] = {}  # scheme://netloc -> botocore's host header value
+        self._signer = SigV4Signer(region, SERVICE)
         self.resolutions = 0
 
     def __repr__(self) -> str:
@@ -131,50 +132,20 @@ class SigV4Auth(Auth):
         """Add ``X-Amz-Date``, ``X-Amz-Security-Token`` (temporary keys) and ``Authorization``,
         signing every header the request carries plus ``host`` from the URL actually used.
 
-        botocore's ``add_auth`` would do the same steps, but it logs the canonical request (the
-        session token in it) and the signature at DEBUG level; the public steps it is made of
-        (``canonical_request``, ``string_to_sign``, ``signature``, ``scope``) log nothing, so
-        an application's debug logs never carry a credential through us.
+        The signature is ``SigV4Signer``'s (``hmac``/``hashlib``; proven equal to botocore's
+        ``SigV4Auth`` by the Bedrock package's ``tests/test_sigv4.py``). It logs nothing:
+        botocore's ``add_auth`` logs the canonical request (the session token in it) and the
+        signature at DEBUG level, which an application's debug logs must never carry.
         """
         frozen = self._frozen
         if frozen is None:
             raise ConfigurationError("aws: no AWS credentials: refresh() was not awaited")
-        from botocore.auth import SigV4Auth as Signer  # type: ignore[import-untyped]  # lazy
-        from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
-
-        stamp = time.strftime(_TIMESTAMP, time.gmtime(self.clock()))
+        # A caller's X-Amz-Date or token would be signed, then replaced: dropped first.
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _OWN}
-        headers["X-Amz-Date"] = stamp
-        if frozen.token:
-            headers["X-Amz-Security-Token"] = frozen.token
-        signer = Signer(frozen, self.service, self.region)
-        # The host botocore would derive from the URL on each of its two looks at the headers,
-        # derived once per endpoint by its own public step; aiohttp sends that host itself.
-        aws = AWSRequest(method=request.method, url=request.url,
-                         headers={**headers, "host": self._host(signer, request.url)},
-                         data=request.body)
-        aws.context["timestamp"] = stamp
-        signature = signer.signature(signer.string_to_sign(aws, signer.canonical_request(aws)),
-                                     aws)
-        signed = signer.signed_headers(signer.headers_to_sign(aws))
-        headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={signer.scope(aws)}, "
-                                    f"SignedHeaders={signed}, Signature={signature}")
-        request.headers = headers
+        request.headers = self._signer.sign(
+            request.method, request.url, headers, request.body, access_key=frozen.access_key,
+            secret_key=frozen.secret_key, token=frozen.token, now=self.clock())
         return request
-
-    def _host(self, signer: Any, url: str) -> str:
-        """The ``host`` botocore signs for ``url`` (lower-case, default port dropped)."""
-        scheme, sep, rest = url.partition("://")
-        root = scheme + sep + rest.partition("/")[0]
-        host = self._hosts.get(root)
-        if host is None:
-            from botocore.awsrequest import AWSRequest
-
-            if len(self._hosts) >= 16:
-                self._hosts.clear()
-            probe = AWSRequest(method="GET", url=root + "/", headers={})
-            host = self._hosts[root] = signer.headers_to_sign(probe)["host"]
-        return str(host)
 
 
 def _translate(exc: Exception) -> CredentialsError:

@@ -10,7 +10,8 @@ caller does not start a second one). A resolution that fails raises ``Credential
 
 from __future__ import annotations
 
-import datetime as dt
+import time
+from collections.abc import Callable
 from typing import Any
 
 from clauderoute.provider import (
@@ -21,6 +22,8 @@ from clauderoute.provider import (
     SharedRefresh,
     check_header_value,
 )
+
+from ._sigv4 import SigV4Signer
 
 __all__ = ["BearerAuth", "SigV4Auth", "import_botocore", "profile_region"]
 
@@ -71,7 +74,8 @@ class BearerAuth(Auth):
 
 
 class SigV4Auth(Auth):
-    """AWS Signature Version 4 with botocore's signer, over the exact bytes sent.
+    """AWS Signature Version 4 over the exact bytes sent (``SigV4Signer``; botocore resolves
+    the credentials).
 
     Args:
         region: the signing region (``us-east-1``…).
@@ -81,23 +85,27 @@ class SigV4Auth(Auth):
         access_key, secret_key, session_token: static keys instead of the chain.
         credentials: a botocore ``Credentials`` object (e.g. ``RefreshableCredentials``) to use
             as-is; its own refresh schedule is honoured.
+        clock: seconds since the epoch, for the signature's date (tests sign in the past or
+            the future).
     """
 
     kind = "sigv4"
 
     def __init__(self, *, region: str, service: str = "bedrock", profile: str | None = None,
                  access_key: str | None = None, secret_key: str | None = None,
-                 session_token: str | None = None, credentials: Any = None) -> None:
+                 session_token: str | None = None, credentials: Any = None,
+                 clock: Callable[[], float] = time.time) -> None:
         if bool(access_key) != bool(secret_key):
             raise ConfigurationError("bedrock: set both access_key and secret_key, or neither")
         self.region = region
         self.service = service
         self.profile = profile
+        self.clock = clock
         self._static = (access_key, secret_key, session_token) if access_key else None
         self._source: Any = credentials  # botocore Credentials, resolved on first refresh
         self._frozen: Any = None  # botocore ReadOnlyCredentials used for signing
         self._refresh = SharedRefresh("bedrock")
-        self._signers: dict[str, Any] = {}  # botocore signers by service, built once
+        self._signers: dict[str, SigV4Signer] = {}  # by service, built once
         self._refresh_needed: Any = None  # the source's refresh_needed, if it has one
         self.resolutions = 0  # how many blocking resolutions/refreshes ran (for tests, metrics)
 
@@ -156,141 +164,17 @@ class SigV4Auth(Auth):
     def sign(self, request: HttpRequest, *, service: str | None = None) -> HttpRequest:
         """Add ``Authorization``, ``X-Amz-Date`` (and ``X-Amz-Security-Token``), signing every
         header the request carries plus ``host`` taken from the URL actually used, for
-        ``service`` (default: this credential's)."""
+        ``service`` (default: this credential's). The signature is ``SigV4Signer``'s, proven
+        equal to botocore's ``SigV4Auth`` by ``tests/test_sigv4.py``."""
         frozen = self._frozen
         if frozen is None:
             raise ConfigurationError("no AWS credentials: refresh() was not awaited")
         name = service or self.service
-        signing = _signing()
         signer = self._signers.get(name)
         if signer is None:
-            signer = self._signers[name] = signing.signer(frozen, name, self.region)
-        signer.credentials = frozen  # the latest (refreshed) credentials
-        headers = dict(request.headers)
-        if not any(k.lower() == "host" for k in headers):
-            # botocore would parse the URL for `host` on every request: the same value, from
-            # its own function, once per endpoint. aiohttp sends that host itself.
-            headers["host"] = signing.host(request.url)
-        aws = signing.request(request.method, request.url, headers, request.body)
-        signer.add_auth(aws)
-        request.headers = {k: v for k, v in aws.headers.items()
-                           if v is not None and k != "host"}
+            signer = self._signers[name] = SigV4Signer(self.region, name)
+        request.headers = signer.sign(
+            request.method, request.url, request.headers, request.body,
+            access_key=frozen.access_key, secret_key=frozen.secret_key, token=frozen.token,
+            now=self.clock())
         return request
-
-
-class _Signing:
-    """botocore's SigV4 pieces, imported on first use, with the per-request waste removed:
-    the derived signing key is kept per (secret, date, region, service) instead of four HMACs
-    per request, the body is read back as the bytes given instead of through a whole prepared
-    request, the host header is derived once per endpoint, the canonical path and query once
-    per URL, and the signed headers are selected once per request rather than twice. Every signature is still
-    computed by botocore's ``SigV4Auth`` code (canonical request, string to sign, HMAC)."""
-
-    def __init__(self) -> None:
-        auth = import_botocore()
-        from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]  # lazy
-
-        self._host_from_url = auth._host_from_url  # botocore's own derivation
-        self._hosts: dict[str, str] = {}
-
-        class CachedKeySigV4Auth(auth.SigV4Auth):  # type: ignore[misc, name-defined]
-            """botocore's signer; the signing key (a function of the secret, the date, the
-            region and the service) is derived once a day rather than on every request."""
-
-            def __init__(self, credentials: Any, service_name: str, region_name: str) -> None:
-                super().__init__(credentials, service_name, region_name)
-                self._keys: dict[tuple[str, str, str, str], bytes] = {}
-                self._paths: dict[str, str] = {}  # URL path -> botocore's canonical form
-                self._queries: dict[str, str] = {}  # URL -> botocore's canonical query
-
-            def _normalize_url_path(self, path: str) -> str:
-                # A pure function of the path (dot segments, percent-encoding): the same few
-                # model paths every time.
-                found = self._paths.get(path)
-                if found is None:
-                    if len(self._paths) >= 256:
-                        self._paths.clear()
-                    found = self._paths[path] = super()._normalize_url_path(path)
-                return found
-
-            def canonical_query_string(self, request: Any) -> str:
-                if request.params:  # not ours (the query is in the URL), but botocore's path
-                    return super().canonical_query_string(request)  # type: ignore[no-any-return]
-                found = self._queries.get(request.url)
-                if found is None:
-                    if len(self._queries) >= 256:
-                        self._queries.clear()
-                    found = self._queries[request.url] = super().canonical_query_string(request)
-                return found
-
-            def headers_to_sign(self, request: Any) -> Any:
-                # botocore asks twice per signature (canonical request, Authorization); the
-                # headers do not change in between.
-                cached = request.context.get("clauderoute_headers_to_sign")
-                if cached is None:
-                    cached = request.context["clauderoute_headers_to_sign"] = \
-                        super().headers_to_sign(request)
-                return cached
-
-            def add_auth(self, request: Any) -> None:
-                # botocore's add_auth step for step, minus its DEBUG log lines: they print the
-                # canonical request (with the session token) and the signature, which must
-                # never reach an application's logs through us (rule: secrets stay secret).
-                if self.credentials is None:
-                    raise auth.NoCredentialsError()
-                # botocore's own clock where it has one (newer releases); older ones (the
-                # declared minimum) read datetime directly, as this does.
-                now = getattr(auth, "get_current_datetime", None)
-                stamp = now() if now else dt.datetime.now(dt.UTC).replace(tzinfo=None)
-                request.context["timestamp"] = stamp.strftime(auth.SIGV4_TIMESTAMP)
-                self._modify_request_before_signing(request)
-                canonical_request = self.canonical_request(request)
-                string_to_sign = self.string_to_sign(request, canonical_request)
-                self._inject_signature_to_request(
-                    request, self.signature(string_to_sign, request))
-
-            def signature(self, string_to_sign: str, request: Any) -> str:
-                secret, date = self.credentials.secret_key, request.context["timestamp"][0:8]
-                cache_key = (secret, date, self._region_name, self._service_name)
-                k_signing = self._keys.get(cache_key)
-                if k_signing is None:  # as botocore's SigV4Auth.signature derives it
-                    k_date = self._sign(f"AWS4{secret}".encode(), date)
-                    k_region = self._sign(k_date, self._region_name)
-                    k_service = self._sign(k_region, self._service_name)
-                    k_signing = self._sign(k_service, "aws4_request")
-                    if len(self._keys) >= 4:  # old dates, rotated secrets
-                        self._keys.clear()
-                    self._keys[cache_key] = k_signing
-                return self._sign(k_signing, string_to_sign, hex=True)  # type: ignore[no-any-return]
-
-        class BytesRequest(AWSRequest):  # type: ignore[misc]
-            """An ``AWSRequest`` whose body is the bytes given: botocore's ``body`` would
-            build a whole prepared request (headers and all) to hand the same bytes back."""
-
-            @property
-            def body(self) -> Any:
-                return self.data
-
-        self.signer = CachedKeySigV4Auth
-        self.request = BytesRequest
-
-    def host(self, url: str) -> str:
-        """botocore's ``host`` for ``url`` (lower-case, default port dropped), per endpoint."""
-        scheme, sep, rest = url.partition("://")
-        root = scheme + sep + rest.partition("/")[0]
-        host = self._hosts.get(root)
-        if host is None:
-            if len(self._hosts) >= 64:
-                self._hosts.clear()
-            host = self._hosts[root] = self._host_from_url(root + "/")
-        return host
-
-
-_signing_parts: _Signing | None = None
-
-
-def _signing() -> _Signing:
-    global _signing_parts  # built once, on the first signature
-    if _signing_parts is None:
-        _signing_parts = _Signing()
-    return _signing_parts

@@ -1,5 +1,5 @@
 """Bedrock's stream: AWS event-stream frames (``application/vnd.amazon.eventstream``) carrying the
-Claude API's events, decoded with botocore's own frame parser.
+Claude API's events, decoded by ``_eventframes.FrameDecoder`` (CRCs checked).
 
 Each frame is a prelude (total length, headers length, prelude CRC32), typed headers, a payload
 and a CRC32 of the whole message (AWS docs, "Event stream encoding"). An ``event`` frame of type
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import struct
 from typing import Any
 
 import msgspec
@@ -28,10 +27,9 @@ from clauderoute.provider import (
     decode_event,
 )
 
-__all__ = ["BedrockErrorBody", "EventStreamDecoder"]
+from ._eventframes import FrameDecoder, FrameError
 
-_PRELUDE = 12  # total length (4), headers length (4), prelude CRC32 (4)
-_MIN_FRAME = 16  # prelude + message CRC32
+__all__ = ["BedrockErrorBody", "EventStreamDecoder"]
 
 
 class BedrockErrorBody(ErrorBody, kw_only=True):
@@ -75,78 +73,40 @@ class EventStreamDecoder(StreamDecoder):
     stream stopped inside a frame.
     """
 
-    __slots__ = ("_buffer", "_need", "_parser_error", "_pending", "_platform")
+    __slots__ = ("_frames", "_platform")
 
     def __init__(self, platform: str | None = None) -> None:
-        # lazy: botocore is imported when a stream is decoded, not with the package
-        import botocore.eventstream as es  # type: ignore[import-untyped]
-
-        self._buffer = es.EventStreamBuffer()
-        self._parser_error = es.ParserError
+        self._frames = FrameDecoder()
         self._platform = platform
-        # Bytes not yet handed to botocore. botocore's buffer copies all it holds for every
-        # frame it parses and every add_data, so a burst of N frames given at once costs O(N²);
-        # it is given one frame at a time instead: first the 12-byte prelude (which it checks
-        # at once: CRC, bounds), then the rest of the frame when all of it has arrived.
-        self._pending = bytearray()
-        self._need = 0  # bytes of the current frame after its prelude; 0: none begun
 
     def _malformed(self, why: str) -> MalformedResponse:
         return MalformedResponse(f"bad AWS event-stream frame: {why}", platform=self._platform)
 
     def feed(self, data: bytes) -> list[StreamEvent]:
         """Consume ``data``; return the Claude events of every frame now complete."""
-        if not data:
-            return []
-        out: list[StreamEvent] = []
-        pending, buffer = self._pending, self._buffer
-        pending += data
         try:
-            while True:
-                if not self._need:
-                    if len(pending) < _PRELUDE:
-                        break
-                    head = bytes(pending[:_PRELUDE])
-                    del pending[:_PRELUDE]  # cheap: a bytearray drops its front in place
-                    total = int.from_bytes(head[0:4], "big")
-                    headers = int.from_bytes(head[4:8], "big")
-                    # botocore checks the CRC and upper bounds; a frame shorter than its own
-                    # prelude and trailer (possible with a crafted CRC) would never complete.
-                    if total < _MIN_FRAME or headers > total - _MIN_FRAME:
-                        raise self._malformed(
-                            f"impossible lengths (total {total}, headers {headers})")
-                    buffer.add_data(head)
-                    for message in buffer:  # checks the prelude; no frame is complete yet
-                        out.extend(self._event(message.headers, message.payload))
-                    self._need = total - _PRELUDE
-                if len(pending) < self._need:
-                    break
-                rest = bytes(pending[:self._need])
-                del pending[:self._need]
-                self._need = 0
-                buffer.add_data(rest)
-                for message in buffer:
-                    out.extend(self._event(message.headers, message.payload))
-        except MalformedResponse:
-            raise
-        except self._parser_error as exc:  # botocore's own errors: CRC, lengths
-            raise self._malformed(str(exc)) from exc
-        except (ValueError, LookupError, struct.error) as exc:
-            # Frames whose CRCs are right but whose insides are not (an unknown header type,
-            # a string that is not UTF-8): botocore lets these escape untranslated.
-            raise self._malformed(f"{type(exc).__name__}: {exc}") from exc
+            frames = self._frames.feed(data)
+        except FrameError as exc:
+            raise self._malformed(str(exc)) from None
+        out: list[StreamEvent] = []
+        for headers, payload in frames:
+            if headers.get(":message-type") == "event" and \
+                    headers.get(":event-type") == "chunk":
+                out.append(self._chunk(payload))  # the common case, first
+            else:
+                out.extend(self._event(headers, payload))
         return out
+
+    def _chunk(self, payload: bytes) -> StreamEvent:
+        try:
+            return decode_event(base64.b64decode(_chunk.decode(payload).bytes, validate=True))
+        except (msgspec.DecodeError, msgspec.ValidationError, binascii.Error) as exc:
+            raise self._malformed(f"undecodable chunk: {exc}") from exc
 
     def _event(self, headers: dict[str, Any], payload: bytes) -> list[StreamEvent]:
         kind = _header(headers, ":message-type")
         if kind == "event":
-            if _header(headers, ":event-type") != "chunk":
-                return []  # an event type this version does not know: skipped, as botocore does
-            try:
-                raw = base64.b64decode(_chunk.decode(payload).bytes, validate=True)
-                return [decode_event(raw)]
-            except (msgspec.DecodeError, msgspec.ValidationError, binascii.Error) as exc:
-                raise self._malformed(f"undecodable chunk: {exc}") from exc
+            return []  # an event type this version does not know: skipped, as botocore does
         if kind == "exception":
             return [ErrorEvent(error=self._exception(_header(headers, ":exception-type"),
                                                       payload))]
@@ -181,8 +141,8 @@ class EventStreamDecoder(StreamDecoder):
 
     def end(self) -> list[StreamEvent]:
         """Raise ``MalformedResponse`` if the stream stopped inside a frame."""
-        if self._need or self._pending:
-            raise self._malformed(
-                f"stream ended inside a frame ({self._need or len(self._pending)} bytes "
-                "missing or left)")
+        try:
+            self._frames.end()
+        except FrameError as exc:
+            raise self._malformed(str(exc)) from None
         return []

@@ -145,8 +145,7 @@ async def test_altered_body_and_raw_shape() -> None:
                     "MissingAuthenticationTokenException")
 
 
-async def test_rotated_secrets_and_a_new_day_sign_with_new_keys(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_rotated_secrets_and_a_new_day_sign_with_new_keys() -> None:
     """The derived signing key is reused, but never across secrets or dates: credentials that
     rotate on every call, then a call a day later, all verify."""
     pairs = [("ASIAROTATEA000000001", "secret/A", "token-A"),
@@ -168,10 +167,7 @@ async def test_rotated_secrets_and_a_new_day_sign_with_new_keys(
                 await client.messages.create(model="claude-sonnet-4-5", max_tokens=8,
                                              messages=MESSAGES)
             tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-            # raising=False: botocore before ~1.36 has no get_current_datetime, and our
-            # signer then reads this patched name the same way (getattr).
-            monkeypatch.setattr("botocore.auth.get_current_datetime",
-                                lambda: tomorrow.replace(tzinfo=None), raising=False)
+            provider.auth.clock = tomorrow.timestamp  # type: ignore[attr-defined]
             emu.clock = tomorrow.timestamp
             await client.messages.create(model="claude-sonnet-4-5", max_tokens=8,
                                          messages=MESSAGES)

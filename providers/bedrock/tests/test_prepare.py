@@ -157,9 +157,11 @@ def test_credentials_from_settings_and_env(monkeypatch: pytest.MonkeyPatch) -> N
     explicitly is an error; region from AWS_REGION, else us-east-1."""
     monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", API_KEY)
     assert BedrockProvider().auth.kind == "api_key"
+    # an API key never waits in prepare (no timer armed around it); SigV4 may resolve keys
+    assert BedrockProvider().prepare_may_block is False
     assert BedrockProvider().region == "us-east-1"
     p = BedrockProvider(access_key=ACCESS_KEY, secret_key=SECRET_KEY)
-    assert p.auth.kind == "sigv4"
+    assert p.auth.kind == "sigv4" and p.prepare_may_block is True
     with pytest.raises(ConfigurationError, match="api_key or AWS credentials"):
         BedrockProvider(api_key=API_KEY, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
     monkeypatch.setenv("AWS_REGION", "eu-central-1")
