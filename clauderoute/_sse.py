@@ -15,6 +15,7 @@ be fed without an event completing: ``_streaming`` and ``max_response_bytes``.)
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import msgspec
 
@@ -137,6 +138,11 @@ class SSEEventDecoder(StreamDecoder):
     """``StreamDecoder`` for streams of Claude API events carried as SSE (JSON in ``data:``)."""
 
     __slots__ = ("_platform", "_sse")
+    #: The bytes read are the Claude API's own SSE: ``MessageStream.raw()`` forwards them
+    #: unchanged (a decoder without this attribute has its events re-encoded).
+    #:
+    #: .. versionadded:: 0.3
+    claude_sse: ClassVar[bool] = True
 
     def __init__(self, platform: str | None = None) -> None:
         self._sse = SSEDecoder()

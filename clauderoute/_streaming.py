@@ -32,11 +32,14 @@ _CONTENT = frozenset({"content_block_delta", "message_stop"})
 class OpenStream:
     """One attempt's stream, open and past its first content."""
 
-    __slots__ = ("acc", "chunks", "ctx", "deadline", "decoder", "held", "provider", "response")
+    __slots__ = ("acc", "chunks", "ctx", "deadline", "decoder", "held", "held_bytes", "provider",
+                 "response")
 
     def __init__(self, provider: Provider, response: StreamResponse, decoder: StreamDecoder,
                  chunks: AsyncIterator[bytes], held: list[StreamEvent],
-                 acc: MessageAccumulator, deadline: float | None, ctx: AttemptContext) -> None:
+                 acc: MessageAccumulator, deadline: float | None, ctx: AttemptContext,
+                 held_bytes: list[bytes] | None = None) -> None:
+        self.held_bytes = held_bytes or []  # the bytes the held events came in (raw())
         self.provider = provider
         self.response = response
         self.decoder = decoder
@@ -75,12 +78,13 @@ async def open_stream_attempt(ctx: AttemptContext) -> OpenStream:
         decoder = p.stream_decoder(ctx.call)
         acc = MessageAccumulator()
         chunks = response.chunks().__aiter__()
+        raw: list[bytes] = []
         try:
             async with asyncio.timeout_at(None if limit is None else start + limit):
-                held = await _until_content(ctx, response, decoder, chunks, acc)
+                held = await _until_content(ctx, response, decoder, chunks, acc, raw)
         except TimeoutError:
             raise E.ReadTimeout(f"no content within {limit:g}s", platform=p.name) from None
-        return OpenStream(p, response, decoder, chunks, held, acc, ctx.deadline, ctx)
+        return OpenStream(p, response, decoder, chunks, held, acc, ctx.deadline, ctx, raw)
     except BaseException:
         response.close()
         raise
@@ -88,11 +92,12 @@ async def open_stream_attempt(ctx: AttemptContext) -> OpenStream:
 
 async def _until_content(ctx: AttemptContext, response: StreamResponse,
                          decoder: StreamDecoder, chunks: AsyncIterator[bytes],
-                         acc: MessageAccumulator) -> list[StreamEvent]:
+                         acc: MessageAccumulator, raw: list[bytes]) -> list[StreamEvent]:
     p = ctx.provider
     held: list[StreamEvent] = []
     limit, pending = ctx.router.engine.max_response_bytes, 0
     async for chunk in chunks:
+        raw.append(chunk)
         seen = False
         events = decoder.feed(chunk)
         pending = 0 if events else pending + len(chunk)
@@ -116,6 +121,15 @@ async def _until_content(ctx: AttemptContext, response: StreamResponse,
     raise E.ConnectError("stream ended before any content", platform=p.name)
 
 
+def _cut(data: bytes) -> tuple[bytes, bytes] | None:
+    """``data`` split after its last SSE event boundary (a blank line); ``None`` when the
+    boundaries cannot be found by a byte search (``\r`` line ends, or none at all)."""
+    i = data.rfind(b"\n\n")
+    if i < 0 or b"\r" in data:
+        return None
+    return data[:i + 2], data[i + 2:]
+
+
 class MessageStream:
     """A routed stream, shaped like the SDK's ``MessageStream``.
 
@@ -132,6 +146,14 @@ class MessageStream:
         self._done = False
         self._closed = False
         self._iter: AsyncIterator[StreamEvent] | None = None
+
+    @property
+    def request_id(self) -> str | None:
+        """The serving platform's request id (its ``request-id`` header or equivalent).
+
+        .. versionadded:: 0.3
+        """
+        return self._o.response.headers.get(self._o.provider.request_id_header)
 
     @property
     def current_message_snapshot(self) -> Message | None:
@@ -185,19 +207,98 @@ class MessageStream:
             if not o.acc.stopped:
                 raise E.ConnectError("stream ended before message_stop", platform=o.provider.name)
         except (E.APIError, E.TransportError, TimeoutError) as exc:
-            self._drop()
-            if isinstance(exc, TimeoutError):
-                exc = E.DeadlineExceeded("deadline exceeded mid-stream")
-            err = E.StreamInterrupted(
-                f"stream interrupted after content was delivered: {exc}",
-                partial=self._final(), cause=exc, platform=o.provider.name,
-                request_id=o.response.headers.get(o.provider.request_id_header),
-            )
-            self._end(None, err, "error")
-            raise err from exc
+            raise self._interrupted(exc) from exc
         self._done = True
         o.response.release()
         self._end(self._final(), None, "success")
+
+    def raw(self) -> AsyncIterator[tuple[bytes | None, list[StreamEvent]]]:
+        """The stream as ``(data, events)`` pairs, for a gateway that forwards it.
+
+        Where the serving platform speaks the Claude API's SSE, ``data`` is the platform's own
+        bytes, cut at event boundaries so each pair's bytes hold exactly its ``events``: forward
+        them without re-encoding. Otherwise (another framing, ``\r`` line ends, or the events
+        before an in-stream error) ``data`` is ``None`` and the caller encodes ``events``.
+        Everything else is as iterating the stream: the same accounting, the same
+        ``StreamInterruptedError`` after content, the same end. Use either this or iteration.
+
+        .. versionadded:: 0.3
+        """
+        if self._iter is not None:
+            raise RuntimeError("this stream is already being read")
+        pairs = self._raw_pairs()
+        self._iter = pairs  # type: ignore[assignment]  # so that aclose() closes it
+        return pairs
+
+    async def _raw_pairs(self) -> AsyncIterator[tuple[bytes | None, list[StreamEvent]]]:
+        o = self._o
+        held, o.held = o.held, []
+        sse = bool(getattr(o.decoder, "claude_sse", False))
+        tail = b""  # bytes after the last event boundary: part of an event not yet complete
+        if sse:
+            cut = _cut(b"".join(o.held_bytes))
+            o.held_bytes = []
+            if cut is None:
+                sse = False
+            else:
+                yield cut[0], held
+                tail = cut[1]
+        if not sse:
+            yield None, held
+        ctx, add, feed, chunks = o.ctx, o.acc.add, o.decoder.feed, o.chunks
+        limit = ctx.router.engine.max_response_bytes
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout_at(o.deadline):
+                        chunk = await anext(chunks)
+                except StopAsyncIteration:
+                    break
+                events = feed(chunk)
+                if not events:
+                    tail += chunk
+                    if len(tail) > limit:
+                        raise E.ResponseTooLargeError(limit, what="a stream event",
+                                                      platform=o.provider.name)
+                    continue
+                times = ctx.chunk_times
+                for i, ev in enumerate(events):
+                    if isinstance(ev, ErrorEvent):
+                        if i:
+                            yield None, events[:i]
+                        raise o.provider.error_from_event(ev, o.response.headers)
+                    add(ev)
+                    ctx.chunks += 1
+                    if times is not None:
+                        times.append(time.perf_counter())
+                cut = _cut(tail + chunk if tail else chunk) if sse else None
+                if cut is None:
+                    sse = False
+                    yield None, events
+                else:
+                    tail = cut[1]
+                    yield cut[0], events
+            o.decoder.end()
+            if not o.acc.stopped:
+                raise E.ConnectError("stream ended before message_stop", platform=o.provider.name)
+        except (E.APIError, E.TransportError, TimeoutError) as exc:
+            raise self._interrupted(exc) from exc
+        self._done = True
+        o.response.release()
+        self._end(self._final(), None, "success")
+
+    def _interrupted(self, exc: BaseException) -> E.StreamInterrupted:
+        self._drop()
+        if isinstance(exc, TimeoutError):
+            exc = E.DeadlineExceeded("deadline exceeded mid-stream")
+        o = self._o
+        err = E.StreamInterrupted(
+            f"stream interrupted after content was delivered: {exc}",
+            partial=self._final(), cause=exc, platform=o.provider.name,
+            request_id=o.response.headers.get(o.provider.request_id_header),
+        )
+        self._end(None, err, "error")
+        return err
 
     def _end(self, result: Any, error: BaseException | None, outcome: str) -> None:
         if self._finish is not None:
