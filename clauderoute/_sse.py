@@ -21,10 +21,10 @@ import msgspec
 
 from ._errors import MalformedResponse
 from ._provider import StreamDecoder
-from .types._stream import StreamEvent, decode_event
+from .types._stream import StreamEvent, UnknownEvent, decode_event
 from .types._stream import _fast as _fast_events  # the deltas/stops/pings union
 
-__all__ = ["SSEDecoder", "SSEEventDecoder"]
+__all__ = ["SSEDecoder", "SSEEventDecoder", "sse_frame"]
 
 # The form every platform sends: ``event: <name>`` (optional), one ``data: <payload>`` line, a
 # blank line, LF endings. ``split`` on it gives [gap, name, payload, gap, ...]; when every gap is
@@ -176,3 +176,15 @@ class SSEEventDecoder(StreamDecoder):
             raise MalformedResponse("stream ended in the middle of an event",
                                     platform=self._platform)
         return []
+
+
+_frame_encode = msgspec.json.Encoder().encode
+
+
+def sse_frame(event: StreamEvent) -> bytes:
+    """One event in the Claude API's SSE framing (``event:`` and ``data:`` lines).
+
+    .. versionadded:: 0.3
+    """
+    data = _frame_encode(event.data if isinstance(event, UnknownEvent) else event)
+    return b"event: " + event.type.encode() + b"\ndata: " + data + b"\n\n"

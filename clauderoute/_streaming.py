@@ -18,13 +18,14 @@ from . import _errors as E
 from ._accumulate import MessageAccumulator
 from ._engine import StreamResponse
 from ._provider import HttpResponse, Provider, StreamDecoder
+from ._sse import sse_frame
 from .routing._observe import AttemptContext
 from .routing._router import Finisher
 from .types._content import TextBlock
 from .types._messages import Message, RouteInfo
 from .types._stream import ErrorEvent, StreamEvent, TextDelta
 
-__all__ = ["MessageStream", "OpenStream", "open_stream_attempt"]
+__all__ = ["MessageStream", "OpenStream", "as_sse", "open_stream_attempt"]
 
 _CONTENT = frozenset({"content_block_delta", "message_stop"})
 
@@ -96,13 +97,17 @@ async def _until_content(ctx: AttemptContext, response: StreamResponse,
     p = ctx.provider
     held: list[StreamEvent] = []
     limit, pending = ctx.router.engine.max_response_bytes, 0
+    sse = getattr(decoder, "claude_sse", False)
     async for chunk in chunks:
-        raw.append(chunk)
+        if sse:
+            raw.append(chunk)
         seen = False
         events = decoder.feed(chunk)
         pending = 0 if events else pending + len(chunk)
         if pending > limit:
             raise E.ResponseTooLargeError(limit, what="a stream event", platform=p.name)
+        if events and not sse:  # for raw(): as SSE, before the accumulator takes events over
+            raw.append(as_sse(decoder, events))
         for ev in events:
             if ctx.first_chunk is None:
                 ctx.first_chunk = time.perf_counter()
@@ -121,13 +126,30 @@ async def _until_content(ctx: AttemptContext, response: StreamResponse,
     raise E.ConnectError("stream ended before any content", platform=p.name)
 
 
-def _cut(data: bytes) -> tuple[bytes, bytes] | None:
-    """``data`` split after its last SSE event boundary (a blank line); ``None`` when the
-    boundaries cannot be found by a byte search (``\r`` line ends, or none at all)."""
+def as_sse(decoder: StreamDecoder, events: list[StreamEvent]) -> bytes:
+    """``events`` (just returned by ``decoder.feed``) in the Claude API's SSE framing: each
+    event's own JSON when the decoder keeps it (``payloads``, as Bedrock's does), else the
+    event encoded (fields at their default value are then left out)."""
+    payloads: list[bytes] = getattr(decoder, "payloads", None) or []
+    out = []
+    for i, ev in enumerate(events):
+        data = payloads[i] if i < len(payloads) else b""
+        out.append(b"event: " + ev.type.encode() + b"\ndata: " + data + b"\n\n" if data
+                   else sse_frame(ev))
+    return b"".join(out)
+
+
+def _cut(data: bytes) -> tuple[bytes, bytes]:
+    """``data`` split after its last SSE event boundary (a blank line): the complete events,
+    and the start of the next one. ``\\r\\n`` and ``\\r`` line ends (SSE allows all three) become
+    ``\\n`` first; a final ``\\r`` stays in the rest, as it may be half of a ``\\r\\n``."""
+    if b"\r" in data:
+        keep = b"\r" if data.endswith(b"\r") else b""
+        data = data[:len(data) - len(keep)].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        done, rest = _cut(data)
+        return done, rest + keep
     i = data.rfind(b"\n\n")
-    if i < 0 or b"\r" in data:
-        return None
-    return data[:i + 2], data[i + 2:]
+    return (data[:i + 2], data[i + 2:]) if i >= 0 else (b"", data)
 
 
 class MessageStream:
@@ -212,15 +234,16 @@ class MessageStream:
         o.response.release()
         self._end(self._final(), None, "success")
 
-    def raw(self) -> AsyncIterator[tuple[bytes | None, list[StreamEvent]]]:
-        """The stream as ``(data, events)`` pairs, for a gateway that forwards it.
+    def raw(self) -> AsyncIterator[tuple[bytes, list[StreamEvent]]]:
+        """The stream as ``(data, events)`` pairs of the Claude API's SSE, for a gateway.
 
-        Where the serving platform speaks the Claude API's SSE, ``data`` is the platform's own
-        bytes, cut at event boundaries so each pair's bytes hold exactly its ``events``: forward
-        them without re-encoding. Otherwise (another framing, ``\r`` line ends, or the events
-        before an in-stream error) ``data`` is ``None`` and the caller encodes ``events``.
-        Everything else is as iterating the stream: the same accounting, the same
-        ``StreamInterruptedError`` after content, the same end. Use either this or iteration.
+        Where the serving platform speaks that SSE, ``data`` is the platform's own bytes, cut
+        at event boundaries so each pair's bytes hold exactly its ``events`` (line ends made
+        ``\\n`` if the platform used ``\\r``): forward them without decoding or re-encoding. Other
+        framings (Bedrock's event-stream) have their events encoded as SSE. An in-stream
+        ``error`` event comes as the last event of a pair, its bytes included, and the next
+        step raises ``StreamInterruptedError``. Everything else is as iterating the stream:
+        the same accounting, errors and end. Use either this or iteration, not both.
 
         .. versionadded:: 0.3
         """
@@ -230,21 +253,15 @@ class MessageStream:
         self._iter = pairs  # type: ignore[assignment]  # so that aclose() closes it
         return pairs
 
-    async def _raw_pairs(self) -> AsyncIterator[tuple[bytes | None, list[StreamEvent]]]:
+    async def _raw_pairs(self) -> AsyncIterator[tuple[bytes, list[StreamEvent]]]:
         o = self._o
         held, o.held = o.held, []
         sse = bool(getattr(o.decoder, "claude_sse", False))
-        tail = b""  # bytes after the last event boundary: part of an event not yet complete
+        first, tail = b"".join(o.held_bytes), b""
+        o.held_bytes = []
         if sse:
-            cut = _cut(b"".join(o.held_bytes))
-            o.held_bytes = []
-            if cut is None:
-                sse = False
-            else:
-                yield cut[0], held
-                tail = cut[1]
-        if not sse:
-            yield None, held
+            first, tail = _cut(first)
+        yield first, held
         ctx, add, feed, chunks = o.ctx, o.acc.add, o.decoder.feed, o.chunks
         limit = ctx.router.engine.max_response_bytes
         try:
@@ -261,23 +278,21 @@ class MessageStream:
                         raise E.ResponseTooLargeError(limit, what="a stream event",
                                                       platform=o.provider.name)
                     continue
+                if sse:
+                    data, tail = _cut(tail + chunk if tail else chunk)
+                else:
+                    data = as_sse(o.decoder, events)
                 times = ctx.chunk_times
-                for i, ev in enumerate(events):
+                for ev in events:
                     if isinstance(ev, ErrorEvent):
-                        if i:
-                            yield None, events[:i]
+                        # Forwarded as the platform sent it; then the stream ends.
+                        yield data, events[:events.index(ev) + 1]
                         raise o.provider.error_from_event(ev, o.response.headers)
                     add(ev)
                     ctx.chunks += 1
                     if times is not None:
                         times.append(time.perf_counter())
-                cut = _cut(tail + chunk if tail else chunk) if sse else None
-                if cut is None:
-                    sse = False
-                    yield None, events
-                else:
-                    tail = cut[1]
-                    yield cut[0], events
+                yield data, events
             o.decoder.end()
             if not o.acc.stopped:
                 raise E.ConnectError("stream ended before message_stop", platform=o.provider.name)

@@ -10,7 +10,6 @@ routing, failover, breakers and tracing, whichever platform serves. Configured b
 
 from ._app import ACCESS_LOG, Exchange, Gateway
 from ._auth import KeyRing
-from ._handlers import encode_events
 from ._serve import check_listen, listen_socket, serve, supervise
 from ._settings import GatewayKey, GatewaySettings, is_loopback, load_settings
 
@@ -22,7 +21,6 @@ __all__ = [
     "GatewaySettings",
     "KeyRing",
     "check_listen",
-    "encode_events",
     "is_loopback",
     "listen_socket",
     "load_settings",

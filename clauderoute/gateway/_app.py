@@ -70,6 +70,8 @@ class Exchange:
             "duration_ms": round(duration_ms, 3)}).decode()
 
 
+_EXCHANGE = web.RequestKey("exchange", Exchange)
+
 _ROUTES: dict[tuple[str, str], tuple[str, Handler]] = {
     ("POST", "/v1/messages"): ("chat", H.messages),
     ("POST", "/v1/messages/count_tokens"): ("count_tokens", H.count_tokens),
@@ -145,7 +147,7 @@ class Gateway:
 
     def _bind(self, fn: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handler(request: web.Request) -> web.StreamResponse:
-            return await fn(self, request, request["exchange"])
+            return await fn(self, request, request[_EXCHANGE])
         return handler
 
     def ready(self) -> bool:
@@ -196,7 +198,7 @@ class Gateway:
             if self.draining:
                 resp.force_close()
             return self._done(request, x, resp)
-        request["exchange"] = x
+        request[_EXCHANGE] = x
         self.in_flight += 1
         users = self._users
         users[id(x.client)] = users.get(id(x.client), 0) + 1

@@ -17,14 +17,13 @@ import msgspec
 from aiohttp import web
 
 from .. import _errors as E
-from ..types._stream import StreamEvent, UnknownEvent
 from ._errors import error_of, error_response, sse_error, stream_error_type
 
 if TYPE_CHECKING:
     from ..types._messages import RouteInfo
     from ._app import Exchange, Gateway
 
-__all__ = ["count_tokens", "encode_events", "messages", "model", "models", "read_body"]
+__all__ = ["Refused", "count_tokens", "messages", "model", "models", "read_body"]
 
 # Names the library takes as call options; in a body they would be misread, and the Claude API
 # refuses unknown top-level fields anyway.
@@ -165,15 +164,17 @@ async def _stream(gw: Gateway, request: web.Request, x: Exchange, body: dict[str
         resp.headers["cache-control"] = "no-cache"
         await resp.prepare(request)
         x.status = 200
-        write = resp.write
+        write, told = resp.write, False
         try:
             async for data, events in stream.raw():
                 x.events += len(events)
-                await write(data if data is not None else encode_events(events))
+                told = events[-1].type == "error"  # the platform's own error event, forwarded
+                await write(data)
         except E.StreamInterruptedError as exc:
             etype, message = stream_error_type(exc)
             x.error_type = etype
-            await write(sse_error(etype, message))
+            if not told:
+                await write(sse_error(etype, message))
         snapshot = stream.current_message_snapshot
         if snapshot is not None:
             x.count(snapshot.usage)
@@ -181,15 +182,6 @@ async def _stream(gw: Gateway, request: web.Request, x: Exchange, body: dict[str
         return resp
     finally:
         await stream.aclose()  # on a client disconnect (cancellation) too: frees upstream now
-
-
-def encode_events(events: list[StreamEvent]) -> bytes:
-    """Events as the Claude API's SSE (for platforms with another framing)."""
-    out = bytearray()
-    for ev in events:
-        data = _encode(ev.data) if isinstance(ev, UnknownEvent) else _encode(ev)
-        out += b"event: " + ev.type.encode() + b"\ndata: " + data + b"\n\n"
-    return bytes(out)
 
 
 async def count_tokens(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:

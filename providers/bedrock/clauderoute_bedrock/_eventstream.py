@@ -75,7 +75,7 @@ class EventStreamDecoder(StreamDecoder):
     stream stopped inside a frame.
     """
 
-    __slots__ = ("_buffer", "_need", "_parser_error", "_pending", "_platform")
+    __slots__ = ("_buffer", "_need", "_parser_error", "_pending", "_platform", "payloads")
 
     def __init__(self, platform: str | None = None) -> None:
         # lazy: botocore is imported when a stream is decoded, not with the package
@@ -90,12 +90,16 @@ class EventStreamDecoder(StreamDecoder):
         # at once: CRC, bounds), then the rest of the frame when all of it has arrived.
         self._pending = bytearray()
         self._need = 0  # bytes of the current frame after its prelude; 0: none begun
+        #: The Claude JSON of each event the last ``feed`` returned, in order (``b""`` for an
+        #: exception frame): what ``MessageStream.raw()`` puts in SSE without re-encoding.
+        self.payloads: list[bytes] = []
 
     def _malformed(self, why: str) -> MalformedResponse:
         return MalformedResponse(f"bad AWS event-stream frame: {why}", platform=self._platform)
 
     def feed(self, data: bytes) -> list[StreamEvent]:
         """Consume ``data``; return the Claude events of every frame now complete."""
+        self.payloads = []
         if not data:
             return []
         out: list[StreamEvent] = []
@@ -144,9 +148,13 @@ class EventStreamDecoder(StreamDecoder):
                 return []  # an event type this version does not know: skipped, as botocore does
             try:
                 raw = base64.b64decode(_chunk.decode(payload).bytes, validate=True)
-                return [decode_event(raw)]
+                event = decode_event(raw)
+                self.payloads.append(raw)
+                return [event]
             except (msgspec.DecodeError, msgspec.ValidationError, binascii.Error) as exc:
                 raise self._malformed(f"undecodable chunk: {exc}") from exc
+        if kind in ("exception", "error"):
+            self.payloads.append(b"")
         if kind == "exception":
             return [ErrorEvent(error=self._exception(_header(headers, ":exception-type"),
                                                       payload))]
