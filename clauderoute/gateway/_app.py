@@ -86,6 +86,9 @@ class Gateway:
     Args:
         client: the library client whose router serves every request.
         settings: the ``[gateway]`` table.
+        tracer_provider, meter_provider: where the server spans and the per-key metrics go
+            (default: OpenTelemetry's global providers, a no-op until the application
+            installs the SDK).
 
     ``app()`` builds the ``aiohttp.web.Application``; ``clauderoute serve`` runs it
     (``clauderoute.gateway.serve``).
@@ -93,7 +96,9 @@ class Gateway:
     .. versionadded:: 0.3
     """
 
-    def __init__(self, client: AsyncClient, settings: GatewaySettings) -> None:
+    def __init__(self, client: AsyncClient, settings: GatewaySettings, *,
+                 tracer_provider: trace.TracerProvider | None = None,
+                 meter_provider: metrics.MeterProvider | None = None) -> None:
         self.settings = settings
         self.keys = KeyRing(settings.keys())
         self.client = client
@@ -105,8 +110,8 @@ class Gateway:
         self._users: dict[int, int] = {}  # id(client) -> requests in flight on it
         self._retired: list[AsyncClient] = []  # replaced by a reload, closed once unused
         self._closing: set[asyncio.Task[None]] = set()
-        self._tracer = trace.get_tracer("clauderoute.gateway")
-        meter = metrics.get_meter("clauderoute.gateway")
+        self._tracer = trace.get_tracer("clauderoute.gateway", tracer_provider=tracer_provider)
+        meter = metrics.get_meter("clauderoute.gateway", meter_provider=meter_provider)
         self._calls = meter.create_counter("clauderoute.gateway.requests", "{request}",
                                            "requests answered, per key and status")
         self._tokens = meter.create_counter("clauderoute.gateway.tokens", "{token}",

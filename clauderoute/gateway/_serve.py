@@ -72,8 +72,9 @@ async def serve(config: str | None, host: str, port: int, *, reuse_port: bool = 
     client, settings = _load(config)
     check_listen(host, settings)
     gw = Gateway(client, settings)
+    # lingering_time=0: a body the gateway refused (too large, no key) is never read on.
     runner = web.AppRunner(gw.app(), access_log=None, handle_signals=False,
-                           handler_cancellation=True, shutdown_timeout=1.0,
+                           handler_cancellation=True, lingering_time=0, shutdown_timeout=1.0,
                            keepalive_timeout=settings.idle_timeout_s)
     await runner.setup()
     assert runner.server is not None  # set by setup()

@@ -32,12 +32,14 @@ class Running:
 async def run_gateway(providers: Sequence[Provider], *,
                       keys: Sequence[str | GatewayKey] = (KEY,),
                       client_kw: dict[str, Any] | None = None,
+                      gateway_kw: dict[str, Any] | None = None,
                       **settings: Any) -> AsyncIterator[Running]:
     """Start a gateway on an ephemeral loopback port; stop it (and its client) on exit."""
     client = AsyncClient(providers=list(providers), **(client_kw or {}))
-    gw = Gateway(client, GatewaySettings(api_keys=list(keys), **settings))
+    gw = Gateway(client, GatewaySettings(api_keys=list(keys), **settings),
+                 **(gateway_kw or {}))
     runner = web.AppRunner(gw.app(), access_log=None, handle_signals=False,
-                           handler_cancellation=True, shutdown_timeout=0.5)
+                           handler_cancellation=True, lingering_time=0, shutdown_timeout=0.5)
     await runner.setup()
     assert runner.server is not None
     server = await asyncio.get_running_loop().create_server(
