@@ -10,13 +10,13 @@ from typing import Any
 
 import anthropic
 import pytest
+from clauderoute_anthropic import AnthropicProvider
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from clauderoute.testing import Hostile, HostileServer
 from clauderoute.tracing import TracingObserver
-from clauderoute_anthropic import AnthropicProvider
 
 PROMPT = [{"role": "user", "content": "hello"}]
 
