@@ -175,3 +175,18 @@ async def test_server_span_is_the_parent_of_the_route_span(fleet_of: Any, kit: A
         assert server.attributes["http.response.status_code"] == 200
     dump = "".join(s.to_json() for s in spans)
     assert kit.KEY not in dump and fleet.members[0].secret not in dump
+
+
+async def test_disconnect_before_any_content_cancels_upstream(kit: Any) -> None:
+    """A client that leaves while the gateway still holds the stream back (nothing written to
+    it yet): the upstream request is cancelled at once, not when a write would fail."""
+    async with HostileServer(Hostile(mode="hang")) as server:
+        provider = AnthropicProvider(base_url=server.url, api_key="k", max_retries=0)
+        async with kit.run_gateway([provider]) as g:
+            reader, writer = await _head(g.port, _post(kit.KEY, "content-length: 96\r\n") +
+                                         b'{"model": "m", "max_tokens": 4, "stream": true, '
+                                         b'"messages": [{"role": "user", "content": "hi"}]}')
+            await kit.until(lambda: len(server.received) == 1, "the platform got the request")
+            writer.close()
+            await server.wait_disconnects(1)
+            await kit.until(lambda: g.gateway.in_flight == 0, "the gateway let it go")
