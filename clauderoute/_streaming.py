@@ -142,12 +142,10 @@ def as_sse(decoder: StreamDecoder, events: list[StreamEvent]) -> bytes:
 def _cut(data: bytes) -> tuple[bytes, bytes]:
     """``data`` split after its last SSE event boundary (a blank line): the complete events,
     and the start of the next one. ``\\r\\n`` and ``\\r`` line ends (SSE allows all three) become
-    ``\\n`` first; a final ``\\r`` stays in the rest, as it may be half of a ``\\r\\n``."""
+    ``\\n`` first. A ``\\r\\n`` split between two chunks then gives one blank line too many,
+    which SSE ignores (a blank line with no data dispatches nothing)."""
     if b"\r" in data:
-        keep = b"\r" if data.endswith(b"\r") else b""
-        data = data[:len(data) - len(keep)].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        done, rest = _cut(data)
-        return done, rest + keep
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     i = data.rfind(b"\n\n")
     return (data[:i + 2], data[i + 2:]) if i >= 0 else (b"", data)
 

@@ -100,7 +100,7 @@ class Gateway:
                  tracer_provider: trace.TracerProvider | None = None,
                  meter_provider: metrics.MeterProvider | None = None) -> None:
         self.settings = settings
-        self.keys = KeyRing(settings.keys())
+        self.keys = KeyRing(settings.named_keys())
         self.client = client
         self.provider_names = frozenset(p.name for p in client.providers)
         self.in_flight = 0
@@ -126,7 +126,7 @@ class Gateway:
         """Serve new requests with ``client`` and ``settings`` (a config reload); requests in
         flight finish on the old client, which is closed when the last of them ends."""
         old, self.client, self.settings = self.client, client, settings
-        self.keys = KeyRing(settings.keys())
+        self.keys = KeyRing(settings.named_keys())
         self.provider_names = frozenset(p.name for p in client.providers)
         self._retired.append(old)
         self._retire()
@@ -243,8 +243,8 @@ class Gateway:
     def _done(self, request: web.Request, x: Exchange, resp: web.StreamResponse
               ) -> web.StreamResponse:
         x.status = x.status or resp.status
-        if x.model:
-            self._models.add(x.model)
+        if x.model and x.provider and len(self._models) < 1000:
+            self._models.add(x.model)  # served models only: clients cannot grow the set
         attrs: dict[str, str | int] = {"clauderoute.gateway.key": x.key,
                                        "http.response.status_code": x.status}
         self._calls.add(1, attrs)

@@ -111,7 +111,9 @@ def _route_headers(x: Exchange, route: RouteInfo | None, request_id: str | None,
     out = {"request-id": request_id or x.rid}
     if route is not None:
         x.provider, x.attempts = route.provider, len(route.attempts)
-        upstream = sum(a.backoff_s + (a.ttft_s or 0.0 if winner_running and a.error is None
+        # Time in attempts and backoff; a stream's winning attempt is still running, so up to
+        # its first content only.
+        upstream = sum(a.backoff_s + ((a.ttft_s or 0.0) if winner_running and a.error is None
                                       else a.duration_s) for a in route.attempts)
         x.overhead_ms = max(0.0, (time.perf_counter() - x.t0 - upstream) * 1000)
         out["x-clauderoute-provider"] = route.provider

@@ -62,7 +62,7 @@ class GatewaySettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     retry_after_s: Annotated[float, msgspec.Meta(ge=0)] = 1.0
 
     def __repr__(self) -> str:
-        return (f"GatewaySettings(keys={[k.name for k in self.keys()]}, "
+        return (f"GatewaySettings(keys={[k.name for k in self.named_keys()]}, "
                 f"max_body_mb={self.max_body_mb:g}, max_concurrency={self.max_concurrency})")
 
     @property
@@ -70,7 +70,7 @@ class GatewaySettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         """``max_body_mb`` in bytes."""
         return int(self.max_body_mb * 1024 * 1024)
 
-    def keys(self) -> list[GatewayKey]:
+    def named_keys(self) -> list[GatewayKey]:
         """Every key, plain ones named ``key-N`` by position."""
         return [k if isinstance(k, GatewayKey) else GatewayKey(f"key-{i}", k)
                 for i, k in enumerate(self.api_keys, 1)]
@@ -78,7 +78,7 @@ class GatewaySettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     def check(self) -> GatewaySettings:
         """Refuse empty keys and duplicate names (both would make a key meaningless)."""
         seen: set[str] = set()
-        for i, k in enumerate(self.keys()):
+        for i, k in enumerate(self.named_keys()):
             if not k.key:
                 raise ConfigurationError(f"gateway.api_keys[{i}]: the key is empty")
             if k.name in seen:

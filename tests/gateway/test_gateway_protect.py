@@ -47,7 +47,7 @@ async def test_413_on_content_length_before_any_body_byte(fleet_of: Any, kit: An
     fleet = await fleet_of(kinds=["anthropic"])
     async with kit.run_gateway(fleet.providers) as g:  # default limit: 32 MB
         reader, writer = await _head(g.port, _post(kit.KEY, "content-length: 40000000\r\n"))
-        status, headers, body = await _answer(reader)  # not one body byte was sent
+        status, _headers, body = await _answer(reader)  # not one body byte was sent
         assert status == 413 and body["error"]["type"] == "request_too_large"
         assert await reader.read() == b""  # and the connection is closed: never read
         writer.close()
@@ -183,7 +183,7 @@ async def test_disconnect_before_any_content_cancels_upstream(kit: Any) -> None:
     async with HostileServer(Hostile(mode="hang")) as server:
         provider = AnthropicProvider(base_url=server.url, api_key="k", max_retries=0)
         async with kit.run_gateway([provider]) as g:
-            reader, writer = await _head(g.port, _post(kit.KEY, "content-length: 96\r\n") +
+            _reader, writer = await _head(g.port, _post(kit.KEY, "content-length: 96\r\n") +
                                          b'{"model": "m", "max_tokens": 4, "stream": true, '
                                          b'"messages": [{"role": "user", "content": "hi"}]}')
             await kit.until(lambda: len(server.received) == 1, "the platform got the request")
