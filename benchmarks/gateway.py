@@ -43,8 +43,9 @@ import msgspec
 HERE = Path(__file__).resolve().parent
 API_KEY = "bench-key"  # the server's (see _server.py)
 GW_KEY = "bench-gateway-key"
+LITELLM_KEY = "sk-bench-litellm-master"  # LiteLLM refuses to start without a master key
 MODEL = "claude-haiku-4-5"
-FULL = {"reps": 5, "calls": {1: 200, 32: 1280, 256: 2560}, "streams": 40,
+FULL = {"reps": 3, "calls": {1: 200, 32: 640, 256: 1024}, "streams": 40,
         "deltas": (100, 1000), "rss_streams": 1000, "rss_deltas": 4000}
 QUICK = {"reps": 1, "calls": {1: 10, 32: 64, 256: 256}, "streams": 4, "deltas": (10, 50),
          "rss_streams": 50, "rss_deltas": 200}
@@ -114,7 +115,7 @@ def start_litellm(command: str, server_port: int, tmp: Path) -> Proc | None:
         return None
     port = _free_port()
     env = dict(os.environ, ANTHROPIC_API_BASE=f"http://127.0.0.1:{server_port}",
-               ANTHROPIC_API_KEY=API_KEY, LITELLM_LOG="ERROR")
+               ANTHROPIC_API_KEY=API_KEY, LITELLM_LOG="ERROR", LITELLM_MASTER_KEY=LITELLM_KEY)
     proc = subprocess.Popen([exe, "--port", str(port), "--host", "127.0.0.1",
                              "--num_workers", "1"], env=env, cwd=tmp,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -290,8 +291,9 @@ def main() -> None:
                            "x-clauderoute-provider": "bulk"})]
         if lite is not None:
             asyncio.run(_wait_litellm(lite))
-            targets.append(Target("litellm", f"http://127.0.0.1:{lite.port}/anthropic/v1/messages",
-                                  {"x-api-key": API_KEY, "anthropic-version": "2023-06-01"}))
+            targets.append(Target("litellm",
+                                  f"http://127.0.0.1:{lite.port}/anthropic/v1/messages",
+                                  {"x-api-key": LITELLM_KEY, "anthropic-version": "2023-06-01"}))
         print(f"targets: {[t.name for t in targets]}; load average {os.getloadavg()}", flush=True)
         result: dict[str, Any] = {"host": {"python": platform.python_version(),
                                            "cpus": os.cpu_count(),

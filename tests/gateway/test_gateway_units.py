@@ -27,7 +27,7 @@ def test_settings_plain_and_named_keys_from_env(tmp_path: Path,
     assert [(k.name, k.key) for k in s.named_keys()] == [("key-1", "secret-a-123"),
                                                    ("team-b", "secret-b")]
     assert s.max_body_bytes == 1024 * 1024 and s.max_concurrency == 7
-    assert "secret" not in repr(s) and "secret" not in repr(s.keys())
+    assert "secret" not in repr(s) and "secret" not in repr(s.named_keys())
 
 
 @pytest.mark.parametrize(("table", "says"), [
