@@ -16,6 +16,7 @@ from aiohttp import web
 from opentelemetry import metrics, propagate, trace
 
 from . import _handlers as H
+from ._batches import ROUTES as BATCH_ROUTES
 from ._auth import KeyRing
 from ._errors import error_response
 from ._settings import GatewaySettings
@@ -145,6 +146,8 @@ class Gateway:
         """The web application (routes, the gate, health endpoints)."""
         app = web.Application(middlewares=[self._gate], client_max_size=2**62)
         for (method, path), (name, fn) in _ROUTES.items():
+            app.router.add_route(method, path, self._bind(fn), name=name)
+        for method, path, name, fn in BATCH_ROUTES:
             app.router.add_route(method, path, self._bind(fn), name=name)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from ..types._messages import RouteInfo
     from ._app import Exchange, Gateway
 
-__all__ = ["Refused", "count_tokens", "messages", "model", "models", "read_body"]
+__all__ = ["Refused", "count_tokens", "fail", "messages", "model", "models", "options",
+           "read_body"]
 
 # Names the library takes as call options; in a body they would be misread, and the Claude API
 # refuses unknown top-level fields anyway.
@@ -82,7 +83,7 @@ def _too_large(limit: int, x: Exchange) -> web.Response:
     return resp
 
 
-def _options(request: web.Request, x: Exchange) -> dict[str, Any]:
+def options(request: web.Request, x: Exchange) -> dict[str, Any]:
     """Routing options from the request's headers: the pin, the betas, the version."""
     h = request.headers
     opts: dict[str, Any] = {}
@@ -122,7 +123,7 @@ def _route_headers(x: Exchange, route: RouteInfo | None, request_id: str | None,
     return out
 
 
-def _failed(exc: BaseException, x: Exchange) -> web.Response:
+def fail(exc: BaseException, x: Exchange) -> web.Response:
     status, etype, message, headers = error_of(exc)
     x.error_type = etype
     attempts = getattr(exc, "attempts", None)
@@ -135,7 +136,7 @@ def _failed(exc: BaseException, x: Exchange) -> web.Response:
 async def messages(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``POST /v1/messages``: a whole answer, or (``"stream": true``) SSE."""
     body = await read_body(gw, request, x)
-    opts = _options(request, x)
+    opts = options(request, x)
     x.model = str(body.get("model", ""))[:200]
     if body.get("stream") is True:
         return await _stream(gw, request, x, body, opts)
@@ -143,7 +144,7 @@ async def messages(gw: Gateway, request: web.Request, x: Exchange) -> web.Stream
     try:
         raw = await x.client.messages.with_raw_response.create(**body, **opts)
     except E.ClauderouteError as exc:
-        return _failed(exc, x)
+        return fail(exc, x)
     msg = await raw.parse()
     x.count(msg.usage)
     headers = _route_headers(x, raw.route, raw.request_id)
@@ -158,7 +159,7 @@ async def _stream(gw: Gateway, request: web.Request, x: Exchange, body: dict[str
     try:
         stream = await x.client.messages.stream(**body, **opts).open()
     except E.ClauderouteError as exc:
-        return _failed(exc, x)  # nothing sent yet: an ordinary error answer
+        return fail(exc, x)  # nothing sent yet: an ordinary error answer
     try:
         resp = web.StreamResponse(headers=_route_headers(x, stream.route, stream.request_id,
                                                          True))
@@ -190,12 +191,12 @@ async def count_tokens(gw: Gateway, request: web.Request, x: Exchange) -> web.St
     """``POST /v1/messages/count_tokens``, answered in the Claude API's shape whatever the
     platform's own (Bedrock's ``inputTokens``)."""
     body = await read_body(gw, request, x)
-    opts = _options(request, x)
+    opts = options(request, x)
     x.model = str(body.get("model", ""))[:200]
     try:
         raw = await x.client.messages.with_raw_response.count_tokens(**body, **opts)
     except E.ClauderouteError as exc:
-        return _failed(exc, x)
+        return fail(exc, x)
     result = await raw.parse()
     x.input_tokens = result.input_tokens
     return web.Response(body=_encode({"input_tokens": result.input_tokens}),
@@ -215,7 +216,7 @@ async def models(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamRe
                                            before_id=q.get("before_id"),
                                            provider=request.headers.get("x-clauderoute-provider"))
     except E.ClauderouteError as exc:
-        return _failed(exc, x)
+        return fail(exc, x)
     return web.Response(body=_encode({"data": page.data, "has_more": bool(page.has_more),
                                       "first_id": page.first_id, "last_id": page.last_id}),
                         content_type="application/json", headers={"request-id": x.rid})
@@ -228,6 +229,6 @@ async def model(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamRes
             request.match_info["model_id"],
             provider=request.headers.get("x-clauderoute-provider"))
     except E.ClauderouteError as exc:
-        return _failed(exc, x)
+        return fail(exc, x)
     return web.Response(body=_encode(info), content_type="application/json",
                         headers={"request-id": x.rid})
