@@ -16,8 +16,8 @@ from aiohttp import web
 from opentelemetry import metrics, propagate, trace
 
 from . import _handlers as H
-from ._batches import ROUTES as BATCH_ROUTES
 from ._auth import KeyRing
+from ._batches import ROUTES as BATCH_ROUTES
 from ._errors import error_response
 from ._settings import GatewaySettings
 from ._watch import Guard
