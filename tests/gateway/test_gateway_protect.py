@@ -11,6 +11,8 @@ from typing import Any
 import anthropic
 import pytest
 from clauderoute_anthropic import AnthropicProvider
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -155,8 +157,11 @@ async def test_server_span_is_the_parent_of_the_route_span(fleet_of: Any, kit: A
     exporter = InMemorySpanExporter()
     tp = TracerProvider()
     tp.add_span_processor(SimpleSpanProcessor(exporter))
+    reader = InMemoryMetricReader()
+    mp = MeterProvider(metric_readers=[reader])
     fleet = await fleet_of(kinds=["anthropic"])
-    async with kit.run_gateway(fleet.providers, gateway_kw={"tracer_provider": tp},
+    async with kit.run_gateway(fleet.providers,
+                               gateway_kw={"tracer_provider": tp, "meter_provider": mp},
                                client_kw={"observers": [TracingObserver(tracer_provider=tp)]},
                                ) as g:
         client = anthropic.AsyncAnthropic(api_key=kit.KEY, base_url=g.url, max_retries=0)
@@ -175,6 +180,16 @@ async def test_server_span_is_the_parent_of_the_route_span(fleet_of: Any, kit: A
         assert server.attributes["http.response.status_code"] == 200
     dump = "".join(s.to_json() for s in spans)
     assert kit.KEY not in dump and fleet.members[0].secret not in dump
+    data = reader.get_metrics_data()
+    assert data is not None
+    points = {(m.name, p.attributes.get("gen_ai.token.type", "")): (p.value, dict(p.attributes))
+              for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics
+              for p in m.data.data_points}  # type: ignore[union-attr]
+    calls, attrs = points[("clauderoute.gateway.requests", "")]
+    assert calls == 2 and attrs["clauderoute.gateway.key"] == "key-1"
+    assert points[("clauderoute.gateway.tokens", "output")][0] == 2 * 2  # "Echo: hello" twice
+    assert points[("clauderoute.gateway.tokens", "input")][0] > 0
+    assert kit.KEY not in data.to_json()
 
 
 async def test_disconnect_before_any_content_cancels_upstream(kit: Any) -> None:
