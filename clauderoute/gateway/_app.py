@@ -221,6 +221,11 @@ class Gateway:
                 resp = refused.response
             except web.HTTPException as exc:  # 404/405 from the router, in the API's shape
                 resp = error_response(exc.status, exc.reason, x.rid)
+            except ConnectionError:
+                raise  # the client left mid-answer: nothing to answer
+            except Exception:  # a bug of ours: logged, and answered in the API's shape
+                logging.getLogger("clauderoute.gateway").exception("request %s failed", x.rid)
+                resp = error_response(500, "internal error in the gateway", x.rid)
             finally:
                 self.in_flight -= 1
                 users[id(x.client)] -= 1
