@@ -82,11 +82,13 @@ class RouteConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class FileConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A whole file; ``[tracing]`` is accepted and reserved for the tracing settings."""
+    """A whole file; ``[tracing]`` is reserved for the tracing settings, ``[gateway]`` is read by
+    ``clauderoute serve`` (``clauderoute.gateway``)."""
 
     providers: dict[str, Any] = msgspec.field(default_factory=dict)
     route: RouteConfig = msgspec.field(default_factory=RouteConfig)
     tracing: dict[str, Any] = msgspec.field(default_factory=dict)
+    gateway: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 # policy name -> (class name in clauderoute.routing, builder from [route]); add a line per policy.

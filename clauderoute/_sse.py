@@ -15,15 +15,16 @@ be fed without an event completing: ``_streaming`` and ``max_response_bytes``.)
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import msgspec
 
 from ._errors import MalformedResponse
 from ._provider import StreamDecoder
-from .types._stream import StreamEvent, decode_event
+from .types._stream import StreamEvent, UnknownEvent, decode_event
 from .types._stream import _fast as _fast_events  # the deltas/stops/pings union
 
-__all__ = ["SSEDecoder", "SSEEventDecoder"]
+__all__ = ["SSEDecoder", "SSEEventDecoder", "sse_frame"]
 
 # The form every platform sends: ``event: <name>`` (optional), one ``data: <payload>`` line, a
 # blank line, LF endings. ``split`` on it gives [gap, name, payload, gap, ...]; when every gap is
@@ -137,6 +138,11 @@ class SSEEventDecoder(StreamDecoder):
     """``StreamDecoder`` for streams of Claude API events carried as SSE (JSON in ``data:``)."""
 
     __slots__ = ("_platform", "_sse")
+    #: The bytes read are the Claude API's own SSE: ``MessageStream.raw()`` forwards them
+    #: unchanged (a decoder without this attribute has its events re-encoded).
+    #:
+    #: .. versionadded:: 0.3
+    claude_sse: ClassVar[bool] = True
 
     def __init__(self, platform: str | None = None) -> None:
         self._sse = SSEDecoder()
@@ -170,3 +176,15 @@ class SSEEventDecoder(StreamDecoder):
             raise MalformedResponse("stream ended in the middle of an event",
                                     platform=self._platform)
         return []
+
+
+_frame_encode = msgspec.json.Encoder().encode
+
+
+def sse_frame(event: StreamEvent) -> bytes:
+    """One event in the Claude API's SSE framing (``event:`` and ``data:`` lines).
+
+    .. versionadded:: 0.3
+    """
+    data = _frame_encode(event.data if isinstance(event, UnknownEvent) else event)
+    return b"event: " + event.type.encode() + b"\ndata: " + data + b"\n\n"

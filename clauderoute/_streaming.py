@@ -18,13 +18,14 @@ from . import _errors as E
 from ._accumulate import MessageAccumulator
 from ._engine import StreamResponse
 from ._provider import HttpResponse, Provider, StreamDecoder
+from ._sse import sse_frame
 from .routing._observe import AttemptContext
 from .routing._router import Finisher
 from .types._content import TextBlock
 from .types._messages import Message, RouteInfo
 from .types._stream import ErrorEvent, StreamEvent, TextDelta
 
-__all__ = ["MessageStream", "OpenStream", "open_stream_attempt"]
+__all__ = ["MessageStream", "OpenStream", "as_sse", "open_stream_attempt"]
 
 _CONTENT = frozenset({"content_block_delta", "message_stop"})
 
@@ -32,11 +33,14 @@ _CONTENT = frozenset({"content_block_delta", "message_stop"})
 class OpenStream:
     """One attempt's stream, open and past its first content."""
 
-    __slots__ = ("acc", "chunks", "ctx", "deadline", "decoder", "held", "provider", "response")
+    __slots__ = ("acc", "chunks", "ctx", "deadline", "decoder", "held", "held_bytes", "provider",
+                 "response")
 
     def __init__(self, provider: Provider, response: StreamResponse, decoder: StreamDecoder,
                  chunks: AsyncIterator[bytes], held: list[StreamEvent],
-                 acc: MessageAccumulator, deadline: float | None, ctx: AttemptContext) -> None:
+                 acc: MessageAccumulator, deadline: float | None, ctx: AttemptContext,
+                 held_bytes: list[bytes] | None = None) -> None:
+        self.held_bytes = held_bytes or []  # the bytes the held events came in (raw())
         self.provider = provider
         self.response = response
         self.decoder = decoder
@@ -75,12 +79,13 @@ async def open_stream_attempt(ctx: AttemptContext) -> OpenStream:
         decoder = p.stream_decoder(ctx.call)
         acc = MessageAccumulator()
         chunks = response.chunks().__aiter__()
+        raw: list[bytes] = []
         try:
             async with asyncio.timeout_at(None if limit is None else start + limit):
-                held = await _until_content(ctx, response, decoder, chunks, acc)
+                held = await _until_content(ctx, response, decoder, chunks, acc, raw)
         except TimeoutError:
             raise E.ReadTimeout(f"no content within {limit:g}s", platform=p.name) from None
-        return OpenStream(p, response, decoder, chunks, held, acc, ctx.deadline, ctx)
+        return OpenStream(p, response, decoder, chunks, held, acc, ctx.deadline, ctx, raw)
     except BaseException:
         response.close()
         raise
@@ -88,16 +93,21 @@ async def open_stream_attempt(ctx: AttemptContext) -> OpenStream:
 
 async def _until_content(ctx: AttemptContext, response: StreamResponse,
                          decoder: StreamDecoder, chunks: AsyncIterator[bytes],
-                         acc: MessageAccumulator) -> list[StreamEvent]:
+                         acc: MessageAccumulator, raw: list[bytes]) -> list[StreamEvent]:
     p = ctx.provider
     held: list[StreamEvent] = []
     limit, pending = ctx.router.engine.max_response_bytes, 0
+    sse = getattr(decoder, "claude_sse", False)
     async for chunk in chunks:
+        if sse:
+            raw.append(chunk)
         seen = False
         events = decoder.feed(chunk)
         pending = 0 if events else pending + len(chunk)
         if pending > limit:
             raise E.ResponseTooLargeError(limit, what="a stream event", platform=p.name)
+        if events and not sse:  # for raw(): as SSE, before the accumulator takes events over
+            raw.append(as_sse(decoder, events))
         for ev in events:
             if ctx.first_chunk is None:
                 ctx.first_chunk = time.perf_counter()
@@ -116,6 +126,30 @@ async def _until_content(ctx: AttemptContext, response: StreamResponse,
     raise E.ConnectError("stream ended before any content", platform=p.name)
 
 
+def as_sse(decoder: StreamDecoder, events: list[StreamEvent]) -> bytes:
+    """``events`` (just returned by ``decoder.feed``) in the Claude API's SSE framing: each
+    event's own JSON when the decoder keeps it (``payloads``, as Bedrock's does), else the
+    event encoded (fields at their default value are then left out)."""
+    payloads: list[bytes] = getattr(decoder, "payloads", None) or []
+    out = []
+    for i, ev in enumerate(events):
+        data = payloads[i] if i < len(payloads) else b""
+        out.append(b"event: " + ev.type.encode() + b"\ndata: " + data + b"\n\n" if data
+                   else sse_frame(ev))
+    return b"".join(out)
+
+
+def _cut(data: bytes) -> tuple[bytes, bytes]:
+    """``data`` split after its last SSE event boundary (a blank line): the complete events,
+    and the start of the next one. ``\\r\\n`` and ``\\r`` line ends (SSE allows all three) become
+    ``\\n`` first. A ``\\r\\n`` split between two chunks then gives one blank line too many,
+    which SSE ignores (a blank line with no data dispatches nothing)."""
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    i = data.rfind(b"\n\n")
+    return (data[:i + 2], data[i + 2:]) if i >= 0 else (b"", data)
+
+
 class MessageStream:
     """A routed stream, shaped like the SDK's ``MessageStream``.
 
@@ -132,6 +166,14 @@ class MessageStream:
         self._done = False
         self._closed = False
         self._iter: AsyncIterator[StreamEvent] | None = None
+
+    @property
+    def request_id(self) -> str | None:
+        """The serving platform's request id (its ``request-id`` header or equivalent).
+
+        .. versionadded:: 0.3
+        """
+        return self._o.response.headers.get(self._o.provider.request_id_header)
 
     @property
     def current_message_snapshot(self) -> Message | None:
@@ -185,21 +227,93 @@ class MessageStream:
             if not o.acc.stopped:
                 raise E.ConnectError("stream ended before message_stop", platform=o.provider.name)
         except (E.APIError, E.TransportError, TimeoutError) as exc:
-            self._drop()
-            if isinstance(exc, TimeoutError):
-                exc = E.DeadlineExceeded("deadline exceeded mid-stream")
-            # The cause's own text without its "[provider] (request id)": ours adds them once.
-            why = exc.message if isinstance(exc, E.APIError) else str(exc)
-            err = E.StreamInterrupted(
-                f"stream interrupted after content was delivered: {why}",
-                partial=self._final(), cause=exc, platform=o.provider.name,
-                request_id=o.response.headers.get(o.provider.request_id_header),
-            )
-            self._end(None, err, "error")
-            raise err from exc
+            raise self._interrupted(exc) from exc
         self._done = True
         o.response.release()
         self._end(self._final(), None, "success")
+
+    def raw(self) -> AsyncIterator[tuple[bytes, list[StreamEvent]]]:
+        """The stream as ``(data, events)`` pairs of the Claude API's SSE, for a gateway.
+
+        Where the serving platform speaks that SSE, ``data`` is the platform's own bytes, cut
+        at event boundaries so each pair's bytes hold exactly its ``events`` (line ends made
+        ``\\n`` if the platform used ``\\r``): forward them without decoding or re-encoding. Other
+        framings (Bedrock's event-stream) have their events encoded as SSE. An in-stream
+        ``error`` event comes as the last event of a pair, its bytes included, and the next
+        step raises ``StreamInterruptedError``. Everything else is as iterating the stream:
+        the same accounting, errors and end. Use either this or iteration, not both.
+
+        .. versionadded:: 0.3
+        """
+        if self._iter is not None:
+            raise RuntimeError("this stream is already being read")
+        pairs = self._raw_pairs()
+        self._iter = pairs  # type: ignore[assignment]  # so that aclose() closes it
+        return pairs
+
+    async def _raw_pairs(self) -> AsyncIterator[tuple[bytes, list[StreamEvent]]]:
+        o = self._o
+        held, o.held = o.held, []
+        sse = bool(getattr(o.decoder, "claude_sse", False))
+        first, tail = b"".join(o.held_bytes), b""
+        o.held_bytes = []
+        if sse:
+            first, tail = _cut(first)
+        yield first, held
+        ctx, add, feed, chunks = o.ctx, o.acc.add, o.decoder.feed, o.chunks
+        limit = ctx.router.engine.max_response_bytes
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout_at(o.deadline):
+                        chunk = await anext(chunks)
+                except StopAsyncIteration:
+                    break
+                events = feed(chunk)
+                if not events:
+                    tail += chunk
+                    if len(tail) > limit:
+                        raise E.ResponseTooLargeError(limit, what="a stream event",
+                                                      platform=o.provider.name)
+                    continue
+                if sse:
+                    data, tail = _cut(tail + chunk if tail else chunk)
+                else:
+                    data = as_sse(o.decoder, events)
+                times = ctx.chunk_times
+                for ev in events:
+                    if isinstance(ev, ErrorEvent):
+                        # Forwarded as the platform sent it; then the stream ends.
+                        yield data, events[:events.index(ev) + 1]
+                        raise o.provider.error_from_event(ev, o.response.headers)
+                    add(ev)
+                    ctx.chunks += 1
+                    if times is not None:
+                        times.append(time.perf_counter())
+                yield data, events
+            o.decoder.end()
+            if not o.acc.stopped:
+                raise E.ConnectError("stream ended before message_stop", platform=o.provider.name)
+        except (E.APIError, E.TransportError, TimeoutError) as exc:
+            raise self._interrupted(exc) from exc
+        self._done = True
+        o.response.release()
+        self._end(self._final(), None, "success")
+
+    def _interrupted(self, exc: BaseException) -> E.StreamInterrupted:
+        self._drop()
+        if isinstance(exc, TimeoutError):
+            exc = E.DeadlineExceeded("deadline exceeded mid-stream")
+        o = self._o
+        # The cause's own text without its "[provider] (request id)": ours adds them once.
+        why = exc.message if isinstance(exc, E.APIError) else str(exc)
+        err = E.StreamInterrupted(
+            f"stream interrupted after content was delivered: {why}",
+            partial=self._final(), cause=exc, platform=o.provider.name,
+            request_id=o.response.headers.get(o.provider.request_id_header),
+        )
+        self._end(None, err, "error")
+        return err
 
     def _end(self, result: Any, error: BaseException | None, outcome: str) -> None:
         if self._finish is not None:

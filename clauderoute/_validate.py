@@ -31,7 +31,9 @@ _Unit = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 
 
 class _Message(msgspec.Struct):
-    role: Literal["user", "assistant"]
+    # "system": a mid-conversation system message (beta mid-conversation-system-2026-04-07,
+    # which Claude Code sends); the platform judges whether it takes the beta.
+    role: Literal["user", "assistant", "system"]
     content: str | list[Any]  # dicts, or an answer's blocks passed back (see _as_dicts)
 
 

@@ -1,4 +1,4 @@
-"""The ``clauderoute`` command: ``demo``, ``emulate``, ``bench``, ``models`` and ``check``.
+"""The ``clauderoute`` command: ``demo``, ``emulate``, ``bench``, ``models``, ``check`` and ``serve``.
 
 Exit codes: 0 success; 1 the command ran but something failed (a provider in ``check``, every
 measured request in ``bench``, the workload in ``demo``); 2 a usage or configuration error
@@ -18,7 +18,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import _bench, _check, _demo, _emulate, _models
+    from . import _bench, _check, _demo, _emulate, _models, _serve
 
     parser = argparse.ArgumentParser(
         prog="clauderoute", description="Claude on every platform: try routing offline, "
@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     _bench.add_parser(sub)
     _models.add_parser(sub)
     _check.add_parser(sub)
+    _serve.add_parser(sub)
     for command in sub.choices.values():  # module docstrings double as help: no reST markup
         command.description = _plain(command.description)
     return parser

@@ -73,17 +73,21 @@ class EventStreamDecoder(StreamDecoder):
     stream stopped inside a frame.
     """
 
-    __slots__ = ("_frames", "_platform")
+    __slots__ = ("_frames", "_platform", "payloads")
 
     def __init__(self, platform: str | None = None) -> None:
         self._frames = FrameDecoder()
         self._platform = platform
+        #: The Claude JSON of each event the last ``feed`` returned, in order (``b""`` for an
+        #: exception frame): what ``MessageStream.raw()`` puts in SSE without re-encoding.
+        self.payloads: list[bytes] = []
 
     def _malformed(self, why: str) -> MalformedResponse:
         return MalformedResponse(f"bad AWS event-stream frame: {why}", platform=self._platform)
 
     def feed(self, data: bytes) -> list[StreamEvent]:
         """Consume ``data``; return the Claude events of every frame now complete."""
+        self.payloads = []
         try:
             frames = self._frames.feed(data)
         except FrameError as exc:
@@ -107,6 +111,8 @@ class EventStreamDecoder(StreamDecoder):
         kind = _header(headers, ":message-type")
         if kind == "event":
             return []  # an event type this version does not know: skipped, as botocore does
+        if kind in ("exception", "error"):
+            self.payloads.append(b"")
         if kind == "exception":
             return [ErrorEvent(error=self._exception(_header(headers, ":exception-type"),
                                                       payload))]

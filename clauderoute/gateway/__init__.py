@@ -1,0 +1,29 @@
+"""``clauderoute serve``: a Claude-API-compatible HTTP gateway on the library's router.
+
+Any client that speaks the Claude API — the official SDKs, Claude Code, curl — points its base
+URL at the gateway (``ANTHROPIC_BASE_URL=http://127.0.0.1:8080``) and gets the library's
+routing, failover, breakers and tracing, whichever platform serves. Configured by the
+``[gateway]`` table of the library's configuration file (``GatewaySettings``).
+
+.. versionadded:: 0.3
+"""
+
+from ._app import ACCESS_LOG, Exchange, Gateway
+from ._auth import KeyRing
+from ._serve import check_listen, listen_socket, serve, supervise
+from ._settings import GatewayKey, GatewaySettings, is_loopback, load_settings
+
+__all__ = [
+    "ACCESS_LOG",
+    "Exchange",
+    "Gateway",
+    "GatewayKey",
+    "GatewaySettings",
+    "KeyRing",
+    "check_listen",
+    "is_loopback",
+    "listen_socket",
+    "load_settings",
+    "serve",
+    "supervise",
+]

@@ -1,0 +1,171 @@
+"""Running the gateway: one worker process, or a supervisor of several on one port.
+
+A worker listens (with ``SO_REUSEPORT`` when there are several, so the kernel spreads
+connections), and on SIGTERM stops accepting, lets the requests in flight — streams included —
+finish for ``drain_timeout_s``, then exits 0. SIGHUP reloads the configuration: new requests
+use the new providers and keys, requests in flight finish on the old ones.
+
+The supervisor starts ``--workers N`` worker processes, restarts one that exits unasked, and
+passes SIGTERM and SIGHUP on to every worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+from aiohttp import web
+
+from .._client import AsyncClient
+from .._errors import ClauderouteError, ConfigurationError
+from ._app import Gateway
+from ._settings import GatewaySettings, is_loopback, load_settings
+from ._watch import guarded
+
+__all__ = ["check_listen", "listen_socket", "serve", "supervise"]
+
+log = logging.getLogger("clauderoute.gateway")
+
+
+def check_listen(host: str, settings: GatewaySettings) -> None:
+    """Refuse to listen beyond this machine without client keys.
+
+    Raises:
+        ConfigurationError: ``host`` is not loopback and ``gateway.api_keys`` is empty.
+    """
+    if not settings.api_keys and not is_loopback(host):
+        raise ConfigurationError(
+            f"gateway.api_keys: refusing to listen on {host!r} (not loopback) without client "
+            "keys; set api_keys in [gateway] or listen on 127.0.0.1")
+
+
+def listen_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    """A bound, listening, non-blocking socket (``SO_REUSEPORT`` when ``reuse_port``)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _load(config: str | None) -> tuple[AsyncClient, GatewaySettings]:
+    settings = load_settings(config)
+    return AsyncClient.from_config(config), settings
+
+
+async def serve(config: str | None, host: str, port: int, *, reuse_port: bool = False,
+                label: str = "") -> int:
+    """Run one worker until SIGTERM or SIGINT; returns the exit code (0 after a drain).
+
+    .. versionadded:: 0.3
+    """
+    client, settings = _load(config)
+    check_listen(host, settings)
+    gw = Gateway(client, settings)
+    # lingering_time=0: a body the gateway refused (too large, no key) is never read on.
+    runner = web.AppRunner(gw.app(), access_log=None, handle_signals=False,
+                           handler_cancellation=True, lingering_time=0, shutdown_timeout=1.0,
+                           keepalive_timeout=settings.idle_timeout_s)
+    await runner.setup()
+    assert runner.server is not None  # set by setup()
+    loop = asyncio.get_running_loop()
+    sock = listen_socket(host, port, reuse_port=reuse_port)
+    server = await loop.create_server(
+        guarded(runner.server, settings.header_timeout_s, gw.guards), sock=sock)
+    bound = sock.getsockname()[1]
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    reloading: set[asyncio.Task[None]] = set()
+
+    def on_hup() -> None:
+        task = loop.create_task(_reload(gw, config, host))
+        reloading.add(task)
+        task.add_done_callback(reloading.discard)
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
+    print(f"clauderoute serve{label}: pid {os.getpid()} listening on "
+          f"http://{host}:{bound}", file=sys.stderr, flush=True)
+    await stop.wait()
+    server.close()  # no new connections; keep-alive ones get 529 + close while draining
+    gw.draining = True
+    end = time.monotonic() + gw.settings.drain_timeout_s
+    while gw.in_flight and time.monotonic() < end:
+        await asyncio.sleep(0.05)
+    left = gw.in_flight
+    await runner.cleanup()
+    await gw.client.close()
+    print(f"clauderoute serve{label}: pid {os.getpid()} drained "
+          f"({left} request(s) cut at the grace limit)", file=sys.stderr, flush=True)
+    return 0
+
+
+async def _reload(gw: Gateway, config: str | None, host: str) -> None:
+    try:
+        client, settings = _load(config)
+        check_listen(host, settings)
+    except ClauderouteError as exc:  # keep serving with what works
+        print(f"clauderoute serve: reload failed, keeping the old configuration: {exc}",
+              file=sys.stderr, flush=True)
+        return
+    gw.replace(client, settings)
+    print(f"clauderoute serve: pid {os.getpid()} reloaded its configuration",
+          file=sys.stderr, flush=True)
+
+
+async def supervise(argv: list[str], workers: int, host: str, port: int) -> int:
+    """Run ``workers`` worker processes (``argv`` plus ``--port``) and keep them running.
+
+    .. versionadded:: 0.3
+    """
+    # Hold the port (bound, not listening, SO_REUSEPORT) so that port 0 resolves once and every
+    # worker joins the same group; only listening sockets take connections.
+    holder = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    holder.bind((host, port))
+    port = holder.getsockname()[1]
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    procs: dict[int, Any] = {}
+
+    async def start(slot: int) -> None:
+        procs[slot] = await asyncio.create_subprocess_exec(
+            *argv, "--port", str(port), "--worker-slot", str(slot))
+        print(f"clauderoute serve: worker {slot} started (pid {procs[slot].pid})",
+              file=sys.stderr, flush=True)
+
+    def forward(sig: int) -> None:
+        if sig != signal.SIGHUP:
+            stopping.set()
+        for p in procs.values():
+            if p.returncode is None:
+                p.send_signal(sig)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.add_signal_handler(sig, forward, sig)
+
+    async def keep(slot: int) -> None:
+        while True:
+            await start(slot)
+            started = time.monotonic()
+            code = await procs[slot].wait()
+            if stopping.is_set():
+                return
+            print(f"clauderoute serve: worker {slot} (pid {procs[slot].pid}) exited with "
+                  f"{code}; restarting", file=sys.stderr, flush=True)
+            if time.monotonic() - started < 1.0:
+                await asyncio.sleep(1.0)  # a worker that dies at once: do not spin
+    try:
+        await asyncio.gather(*(keep(i) for i in range(1, workers + 1)))
+    finally:
+        holder.close()
+    return 0

@@ -1,0 +1,73 @@
+"""The official TypeScript SDK (``@anthropic-ai/sdk`` from npm, run by node) against the
+gateway: create, stream (an SSE platform and Bedrock's event-stream turned into SSE),
+count_tokens, models, and a wrong key."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SCRIPT = r"""
+import Anthropic from '@anthropic-ai/sdk';
+const [url, key] = process.argv.slice(2);
+const client = new Anthropic({ apiKey: key, baseURL: url, maxRetries: 0 });
+const out = {};
+const prompt = [{ role: 'user', content: 'hello from typescript' }];
+const { data: msg, response } = await client.messages
+  .create({ model: 'claude-haiku-4-5', max_tokens: 16, messages: prompt }).withResponse();
+out.text = msg.content[0].text;
+out.provider = response.headers.get('x-clauderoute-provider');
+out.streams = {};
+for (const pin of ['anthropic', 'bedrock']) {
+  const stream = client.messages.stream({ model: 'claude-haiku-4-5', max_tokens: 16,
+    messages: prompt }, { headers: { 'x-clauderoute-provider': pin } });
+  out.streams[pin] = await stream.finalText();
+}
+out.count = (await client.messages.countTokens({ model: 'claude-haiku-4-5',
+  messages: prompt })).input_tokens;
+out.models = (await client.models.list()).data.length;
+try {
+  await new Anthropic({ apiKey: 'wrong', baseURL: url, maxRetries: 0 }).messages
+    .create({ model: 'claude-haiku-4-5', max_tokens: 16, messages: prompt });
+  out.wrong = 'accepted';
+} catch (e) { out.wrong = [e.status, e.error?.error?.type]; }
+console.log(JSON.stringify(out));
+"""
+
+
+@pytest.fixture(scope="session")
+def ts_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are needed to run the official TypeScript SDK")
+    where = tmp_path_factory.mktemp("ts-sdk")
+    (where / "package.json").write_text('{"type": "module", "private": true}')
+    done = subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund",
+                           "@anthropic-ai/sdk"], cwd=where, capture_output=True, timeout=600,
+                          check=False)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    (where / "run.mjs").write_text(SCRIPT)
+    return where
+
+
+async def test_typescript_sdk_through_the_gateway(ts_sdk: Path, fleet_of: Any,
+                                                  kit: Any) -> None:
+    fleet = await fleet_of(kinds=["anthropic", "bedrock"])
+    async with kit.run_gateway(fleet.providers) as g:
+        proc = await asyncio.create_subprocess_exec(
+            "node", "run.mjs", g.url, kit.KEY, cwd=ts_sdk, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()[-3000:]
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    expected = "Echo: hello from typescript"
+    assert result["text"] == expected and result["provider"] == "anthropic"
+    assert result["streams"] == {"anthropic": expected, "bedrock": expected}
+    assert result["count"] > 0 and result["models"] > 0
+    assert result["wrong"] == [401, "authentication_error"]

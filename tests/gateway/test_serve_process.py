@@ -1,0 +1,174 @@
+"""``clauderoute serve`` as a process: SIGTERM drains streams then exits 0, SIGHUP reloads
+without dropping streams, ``--workers`` restarts a crashed worker, and a non-loopback address
+without keys is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import pytest
+
+from clauderoute.testing import LatencyProfile
+
+KEY, NEW_KEY = "proc-key-0123456789", "proc-new-key-9876543210"
+PROMPT = [{"role": "user", "content": "word " * 40}]
+LISTEN = re.compile(rb"pid (\d+) listening on http://127\.0\.0\.1:(\d+)")
+
+
+class Serve:
+    """A ``clauderoute serve`` subprocess and the lines of its stderr."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[bytes] = []
+        self._new = asyncio.Event()
+        self._reader = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        assert self.proc.stderr is not None
+        while line := await self.proc.stderr.readline():
+            self.lines.append(line)
+            self._new.set()
+
+    async def line(self, pattern: bytes, after: int = 0, limit: float = 60) -> re.Match[bytes]:
+        """The first stderr line from index ``after`` on that matches ``pattern``."""
+        async def find() -> re.Match[bytes]:
+            i = after
+            while True:
+                while i < len(self.lines):
+                    m = re.search(pattern, self.lines[i])
+                    i += 1
+                    if m:
+                        return m
+                if self._reader.done():
+                    raise AssertionError(b"".join(self.lines).decode())
+                self._new.clear()
+                await self._new.wait()
+        return await asyncio.wait_for(find(), limit)
+
+    async def stop(self) -> int:
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(self.proc.wait(), 60)
+        await self._reader
+        return code
+
+
+def _config(path: Path, url: str, secret: str, keys: list[str]) -> None:
+    quoted = ", ".join(f'"{k}"' for k in keys)
+    path.write_text(f'[providers.direct]\nkind = "anthropic"\nbase_url = "{url}"\n'
+                    f'api_key = "{secret}"\nmax_retries = 0\n\n[gateway]\n'
+                    f'api_keys = [{quoted}]\ndrain_timeout_s = 30\n')
+
+
+async def _serve(config: Path, *args: str) -> Serve:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "clauderoute._cli", "serve", "--config", str(config),
+        "--port", "0", *args, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE, env=env)
+    return Serve(proc)
+
+
+@pytest.fixture
+async def emulator(fleet_of: Any) -> Any:
+    fleet = await fleet_of(kinds=["anthropic"])
+    return fleet.members[0]
+
+
+async def test_sigterm_drains_a_stream_then_exits_0(emulator: Any, tmp_path: Path) -> None:
+    emulator.emulator.latency = LatencyProfile(per_token_s=0.02)  # ~1 s of tokens
+    cfg = tmp_path / "c.toml"
+    _config(cfg, emulator.emulator.url, emulator.secret, [KEY])
+    serve = await _serve(cfg)
+    try:
+        port = int((await serve.line(LISTEN.pattern)).group(2))
+        client = anthropic.AsyncAnthropic(api_key=KEY, base_url=f"http://127.0.0.1:{port}",
+                                          max_retries=0)
+        async with client.messages.stream(model="claude-haiku-4-5", max_tokens=40,
+                                          messages=PROMPT) as s:
+            texts = [await anext(s.text_stream)]
+            serve.proc.send_signal(signal.SIGTERM)  # mid-stream
+            texts += [t async for t in s.text_stream]
+            final = await s.get_final_message()
+        assert final.stop_reason == "max_tokens" and len("".join(texts).split()) == 40
+        await client.close()
+    finally:
+        code = await serve.stop()
+    assert code == 0
+    await serve.line(rb"drained \(0 request")
+
+
+async def test_sighup_reloads_without_dropping_a_stream(emulator: Any, tmp_path: Path) -> None:
+    emulator.emulator.latency = LatencyProfile(per_token_s=0.02)
+    cfg = tmp_path / "c.toml"
+    _config(cfg, emulator.emulator.url, emulator.secret, [KEY])
+    serve = await _serve(cfg)
+    try:
+        url = f"http://127.0.0.1:{int((await serve.line(LISTEN.pattern)).group(2))}"
+        old = anthropic.AsyncAnthropic(api_key=KEY, base_url=url, max_retries=0)
+        new = anthropic.AsyncAnthropic(api_key=NEW_KEY, base_url=url, max_retries=0)
+        with pytest.raises(anthropic.AuthenticationError):
+            await new.messages.create(model="claude-haiku-4-5", max_tokens=4, messages=PROMPT)
+        async with old.messages.stream(model="claude-haiku-4-5", max_tokens=40,
+                                       messages=PROMPT) as s:
+            await anext(s.text_stream)
+            _config(cfg, emulator.emulator.url, emulator.secret, [NEW_KEY])
+            mark = len(serve.lines)
+            serve.proc.send_signal(signal.SIGHUP)
+            await serve.line(rb"reloaded", after=mark)
+            final = await s.get_final_message()  # the old stream goes on to its end
+        assert final.stop_reason == "max_tokens"
+        msg = await new.messages.create(model="claude-haiku-4-5", max_tokens=4,
+                                        messages=PROMPT)
+        assert msg.content
+        with pytest.raises(anthropic.AuthenticationError):
+            await old.messages.create(model="claude-haiku-4-5", max_tokens=4, messages=PROMPT)
+        await old.close()
+        await new.close()
+    finally:
+        assert await serve.stop() == 0
+
+
+async def test_workers_share_a_port_and_a_crashed_one_restarts(emulator: Any,
+                                                               tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    _config(cfg, emulator.emulator.url, emulator.secret, [KEY])
+    serve = await _serve(cfg, "--workers", "2")
+    try:
+        first = await serve.line(LISTEN.pattern)
+        second = await serve.line(LISTEN.pattern, after=serve.lines.index(
+            next(l for l in serve.lines if LISTEN.search(l))) + 1)
+        assert first.group(2) == second.group(2) and first.group(1) != second.group(1)
+        url = f"http://127.0.0.1:{int(first.group(2))}"
+        victim = int(first.group(1))
+        mark = len(serve.lines)
+        os.kill(victim, signal.SIGKILL)
+        await serve.line(rb"exited with -9; restarting", after=mark)
+        again = await serve.line(LISTEN.pattern, after=mark)
+        assert int(again.group(1)) not in (victim, int(second.group(1)))
+        client = anthropic.AsyncAnthropic(api_key=KEY, base_url=url, max_retries=0)
+        for _ in range(6):  # new connections each time, spread over both workers
+            msg = await client.messages.create(model="claude-haiku-4-5", max_tokens=4,
+                                               messages=PROMPT,
+                                               extra_headers={"connection": "close"})
+            assert msg.content
+        await client.close()
+    finally:
+        assert await serve.stop() == 0
+
+
+async def test_refuses_non_loopback_without_keys(emulator: Any, tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    _config(cfg, emulator.emulator.url, emulator.secret, [])
+    serve = await _serve(cfg, "--host", "0.0.0.0")
+    assert await asyncio.wait_for(serve.proc.wait(), 60) == 2
+    await serve.line(rb"gateway.api_keys: refusing to listen on '0.0.0.0'")
+    await serve.stop()
