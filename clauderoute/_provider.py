@@ -36,6 +36,7 @@ import msgspec
 
 from . import _errors as E
 from ._catalog import ModelIds
+from ._ratelimits import RateLimits, parse_rate_limits, parse_retry_after
 from .types._messages import Message, MessageTokensCount, decode_message
 from .types._stream import ErrorEvent, StreamEvent
 
@@ -222,29 +223,6 @@ EVENT_ERROR_STATUS = {
 }
 
 
-def parse_retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP date)."""
-    ms = headers.get("retry-after-ms")
-    try:
-        if ms:
-            return v if (v := float(ms) / 1000) > 0 else None
-    except ValueError:
-        pass
-    ra = headers.get("retry-after")
-    if not ra:
-        return None
-    try:
-        v = float(ra)
-    except ValueError:
-        import time
-        from email.utils import parsedate_to_datetime  # rare path: an HTTP date
-        try:
-            v = parsedate_to_datetime(ra).timestamp() - time.time()
-        except (TypeError, ValueError):
-            return None
-    return v if v > 0 else None
-
-
 class Provider:
     """Base class of every platform provider. Subclasses set the class attributes and override
     ``prepare`` and ``stream_decoder``; everything else has a Claude-API-shaped default.
@@ -371,6 +349,15 @@ class Provider:
             should_retry=None if should is None else should == "true",
             headers={k: v for k, v in headers.items() if k.startswith(("retry", "x-should"))},
         )
+
+    def rate_limits(self, response: HttpResponse) -> RateLimits | None:
+        """What ``response`` (success or error) says about capacity; ``None``: nothing.
+        The default reads the Claude API's ``anthropic-ratelimit-*`` and ``retry-after``
+        headers; a platform that announces capacity otherwise overrides this.
+
+        .. versionadded:: 0.2
+        """
+        return parse_rate_limits(response.headers)
 
     def error_from_event(
         self, event: ErrorEvent, headers: Mapping[str, str]
