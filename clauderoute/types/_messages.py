@@ -128,6 +128,9 @@ class Usage(Dumpable, msgspec.Struct, kw_only=True, omit_defaults=True):
     output_tokens: int = 0
     cache_creation_input_tokens: int | None = None
     cache_read_input_tokens: int | None = None
+    #: Cache writes split by lifetime (``ephemeral_5m_input_tokens``,
+    #: ``ephemeral_1h_input_tokens``), as the Claude API sends them.
+    cache_creation: dict[str, Any] | None = None
     server_tool_use: dict[str, Any] | None = None
     service_tier: str | None = None
 
