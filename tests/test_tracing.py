@@ -803,8 +803,9 @@ async def test_no_op_globals_skip_all_work(fresh_globals: None,
     spy = Spy()
     async with cr.AsyncClient(providers=[anthropic(emus["a"])], observers=[obs, spy]) as c:
         await create(c)
+        signals = c.router.signals
     ((watching, current, route),) = seen
-    assert watching == [spy]
+    assert watching == [spy, signals]  # the routing signals watch every call
     assert trace.get_current_span(current) is trace.INVALID_SPAN
     state = obs.route_start(route)
     assert state.off and state.span is None

@@ -7,6 +7,7 @@ Everything here is public and stable enough for users' own test suites.
 from typing import Any
 
 from .._retry import no_backoff
+from ._capacity import Capacity
 from ._faults import Fault, FaultPlan, LatencyProfile
 from ._hostile import Blackhole, Hostile, HostileRequest
 from ._hostile_server import HostileServer
@@ -15,6 +16,7 @@ from ._server import EmulatorServer, RecordedRequest, count_tokens, default_repl
 
 __all__ = [
     "Blackhole",
+    "Capacity",
     "EmulatorServer",
     "Fault",
     "FaultPlan",

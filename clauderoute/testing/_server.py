@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import msgspec
 from aiohttp import web
 
+from ._capacity import Capacity
 from ._faults import Fault, FaultPlan, LatencyProfile
 
 __all__ = ["EmulatorServer", "RecordedRequest", "count_tokens", "default_reply"]
@@ -169,6 +170,8 @@ class EmulatorServer:
         self._runner: web.AppRunner | None = None
         self.open_streams = 0
         self.disconnects = 0
+        #: Fake rate limits: headers on every answer and a 429 when spent (``_capacity.py``).
+        self.capacity: Capacity | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -298,6 +301,14 @@ class EmulatorServer:
         if count is not None:
             return web.json_response(count(count_tokens(params)), headers=self.response_headers())
         msg = self.responder(params, model, self.new_id())
+        extra: dict[str, str] = {}
+        if self.capacity is not None:
+            admitted, extra = self.capacity.take(count_tokens(params),
+                                                 int(msg["usage"]["output_tokens"]))
+            if not admitted:
+                return self.error_response(429, self.default_error_type(429),
+                                           "rate limited (emulated capacity)",
+                                           {**self.response_headers(), **extra})
         if not stream:
             await self._wait(self.latency.ttft_s + self.latency.per_token_s *
                              msg["usage"]["output_tokens"])
@@ -305,12 +316,13 @@ class EmulatorServer:
             if fault is not None and fault.truncate_body:
                 data = data[: len(data) // 2]
             return web.Response(body=data, content_type="application/json",
-                                headers=self.response_headers())
-        return await self._stream(request, msg, fault)
+                                headers={**self.response_headers(), **extra})
+        return await self._stream(request, msg, fault, extra)
 
     async def _stream(self, request: web.Request, msg: dict[str, Any],
-                      fault: Fault | None) -> web.StreamResponse:
-        resp = web.StreamResponse(headers=self.response_headers())
+                      fault: Fault | None, extra: dict[str, str] | None = None,
+                      ) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={**self.response_headers(), **(extra or {})})
         resp.content_type = self.stream_content_type
         await resp.prepare(request)
         self.open_streams += 1

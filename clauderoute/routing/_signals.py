@@ -1,0 +1,231 @@
+"""Routing on what the platforms say: capacity, budgets, cache affinity and cost, per call.
+
+``Signals`` sits beside the router and does two things:
+
+* **Before the first attempt** (``admit``): a provider whose last answer for the model said it
+  is out of requests, or has fewer tokens left than the call needs (estimated input +
+  ``max_tokens``), is skipped until its reset, and so is one whose client-side budget is spent;
+  each skip is recorded in ``msg.route.skipped`` with its reason (``rate_limited: …`` or
+  ``budget: …``). If every candidate is skipped the call waits for the earliest one when the
+  deadline allows, else fails with ``AllPlatformsFailed`` naming each reason. A request with
+  prompt-cache breakpoints goes first to the provider that last served its prefix (when that
+  provider is still a candidate: healthy and not exhausted).
+* **After each attempt** (as an ``Observer``): the answer's rate-limit headers (through
+  ``Provider.rate_limits``), the billed usage (budgets) and the cache keys it wrote are stored
+  in the ``RouteState``; ``finish`` adds the answer's cost to ``msg.route``.
+
+The budget of the first provider admitted is taken in ``admit`` (check and take in one step,
+before any await, so concurrent calls cannot pass on the same free slot); a failover or hedge
+attempt takes it as it starts, if it fits, and otherwise goes anyway (it is already a second
+choice; refusing it would turn a failover into a failure).
+
+.. versionadded:: 0.2
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from .. import _errors as E
+from .._cost import cost
+from .._provider import COUNT_TOKENS, Call, HttpResponse, Provider
+from .._retry import testing_no_backoff
+from ..types._messages import AttemptInfo, Message, RouteInfo
+from ._affinity import affinity_keys
+from ._observe import AttemptContext, Observer
+from ._state import InProcessState, RouteState
+
+__all__ = ["Signals", "estimate_input_tokens"]
+
+_encode = msgspec.json.Encoder().encode
+
+
+def estimate_input_tokens(params: Mapping[str, Any]) -> int:
+    """A rough input estimate before sending: a quarter of the request body's JSON bytes (about
+    four bytes per token for English text; images and files are over-counted, which errs on the
+    side of moving traffic early)."""
+    try:
+        size = len(_encode({k: params[k] for k in ("system", "messages", "tools") if k in params}))
+    except (TypeError, msgspec.EncodeError):
+        return 0
+    return size // 4
+
+
+def _max_tokens(params: Mapping[str, Any]) -> int:
+    v = params.get("max_tokens")
+    return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0
+
+
+class Signals(Observer):
+    """Capacity, budgets, cache affinity and cost for a router.
+
+    Args:
+        state: where the per-(provider, model) signals live (default: in this process).
+        cache_affinity: prefer the provider that cached a request's prefix.
+        price_multipliers: provider name → factor on the catalog's prices (default: the
+            provider's ``price_multiplier``, 1.0 unless a platform declares otherwise).
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, state: RouteState | None = None, *, cache_affinity: bool = True,
+                 price_multipliers: Mapping[str, float] | None = None) -> None:
+        self.state: RouteState = state if state is not None else InProcessState()
+        self.cache_affinity = cache_affinity
+        self.price_multipliers = dict(price_multipliers or {})
+        #: Calls sent first to their prefix's provider, and calls keyed at all (a metric).
+        self.affinity_hits = 0
+        self.affinity_keyed = 0
+        self._taken: dict[int, tuple[str, int]] = {}  # id(call) -> (provider, input estimate)
+
+    def multiplier(self, provider: Provider) -> float:
+        """The price factor of ``provider``."""
+        got = self.price_multipliers.get(provider.name)
+        return got if got is not None else float(getattr(provider, "price_multiplier", 1.0))
+
+    # --- before the first attempt ---------------------------------------------------------------
+
+    async def admit(self, plan: list[Provider], call: Call, deadline: float | None,
+                    skipped: list[str]) -> list[Provider]:
+        """``plan`` without the providers that cannot take ``call`` now, affinity first."""
+        if call.operation == COUNT_TOKENS:
+            return plan
+        params = call.params
+        model = str(params.get("model", ""))
+        need_in, need_out = estimate_input_tokens(params), _max_tokens(params)
+        plan = self._affine(plan, params)
+        kept: list[Provider] = []
+        waits: list[tuple[float, Provider, str]] = []
+        state = self.state
+        for p in plan:
+            hit = state.capacity_block(p.name, model, need_in, need_out)
+            if hit is None and not kept:  # the first choice: take its budget now, atomically
+                hit = state.budget_admit(p.name, need_in)
+                if hit is None:
+                    self._taken[id(call)] = (p.name, need_in)
+            if hit is None:
+                kept.append(p)
+            else:
+                waits.append((hit[0], p, hit[1]))
+                skipped.append(f"{p.name} ({p.platform}): {hit[1]}")
+        if kept:
+            return kept
+        return await self._wait(waits, call, deadline, need_in)
+
+    def _affine(self, plan: list[Provider], params: Mapping[str, Any]) -> list[Provider]:
+        if not self.cache_affinity or len(plan) < 2 or not (
+                "cache_control" in params or _marks(params)):
+            return plan
+        keys = affinity_keys(params)
+        if keys is None:
+            return plan
+        self.affinity_keyed += 1
+        name = self.state.affinity_get(keys.read)
+        if name is None or plan[0].name == name:
+            self.affinity_hits += name is not None
+            return plan
+        for i, p in enumerate(plan):
+            if p.name == name:
+                self.affinity_hits += 1
+                return [p, *plan[:i], *plan[i + 1:]]
+        return plan
+
+    async def _wait(self, waits: list[tuple[float, Provider, str]], call: Call,
+                    deadline: float | None, need_in: int) -> list[Provider]:
+        wait, first, _ = min(waits, key=lambda w: w[0])
+        loop = asyncio.get_running_loop()
+        if deadline is not None and loop.time() + wait >= deadline:
+            reasons = "; ".join(f"{p.name}: {why}" for _, p, why in waits)
+            raise E.AllPlatformsFailed(
+                f"every provider is out of capacity ({reasons}); the first frees up in "
+                f"{wait:.1f}s, after the deadline", attempts=[], errors=[])
+        if wait > 0 and not testing_no_backoff():
+            await asyncio.sleep(wait)
+        if self.state.budget_admit(first.name, need_in) is None:
+            self._taken[id(call)] = (first.name, need_in)
+        return [first]
+
+    # --- after each attempt (Observer) ----------------------------------------------------------
+
+    def attempt_start(self, ctx: AttemptContext) -> Any:
+        """Which input estimate this attempt holds of its provider's budget (or ``None``)."""
+        taken = self._taken.pop(id(ctx.call), None)
+        if taken is not None and taken[0] == ctx.provider.name:
+            return taken[1]
+        if taken is not None:  # the first choice was not tried: give its budget back
+            self.state.budget_release(taken[0], taken[1])
+        if ctx.call.operation == COUNT_TOKENS:
+            return None
+        need = estimate_input_tokens(ctx.call.params)
+        return need if self.state.budget_admit(ctx.provider.name, need) is None else None
+
+    def attempt_returned(self, state: Any, ctx: AttemptContext) -> None:
+        """The answer's headers arrived: keep what they say about capacity."""
+        if ctx.headers is None:
+            return
+        p = ctx.provider
+        try:
+            limits = p.rate_limits(HttpResponse(ctx.status or 0, ctx.headers))
+        except Exception:  # noqa: BLE001 - a third-party hook must not break the call
+            return
+        if limits is not None:
+            self.state.observe_limits(p.name, str(ctx.call.params.get("model", "")), limits)
+
+    def attempt_end(self, state: Any, ctx: AttemptContext, info: AttemptInfo, result: Any,
+                    error: BaseException | None, outcome: str) -> None:
+        """Settle the budget with the bill; remember who cached the prefix."""
+        usage = getattr(result, "usage", None) if error is None else None
+        name = ctx.provider.name
+        if isinstance(state, int):
+            if usage is not None:
+                self.state.budget_settle(name, state, usage.total_input_tokens,
+                                         usage.output_tokens)
+            else:
+                self.state.budget_release(name, state)
+        if usage is not None and self.cache_affinity and outcome == "success":
+            keys = affinity_keys(ctx.call.params) if (
+                "cache_control" in ctx.call.params or _marks(ctx.call.params)) else None
+            if keys is not None:
+                self.state.affinity_put(keys.write, name)
+
+    def route_end(self, state: Any, route: Any, info: RouteInfo | None,
+                  error: BaseException | None, outcome: str) -> None:
+        """Drop a budget taken for a call that never started an attempt."""
+        taken = self._taken.pop(id(route.call), None)
+        if taken is not None:
+            self.state.budget_release(taken[0], taken[1])
+
+    # --- the answer -----------------------------------------------------------------------------
+
+    def finish(self, route: RouteInfo, ctx: AttemptContext, result: Any) -> RouteInfo:
+        """``route`` with the answer's cost on it and on its winning attempt."""
+        if not isinstance(result, Message):
+            return route
+        usd = cost(result.usage, str(ctx.call.params.get("model", "")),
+                   multiplier=self.multiplier(ctx.provider))
+        if usd is None:
+            return route
+        attempts = tuple(msgspec.structs.replace(a, cost_usd=usd)
+                         if a.number == ctx.number else a for a in route.attempts)
+        return msgspec.structs.replace(route, cost_usd=usd, attempts=attempts)
+
+
+def _marks(params: Mapping[str, Any]) -> bool:
+    """Whether any block carries ``cache_control`` (a cheap scan before hashing)."""
+    for key in ("system", "tools"):
+        v = params.get(key)
+        if isinstance(v, list) and any(isinstance(b, Mapping) and "cache_control" in b
+                                       for b in v):
+            return True
+    msgs = params.get("messages")
+    if isinstance(msgs, list):
+        for m in msgs:
+            c = m.get("content") if isinstance(m, Mapping) else None
+            if isinstance(c, list) and any(isinstance(b, Mapping) and "cache_control" in b
+                                           for b in c):
+                return True
+    return False
