@@ -245,6 +245,9 @@ class Provider:
     #: Header that carries the platform's request id.
     request_id_header: ClassVar[str] = "request-id"
 
+    #: Factor on the catalog's prices for this platform (config ``price_multipliers`` wins).
+    price_multiplier: ClassVar[float] = 1.0
+
     capabilities: Capabilities = Capabilities()
     auth: Auth = NoAuth()
 

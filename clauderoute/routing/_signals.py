@@ -25,7 +25,7 @@ choice; refusing it would turn a failover into a failure).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -68,15 +68,21 @@ class Signals(Observer):
         cache_affinity: prefer the provider that cached a request's prefix.
         price_multipliers: provider name → factor on the catalog's prices (default: the
             provider's ``price_multiplier``, 1.0 unless a platform declares otherwise).
+        fallback_models: requested model → the models to try next (``_fallback.py``).
+        on_refusal: ``"return"`` (a refusal is an answer) or ``"fallback"`` (next model).
 
     .. versionadded:: 0.2
     """
 
     def __init__(self, state: RouteState | None = None, *, cache_affinity: bool = True,
-                 price_multipliers: Mapping[str, float] | None = None) -> None:
+                 price_multipliers: Mapping[str, float] | None = None,
+                 fallback_models: Mapping[str, Sequence[str]] | None = None,
+                 on_refusal: str = "return") -> None:
         self.state: RouteState = state if state is not None else InProcessState()
         self.cache_affinity = cache_affinity
         self.price_multipliers = dict(price_multipliers or {})
+        self.fallback_models = {k: tuple(v) for k, v in (fallback_models or {}).items()}
+        self.on_refusal = on_refusal
         #: Calls sent first to their prefix's provider, and calls keyed at all (a metric).
         self.affinity_hits = 0
         self.affinity_keyed = 0

@@ -195,6 +195,8 @@ class RouteInfo(msgspec.Struct, frozen=True, kw_only=True):
     attempts: tuple[AttemptInfo, ...] = ()
     skipped: tuple[str, ...] = ()
     cost_usd: float | None = None
+    #: Model fallbacks taken, each with the request changes it needed (``_fallback.py``).
+    fallbacks: tuple[str, ...] = ()
 
 
 class Message(Dumpable, msgspec.Struct, kw_only=True, omit_defaults=True, dict=True):
