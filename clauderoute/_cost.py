@@ -103,14 +103,14 @@ def price_sources() -> dict[str, str]:
 
 
 def _field(usage: Any, name: str) -> int:
-    v = usage.get(name) if isinstance(usage, Mapping) else getattr(usage, name, None)
-    return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0
+    v = usage.get(name) if type(usage) is dict else getattr(usage, name, None)
+    return v if type(v) is int and v > 0 else 0  # not a bool, a float or junk
 
 
 def _writes(usage: Any) -> tuple[int, int]:
     """Cache-write tokens as (5-minute, 1-hour)."""
     total = _field(usage, "cache_creation_input_tokens")
-    split = (usage.get("cache_creation") if isinstance(usage, Mapping)
+    split = (usage.get("cache_creation") if type(usage) is dict
              else getattr(usage, "cache_creation", None))
     if isinstance(split, Mapping):
         five, hour = (_field(split, "ephemeral_5m_input_tokens"),

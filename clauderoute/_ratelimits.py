@@ -30,9 +30,14 @@ __all__ = ["MAX_COUNT", "Bucket", "RateLimits", "parse_rate_limits", "parse_retr
 
 #: Largest count kept; bigger announced values are clipped to it (2**53: exact as a float).
 MAX_COUNT = 2**53
-_BUCKETS = ("requests", "tokens", "input-tokens", "output-tokens")
-_PREFIX = "anthropic-ratelimit-"
 _MAX_LEN = 64  # longer header values are not numbers or times we would accept
+# (field, limit header, remaining header, reset header) per bucket, built once.
+_HEADERS = tuple((b.replace("-", "_"), *(f"anthropic-ratelimit-{b}-{f}"
+                                         for f in ("limit", "remaining", "reset")))
+                 for b in ("requests", "tokens", "input-tokens", "output-tokens"))
+# reset text -> epoch seconds: the four buckets often share one reset, and consecutive answers
+# repeat it; bounded (cleared when full) since the values come from the network.
+_RESETS: dict[str, float | None] = {}
 
 
 class Bucket(msgspec.Struct, frozen=True, kw_only=True):
@@ -100,14 +105,29 @@ class RateLimits(msgspec.Struct, frozen=True, kw_only=True):
 def _count(value: str | None) -> int | None:
     if value is None or len(value) > _MAX_LEN:
         return None
-    value = value.strip()
-    if not value.isascii() or not value.isdigit():  # no sign, no float, no "1_000"
-        return None
-    return min(int(value), MAX_COUNT)
+    if not (value.isdigit() and value.isascii()):  # no sign, no float, no "1_000", no "١"
+        value = value.strip()
+        if not (value.isdigit() and value.isascii()):
+            return None
+    n = int(value)
+    return n if n < MAX_COUNT else MAX_COUNT
 
 
 def _time(value: str | None) -> float | None:
-    if value is None or len(value) > _MAX_LEN:
+    if value is None:
+        return None
+    try:
+        return _RESETS[value]
+    except KeyError:
+        pass
+    if len(_RESETS) >= 64:
+        _RESETS.clear()
+    parsed = _RESETS[value] = _parse_time(value)
+    return parsed
+
+
+def _parse_time(value: str) -> float | None:
+    if len(value) > _MAX_LEN:
         return None
     try:
         stamp = datetime.fromisoformat(value.strip())
@@ -160,14 +180,15 @@ def parse_rate_limits(headers: Mapping[str, str], now: float | None = None) -> R
     """
     now = time.time() if now is None else now
     found: dict[str, Bucket] = {}
-    for name in _BUCKETS:
-        base = _PREFIX + name
-        limit, remaining = _count(headers.get(base + "-limit")), _count(
-            headers.get(base + "-remaining"))
-        reset = _time(headers.get(base + "-reset"))
+    for field, limit_h, remaining_h, reset_h in _HEADERS:
+        if limit_h not in headers and remaining_h not in headers and reset_h not in headers:
+            continue
+        limit, remaining = _count(headers.get(limit_h)), _count(headers.get(remaining_h))
+        reset = _time(headers.get(reset_h))
         if limit is not None or remaining is not None or reset is not None:
-            found[name.replace("-", "_")] = Bucket(limit=limit, remaining=remaining, reset=reset)
-    retry = parse_retry_after(headers, now)
+            found[field] = Bucket(limit=limit, remaining=remaining, reset=reset)
+    retry = (parse_retry_after(headers, now) if "retry-after" in headers
+             or "retry-after-ms" in headers else None)
     if not found and retry is None:
         return None
     return RateLimits(**found, retry_after_s=retry, observed_at=now)

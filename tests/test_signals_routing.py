@@ -203,3 +203,17 @@ async def test_cost_on_the_route_and_its_attempt(emus: dict[str, AnthropicEmulat
         assert msg.route.attempts[-1].cost_usd == pytest.approx(expect)
         other = await create(c, model="claude-unpriced-1", provider="b")
         assert other.route.cost_usd is None
+
+
+async def test_stream_cost_and_capacity(emus: dict[str, AnthropicEmulator]) -> None:
+    """A stream's final message carries its cost, and a stream's rate-limit headers move the
+    next call like a whole answer's do."""
+    wall = WallClock()
+    emus["a"].capacity = Capacity(requests=1, reset_s=30, clock=wall)
+    async with client(emus, Signals(InProcessState(wall_clock=wall))) as c:
+        async with c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s:
+            final = await s.get_final_message()
+        assert final.route.provider == "a"
+        assert final.route.cost_usd == pytest.approx(cost(final.usage, MODEL))
+        assert (await create(c)).route.provider == "b"
+    assert emus["a"].capacity.refused == 0

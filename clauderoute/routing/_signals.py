@@ -215,8 +215,12 @@ class Signals(Observer):
                    multiplier=self.multiplier(ctx.provider))
         if usd is None:
             return route
-        attempts = tuple(msgspec.structs.replace(a, cost_usd=usd)
-                         if a.number == ctx.number else a for a in route.attempts)
+        attempts = route.attempts
+        if len(attempts) == 1:  # the usual case, without a generator
+            attempts = (msgspec.structs.replace(attempts[0], cost_usd=usd),)
+        else:
+            attempts = tuple(msgspec.structs.replace(a, cost_usd=usd)
+                             if a.number == ctx.number else a for a in attempts)
         return msgspec.structs.replace(route, cost_usd=usd, attempts=attempts)
 
 
