@@ -77,9 +77,11 @@ class RateLimits(msgspec.Struct, frozen=True, kw_only=True):
     retry_after_s: float | None = None
     observed_at: float = 0.0
 
-    def blocked(self, input_tokens: int, output_tokens: int,
-                now: float) -> tuple[float, str] | None:
-        """Whether a call needing ``input_tokens`` in and up to ``output_tokens`` out cannot fit.
+    def blocked(self, input_tokens: int, output_tokens: int, now: float,
+                in_flight: int = 0) -> tuple[float, str] | None:
+        """Whether a call needing ``input_tokens`` in and up to ``output_tokens`` out cannot fit,
+        ``in_flight`` requests being already under way (not yet counted in ``remaining``, as
+        far as the caller knows: concurrent calls must not all pass on one last request).
 
         Returns:
             ``(until, reason)``: the time (``time.time()`` scale) the provider should be
@@ -96,9 +98,11 @@ class RateLimits(msgspec.Struct, frozen=True, kw_only=True):
                 continue
             if bucket.reset <= now:  # the bucket has refilled since: the number is stale
                 continue
-            short = bucket.remaining == 0 if name == "requests" else bucket.remaining < need
+            short = (bucket.remaining <= in_flight if name == "requests"
+                     else bucket.remaining < need)
             if short:
-                return bucket.reset, f"rate_limited: {name} remaining {bucket.remaining}"
+                busy = f", {in_flight} in flight" if in_flight and name == "requests" else ""
+                return bucket.reset, f"rate_limited: {name} remaining {bucket.remaining}{busy}"
         return None
 
 
@@ -110,7 +114,7 @@ def _count(value: str | None) -> int | None:
         if not (value.isdigit() and value.isascii()):
             return None
     n = int(value)
-    return n if n < MAX_COUNT else MAX_COUNT
+    return min(MAX_COUNT, n)
 
 
 def _time(value: str | None) -> float | None:

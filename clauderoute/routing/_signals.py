@@ -17,7 +17,10 @@
 The budget of the first provider admitted is taken in ``admit`` (check and take in one step,
 before any await, so concurrent calls cannot pass on the same free slot); a failover or hedge
 attempt takes it as it starts, if it fits, and otherwise goes anyway (it is already a second
-choice; refusing it would turn a failover into a failure).
+choice; refusing it would turn a failover into a failure). Every attempt's request counts as
+in flight (``RouteState.capacity_start``/``capacity_end``) until its answer ends, and the
+capacity check counts in-flight requests as spent, so a burst of concurrent calls does not
+all pass on the last request a provider announced.
 
 .. versionadded:: 0.2
 """
@@ -42,6 +45,7 @@ from ._state import InProcessState, RouteState
 __all__ = ["Signals", "estimate_input_tokens"]
 
 _encode = msgspec.json.Encoder().encode
+_Taken = tuple[str, str, "int | None"]  # (provider, model, input estimate taken of its budget)
 
 
 def estimate_input_tokens(params: Mapping[str, Any]) -> int:
@@ -86,7 +90,8 @@ class Signals(Observer):
         #: Calls sent first to their prefix's provider, and calls keyed at all (a metric).
         self.affinity_hits = 0
         self.affinity_keyed = 0
-        self._taken: dict[int, tuple[str, int]] = {}  # id(call) -> (provider, input estimate)
+        # id(call) -> what admit took for its first choice: (provider, model, input estimate)
+        self._taken: dict[int, _Taken] = {}
 
     def multiplier(self, provider: Provider) -> float:
         """The price factor of ``provider``."""
@@ -112,7 +117,7 @@ class Signals(Observer):
             if hit is None and not kept:  # the first choice: take its budget now, atomically
                 hit = state.budget_admit(p.name, need_in)
                 if hit is None:
-                    self._taken[id(call)] = (p.name, need_in)
+                    self._take(call, p.name, model, need_in)
             if hit is None:
                 kept.append(p)
             else:
@@ -151,23 +156,39 @@ class Signals(Observer):
                 f"{wait:.1f}s, after the deadline", attempts=[], errors=[])
         if wait > 0 and not testing_no_backoff():
             await asyncio.sleep(wait)
-        if self.state.budget_admit(first.name, need_in) is None:
-            self._taken[id(call)] = (first.name, need_in)
+        model = str(call.params.get("model", ""))
+        got = self.state.budget_admit(first.name, need_in) is None
+        self._take(call, first.name, model, need_in if got else None)
         return [first]
+
+    def _take(self, call: Call, name: str, model: str, need_in: int | None) -> None:
+        self.state.capacity_start(name, model)
+        self._taken[id(call)] = (name, model, need_in)
+
+    def _drop(self, taken: _Taken) -> None:
+        name, model, need_in = taken
+        self.state.capacity_end(name, model)
+        if need_in is not None:
+            self.state.budget_release(name, need_in)
 
     # --- after each attempt (Observer) ----------------------------------------------------------
 
     def attempt_start(self, ctx: AttemptContext) -> Any:
-        """Which input estimate this attempt holds of its provider's budget (or ``None``)."""
+        """What this attempt holds: its request in flight and, when the budget had room, its
+        input estimate; ``None`` for a token count."""
+        name = ctx.provider.name
         taken = self._taken.pop(id(ctx.call), None)
-        if taken is not None and taken[0] == ctx.provider.name:
-            return taken[1]
-        if taken is not None:  # the first choice was not tried: give its budget back
-            self.state.budget_release(taken[0], taken[1])
+        if taken is not None and taken[0] == name:
+            return taken
+        if taken is not None:  # the first choice was not tried: give back what it took
+            self._drop(taken)
         if ctx.call.operation == COUNT_TOKENS:
             return None
+        model = str(ctx.call.params.get("model", ""))
         need = estimate_input_tokens(ctx.call.params)
-        return need if self.state.budget_admit(ctx.provider.name, need) is None else None
+        got = self.state.budget_admit(name, need) is None
+        self.state.capacity_start(name, model)
+        return (name, model, need if got else None)
 
     def attempt_returned(self, state: Any, ctx: AttemptContext) -> None:
         """The answer's headers arrived: keep what they say about capacity."""
@@ -186,12 +207,13 @@ class Signals(Observer):
         """Settle the budget with the bill; remember who cached the prefix."""
         usage = getattr(result, "usage", None) if error is None else None
         name = ctx.provider.name
-        if isinstance(state, int):
-            if usage is not None:
-                self.state.budget_settle(name, state, usage.total_input_tokens,
+        if isinstance(state, tuple):
+            self.state.capacity_end(name, state[1])
+            if state[2] is not None and usage is not None:
+                self.state.budget_settle(name, state[2], usage.total_input_tokens,
                                          usage.output_tokens)
-            else:
-                self.state.budget_release(name, state)
+            elif state[2] is not None:
+                self.state.budget_release(name, state[2])
         if usage is not None and self.cache_affinity and outcome == "success":
             keys = affinity_keys(ctx.call.params) if (
                 "cache_control" in ctx.call.params or _marks(ctx.call.params)) else None
@@ -200,10 +222,10 @@ class Signals(Observer):
 
     def route_end(self, state: Any, route: Any, info: RouteInfo | None,
                   error: BaseException | None, outcome: str) -> None:
-        """Drop a budget taken for a call that never started an attempt."""
+        """Give back what admit took for a call that never started an attempt."""
         taken = self._taken.pop(id(route.call), None)
         if taken is not None:
-            self.state.budget_release(taken[0], taken[1])
+            self._drop(taken)
 
     # --- the answer -----------------------------------------------------------------------------
 

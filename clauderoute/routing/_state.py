@@ -51,9 +51,14 @@ class RouteState(Protocol):
         one with the latest ``limits.observed_at``).
     ``capacity_block(provider, model, input_tokens, output_tokens)``
         ``None`` if a call needing ``input_tokens`` in and up to ``output_tokens`` out may go to
-        ``provider`` as far as the last observation says (see ``RateLimits.blocked``); else
-        ``(seconds, reason)``: skip it for ``seconds`` (at most ``MAX_SKIP_S``). ``reason``
-        starts with ``rate_limited:``.
+        ``provider`` as far as the last observation says, the requests now in flight to it
+        (``capacity_start`` minus ``capacity_end``) counted as spent (see
+        ``RateLimits.blocked``); else ``(seconds, reason)``: skip it for ``seconds`` (at most
+        ``MAX_SKIP_S``). ``reason`` starts with ``rate_limited:``.
+    ``capacity_start(provider, model)`` / ``capacity_end(provider, model)``
+        A request to ``provider`` for ``model`` was sent / got its answer or failed. Every start
+        has exactly one end. A fleet backend counts these across processes (``INCR``/``DECR``
+        with an expiry, so a dead process's count drains).
     ``budget_admit(provider, input_estimate)``
         Check and take, in one atomic step, one request and ``input_estimate`` input tokens
         of the provider's client-side budget. ``None``: admitted (taken). Else
@@ -83,6 +88,8 @@ class RouteState(Protocol):
     def observe_limits(self, provider: str, model: str, limits: RateLimits) -> None: ...
     def capacity_block(self, provider: str, model: str, input_tokens: int,
                        output_tokens: int) -> tuple[float, str] | None: ...
+    def capacity_start(self, provider: str, model: str) -> None: ...
+    def capacity_end(self, provider: str, model: str) -> None: ...
     def budget_admit(self, provider: str, input_estimate: int) -> tuple[float, str] | None: ...
     def budget_settle(self, provider: str, input_estimate: int, input_used: int,
                       output_used: int) -> None: ...
@@ -110,6 +117,7 @@ class InProcessState:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.wall_clock, self.clock = wall_clock, clock
         self.limits: dict[tuple[str, str], RateLimits] = {}
+        self.in_flight: dict[tuple[str, str], int] = {}
         self.budgets = {name: Budget(b, clock) for name, b in (budgets or {}).items()
                         if b.rpm or b.input_tpm or b.output_tpm}
         self.affinity = AffinityTable(max_affinity_keys)
@@ -127,10 +135,25 @@ class InProcessState:
         if seen is None:
             return None
         now = self.wall_clock()
-        hit = seen.blocked(input_tokens, output_tokens, now)
+        hit = seen.blocked(input_tokens, output_tokens, now,
+                           self.in_flight.get((provider, model), 0))
         if hit is None:
             return None
         return min(hit[0] - now, MAX_SKIP_S), hit[1]
+
+    def capacity_start(self, provider: str, model: str) -> None:
+        """See ``RouteState``."""
+        key = (provider, model)
+        self.in_flight[key] = self.in_flight.get(key, 0) + 1
+
+    def capacity_end(self, provider: str, model: str) -> None:
+        """See ``RouteState``."""
+        key = (provider, model)
+        n = self.in_flight.get(key, 0) - 1
+        if n > 0:
+            self.in_flight[key] = n
+        else:
+            self.in_flight.pop(key, None)
 
     def budget_admit(self, provider: str, input_estimate: int) -> tuple[float, str] | None:
         """See ``RouteState``."""
