@@ -180,3 +180,54 @@ def test_config_errors_name_the_key(tmp_path: Path, route: str, match: str) -> N
     """Each wrong signals setting fails with the key's dotted path."""
     with pytest.raises(cr.ConfigurationError, match=match):
         _settings(tmp_path, route)
+
+
+async def test_refusal_pins_the_conversation_and_hops_patch_the_original(
+        emus: dict[str, AnthropicEmulator]) -> None:
+    """After a refusal moved a conversation to the next model, its later calls go there
+    directly; another conversation starts at the first model again; each hop adapts the
+    original request (max_tokens clipped from the caller's value, not a previous hop's)."""
+    def refuse_opus(params: dict[str, Any], model: str, msg_id: str) -> dict[str, Any]:
+        msg = default_reply(params, model, msg_id)
+        if model == "claude-opus-4-7":
+            msg["stop_reason"] = "refusal"
+        return msg
+
+    for e in emus.values():
+        e.responder = refuse_opus
+    sig = Signals(fallback_models={"claude-opus-4-7": ["claude-haiku-4-5"]},
+                  on_refusal="fallback")
+    async with client(emus, signals=sig) as c:
+        first = await c.messages.create(model="claude-opus-4-7", max_tokens=100_000,
+                                        messages=HELLO, conversation="conv-1")
+        again = await c.messages.create(model="claude-opus-4-7", max_tokens=100_000,
+                                        messages=HELLO, conversation="conv-1")
+        other = await c.messages.create(model="claude-opus-4-7", max_tokens=16,
+                                        messages=HELLO, conversation="conv-2")
+    assert first.model == again.model == other.model == "claude-haiku-4-5"
+    sent = [b["model"] for b in bodies(emus["a"])]
+    assert sent == ["claude-opus-4-7", "claude-haiku-4-5", "claude-haiku-4-5",
+                    "claude-opus-4-7", "claude-haiku-4-5"]
+    assert again.route.fallbacks == (
+        "claude-opus-4-7 -> claude-haiku-4-5: max_tokens 100000 -> 64000",)
+
+
+async def test_a_refusal_is_returned_when_the_next_model_fails(
+        emus: dict[str, AnthropicEmulator]) -> None:
+    """The refusal is an answer: when the fallback model then fails everywhere, the refusal
+    comes back (not the fallback's error)."""
+    def refuse(params: dict[str, Any], model: str, msg_id: str) -> dict[str, Any]:
+        return default_reply(params, model, msg_id) | {"stop_reason": "refusal"}
+
+    for e in emus.values():
+        e.responder = refuse
+    emus["a"].faults.add(Fault())  # the first model's request: no fault (it refuses)
+    emus["a"].faults.add(Fault(status=529))  # the fallback's: overloaded on both
+    emus["b"].faults.add(Fault(status=529))
+    sig = Signals(fallback_models={"claude-opus-4-7": ["claude-haiku-4-5"]},
+                  on_refusal="fallback")
+    async with client(emus, signals=sig) as c:
+        msg = await c.messages.create(model="claude-opus-4-7", max_tokens=16, messages=HELLO)
+    assert msg.stop_reason == "refusal" and msg.model == "claude-opus-4-7"
+    assert [b["model"] for b in bodies(emus["a"]) + bodies(emus["b"])] == [
+        "claude-opus-4-7", "claude-haiku-4-5", "claude-haiku-4-5"]

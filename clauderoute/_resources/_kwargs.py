@@ -23,9 +23,11 @@ __all__ = ["CountTokensKwargs", "CreateKwargs", "CreateMaybeStreamKwargs",
 
 class CreateKwargs(MessageCreateParamsNonStreaming, RequestOptions, total=False):
     """``messages.create(...)``: a whole ``Message``; ``fallback_models``: the models to try,
-    in order, when every provider failed the requested one for lack of availability."""
+    in order, when every provider failed the requested one for lack of availability;
+    ``conversation``: a key that keeps a conversation on the model a refusal moved it to."""
 
     fallback_models: Sequence[str] | None
+    conversation: str | None
 
 
 class CreateStreamKwargs(MessageCreateParamsStreaming, RequestOptions, total=False):

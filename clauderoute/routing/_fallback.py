@@ -14,7 +14,10 @@ change is said in ``msg.route.fallbacks`` (``"claude-opus-4-7 -> claude-sonnet-4
 max_tokens 200000 -> 64000"``); ``msg.model`` is what answered.
 
 With ``on_refusal = "fallback"`` an answer whose ``stop_reason`` is ``"refusal"`` also moves
-to the next model (the last model's refusal is returned as it came).
+to the next model (the last model's refusal is returned as it came, and so is a refusal whose
+next model fails). With a ``conversation`` key on the call, the model that accepted after a
+refusal serves that conversation's later calls directly (bounded memory of keys). Not done:
+the Claude API's beta ``fallback_credit_token`` hand-over the SDK's refusal middleware does.
 
 .. versionadded:: 0.2
 """
@@ -22,7 +25,7 @@ to the next model (the last model's refusal is returned as it came).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -30,6 +33,9 @@ from .. import _errors as E
 from .._cost import model_limits
 from .._provider import Call
 from ..types._messages import RouteInfo
+
+if TYPE_CHECKING:
+    from ._router import Router
 
 __all__ = ["adapt", "is_availability_failure", "routed", "run_with_fallback"]
 
@@ -74,42 +80,62 @@ def _refused(result: Any) -> bool:
     return getattr(result, "stop_reason", None) == "refusal"
 
 
+def _with(result: Any, route: RouteInfo, earlier: list[Any],
+          notes: list[str]) -> tuple[Any, RouteInfo]:
+    if not notes:
+        return result, route
+    attempts = tuple(msgspec.structs.replace(a, number=i)
+                     for i, a in enumerate([*earlier, *route.attempts], 1))
+    return result, msgspec.structs.replace(route, attempts=attempts, fallbacks=tuple(notes))
+
+
 async def run_with_fallback(run: Run, call: Call, chain: Sequence[str], *,
-                            on_refusal: str = "return") -> tuple[Any, RouteInfo]:
+                            on_refusal: str = "return", start: int = 0,
+                            pin: Callable[[int], None] | None = None) -> tuple[Any, RouteInfo]:
     """``run(call)``, then each model of ``chain`` in turn while the last failed for lack of
-    availability (or refused, with ``on_refusal="fallback"``)."""
+    availability (or refused, with ``on_refusal="fallback"``).
+
+    Every hop adapts the *original* request (hops never compound, as in the SDK's refusal
+    middleware). ``start`` begins at that hop (a conversation pinned there); ``pin(hop)`` is
+    called when a refusal moved the call to ``hop`` and that model answered. If a hop after a
+    refusal fails, the refusal is returned as it came (it is an answer; the failure is not).
+    """
+    original = str(call.params.get("model", ""))
+    models = (original, *chain)
     notes: list[str] = []
     earlier: list[Any] = []
-    current = call
-    for step, model in enumerate(("", *chain)):
+    refusal: tuple[Any, RouteInfo] | None = None
+    for step in range(min(start, len(chain)), len(models)):
+        current = call
         if step:
-            previous = str(current.params.get("model", ""))
-            params, changes = adapt(current.params, model)
-            notes.append(f"{previous} -> {model}" + (f": {', '.join(changes)}" if changes
-                                                     else ""))
-            current = msgspec.structs.replace(current, params=params)
+            params, changes = adapt(call.params, models[step])
+            notes.append(f"{original} -> {models[step]}"
+                         + (f": {', '.join(changes)}" if changes else ""))
+            current = msgspec.structs.replace(call, params=params)
         try:
             result, route = await run(current)
         except E.ClauderouteError as exc:
+            if refusal is not None:
+                return _with(*refusal, earlier, notes[:-1])
             if step == len(chain) or not is_availability_failure(exc):
                 raise
             earlier += list(getattr(exc, "attempts", None) or [])
             continue
         if on_refusal == "fallback" and _refused(result) and step < len(chain):
+            refusal = (result, route)
             earlier += list(route.attempts)
             continue
-        if not notes:
-            return result, route
-        attempts = tuple(msgspec.structs.replace(a, number=i)
-                         for i, a in enumerate([*earlier, *route.attempts], 1))
-        return result, msgspec.structs.replace(route, attempts=attempts,
-                                               fallbacks=tuple(notes))
+        if refusal is not None and pin is not None:
+            pin(step)
+        return _with(result, route, earlier, notes)
     raise AssertionError("unreachable: the last step returns or raises")
 
 
-async def routed(router: Any, call: Call, fn: Any, opts: Mapping[str, Any],
-                 per_call: Sequence[str] | None) -> tuple[Any, RouteInfo]:
-    """``router.run(call, fn, **opts)`` with the call's (or the route's) fallback chain."""
+async def routed(router: Router, call: Call, fn: Any, opts: Mapping[str, Any],
+                 per_call: Sequence[str] | None,
+                 conversation: str | None = None) -> tuple[Any, RouteInfo]:
+    """``router.run(call, fn, **opts)`` with the call's (or the route's) fallback chain; a
+    ``conversation`` key keeps a conversation on the model a refusal moved it to."""
     signals = router.signals
     if per_call is not None:
         if isinstance(per_call, str) or not all(isinstance(m, str) and m for m in per_call):
@@ -117,12 +143,21 @@ async def routed(router: Any, call: Call, fn: Any, opts: Mapping[str, Any],
                                         field="fallback_models")
         chain: tuple[str, ...] = tuple(per_call)
     else:
-        chain = signals.fallback_models.get(call.params.get("model"), ()) if signals else ()
+        chain = (signals.fallback_models.get(str(call.params.get("model", "")), ())
+                 if signals is not None else ())
+    if conversation is not None and (not isinstance(conversation, str) or not conversation):
+        raise E.InvalidRequestError("must be a non-empty string", field="conversation")
     on_refusal = signals.on_refusal if signals is not None else "return"
     if not chain:
-        return await router.run(call, fn, **opts)  # type: ignore[no-any-return]
+        return await router.run(call, fn, **opts)
 
     async def run(c: Call) -> tuple[Any, RouteInfo]:
-        return await router.run(c, fn, **opts)  # type: ignore[no-any-return]
+        return await router.run(c, fn, **opts)
 
-    return await run_with_fallback(run, call, chain, on_refusal=on_refusal)
+    if conversation is None or signals is None:
+        return await run_with_fallback(run, call, chain, on_refusal=on_refusal)
+    key = (conversation, chain)
+    sig = signals
+    return await run_with_fallback(run, call, chain, on_refusal=on_refusal,
+                                   start=sig.pins.get(key, 0),
+                                   pin=lambda hop: sig.pin(key, hop))

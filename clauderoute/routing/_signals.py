@@ -28,6 +28,7 @@ all pass on the last request a provider announced.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -42,7 +43,10 @@ from ._affinity import affinity_keys
 from ._observe import AttemptContext, Observer
 from ._state import InProcessState, RouteState
 
-__all__ = ["Signals", "estimate_input_tokens"]
+__all__ = ["MAX_PINS", "Signals", "estimate_input_tokens"]
+
+#: Conversations whose fallback pin is remembered.
+MAX_PINS = 10_000
 
 _encode = msgspec.json.Encoder().encode
 _Taken = tuple[str, str, "int | None"]  # (provider, model, input estimate taken of its budget)
@@ -87,11 +91,20 @@ class Signals(Observer):
         self.price_multipliers = dict(price_multipliers or {})
         self.fallback_models = {k: tuple(v) for k, v in (fallback_models or {}).items()}
         self.on_refusal = on_refusal
+        #: (conversation key, chain) -> the fallback hop a refusal moved it to (LRU, bounded).
+        self.pins: OrderedDict[Any, int] = OrderedDict()
         #: Calls sent first to their prefix's provider, and calls keyed at all (a metric).
         self.affinity_hits = 0
         self.affinity_keyed = 0
         # id(call) -> what admit took for its first choice: (provider, model, input estimate)
         self._taken: dict[int, _Taken] = {}
+
+    def pin(self, key: Any, hop: int) -> None:
+        """Keep a conversation on fallback ``hop`` (at most ``MAX_PINS`` conversations)."""
+        self.pins[key] = hop
+        self.pins.move_to_end(key)
+        while len(self.pins) > MAX_PINS:
+            self.pins.popitem(last=False)
 
     def multiplier(self, provider: Provider) -> float:
         """The price factor of ``provider``."""

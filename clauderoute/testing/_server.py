@@ -32,6 +32,11 @@ from aiohttp import web
 from ._capacity import Capacity
 from ._faults import Fault, FaultPlan, LatencyProfile
 
+# Per-request state: the capacity headers an answer carries (aiohttp's typed request key where
+# it has one, 3.13+; a plain string key before, which those versions take without a warning).
+_CAPACITY: Any = (web.RequestKey("clauderoute.capacity_headers", dict[str, str])
+                  if hasattr(web, "RequestKey") else "clauderoute.capacity_headers")
+
 __all__ = ["EmulatorServer", "RecordedRequest", "count_tokens", "default_reply"]
 
 _json = msgspec.json.Encoder()
@@ -309,6 +314,7 @@ class EmulatorServer:
                 return self.error_response(429, self.default_error_type(429),
                                            "rate limited (emulated capacity)",
                                            {**self.response_headers(), **extra})
+            request[_CAPACITY] = extra  # for _stream (subclasses override it: no new argument)
         if not stream:
             await self._wait(self.latency.ttft_s + self.latency.per_token_s *
                              msg["usage"]["output_tokens"])
@@ -317,12 +323,12 @@ class EmulatorServer:
                 data = data[: len(data) // 2]
             return web.Response(body=data, content_type="application/json",
                                 headers={**self.response_headers(), **extra})
-        return await self._stream(request, msg, fault, extra)
+        return await self._stream(request, msg, fault)
 
     async def _stream(self, request: web.Request, msg: dict[str, Any],
-                      fault: Fault | None, extra: dict[str, str] | None = None,
-                      ) -> web.StreamResponse:
-        resp = web.StreamResponse(headers={**self.response_headers(), **(extra or {})})
+                      fault: Fault | None) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={**self.response_headers(),
+                                           **request.get(_CAPACITY, {})})
         resp.content_type = self.stream_content_type
         await resp.prepare(request)
         self.open_streams += 1
