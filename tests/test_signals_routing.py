@@ -217,3 +217,43 @@ async def test_stream_cost_and_capacity(emus: dict[str, AnthropicEmulator]) -> N
         assert final.route.cost_usd == pytest.approx(cost(final.usage, MODEL))
         assert (await create(c)).route.provider == "b"
     assert emus["a"].capacity.refused == 0
+
+
+async def test_cost_and_affinity_metrics(emus: dict[str, AnthropicEmulator]) -> None:
+    """clauderoute.cost sums usage × price by deployment and model; cache-affinity hits count
+    calls with breakpoints whose answer read the cache."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from clauderoute.testing import default_reply
+    from clauderoute.tracing import TracingObserver
+
+    def cached(params: dict[str, Any], model: str, msg_id: str) -> dict[str, Any]:
+        msg = default_reply(params, model, msg_id)
+        if "cache_control" in str(params.get("messages")):
+            msg["usage"]["cache_read_input_tokens"] = 1000
+        return msg
+
+    for e in emus.values():
+        e.responder = cached
+    reader = InMemoryMetricReader()
+    meters = MeterProvider(metric_readers=[reader])
+    obs = TracingObserver(meter_provider=meters)
+    provs = [AnthropicProvider(name=n, base_url=e.url, api_key=KEY) for n, e in emus.items()]
+    async with cr.AsyncClient(providers=provs, observers=[obs]) as c:
+        plain = await create(c)
+        hit = await create(c, messages=_cached_chat(1))
+    points: dict[str, list[Any]] = {}
+    data = reader.get_metrics_data()
+    assert data is not None
+    for rm in data.resource_metrics:
+        for sm in rm.scope_metrics:
+            for m in sm.metrics:
+                points.setdefault(m.name, []).extend(m.data.data_points)
+    meters.shutdown()
+    (usd,) = points["clauderoute.cost"]
+    assert usd.attributes == {"clauderoute.deployment": "a", "gen_ai.request.model": MODEL}
+    assert usd.value == pytest.approx((plain.route.cost_usd or 0) + (hit.route.cost_usd or 0))
+    assert (hit.route.cost_usd or 0) > (plain.route.cost_usd or 0)  # 1000 cache-read tokens
+    (hits,) = points["clauderoute.cache_affinity.hits"]
+    assert hits.value == 1

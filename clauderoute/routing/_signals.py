@@ -242,6 +242,19 @@ class Signals(Observer):
 
     # --- the answer -----------------------------------------------------------------------------
 
+    def record_metrics(self, metrics: Any, ctx: AttemptContext, usage: Any) -> None:
+        """``clauderoute.cost`` and ``clauderoute.cache_affinity.hits`` for one answer (called
+        by the tracing observer, only when a meter provider is set)."""
+        model = str(ctx.call.params.get("model", ""))
+        attrs = {"clauderoute.deployment": ctx.provider.name, "gen_ai.request.model": model}
+        usd = cost(usage, model, multiplier=self.multiplier(ctx.provider))
+        if usd is not None:
+            metrics.cost.add(usd, attrs)
+        params = ctx.call.params
+        if getattr(usage, "cache_read_input_tokens", None) and (
+                "cache_control" in params or _marks(params)):
+            metrics.affinity_hits.add(1, attrs)
+
     def finish(self, route: RouteInfo, ctx: AttemptContext, result: Any) -> RouteInfo:
         """``route`` with the answer's cost on it and on its winning attempt."""
         if not isinstance(result, Message):
