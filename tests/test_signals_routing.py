@@ -257,3 +257,13 @@ async def test_cost_and_affinity_metrics(emus: dict[str, AnthropicEmulator]) -> 
     assert (hit.route.cost_usd or 0) > (plain.route.cost_usd or 0)  # 1000 cache-read tokens
     (hits,) = points["clauderoute.cache_affinity.hits"]
     assert hits.value == 1
+
+
+def test_sync_client_takes_signals() -> None:
+    """The sync Client passes signals= to its router (False turns them off)."""
+    p = AnthropicProvider(name="a", base_url="http://127.0.0.1:9", api_key=KEY)
+    with cr.Client(providers=[p], signals=False, tracing=False) as off:
+        assert off._async.router.signals is None
+    sig = Signals()
+    with cr.Client(providers=[p], signals=sig, tracing=False) as on:
+        assert on._async.router.signals is sig
