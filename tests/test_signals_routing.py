@@ -267,3 +267,31 @@ def test_sync_client_takes_signals() -> None:
     sig = Signals()
     with cr.Client(providers=[p], signals=sig, tracing=False) as on:
         assert on._async.router.signals is sig
+        assert on.with_options(timeout=5)._async.router.signals is sig  # copies share state
+
+
+async def test_budget_keeps_an_unannounced_quota_without_429(
+        emus: dict[str, AnthropicEmulator]) -> None:
+    """A Vertex quota the platform does not announce (emulated capacity without headers): with
+    a matching rpm budget the calls move to the Claude API before Vertex's 429; without one,
+    the same traffic meets it."""
+    from clauderoute_vertex import VertexEmulator, VertexProvider
+
+    for budget, expect_refused in ((BudgetLimits(rpm=2), 0), (None, 2)):
+        vertex = VertexEmulator(project="p", locations={"us-east5"}, tokens=[KEY])
+        vertex.capacity = Capacity(requests=2, reset_s=60, announce=False)
+        await vertex.start()
+        try:
+            provs = [VertexProvider(name="v", base_url=vertex.url, project="p",
+                                    region="us-east5", access_token=KEY, max_retries=0),
+                     AnthropicProvider(name="a", base_url=emus["a"].url, api_key=KEY)]
+            state = InProcessState({"v": budget} if budget else None)
+            async with cr.AsyncClient(providers=provs, signals=Signals(state),
+                                      tracing=False) as c:
+                served_by = [(await create(c)).route.provider for _ in range(4)]
+            assert served_by == ["v", "v", "a", "a"]
+            # Without a budget every call past the quota meets a 429 first (Google's front
+            # end sends no retry-after to learn from).
+            assert vertex.capacity.refused == expect_refused
+        finally:
+            await vertex.stop()

@@ -227,6 +227,10 @@ class Signals(Observer):
                                          usage.output_tokens)
             elif state[2] is not None:
                 self.state.budget_release(name, state[2])
+        if outcome == "success":  # the fleet's latency summary (a no-op in process)
+            self.state.record_latency(name, str(ctx.call.params.get("model", "")),
+                                      info.ttft_s if info.ttft_s is not None
+                                      else info.duration_s)
         if usage is not None and self.cache_affinity and outcome == "success":
             keys = affinity_keys(ctx.call.params) if (
                 "cache_control" in ctx.call.params or _marks(ctx.call.params)) else None
