@@ -16,8 +16,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-__all__ = ["Capacity"]
+from aiohttp import web
+
+__all__ = ["CAPACITY_KEY", "Capacity"]
+
+#: Per-request state: the capacity headers an answer carries, for the stream writer (whose
+#: subclass overrides keep their signature). aiohttp's typed request key where it has one
+#: (3.13+); a plain string key before, which those versions take without a warning.
+CAPACITY_KEY: Any = (web.RequestKey("clauderoute.capacity_headers", dict[str, str])
+                     if hasattr(web, "RequestKey") else "clauderoute.capacity_headers")
 
 
 def _rfc3339(t: float) -> str:
@@ -70,6 +79,14 @@ class Capacity:
         if full and self.window_end is not None:
             headers["retry-after"] = f"{max(1, round(self.window_end - now))}"
         return not full, headers
+
+    def answer(self, request: web.Request, input_tokens: int,
+               msg: dict[str, Any]) -> dict[str, str] | None:
+        """Take one request's share for the answer ``msg``; its headers (also kept on
+        ``request``), or ``None`` when spent (the 429's headers are then on ``request``)."""
+        admitted, headers = self.take(input_tokens, int(msg["usage"]["output_tokens"]))
+        request[CAPACITY_KEY] = headers
+        return headers if admitted else None
 
     def headers(self, now: float | None = None) -> dict[str, str]:
         """The ``anthropic-ratelimit-*`` headers for the bucket as it is now."""

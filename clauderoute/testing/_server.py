@@ -30,13 +30,8 @@ from typing import Any, ClassVar
 import msgspec
 from aiohttp import web
 
-from ._capacity import Capacity
+from ._capacity import CAPACITY_KEY, Capacity
 from ._faults import Fault, FaultPlan, LatencyProfile
-
-# Per-request state: the capacity headers an answer carries (aiohttp's typed request key where
-# it has one, 3.13+; a plain string key before, which those versions take without a warning).
-_CAPACITY: Any = (web.RequestKey("clauderoute.capacity_headers", dict[str, str])
-                  if hasattr(web, "RequestKey") else "clauderoute.capacity_headers")
 
 __all__ = ["EmulatorServer", "RecordedRequest", "count_tokens", "default_reply"]
 
@@ -333,15 +328,12 @@ class EmulatorServer:
         if count is not None:
             return web.json_response(count(count_tokens(params)), headers=self.response_headers())
         msg = self.responder(params, model, self.new_id())
-        extra: dict[str, str] = {}
-        if self.capacity is not None:
-            admitted, extra = self.capacity.take(count_tokens(params),
-                                                 int(msg["usage"]["output_tokens"]))
-            if not admitted:
-                return self.error_response(429, self.default_error_type(429),
-                                           "rate limited (emulated capacity)",
-                                           {**self.response_headers(), **extra})
-            request[_CAPACITY] = extra  # for _stream (subclasses override it: no new argument)
+        extra = {} if self.capacity is None else self.capacity.answer(
+            request, count_tokens(params), msg)
+        if extra is None:  # spent: the platform's own 429, with the bucket's headers
+            return self.error_response(429, self.default_error_type(429), "rate limited "
+                                       "(emulated capacity)", {**self.response_headers(),
+                                                               **request[CAPACITY_KEY]})
         if not stream:
             await self._wait(self.latency.ttft_s + self.latency.per_token_s *
                              msg["usage"]["output_tokens"])
@@ -355,7 +347,7 @@ class EmulatorServer:
     async def _stream(self, request: web.Request, msg: dict[str, Any],
                       fault: Fault | None) -> web.StreamResponse:
         resp = web.StreamResponse(headers={**self.response_headers(),
-                                           **request.get(_CAPACITY, {})})
+                                           **request.get(CAPACITY_KEY, {})})
         resp.content_type = self.stream_content_type
         await resp.prepare(request)
         self.open_streams += 1
