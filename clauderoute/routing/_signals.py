@@ -36,7 +36,7 @@ import msgspec
 
 from .. import _errors as E
 from .._cost import cost
-from .._provider import COUNT_TOKENS, Call, HttpResponse, Provider
+from .._provider import CREATE, STREAM, Call, HttpResponse, Provider
 from .._retry import testing_no_backoff
 from ..types._messages import AttemptInfo, Message, RouteInfo
 from ._affinity import affinity_keys
@@ -47,6 +47,9 @@ __all__ = ["MAX_PINS", "Signals", "estimate_input_tokens"]
 
 #: Conversations whose fallback pin is remembered.
 MAX_PINS = 10_000
+# The operations the signals watch: model calls (token counts, batches, files and skills have
+# limits of their own and no model usage to budget).
+_MESSAGES = frozenset({CREATE, STREAM})
 
 _encode = msgspec.json.Encoder().encode
 _Taken = tuple[str, str, "int | None"]  # (provider, model, input estimate taken of its budget)
@@ -116,7 +119,7 @@ class Signals(Observer):
     async def admit(self, plan: list[Provider], call: Call, deadline: float | None,
                     skipped: list[str]) -> list[Provider]:
         """``plan`` without the providers that cannot take ``call`` now, affinity first."""
-        if call.operation == COUNT_TOKENS:
+        if call.operation not in _MESSAGES:
             return plan
         params = call.params
         model = str(params.get("model", ""))
@@ -188,14 +191,14 @@ class Signals(Observer):
 
     def attempt_start(self, ctx: AttemptContext) -> Any:
         """What this attempt holds: its request in flight and, when the budget had room, its
-        input estimate; ``None`` for a token count."""
+        input estimate; ``None`` for an operation other than a model call."""
         name = ctx.provider.name
         taken = self._taken.pop(id(ctx.call), None)
         if taken is not None and taken[0] == name:
             return taken
         if taken is not None:  # the first choice was not tried: give back what it took
             self._drop(taken)
-        if ctx.call.operation == COUNT_TOKENS:
+        if ctx.call.operation not in _MESSAGES:
             return None
         model = str(ctx.call.params.get("model", ""))
         need = estimate_input_tokens(ctx.call.params)
@@ -205,7 +208,7 @@ class Signals(Observer):
 
     def attempt_returned(self, state: Any, ctx: AttemptContext) -> None:
         """The answer's headers arrived: keep what they say about capacity."""
-        if ctx.headers is None:
+        if ctx.headers is None or ctx.call.operation not in _MESSAGES:
             return
         p = ctx.provider
         try:
