@@ -98,6 +98,8 @@ class RateLimits(msgspec.Struct, frozen=True, kw_only=True):
                 continue
             if bucket.reset <= now:  # the bucket has refilled since: the number is stale
                 continue
+            if bucket.limit is not None and need > bucket.limit:
+                continue  # can never fit: skipping would be for ever; the platform decides
             short = (bucket.remaining <= in_flight if name == "requests"
                      else bucket.remaining < need)
             if short:

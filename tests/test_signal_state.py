@@ -213,3 +213,25 @@ def test_capacity_block_uses_the_newest_observation_and_caps_the_skip() -> None:
     assert s.capacity_block("a", "m", 1, 1) == (MAX_SKIP_S, "rate_limited: requests remaining 0")
     wall.t = 100_000.0
     assert s.capacity_block("a", "m", 1, 1) is None
+
+
+def test_inline_images_count_as_a_fixed_share_not_their_bytes() -> None:
+    """A 2 MB base64 image is estimated at BINARY_TOKENS, not half a million tokens."""
+    from clauderoute.routing._signals import BINARY_TOKENS, estimate_input_tokens
+
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                         "data": "A" * 2_000_000}}
+    params = {"messages": [{"role": "user", "content": [image, {"type": "text", "text": "hi"}]}]}
+    assert BINARY_TOKENS <= estimate_input_tokens(params) < BINARY_TOKENS + 100
+    nested = {"messages": [{"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": "t", "content": [image]}]}]}
+    assert estimate_input_tokens(nested) < BINARY_TOKENS + 100
+    text = {"messages": [{"role": "user", "content": "word " * 40_000}]}
+    assert 45_000 < estimate_input_tokens(text) < 55_000
+
+
+def test_a_call_larger_than_the_whole_bucket_is_not_skipped_for_ever() -> None:
+    """Needing more than a bucket's limit can never fit: the platform decides, no skip."""
+    rl = RateLimits(tokens=Bucket(limit=1000, remaining=900, reset=2e9), observed_at=1e9)
+    assert rl.blocked(5000, 0, 1e9) is None
+    assert rl.blocked(950, 0, 1e9) is not None
