@@ -11,6 +11,8 @@ Every driver checks every answer (text and, for streams, the event count) and ra
 * ``clauderoute-otel``: ``tracing=False`` plus an explicit ``TracingObserver`` on an
   OpenTelemetry SDK ``TracerProvider`` (``SimpleSpanProcessor`` into an in-memory exporter) and
   ``MeterProvider`` (in-memory reader): the cost of tracing when someone listens.
+* ``clauderoute-nosignals``: ``tracing=False, signals=False`` (the cost of the routing signals:
+  capacity, budgets, cache affinity, cost; compare with ``clauderoute-notrace``).
 * ``clauderoute-routed``: ``AsyncClient`` with a 4-provider failover route, all four direct
   providers on the same server (the happy path: the first one answers).
 * ``sdk``: the official ``anthropic.AsyncAnthropic(base_url=...)`` (its default HTTP client:
@@ -171,6 +173,7 @@ class Clauderoute(MessagesDriver):
     name = "clauderoute"
     n_providers = 1
     tracing = True
+    signals = True
 
     async def start(self) -> None:
         from clauderoute_anthropic import AnthropicProvider
@@ -179,7 +182,8 @@ class Clauderoute(MessagesDriver):
 
         providers = [AnthropicProvider(name=f"p{i + 1}", base_url=self.url, api_key=API_KEY)
                      for i in range(self.n_providers)]
-        self._client = AsyncClient(providers=providers, tracing=self.tracing)
+        self._client = AsyncClient(providers=providers, tracing=self.tracing,
+                                   signals=None if self.signals else False)
 
     def _served(self, msg: Any) -> None:
         route = msg.route
@@ -191,6 +195,12 @@ class Clauderoute(MessagesDriver):
 class ClauderouteNoTrace(Clauderoute):
     name = "clauderoute-notrace"
     tracing = False
+
+
+class ClauderouteNoSignals(Clauderoute):
+    name = "clauderoute-nosignals"
+    tracing = False
+    signals = False
 
 
 class ClauderouteRouted(Clauderoute):
@@ -260,5 +270,5 @@ class OfficialSDK(MessagesDriver):
 
 
 DRIVERS: dict[str, type[Driver]] = {d.name: d for d in (
-    AiohttpFloor, Clauderoute, ClauderouteNoTrace, ClauderouteOtel, ClauderouteRouted,
-    OfficialSDK)}
+    AiohttpFloor, Clauderoute, ClauderouteNoTrace, ClauderouteNoSignals, ClauderouteOtel,
+    ClauderouteRouted, OfficialSDK)}

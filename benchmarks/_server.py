@@ -26,6 +26,7 @@ On start it prints ``PORT <n>`` on stdout; it stops when stdin closes.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from typing import Any
 
@@ -40,6 +41,11 @@ PACE_S = 0.001
 _enc = msgspec.json.Encoder()
 _dec = msgspec.json.Decoder(dict[str, Any])
 _HEADERS = {"request-id": "req_bench", "content-type": "application/json"}
+if os.environ.get("BENCH_RATELIMIT_HEADERS"):  # what the Claude API adds to every answer
+    _HEADERS |= {f"anthropic-ratelimit-{b}-{f}": v for b in
+                 ("requests", "tokens", "input-tokens", "output-tokens")
+                 for f, v in (("limit", "4000000"), ("remaining", "3999000"),
+                              ("reset", "2027-01-01T00:00:00Z"))}
 _USAGE = {"input_tokens": 12, "output_tokens": 3, "cache_creation_input_tokens": 0,
           "cache_read_input_tokens": 0}
 

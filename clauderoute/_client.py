@@ -29,6 +29,7 @@ from .routing._hedge import Hedging
 from .routing._observe import Observer
 from .routing._policy import Policy
 from .routing._router import Hook, Router
+from .routing._signals import Signals
 
 if TYPE_CHECKING:
     from ._resources.beta import Beta
@@ -60,7 +61,7 @@ NOT_GIVEN: Final = NotGiven()
 DEFAULT_TIMEOUT = 600.0  # the official SDK's default, seconds
 
 # Settings a config file may give; an argument given to the constructor wins over the file.
-_FILE_KEYS = ("policy", "deadline", "first_token_timeout", "hedging")
+_FILE_KEYS = ("policy", "deadline", "first_token_timeout", "hedging", "signals")
 
 
 def _sdk_provider(api_key: str | None, auth_token: str | None, base_url: str | None,
@@ -132,6 +133,8 @@ class AsyncClient:
         retry: backoff timing.
         breaker: circuit breakers per (provider, model); ``False`` turns them off.
         hedging: opt-in hedging of slow first attempts.
+        signals: rate-limit awareness, budgets, cache affinity and cost
+            (``clauderoute.routing.Signals``; on by default, ``False`` turns them off).
         hooks: callables that receive each attempt's frozen ``AttemptInfo``.
         observers: telemetry observers (see ``clauderoute.routing.Observer``).
         tracing: trace and measure calls with OpenTelemetry (a no-op until the application
@@ -166,6 +169,7 @@ class AsyncClient:
         retry: RetryPolicy | None = None,
         breaker: CircuitBreaker | bool | None = None,
         hedging: Hedging | None = None,
+        signals: Signals | bool | None = None,
         hooks: Sequence[Hook] = (),
         observers: Sequence[Observer] = (),
         tracing: bool = True,
@@ -182,7 +186,8 @@ class AsyncClient:
             _check_max_retries(max_retries)
         sdk = {"api_key": api_key, "auth_token": auth_token, "base_url": base_url}
         given = {"policy": policy, "deadline": deadline,
-                 "first_token_timeout": first_token_timeout, "hedging": hedging}
+                 "first_token_timeout": first_token_timeout, "hedging": hedging,
+                 "signals": signals}
         if providers is not None:
             if any(v is not None for v in sdk.values()):
                 raise ConfigurationError("give either providers= or api_key/auth_token/"
@@ -218,7 +223,7 @@ class AsyncClient:
                              retry=o["retry"], timeout_s=o["timeout"], deadline_s=o["deadline"],
                              first_token_timeout_s=o["first_token_timeout"],
                              breaker=o["breaker"], hedging=o["hedging"], hooks=o["hooks"],
-                             observers=o["observers"])
+                             observers=o["observers"], signals=o["signals"])
         #: Headers sent with every request (the ``extra_headers`` of a call win).
         self.default_headers: dict[str, str] = dict(default_headers or {})
         self.messages = Messages(self)
@@ -331,6 +336,7 @@ class AsyncClient:
             sdk = self._sdk_args
             providers = _with_retries(self.router.providers, max_retries)
         options["breaker"] = self.router.breaker if self.router.breaker is not None else False
+        options["signals"] = self.router.signals if self.router.signals is not None else False
         new = object.__new__(type(self))
         new._sdk_args = sdk
         new.engine = self.engine

@@ -14,7 +14,7 @@ provider(s) of that name or kind, so one variable switches platform without a co
     models = { claude-sonnet-4-5 = "claude-sonnet-4-5@20250929" }   # catalog overrides
 
     [route]
-    policy = "failover"              # failover | weighted | latency | pinned
+    policy = "failover"              # failover | weighted | latency | pinned | cost
     providers = ["direct", "vertex"] # default: every provider, in file order
     deadline_s = 120
     hedge_after = "p95"              # optional: seconds, or a quantile of live TTFT
@@ -41,6 +41,7 @@ from typing import Annotated, Any
 import msgspec
 
 from ._config_source import KeyPath, Source
+from ._config_signals import signals_settings
 from ._errors import ConfigurationError
 from ._provider import Provider
 from ._registry import provider_class
@@ -79,6 +80,11 @@ class RouteConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     timeout_s: Seconds = 600.0
     hedge_after: Annotated[float, msgspec.Meta(ge=0)] | str | None = None
     weights: dict[str, float] = msgspec.field(default_factory=dict)
+    cache_affinity: bool = True
+    budgets: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
+    price_multipliers: dict[str, float] = msgspec.field(default_factory=dict)
+    fallback_models: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    on_refusal: str = "return"
 
 
 class FileConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -97,6 +103,7 @@ _POLICIES: dict[str, tuple[str, Callable[[Any, RouteConfig], Policy]]] = {
     "weighted": ("Weighted", lambda cls, route: cls(route.weights)),
     "latency": ("LatencyAware", lambda cls, route: cls()),
     "pinned": ("Pinned", lambda cls, route: cls()),  # the first provider of the route serves
+    "cost": ("Cost", lambda cls, route: cls(route.price_multipliers)),
 }
 
 def make_policy(name: str, settings: RouteConfig) -> Policy:
@@ -148,9 +155,8 @@ def client_settings(path: str | os.PathLike[str] | None = None, *,
                     registry: Mapping[str, type[Provider]] | None = None) -> dict[str, Any]:
     """The ``AsyncClient`` keyword arguments a configuration describes (see the module doc).
 
-    ``path`` is looked up as the module docstring says; ``registry`` (``{kind: class}``)
-    bypasses entry-point discovery. Returns ``providers``, ``policy``, ``timeout``, ``deadline``,
-    ``first_token_timeout`` and, when ``hedge_after`` is set, ``hedging``.
+    ``path`` is looked up as the module docstring says; ``registry`` (``{kind: class}``) bypasses
+    entry-point discovery. Returns the route's settings, and ``hedging`` when it is set.
     """
     file = find_config(path)
     text, raw = _load(file) if file else ("", {})
@@ -164,7 +170,8 @@ def client_settings(path: str | os.PathLike[str] | None = None, *,
         policy = make_policy(route.policy, route)
     out: dict[str, Any] = {"providers": providers, "policy": policy, "timeout": route.timeout_s,
                            "deadline": route.deadline_s,
-                           "first_token_timeout": route.first_token_timeout_s}
+                           "first_token_timeout": route.first_token_timeout_s,
+                           "signals": signals_settings(route, providers, source.at)}
     if route.hedge_after is not None:
         from .routing import Hedging
 

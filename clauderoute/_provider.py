@@ -38,6 +38,7 @@ from . import _errors as E
 from ._catalog import ModelIds
 from ._checks import check_base_url
 from ._retry import parse_retry_after as parse_retry_after  # noqa: PLC0414 - mypy re-export
+from ._ratelimits import RateLimits, parse_rate_limits
 from .types._messages import Message, MessageTokensCount, decode_message
 from .types._stream import ErrorEvent, StreamEvent
 
@@ -245,6 +246,9 @@ class Provider:
     #: Header that carries the platform's request id.
     request_id_header: ClassVar[str] = "request-id"
 
+    #: Factor on the catalog's prices for this platform (config ``price_multipliers`` wins).
+    price_multiplier: ClassVar[float] = 1.0
+
     capabilities: Capabilities = Capabilities()
     auth: Auth = NoAuth()
 
@@ -349,6 +353,15 @@ class Provider:
             should_retry=None if should is None else should == "true",
             headers={k: v for k, v in headers.items() if k.startswith(("retry", "x-should"))},
         )
+
+    def rate_limits(self, response: HttpResponse) -> RateLimits | None:
+        """What ``response`` (success or error) says about capacity; ``None``: nothing.
+        The default reads the Claude API's ``anthropic-ratelimit-*`` and ``retry-after``
+        headers; a platform that announces capacity otherwise overrides this.
+
+        .. versionadded:: 0.2
+        """
+        return parse_rate_limits(response.headers)
 
     def error_from_event(
         self, event: ErrorEvent, headers: Mapping[str, str]

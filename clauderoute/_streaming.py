@@ -358,6 +358,9 @@ class MessageStream:
     def _final(self) -> Message:
         msg = self._o.acc.snapshot()
         assert msg is not None  # the first content came after message_start
+        f = self._finish
+        if f is not None and f.router.signals is not None and msg.stop_reason is not None:
+            self.route = f.router.signals.finish(self.route, f.ctx, msg)  # the cost, once whole
         msg.route = self.route
         return msg
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .routing._observe import Observer
     from .routing._policy import Policy
     from .routing._router import Hook
+    from .routing._signals import Signals
 
 __all__ = ["Client", "Runner"]
 
@@ -193,13 +194,15 @@ class Client:
         hooks: Sequence[Hook] = (),
         observers: Sequence[Observer] = (),
         tracing: bool = True,
+        signals: Signals | bool | None = None,
     ) -> None:
         inner = AsyncClient(
             api_key=api_key, auth_token=auth_token, base_url=base_url, timeout=timeout,
             max_retries=max_retries, default_headers=default_headers, providers=providers,
             policy=policy, connect_timeout=connect_timeout, deadline=deadline,
             first_token_timeout=first_token_timeout, retry=retry, breaker=breaker,
-            hedging=hedging, hooks=hooks, observers=observers, tracing=tracing)
+            hedging=hedging, hooks=hooks, observers=observers, tracing=tracing,
+            signals=signals)
         self._bind(inner, Runner(inner.engine), owner=True)
 
     def _bind(self, inner: AsyncClient, runner: Runner, *, owner: bool) -> None:

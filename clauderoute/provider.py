@@ -18,7 +18,8 @@ Groups:
 * **Shaping helpers** for platforms that speak the Claude API's body: ``claude_api_request``,
   ``claude_resource_request``, ``encode_body``, ``json_headers``.
 * **Answer helpers**: ``SSEEventDecoder`` (the Claude API's server-sent events), ``decode_event``,
-  ``ErrorEvent``/``ErrorBody``, ``EVENT_ERROR_STATUS``, ``parse_retry_after``, ``mask_headers``.
+  ``ErrorEvent``/``ErrorBody``, ``EVENT_ERROR_STATUS``, ``parse_retry_after``, ``mask_headers``;
+  capacity signals: ``RateLimits``, ``Bucket``, ``parse_rate_limits`` (``Provider.rate_limits``).
 * **The model catalog**: ``catalog``, ``model_facts``, ``resolve_model``, ``platform_facts``,
   ``retirement``; ``request_version`` (the API version a provider sends for a model);
   ``ServedModel``, what a provider's optional ``served_models()`` returns for ``clauderoute
@@ -124,9 +125,10 @@ from ._provider import (
     Provider,
     StreamDecoder,
     mask_headers,
-    parse_retry_after,
 )
 from ._refresh import SharedRefresh
+from ._ratelimits import Bucket, RateLimits, parse_rate_limits
+from ._retry import parse_retry_after
 from ._route_rules import request_version
 from ._shaping import claude_api_request, claude_resource_request, encode_body, json_headers
 from ._sse import SSEDecoder, SSEEventDecoder
@@ -150,6 +152,7 @@ __all__ = [
     "BATCHES_RESULTS",
     "BATCHES_RETRIEVE",
     "BadRequestError",
+    "Bucket",
     "COUNT_TOKENS",
     "CREATE",
     "Call",
@@ -196,6 +199,7 @@ __all__ = [
     "Provider",
     "ROUTES",
     "RateLimitError",
+    "RateLimits",
     "ReadTimeout",
     "ReadTimeoutError",
     "RequestError",
@@ -233,6 +237,7 @@ __all__ = [
     "json_headers",
     "mask_headers",
     "model_facts",
+    "parse_rate_limits",
     "parse_retry_after",
     "platform_facts",
     "request_version",

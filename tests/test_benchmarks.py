@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CLIENTS = ("aiohttp", "clauderoute", "clauderoute-notrace", "clauderoute-otel",
-           "clauderoute-routed", "sdk")
+CLIENTS = ("aiohttp", "clauderoute", "clauderoute-notrace", "clauderoute-nosignals",
+           "clauderoute-otel", "clauderoute-routed", "sdk")
 BEDROCK = ("bedrock-aiohttp", "bedrock-sigv4", "bedrock-apikey", "bedrock-sdk")
 
 

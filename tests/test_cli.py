@@ -122,6 +122,11 @@ def test_bench_quick_writes_the_schema(tmp_path: Path) -> None:
     assert all(r["warmup"] for r in records if r["cold"])
     for g in run["groups"]:
         assert GROUP_FIELDS <= set(g)
+        # Cost per request: the mean of its requests' msg.route.cost_usd (a priced model).
+        costs = [r["cost_usd"] for r in records if r["group"] == g["group"]
+                 and not r["warmup"] and r["status"] == "ok"]
+        assert costs and all(c is not None and c > 0 for c in costs)
+        assert g["cost_usd_per_request"] == pytest.approx(sum(costs) / len(costs))
     # Interleaved: each round of len(PLATFORMS) requests visits every platform once.
     order = [r["deployment"] for r in sorted(records, key=lambda r: r["request_index"])]
     n = len(PLATFORMS)
@@ -144,7 +149,7 @@ def test_bench_quick_writes_the_schema(tmp_path: Path) -> None:
     # Console: a table naming every platform, the files, and no credential anywhere.
     for kind in PLATFORMS:
         assert kind in done.stdout
-    assert "TTFT p50" in done.stdout and "results:" in done.stdout
+    assert "TTFT p50" in done.stdout and "$/req" in done.stdout and "results:" in done.stdout
     blobs = done.stdout + done.stderr + "".join(p.read_text(errors="replace")
                                                  for p in run_dir.iterdir() if p.suffix != ".png")
     _no_secrets(blobs, _fleet_secrets())

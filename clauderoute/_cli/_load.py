@@ -165,6 +165,7 @@ def _fill(rec: dict[str, Any], attempts: list[AttemptContext], dispatched: float
         rec["error_phase"] = ("mid_stream" if deltas else "before_first_token"
                               if last.headers_at is not None else "before_headers")
     usage = getattr(msg, "usage", None)
+    rec["cost_usd"] = getattr(getattr(msg, "route", None), "cost_usd", None)
     out_tokens = usage.output_tokens if usage is not None else None
     decode = deltas[-1] - first_token if deltas and first_token is not None else None
     rec.update(decode_s=decode,

@@ -22,7 +22,7 @@ def bench_table(run: dict[str, Any]) -> Any:
     if multi:
         table.add_column("load", no_wrap=True)
     for col in ("ok/n", "errors", "retry", "TTFT p50", "TTFT p99", "E2E p50", "E2E p99",
-                "TPOT p50", "tok/s", "req/s"):
+                "TPOT p50", "tok/s", "req/s", "$/req"):
         table.add_column(col, justify="right")
     slo = bool(run["config"].get("slos"))
     if slo:
@@ -43,7 +43,9 @@ def bench_table(run: dict[str, Any]) -> Any:
                 str(g["retried_or_failed_over"]), ms(lat["ttft_s"].get("p50")),
                 ms(lat["ttft_s"].get("p99")), ms(lat["e2e_s"].get("p50")),
                 ms(lat["e2e_s"].get("p99")), ms(lat["tpot_s"].get("p50")),
-                "-" if tps is None else f"{tps:.0f}", "-" if rps is None else f"{rps:.2f}"]
+                "-" if tps is None else f"{tps:.0f}", "-" if rps is None else f"{rps:.2f}",
+                "-" if g.get("cost_usd_per_request") is None
+                else f"{g['cost_usd_per_request']:.6f}"]
         if slo:
             row.append(f"{g['slo']['combined_attainment']:.0%}")
         table.add_row(*row)

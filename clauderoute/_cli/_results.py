@@ -68,6 +68,11 @@ def _slo(recs: list[dict[str, Any]], slos: dict[str, float], window: float) -> d
             "goodput_rps": len(good) / window if window else None}
 
 
+def _mean_cost(recs: list[dict[str, Any]]) -> float | None:
+    costs = [r["cost_usd"] for r in recs if r.get("cost_usd") is not None]
+    return sum(costs) / len(costs) if costs else None
+
+
 def aggregate(records: Iterable[dict[str, Any]],
               slos: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """One aggregate per group (§4.10), in order of first appearance; ``slos`` maps a latency
@@ -106,6 +111,8 @@ def aggregate(records: Iterable[dict[str, Any]],
             "peak_output_tps_1s": max(per_second.values(), default=0),
             "peak_concurrency": _peak_concurrency(recs),
             "latency": {f: describe([r.get(f) for r in ok]) for f in LATENCY_FIELDS},
+            # What the answers cost (catalog prices; None when the model has none).
+            "cost_usd_per_request": _mean_cost(ok),
             "slo": _slo(recs, slos, window) if slos else None,
         })
     return out

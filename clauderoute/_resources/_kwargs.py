@@ -6,6 +6,7 @@ Each is a request body ``TypedDict`` plus ``RequestOptions``; at run time the me
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Required
 
 from ..types._params import (
@@ -21,7 +22,12 @@ __all__ = ["CountTokensKwargs", "CreateKwargs", "CreateMaybeStreamKwargs",
 
 
 class CreateKwargs(MessageCreateParamsNonStreaming, RequestOptions, total=False):
-    """``messages.create(...)``: a whole ``Message``."""
+    """``messages.create(...)``: a whole ``Message``; ``fallback_models``: the models to try,
+    in order, when every provider failed the requested one for lack of availability;
+    ``conversation``: a key that keeps a conversation on the model a refusal moved it to."""
+
+    fallback_models: Sequence[str] | None
+    conversation: str | None
 
 
 class CreateStreamKwargs(MessageCreateParamsStreaming, RequestOptions, total=False):

@@ -16,6 +16,7 @@ from .._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpResponse
 from .._route_rules import check_route
 from .._streaming import MessageStream, open_stream_attempt
 from .._validate import check_seconds, validate_count_tokens, validate_create
+from ..routing._fallback import routed
 from ..routing._observe import AttemptContext
 from ..types._messages import Message, MessageTokensCount
 from ._raw import AsyncRawResponse, AsyncStream
@@ -175,6 +176,7 @@ class Messages:
         deadline: float | None = None, extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None, betas: Sequence[str] | None = None,
+        fallback_models: Sequence[str] | None = None, conversation: str | None = None,
         **params: Any,
     ) -> Message | AsyncStream:
         """Send a Messages request and return the whole answer (or, with ``stream=True``, the
@@ -205,6 +207,9 @@ class Messages:
         if stream is not False:
             if stream is not True:
                 raise E.InvalidRequestError("must be a boolean", field="stream")
+            if fallback_models is not None or conversation is not None:  # not built yet
+                raise E.InvalidRequestError("is not supported with stream=True", field=(
+                    "fallback_models" if fallback_models is not None else "conversation"))
             validate_create(params)
             call = _call(STREAM, params, betas, extra_headers, extra_body, self._client)
             opts = _homed(call, opts, self._client)
@@ -215,7 +220,8 @@ class Messages:
         opts = _homed(call, opts, self._client)
         check_route(call, self._client.router, opts["only"])
         msg: Message
-        msg, route = await self._client.router.run(call, _send, **opts)
+        msg, route = await routed(self._client.router, call, _send, opts, fallback_models,
+                                  conversation)
         msg.route = route
         return msg
 

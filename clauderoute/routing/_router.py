@@ -35,6 +35,7 @@ from ._observe import AttemptContext, Observer, RouteContext
 from ._outcome import deadline_error, decide, give_up, next_index, unhealthy
 from ._planning import Planner, skip_reason
 from ._policy import Failover, Policy
+from ._signals import Signals
 from ._stats import LatencyStats
 
 __all__ = ["AttemptContext", "Finisher", "Router", "error_category"]
@@ -81,6 +82,8 @@ class Router(Planner):
         hedging: opt-in hedging settings.
         hooks: callables given each attempt's frozen ``AttemptInfo``.
         observers: telemetry observers (tracing, metrics, benchmark recorder).
+        signals: capacity, budgets, cache affinity and cost (``_signals.py``; default on,
+            ``False`` disables them).
     """
 
     def __init__(self, providers: Sequence[Provider], *, engine: Engine,
@@ -88,7 +91,8 @@ class Router(Planner):
                  timeout_s: float | None = 600.0, deadline_s: float | None = None,
                  first_token_timeout_s: float | None = None,
                  breaker: CircuitBreaker | bool | None = None, hedging: Hedging | None = None,
-                 hooks: Sequence[Hook] = (), observers: Sequence[Observer] = ()) -> None:
+                 hooks: Sequence[Hook] = (), observers: Sequence[Observer] = (),
+                 signals: Signals | bool | None = None) -> None:
         if not providers:
             raise E.ConfigurationError("a route needs at least one provider")
         names = [p.name for p in providers]
@@ -109,6 +113,8 @@ class Router(Planner):
             cast(Any, self.policy).stats = self.stats  # the latency policy reads live stats
         self.hedging = hedging
         self.hooks = list(hooks)
+        self.signals = (signals if isinstance(signals, Signals)
+                        else None if signals is False else Signals())
         self.observers = list(observers)
         self._plans = {}
 
@@ -140,14 +146,17 @@ class Router(Planner):
         plan = self.plan(call, only, skipped)
         budget = deadline_s if deadline_s is not None else self.deadline_s
         deadline = loop.time() + budget if budget is not None else None
-        route = RouteContext(call, budget, [o for o in self.observers if _safe(o.enabled)
-                                            is not False] if self.observers else None)
+        watching = [*self.observers, self.signals] if self.signals else self.observers
+        route = RouteContext(call, budget, [o for o in watching if _safe(o.enabled)
+                                            is not False] if watching else None)
         if route.observers:
             self._start_route(route)
         try:
             if self.breaker is not None and self.breaker.tripped:
                 claims = {}
                 plan = await self._healthy(plan, call, deadline, skipped, claims)
+            if self.signals is not None:
+                plan = await self.signals.admit(plan, call, deadline, skipped)
             tries = [0] * len(plan)
             hints: list[float | None] | None = None  # each provider's own last retry-after
             attempts: list[AttemptInfo] = []
@@ -212,6 +221,8 @@ class Router(Planner):
                                            attempts=tuple(attempts) if len(attempts) == 1
                                            else tuple(sorted(attempts, key=lambda a: a.number)),
                                            skipped=tuple(skipped))
+                    if self.signals is not None:
+                        route_info = self.signals.finish(route_info, wctx, result)
                     if defer:
                         return result, route_info, Finisher(self, route, wctx, info, route_info)
                     if route.observers:

@@ -8,6 +8,7 @@ from typing import Any
 
 from .._retry import no_backoff
 from ._agent import TOOL_MARKER, synthesize
+from ._capacity import Capacity
 from ._faults import Fault, FaultPlan, LatencyProfile
 from ._hostile import Blackhole, Hostile, HostileRequest
 from ._hostile_server import HostileServer
@@ -16,6 +17,7 @@ from ._server import EmulatorServer, RecordedRequest, count_tokens, default_repl
 
 __all__ = [
     "Blackhole",
+    "Capacity",
     "EmulatorServer",
     "Fault",
     "FaultPlan",

@@ -31,6 +31,7 @@ import msgspec
 from aiohttp import web
 
 from ._agent import count_tokens, default_reply
+from ._capacity import CAPACITY_KEY, Capacity
 from ._faults import Fault, FaultPlan, LatencyProfile
 
 __all__ = ["EmulatorServer", "RecordedRequest", "count_tokens", "default_reply"]
@@ -132,6 +133,8 @@ class EmulatorServer:
         self._handlers: set[asyncio.Task[Any]] = set()
         self.open_streams = 0
         self.disconnects = 0
+        #: Fake rate limits: headers on every answer and a 429 when spent (``_capacity.py``).
+        self.capacity: Capacity | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -315,6 +318,12 @@ class EmulatorServer:
         if count is not None:
             return web.json_response(count(count_tokens(params)), headers=self.response_headers())
         msg = self.responder(params, model, self.new_id())
+        extra = {} if self.capacity is None else self.capacity.answer(
+            request, count_tokens(params), msg)
+        if extra is None:  # spent: the platform's own 429, with the bucket's headers
+            return self.error_response(429, self.default_error_type(429), "rate limited "
+                                       "(emulated capacity)", {**self.response_headers(),
+                                                               **request[CAPACITY_KEY]})
         if not stream:
             await self._wait(self.latency.ttft_s + self.latency.per_token_s *
                              msg["usage"]["output_tokens"])
@@ -322,12 +331,13 @@ class EmulatorServer:
             if fault is not None and fault.truncate_body:
                 data = data[: len(data) // 2]
             return web.Response(body=data, content_type="application/json",
-                                headers=self.response_headers())
+                                headers={**self.response_headers(), **extra})
         return await self._stream(request, msg, fault)
 
     async def _stream(self, request: web.Request, msg: dict[str, Any],
                       fault: Fault | None) -> web.StreamResponse:
-        resp = web.StreamResponse(headers=self.response_headers())
+        resp = web.StreamResponse(headers={**self.response_headers(),
+                                           **request.get(CAPACITY_KEY, {})})
         resp.content_type = self.stream_content_type
         await resp.prepare(request)
         self.open_streams += 1

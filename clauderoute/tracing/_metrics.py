@@ -67,6 +67,10 @@ class Metrics:
                                               "Failovers to another deployment")
         self.tpot = _histogram(meter, N.M_TPOT, "s", "Time per output token after the first",
                                N.TPOT_BUCKETS)
+        self.cost = meter.create_counter(N.M_COST, "[USD]", "What answers cost, from usage and "
+                                         "the catalog's prices (by deployment and model)")
+        self.affinity_hits = meter.create_counter(
+            N.M_AFFINITY_HITS, "{call}", "Calls with prompt-cache breakpoints that read the cache")
         self._breakers: weakref.WeakSet[Any] = weakref.WeakSet()
         meter.create_observable_gauge(N.M_CIRCUIT, [self._circuits], "1",
                                       "Circuit state: 0 closed, 1 half-open, 2 open")

@@ -86,6 +86,8 @@ M_RETRIES: Final = X + "retries"
 M_FAILOVERS: Final = X + "failovers"
 M_TPOT: Final = X + "attempt.time_per_output_token"
 M_CIRCUIT: Final = X + "circuit.state"
+M_COST: Final = X + "cost"
+M_AFFINITY_HITS: Final = X + "cache_affinity.hits"
 
 # Histogram buckets (OBSERVABILITY.md §4.6).
 DURATION_BUCKETS: Final = tuple(0.01 * 2 ** i for i in range(14))  # 0.01 … 81.92 s

@@ -367,6 +367,9 @@ class TracingObserver(Observer):
         self.metrics.attempt(attrs, end - state.start, usage, ttfc, ctx.chunk_times, ctx.ttft_s,
                              stream_s, {N.X_PLATFORM: ctx.provider.platform,
                                         N.REQUEST_MODEL: ctx.model_id})
+        signals = ctx.router.signals
+        if usage is not None and signals is not None:  # the routing signals' metrics
+            signals.record_metrics(self.metrics, ctx, usage)
 
 
 _DEFAULT: list[TracingObserver] = []

@@ -128,6 +128,9 @@ class Usage(Dumpable, msgspec.Struct, kw_only=True, omit_defaults=True):
     output_tokens: int = 0
     cache_creation_input_tokens: int | None = None
     cache_read_input_tokens: int | None = None
+    #: Cache writes split by lifetime (``ephemeral_5m_input_tokens``,
+    #: ``ephemeral_1h_input_tokens``), as the Claude API sends them.
+    cache_creation: dict[str, Any] | None = None
     server_tool_use: dict[str, Any] | None = None
     service_tier: str | None = None
 
@@ -160,6 +163,9 @@ class AttemptInfo(msgspec.Struct, frozen=True, kw_only=True):
         status: HTTP status, when a response arrived.
         backoff_s: sleep before this attempt.
         ttft_s: time to first content event (streams).
+        cost_usd: what the answer cost (the attempt that succeeded, when its model is priced).
+
+    .. versionchanged:: 0.2 ``cost_usd``.
     """
 
     number: int
@@ -174,16 +180,23 @@ class AttemptInfo(msgspec.Struct, frozen=True, kw_only=True):
     status: int | None = None
     backoff_s: float = 0.0
     ttft_s: float | None = None
+    cost_usd: float | None = None
 
 
 class RouteInfo(msgspec.Struct, frozen=True, kw_only=True):
     """Who served a call, every attempt it took, and the providers skipped with the reason
-    (``"name (platform): reason"``: a missing capability, or ``circuit_open``)."""
+    (``"name (platform): reason"``: a missing capability, ``circuit_open``, ``rate_limited: …``
+    or ``budget: …``), and what the answer cost in USD (``None``: the model has no price).
+
+    .. versionchanged:: 0.2 ``cost_usd``; capacity and budget skips."""
 
     provider: str
     platform: str
     attempts: tuple[AttemptInfo, ...] = ()
     skipped: tuple[str, ...] = ()
+    cost_usd: float | None = None
+    #: Model fallbacks taken, each with the request changes it needed (``_fallback.py``).
+    fallbacks: tuple[str, ...] = ()
 
 
 class Message(Dumpable, msgspec.Struct, kw_only=True, omit_defaults=True, dict=True):

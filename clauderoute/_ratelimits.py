@@ -1,0 +1,174 @@
+"""What an answer says about capacity: a typed, platform-neutral ``RateLimits`` value.
+
+The Claude API sends, on every answer (success or error), one group of headers per limit::
+
+    anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}
+
+``limit`` and ``remaining`` are integers; ``reset`` is an RFC 3339 time at which the bucket is
+full again (the API replenishes continuously, so ``reset`` is when it is *full*, not when the
+first token comes back). ``retry-after`` (seconds or an HTTP date; ``retry-after-ms`` as the
+SDK reads it) says how long to wait after a 429. A platform that sends none of these gives
+``None``: the router then learns from failures only, as before.
+
+Header values come from the network, so parsing never raises and never trusts them: a value
+that is not a plain non-negative integer, or a time that does not parse, is treated as absent;
+integers are capped at ``2**53`` (no arithmetic surprise downstream); how long a provider may
+be skipped on the strength of one answer is capped by the store, not here.
+
+.. versionadded:: 0.2
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from datetime import datetime
+
+import msgspec
+
+from ._retry import parse_retry_after
+
+__all__ = ["MAX_COUNT", "Bucket", "RateLimits", "parse_rate_limits"]
+
+#: Largest count kept; bigger announced values are clipped to it (2**53: exact as a float).
+MAX_COUNT = 2**53
+_MAX_LEN = 64  # longer header values are not numbers or times we would accept
+# (field, limit header, remaining header, reset header) per bucket, built once.
+_HEADERS = tuple((b.replace("-", "_"), *(f"anthropic-ratelimit-{b}-{f}"
+                                         for f in ("limit", "remaining", "reset")))
+                 for b in ("requests", "tokens", "input-tokens", "output-tokens"))
+# reset text -> epoch seconds: the four buckets often share one reset, and consecutive answers
+# repeat it; bounded (cleared when full) since the values come from the network.
+_RESETS: dict[str, float | None] = {}
+
+
+class Bucket(msgspec.Struct, frozen=True, kw_only=True):
+    """One announced limit.
+
+    Attributes:
+        limit: the bucket's size, when announced.
+        remaining: what is left now, when announced.
+        reset: when the bucket is full again, as seconds since the epoch (``time.time()``).
+
+    .. versionadded:: 0.2
+    """
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset: float | None = None
+
+
+class RateLimits(msgspec.Struct, frozen=True, kw_only=True):
+    """What one answer said about a provider's capacity for one model.
+
+    Attributes:
+        requests: requests per minute.
+        tokens: the combined token bucket (the most restrictive of input and output).
+        input_tokens: input tokens per minute.
+        output_tokens: output tokens per minute.
+        retry_after_s: how long the platform asked us to wait (after a 429 or 529).
+        observed_at: when the answer arrived (``time.time()``).
+
+    .. versionadded:: 0.2
+    """
+
+    requests: Bucket | None = None
+    tokens: Bucket | None = None
+    input_tokens: Bucket | None = None
+    output_tokens: Bucket | None = None
+    retry_after_s: float | None = None
+    observed_at: float = 0.0
+
+    def blocked(self, input_tokens: int, output_tokens: int, now: float,
+                in_flight: int = 0) -> tuple[float, str] | None:
+        """Whether a call needing ``input_tokens`` in and up to ``output_tokens`` out cannot fit,
+        ``in_flight`` requests being already under way (not yet counted in ``remaining``, as
+        far as the caller knows: concurrent calls must not all pass on one last request).
+
+        Returns:
+            ``(until, reason)``: the time (``time.time()`` scale) the provider should be
+            skipped until, and why; ``None`` if the call fits or nothing is known.
+        """
+        if self.retry_after_s is not None and now < self.observed_at + self.retry_after_s:
+            return self.observed_at + self.retry_after_s, "rate_limited: retry-after"
+        checks = ((self.requests, 1, "requests"),
+                  (self.tokens, input_tokens + output_tokens, "tokens"),
+                  (self.input_tokens, input_tokens, "input_tokens"),
+                  (self.output_tokens, output_tokens, "output_tokens"))
+        for bucket, need, name in checks:
+            if bucket is None or bucket.remaining is None or bucket.reset is None:
+                continue
+            if bucket.reset <= now:  # the bucket has refilled since: the number is stale
+                continue
+            if bucket.limit is not None and need > bucket.limit:
+                continue  # can never fit: skipping would be for ever; the platform decides
+            short = (bucket.remaining <= in_flight if name == "requests"
+                     else bucket.remaining < need)
+            if short:
+                busy = f", {in_flight} in flight" if in_flight and name == "requests" else ""
+                return bucket.reset, f"rate_limited: {name} remaining {bucket.remaining}{busy}"
+        return None
+
+
+def _count(value: str | None) -> int | None:
+    if value is None or len(value) > _MAX_LEN:
+        return None
+    if not (value.isdigit() and value.isascii()):  # no sign, no float, no "1_000", no "١"
+        value = value.strip()
+        if not (value.isdigit() and value.isascii()):
+            return None
+    n = int(value)
+    return min(MAX_COUNT, n)
+
+
+def _time(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return _RESETS[value]
+    except KeyError:
+        pass
+    if len(_RESETS) >= 64:
+        _RESETS.clear()
+    parsed = _RESETS[value] = _parse_time(value)
+    return parsed
+
+
+def _parse_time(value: str) -> float | None:
+    if len(value) > _MAX_LEN:
+        return None
+    try:
+        stamp = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:  # RFC 3339 requires an offset; a naive time is not one
+        return None
+    try:
+        return stamp.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def parse_rate_limits(headers: Mapping[str, str], now: float | None = None) -> RateLimits | None:
+    """The Claude API's rate-limit headers as a ``RateLimits`` value (``None``: none sent).
+
+    Args:
+        headers: the answer's headers, names lower-cased.
+        now: the arrival time (``time.time()`` when not given).
+
+    .. versionadded:: 0.2
+    """
+    now = time.time() if now is None else now
+    found: dict[str, Bucket] = {}
+    for field, limit_h, remaining_h, reset_h in _HEADERS:
+        if limit_h not in headers and remaining_h not in headers and reset_h not in headers:
+            continue
+        limit, remaining = _count(headers.get(limit_h)), _count(headers.get(remaining_h))
+        reset = _time(headers.get(reset_h))
+        if limit is not None or remaining is not None or reset is not None:
+            found[field] = Bucket(limit=limit, remaining=remaining, reset=reset)
+    retry = (parse_retry_after(headers) if "retry-after" in headers
+             or "retry-after-ms" in headers else None)
+    if not found and retry is None:
+        return None
+    return RateLimits(**found, retry_after_s=retry, observed_at=now)

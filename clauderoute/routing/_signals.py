@@ -1,0 +1,326 @@
+"""Routing on what the platforms say: capacity, budgets, cache affinity and cost, per call.
+
+``Signals`` sits beside the router and does two things:
+
+* **Before the first attempt** (``admit``): a provider whose last answer for the model said it
+  is out of requests, or has fewer tokens left than the call needs (estimated input +
+  ``max_tokens``), is skipped until its reset, and so is one whose client-side budget is spent;
+  each skip is recorded in ``msg.route.skipped`` with its reason (``rate_limited: …`` or
+  ``budget: …``). If every candidate is skipped the call waits for the earliest one when the
+  deadline allows, else fails with ``AllPlatformsFailed`` naming each reason. A request with
+  prompt-cache breakpoints goes first to the provider that last served its prefix (when that
+  provider is still a candidate: healthy and not exhausted).
+* **After each attempt** (as an ``Observer``): the answer's rate-limit headers (through
+  ``Provider.rate_limits``), the billed usage (budgets) and the cache keys it wrote are stored
+  in the ``RouteState``; ``finish`` adds the answer's cost to ``msg.route``.
+
+The budget of the first provider admitted is taken in ``admit`` (check and take in one step,
+before any await, so concurrent calls cannot pass on the same free slot); a failover or hedge
+attempt takes it as it starts, if it fits, and otherwise goes anyway (it is already a second
+choice; refusing it would turn a failover into a failure). Every attempt's request counts as
+in flight (``RouteState.capacity_start``/``capacity_end``) until its answer ends, and the
+capacity check counts in-flight requests as spent, so a burst of concurrent calls does not
+all pass on the last request a provider announced.
+
+.. versionadded:: 0.2
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from .. import _errors as E
+from .._cost import cost
+from .._provider import CREATE, STREAM, Call, HttpResponse, Provider
+from .._retry import testing_no_backoff
+from ..types._messages import AttemptInfo, Message, RouteInfo
+from ._affinity import affinity_keys
+from ._observe import AttemptContext, Observer
+from ._state import InProcessState, RouteState
+
+__all__ = ["BINARY_TOKENS", "MAX_PINS", "Signals", "estimate_input_tokens"]
+
+#: Conversations whose fallback pin is remembered.
+MAX_PINS = 10_000
+# The operations the signals watch: model calls (token counts, batches, files and skills have
+# limits of their own and no model usage to budget).
+_MESSAGES = frozenset({CREATE, STREAM})
+
+_encode = msgspec.json.Encoder().encode
+_Taken = tuple[str, str, "int | None"]  # (provider, model, input estimate taken of its budget)
+
+
+#: Tokens counted for one inline (base64) image or document: about what a large image costs
+#: (width × height / 750, capped near 1,600 by the platform's resizing). Counting its bytes
+#: instead would make any image look like a million tokens and skip providers for nothing.
+BINARY_TOKENS = 1600
+
+
+def _inline_bytes(blocks: Any) -> tuple[int, int]:
+    """(base64 bytes, how many) in ``blocks`` and one level of tool results inside them."""
+    size = count = 0
+    if not isinstance(blocks, list):
+        return 0, 0
+    for b in blocks:
+        if type(b) is not dict:
+            continue
+        src = b.get("source")
+        if type(src) is dict and src.get("type") == "base64":
+            size += len(str(src.get("data", "")))
+            count += 1
+        elif b.get("type") == "tool_result":
+            s, n = _inline_bytes(b.get("content"))
+            size, count = size + s, count + n
+    return size, count
+
+
+def estimate_input_tokens(params: Mapping[str, Any]) -> int:
+    """A rough input estimate before sending: a quarter of the request's JSON bytes (about four
+    bytes per token for English text), each inline image or document counted as
+    ``BINARY_TOKENS`` rather than by its bytes."""
+    try:
+        size = len(_encode({k: params[k] for k in ("system", "messages", "tools") if k in params}))
+    except (TypeError, msgspec.EncodeError):
+        return 0
+    msgs = params.get("messages")
+    if isinstance(msgs, list) and size > 65_536:  # only a big body can hide inline data
+        for m in msgs:
+            inline, n = _inline_bytes(m.get("content") if type(m) is dict else None)
+            size -= inline
+            size += 4 * BINARY_TOKENS * n
+    return max(0, size) // 4
+
+
+def _max_tokens(params: Mapping[str, Any]) -> int:
+    v = params.get("max_tokens")
+    return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0
+
+
+class Signals(Observer):
+    """Capacity, budgets, cache affinity and cost for a router.
+
+    Args:
+        state: where the per-(provider, model) signals live (default: in this process).
+        cache_affinity: prefer the provider that cached a request's prefix.
+        price_multipliers: provider name → factor on the catalog's prices (default: the
+            provider's ``price_multiplier``, 1.0 unless a platform declares otherwise).
+        fallback_models: requested model → the models to try next (``_fallback.py``).
+        on_refusal: ``"return"`` (a refusal is an answer) or ``"fallback"`` (next model).
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, state: RouteState | None = None, *, cache_affinity: bool = True,
+                 price_multipliers: Mapping[str, float] | None = None,
+                 fallback_models: Mapping[str, Sequence[str]] | None = None,
+                 on_refusal: str = "return") -> None:
+        self.state: RouteState = state if state is not None else InProcessState()
+        self.cache_affinity = cache_affinity
+        self.price_multipliers = dict(price_multipliers or {})
+        self.fallback_models = {k: tuple(v) for k, v in (fallback_models or {}).items()}
+        self.on_refusal = on_refusal
+        #: (conversation key, chain) -> the fallback hop a refusal moved it to (LRU, bounded).
+        self.pins: OrderedDict[Any, int] = OrderedDict()
+        #: Calls sent first to their prefix's provider, and calls keyed at all (a metric).
+        self.affinity_hits = 0
+        self.affinity_keyed = 0
+        # id(call) -> what admit took for its first choice: (provider, model, input estimate)
+        self._taken: dict[int, _Taken] = {}
+
+    def pin(self, key: Any, hop: int) -> None:
+        """Keep a conversation on fallback ``hop`` (at most ``MAX_PINS`` conversations)."""
+        self.pins[key] = hop
+        self.pins.move_to_end(key)
+        while len(self.pins) > MAX_PINS:
+            self.pins.popitem(last=False)
+
+    def multiplier(self, provider: Provider) -> float:
+        """The price factor of ``provider``."""
+        got = self.price_multipliers.get(provider.name)
+        return got if got is not None else float(getattr(provider, "price_multiplier", 1.0))
+
+    # --- before the first attempt ---------------------------------------------------------------
+
+    async def admit(self, plan: list[Provider], call: Call, deadline: float | None,
+                    skipped: list[str]) -> list[Provider]:
+        """``plan`` without the providers that cannot take ``call`` now, affinity first."""
+        if call.operation not in _MESSAGES:
+            return plan
+        params = call.params
+        model = str(params.get("model", ""))
+        need_in, need_out = estimate_input_tokens(params), _max_tokens(params)
+        plan = self._affine(plan, params)
+        kept: list[Provider] = []
+        waits: list[tuple[float, Provider, str]] = []
+        state = self.state
+        for p in plan:
+            hit = state.capacity_block(p.name, model, need_in, need_out)
+            if hit is None and not kept:  # the first choice: take its budget now, atomically
+                hit = state.budget_admit(p.name, need_in)
+                if hit is None:
+                    self._take(call, p.name, model, need_in)
+            if hit is None:
+                kept.append(p)
+            else:
+                waits.append((hit[0], p, hit[1]))
+                skipped.append(f"{p.name} ({p.platform}): {hit[1]}")
+        if kept:
+            return kept
+        return await self._wait(waits, call, deadline, need_in)
+
+    def _affine(self, plan: list[Provider], params: Mapping[str, Any]) -> list[Provider]:
+        if not self.cache_affinity or len(plan) < 2 or not (
+                "cache_control" in params or _marks(params)):
+            return plan
+        keys = affinity_keys(params)
+        if keys is None:
+            return plan
+        self.affinity_keyed += 1
+        name = self.state.affinity_get(keys.read)
+        if name is None or plan[0].name == name:
+            self.affinity_hits += name is not None
+            return plan
+        for i, p in enumerate(plan):
+            if p.name == name:
+                self.affinity_hits += 1
+                return [p, *plan[:i], *plan[i + 1:]]
+        return plan
+
+    async def _wait(self, waits: list[tuple[float, Provider, str]], call: Call,
+                    deadline: float | None, need_in: int) -> list[Provider]:
+        wait, first, _ = min(waits, key=lambda w: w[0])
+        loop = asyncio.get_running_loop()
+        if deadline is not None and loop.time() + wait >= deadline:
+            reasons = "; ".join(f"{p.name}: {why}" for _, p, why in waits)
+            raise E.AllPlatformsFailed(
+                f"every provider is out of capacity ({reasons}); the first frees up in "
+                f"{wait:.1f}s, after the deadline", attempts=[], errors=[])
+        if wait > 0 and not testing_no_backoff():
+            await asyncio.sleep(wait)
+        model = str(call.params.get("model", ""))
+        got = self.state.budget_admit(first.name, need_in) is None
+        self._take(call, first.name, model, need_in if got else None)
+        return [first]
+
+    def _take(self, call: Call, name: str, model: str, need_in: int | None) -> None:
+        self.state.capacity_start(name, model)
+        self._taken[id(call)] = (name, model, need_in)
+
+    def _drop(self, taken: _Taken) -> None:
+        name, model, need_in = taken
+        self.state.capacity_end(name, model)
+        if need_in is not None:
+            self.state.budget_release(name, need_in)
+
+    # --- after each attempt (Observer) ----------------------------------------------------------
+
+    def attempt_start(self, ctx: AttemptContext) -> Any:
+        """What this attempt holds: its request in flight and, when the budget had room, its
+        input estimate; ``None`` for an operation other than a model call."""
+        name = ctx.provider.name
+        taken = self._taken.pop(id(ctx.call), None)
+        if taken is not None and taken[0] == name:
+            return taken
+        if taken is not None:  # the first choice was not tried: give back what it took
+            self._drop(taken)
+        if ctx.call.operation not in _MESSAGES:
+            return None
+        model = str(ctx.call.params.get("model", ""))
+        need = estimate_input_tokens(ctx.call.params)
+        got = self.state.budget_admit(name, need) is None
+        self.state.capacity_start(name, model)
+        return (name, model, need if got else None)
+
+    def attempt_returned(self, state: Any, ctx: AttemptContext) -> None:
+        """The answer's headers arrived: keep what they say about capacity."""
+        if ctx.headers is None or ctx.call.operation not in _MESSAGES:
+            return
+        p = ctx.provider
+        try:
+            limits = p.rate_limits(HttpResponse(ctx.status or 0, ctx.headers))
+        except Exception:  # noqa: BLE001 - a third-party hook must not break the call
+            return
+        if limits is not None:
+            self.state.observe_limits(p.name, str(ctx.call.params.get("model", "")), limits)
+
+    def attempt_end(self, state: Any, ctx: AttemptContext, info: AttemptInfo, result: Any,
+                    error: BaseException | None, outcome: str) -> None:
+        """Settle the budget with the bill; remember who cached the prefix."""
+        usage = getattr(result, "usage", None) if error is None else None
+        name = ctx.provider.name
+        if isinstance(state, tuple):
+            self.state.capacity_end(name, state[1])
+            if state[2] is not None and usage is not None:
+                self.state.budget_settle(name, state[2], usage.total_input_tokens,
+                                         usage.output_tokens)
+            elif state[2] is not None:
+                self.state.budget_release(name, state[2])
+        if outcome == "success":  # the fleet's latency summary (a no-op in process)
+            self.state.record_latency(name, str(ctx.call.params.get("model", "")),
+                                      info.ttft_s if info.ttft_s is not None
+                                      else info.duration_s)
+        if usage is not None and self.cache_affinity and outcome == "success":
+            keys = affinity_keys(ctx.call.params) if (
+                "cache_control" in ctx.call.params or _marks(ctx.call.params)) else None
+            if keys is not None:
+                self.state.affinity_put(keys.write, name)
+
+    def route_end(self, state: Any, route: Any, info: RouteInfo | None,
+                  error: BaseException | None, outcome: str) -> None:
+        """Give back what admit took for a call that never started an attempt."""
+        taken = self._taken.pop(id(route.call), None)
+        if taken is not None:
+            self._drop(taken)
+
+    # --- the answer -----------------------------------------------------------------------------
+
+    def record_metrics(self, metrics: Any, ctx: AttemptContext, usage: Any) -> None:
+        """``clauderoute.cost`` and ``clauderoute.cache_affinity.hits`` for one answer (called
+        by the tracing observer, only when a meter provider is set)."""
+        model = str(ctx.call.params.get("model", ""))
+        attrs = {"clauderoute.deployment": ctx.provider.name, "gen_ai.request.model": model}
+        usd = cost(usage, model, multiplier=self.multiplier(ctx.provider))
+        if usd is not None:
+            metrics.cost.add(usd, attrs)
+        params = ctx.call.params
+        if getattr(usage, "cache_read_input_tokens", None) and (
+                "cache_control" in params or _marks(params)):
+            metrics.affinity_hits.add(1, attrs)
+
+    def finish(self, route: RouteInfo, ctx: AttemptContext, result: Any) -> RouteInfo:
+        """``route`` with the answer's cost on it and on its winning attempt."""
+        if not isinstance(result, Message):
+            return route
+        usd = cost(result.usage, str(ctx.call.params.get("model", "")),
+                   multiplier=self.multiplier(ctx.provider))
+        if usd is None:
+            return route
+        attempts = route.attempts
+        if len(attempts) == 1:  # the usual case, without a generator
+            attempts = (msgspec.structs.replace(attempts[0], cost_usd=usd),)
+        else:
+            attempts = tuple(msgspec.structs.replace(a, cost_usd=usd)
+                             if a.number == ctx.number else a for a in attempts)
+        return msgspec.structs.replace(route, cost_usd=usd, attempts=attempts)
+
+
+def _marks(params: Mapping[str, Any]) -> bool:
+    """Whether any block carries ``cache_control`` (a cheap scan before hashing)."""
+    for key in ("system", "tools"):
+        v = params.get(key)
+        if isinstance(v, list) and any(isinstance(b, Mapping) and "cache_control" in b
+                                       for b in v):
+            return True
+    msgs = params.get("messages")
+    if isinstance(msgs, list):
+        for m in msgs:
+            c = m.get("content") if isinstance(m, Mapping) else None
+            if isinstance(c, list) and any(isinstance(b, Mapping) and "cache_control" in b
+                                           for b in c):
+                return True
+    return False
