@@ -88,6 +88,7 @@ class FileConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     providers: dict[str, Any] = msgspec.field(default_factory=dict)
     route: RouteConfig = msgspec.field(default_factory=RouteConfig)
     tracing: dict[str, Any] = msgspec.field(default_factory=dict)
+    state: dict[str, Any] = msgspec.field(default_factory=dict)  # clauderoute.fleet reads it
 
 
 # policy name -> (class name in clauderoute.routing, builder from [route]); add a line per policy.
@@ -162,6 +163,10 @@ def client_settings(path: str | os.PathLike[str] | None = None, *,
 
         with source.at(("route", "hedge_after")):
             out["hedging"] = Hedging(route.hedge_after)
+    if cfg.state or os.environ.get("CLAUDEROUTE_STATE_URL"):
+        from .fleet import configure  # lazy: redis-py is an optional extra
+
+        configure(out, cfg.state)
     return out
 
 
