@@ -72,6 +72,11 @@ class RedisServer:
 
 @pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
+    yield from running_redis()
+
+
+def running_redis() -> Iterator[RedisServer]:
+    """A started redis-server (skip, or fail under CLAUDEROUTE_REQUIRE_REDIS=1, without it)."""
     exe = shutil.which("redis-server")
     if exe is None:
         reason = ("REDIS TESTS SKIPPED: redis-server is not installed (apt-get install "

@@ -94,8 +94,8 @@ class SharedBreaker(CircuitBreaker):
         self._probe[key] = "used"
         b.state, b.probing = HALF_OPEN, True
         claims = getattr(b, "claims", 0) + 1
-        if hasattr(b, "claims"):
-            b.claims = claims
+        if hasattr(b, "claims"):  # the single-probe breaker numbers its claims
+            setattr(b, "claims", claims)  # noqa: B010  (not an attribute of every Breaker)
         return claims
 
     def _local_claim(self, provider: str, model: str) -> int | None:
@@ -116,6 +116,7 @@ class SharedBreaker(CircuitBreaker):
 
     def success(self, provider: str, model: str) -> None:
         """An attempt succeeded: close the circuit here and across the fleet."""
+        self.fleet.start()  # (the router asks allow() only while some circuit is tripped)
         b = self._b.get((provider, model))
         was = CLOSED if b is None else b.state
         super().success(provider, model)

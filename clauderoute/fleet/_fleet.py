@@ -39,7 +39,6 @@ log = logging.getLogger("clauderoute.fleet")
 Handler = Callable[[str, bytes, float], None]
 
 MAX_BACKOFF_S = 5.0
-_RESYNC_EVERY = 300  # ticks between full re-reads (pub/sub drops what is sent while away)
 _enc = msgspec.msgpack.Encoder()
 _batch = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, str, bytes, int]]])
 
@@ -102,7 +101,9 @@ class FleetState:
         self._redis: Any = None
         self._pubsub: Any = None
         self._closed = False
-        self._ticks = 0
+        #: Seconds between checks that Redis still holds our keys (a flush is an outage).
+        self.check_s = 30.0
+        self._checked = 0.0
 
     def __repr__(self) -> str:
         return f"<FleetState {redacted(self.settings.url)} {self.status()['state']}>"
@@ -244,8 +245,8 @@ class FleetState:
         await self._flush()
         for hook in self._hooks:
             await hook(self._redis)
-        self._ticks += 1
-        if self._ticks % _RESYNC_EVERY == 0:
+        if loop.time() - self._checked >= self.check_s:
+            self._checked = loop.time()
             await self._check_epoch()
 
     def _merge(self, data: bytes) -> None:

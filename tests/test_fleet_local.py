@@ -1,0 +1,137 @@
+"""The fleet state in one process against a real redis-server: configuration, a Redis that
+never answers, a flushed Redis, shared latency summaries and hedging budget."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import clauderoute as cr
+from clauderoute.testing import LatencyProfile
+
+pytest.importorskip("redis", reason="clauderoute[redis] (redis-py) is not installed")
+
+from clauderoute.fleet import (
+    FleetHedging,
+    FleetLatencyStats,
+    FleetState,
+    SharedBreaker,
+    state_settings,
+)
+from tests.test_fleet import RedisServer, running_redis
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    yield from running_redis()
+
+
+async def _until(pred: Any, seconds: float = 10.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if pred():
+            return True
+        await asyncio.sleep(0.01)
+    return bool(pred())
+
+
+def test_config_state_builds_a_shared_breaker(tmp_path: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("REDIS_PW", "hunter2-secret")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
+                   '[state]\nurl = "redis://:${REDIS_PW}@127.0.0.1:1/0"\nsync_ms = 50\n')
+    client = cr.AsyncClient.from_config(cfg, tracing=False)
+    b = client.router.breaker
+    assert isinstance(b, SharedBreaker) and client.router.stats is b.stats
+    assert "hunter2" not in repr(b.fleet) + repr(b.fleet.settings) + str(b.fleet.status())
+    cfg.write_text('[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
+                   '[state]\nurl = "http://:${REDIS_PW}@x/0"\n')
+    with pytest.raises(cr.ConfigurationError, match="state.url") as e:
+        cr.AsyncClient.from_config(cfg)
+    assert "hunter2" not in str(e.value)
+    cfg.write_text('[providers.a]\nkind = "anthropic"\napi_key = "k"\n')
+    plain = cr.AsyncClient.from_config(cfg, tracing=False)
+    assert not isinstance(plain.router.breaker, SharedBreaker)
+    monkeypatch.setenv("CLAUDEROUTE_STATE_URL", "redis://127.0.0.1:1/0")
+    assert isinstance(cr.AsyncClient.from_config(cfg, tracing=False).router.breaker,
+                      SharedBreaker)
+
+
+async def test_silent_redis_degrades_and_calls_still_succeed(caplog: Any) -> None:
+    from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+
+    writers: list[asyncio.StreamWriter] = []
+
+    async def mute(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        writers.append(w)  # accepts, reads, never answers
+        await r.read(1 << 20)
+    server = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    s = state_settings({"url": f"redis://:pw-XYZ-123@127.0.0.1:{port}/0", "sync_ms": 20,
+                        "op_timeout_ms": 50}, env={})
+    assert s is not None
+    breaker = SharedBreaker(FleetState(s))
+    with caplog.at_level(logging.WARNING, logger="clauderoute.fleet"):
+        async with AnthropicEmulator(api_key="k", latency=LatencyProfile()) as emu:
+            client = cr.AsyncClient(providers=[AnthropicProvider(
+                name="a", base_url=emu.url, api_key="k")], breaker=breaker, tracing=False)
+            async with client:
+                for _ in range(5):
+                    await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
+                                                 messages=[{"role": "user", "content": "x"}])
+                assert await _until(lambda: breaker.fleet.failures >= 2)
+                assert breaker.fleet.status()["state"] == "degraded"
+    await breaker.aclose()
+    for w in writers:
+        w.close()
+    server.close()
+    await server.wait_closed()
+    text = caplog.text
+    assert text.count("unavailable") == 1  # logged once per outage, not per retry
+    assert "pw-XYZ-123" not in text + str(breaker.fleet.status())
+
+
+async def test_flushed_redis_is_noticed_and_resynced(redis_server: RedisServer) -> None:
+    import redis.asyncio as aioredis
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fleet = FleetState(s)
+    fleet.check_s = 0.05
+    fleet.start()
+    assert await _until(lambda: fleet.live)
+    r = aioredis.from_url(redis_server.url)
+    await r.flushall()
+    await r.aclose()
+    assert await _until(lambda: fleet.failures >= 1)  # the flush counts as an outage
+    assert await _until(lambda: fleet.live)  # and it re-syncs
+    await fleet.aclose()
+
+
+async def test_latency_summaries_and_hedging_budget_merge(redis_server: RedisServer) -> None:
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fa, fb = FleetState(s), FleetState(s)
+    la, lb = FleetLatencyStats(fa, publish_every_s=0.0), FleetLatencyStats(fb)
+    ha, hb = FleetHedging(fa, 1.0, budget=0.0), FleetHedging(fb, 1.0, budget=0.0)
+    fa.start()
+    fb.start()
+    assert await _until(lambda: fa.live and fb.live)
+    for _ in range(20):
+        la.record("p", "m", 0.5)
+    for _ in range(3):
+        ha.allow()
+    ha.hedged = 1
+    assert await _until(lambda: (h := lb.get("p", "m")) is not None and h.weight() > 19)
+    h = lb.get("p", "m")
+    assert h is not None and h.quantile(0.5) == pytest.approx(0.5, rel=0.1)
+    assert lb.get("p", "m") is not None and la.get("p", "m") is not None
+    assert await _until(lambda: bool(hb._others))
+    assert not hb.allow()  # budget 0: the hedge made in the other process counts here
+    await fa.aclose()
+    await fb.aclose()
