@@ -75,7 +75,11 @@ async def test_silent_redis_degrades_and_calls_still_succeed(caplog: Any) -> Non
     s = state_settings({"url": f"redis://:pw-XYZ-123@127.0.0.1:{port}/0", "sync_ms": 20,
                         "op_timeout_ms": 50}, env={})
     assert s is not None
-    breaker = SharedBreaker(FleetState(s))
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    reader = InMemoryMetricReader()
+    breaker = SharedBreaker(FleetState(s, meter_provider=MeterProvider([reader])))
     with caplog.at_level(logging.WARNING, logger="clauderoute.fleet"):
         async with AnthropicEmulator(api_key="k", latency=LatencyProfile()) as emu:
             client = cr.AsyncClient(providers=[AnthropicProvider(
@@ -86,6 +90,11 @@ async def test_silent_redis_degrades_and_calls_still_succeed(caplog: Any) -> Non
                                                  messages=[{"role": "user", "content": "x"}])
                 assert await _until(lambda: breaker.fleet.failures >= 2)
                 assert breaker.fleet.status()["state"] == "degraded"
+                seen = {m.name: [p.value for p in m.data.data_points]
+                        for rm in reader.get_metrics_data().resource_metrics
+                        for sm in rm.scope_metrics for m in sm.metrics}
+                assert seen["clauderoute.state.live"] == [0]
+                assert seen["clauderoute.state.outages"] == [1]  # one outage, many retries
     await breaker.aclose()
     for w in writers:
         w.close()

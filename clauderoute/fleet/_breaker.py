@@ -71,6 +71,7 @@ class SharedBreaker(CircuitBreaker):
         self.stats: LatencyStats | None = None
         fleet.register(_KIND, self._remote)
         fleet.on_tick(self._claim_probes)
+        fleet.on_sync(self._reannounce)
 
     # --- decisions on the request path (local copy only) ---------------------------------------
 
@@ -137,6 +138,15 @@ class SharedBreaker(CircuitBreaker):
     async def aclose(self) -> None:
         """Stop the fleet's sync task and close its connections."""
         await self.fleet.aclose()
+
+    def _reannounce(self) -> None:
+        """After a re-sync, publish every circuit this process sees open (a flushed or new
+        Redis, or a process that joined while Redis was away, learns them again)."""
+        now = self._clock()
+        for (p, m), b in list(self._b.items()):
+            left = b.opened_at + b.cooldown - now
+            if b.state == OPEN and left > 0:
+                self._announce(p, m, self.wall_clock() + left, b.cooldown)
 
     def _announce(self, provider: str, model: str, until: float, cooldown: float) -> None:
         payload = _enc.encode(_Change(provider, model, until, cooldown))

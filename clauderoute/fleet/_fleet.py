@@ -24,6 +24,7 @@ import asyncio
 import logging
 import os
 import random
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,6 +35,10 @@ from ._settings import StateSettings, redacted
 __all__ = ["FleetState", "Handler"]
 
 log = logging.getLogger("clauderoute.fleet")
+
+#: Metric names (OpenTelemetry API; a no-op until an SDK is installed).
+M_STATE_LIVE = "clauderoute.state.live"  # ObservableGauge, 1 synced / 0 on local state
+M_STATE_OUTAGES = "clauderoute.state.outages"  # Counter {outage}, attribute error.type
 
 #: ``(key, payload, seconds it still lives)``: applies one remote change to the local copy.
 Handler = Callable[[str, bytes, float], None]
@@ -71,11 +76,32 @@ def _connect(s: StateSettings) -> Any:
     return aioredis.from_url(s.url, **kw)
 
 
+def _instruments(fleet: FleetState, meter_provider: Any) -> Any:
+    """The outage counter, and the liveness gauge read from ``fleet`` when metrics export."""
+    from opentelemetry import metrics
+    from opentelemetry.metrics import CallbackOptions, Observation
+
+    meter = metrics.get_meter("clauderoute", meter_provider=meter_provider)
+    ref = weakref.ref(fleet)  # the meter outlives the state: do not keep it alive
+
+    def live(options: CallbackOptions) -> list[Observation]:
+        f = ref()
+        return [] if f is None else [Observation(1 if f.live else 0,
+                                                 {"state.prefix": f.settings.prefix})]
+
+    meter.create_observable_gauge(M_STATE_LIVE, [live], "1",
+                                  "Whether the shared routing state is in sync with Redis")
+    return meter.create_counter(M_STATE_OUTAGES, "{outage}",
+                                "Times Redis trouble sent routing back to local state")
+
+
 class FleetState:
     """The local copy and its sync task (see the module docstring).
 
     Args:
         settings: the ``[state]`` table.
+        meter_provider: OpenTelemetry meter provider (default: the global one) for
+            ``clauderoute.state.live`` and ``clauderoute.state.outages``.
 
     Attributes:
         live: whether the copy is currently kept in step (users fall back when ``False``).
@@ -85,7 +111,7 @@ class FleetState:
     .. versionadded:: 0.2
     """
 
-    def __init__(self, settings: StateSettings) -> None:
+    def __init__(self, settings: StateSettings, *, meter_provider: Any = None) -> None:
         self.settings = settings
         self.origin = os.urandom(6).hex()  # this process (or client) in published batches
         self.sync_s = settings.sync_ms / 1000
@@ -96,6 +122,7 @@ class FleetState:
         self.last_error: str | None = None
         self._handlers: dict[str, Handler] = {}
         self._hooks: list[Callable[[Any], Awaitable[None]]] = []
+        self._on_sync: list[Callable[[], None]] = []
         self._outbox: dict[tuple[str, str], tuple[bytes, int]] = {}
         self._task: asyncio.Task[None] | None = None
         self._redis: Any = None
@@ -104,6 +131,7 @@ class FleetState:
         #: Seconds between checks that Redis still holds our keys (a flush is an outage).
         self.check_s = 30.0
         self._checked = 0.0
+        self._outages = _instruments(self, meter_provider)
 
     def __repr__(self) -> str:
         return f"<FleetState {redacted(self.settings.url)} {self.status()['state']}>"
@@ -121,6 +149,11 @@ class FleetState:
     def on_tick(self, hook: Callable[[Any], Awaitable[None]]) -> None:
         """Run ``hook(redis)`` after every merge and flush (its errors take the state down)."""
         self._hooks.append(hook)
+
+    def on_sync(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after each (re)connection's re-sync, to re-announce what this
+        process owns (Redis may have been flushed or replaced while it was away)."""
+        self._on_sync.append(callback)
 
     def publish(self, kind: str, key: str, payload: bytes, ttl_s: float) -> None:
         """Queue a change for the next tick (the newest payload per key wins)."""
@@ -167,6 +200,8 @@ class FleetState:
                 await self._connect()
                 await self._resync()
                 self._up()
+                for callback in self._on_sync:
+                    callback()
                 delay = self.sync_s
                 while True:
                     await self._tick()
@@ -216,6 +251,8 @@ class FleetState:
         if self.live or self.failures == 0:  # once per outage, not once per retry
             log.warning("clauderoute state: Redis at %s unavailable (%s); routing on this "
                         "process's own state until it is back", redacted(self.settings.url), what)
+        if self.live or self.failures == 0:
+            self._outages.add(1, {"error.type": type(exc).__name__})
         self.live = False
         self.failures += 1
         self.last_error = what
