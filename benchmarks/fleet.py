@@ -7,7 +7,10 @@ Two clients against one loopback server (``_server.py``, its own process) and on
 
 * ``inproc``: ``AsyncClient`` with the default in-process breaker and latency statistics;
 * ``fleet``: the same client with ``[state]``'s shared breaker and latency statistics
-  (``clauderoute.fleet.fleet_breaker``, ``sync_ms`` 100), synced with Redis before timing.
+  (``clauderoute.fleet.fleet_breaker``, ``sync_ms`` 100), synced with Redis before timing;
+* ``fleet+budget``: ``fleet``, each call also admitted and settled by a fleet-wide
+  ``FleetBudget`` (rpm, input and output tpm; the router does not call budgets yet, so the
+  benchmark does, around each call).
 
 Both route over two providers with the latency policy (so the shared statistics are read on
 every call). At concurrency 32, each repetition times ``--calls`` calls of each client in turn
@@ -80,17 +83,26 @@ def _client(url: str, breaker: Any) -> Any:
                           tracing=False)
 
 
-async def _run(client: Any, calls: int, conc: int) -> tuple[float, list[float]]:
+class _Limits:
+    rpm, input_tpm, output_tpm = 1_000_000, 100_000_000, 100_000_000
+
+
+async def _run(client: Any, calls: int, conc: int,
+               budget: Any = None) -> tuple[float, list[float]]:
     sem = asyncio.Semaphore(conc)
     lat: list[float] = []
 
     async def one() -> None:
         async with sem:
             t0 = time.perf_counter()
+            while budget is not None and (r := budget.admit(20)) is not None:
+                await asyncio.sleep(r[0])  # "reserving": the lease is topped up next tick
             msg = await client.messages.create(model=MODEL, max_tokens=16,
                                                messages=[{"role": "user", "content": "hi"}])
             lat.append(time.perf_counter() - t0)
             assert msg.content[0].text.startswith("pong")
+            if budget is not None:
+                budget.settle(20, msg.usage.input_tokens, msg.usage.output_tokens)
 
     c0 = time.process_time()
     await asyncio.gather(*(one() for _ in range(calls)))
@@ -103,7 +115,7 @@ def _q(xs: list[float], q: float) -> float:
 
 
 async def _main(args: argparse.Namespace) -> None:
-    from clauderoute.fleet import fleet_breaker, state_settings
+    from clauderoute.fleet import FleetBudget, fleet_breaker, state_settings
 
     rproc, rurl = _start_redis()
     sproc, url = _start_server()
@@ -112,6 +124,10 @@ async def _main(args: argparse.Namespace) -> None:
         assert settings is not None
         shared = fleet_breaker(settings)
         clients = {"inproc": _client(url, None), "fleet": _client(url, shared)}
+        # the same fleet client, each call also admitted by a fleet-wide rpm/tpm budget
+        budget = FleetBudget(shared.fleet, "p0", _Limits())
+        budgets = {"fleet+budget": budget}
+        clients["fleet+budget"] = clients["fleet"]
         shared.fleet.start()
         while not shared.fleet.live:
             await asyncio.sleep(0.01)
@@ -122,23 +138,23 @@ async def _main(args: argparse.Namespace) -> None:
         for _ in range(args.reps):
             for name, c in clients.items():
                 ops0 = shared.fleet.ops
-                cpu, lat = await _run(c, args.calls, args.concurrency)
+                cpu, lat = await _run(c, args.calls, args.concurrency, budgets.get(name))
                 r = rows[name]
                 r["cpu"].append(cpu * 1e6)
                 r["p50"].append(_q(lat, 0.5) * 1e3)
                 r["p99"].append(_q(lat, 0.99) * 1e3)
-                r["ops"].append((shared.fleet.ops - ops0) / args.calls if name == "fleet" else 0)
+                r["ops"].append((shared.fleet.ops - ops0) / args.calls if name != "inproc" else 0)
         print(f"concurrency {args.concurrency}, {args.calls} calls x {args.reps} reps, "
               f"load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        print(f"{'client':8} {'CPU us/call':>22} {'p50 ms':>18} {'p99 ms':>18} {'ops/call':>9}")
+        print(f"{'client':12} {'CPU us/call':>22} {'p50 ms':>18} {'p99 ms':>18} {'ops/call':>9}")
         for name, r in rows.items():
             cell = [f"{statistics.median(r[k]):7.1f} [{min(r[k]):.1f}-{max(r[k]):.1f}]"
                     for k in ("cpu", "p50", "p99")]
-            print(f"{name:8} {cell[0]:>22} {cell[1]:>18} {cell[2]:>18} "
+            print(f"{name:12} {cell[0]:>22} {cell[1]:>18} {cell[2]:>18} "
                   f"{statistics.median(r['ops']):9.4f}")
         ratio = statistics.median(rows["fleet"]["cpu"]) / statistics.median(rows["inproc"]["cpu"])
         print(f"fleet/inproc CPU per call (medians): {ratio:.3f} (target <= 1.10)")
-        for c in clients.values():
+        for c in {id(c): c for c in clients.values()}.values():
             await c.close()
     finally:
         assert sproc.stdin is not None

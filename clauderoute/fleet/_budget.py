@@ -5,8 +5,9 @@ in-process budget: the current window's count plus the previous window's share t
 overlaps). A Lua script *leases* a batch from it atomically, never past the limit, so N
 processes cannot admit more than the limit between them. Each process admits calls from its
 lease on the request path without a round trip; the sync task tops the lease up when it runs
-low, so one Redis operation serves a batch of calls. Tokens leased and not used count as used
-(the safe side): a budget may be under-used by at most one batch per process per window.
+low, so one Redis operation serves a batch of calls. A batch starts small and doubles each time
+a lease runs dry, up to 2 % of the limit. Tokens leased and not used count as used (the safe
+side): a budget may be under-used by at most one batch per process per window.
 
 ``output_tpm`` cannot be reserved (the output is unknown until the answer): usage is added in
 batches each tick, and a call is admitted while the fleet's last known total is under the limit.
@@ -59,11 +60,15 @@ class Limits(Protocol):
 class _Lease:
     """This process's share of one fleet counter for the current window."""
 
-    __slots__ = ("avail", "batch", "debt", "exhausted", "limit", "name", "want", "window")
+    __slots__ = ("avail", "batch", "debt", "exhausted", "limit", "max_batch", "name", "want",
+                 "window")
 
-    def __init__(self, name: str, limit: int) -> None:
+    def __init__(self, name: str, limit: int) -> None:  # name: "rpm" or a token limit
         self.name, self.limit = name, limit
-        self.batch = max(1, min(limit // 20, 1000))
+        # Start small (a fleet of many processes must not lease the budget away idle), double
+        # each time the lease runs dry between ticks, up to 2 % of the limit.
+        self.max_batch = max(1, limit // 50)
+        self.batch = min(self.max_batch, 16 if name == "rpm" else 16 * 1024)
         self.window = -1
         self.avail = self.debt = self.want = 0
         self.exhausted = False
@@ -138,6 +143,7 @@ class FleetBudget:
     def _refused(self, lease: _Lease, ends: float) -> tuple[float, str]:
         if lease.exhausted:
             return ends, f"budget: {lease.name} {lease.limit} spent"
+        self.fleet.soon(self._tick)
         # the lease is topped up within one tick: a short skip, not a failure
         return self.fleet.sync_s, f"budget: {lease.name} reserving"
 
@@ -174,6 +180,8 @@ class FleetBudget:
                 await self.fleet.op(redis.eval(_ADD, 2, *self._keys(lease.name, window),
                                                debt, overlap, ttl))
             if not lease.exhausted and (lease.want or lease.avail * 2 < lease.batch):
+                if lease.want:
+                    lease.batch = min(lease.max_batch, lease.batch * 2)
                 want = max(lease.batch, lease.want)
                 got = int(await self.fleet.op(redis.eval(
                     _LEASE, 2, *self._keys(lease.name, window), want, lease.limit,
