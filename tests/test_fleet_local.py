@@ -144,3 +144,42 @@ async def test_latency_summaries_and_hedging_budget_merge(redis_server: RedisSer
     assert not hb.allow()  # budget 0: the hedge made in the other process counts here
     await fa.aclose()
     await fb.aclose()
+
+
+def _fleet_in_process(url: str) -> tuple[FleetState, SharedBreaker, FleetLatencyStats,
+                                         FleetHedging]:
+    s = state_settings({"url": url, "sync_ms": 20}, env={})
+    assert s is not None
+    f = FleetState(s)
+    return f, SharedBreaker(f, threshold=1, max_cooldown_s=30.0), FleetLatencyStats(f), \
+        FleetHedging(f, 1.0)
+
+
+async def test_hostile_peer_values_are_ignored(redis_server: RedisServer) -> None:
+    """Garbage on the channel, garbage keys, absurd times and weights: the state stays live,
+    no circuit is held open past the ceiling, and honest changes still arrive."""
+    import msgspec
+    import redis.asyncio as aioredis
+
+    a, ba, la, ha = _fleet_in_process(redis_server.url)
+    b, bb, _, _ = _fleet_in_process(redis_server.url)
+    r = aioredis.from_url(redis_server.url)
+    await r.set("clauderoute:br:x", b"\xc1garbage", px=60_000)  # read by the re-sync
+    a.start()
+    b.start()
+    assert await _until(lambda: a.live and b.live)
+    enc = msgspec.msgpack.encode
+    for junk in (b"", b"\x00" * 10, enc(["x", [["br", "k", b"\xff", 10]]]),
+                 enc(["x", [["br", "k", enc(["p", "m", 1e300, 1e300]), 10],
+                            ["br", "k", enc(["p", "m", float("inf"), 5.0]), 10],
+                            ["lat", "x\x1fp\x1fm", enc(["p", "m", 1.0, [[3, 1e300]]]), 10],
+                            ["hg", "x", enc([1, 10**9]), 10],
+                            ["af", "zz-not-hex", enc("p"), 10]]])):
+        await r.publish("clauderoute:events", junk)
+    bb.failure("honest", "m")  # threshold 1: opens, and is published
+    assert await _until(lambda: ba.state("honest", "m") == 2)
+    assert a.live and ba.retry_in("p", "m") <= 30.0
+    assert la.get("p", "m") is None and ha.allow()
+    await r.aclose()
+    for f in (a, b):
+        await f.aclose()

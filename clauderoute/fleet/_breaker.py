@@ -15,6 +15,7 @@ While the fleet state is not ``live`` every decision is the local breaker's (tod
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -166,7 +167,12 @@ class SharedBreaker(CircuitBreaker):
                 self.tripped -= 1
             b.state, b.failures, b.probing, b.cooldown = CLOSED, 0, False, 0.0
             return
-        left = c.open_until - self.wall_clock()
+        if not (math.isfinite(c.open_until) and math.isfinite(c.cooldown)):
+            return  # a foreign or corrupted value: ignored
+        # a peer's clock or value cannot keep a circuit open past the ceiling
+        left = min(c.open_until - self.wall_clock(), self.max_cooldown_s)
+        if left <= 0:
+            return
         if b.state == OPEN and self._clock() + left <= b.opened_at + b.cooldown:
             return  # ours ends later already: keep the longer cooldown
         if b.state == CLOSED:

@@ -10,6 +10,7 @@ summaries, at most once a second per key; ``FleetHedging`` counts calls and hedg
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +30,7 @@ _limits_msg = msgspec.msgpack.Decoder(tuple[str, str, float, msgspec.Raw])
 _affinity_msg = msgspec.msgpack.Decoder(str)
 _lat_msg = msgspec.msgpack.Decoder(tuple[str, str, float, list[tuple[int, float]]])
 _hedge_msg = msgspec.msgpack.Decoder(tuple[int, int])
+_MAX_WEIGHT = 1e7  # no honest decayed summary holds more samples in one bucket
 LIMITS_TTL_S = 60.0  # an observation older than this says nothing (MAX_SKIP_S of the signals)
 
 
@@ -72,7 +74,8 @@ class FleetRouteState:
 
     def _remote_limits(self, key: str, payload: bytes, ttl_s: float) -> None:
         provider, model, at, raw = _limits_msg.decode(payload)
-        if self.limits_type is None or at < self._observed.get((provider, model), 0.0):
+        if self.limits_type is None or not math.isfinite(at) or \
+                at < self._observed.get((provider, model), 0.0):
             return
         self._observed[provider, model] = at
         limits = msgspec.msgpack.decode(raw, type=self.limits_type)
@@ -183,6 +186,8 @@ class FleetLatencyStats(LatencyStats):
         if origin == self.fleet.origin:
             return
         p, m, at, buckets = _lat_msg.decode(payload)
+        if not math.isfinite(at) or any(not 0 <= w <= _MAX_WEIGHT for _, w in buckets):
+            return  # a foreign or corrupted summary: ignored
         f = 0.5 ** (max(0.0, time.time() - at) / self.half_life_s)  # decay to now
         prev = self._seen.get((origin, p, m))
         self._seen[origin, p, m] = (at, buckets)
@@ -225,5 +230,6 @@ class FleetHedging(Hedging):
             self.fleet.publish("hg", self.fleet.origin, _enc.encode(self._sent), 60.0)
 
     def _remote(self, key: str, payload: bytes, ttl_s: float) -> None:
-        if key != self.fleet.origin:
-            self._others[key] = _hedge_msg.decode(payload)
+        calls, hedged = _hedge_msg.decode(payload)
+        if key != self.fleet.origin and 0 <= hedged <= calls:
+            self._others[key] = (calls, hedged)
