@@ -88,6 +88,19 @@ class FleetRouteState:
                                                                   output_tokens)
         return got
 
+    def capacity_start(self, provider: str, model: str) -> None:
+        """See ``RouteState``: requests in flight are counted per process (the local copy);
+        the fleet shares what the platform announced, which already includes everyone's."""
+        start = getattr(self.local, "capacity_start", None)
+        if start is not None:
+            start(provider, model)
+
+    def capacity_end(self, provider: str, model: str) -> None:
+        """See ``RouteState``."""
+        end = getattr(self.local, "capacity_end", None)
+        if end is not None:
+            end(provider, model)
+
     # budgets ------------------------------------------------------------------------------------
 
     def budget_admit(self, provider: str, input_estimate: int) -> tuple[float, str] | None:
