@@ -108,6 +108,8 @@ async def main() -> None:
             out["provider"] = state.affinity_get(k)
         elif op == "calls":
             out.update(await _calls(cmd, breaker))
+        elif op == "config_calls":
+            out.update(await _config_calls(cmd))
         elif op == "status":
             out.update(fleet.status())
         held.clear()
@@ -142,6 +144,28 @@ async def _calls(cmd: dict[str, Any], breaker: SharedBreaker) -> dict[str, Any]:
         await asyncio.gather(*(one() for _ in range(cmd["n"])))
         client.router.breaker = None  # the breaker outlives this client (closing it stops sync)
     return {"ok": ok, "errors": errors[:5], "served": served}
+
+
+async def _config_calls(cmd: dict[str, Any]) -> dict[str, Any]:
+    """Calls through a client built from a config file with [state] (the whole wiring)."""
+    import clauderoute as cr
+
+    ok, errors, served = 0, [], {}
+    async with cr.AsyncClient.from_config(cmd["path"], tracing=False) as client:
+        state = getattr(getattr(client.router, "signals", None), "state", None)
+        fleet = client.router.breaker.fleet  # type: ignore[union-attr]
+        fleet.start()
+        await _poll(lambda: fleet.live, 20.0)
+        for _ in range(cmd["n"]):
+            try:
+                msg = await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
+                                                   messages=[{"role": "user", "content": "x"}])
+                ok += 1
+                served[msg.route.provider] = served.get(msg.route.provider, 0) + 1
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                errors.append(f"{type(exc).__name__}: {exc}"[:200])
+    return {"ok": ok, "errors": errors[:5], "served": served,
+            "state": type(state).__name__}
 
 
 if __name__ == "__main__":

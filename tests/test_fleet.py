@@ -207,3 +207,32 @@ async def test_fault_storm_across_four_processes(fleet: list[Worker]) -> None:
     for w in fleet:
         st = w("status")
         assert st["state"] == "ok" and st["ops"] > 0
+
+
+async def test_rpm_budget_through_the_router_across_processes(redis_server: RedisServer,
+                                                               tmp_path: Path) -> None:
+    """The whole wiring: three processes built from one config file with [state] and an
+    rpm = 10 budget on provider a; a serves at most 10 calls between them, b the rest."""
+    pytest.importorskip("clauderoute.routing._signals",
+                        reason="the routing signals (issue 14) are not merged here yet")
+    from clauderoute_anthropic import AnthropicEmulator
+
+    async with AnthropicEmulator(api_key="fleet-key") as ea, \
+            AnthropicEmulator(api_key="fleet-key") as eb:
+        path = tmp_path / "fleet.toml"
+        path.write_text(
+            f'[providers.a]\nkind = "anthropic"\napi_key = "fleet-key"\nbase_url = "{ea.url}"\n'
+            f'[providers.b]\nkind = "anthropic"\napi_key = "fleet-key"\nbase_url = "{eb.url}"\n'
+            f'[route.budgets.a]\nrpm = 10\n'
+            f'[state]\nurl = "{redis_server.url}"\nsync_ms = 50\n')
+        workers = [Worker(redis_server.url) for _ in range(3)]
+        try:
+            results = await asyncio.gather(*(asyncio.to_thread(
+                w, "config_calls", path=str(path), n=20) for w in workers))
+        finally:
+            for w in workers:
+                w.close()
+    assert [r["ok"] for r in results] == [20] * 3, [r["errors"] for r in results]
+    assert {r["state"] for r in results} == {"FleetRouteState"}
+    assert 1 <= len(ea.requests) <= 10, len(ea.requests)  # the platform's own count
+    assert len(ea.requests) + len(eb.requests) == 60

@@ -58,8 +58,10 @@ def fleet_breaker(settings: StateSettings, **breaker: Any) -> SharedBreaker:
 
 def configure(out: dict[str, Any], table: dict[str, Any]) -> None:
     """Turn a config file's ``[state]`` table (or ``$CLAUDEROUTE_STATE_URL``) into the client
-    settings ``out``: a fleet-wide ``breaker`` (with shared latency statistics) and, when
-    hedging is configured, a fleet-wide hedging budget. Used by ``AsyncClient.from_config``.
+    settings ``out``: a fleet-wide ``breaker`` (with shared latency statistics), the routing
+    signals' state (``out["signals"].state``, when the router has signals) wrapped in a
+    ``FleetRouteState``, and, when hedging is configured, a fleet-wide hedging budget. Used by
+    ``AsyncClient.from_config``.
 
     .. versionadded:: 0.2
     """
@@ -68,6 +70,12 @@ def configure(out: dict[str, Any], table: dict[str, Any]) -> None:
         return
     breaker = fleet_breaker(settings)
     out["breaker"] = breaker
+    signals = out.get("signals")  # the routing signals (rate limits, budgets, affinity)
+    local = getattr(signals, "state", None)
+    if local is not None:
+        budgets = {name: getattr(b, "limits", b)
+                   for name, b in getattr(local, "budgets", {}).items()}
+        setattr(signals, "state", FleetRouteState(breaker.fleet, local, budgets=budgets))  # noqa: B010
     h = out.get("hedging")
     if h is not None:
         after: float | str = h.fixed if h.fixed is not None else f"p{h.quantile * 100:g}"

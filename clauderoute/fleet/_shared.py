@@ -10,6 +10,7 @@ summaries, at most once a second per key; ``FleetHedging`` counts calls and hedg
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
 from collections.abc import Mapping
@@ -34,6 +35,16 @@ _MAX_WEIGHT = 1e7  # no honest decayed summary holds more samples in one bucket
 LIMITS_TTL_S = 60.0  # an observation older than this says nothing (MAX_SKIP_S of the signals)
 
 
+def _rate_limits_type() -> type[Any] | None:
+    """The signals' ``RateLimits`` type, where this version has it."""
+    try:
+        module = importlib.import_module("clauderoute._ratelimits")
+    except ImportError:
+        return None
+    found: type[Any] | None = getattr(module, "RateLimits", None)
+    return found
+
+
 class FleetRouteState:
     """A ``RouteState`` shared by a fleet: reads answer from ``local`` (no round trip), writes
     go to ``local`` and to the fleet, remote writes are replayed onto ``local``.
@@ -51,7 +62,8 @@ class FleetRouteState:
     def __init__(self, fleet: FleetState, local: Any, *,
                  budgets: Mapping[str, Limits] | None = None,
                  limits_type: type[Any] | None = None, window_s: float = 60.0) -> None:
-        self.fleet, self.local, self.limits_type = fleet, local, limits_type
+        self.fleet, self.local = fleet, local
+        self.limits_type = limits_type if limits_type is not None else _rate_limits_type()
         self.budgets = {name: FleetBudget(fleet, name, b, window_s=window_s)
                         for name, b in (budgets or {}).items()
                         if b.rpm or b.input_tpm or b.output_tpm}
