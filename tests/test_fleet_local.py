@@ -183,3 +183,29 @@ async def test_hostile_peer_values_are_ignored(redis_server: RedisServer) -> Non
     await r.aclose()
     for f in (a, b):
         await f.aclose()
+
+
+async def test_sentinel_url_finds_the_master(redis_server: RedisServer, tmp_path: Any) -> None:
+    """``redis+sentinel://`` through a real Sentinel (redis-server --sentinel) to the master."""
+    import subprocess
+
+    from tests.test_fleet import _free_port
+
+    port = _free_port()
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+                    f"sentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n"
+                    f"sentinel auth-pass mymaster {redis_server.password}\n")
+    proc = subprocess.Popen([redis_server.exe, str(conf), "--sentinel"],  # noqa: ASYNC220
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        s = state_settings({"url": f"redis+sentinel://:{redis_server.password}@127.0.0.1:"
+                                   f"{port}/mymaster/0", "sync_ms": 20}, env={})
+        assert s is not None and redis_server.password not in repr(s)
+        f = FleetState(s)
+        f.start()
+        assert await _until(lambda: f.live, 20.0), f.status()
+        await f.aclose()
+    finally:
+        proc.kill()
+        proc.wait()

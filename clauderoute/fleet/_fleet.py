@@ -48,8 +48,8 @@ _enc = msgspec.msgpack.Encoder()
 _batch = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, str, bytes, int]]])
 
 
-def _connect(s: StateSettings) -> Any:
-    """A redis-py asyncio client for the URL (imported here: ``clauderoute[redis]`` is optional)."""
+def _connect(s: StateSettings) -> tuple[Any, list[Any]]:
+    """A redis-py asyncio client for the URL, and other clients to close with it (imported here: ``clauderoute[redis]`` is optional)."""
     import redis.asyncio as aioredis
 
     kw: dict[str, Any] = {"socket_timeout": s.op_timeout_ms / 1000,
@@ -67,13 +67,15 @@ def _connect(s: StateSettings) -> Any:
                      for h in hosts.split(",")]
         if scheme.startswith("rediss"):
             kw["ssl"] = True
-        return Sentinel(sentinels, **kw).master_for(
-            service, db=int(db or 0), username=user or None, password=password or None)
+        sentinel = Sentinel(sentinels, **kw)
+        client = sentinel.master_for(service, db=int(db or 0), username=user or None,
+                                     password=password or None)
+        return client, list(sentinel.sentinels)  # the sentinels' clients close with it
     if s.cluster:
         from redis.asyncio.cluster import RedisCluster
 
-        return RedisCluster.from_url(s.url.replace("cluster=true", "").rstrip("?&"), **kw)
-    return aioredis.from_url(s.url, **kw)
+        return RedisCluster.from_url(s.url.replace("cluster=true", "").rstrip("?&"), **kw), []
+    return aioredis.from_url(s.url, **kw), []
 
 
 def _instruments(fleet: FleetState, meter_provider: Any) -> Any:
@@ -129,6 +131,7 @@ class FleetState:
         self._task: asyncio.Task[None] | None = None
         self._redis: Any = None
         self._pubsub: Any = None
+        self._extra: list[Any] = []
         self._closed = False
         #: Seconds between checks that Redis still holds our keys (a flush is an outage).
         self.check_s = 30.0
@@ -243,7 +246,7 @@ class FleetState:
             return await aw
 
     async def _connect(self) -> None:
-        self._redis = _connect(self.settings)
+        self._redis, self._extra = _connect(self.settings)
         await self.op(self._redis.ping())
         self._pubsub = self._redis.pubsub()
         await self.op(self._pubsub.subscribe(self._channel))
@@ -255,7 +258,8 @@ class FleetState:
 
     async def _disconnect(self) -> None:
         ps, r, self._pubsub, self._redis = self._pubsub, self._redis, None, None
-        for closer in (ps, r):
+        extra, self._extra = self._extra, []
+        for closer in (ps, r, *extra):
             if closer is not None:
                 try:
                     async with asyncio.timeout(self.op_s):
