@@ -87,6 +87,8 @@ async def main() -> None:
             out["probe"] = await _poll(
                 lambda: breaker.state(p, m) != 0 and breaker.claim(p, m) is not None,
                 cmd["within"])
+        elif op == "state":
+            out["state"] = breaker.state(p, m)
         elif op == "allow":
             out["allow"] = breaker.allow(p, m)
         elif op == "admit":
@@ -114,7 +116,7 @@ async def main() -> None:
             out.update(fleet.status())
         held.clear()
         print(json.dumps(out), flush=True)
-    await fleet.aclose()
+    await breaker.aclose()
 
 
 async def _calls(cmd: dict[str, Any], breaker: SharedBreaker) -> dict[str, Any]:

@@ -133,6 +133,12 @@ def test_breaker_opens_fleet_wide_and_one_probe(fleet: list[Worker]) -> None:
     assert a("fail", n=2)["state"] == 2  # threshold 2: open here
     for w in others:  # the others stop sending within sync_ms plus a margin
         assert w("until_blocked", within=SYNC_S + MARGIN_S)["blocked"]
+    late = Worker(fleet[0].proc.args[2])  # type: ignore[index]  # joins after it opened
+    try:
+        assert late("live")["live"]
+        assert late("state")["state"] != 0  # open or half-open: caught up from Redis at once
+    finally:
+        late.close()
     # after the 1 s cooldown exactly one process in the fleet gets the half-open probe
     probes = [w("try_probe", within=3.0)["probe"] for w in fleet]
     assert probes.count(True) == 1, probes

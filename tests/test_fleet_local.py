@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 import pytest
 
 import clauderoute as cr
@@ -209,3 +210,43 @@ async def test_sentinel_url_finds_the_master(redis_server: RedisServer, tmp_path
     finally:
         proc.kill()
         proc.wait()
+
+
+class _Seen(msgspec.Struct):
+    """A stand-in for the signals' RateLimits (any msgspec Struct with ``observed_at``)."""
+
+    remaining: int
+    observed_at: float
+
+
+class _LocalLimits:
+    """The local copy's rate-limit side, as the in-process RouteState keeps it."""
+
+    def __init__(self) -> None:
+        self.limits: dict[tuple[str, str], Any] = {}
+
+    def observe_limits(self, provider: str, model: str, limits: Any) -> None:
+        self.limits[provider, model] = limits
+
+
+async def test_rate_limit_observations_cross_and_newest_wins(redis_server: RedisServer) -> None:
+    from clauderoute.fleet import FleetRouteState
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fa, fb = FleetState(s), FleetState(s)
+    la, lb = _LocalLimits(), _LocalLimits()
+    a = FleetRouteState(fa, la, limits_type=_Seen)
+    b = FleetRouteState(fb, lb, limits_type=_Seen)
+    fa.start()
+    fb.start()
+    assert await _until(lambda: fa.live and fb.live)
+    b.observe_limits("p", "m", _Seen(remaining=5, observed_at=time.time() + 100))  # newer
+    a.observe_limits("p", "m", _Seen(remaining=0, observed_at=time.time()))
+    a.observe_limits("p", "m2", _Seen(remaining=0, observed_at=time.time()))
+    assert await _until(lambda: ("p", "m2") in lb.limits)
+    assert lb.limits["p", "m2"] == la.limits["p", "m2"]  # crossed, decoded to its type
+    assert lb.limits["p", "m"].remaining == 5  # the older observation (same batch) lost
+    assert await _until(lambda: la.limits["p", "m"].remaining == 5)  # and B's newer won in A
+    for f in (fa, fb):
+        await f.aclose()

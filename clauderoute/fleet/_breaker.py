@@ -137,8 +137,11 @@ class SharedBreaker(CircuitBreaker):
             self._announce(provider, model, until, b.cooldown)
 
     async def aclose(self) -> None:
-        """Stop the fleet's sync task and close its connections."""
-        await self.fleet.aclose()
+        """Stop the fleet's sync task and close its connections, giving back a half-open
+        probe this process holds (another process can then probe at once)."""
+        held = tuple((_PROBE, f"{p}\x1f{m}") for (p, m), v in self._probe.items()
+                     if v in ("ready", "used"))
+        await self.fleet.aclose(held)
 
     def _reannounce(self) -> None:
         """After a re-sync, publish every circuit this process sees open (a flushed or new
@@ -170,9 +173,8 @@ class SharedBreaker(CircuitBreaker):
         if not (math.isfinite(c.open_until) and math.isfinite(c.cooldown)):
             return  # a foreign or corrupted value: ignored
         # a peer's clock or value cannot keep a circuit open past the ceiling
-        left = min(c.open_until - self.wall_clock(), self.max_cooldown_s)
-        if left <= 0:
-            return
+        # (a cooldown already over means half-open: the fleet's one probe decides, not us)
+        left = max(0.0, min(c.open_until - self.wall_clock(), self.max_cooldown_s))
         if b.state == OPEN and self._clock() + left <= b.opened_at + b.cooldown:
             return  # ours ends later already: keep the longer cooldown
         if b.state == CLOSED:

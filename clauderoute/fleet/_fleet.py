@@ -202,8 +202,16 @@ class FleetState:
         return {"state": state, "url": redacted(self.settings.url), "failures": self.failures,
                 "ops": self.ops, "last_error": self.last_error}
 
-    async def aclose(self) -> None:
-        """Stop syncing and close the connections."""
+    async def aclose(self, release: tuple[tuple[str, str], ...] = ()) -> None:
+        """Stop syncing and close the connections; first flush what is queued and delete the
+        ``(kind, key)`` pieces in ``release`` (claims this process gives up), best effort."""
+        if self.live and self._redis is not None and not self._closed:
+            try:
+                await self._flush()
+                if release:
+                    await self.op(self._redis.delete(*(self.key(*k) for k in release)))
+            except Exception:  # noqa: BLE001, S110  (shutting down: Redis may be gone)
+                pass
         self._closed = True
         t, self._task = self._task, None
         tasks = [x for x in (t, *self._soon_tasks)
@@ -232,6 +240,7 @@ class FleetState:
                 while True:
                     await self._tick()
             except asyncio.CancelledError:
+                await self._disconnect()  # (the loop is ending, or aclose() was called)
                 raise
             except trouble as exc:  # any Redis trouble: fall back, log once, retry later
                 self._down(exc)
