@@ -18,13 +18,13 @@ from ._fleet import FleetState
 from ._settings import STATE_URL_ENV, StateSettings, redacted, state_settings
 from ._shared import FleetHedging, FleetLatencyStats, FleetRouteState
 
-__all__ = [
-    "STATE_URL_ENV",
+__all__ = [  # noqa: RUF022  (plain sorted(), as tests/test_layout.py wants)
     "FleetBudget",
     "FleetHedging",
     "FleetLatencyStats",
     "FleetRouteState",
     "FleetState",
+    "STATE_URL_ENV",
     "SharedBreaker",
     "StateSettings",
     "configure",
