@@ -102,7 +102,7 @@ def outcome(fn: Any, data: bytes) -> Any:
     return ("ok", fields, blocks, msg.extra, msg.text, type(msg))
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(body())
 def test_one_pass_matches_block_by_block(data: bytes) -> None:
     assert outcome(decode_message, data) == outcome(block_by_block, data)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import socket
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -167,6 +168,7 @@ class EmulatorServer:
         self._rng = random.Random(seed)
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._handlers: set[asyncio.Task[Any]] = set()
         self.open_streams = 0
         self.disconnects = 0
 
@@ -174,21 +176,46 @@ class EmulatorServer:
 
     async def start(self) -> EmulatorServer:
         """Start listening; ``url`` is valid afterwards."""
-        app = web.Application(client_max_size=1024**3)
+        app = web.Application(client_max_size=1024**3, middlewares=[self._track_handler])
         app.add_routes(self.routes())
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # A stopped emulator cancels the handlers still running (a stalled stream, say) at once
+        # rather than waiting for them: tests end when their assertions are done.
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                                     shutdown_timeout=0.01)  # 0 would mean "no limit"
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        # Bind the socket ourselves so the port chosen for port=0 is known through public API.
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        site = web.SockSite(self._runner, sock)
         await site.start()
-        sock = site._server.sockets[0]  # type: ignore[union-attr]
         self.port = sock.getsockname()[1]
         return self
 
     async def stop(self) -> None:
-        """Stop listening and close open connections."""
+        """Stop listening, close open connections and end the handlers still running."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        # cleanup() cancels a running handler but does not wait for it to end: wait here, so a
+        # stopped emulator leaves no task behind.
+        if self._handlers:
+            await asyncio.wait(list(self._handlers))
+
+    @web.middleware
+    async def _track_handler(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - aiohttp always runs a handler in a task
+            return await handler(request)  # type: ignore[no-any-return]
+        self._handlers.add(task)
+        try:
+            return await handler(request)  # type: ignore[no-any-return]
+        finally:
+            self._handlers.discard(task)
 
     async def __aenter__(self) -> EmulatorServer:
         return await self.start()
