@@ -187,7 +187,7 @@ class AsyncClient:
         sdk = {"api_key": api_key, "auth_token": auth_token, "base_url": base_url}
         given = {"policy": policy, "deadline": deadline,
                  "first_token_timeout": first_token_timeout, "hedging": hedging,
-                 "signals": signals}
+                 "signals": signals, "breaker": breaker}
         if providers is not None:
             if any(v is not None for v in sdk.values()):
                 raise ConfigurationError("give either providers= or api_key/auth_token/"
@@ -212,7 +212,7 @@ class AsyncClient:
         self.engine = Engine(connect_timeout=connect_timeout,
                              max_response_bytes=max_response_bytes)
         self._setup(route, {**given, "timeout": DEFAULT_TIMEOUT if isinstance(
-            timeout, NotGiven) else timeout, "retry": retry, "breaker": breaker,
+            timeout, NotGiven) else timeout, "retry": retry, "breaker": given["breaker"],
             "hooks": hooks, "observers": observers}, default_headers)
 
     def _setup(self, providers: list[Provider], options: dict[str, Any],
@@ -360,8 +360,11 @@ class AsyncClient:
         return f"<AsyncClient providers=[{names}] policy={self.router.policy.name}>"
 
     async def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and a fleet state's sync task)."""
         await self.engine.close()
+        aclose = getattr(self.router.breaker, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self

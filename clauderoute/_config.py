@@ -95,6 +95,7 @@ class FileConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     route: RouteConfig = msgspec.field(default_factory=RouteConfig)
     tracing: dict[str, Any] = msgspec.field(default_factory=dict)
     gateway: dict[str, Any] = msgspec.field(default_factory=dict)
+    state: dict[str, Any] = msgspec.field(default_factory=dict)  # clauderoute.fleet reads it
 
 
 # policy name -> (class name in clauderoute.routing, builder from [route]); add a line per policy.
@@ -178,6 +179,10 @@ def client_settings(path: str | os.PathLike[str] | None = None, *,
         check_hedge_after(route.hedge_after, source)
         with source.at(("route", "hedge_after")):
             out["hedging"] = Hedging(route.hedge_after)
+    if cfg.state or os.environ.get("CLAUDEROUTE_STATE_URL"):
+        from .fleet import configure  # lazy: redis-py is an optional extra
+
+        configure(out, cfg.state)
     return out
 
 

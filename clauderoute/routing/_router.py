@@ -108,7 +108,8 @@ class Router(Planner):
         self.first_token_timeout_s = first_token_timeout_s
         self.breaker = (breaker if isinstance(breaker, CircuitBreaker)
                         else None if breaker is False else CircuitBreaker())
-        self.stats = LatencyStats()
+        # a fleet's breaker (clauderoute.fleet) brings the fleet's shared latency statistics
+        self.stats = getattr(self.breaker, "stats", None) or LatencyStats()
         if hasattr(self.policy, "stats"):
             cast(Any, self.policy).stats = self.stats  # the latency policy reads live stats
         self.hedging = hedging

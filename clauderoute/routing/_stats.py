@@ -55,6 +55,26 @@ class DecayingQuantiles:
         self._w[_bucket(value)] += 1.0
         self.total += 1.0
 
+    def buckets(self, now: float | None = None) -> list[tuple[int, float]]:
+        """The non-empty buckets as ``(index, decayed weight)``: a mergeable summary (the fleet
+        state shares these, never raw samples).
+
+        .. versionadded:: 0.2
+        """
+        self._decay(time.monotonic() if now is None else now)
+        return [(i, w) for i, w in enumerate(self._w) if w > 0]
+
+    def merge(self, buckets: list[tuple[int, float]], now: float | None = None) -> None:
+        """Add another histogram's ``buckets`` (as ``buckets()`` gives them) to this one.
+
+        .. versionadded:: 0.2
+        """
+        self._decay(time.monotonic() if now is None else now)
+        for i, w in buckets:
+            if 0 <= i < _BUCKETS and w > 0 and math.isfinite(w):
+                self._w[i] += w
+                self.total += w
+
     def weight(self, now: float | None = None) -> float:
         """The decayed number of samples (how much the estimate is worth)."""
         self._decay(time.monotonic() if now is None else now)
@@ -86,6 +106,17 @@ class LatencyStats:
         if q is None:
             q = self._by_key[key] = DecayingQuantiles(self.half_life_s)
         q.add(seconds)
+
+    def histogram(self, provider: str, model: str) -> DecayingQuantiles:
+        """The histogram for a key, created empty if needed.
+
+        .. versionadded:: 0.2
+        """
+        key = (provider, model)
+        q = self._by_key.get(key)
+        if q is None:
+            q = self._by_key[key] = DecayingQuantiles(self.half_life_s)
+        return q
 
     def get(self, provider: str, model: str) -> DecayingQuantiles | None:
         """The histogram for a key, if any sample was seen."""

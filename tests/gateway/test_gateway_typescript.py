@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -41,11 +42,18 @@ console.log(JSON.stringify(out));
 """
 
 
+# Read at import: the suite's clean_environ removes CLAUDEROUTE_* variables around each test.
+_REQUIRED = os.environ.get("CLAUDEROUTE_REQUIRE_NODE") == "1"
+
+
 @pytest.fixture(scope="session")
 def ts_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
-        pytest.skip("node and npm are needed to run the official TypeScript SDK")
+        reason = "node and npm are needed to run the official TypeScript SDK"
+        if _REQUIRED:
+            pytest.fail(reason + "; CI sets CLAUDEROUTE_REQUIRE_NODE=1 and must not skip this")
+        pytest.skip(reason)
     where = tmp_path_factory.mktemp("ts-sdk")
     (where / "package.json").write_text('{"type": "module", "private": true}')
     done = subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund",

@@ -1,0 +1,252 @@
+"""The fleet state in one process against a real redis-server: configuration, a Redis that
+never answers, a flushed Redis, shared latency summaries and hedging budget."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+import pytest
+
+import clauderoute as cr
+from clauderoute.testing import LatencyProfile
+
+pytest.importorskip("redis", reason="clauderoute[redis] (redis-py) is not installed")
+
+from clauderoute.fleet import (
+    FleetHedging,
+    FleetLatencyStats,
+    FleetState,
+    SharedBreaker,
+    state_settings,
+)
+from tests.test_fleet import RedisServer, running_redis
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    yield from running_redis()
+
+
+async def _until(pred: Any, seconds: float = 10.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if pred():
+            return True
+        await asyncio.sleep(0.01)
+    return bool(pred())
+
+
+def test_config_state_builds_a_shared_breaker(tmp_path: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("REDIS_PW", "hunter2-secret")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
+                   '[state]\nurl = "redis://:${REDIS_PW}@127.0.0.1:1/0"\nsync_ms = 50\n')
+    client = cr.AsyncClient.from_config(cfg, tracing=False)
+    b = client.router.breaker
+    assert isinstance(b, SharedBreaker) and client.router.stats is b.stats
+    assert "hunter2" not in repr(b.fleet) + repr(b.fleet.settings) + str(b.fleet.status())
+    cfg.write_text('[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
+                   '[state]\nurl = "http://:${REDIS_PW}@x/0"\n')
+    with pytest.raises(cr.ConfigurationError, match="state.url") as e:
+        cr.AsyncClient.from_config(cfg)
+    assert "hunter2" not in str(e.value)
+    cfg.write_text('[providers.a]\nkind = "anthropic"\napi_key = "k"\n')
+    plain = cr.AsyncClient.from_config(cfg, tracing=False)
+    assert not isinstance(plain.router.breaker, SharedBreaker)
+    monkeypatch.setenv("CLAUDEROUTE_STATE_URL", "redis://127.0.0.1:1/0")
+    assert isinstance(cr.AsyncClient.from_config(cfg, tracing=False).router.breaker,
+                      SharedBreaker)
+
+
+async def test_silent_redis_degrades_and_calls_still_succeed(caplog: Any) -> None:
+    from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+
+    writers: list[asyncio.StreamWriter] = []
+
+    async def mute(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        writers.append(w)  # accepts, reads, never answers
+        await r.read(1 << 20)
+    server = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    s = state_settings({"url": f"redis://:pw-XYZ-123@127.0.0.1:{port}/0", "sync_ms": 20,
+                        "op_timeout_ms": 50}, env={})
+    assert s is not None
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    reader = InMemoryMetricReader()
+    breaker = SharedBreaker(FleetState(s, meter_provider=MeterProvider([reader])))
+    with caplog.at_level(logging.WARNING, logger="clauderoute.fleet"):
+        async with AnthropicEmulator(api_key="k", latency=LatencyProfile()) as emu:
+            client = cr.AsyncClient(providers=[AnthropicProvider(
+                name="a", base_url=emu.url, api_key="k")], breaker=breaker, tracing=False)
+            async with client:
+                for _ in range(5):
+                    await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
+                                                 messages=[{"role": "user", "content": "x"}])
+                assert await _until(lambda: breaker.fleet.failures >= 2)
+                assert breaker.fleet.status()["state"] == "degraded"
+                seen = {m.name: [p.value for p in m.data.data_points]
+                        for rm in reader.get_metrics_data().resource_metrics
+                        for sm in rm.scope_metrics for m in sm.metrics}
+                assert seen["clauderoute.state.live"] == [0]
+                assert seen["clauderoute.state.outages"] == [1]  # one outage, many retries
+    await breaker.aclose()
+    for w in writers:
+        w.close()
+    server.close()
+    await server.wait_closed()
+    text = caplog.text
+    assert text.count("unavailable") == 1  # logged once per outage, not per retry
+    assert "pw-XYZ-123" not in text + str(breaker.fleet.status())
+
+
+async def test_flushed_redis_is_noticed_and_resynced(redis_server: RedisServer) -> None:
+    import redis.asyncio as aioredis
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fleet = FleetState(s)
+    fleet.check_s = 0.05
+    fleet.start()
+    assert await _until(lambda: fleet.live)
+    r = aioredis.from_url(redis_server.url)
+    await r.flushall()
+    await r.aclose()
+    assert await _until(lambda: fleet.failures >= 1)  # the flush counts as an outage
+    assert await _until(lambda: fleet.live)  # and it re-syncs
+    await fleet.aclose()
+
+
+async def test_latency_summaries_and_hedging_budget_merge(redis_server: RedisServer) -> None:
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fa, fb = FleetState(s), FleetState(s)
+    la, lb = FleetLatencyStats(fa, publish_every_s=0.0), FleetLatencyStats(fb)
+    ha, hb = FleetHedging(fa, 1.0, budget=0.0), FleetHedging(fb, 1.0, budget=0.0)
+    fa.start()
+    fb.start()
+    assert await _until(lambda: fa.live and fb.live)
+    for _ in range(20):
+        la.record("p", "m", 0.5)
+    for _ in range(3):
+        ha.allow()
+    ha.hedged = 1
+    assert await _until(lambda: (h := lb.get("p", "m")) is not None and h.weight() > 19)
+    h = lb.get("p", "m")
+    assert h is not None and h.quantile(0.5) == pytest.approx(0.5, rel=0.1)
+    assert lb.get("p", "m") is not None and la.get("p", "m") is not None
+    assert await _until(lambda: bool(hb._others))
+    assert not hb.allow()  # budget 0: the hedge made in the other process counts here
+    await fa.aclose()
+    await fb.aclose()
+
+
+def _fleet_in_process(url: str) -> tuple[FleetState, SharedBreaker, FleetLatencyStats,
+                                         FleetHedging]:
+    s = state_settings({"url": url, "sync_ms": 20}, env={})
+    assert s is not None
+    f = FleetState(s)
+    return f, SharedBreaker(f, threshold=1, max_cooldown_s=30.0), FleetLatencyStats(f), \
+        FleetHedging(f, 1.0)
+
+
+async def test_hostile_peer_values_are_ignored(redis_server: RedisServer) -> None:
+    """Garbage on the channel, garbage keys, absurd times and weights: the state stays live,
+    no circuit is held open past the ceiling, and honest changes still arrive."""
+    import msgspec
+    import redis.asyncio as aioredis
+
+    a, ba, la, ha = _fleet_in_process(redis_server.url)
+    b, bb, _, _ = _fleet_in_process(redis_server.url)
+    r = aioredis.from_url(redis_server.url)
+    await r.set("clauderoute:br:x", b"\xc1garbage", px=60_000)  # read by the re-sync
+    a.start()
+    b.start()
+    assert await _until(lambda: a.live and b.live)
+    enc = msgspec.msgpack.encode
+    for junk in (b"", b"\x00" * 10, enc(["x", [["br", "k", b"\xff", 10]]]),
+                 enc(["x", [["br", "k", enc(["p", "m", 1e300, 1e300]), 10],
+                            ["br", "k", enc(["p", "m", float("inf"), 5.0]), 10],
+                            ["lat", "x\x1fp\x1fm", enc(["p", "m", 1.0, [[3, 1e300]]]), 10],
+                            ["hg", "x", enc([1, 10**9]), 10],
+                            ["af", "zz-not-hex", enc("p"), 10]]])):
+        await r.publish("clauderoute:events", junk)
+    bb.failure("honest", "m")  # threshold 1: opens, and is published
+    assert await _until(lambda: ba.state("honest", "m") == 2)
+    assert a.live and ba.retry_in("p", "m") <= 30.0
+    assert la.get("p", "m") is None and ha.allow()
+    await r.aclose()
+    for f in (a, b):
+        await f.aclose()
+
+
+async def test_sentinel_url_finds_the_master(redis_server: RedisServer, tmp_path: Any) -> None:
+    """``redis+sentinel://`` through a real Sentinel (redis-server --sentinel) to the master."""
+    import subprocess
+
+    from tests.test_fleet import _free_port
+
+    port = _free_port()
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+                    f"sentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n"
+                    f"sentinel auth-pass mymaster {redis_server.password}\n")
+    proc = subprocess.Popen([redis_server.exe, str(conf), "--sentinel"],  # noqa: ASYNC220
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        s = state_settings({"url": f"redis+sentinel://:{redis_server.password}@127.0.0.1:"
+                                   f"{port}/mymaster/0", "sync_ms": 20}, env={})
+        assert s is not None and redis_server.password not in repr(s)
+        f = FleetState(s)
+        f.start()
+        assert await _until(lambda: f.live, 20.0), f.status()
+        await f.aclose()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+class _Seen(msgspec.Struct):
+    """A stand-in for the signals' RateLimits (any msgspec Struct with ``observed_at``)."""
+
+    remaining: int
+    observed_at: float
+
+
+class _LocalLimits:
+    """The local copy's rate-limit side, as the in-process RouteState keeps it."""
+
+    def __init__(self) -> None:
+        self.limits: dict[tuple[str, str], Any] = {}
+
+    def observe_limits(self, provider: str, model: str, limits: Any) -> None:
+        self.limits[provider, model] = limits
+
+
+async def test_rate_limit_observations_cross_and_newest_wins(redis_server: RedisServer) -> None:
+    from clauderoute.fleet import FleetRouteState
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fa, fb = FleetState(s), FleetState(s)
+    la, lb = _LocalLimits(), _LocalLimits()
+    a = FleetRouteState(fa, la, limits_type=_Seen)
+    b = FleetRouteState(fb, lb, limits_type=_Seen)
+    fa.start()
+    fb.start()
+    assert await _until(lambda: fa.live and fb.live)
+    b.observe_limits("p", "m", _Seen(remaining=5, observed_at=time.time() + 100))  # newer
+    a.observe_limits("p", "m", _Seen(remaining=0, observed_at=time.time()))
+    a.observe_limits("p", "m2", _Seen(remaining=0, observed_at=time.time()))
+    assert await _until(lambda: ("p", "m2") in lb.limits)
+    assert lb.limits["p", "m2"] == la.limits["p", "m2"]  # crossed, decoded to its type
+    assert lb.limits["p", "m"].remaining == 5  # the older observation (same batch) lost
+    assert await _until(lambda: la.limits["p", "m"].remaining == 5)  # and B's newer won in A
+    for f in (fa, fb):
+        await f.aclose()
