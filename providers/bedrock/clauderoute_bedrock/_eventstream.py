@@ -103,9 +103,12 @@ class EventStreamDecoder(StreamDecoder):
 
     def _chunk(self, payload: bytes) -> StreamEvent:
         try:
-            return decode_event(base64.b64decode(_chunk.decode(payload).bytes, validate=True))
+            raw = base64.b64decode(_chunk.decode(payload).bytes, validate=True)
+            event = decode_event(raw)
         except (msgspec.DecodeError, msgspec.ValidationError, binascii.Error) as exc:
             raise self._malformed(f"undecodable chunk: {exc}") from exc
+        self.payloads.append(raw)  # the event's own JSON, for MessageStream.raw()
+        return event
 
     def _event(self, headers: dict[str, Any], payload: bytes) -> list[StreamEvent]:
         kind = _header(headers, ":message-type")
