@@ -221,7 +221,8 @@ def test_config_samples_build_a_route(block: Block, tmp_path: Path,
 
     for key, value in {"ANTHROPIC_API_KEY": "k", "ANTHROPIC_FOUNDRY_API_KEY": "f",
                        "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s",
-                       "VERTEX_TOKEN": "t", "ACME_GATEWAY_TOKEN": "a"}.items():
+                       "VERTEX_TOKEN": "t", "ACME_GATEWAY_TOKEN": "a",
+                       "GATEWAY_KEY": "g", "KEY_A": "a"}.items():
         monkeypatch.setenv(key, value)
     registry = None
     if block.page.name == "providers.md":  # the walk-through's provider, from the page itself

@@ -145,7 +145,7 @@ async def test_dns_failure_names_the_host() -> None:
     """A host that cannot resolve is named in the error (RFC 2606: .invalid never resolves)."""
     from clauderoute_anthropic import AnthropicProvider
 
-    provider = AnthropicProvider(base_url="http://no-such-host.invalid:8080/x?k=v", api_key="k",
+    provider = AnthropicProvider(base_url="https://no-such-host.invalid:8080/x?k=v", api_key="k",
                                  max_retries=0)
     async with AsyncClient(providers=[provider]) as client:
         with pytest.raises(clauderoute.APIConnectionError) as caught:

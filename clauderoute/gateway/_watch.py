@@ -28,11 +28,11 @@ class Guard(asyncio.Protocol):
         self.busy = False
         self.registry = registry
 
-    def _arm(self) -> None:
+    def arm(self) -> None:
         if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._timeout, self._expire)
+            self._timer = asyncio.get_running_loop().call_later(self._timeout, self.expire)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         self._timer = None
         if self._transport is not None and not self.busy:
             self._transport.abort()  # the head never arrived whole: drop the connection
@@ -53,12 +53,12 @@ class Guard(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)  # a TCP server's connections
         self._transport = transport
         self.registry[transport] = self
-        self._arm()  # a connection that never sends a byte is a slow head too
+        self.arm()  # a connection that never sends a byte is a slow head too
         self._inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
         if not self.busy:
-            self._arm()
+            self.arm()
         self._inner.data_received(data)
 
     def eof_received(self) -> bool | None:
