@@ -66,7 +66,7 @@ class RateLimits(msgspec.Struct, frozen=True, kw_only=True):
         tokens: the combined token bucket (the most restrictive of input and output).
         input_tokens: input tokens per minute.
         output_tokens: output tokens per minute.
-        retry_after_s: how long the platform asked us to wait (after a 429 or 529).
+        retry_after_s: how long the platform asked us to wait (the router keeps it after a 429).
         observed_at: when the answer arrived (``time.time()``).
 
     .. versionadded:: 0.2

@@ -830,9 +830,10 @@ def test_sdk_installed_after_client_is_picked_up() -> None:
     built), the same client's next call is traced, then measured."""
     out = globals_child("late", 0)
     before, tracer, meter = out["before"], out["tracer"], out["meter"]
-    assert before == {"enabled": False, "watching": ["Spy"], "no_span": True, "off": True,
+    # The routing signals (on by default) watch every call, after the user's observers.
+    assert before == {"enabled": False, "watching": ["Spy", "Signals"], "no_span": True, "off": True,
                       "spans": [], "duration_points": []}
-    assert tracer["enabled"] and tracer["watching"] == ["TracingObserver", "Spy"]
+    assert tracer["enabled"] and tracer["watching"] == ["TracingObserver", "Spy", "Signals"]
     assert not tracer["no_span"] and not tracer["off"]
     assert tracer["spans"] == [f"chat {MODEL}", f"clauderoute chat {MODEL}"]
     assert tracer["duration_points"] == []
@@ -844,11 +845,12 @@ def test_no_sdk_answer_is_kept_for_sdk_check_s() -> None:
     ``sdk_check_s``: with an hour, the SDK installed a moment later is not seen yet."""
     out = globals_child("late", 3600)
     assert not out["tracer"]["enabled"] and out["tracer"]["spans"] == []
-    assert out["tracer"]["watching"] == ["Spy"]
+    assert out["tracer"]["watching"] == ["Spy", "Signals"]
 
 
 def test_explicit_no_op_globals_stay_off() -> None:
     """The API's no-op providers installed explicitly are no SDK either."""
     out = globals_child("noop", 0)
-    assert out["noop"] == {"enabled": False, "watching": ["Spy"], "no_span": True, "off": True,
+    assert out["noop"] == {"enabled": False, "watching": ["Spy", "Signals"], "no_span": True,
+                           "off": True,
                            "spans": [], "duration_points": []}

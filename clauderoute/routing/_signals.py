@@ -245,6 +245,11 @@ class Signals(Observer):
             limits = p.rate_limits(HttpResponse(ctx.status or 0, ctx.headers))
         except Exception:  # noqa: BLE001 - a third-party hook must not break the call
             return
+        if limits is not None and limits.retry_after_s is not None and ctx.status != 429:
+            # Only a 429's retry-after is a rate-limit reset; after a 529 or a 5xx the breaker
+            # decides, with its cooldown capped by max_cooldown_s, so an absurd hint on an
+            # overload cannot hold the provider out here either.
+            limits = msgspec.structs.replace(limits, retry_after_s=None)
         if limits is not None:
             self.state.observe_limits(p.name, str(ctx.call.params.get("model", "")), limits)
 
