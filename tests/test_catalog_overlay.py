@@ -52,3 +52,26 @@ def test_deeply_nested_overlay_is_a_configuration_error(tmp_path: Path,
     _overlay(tmp_path, monkeypatch, "a = " + "[" * 3000 + "]" * 3000)
     with pytest.raises(cr.ConfigurationError, match="nested too deeply"):
         catalog()
+
+
+@pytest.mark.parametrize(("table_name", "meant"), [("bedrok", "bedrock"), ("vertx", "vertex"),
+                                                   ("foundy", "foundry")])
+def test_typo_in_a_declared_platform_table_is_an_error(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       table_name: str, meant: str) -> None:
+    """``[platforms.bedrok]`` would make the misspelt model key ``bedrok`` look valid: a new
+    platform one slip away from a known one is refused, naming the file and the likely one."""
+    path = _overlay(tmp_path, monkeypatch, f'[platforms.{table_name}]\nids = "own"\n'
+                    f'[models.claude-opus-5-5]\n{table_name} = "x"\n')
+    with pytest.raises(cr.ConfigurationError) as info:
+        catalog()
+    text = str(info.value)
+    assert str(path) in text and f"[platforms.{table_name}]" in text
+    assert f"did you mean [platforms.{meant}]?" in text
+
+
+def test_unknown_key_in_a_platform_table_is_an_error(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    _overlay(tmp_path, monkeypatch, '[platforms.bedrock]\nlifecyle = "anthropic"\n')
+    with pytest.raises(cr.ConfigurationError, match="'lifecyle' is not a platform setting"):
+        catalog()

@@ -197,6 +197,8 @@ def test_bench_sweep_makes_a_group_per_load_point(tmp_path: Path,
 
 @pytest.mark.parametrize("argv, needle", [
     (["bench", "--requests", "0"], "must be positive"),
+    (["check", "--timeout", "-1"], "--timeout must be positive"),
+    (["check", "--timeout", "nan"], "--timeout must be positive"),
     (["bench", "--config", "/nonexistent/clauderoute.toml"], "not found"),
     (["models", "--platform", "nowhere"], "--platform"),
 ])

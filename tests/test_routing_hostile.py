@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import clauderoute as cr
 from clauderoute import RetryPolicy
+from clauderoute.routing import Hedging
 from clauderoute._provider import Auth, Call, HttpRequest
 from clauderoute._retry import MAX_HINT_S, hint_seconds, parse_retry_after
 from clauderoute.routing import CircuitBreaker
@@ -469,3 +470,21 @@ async def test_probe_is_claimed_only_where_an_attempt_goes(
         assert msg.route.provider == "b" and breaker.state("b", MODEL) == 0
         a.gate.set()
         assert (await asyncio.wait_for(first, 5)).route.provider == "a"
+
+
+@pytest.mark.parametrize("after", ["p999", "p100", "p0", "p", "95", "p-5", "pnan", "p1e2",
+                                   "p" + "9" * 50, float("nan"), float("inf"), -1.0, True, "P95"])
+def test_hedging_refuses_an_impossible_hedge_after(after: object) -> None:
+    """Built in code, not only from a config file: an out-of-range quantile or a delay that is
+    not a finite number >= 0 fails at once, naming the setting (issue #11 item 12)."""
+    with pytest.raises(cr.ConfigurationError, match="hedge_after"):
+        Hedging(after=after)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("after", "quantile", "fixed"),
+                         [("p95", 0.95, None), ("p99.9", 0.999, None), ("p50", 0.5, None),
+                          (0, None, 0.0), (0.25, None, 0.25)])
+def test_hedging_accepts_sane_hedge_after(after: object, quantile: object,
+                                          fixed: object) -> None:
+    h = Hedging(after=after)  # type: ignore[arg-type]
+    assert (h.quantile, h.fixed) == (pytest.approx(quantile) if quantile else None, fixed)

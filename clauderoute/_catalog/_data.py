@@ -66,7 +66,9 @@ def _check_keys(base: Layers, doc: dict[str, Any], where: str) -> None:
     ``bedrok = "..."`` would otherwise become a platform of its own, silently unused. Known
     platforms: the shipped ones, those the overlay declares (``[platforms.NAME]``) and the
     installed providers."""
-    known = set(base.platforms) | set(_tables(doc, "platforms", where))
+    declared = _tables(doc, "platforms", where)
+    _check_platforms(base, declared, where)
+    known = set(base.platforms) | set(declared)
     installed: set[str] | None = None
     for name, facts in _tables(doc, "models", where).items():
         for key in facts:
@@ -86,6 +88,32 @@ def _check_keys(base: Layers, doc: dict[str, Any], where: str) -> None:
                 f"{', '.join(sorted(FACTS - {'alias_of'}))}) nor a platform id or "
                 f"'{{platform}}_' fact of a known platform ({', '.join(sorted(known))}){hint}; "
                 "declare a new platform with a [platforms.NAME] table")
+
+
+_PLATFORM_KEYS = frozenset({"ids", "lifecycle"})
+
+
+def _check_platforms(base: Layers, declared: dict[str, dict[str, Any]], where: str) -> None:
+    """An overlay's ``[platforms.NAME]`` tables: known keys only, and a new platform whose name
+    is a near miss of a known or installed one (``[platforms.bedrok]``) is refused as the typo
+    it almost surely is, since it would make a misspelt model key look valid."""
+    for name, facts in declared.items():
+        unknown = sorted(set(facts) - _PLATFORM_KEYS)
+        if unknown:
+            raise ConfigurationError(f"{where}: [platforms.{name[:60]}] {unknown[0][:60]!r} is "
+                                     f"not a platform setting (ids, lifecycle)")
+        if name in base.platforms:
+            continue
+        from .._registry import installed as names  # lazy: scans entry points
+
+        others = set(base.platforms) | set(names())
+        if name in others:
+            continue
+        close = difflib.get_close_matches(name, sorted(others), n=1, cutoff=0.8)
+        if close:
+            raise ConfigurationError(
+                f"{where}: [platforms.{name[:60]}] declares a new platform whose name is close "
+                f"to the known platform {close[0]!r}; did you mean [platforms.{close[0]}]?")
 
 
 def _merge(base: Layers, doc: dict[str, Any], origin: str, where: str) -> None:

@@ -148,6 +148,8 @@ def run(args: argparse.Namespace, console: Any) -> int:
     from rich.markup import escape
     from rich.table import Table
 
+    if not 0 < args.timeout < float("inf"):  # also refuses NaN
+        raise ValueError(f"--timeout must be positive, not {args.timeout}")
     where, rows = _rows(C.find_config(args.config))
     asyncio.run(_resolve(rows, args.timeout))
     if args.ping:

@@ -38,12 +38,23 @@ class Hedging:
         self.quantile: float | None = None
         self.fixed: float | None = None
         if isinstance(after, str):
-            if not (after.startswith("p") and after[1:].replace(".", "", 1).isdigit()):
-                raise ConfigurationError(f"route.hedge_after: expected seconds or 'pNN', "
-                                         f"got {after!r}")
-            self.quantile = float(after[1:]) / 100
+            digits = after[1:]
+            if not (after.startswith("p") and digits.replace(".", "", 1).isdigit()
+                    and len(digits) <= 8 and 0 < float(digits) < 100):
+                # "p999" is not the 99.9th percentile: it is refused rather than read as 9.99
+                raise ConfigurationError(f"route.hedge_after: expected seconds or a quantile "
+                                         f"'pNN' with 0 < NN < 100 (e.g. 'p95', 'p99.9'), "
+                                         f"got {after[:20]!r}")
+            self.quantile = float(digits) / 100
         else:
+            if isinstance(after, bool) or not isinstance(after, (int, float)) \
+                    or not 0 <= after < float("inf"):
+                raise ConfigurationError("route.hedge_after: expected a finite number of "
+                                         f"seconds >= 0 or a quantile 'pNN', got {after!r:.40}")
             self.fixed = float(after)
+        if not 0 <= budget <= 1 or not 0 <= min_samples < float("inf"):
+            raise ConfigurationError("Hedging: budget must be within 0..1 and min_samples a "
+                                     "finite number >= 0")
         self.budget = budget
         self.min_samples = min_samples
         self.calls = 0

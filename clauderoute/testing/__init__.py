@@ -45,4 +45,34 @@ def __getattr__(name: str) -> Any:
         from ._contract import ProviderContract
 
         return ProviderContract
+    if name.endswith("Emulator") and not name.startswith("_"):
+        found = _installed_emulator(name)
+        if found is not None:
+            return found
     raise AttributeError(f"module 'clauderoute.testing' has no attribute {name!r}")
+
+
+def _installed_emulator(name: str) -> Any:
+    """``name`` (``AnthropicEmulator``, ``BedrockEmulator``, ...) from the emulator module of an
+    installed platform package, found through the registry: the emulators live with their
+    platforms, and ``from clauderoute.testing import BedrockEmulator`` reaches them once the
+    package is installed. ``None``: no installed platform has one of that name.
+
+    .. versionadded:: 0.3
+    """
+    import sys
+
+    from .._errors import ConfigurationError
+    from .._registry import EMULATORS, emulator_class, installed
+
+    for kind in installed(EMULATORS):
+        try:
+            cls = emulator_class(kind)
+        except ConfigurationError:  # a broken package does not hide the others
+            continue
+        package = sys.modules.get(cls.__module__.partition(".")[0])  # the platform package
+        found = cls if cls.__name__ == name else getattr(package, name, None)
+        if isinstance(found, type) and issubclass(found, EmulatorServer):
+            globals()[name] = found  # found once per process
+            return found
+    return None
