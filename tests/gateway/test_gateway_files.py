@@ -5,12 +5,14 @@ it goes there; uploads are held to the body limit, downloads are streamed."""
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import anthropic
 import pytest
-from clauderoute_anthropic import AnthropicProvider
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 from clauderoute.testing import Hostile, HostileServer
 
@@ -168,3 +170,49 @@ async def test_a_download_is_streamed_not_buffered(kit: Any) -> None:
                 assert chunk
                 got += len(chunk)
         await server.wait_disconnects()  # leaving frees the platform's connection too
+
+
+async def test_a_download_broken_off_is_not_passed_off_as_whole(kit: Any) -> None:
+    """The platform resets the connection after the headers: the gateway has sent its own
+    (200, chunked) and then closes without the body's end, so the client sees an error."""
+    async with HostileServer(Hostile(mode="reset_after_headers")) as server:
+        p = AnthropicProvider(name="hostile", base_url=server.url, api_key="k")
+        async with kit.run_gateway([p]) as g, aiohttp.ClientSession() as s:
+            async with s.get(g.url + "/v1/files/file_x/content",
+                             headers={"x-api-key": kit.KEY}) as r:
+                assert r.status == 200
+                with pytest.raises(aiohttp.ClientError):
+                    await r.read()
+            async with s.get(g.url + "/healthz") as r:  # the gateway serves on
+                assert r.status == 200
+
+
+async def test_the_pin_places_an_object_and_later_calls_follow_it(
+        kit: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two providers with the Files API: a file uploaded with the pin header lands on the one
+    named, and calls without the pin follow it there; the spooled upload leaves no file."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    emus = [AnthropicEmulator(api_key="k1"), AnthropicEmulator(api_key="k2")]
+    for e in emus:
+        await e.start()
+    try:
+        providers = [AnthropicProvider(name="one", base_url=emus[0].url, api_key="k1"),
+                     AnthropicProvider(name="two", base_url=emus[1].url, api_key="k2")]
+        async with kit.run_gateway(providers) as g:
+            client = anthropic.AsyncAnthropic(api_key=kit.KEY, base_url=g.url, max_retries=0)
+            raw = await client.files.with_raw_response.upload(
+                file=("a.txt", b"on two"), extra_headers={"x-clauderoute-provider": "two"})
+            assert raw.headers["x-clauderoute-provider"] == "two"
+            up = await raw.parse()
+            assert await (await client.files.download(up.id)).read() == b"on two"
+            await client.files.delete(up.id)
+            skill = await client.skills.create(files=[("helper/SKILL.md", SKILL_MD)])
+            assert (await client.skills.retrieve(skill.id)).id == skill.id
+            await client.close()
+        assert [r.operation for r in emus[1].requests] == [
+            "files.upload", "files.download", "files.delete"]
+        assert [r.operation for r in emus[0].requests] == ["skills.create", "skills.retrieve"]
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        for e in emus:
+            await e.stop()
