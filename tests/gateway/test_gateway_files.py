@@ -21,8 +21,8 @@ SKILL_MD = b"---\nname: helper\ndescription: Helps with things\n---\nUse me.\n"
 
 async def test_files_through_the_gateway(fleet_of: Any, kit: Any) -> None:
     fleet = await fleet_of(kinds=["bedrock", "anthropic"])
-    async with kit.run_gateway(fleet.providers) as g:
-        client = anthropic.AsyncAnthropic(api_key=kit.KEY, base_url=g.url, max_retries=0)
+    async with kit.run_gateway(fleet.providers) as g, anthropic.AsyncAnthropic(
+            api_key=kit.KEY, base_url=g.url, max_retries=0) as client:
         content = bytes(range(256)) * 1000  # binary, 256 kB: more than one chunk
         up = await client.files.upload(file=("notes.bin", content, "application/octet-stream"))
         assert up.filename == "notes.bin" and up.size_bytes == len(content)
@@ -36,13 +36,12 @@ async def test_files_through_the_gateway(fleet_of: Any, kit: Any) -> None:
         with pytest.raises(anthropic.NotFoundError):
             await client.files.retrieve_metadata(up.id)
         assert fleet.members[0].emulator.requests == []  # Bedrock saw nothing about files
-        await client.close()
 
 
 async def test_skills_and_versions_through_the_gateway(fleet_of: Any, kit: Any) -> None:
     fleet = await fleet_of(kinds=["bedrock", "anthropic"])
-    async with kit.run_gateway(fleet.providers) as g:
-        client = anthropic.AsyncAnthropic(api_key=kit.KEY, base_url=g.url, max_retries=0)
+    async with kit.run_gateway(fleet.providers) as g, anthropic.AsyncAnthropic(
+            api_key=kit.KEY, base_url=g.url, max_retries=0) as client:
         skill = await client.skills.create(display_name="Helper",
                                            files=[("helper/SKILL.md", SKILL_MD)])
         assert skill.id and skill.display_name == "Helper"
@@ -60,7 +59,6 @@ async def test_skills_and_versions_through_the_gateway(fleet_of: Any, kit: Any) 
         with pytest.raises(anthropic.NotFoundError):
             await client.skills.retrieve(skill.id)
         assert fleet.members[0].emulator.requests == []
-        await client.close()
 
 
 async def test_an_upload_over_the_limit_is_refused_unread(fleet_of: Any, kit: Any) -> None:
@@ -68,14 +66,13 @@ async def test_an_upload_over_the_limit_is_refused_unread(fleet_of: Any, kit: An
     sending when the answer comes); a chunked one: 413 once it passes the limit. Nothing
     reaches the platform either way."""
     fleet = await fleet_of(kinds=["anthropic"])
-    async with kit.run_gateway(fleet.providers, max_body_mb=1) as g:
-        client = anthropic.AsyncAnthropic(api_key=kit.KEY, base_url=g.url, max_retries=0)
+    async with kit.run_gateway(fleet.providers, max_body_mb=1) as g, anthropic.AsyncAnthropic(
+            api_key=kit.KEY, base_url=g.url, max_retries=0) as client:
         with pytest.raises(anthropic.APIStatusError) as caught:
             await client.files.upload(file=("big.bin", b"\0" * (2 << 20)))
         assert caught.value.status_code == 413
         body = caught.value.body
         assert isinstance(body, dict) and body["error"]["type"] == "request_too_large"
-        await client.close()
         # Declared far larger than what is sent: answered without waiting for the rest.
         reader, writer = await asyncio.open_connection("127.0.0.1", g.port)
         writer.write(f"POST /v1/files HTTP/1.1\r\nhost: x\r\nx-api-key: {kit.KEY}\r\n"
@@ -85,6 +82,7 @@ async def test_an_upload_over_the_limit_is_refused_unread(fleet_of: Any, kit: An
         head = await reader.readuntil(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 413")
         writer.close()
+        await writer.wait_closed()
 
         async def endless() -> Any:
             yield (b"--b\r\ncontent-disposition: form-data; name=\"file\"; "
@@ -102,25 +100,40 @@ async def test_an_upload_over_the_limit_is_refused_unread(fleet_of: Any, kit: An
         assert fleet.members[0].emulator.requests == []
 
 
+async def test_an_upload_that_stops_arriving_gets_408(fleet_of: Any, kit: Any) -> None:
+    """A form whose file part stalls: 408 once ``body_timeout_s`` passes, nothing forwarded."""
+    fleet = await fleet_of(kinds=["anthropic"])
+    async with kit.run_gateway(fleet.providers, body_timeout_s=0.2) as g:
+        reader, writer = await asyncio.open_connection("127.0.0.1", g.port)
+        writer.write(f"POST /v1/files HTTP/1.1\r\nhost: x\r\nx-api-key: {kit.KEY}\r\n"
+                     "content-type: multipart/form-data; boundary=b\r\n"
+                     "content-length: 100000\r\n\r\n--b\r\ncontent-disposition: form-data; "
+                     'name="file"; filename="x"\r\n\r\nsome'.encode())
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408")
+        writer.close()
+        await writer.wait_closed()
+    assert fleet.members[0].emulator.requests == []
+
+
 async def test_a_wrong_key_gets_401_and_nothing_is_forwarded(fleet_of: Any, kit: Any,
                                                              caplog: Any) -> None:
     fleet = await fleet_of(kinds=["anthropic"])
-    async with kit.run_gateway(fleet.providers) as g:
-        client = anthropic.AsyncAnthropic(api_key="wrong-key-secret-xyz", base_url=g.url,
-                                          max_retries=0)
+    async with kit.run_gateway(fleet.providers) as g, anthropic.AsyncAnthropic(
+            api_key="wrong-key-secret-xyz", base_url=g.url, max_retries=0) as client:
         with pytest.raises(anthropic.AuthenticationError):
             await client.files.upload(file=("a.txt", b"a"))
         with pytest.raises(anthropic.AuthenticationError):
             await client.skills.list()
-        await client.close()
     assert fleet.members[0].emulator.requests == []
     assert "wrong-key-secret-xyz" not in caplog.text
 
 
 async def test_an_unknown_id_gets_the_platform_s_404(fleet_of: Any, kit: Any) -> None:
     fleet = await fleet_of(kinds=["bedrock", "anthropic"])
-    async with kit.run_gateway(fleet.providers) as g:
-        client = anthropic.AsyncAnthropic(api_key=kit.KEY, base_url=g.url, max_retries=0)
+    async with kit.run_gateway(fleet.providers) as g, anthropic.AsyncAnthropic(
+            api_key=kit.KEY, base_url=g.url, max_retries=0) as client:
         for call in (client.files.retrieve_metadata("file_nope"),
                      client.files.download("file_nope"), client.skills.retrieve("skill_nope")):
             with pytest.raises(anthropic.NotFoundError) as caught:
@@ -132,7 +145,6 @@ async def test_an_unknown_id_gets_the_platform_s_404(fleet_of: Any, kit: Any) ->
         with pytest.raises(anthropic.BadRequestError):
             await client.files.retrieve_metadata(
                 "file_nope", extra_headers={"x-clauderoute-provider": fleet.members[0].name})
-        await client.close()
 
 
 async def test_a_bad_form_is_a_400(fleet_of: Any, kit: Any) -> None:
@@ -198,8 +210,8 @@ async def test_the_pin_places_an_object_and_later_calls_follow_it(
     try:
         providers = [AnthropicProvider(name="one", base_url=emus[0].url, api_key="k1"),
                      AnthropicProvider(name="two", base_url=emus[1].url, api_key="k2")]
-        async with kit.run_gateway(providers) as g:
-            client = anthropic.AsyncAnthropic(api_key=kit.KEY, base_url=g.url, max_retries=0)
+        async with kit.run_gateway(providers) as g, anthropic.AsyncAnthropic(
+                api_key=kit.KEY, base_url=g.url, max_retries=0) as client:
             raw = await client.files.with_raw_response.upload(
                 file=("a.txt", b"on two"), extra_headers={"x-clauderoute-provider": "two"})
             assert raw.headers["x-clauderoute-provider"] == "two"
@@ -208,7 +220,6 @@ async def test_the_pin_places_an_object_and_later_calls_follow_it(
             await client.files.delete(up.id)
             skill = await client.skills.create(files=[("helper/SKILL.md", SKILL_MD)])
             assert (await client.skills.retrieve(skill.id)).id == skill.id
-            await client.close()
         assert [r.operation for r in emus[1].requests] == [
             "files.upload", "files.download", "files.delete"]
         assert [r.operation for r in emus[0].requests] == ["skills.create", "skills.retrieve"]
