@@ -148,10 +148,13 @@ async def files_content(gw: Gateway, request: web.Request, x: Exchange) -> web.S
             async for chunk in content.iter_bytes():
                 await resp.write(chunk)
         except E.ClauderouteError as exc:
+            # Headers are sent: close without the body's end, so the client sees a body cut
+            # short (aiohttp's own end of the answer then finds the connection closed). The
+            # answer is still counted and logged, with the error.
             x.error_type = type(exc).__name__
             if request.transport is not None:
                 request.transport.abort()
-            raise ConnectionResetError("the platform broke off the file's content") from None
+            return resp
     await resp.write_eof()
     return resp
 

@@ -5,6 +5,8 @@ it goes there; uploads are held to the body limit, downloads are streamed."""
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -184,9 +186,12 @@ async def test_a_download_is_streamed_not_buffered(kit: Any) -> None:
         await server.wait_disconnects()  # leaving frees the platform's connection too
 
 
-async def test_a_download_broken_off_is_not_passed_off_as_whole(kit: Any) -> None:
+async def test_a_download_broken_off_is_not_passed_off_as_whole(
+        kit: Any, caplog: pytest.LogCaptureFixture) -> None:
     """The platform resets the connection after the headers: the gateway has sent its own
-    (200, chunked) and then closes without the body's end, so the client sees an error."""
+    (200, chunked) and then closes without the body's end, so the client sees an error; the
+    access log records the request with the error."""
+    caplog.set_level(logging.INFO, "clauderoute.gateway.access")
     async with HostileServer(Hostile(mode="reset_after_headers")) as server:
         p = AnthropicProvider(name="hostile", base_url=server.url, api_key="k")
         async with kit.run_gateway([p]) as g, aiohttp.ClientSession() as s:
@@ -197,6 +202,11 @@ async def test_a_download_broken_off_is_not_passed_off_as_whole(kit: Any) -> Non
                     await r.read()
             async with s.get(g.url + "/healthz") as r:  # the gateway serves on
                 assert r.status == 200
+    lines = [json.loads(r.getMessage()) for r in caplog.records
+             if r.name == "clauderoute.gateway.access"]
+    assert [(d["path"], d["status"], d["provider"]) for d in lines] == [
+        ("/v1/files/file_x/content", 200, "hostile")]
+    assert lines[0]["error_type"]
 
 
 async def test_the_pin_places_an_object_and_later_calls_follow_it(
