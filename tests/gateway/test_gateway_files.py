@@ -119,8 +119,10 @@ async def test_an_upload_that_stops_arriving_gets_408(fleet_of: Any, kit: Any) -
     assert fleet.members[0].emulator.requests == []
 
 
-async def test_a_wrong_key_gets_401_and_nothing_is_forwarded(fleet_of: Any, kit: Any,
-                                                             caplog: Any) -> None:
+async def test_a_wrong_key_gets_401_and_nothing_is_forwarded(
+        fleet_of: Any, kit: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """Refused before the form is read; the access log names no key, right or wrong."""
+    caplog.set_level(logging.DEBUG)
     fleet = await fleet_of(kinds=["anthropic"])
     async with kit.run_gateway(fleet.providers) as g, anthropic.AsyncAnthropic(
             api_key="wrong-key-secret-xyz", base_url=g.url, max_retries=0) as client:
@@ -128,8 +130,13 @@ async def test_a_wrong_key_gets_401_and_nothing_is_forwarded(fleet_of: Any, kit:
             await client.files.upload(file=("a.txt", b"a"))
         with pytest.raises(anthropic.AuthenticationError):
             await client.skills.list()
-    assert fleet.members[0].emulator.requests == []
-    assert "wrong-key-secret-xyz" not in caplog.text
+        async with anthropic.AsyncAnthropic(api_key=kit.KEY, base_url=g.url,
+                                            max_retries=0) as good:
+            await good.files.upload(file=("b.txt", b"b"))
+    assert [r.operation for r in fleet.members[0].emulator.requests] == ["files.upload"]
+    access = [r.getMessage() for r in caplog.records if r.name == "clauderoute.gateway.access"]
+    assert [json.loads(line)["status"] for line in access] == [401, 401, 200]
+    assert "wrong-key-secret-xyz" not in caplog.text and kit.KEY not in caplog.text
 
 
 async def test_an_unknown_id_gets_the_platform_s_404(fleet_of: Any, kit: Any) -> None:
