@@ -19,6 +19,7 @@ from . import _handlers as H
 from ._auth import KeyRing
 from ._batches import ROUTES as BATCH_ROUTES
 from ._errors import error_response
+from ._files import ROUTES as FILE_ROUTES
 from ._settings import GatewaySettings
 from ._watch import Guard
 
@@ -147,7 +148,7 @@ class Gateway:
         app = web.Application(middlewares=[self._gate], client_max_size=2**62)
         for (method, path), (name, fn) in _ROUTES.items():
             app.router.add_route(method, path, self._bind(fn), name=name)
-        for method, path, name, fn in BATCH_ROUTES:
+        for method, path, name, fn in [*BATCH_ROUTES, *FILE_ROUTES]:
             app.router.add_route(method, path, self._bind(fn), name=name)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
