@@ -151,7 +151,11 @@ class Gateway:
             app.router.add_route(method, path, self._bind(fn), name=name)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
+        app.on_startup.append(self._start_state)
         return app
+
+    async def _start_state(self, app: web.Application) -> None:
+        self.state_status()  # sync the shared state from the start, not from the first call
 
     def _bind(self, fn: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handler(request: web.Request) -> web.StreamResponse:
