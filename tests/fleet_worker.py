@@ -149,10 +149,13 @@ async def _calls(cmd: dict[str, Any], breaker: SharedBreaker) -> dict[str, Any]:
 
 
 async def _config_calls(cmd: dict[str, Any]) -> dict[str, Any]:
-    """Calls through a client built from a config file with [state] (the whole wiring)."""
+    """Calls through a client built from a config file with [state] (the whole wiring);
+    ``cache``: each call's system prompt is marked for prompt caching (cache affinity)."""
     import clauderoute as cr
 
     ok, errors, served = 0, [], {}
+    system: Any = [{"type": "text", "text": cmd["cache"],
+                    "cache_control": {"type": "ephemeral"}}] if cmd.get("cache") else "s"
     async with cr.AsyncClient.from_config(cmd["path"], tracing=False) as client:
         state = getattr(getattr(client.router, "signals", None), "state", None)
         fleet = client.router.breaker.fleet  # type: ignore[union-attr]
@@ -161,6 +164,7 @@ async def _config_calls(cmd: dict[str, Any]) -> dict[str, Any]:
         for _ in range(cmd["n"]):
             try:
                 msg = await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
+                                                   system=system,
                                                    messages=[{"role": "user", "content": "x"}])
                 ok += 1
                 served[msg.route.provider] = served.get(msg.route.provider, 0) + 1
@@ -168,7 +172,6 @@ async def _config_calls(cmd: dict[str, Any]) -> dict[str, Any]:
                 errors.append(f"{type(exc).__name__}: {exc}"[:200])
     return {"ok": ok, "errors": errors[:5], "served": served,
             "state": type(state).__name__}
-
 
 if __name__ == "__main__":
     asyncio.run(main())

@@ -242,3 +242,38 @@ async def test_rpm_budget_through_the_router_across_processes(redis_server: Redi
     assert {r["state"] for r in results} == {"FleetRouteState"}
     assert 1 <= len(ea.requests) <= 10, len(ea.requests)  # the platform's own count
     assert len(ea.requests) + len(eb.requests) == 60
+
+
+async def test_cache_affinity_through_the_router_across_processes(redis_server: RedisServer,
+                                                                  tmp_path: Path) -> None:
+    """Process 1 (order b, a) serves a cached prefix on b; process 2 (order a, b) then sends
+    that prefix to b, because the fleet says b holds its cache, and other requests to a."""
+    pytest.importorskip("clauderoute.routing._signals",
+                        reason="the routing signals (issue 14) are not merged here yet")
+    from clauderoute_anthropic import AnthropicEmulator
+
+    async with AnthropicEmulator(api_key="fleet-key") as ea, \
+            AnthropicEmulator(api_key="fleet-key") as eb:
+        paths = []
+        for order in ('"b", "a"', '"a", "b"'):
+            path = tmp_path / f"fleet{len(paths)}.toml"
+            path.write_text(
+                f'[providers.a]\nkind = "anthropic"\napi_key = "fleet-key"\n'
+                f'base_url = "{ea.url}"\n[providers.b]\nkind = "anthropic"\n'
+                f'api_key = "fleet-key"\nbase_url = "{eb.url}"\n[route]\n'
+                f'providers = [{order}]\n[state]\nurl = "{redis_server.url}"\nsync_ms = 50\n')
+            paths.append(str(path))
+        prefix = "a long system prompt worth caching " * 20 + os.urandom(8).hex()
+        one, two = Worker(redis_server.url), Worker(redis_server.url)
+        try:
+            first = await asyncio.to_thread(one, "config_calls", path=paths[0], n=1,
+                                            cache=prefix)
+            cached = await asyncio.to_thread(two, "config_calls", path=paths[1], n=3,
+                                             cache=prefix)
+            plain = await asyncio.to_thread(two, "config_calls", path=paths[1], n=1)
+        finally:
+            one.close()
+            two.close()
+    assert first["served"] == {"b": 1}, first
+    assert cached["served"] == {"b": 3}, cached  # without the fleet: a, its first choice
+    assert plain["served"] == {"a": 1}, plain

@@ -250,3 +250,37 @@ async def test_rate_limit_observations_cross_and_newest_wins(redis_server: Redis
     assert await _until(lambda: la.limits["p", "m"].remaining == 5)  # and B's newer won in A
     for f in (fa, fb):
         await f.aclose()
+
+
+async def test_budget_before_first_sync_and_during_an_outage(redis_server: RedisServer) -> None:
+    """Starting: a budgeted provider is skipped (its fleet count is unknown), an unbudgeted one
+    admitted; live: the fleet's lease admits exactly the limit; Redis gone: the process's own
+    budget admits (the call never fails for the state), up to the limit again."""
+    from clauderoute.fleet import FleetRouteState
+    from clauderoute.routing._budget import BudgetLimits
+    from clauderoute.routing._state import InProcessState
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20, "op_timeout_ms": 100}, env={})
+    assert s is not None
+    fleet = FleetState(s)
+    limits = {"a": BudgetLimits(rpm=5)}
+    state = FleetRouteState(fleet, InProcessState(limits), budgets=limits, window_s=3600)
+    assert state.budget_admit("a", 0) == (0.02, "budget: reserving (shared state starting)")
+    assert state.budget_admit("b", 0) is None
+    assert await _until(lambda: fleet.live)
+    admitted = 0
+    for _ in range(500):  # leases arrive within a tick or two; "spent" ends it
+        got = state.budget_admit("a", 0)
+        if got is None:
+            admitted += 1
+        elif got[1].endswith("spent"):
+            break
+        else:
+            await asyncio.sleep(0.01)
+    assert admitted == 5
+    assert state.budget_admit("a", 0) is not None
+    redis_server.stop()
+    assert await _until(lambda: not fleet.live and fleet.failures >= 1)
+    own = [state.budget_admit("a", 0) for _ in range(6)]
+    assert own[:5] == [None] * 5 and own[5] is not None and own[5][1] == "budget: rpm 5 spent"
+    await fleet.aclose()

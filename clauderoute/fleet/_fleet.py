@@ -108,7 +108,8 @@ class FleetState:
     Attributes:
         live: whether the copy is currently kept in step (users fall back when ``False``).
         ops: Redis operations made (each pipeline or script call counts once).
-        failures: times Redis trouble took the state down.
+        failures: failed (re)connections and operations (each retry during an outage counts).
+        outages: times the state went from live (or starting) to Redis trouble.
 
     .. versionadded:: 0.2
     """
@@ -121,6 +122,7 @@ class FleetState:
         self.live = False
         self.ops = 0
         self.failures = 0
+        self.outages = 0
         self.last_error: str | None = None
         self._handlers: dict[str, Handler] = {}
         self._hooks: list[Callable[[Any], Awaitable[None]]] = []
@@ -199,8 +201,9 @@ class FleetState:
         """What ``/readyz`` shows: ``state`` is ``ok``, ``degraded`` (Redis trouble: this
         process runs on its own state) or ``starting``; never the URL's password."""
         state = "ok" if self.live else "degraded" if self.failures else "starting"
-        return {"state": state, "url": redacted(self.settings.url), "failures": self.failures,
-                "ops": self.ops, "last_error": self.last_error}
+        return {"state": state, "live": self.live, "url": redacted(self.settings.url),
+                "outages": self.outages, "failures": self.failures, "ops": self.ops,
+                "last_error": self.last_error}
 
     async def aclose(self, release: tuple[tuple[str, str], ...] = ()) -> None:
         """Stop syncing and close the connections; first flush what is queued and delete the
@@ -289,6 +292,7 @@ class FleetState:
                         "process's own state until it is back", redacted(self.settings.url), what)
         if self.live or self.failures == 0:
             self._outages.add(1, {"error.type": type(exc).__name__})
+            self.outages += 1
         self.live = False
         self.failures += 1
         self.last_error = what

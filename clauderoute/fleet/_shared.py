@@ -116,10 +116,16 @@ class FleetRouteState:
     # budgets ------------------------------------------------------------------------------------
 
     def budget_admit(self, provider: str, input_estimate: int) -> tuple[float, str] | None:
-        """See ``RouteState``: the fleet's lease while live, else this process's own budget."""
+        """See ``RouteState``: the fleet's lease while live, else this process's own budget
+        (Redis trouble). Before the first sync the fleet's count is unknown and this process's
+        own window would admit what the others already took: the provider is skipped for one
+        ``sync_ms``, as while a lease is being reserved (the call goes to the next provider,
+        or waits that long when every one is skipped)."""
         b = self.budgets.get(provider)
         if b is None or not self.fleet.live:
             self.fleet.start()
+            if b is not None and not self.fleet.failures:  # starting: no trouble seen yet
+                return self.fleet.sync_s, "budget: reserving (shared state starting)"
             got: tuple[float, str] | None = self.local.budget_admit(provider, input_estimate)
             return got
         return b.admit(input_estimate)

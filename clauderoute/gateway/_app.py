@@ -152,7 +152,11 @@ class Gateway:
             app.router.add_route(method, path, self._bind(fn), name=name)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
+        app.on_startup.append(self._start_state)
         return app
+
+    async def _start_state(self, app: web.Application) -> None:
+        self.state_status()  # sync the shared state from the start, not from the first call
 
     def _bind(self, fn: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handler(request: web.Request) -> web.StreamResponse:
@@ -169,10 +173,26 @@ class Gateway:
     async def _healthz(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    def state_status(self) -> dict[str, Any] | None:
+        """The shared routing state's detail (``[state]``: live or not, outages, the URL
+        without its password), or ``None`` when this gateway's client has none. Redis trouble
+        does not make the gateway unready: every process then routes on its own state."""
+        router = self.client.router
+        for holder in (router.breaker, getattr(router.signals, "state", None)):
+            fleet = getattr(holder, "fleet", None)
+            if fleet is not None and callable(getattr(fleet, "status", None)):
+                fleet.start()  # a probe before the first call still shows the state syncing
+                got: dict[str, Any] = fleet.status()
+                return got
+        return None
+
     async def _readyz(self, request: web.Request) -> web.Response:
         ok = self.ready() and not self.draining
-        return web.json_response({"status": "ready" if ok else "unavailable"},
-                                 status=200 if ok else 503)
+        body: dict[str, Any] = {"status": "ready" if ok else "unavailable"}
+        state = self.state_status()
+        if state is not None:
+            body["state"] = state
+        return web.json_response(body, status=200 if ok else 503)
 
     @web.middleware
     async def _gate(self, request: web.Request,
