@@ -153,9 +153,11 @@ async def _run_clients(names: list[str], cfg: dict[str, Any], server: Server,
     lat: dict[Any, list[float]] = {k: [] for k in [*names, *[(n, "c32") for n in names],
                                                    *scpu]}
     thr: dict[str, list[float]] = {n: [] for n in names}
+    started: list[Driver] = []  # closed in the end; a start that raised leaves nothing to close
     try:
         for (n, r), d in drivers.items():
             await d.start()
+            started.append(d)
             if r == "bulk":
                 for _ in range(cfg["warmup"]):  # imports, pools, caches, code paths
                     await d.create()
@@ -175,7 +177,7 @@ async def _run_clients(names: list[str], cfg: dict[str, Any], server: Server,
                 for r in regimes:
                     await _streams(drivers[n, r], r, cfg, scpu[n, r], lat[n, r])
     finally:
-        for d in drivers.values():
+        for d in started:
             await d.close()
     out: dict[str, Any] = {}
     for n in names:
