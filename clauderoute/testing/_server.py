@@ -165,10 +165,15 @@ class EmulatorServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        # cleanup() cancels a running handler but does not wait for it to end: wait here, so a
-        # stopped emulator leaves no task behind.
-        if self._handlers:
-            await asyncio.wait(list(self._handlers))
+        # cleanup() cancels the handlers of the connections still open, but aiohttp does not
+        # cancel a handler whose client left (a timed-out stall, a delayed answer): it would
+        # sleep its pause out. Cancel every handler still running and wait for it to end, so a
+        # stopped emulator leaves no task behind and a test does not wait out its stalls.
+        handlers = list(self._handlers)
+        for task in handlers:
+            task.cancel()
+        if handlers:
+            await asyncio.wait(handlers)
 
     @web.middleware
     async def _track_handler(self, request: web.Request, handler: Any) -> web.StreamResponse:
