@@ -20,17 +20,23 @@ HI = [{"role": "user", "content": "Hello hostile world"}]
 MIB = 1024 * 1024
 # Generous: the bound is the promise under test, the machine is small and shared.
 SLACK = 1.5
+# The call's limits are short so the suite is fast; the dripping servers drip in step (a byte or
+# a ping every DRIP, ~20 of them within LIMIT), so every limit is still reached while bytes keep
+# arriving, which aiohttp's per-read timeout alone would never notice.
+LIMIT = 0.25
+DRIP = LIMIT / 20
 
 # mode (or mode and its fields) -> the error a lone provider raises (create, stream).
 OUTCOMES: dict[str, tuple[Hostile, type[Exception], type[Exception]]] = {
-    "drip_head": (Hostile(mode="drip_head"), cr.ReadTimeout, cr.ReadTimeout),
-    "drip_body": (Hostile(mode="drip_body"), cr.ReadTimeout, cr.ReadTimeout),
-    "drip_body 529": (Hostile(mode="drip_body", status=529), cr.ReadTimeout, cr.ReadTimeout),
+    "drip_head": (Hostile(mode="drip_head", drip_s=DRIP), cr.ReadTimeout, cr.ReadTimeout),
+    "drip_body": (Hostile(mode="drip_body", drip_s=DRIP), cr.ReadTimeout, cr.ReadTimeout),
+    "drip_body 529": (Hostile(mode="drip_body", status=529, drip_s=DRIP), cr.ReadTimeout,
+                      cr.ReadTimeout),
     "endless_body": (Hostile(mode="endless_body"), cr.ResponseTooLargeError, cr.ResponseTooLargeError),
     "endless_body 529": (Hostile(mode="endless_body", status=529), cr.OverloadedError,
                          cr.OverloadedError),
     "endless_line": (Hostile(mode="endless_line"), cr.ResponseTooLargeError, cr.ResponseTooLargeError),
-    "pings": (Hostile(mode="pings"), cr.ReadTimeout, cr.ReadTimeout),
+    "pings": (Hostile(mode="pings", drip_s=DRIP), cr.ReadTimeout, cr.ReadTimeout),
     "stall": (Hostile(mode="stall"), cr.ReadTimeout, cr.ReadTimeout),
     "hang": (Hostile(mode="hang"), cr.ReadTimeout, cr.ReadTimeout),
     "stop_mid_event": (Hostile(mode="stop_mid_event"), cr.MalformedResponse,
@@ -90,7 +96,7 @@ async def test_alone_the_documented_error_within_the_deadline(name: str, op: str
     """One hostile provider: the call raises the documented error type no later than its
     deadline, and a connection the server would have kept open is closed by the client."""
     answer, create_error, stream_error = OUTCOMES[name]
-    deadline = 1.0
+    deadline = LIMIT
     async with HostileServer(answer) as server:
         async with cr.AsyncClient(providers=[hostile(server, max_retries=0)], deadline=deadline,
                                   max_response_bytes=MIB) as client:
@@ -110,7 +116,7 @@ async def test_failover_to_a_healthy_provider(emu: AnthropicEmulator, name: str,
     """Hostile first, healthy second: every hostile answer fails over, and the call succeeds
     on the second provider within the first attempt's timeout (plus the healthy answer)."""
     answer = OUTCOMES[name][0]
-    timeout = 0.5
+    timeout = LIMIT
     async with HostileServer(answer) as server:
         providers = [hostile(server, max_retries=0), healthy(emu)]
         async with cr.AsyncClient(providers=providers, timeout=timeout, deadline=10,
@@ -138,9 +144,9 @@ async def test_every_timer_bounds_a_dripping_server(timer: str, op: str, mode: s
     stream, the first-token timeout, each alone and measured over the whole phase."""
     if timer == "first_token_timeout" and op == "create":
         pytest.skip("first_token_timeout is a stream setting")
-    limit = 0.6
+    limit = LIMIT
     settings: dict[str, Any] = {"timeout": None, timer: limit}
-    async with HostileServer(Hostile(mode=mode, drip_s=0.02)) as server:
+    async with HostileServer(Hostile(mode=mode, drip_s=DRIP)) as server:
         async with cr.AsyncClient(providers=[hostile(server, max_retries=0)], **settings) as c:
             start = time.monotonic()
             with pytest.raises((cr.ReadTimeout, cr.DeadlineExceeded)):
@@ -158,19 +164,19 @@ async def test_connect_timeout_bounds_a_blackhole() -> None:
 
     async with Blackhole() as hole:
         provider = AnthropicProvider(base_url=hole.url, api_key=KEY, max_retries=0)
-        async with cr.AsyncClient(providers=[provider], connect_timeout=0.4) as client:
+        async with cr.AsyncClient(providers=[provider], connect_timeout=LIMIT) as client:
             start = time.monotonic()
             with pytest.raises(cr.ConnectTimeout):
                 await call(client, "create")
-            assert time.monotonic() - start < 0.4 + SLACK
+            assert time.monotonic() - start < LIMIT + SLACK
 
 
 @pytest.mark.parametrize("mode", ["pings", "drip_body"])
 async def test_deadline_bounds_a_stream_after_its_content(mode: str) -> None:
     """Content, then pings forever (or the rest dripped a byte at a time): the deadline still
     ends the stream, with the partial message."""
-    deadline = 1.0
-    answer = Hostile(mode=mode, after_events=3, drip_s=0.05)
+    deadline = LIMIT
+    answer = Hostile(mode=mode, after_events=3, drip_s=DRIP)
     async with HostileServer(answer) as server:
         async with cr.AsyncClient(providers=[hostile(server)], deadline=deadline) as client:
             start = time.monotonic()
@@ -184,10 +190,10 @@ async def test_deadline_bounds_a_stream_after_its_content(mode: str) -> None:
 
 async def test_a_stream_of_pings_without_content_is_bounded() -> None:
     """Events forever but never content: the first-token timeout ends it, and fails over."""
-    async with HostileServer(Hostile(mode="pings", drip_s=0.02)) as server:
+    async with HostileServer(Hostile(mode="pings", drip_s=DRIP)) as server:
         async with cr.AsyncClient(providers=[hostile(server, max_retries=0)], timeout=None,
-                                  first_token_timeout=0.5) as client:
-            with pytest.raises(cr.ReadTimeout, match="no content within 0.5s"):
+                                  first_token_timeout=LIMIT) as client:
+            with pytest.raises(cr.ReadTimeout, match=f"no content within {LIMIT:g}s"):
                 await call(client, "stream")
         await server.wait_disconnects(1)
 
@@ -199,18 +205,18 @@ async def test_a_stream_of_pings_without_content_is_bounded() -> None:
 async def test_resource_calls_bound_the_header_phase(what: str) -> None:
     """A file download, batch results (streamed answers) and a metadata call (a whole JSON
     answer) to a server that drips its headers time out after the call's timeout."""
-    async with HostileServer(Hostile(mode="drip_head", drip_s=0.02)) as server:
+    async with HostileServer(Hostile(mode="drip_head", drip_s=DRIP)) as server:
         async with cr.AsyncClient(providers=[hostile(server, max_retries=0)]) as client:
             start = time.monotonic()
             with pytest.raises(cr.ReadTimeout):
                 if what == "download":
-                    fut: Any = client.beta.files.download("file_1", timeout=0.5)
+                    fut: Any = client.beta.files.download("file_1", timeout=LIMIT)
                 elif what == "results":
-                    fut = client.messages.batches.results("msgbatch_1", timeout=0.5)
+                    fut = client.messages.batches.results("msgbatch_1", timeout=LIMIT)
                 else:
-                    fut = client.beta.files.retrieve_metadata("file_1", timeout=0.5)
+                    fut = client.beta.files.retrieve_metadata("file_1", timeout=LIMIT)
                 await asyncio.wait_for(fut, 20)
-            assert time.monotonic() - start < 0.5 + SLACK
+            assert time.monotonic() - start < LIMIT + SLACK
         await server.wait_disconnects(1)
 
 
@@ -218,12 +224,12 @@ async def test_resource_calls_bound_the_header_phase(what: str) -> None:
 async def test_resource_error_body_is_capped_and_timed(mode: str) -> None:
     """A 529 whose body never ends (or drips) on a streamed resource call: an OverloadedError
     from the first 64 KiB, within the timeout, the rest never read."""
-    async with HostileServer(Hostile(mode=mode, status=529)) as server:
+    async with HostileServer(Hostile(mode=mode, status=529, drip_s=DRIP)) as server:
         async with cr.AsyncClient(providers=[hostile(server, max_retries=0)]) as client:
             start = time.monotonic()
             with pytest.raises((cr.OverloadedError, cr.ReadTimeout)) as info:
-                await asyncio.wait_for(client.beta.files.download("file_1", timeout=0.5), 20)
-            assert time.monotonic() - start < 0.5 + SLACK
+                await asyncio.wait_for(client.beta.files.download("file_1", timeout=LIMIT), 20)
+            assert time.monotonic() - start < LIMIT + SLACK
         await server.wait_disconnects(1)
     if mode == "endless_body":
         assert isinstance(info.value, cr.OverloadedError)
@@ -253,12 +259,12 @@ async def test_many_hostile_calls_leave_no_connection_open(emu: AnthropicEmulato
     answers = [OUTCOMES[n][0] for n in ("drip_head", "endless_body 529", "stall", "hang",
                                          "endless_line", "pings", "reset_after_headers")]
     async with HostileServer(*answers) as server:
-        async with cr.AsyncClient(providers=[hostile(server, max_retries=0)], deadline=1.0,
+        async with cr.AsyncClient(providers=[hostile(server, max_retries=0)], deadline=LIMIT,
                                   max_response_bytes=MIB) as client:
             start = time.monotonic()
             out = await asyncio.gather(*(call(client, op) for op in ("create", "stream")
                                          for _ in answers), return_exceptions=True)
-            assert time.monotonic() - start < 1.0 + SLACK
+            assert time.monotonic() - start < LIMIT + SLACK
         assert all(isinstance(e, cr.ClauderouteError) for e in out)
         await server.wait_idle()
 
