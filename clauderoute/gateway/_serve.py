@@ -33,6 +33,13 @@ __all__ = ["check_listen", "listen_socket", "serve", "supervise"]
 log = logging.getLogger("clauderoute.gateway")
 
 
+def _say(line: str) -> None:
+    """One line to stderr in one write: the workers share the supervisor's stderr, and
+    ``print`` writes the text and its newline separately, so two workers' lines interleaved."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 def check_listen(host: str, settings: GatewaySettings) -> None:
     """Refuse to listen beyond this machine without client keys.
 
@@ -93,8 +100,8 @@ async def serve(config: str | None, host: str, port: int, *, reuse_port: bool = 
         reloading.add(task)
         task.add_done_callback(reloading.discard)
     loop.add_signal_handler(signal.SIGHUP, on_hup)
-    print(f"clauderoute serve{label}: pid {os.getpid()} listening on "
-          f"http://{host}:{bound}", file=sys.stderr, flush=True)
+    _say(f"clauderoute serve{label}: pid {os.getpid()} listening on "
+         f"http://{host}:{bound}")
     await stop.wait()
     server.close()  # no new connections; keep-alive ones get 529 + close while draining
     gw.draining = True
@@ -104,8 +111,8 @@ async def serve(config: str | None, host: str, port: int, *, reuse_port: bool = 
     left = gw.in_flight
     await runner.cleanup()
     await gw.client.close()
-    print(f"clauderoute serve{label}: pid {os.getpid()} drained "
-          f"({left} request(s) cut at the grace limit)", file=sys.stderr, flush=True)
+    _say(f"clauderoute serve{label}: pid {os.getpid()} drained "
+         f"({left} request(s) cut at the grace limit)")
     return 0
 
 
@@ -114,12 +121,10 @@ async def _reload(gw: Gateway, config: str | None, host: str) -> None:
         client, settings = _load(config)
         check_listen(host, settings)
     except ClauderouteError as exc:  # keep serving with what works
-        print(f"clauderoute serve: reload failed, keeping the old configuration: {exc}",
-              file=sys.stderr, flush=True)
+        _say(f"clauderoute serve: reload failed, keeping the old configuration: {exc}")
         return
     gw.replace(client, settings)
-    print(f"clauderoute serve: pid {os.getpid()} reloaded its configuration",
-          file=sys.stderr, flush=True)
+    _say(f"clauderoute serve: pid {os.getpid()} reloaded its configuration")
 
 
 async def supervise(argv: list[str], workers: int, host: str, port: int) -> int:
@@ -141,8 +146,7 @@ async def supervise(argv: list[str], workers: int, host: str, port: int) -> int:
     async def start(slot: int) -> None:
         procs[slot] = await asyncio.create_subprocess_exec(
             *argv, "--port", str(port), "--worker-slot", str(slot))
-        print(f"clauderoute serve: worker {slot} started (pid {procs[slot].pid})",
-              file=sys.stderr, flush=True)
+        _say(f"clauderoute serve: worker {slot} started (pid {procs[slot].pid})")
 
     def forward(sig: int) -> None:
         if sig != signal.SIGHUP:
@@ -160,8 +164,8 @@ async def supervise(argv: list[str], workers: int, host: str, port: int) -> int:
             code = await procs[slot].wait()
             if stopping.is_set():
                 return
-            print(f"clauderoute serve: worker {slot} (pid {procs[slot].pid}) exited with "
-                  f"{code}; restarting", file=sys.stderr, flush=True)
+            _say(f"clauderoute serve: worker {slot} (pid {procs[slot].pid}) exited with "
+                 f"{code}; restarting")
             if time.monotonic() - started < 1.0:
                 await asyncio.sleep(1.0)  # a worker that dies at once: do not spin
     try:

@@ -28,6 +28,7 @@ class Serve:
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
         self.lines: list[bytes] = []
+        self.termed = False
         self._new = asyncio.Event()
         self._reader = asyncio.ensure_future(self._read())
 
@@ -53,9 +54,15 @@ class Serve:
                 await self._new.wait()
         return await asyncio.wait_for(find(), limit)
 
-    async def stop(self) -> int:
-        if self.proc.returncode is None:
+    def term(self) -> None:
+        """SIGTERM, once: a second one that lands after the drain, once the loop has closed
+        and the default action is back, kills the exiting process (exit -15, not 0)."""
+        if not self.termed and self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
+            self.termed = True
+
+    async def stop(self) -> int:
+        self.term()
         code = await asyncio.wait_for(self.proc.wait(), 60)
         await self._reader
         return code
@@ -95,7 +102,7 @@ async def test_sigterm_drains_a_stream_then_exits_0(emulator: Any, tmp_path: Pat
         async with client.messages.stream(model="claude-haiku-4-5", max_tokens=40,
                                           messages=PROMPT) as s:
             texts = [await anext(s.text_stream)]
-            serve.proc.send_signal(signal.SIGTERM)  # mid-stream
+            serve.term()  # mid-stream
             texts += [t async for t in s.text_stream]
             final = await s.get_final_message()
         assert final.stop_reason == "max_tokens" and len("".join(texts).split()) == 40
@@ -172,3 +179,29 @@ async def test_refuses_non_loopback_without_keys(emulator: Any, tmp_path: Path) 
     assert await asyncio.wait_for(serve.proc.wait(), 60) == 2
     await serve.line(rb"gateway.api_keys: refusing to listen on '0.0.0.0'")
     await serve.stop()
+
+
+async def test_each_log_line_is_one_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers of ``--workers N`` share one stderr: a line written as its text and then its
+    newline (what ``print`` does) interleaves with another worker's (seen as two "listening"
+    lines on one, and a test waiting 60 s for the missing one). Every line goes out whole."""
+    from clauderoute.gateway import _serve
+
+    class Recording:
+        def __init__(self) -> None:
+            self.writes: list[str] = []
+
+        def write(self, text: str) -> int:
+            self.writes.append(text)
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+    err = Recording()
+    monkeypatch.setattr(sys, "stderr", err)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[providers.x]\nkind = 42\n")
+    await _serve._reload(None, str(bad), "127.0.0.1")  # type: ignore[arg-type]  # fails first
+    assert err.writes and all(w.endswith("\n") and w.count("\n") == 1 for w in err.writes)
+    assert "reload failed" in err.writes[0]
