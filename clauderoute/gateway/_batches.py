@@ -15,7 +15,7 @@ from aiohttp import web
 
 from .. import _errors as E
 from ._errors import error_response
-from ._handlers import fail, options, read_body
+from ._handlers import fail, options, read_body, wire
 
 if TYPE_CHECKING:
     from ._app import Exchange, Gateway
@@ -25,17 +25,11 @@ __all__ = ["ROUTES"]
 _encode = msgspec.json.Encoder().encode
 
 
-def _wire(obj: Any) -> bytes:
-    """The object as the platform sent it (kept by the library), else encoded."""
-    raw = getattr(obj, "__dict__", {}).get("_raw")
-    return bytes(raw) if raw is not None else _encode(obj)
-
-
 def _batch(obj: Any, request: web.Request) -> bytes:
     """A batch's JSON with ``results_url`` on the gateway: the SDKs fetch results from that
     URL, and the platform's own would get the client's gateway key (and the platform's
     address need not be reachable from the client)."""
-    data = _wire(obj)
+    data = wire(obj)
     if b"results_url" not in data:
         return data
     fields = msgspec.json.decode(data)
@@ -118,7 +112,7 @@ async def results(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamR
         await resp.prepare(request)
         try:
             async for item in lines:
-                await resp.write(_wire(item) + b"\n")
+                await resp.write(wire(item) + b"\n")
         except E.ClauderouteError as exc:  # headers are sent: end the body short
             x.error_type = type(exc).__name__
     await resp.write_eof()

@@ -51,12 +51,26 @@ def sse_error(error_type: str, message: str) -> bytes:
     return b"event: error\ndata: " + data + b"\n\n"
 
 
+def _refused_credentials(exc: BaseException) -> bool:
+    """The platform refused the gateway's own credentials (401, 403): the operator's problem,
+    never the client's (a 401 would tell the client its gateway key is wrong)."""
+    return isinstance(exc, E.APIStatusError) and exc.status_code in (401, 403)
+
+
+def _credentials_error(errors: list[BaseException]) -> tuple[int, str, str, dict[str, str]]:
+    """A 500 naming the providers whose credentials were refused, without the platform's
+    text (which may echo a key or an account)."""
+    names = sorted({getattr(e, "platform", None) or "?" for e in errors
+                    if _refused_credentials(e)})
+    statuses = "/".join(sorted({str(getattr(e, "status_code", "")) for e in errors
+                                if _refused_credentials(e)}))
+    which = "provider " + names[0] if len(names) == 1 else "providers " + ", ".join(names)
+    return 500, "api_error", (f"the gateway's upstream credentials for {which} were refused "
+                              f"(HTTP {statuses}); the gateway's operator must fix them"), {}
+
+
 def _status_of(exc: E.APIStatusError) -> tuple[int, str | None]:
     status = exc.status_code
-    if status == 401:
-        # The platform refused the gateway's own credentials: the operator's problem, not the
-        # client's key (a 401 would tell the client its gateway key is wrong).
-        return 500, "api_error"
     etype = exc.type
     if status not in TYPES and status >= 500:
         return 500, "api_error"
@@ -66,8 +80,12 @@ def _status_of(exc: E.APIStatusError) -> tuple[int, str | None]:
 def error_of(exc: BaseException) -> tuple[int, str, str, dict[str, str]]:
     """``(status, error type, message, headers)`` for an error the library raised."""
     if isinstance(exc, E.AllPlatformsFailedError) and exc.last is not None:
+        if _refused_credentials(exc.last):
+            return _credentials_error(exc.errors)
         status, etype, message, headers = error_of(exc.last)
         return status, etype, f"every provider failed; last: {message}", headers
+    if _refused_credentials(exc):
+        return _credentials_error([exc])
     headers = {}
     if isinstance(exc, E.APIStatusError):
         status, known = _status_of(exc)

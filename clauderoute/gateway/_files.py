@@ -16,7 +16,7 @@ from aiohttp import web
 
 from .. import _errors as E
 from ._errors import error_response
-from ._handlers import Refused, fail, options
+from ._handlers import Refused, fail, options, wire
 from ._uploads import spooled_form
 
 if TYPE_CHECKING:
@@ -28,12 +28,6 @@ __all__ = ["ROUTES"]
 _encode = msgspec.json.Encoder().encode
 
 
-def _wire(obj: Any) -> bytes:
-    """The object as the platform sent it (kept by the library), else encoded."""
-    raw = getattr(obj, "__dict__", {}).get("_raw")
-    return bytes(raw) if raw is not None else _encode(obj)
-
-
 def _headers(x: Exchange, provider: str | None) -> dict[str, str]:
     x.provider = provider or x.provider
     out = {"request-id": x.rid}
@@ -43,13 +37,13 @@ def _headers(x: Exchange, provider: str | None) -> dict[str, str]:
 
 
 def _json(obj: Any, x: Exchange) -> web.Response:
-    return web.Response(body=_wire(obj), content_type="application/json",
+    return web.Response(body=wire(obj), content_type="application/json",
                         headers=_headers(x, getattr(obj, "provider", None)))
 
 
 def _page(page: AsyncPage[Any], x: Exchange) -> web.Response:
     """A list answer: the items as sent, and the cursors the platform gave."""
-    data = b",".join(_wire(item) for item in page.data)
+    data = b",".join(wire(item) for item in page.data)
     tail: dict[str, str | bool] = {"has_more": bool(page.has_more)}
     tail.update({k: v for k, v in (("first_id", page.first_id), ("last_id", page.last_id),
                                     ("next_page", page.next_page)) if v is not None})

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ._app import Exchange, Gateway
 
 __all__ = ["Refused", "count_tokens", "fail", "messages", "model", "models", "options",
-           "read_body"]
+           "read_body", "wire"]
 
 # Names the library takes as call options; in a body they would be misread, and the Claude API
 # refuses unknown top-level fields anyway.
@@ -33,6 +33,13 @@ _RESERVED = frozenset({"provider", "providers", "timeout", "deadline", "extra_he
 _VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
 _encode = msgspec.json.Encoder().encode
+
+
+def wire(obj: Any) -> bytes:
+    """An object of the Files, Skills or Batches APIs as the platform sent it (the library keeps
+    the raw JSON), else encoded: what the gateway forwards."""
+    raw = getattr(obj, "__dict__", {}).get("_raw")
+    return bytes(raw) if raw is not None else _encode(obj)
 
 
 class Refused(Exception):
