@@ -34,16 +34,16 @@ def _batch(obj: Any, request: web.Request) -> bytes:
         return data
     fields = msgspec.json.decode(data)
     if isinstance(fields, dict) and fields.get("results_url") and fields.get("id"):
-        fields["results_url"] = (f"{request.url.origin()}/v1/messages/batches/"
-                                 f"{fields['id']}/results")
+        fields["results_url"] = f"{request.url.origin()}/v1/messages/batches/{fields['id']}/results"
         return _encode(fields)
     return data
 
 
 def _json(obj: Any, x: Exchange, request: web.Request) -> web.Response:
     x.provider = getattr(obj, "provider", None) or x.provider
-    return web.Response(body=_batch(obj, request), content_type="application/json",
-                        headers={"request-id": x.rid})
+    return web.Response(
+        body=_batch(obj, request), content_type="application/json", headers={"request-id": x.rid}
+    )
 
 
 def _pin(request: web.Request) -> str | None:
@@ -88,26 +88,33 @@ async def listing(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamR
         return error_response(400, "limit: must be an integer", x.rid)
     try:
         page = await x.client.messages.batches.list(
-            limit=limit, after_id=q.get("after_id"), before_id=q.get("before_id"),
-            provider=_pin(request))
+            limit=limit,
+            after_id=q.get("after_id"),
+            before_id=q.get("before_id"),
+            provider=_pin(request),
+        )
     except E.ClauderouteError as exc:
         return fail(exc, x)
     data = b",".join(_batch(b, request) for b in page.data)
-    head = _encode({"has_more": bool(page.has_more), "first_id": page.first_id,
-                    "last_id": page.last_id})
-    return web.Response(body=b'{"data":[' + data + b"]," + head[1:],
-                        content_type="application/json", headers={"request-id": x.rid})
+    head = _encode(
+        {"has_more": bool(page.has_more), "first_id": page.first_id, "last_id": page.last_id}
+    )
+    return web.Response(
+        body=b'{"data":[' + data + b"]," + head[1:],
+        content_type="application/json",
+        headers={"request-id": x.rid},
+    )
 
 
 async def results(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``GET /v1/messages/batches/{id}/results``: JSONL, streamed line by line."""
     try:
-        lines = await x.client.messages.batches.results(request.match_info["batch_id"],
-                                                        provider=_pin(request))
+        lines = await x.client.messages.batches.results(
+            request.match_info["batch_id"], provider=_pin(request)
+        )
     except E.ClauderouteError as exc:
         return fail(exc, x)
-    resp = web.StreamResponse(headers={"request-id": x.rid,
-                                       "content-type": "application/binary"})
+    resp = web.StreamResponse(headers={"request-id": x.rid, "content-type": "application/binary"})
     async with lines:
         await resp.prepare(request)
         try:

@@ -37,18 +37,33 @@ def _headers(x: Exchange, provider: str | None) -> dict[str, str]:
 
 
 def _json(obj: Any, x: Exchange) -> web.Response:
-    return web.Response(body=wire(obj), content_type="application/json",
-                        headers=_headers(x, getattr(obj, "provider", None)))
+    return web.Response(
+        body=wire(obj),
+        content_type="application/json",
+        headers=_headers(x, getattr(obj, "provider", None)),
+    )
 
 
 def _page(page: AsyncPage[Any], x: Exchange) -> web.Response:
     """A list answer: the items as sent, and the cursors the platform gave."""
     data = b",".join(wire(item) for item in page.data)
     tail: dict[str, str | bool] = {"has_more": bool(page.has_more)}
-    tail.update({k: v for k, v in (("first_id", page.first_id), ("last_id", page.last_id),
-                                    ("next_page", page.next_page)) if v is not None})
-    return web.Response(body=b'{"data":[' + data + b"]," + _encode(tail)[1:],
-                        content_type="application/json", headers=_headers(x, page.provider))
+    tail.update(
+        {
+            k: v
+            for k, v in (
+                ("first_id", page.first_id),
+                ("last_id", page.last_id),
+                ("next_page", page.next_page),
+            )
+            if v is not None
+        }
+    )
+    return web.Response(
+        body=b'{"data":[' + data + b"]," + _encode(tail)[1:],
+        content_type="application/json",
+        headers=_headers(x, page.provider),
+    )
 
 
 def _opts(request: web.Request, x: Exchange) -> dict[str, Any]:
@@ -56,8 +71,10 @@ def _opts(request: web.Request, x: Exchange) -> dict[str, Any]:
     opts = options(request, x)
     workspace = request.headers.get("anthropic-workspace-id")
     if workspace:
-        opts["extra_headers"] = {**opts.get("extra_headers", {}),
-                                 "anthropic-workspace-id": workspace}
+        opts["extra_headers"] = {
+            **opts.get("extra_headers", {}),
+            "anthropic-workspace-id": workspace,
+        }
     return opts
 
 
@@ -73,6 +90,7 @@ def _int(request: web.Request, name: str, x: Exchange) -> int | None:
 
 # --- files ---------------------------------------------------------------------------------
 
+
 async def files_upload(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``POST /v1/files``: the form's ``file`` (and ``expires_in_seconds``)."""
     opts = _opts(request, x)
@@ -86,8 +104,7 @@ async def files_upload(gw: Gateway, request: web.Request, x: Exchange) -> web.St
         except ValueError:
             return error_response(400, "expires_in_seconds: must be an integer", x.rid)
         try:
-            meta = await x.client.files.upload(file=files[0], expires_in_seconds=seconds,
-                                               **opts)
+            meta = await x.client.files.upload(file=files[0], expires_in_seconds=seconds, **opts)
         except E.ClauderouteError as exc:
             return fail(exc, x)
     return _json(meta, x)
@@ -100,9 +117,14 @@ async def files_list(gw: Gateway, request: web.Request, x: Exchange) -> web.Stre
     ids = [*q.getall("ids[]", []), *q.getall("ids", [])] or None
     limit = _int(request, "limit", x)
     try:
-        page = await x.client.files.list(limit=limit, ids=ids, page=q.get("page"),
-                                         after_id=q.get("after_id"),
-                                         before_id=q.get("before_id"), **_opts(request, x))
+        page = await x.client.files.list(
+            limit=limit,
+            ids=ids,
+            page=q.get("page"),
+            after_id=q.get("after_id"),
+            before_id=q.get("before_id"),
+            **_opts(request, x),
+        )
     except E.ClauderouteError as exc:
         return fail(exc, x)
     return _page(page, x)
@@ -128,8 +150,7 @@ async def files_content(gw: Gateway, request: web.Request, x: Exchange) -> web.S
     A platform that breaks off mid-body leaves the client a body cut short without its end
     (the connection is closed), never one that looks whole."""
     try:
-        content = await x.client.files.download(request.match_info["file_id"],
-                                                **_opts(request, x))
+        content = await x.client.files.download(request.match_info["file_id"], **_opts(request, x))
     except E.ClauderouteError as exc:
         return fail(exc, x)
     headers = _headers(x, content.provider)
@@ -155,11 +176,11 @@ async def files_content(gw: Gateway, request: web.Request, x: Exchange) -> web.S
 
 # --- skills --------------------------------------------------------------------------------
 
+
 def _skill_files(form: Any, x: Exchange) -> list[tuple[str | None, Any, str | None]]:
     files = [f for name, f in form.files if name in ("files[]", "files")]
     if not files:
-        raise Refused(error_response(400, "files: the form must carry the skill's files",
-                                     x.rid))
+        raise Refused(error_response(400, "files: the form must carry the skill's files", x.rid))
     return files
 
 
@@ -170,8 +191,9 @@ async def skills_create(gw: Gateway, request: web.Request, x: Exchange) -> web.S
     async with spooled_form(gw, request, x) as form:
         title = form.fields.get("display_name", form.fields.get("display_title"))
         try:
-            skill = await x.client.skills.create(files=_skill_files(form, x),
-                                                 display_name=title, **opts)
+            skill = await x.client.skills.create(
+                files=_skill_files(form, x), display_name=title, **opts
+            )
         except E.ClauderouteError as exc:
             return fail(exc, x)
     return _json(skill, x)
@@ -182,8 +204,9 @@ async def skills_list(gw: Gateway, request: web.Request, x: Exchange) -> web.Str
     q = request.query
     limit = _int(request, "limit", x)
     try:
-        page = await x.client.skills.list(limit=limit, page=q.get("page"),
-                                          source=q.get("source"), **_opts(request, x))
+        page = await x.client.skills.list(
+            limit=limit, page=q.get("page"), source=q.get("source"), **_opts(request, x)
+        )
     except E.ClauderouteError as exc:
         return fail(exc, x)
     return _page(page, x)
@@ -203,14 +226,14 @@ async def skills_one(gw: Gateway, request: web.Request, x: Exchange) -> web.Stre
     return _json(obj, x)
 
 
-async def versions_create(gw: Gateway, request: web.Request, x: Exchange
-                          ) -> web.StreamResponse:
+async def versions_create(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``POST /v1/skills/{skill_id}/versions``: the form's ``files[]``."""
     opts = _opts(request, x)
     async with spooled_form(gw, request, x) as form:
         try:
             version = await x.client.skills.versions.create(
-                request.match_info["skill_id"], files=_skill_files(form, x), **opts)
+                request.match_info["skill_id"], files=_skill_files(form, x), **opts
+            )
         except E.ClauderouteError as exc:
             return fail(exc, x)
     return _json(version, x)
@@ -221,8 +244,11 @@ async def versions_list(gw: Gateway, request: web.Request, x: Exchange) -> web.S
     limit = _int(request, "limit", x)
     try:
         page = await x.client.skills.versions.list(
-            request.match_info["skill_id"], limit=limit, page=request.query.get("page"),
-            **_opts(request, x))
+            request.match_info["skill_id"],
+            limit=limit,
+            page=request.query.get("page"),
+            **_opts(request, x),
+        )
     except E.ClauderouteError as exc:
         return fail(exc, x)
     return _page(page, x)

@@ -42,7 +42,8 @@ def check_listen(host: str, settings: GatewaySettings) -> None:
     if not settings.api_keys and not is_loopback(host):
         raise ConfigurationError(
             f"gateway.api_keys: refusing to listen on {host!r} (not loopback) without client "
-            "keys; set api_keys in [gateway] or listen on 127.0.0.1")
+            "keys; set api_keys in [gateway] or listen on 127.0.0.1"
+        )
 
 
 def listen_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
@@ -63,8 +64,9 @@ def _load(config: str | None) -> tuple[AsyncClient, GatewaySettings]:
     return AsyncClient.from_config(config), settings
 
 
-async def serve(config: str | None, host: str, port: int, *, reuse_port: bool = False,
-                label: str = "") -> int:
+async def serve(
+    config: str | None, host: str, port: int, *, reuse_port: bool = False, label: str = ""
+) -> int:
     """Run one worker until SIGTERM or SIGINT; returns the exit code (0 after a drain).
 
     .. versionadded:: 0.3
@@ -73,15 +75,22 @@ async def serve(config: str | None, host: str, port: int, *, reuse_port: bool = 
     check_listen(host, settings)
     gw = Gateway(client, settings)
     # lingering_time=0: a body the gateway refused (too large, no key) is never read on.
-    runner = web.AppRunner(gw.app(), access_log=None, handle_signals=False,
-                           handler_cancellation=True, lingering_time=0, shutdown_timeout=1.0,
-                           keepalive_timeout=settings.idle_timeout_s)
+    runner = web.AppRunner(
+        gw.app(),
+        access_log=None,
+        handle_signals=False,
+        handler_cancellation=True,
+        lingering_time=0,
+        shutdown_timeout=1.0,
+        keepalive_timeout=settings.idle_timeout_s,
+    )
     await runner.setup()
     assert runner.server is not None  # set by setup()
     loop = asyncio.get_running_loop()
     sock = listen_socket(host, port, reuse_port=reuse_port)
     server = await loop.create_server(
-        guarded(runner.server, settings.header_timeout_s, gw.guards), sock=sock)
+        guarded(runner.server, settings.header_timeout_s, gw.guards), sock=sock
+    )
     bound = sock.getsockname()[1]
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -92,9 +101,13 @@ async def serve(config: str | None, host: str, port: int, *, reuse_port: bool = 
         task = loop.create_task(_reload(gw, config, host))
         reloading.add(task)
         task.add_done_callback(reloading.discard)
+
     loop.add_signal_handler(signal.SIGHUP, on_hup)
-    print(f"clauderoute serve{label}: pid {os.getpid()} listening on "
-          f"http://{host}:{bound}", file=sys.stderr, flush=True)
+    print(
+        f"clauderoute serve{label}: pid {os.getpid()} listening on http://{host}:{bound}",
+        file=sys.stderr,
+        flush=True,
+    )
     await stop.wait()
     server.close()  # no new connections; keep-alive ones get 529 + close while draining
     gw.draining = True
@@ -104,8 +117,12 @@ async def serve(config: str | None, host: str, port: int, *, reuse_port: bool = 
     left = gw.in_flight
     await runner.cleanup()
     await gw.client.close()
-    print(f"clauderoute serve{label}: pid {os.getpid()} drained "
-          f"({left} request(s) cut at the grace limit)", file=sys.stderr, flush=True)
+    print(
+        f"clauderoute serve{label}: pid {os.getpid()} drained "
+        f"({left} request(s) cut at the grace limit)",
+        file=sys.stderr,
+        flush=True,
+    )
     return 0
 
 
@@ -114,12 +131,18 @@ async def _reload(gw: Gateway, config: str | None, host: str) -> None:
         client, settings = _load(config)
         check_listen(host, settings)
     except ClauderouteError as exc:  # keep serving with what works
-        print(f"clauderoute serve: reload failed, keeping the old configuration: {exc}",
-              file=sys.stderr, flush=True)
+        print(
+            f"clauderoute serve: reload failed, keeping the old configuration: {exc}",
+            file=sys.stderr,
+            flush=True,
+        )
         return
     gw.replace(client, settings)
-    print(f"clauderoute serve: pid {os.getpid()} reloaded its configuration",
-          file=sys.stderr, flush=True)
+    print(
+        f"clauderoute serve: pid {os.getpid()} reloaded its configuration",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 async def supervise(argv: list[str], workers: int, host: str, port: int) -> int:
@@ -140,9 +163,13 @@ async def supervise(argv: list[str], workers: int, host: str, port: int) -> int:
 
     async def start(slot: int) -> None:
         procs[slot] = await asyncio.create_subprocess_exec(
-            *argv, "--port", str(port), "--worker-slot", str(slot))
-        print(f"clauderoute serve: worker {slot} started (pid {procs[slot].pid})",
-              file=sys.stderr, flush=True)
+            *argv, "--port", str(port), "--worker-slot", str(slot)
+        )
+        print(
+            f"clauderoute serve: worker {slot} started (pid {procs[slot].pid})",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def forward(sig: int) -> None:
         if sig != signal.SIGHUP:
@@ -150,6 +177,7 @@ async def supervise(argv: list[str], workers: int, host: str, port: int) -> int:
         for p in procs.values():
             if p.returncode is None:
                 p.send_signal(sig)
+
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(sig, forward, sig)
 
@@ -160,10 +188,15 @@ async def supervise(argv: list[str], workers: int, host: str, port: int) -> int:
             code = await procs[slot].wait()
             if stopping.is_set():
                 return
-            print(f"clauderoute serve: worker {slot} (pid {procs[slot].pid}) exited with "
-                  f"{code}; restarting", file=sys.stderr, flush=True)
+            print(
+                f"clauderoute serve: worker {slot} (pid {procs[slot].pid}) exited with "
+                f"{code}; restarting",
+                file=sys.stderr,
+                flush=True,
+            )
             if time.monotonic() - started < 1.0:
                 await asyncio.sleep(1.0)  # a worker that dies at once: do not spin
+
     try:
         await asyncio.gather(*(keep(i) for i in range(1, workers + 1)))
     finally:

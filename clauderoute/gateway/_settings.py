@@ -63,8 +63,10 @@ class GatewaySettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     retry_after_s: Annotated[float, msgspec.Meta(ge=0)] = 1.0
 
     def __repr__(self) -> str:
-        return (f"GatewaySettings(keys={[k.name for k in self.named_keys()]}, "
-                f"max_body_mb={self.max_body_mb:g}, max_concurrency={self.max_concurrency})")
+        return (
+            f"GatewaySettings(keys={[k.name for k in self.named_keys()]}, "
+            f"max_body_mb={self.max_body_mb:g}, max_concurrency={self.max_concurrency})"
+        )
 
     @property
     def max_body_bytes(self) -> int:
@@ -73,8 +75,10 @@ class GatewaySettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     def named_keys(self) -> list[GatewayKey]:
         """Every key, plain ones named ``key-N`` by position."""
-        return [k if isinstance(k, GatewayKey) else GatewayKey(f"key-{i}", k)
-                for i, k in enumerate(self.api_keys, 1)]
+        return [
+            k if isinstance(k, GatewayKey) else GatewayKey(f"key-{i}", k)
+            for i, k in enumerate(self.api_keys, 1)
+        ]
 
     def check(self) -> GatewaySettings:
         """Refuse empty keys and duplicate names (both would make a key meaningless)."""

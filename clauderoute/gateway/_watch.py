@@ -79,7 +79,8 @@ class Guard(asyncio.Protocol):
         self._inner.resume_writing()
 
 
-def guarded(factory: Callable[[], Any], timeout: float,
-            registry: dict[Any, Guard]) -> Callable[[], Guard]:
+def guarded(
+    factory: Callable[[], Any], timeout: float, registry: dict[Any, Guard]
+) -> Callable[[], Guard]:
     """A protocol factory for ``loop.create_server``: ``factory``'s protocols, guarded."""
     return lambda: Guard(factory(), timeout, registry)
