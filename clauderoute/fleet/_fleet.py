@@ -30,6 +30,7 @@ from typing import Any
 
 import msgspec
 
+from ._connect import connect
 from ._settings import StateSettings, redacted
 
 __all__ = ["FleetState", "Handler"]
@@ -46,36 +47,6 @@ Handler = Callable[[str, bytes, float], None]
 MAX_BACKOFF_S = 5.0
 _enc = msgspec.msgpack.Encoder()
 _batch = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, str, bytes, int]]])
-
-
-def _connect(s: StateSettings) -> tuple[Any, list[Any]]:
-    """A redis-py asyncio client for the URL, and other clients to close with it (imported here: ``clauderoute[redis]`` is optional)."""
-    import redis.asyncio as aioredis
-
-    kw: dict[str, Any] = {"socket_timeout": s.op_timeout_ms / 1000,
-                          "socket_connect_timeout": s.op_timeout_ms / 1000}
-    scheme = s.url.split("://", 1)[0]
-    if scheme.endswith("+sentinel"):
-        from redis.asyncio.sentinel import Sentinel
-
-        rest = s.url.split("://", 1)[1]
-        auth, _, rest = rest.rpartition("@")
-        hosts, _, path = rest.partition("/")
-        service, _, db = path.partition("/")
-        user, _, password = auth.partition(":")
-        sentinels = [(h.rsplit(":", 1)[0], int(h.rsplit(":", 1)[1]) if ":" in h else 26379)
-                     for h in hosts.split(",")]
-        if scheme.startswith("rediss"):
-            kw["ssl"] = True
-        sentinel = Sentinel(sentinels, **kw)
-        client = sentinel.master_for(service, db=int(db or 0), username=user or None,
-                                     password=password or None)
-        return client, list(sentinel.sentinels)  # the sentinels' clients close with it
-    if s.cluster:
-        from redis.asyncio.cluster import RedisCluster
-
-        return RedisCluster.from_url(s.url.replace("cluster=true", "").rstrip("?&"), **kw), []
-    return aioredis.from_url(s.url, **kw), []
 
 
 def _instruments(fleet: FleetState, meter_provider: Any) -> Any:
@@ -186,6 +157,28 @@ class FleetState:
         self._outbox[kind, key] = (payload, max(1, int(ttl_s * 1000)))
         self.start()
 
+    async def read(self, kind: str, key: str) -> bytes | None:
+        """One piece of state read from Redis now, for a miss that cannot wait for the next
+        tick's merge; ``None`` when not live, absent, or on any trouble (left for the sync task
+        to notice)."""
+        got = await self._now(lambda r: r.get(self.key(kind, key)))
+        return got if isinstance(got, bytes) else None
+
+    async def write(self, kind: str, key: str, payload: bytes, ttl_s: float) -> bool:
+        """``publish``, with the key also written now, so that a ``read`` from another process
+        finds it at once; ``False`` when it could not be (the tick still sends it)."""
+        self.publish(kind, key, payload, ttl_s)
+        ms = max(1, int(ttl_s * 1000))
+        return await self._now(lambda r: r.set(self.key(kind, key), payload, px=ms)) is True
+
+    async def _now(self, op: Callable[[Any], Awaitable[Any]]) -> Any:
+        if not self.live or self._redis is None:
+            return None
+        try:
+            return await self.op(op(self._redis))
+        except Exception:  # noqa: BLE001  (never fails the caller: it falls back)
+            return None
+
     def start(self) -> None:
         """Start the sync task on the running loop, if there is one and it is not running."""
         t = self._task
@@ -258,7 +251,7 @@ class FleetState:
             return await aw
 
     async def _connect(self) -> None:
-        self._redis, self._extra = _connect(self.settings)
+        self._redis, self._extra = connect(self.settings)
         await self.op(self._redis.ping())
         self._pubsub = self._redis.pubsub()
         await self.op(self._pubsub.subscribe(self._channel))

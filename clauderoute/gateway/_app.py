@@ -20,6 +20,7 @@ from ._auth import KeyRing
 from ._batches import ROUTES as BATCH_ROUTES
 from ._errors import error_response
 from ._files import ROUTES as FILE_ROUTES
+from ._homes import Homes, fleet_of
 from ._settings import GatewaySettings
 from ._watch import Guard
 
@@ -42,12 +43,14 @@ class Exchange:
         "error_type",
         "events",
         "gw",
+        "homes",
         "input_tokens",
         "key",
         "model",
         "output_tokens",
         "overhead_ms",
         "provider",
+        "refs",
         "rid",
         "status",
         "stream",
@@ -57,6 +60,8 @@ class Exchange:
     def __init__(self, gw: Gateway, key: str, t0: float) -> None:
         self.gw, self.key, self.t0 = gw, key, t0
         self.client = gw.client  # kept for the whole request, across a config reload
+        self.homes = gw.homes  # where objects live, for that client
+        self.refs = False  # the body may name an uploaded file or skill (read_body says)
         self.rid = "req_gw_" + secrets.token_hex(12)
         self.model: str | None = None
         self.provider: str | None = None
@@ -137,6 +142,7 @@ class Gateway:
         self.settings = settings
         self.keys = KeyRing(settings.named_keys())
         self.client = client
+        self.homes = Homes(client)
         self.provider_names = frozenset(p.name for p in client.providers)
         self.in_flight = 0
         self.draining = False
@@ -166,6 +172,7 @@ class Gateway:
         """Serve new requests with ``client`` and ``settings`` (a config reload); requests in
         flight finish on the old client, which is closed when the last of them ends."""
         old, self.client, self.settings = self.client, client, settings
+        self.homes = Homes(client)
         self.keys = KeyRing(settings.named_keys())
         self.provider_names = frozenset(p.name for p in client.providers)
         self._retired.append(old)
@@ -216,14 +223,12 @@ class Gateway:
         """The shared routing state's detail (``[state]``: live or not, outages, the URL
         without its password), or ``None`` when this gateway's client has none. Redis trouble
         does not make the gateway unready: every process then routes on its own state."""
-        router = self.client.router
-        for holder in (router.breaker, getattr(router.signals, "state", None)):
-            fleet = getattr(holder, "fleet", None)
-            if fleet is not None and callable(getattr(fleet, "status", None)):
-                fleet.start()  # a probe before the first call still shows the state syncing
-                got: dict[str, Any] = fleet.status()
-                return got
-        return None
+        fleet = fleet_of(self.client)
+        if fleet is None:
+            return None
+        fleet.start()  # a probe before the first call still shows the state syncing
+        got: dict[str, Any] = fleet.status()
+        return got
 
     async def _readyz(self, request: web.Request) -> web.Response:
         ok = self.ready() and not self.draining

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from .. import _errors as E
 from ._errors import error_response
-from ._handlers import fail, options, read_body, wire
+from ._handlers import fail, find_homes, options, read_body, wire
 
 if TYPE_CHECKING:
     from ._app import Exchange, Gateway
@@ -50,6 +50,11 @@ def _pin(request: web.Request) -> str | None:
     return request.headers.get("x-clauderoute-provider") or None
 
 
+async def _placed(request: web.Request, x: Exchange, batch_id: str) -> str | None:
+    """The pin, else the batch's home (another worker may have made it), else ``None``."""
+    return _pin(request) or await x.homes.locate(batch_id)
+
+
 async def create(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``POST /v1/messages/batches``."""
     body = await read_body(gw, request, x)
@@ -57,23 +62,34 @@ async def create(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamRe
     requests = body.pop("requests", None)
     if not isinstance(requests, list):
         return error_response(400, "requests: must be a list of {custom_id, params}", x.rid)
+    if x.refs:  # requests that name uploaded files or skills go where those live
+        params = [
+            r["params"]
+            for r in requests
+            if isinstance(r, dict) and isinstance(r.get("params"), dict)
+        ]
+        home = await find_homes(x, params, opts)
+        if home is not None:
+            opts["provider"] = home
     try:
         batch = await x.client.messages.batches.create(requests=requests, **opts)
     except E.ClauderouteError as exc:
         return fail(exc, x)
+    await x.homes.record(batch.id, getattr(batch, "provider", None))
     return _json(batch, x, request)
 
 
 async def one(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``GET``/``DELETE /v1/messages/batches/{id}`` and ``POST .../{id}/cancel``."""
     batches, batch_id = x.client.messages.batches, request.match_info["batch_id"]
+    pin = await _placed(request, x, batch_id)
     try:
         if request.method == "DELETE":
-            obj: Any = await batches.delete(batch_id, provider=_pin(request))
+            obj: Any = await batches.delete(batch_id, provider=pin)
         elif request.path.endswith("/cancel"):
-            obj = await batches.cancel(batch_id, provider=_pin(request))
+            obj = await batches.cancel(batch_id, provider=pin)
         else:
-            obj = await batches.retrieve(batch_id, provider=_pin(request))
+            obj = await batches.retrieve(batch_id, provider=pin)
     except E.ClauderouteError as exc:
         return fail(exc, x)
     return _json(obj, x, request)
@@ -108,9 +124,10 @@ async def listing(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamR
 
 async def results(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``GET /v1/messages/batches/{id}/results``: JSONL, streamed line by line."""
+    batch_id = request.match_info["batch_id"]
     try:
         lines = await x.client.messages.batches.results(
-            request.match_info["batch_id"], provider=_pin(request)
+            batch_id, provider=await _placed(request, x, batch_id)
         )
     except E.ClauderouteError as exc:
         return fail(exc, x)

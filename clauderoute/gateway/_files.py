@@ -66,9 +66,14 @@ def _page(page: AsyncPage[Any], x: Exchange) -> web.Response:
     )
 
 
-def _opts(request: web.Request, x: Exchange) -> dict[str, Any]:
-    """Routing options (pin, betas, version) and the workspace header, forwarded."""
+async def _opts(request: web.Request, x: Exchange, object_id: str | None = None) -> dict[str, Any]:
+    """Routing options (pin, betas, version) and the workspace header, forwarded; without a
+    pin, where ``object_id`` lives is found first (another worker may have made it)."""
     opts = options(request, x)
+    if object_id and "provider" not in opts:
+        home = await x.homes.locate(object_id)
+        if home is not None:
+            opts["provider"] = home
     workspace = request.headers.get("anthropic-workspace-id")
     if workspace:
         opts["extra_headers"] = {
@@ -93,7 +98,7 @@ def _int(request: web.Request, name: str, x: Exchange) -> int | None:
 
 async def files_upload(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``POST /v1/files``: the form's ``file`` (and ``expires_in_seconds``)."""
-    opts = _opts(request, x)
+    opts = await _opts(request, x)
     async with spooled_form(gw, request, x) as form:
         files = [f for name, f in form.files if name == "file"]
         if len(files) != 1:
@@ -107,6 +112,7 @@ async def files_upload(gw: Gateway, request: web.Request, x: Exchange) -> web.St
             meta = await x.client.files.upload(file=files[0], expires_in_seconds=seconds, **opts)
         except E.ClauderouteError as exc:
             return fail(exc, x)
+    await x.homes.record(meta.id, getattr(meta, "provider", None))
     return _json(meta, x)
 
 
@@ -123,7 +129,7 @@ async def files_list(gw: Gateway, request: web.Request, x: Exchange) -> web.Stre
             page=q.get("page"),
             after_id=q.get("after_id"),
             before_id=q.get("before_id"),
-            **_opts(request, x),
+            **await _opts(request, x),
         )
     except E.ClauderouteError as exc:
         return fail(exc, x)
@@ -133,7 +139,7 @@ async def files_list(gw: Gateway, request: web.Request, x: Exchange) -> web.Stre
 async def files_one(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``GET``/``DELETE /v1/files/{file_id}``."""
     files, file_id = x.client.files, request.match_info["file_id"]
-    opts = _opts(request, x)
+    opts = await _opts(request, x, file_id)
     try:
         if request.method == "DELETE":
             obj: Any = await files.delete(file_id, **opts)
@@ -150,7 +156,8 @@ async def files_content(gw: Gateway, request: web.Request, x: Exchange) -> web.S
     A platform that breaks off mid-body leaves the client a body cut short without its end
     (the connection is closed), never one that looks whole."""
     try:
-        content = await x.client.files.download(request.match_info["file_id"], **_opts(request, x))
+        file_id = request.match_info["file_id"]
+        content = await x.client.files.download(file_id, **await _opts(request, x, file_id))
     except E.ClauderouteError as exc:
         return fail(exc, x)
     headers = _headers(x, content.provider)
@@ -187,7 +194,7 @@ def _skill_files(form: Any, x: Exchange) -> list[tuple[str | None, Any, str | No
 async def skills_create(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``POST /v1/skills``: the form's ``files[]`` (and ``display_name``, or
     ``display_title``, its older name)."""
-    opts = _opts(request, x)
+    opts = await _opts(request, x)
     async with spooled_form(gw, request, x) as form:
         title = form.fields.get("display_name", form.fields.get("display_title"))
         try:
@@ -196,6 +203,7 @@ async def skills_create(gw: Gateway, request: web.Request, x: Exchange) -> web.S
             )
         except E.ClauderouteError as exc:
             return fail(exc, x)
+    await x.homes.record(skill.id, getattr(skill, "provider", None))
     return _json(skill, x)
 
 
@@ -205,7 +213,7 @@ async def skills_list(gw: Gateway, request: web.Request, x: Exchange) -> web.Str
     limit = _int(request, "limit", x)
     try:
         page = await x.client.skills.list(
-            limit=limit, page=q.get("page"), source=q.get("source"), **_opts(request, x)
+            limit=limit, page=q.get("page"), source=q.get("source"), **await _opts(request, x)
         )
     except E.ClauderouteError as exc:
         return fail(exc, x)
@@ -215,7 +223,7 @@ async def skills_list(gw: Gateway, request: web.Request, x: Exchange) -> web.Str
 async def skills_one(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``GET``/``DELETE /v1/skills/{skill_id}``."""
     skills, skill_id = x.client.skills, request.match_info["skill_id"]
-    opts = _opts(request, x)
+    opts = await _opts(request, x, skill_id)
     try:
         if request.method == "DELETE":
             obj: Any = await skills.delete(skill_id, **opts)
@@ -228,7 +236,7 @@ async def skills_one(gw: Gateway, request: web.Request, x: Exchange) -> web.Stre
 
 async def versions_create(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``POST /v1/skills/{skill_id}/versions``: the form's ``files[]``."""
-    opts = _opts(request, x)
+    opts = await _opts(request, x, request.match_info["skill_id"])
     async with spooled_form(gw, request, x) as form:
         try:
             version = await x.client.skills.versions.create(
@@ -247,7 +255,7 @@ async def versions_list(gw: Gateway, request: web.Request, x: Exchange) -> web.S
             request.match_info["skill_id"],
             limit=limit,
             page=request.query.get("page"),
-            **_opts(request, x),
+            **await _opts(request, x, request.match_info["skill_id"]),
         )
     except E.ClauderouteError as exc:
         return fail(exc, x)
@@ -257,7 +265,7 @@ async def versions_list(gw: Gateway, request: web.Request, x: Exchange) -> web.S
 async def versions_one(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``GET``/``DELETE /v1/skills/{skill_id}/versions/{version}``."""
     versions, m = x.client.skills.versions, request.match_info
-    opts = _opts(request, x)
+    opts = await _opts(request, x, m["skill_id"])
     try:
         if request.method == "DELETE":
             obj: Any = await versions.delete(m["version"], skill_id=m["skill_id"], **opts)

@@ -27,6 +27,7 @@ __all__ = [
     "Refused",
     "count_tokens",
     "fail",
+    "find_homes",
     "messages",
     "model",
     "models",
@@ -95,6 +96,7 @@ async def read_body(gw: Gateway, request: web.Request, x: Exchange) -> dict[str,
         )
         resp.force_close()
         raise Refused(resp) from None
+    x.refs = b'"file_id"' in buf or b'"skill_id"' in buf
     try:
         body = _decode(buf)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -180,11 +182,24 @@ def fail(exc: BaseException, x: Exchange) -> web.Response:
     )
 
 
+async def find_homes(x: Exchange, bodies: Any, opts: dict[str, Any]) -> str | None:
+    """Where the files and skills the Messages requests name live (another worker may have
+    made them), so the call goes there; two homes: a 400."""
+    if "provider" in opts:
+        return None
+    try:
+        return await x.homes.home_of(bodies)
+    except E.ClauderouteError as exc:
+        raise Refused(fail(exc, x)) from None
+
+
 async def messages(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``POST /v1/messages``: a whole answer, or (``"stream": true``) SSE."""
     body = await read_body(gw, request, x)
     opts = options(request, x)
     x.model = str(body.get("model", ""))[:200]
+    if x.refs:
+        await find_homes(x, [body], opts)
     if body.get("stream") is True:
         return await _stream(gw, request, x, body, opts)
     body.pop("stream", None)
@@ -239,6 +254,8 @@ async def count_tokens(gw: Gateway, request: web.Request, x: Exchange) -> web.St
     body = await read_body(gw, request, x)
     opts = options(request, x)
     x.model = str(body.get("model", ""))[:200]
+    if x.refs:
+        await find_homes(x, [body], opts)
     try:
         raw = await x.client.messages.with_raw_response.count_tokens(**body, **opts)
     except E.ClauderouteError as exc:
