@@ -284,3 +284,54 @@ async def test_budget_before_first_sync_and_during_an_outage(redis_server: Redis
     own = [state.budget_admit("a", 0) for _ in range(6)]
     assert own[:5] == [None] * 5 and own[5] is not None and own[5][1] == "budget: rpm 5 spent"
     await fleet.aclose()
+
+
+async def test_budget_short_of_one_call_says_spent_and_sends_nothing(
+        redis_server: RedisServer) -> None:
+    """The lease holds a few tokens, the fleet has none left, a call needs more than the lease:
+    the budget must say "spent" (wait for the window) rather than "reserving" for ever, which
+    the router answered by sending the call after one sync_ms without a budget (over-admit)."""
+    import redis.asyncio as aioredis
+    from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+
+    from clauderoute.fleet import FleetRouteState
+    from clauderoute.routing._budget import BudgetLimits
+    from clauderoute.routing._signals import Signals
+    from clauderoute.routing._state import InProcessState
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fleet = FleetState(s)
+    limits = {"a": BudgetLimits(input_tpm=1000)}
+    state = FleetRouteState(fleet, InProcessState(limits), budgets=limits, window_s=3600)
+    budget = state.budgets["a"]
+    lease = budget.input
+    assert lease is not None
+    fleet.start()
+    assert await _until(lambda: fleet.live)
+    assert await _until(lambda: state.budget_admit("a", 1) is None)  # a first lease
+    assert await _until(lambda: lease.avail >= 5)
+    held = lease.avail
+    r = aioredis.from_url(redis_server.url)  # another process takes the rest of the window
+    cur = budget._keys("input_tpm", budget._window()[0])[0]
+    await r.set(cur, 1000)
+    await r.aclose()
+    got = state.budget_admit("a", held + 50)
+    for _ in range(500):  # a few ticks at most; the old code said "reserving" every time
+        if got is not None and got[1].endswith("spent"):
+            break
+        await asyncio.sleep(0.01)
+        got = state.budget_admit("a", held + 50)
+    assert got is not None and got[1] == "budget: input_tpm 1000 spent", got
+    assert state.budget_admit("a", 1) is None  # what the lease still holds is still usable
+    async with AnthropicEmulator(api_key="k", latency=LatencyProfile()) as emu:
+        client = cr.AsyncClient(providers=[AnthropicProvider(name="a", base_url=emu.url,
+                                                             api_key="k")],
+                                signals=Signals(state), tracing=False, deadline=5)
+        async with client:
+            with pytest.raises(cr.AllPlatformsFailed, match="input_tpm 1000 spent"):
+                await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
+                                             messages=[{"role": "user",
+                                                        "content": "word " * 400}])
+        assert emu.requests == []  # nothing sent past the fleet's budget
+    await fleet.aclose()
