@@ -28,8 +28,9 @@ def wall_clock() -> float:
     return time.time() + OFFSET[0]
 
 
-#: Provider "b": rpm 10; "t": 1000 input and 1000 output tokens a minute (fleet-wide budgets).
-BUDGETS = {"b": BudgetLimits(rpm=10), "t": BudgetLimits(input_tpm=1000, output_tpm=1000)}
+#: Fleet-wide budgets: provider "b" rpm 10; "t" 1000 input tokens; "o" 1000 output tokens.
+BUDGETS = {"b": BudgetLimits(rpm=10), "t": BudgetLimits(input_tpm=1000),
+           "o": BudgetLimits(output_tpm=1000)}
 
 
 async def _poll(pred: Any, seconds: float, every: float = 0.005) -> bool:
@@ -97,6 +98,9 @@ async def main() -> None:
                 return got is not None and got.requests is not None and \
                     got.requests.remaining == cmd["remaining"]
             out["seen"] = await _poll(seen, cmd["within"])
+        elif op == "until_spent":  # an output-only budget: admitting takes nothing
+            out["spent"] = await _poll(lambda: (r := state.budget_admit(p, 0)) is not None
+                                       and r[1].endswith("spent"), cmd["within"])
         elif op == "clock":
             OFFSET[0] = float(cmd["offset"])
         elif op == "signal_calls":

@@ -321,3 +321,18 @@ async def test_rate_limit_exhaustion_seen_by_the_fleet(redis_server: RedisServer
             for w in (one, two, late):
                 if w is not None and w.proc.returncode is None:
                     w.close()
+
+
+async def test_token_budgets_hold_across_processes(fleet: list[Worker]) -> None:
+    """input_tpm = 1000 on provider t: four processes asking 100 input tokens a call admit at
+    most 10 calls between them (each alone would admit 10), and every one ends on "spent";
+    output_tpm = 1000 on provider o: what one process's answers used (1200 output tokens)
+    makes every other process refuse o, though none of them used any."""
+    results = await asyncio.gather(*(asyncio.to_thread(w, "admit", p="t", input=100,
+                                                       within=MARGIN_S) for w in fleet))
+    assert 1 <= sum(r["admitted"] for r in results) <= 10, results
+    assert {r["why"] for r in results} == {"budget: input_tpm 1000 spent"}, results
+    first = fleet[0]("admit", p="o", output=400, within=MARGIN_S)
+    assert first == {"admitted": 3, "why": "budget: output_tpm 1000 spent"}, first
+    for w in fleet[1:]:
+        assert w("until_spent", p="o", within=MARGIN_S)["spent"]
