@@ -335,3 +335,82 @@ async def test_budget_short_of_one_call_says_spent_and_sends_nothing(
                                                         "content": "word " * 400}])
         assert emu.requests == []  # nothing sent past the fleet's budget
     await fleet.aclose()
+
+
+async def test_password_appears_nowhere(redis_server: RedisServer, tmp_path: Any,
+                                        monkeypatch: Any, caplog: Any) -> None:
+    """A password from ``${ENV}`` in ``[state] url``: through a start, calls, Redis killed and
+    back, and a wrong password, it is in no log line of any logger at DEBUG (redis-py's too),
+    not in ``/readyz`` of a gateway, not in an error, and not in a repr of the objects."""
+    import aiohttp
+    from aiohttp import web
+    from clauderoute_anthropic import AnthropicEmulator
+
+    from clauderoute.gateway import Gateway, GatewaySettings
+
+    pw = redis_server.password
+    monkeypatch.setenv("REDIS_PW", pw)
+    seen: list[str] = []
+    async with AnthropicEmulator(api_key="k", latency=LatencyProfile()) as emu:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f'[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
+                       f'base_url = "{emu.url}"\n[route.budgets.a]\nrpm = 1000\n'
+                       f'[state]\nurl = "redis://:${{REDIS_PW}}@127.0.0.1:{redis_server.port}'
+                       f'/0"\nsync_ms = 20\nop_timeout_ms = 100\n')
+        with caplog.at_level(logging.DEBUG):
+            client = cr.AsyncClient.from_config(cfg, tracing=False)
+            fleet = client.router.breaker.fleet  # type: ignore[union-attr]
+            gw = Gateway(client, GatewaySettings(api_keys=["gw-key-0123456789"]))
+            runner = web.AppRunner(gw.app(), access_log=None, handle_signals=False)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+            async def readyz() -> str:
+                async with aiohttp.ClientSession() as s, \
+                        s.get(f"http://127.0.0.1:{port}/readyz") as r:
+                    assert r.status == 200
+                    return await r.text()
+
+            try:
+                assert await _until(lambda: fleet.live)
+                seen.append(await readyz())
+                for _ in range(3):
+                    await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
+                                                 messages=[{"role": "user", "content": "x"}])
+                redis_server.stop()
+                assert await _until(lambda: not fleet.live and fleet.failures >= 2)
+                await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
+                                             messages=[{"role": "user", "content": "x"}])
+                seen.append(await readyz())
+                assert '"degraded"' in seen[-1]
+                redis_server.start()
+                assert await _until(lambda: fleet.live, 20.0)
+                seen.append(await readyz())
+            finally:
+                await runner.cleanup()
+                await client.close()
+            seen += [repr(fleet), str(fleet), repr(fleet.settings), str(fleet.status()),
+                     repr(client.router.breaker), repr(client.router.signals.state),
+                     repr(client.router.signals.state.budgets)]  # type: ignore[union-attr]
+            # a wrong password: Redis refuses, the error and the logs still say nothing of it
+            wrong = state_settings({"url": f"redis://:wrong-{pw}@127.0.0.1:"
+                                           f"{redis_server.port}/0", "sync_ms": 20}, env={})
+            assert wrong is not None
+            bad = FleetState(wrong)
+            bad.start()
+            assert await _until(lambda: bad.failures >= 1)
+            seen += [str(bad.last_error), str(bad.status()), repr(bad)]
+            await bad.aclose()
+            with pytest.raises(cr.ConfigurationError) as e:
+                state_settings({"url": f"redis://:{pw}@h/0", "sync_ms": 0}, env={})
+            seen.append(str(e.value))
+            with pytest.raises(cr.ConfigurationError) as e:
+                state_settings({"url": f"redis://:{pw}@h/0", "nope": 1}, env={})
+            seen.append(str(e.value))
+    seen += [r.getMessage() for r in caplog.records] + [caplog.text]
+    assert any("redis" in r.name for r in caplog.records)  # redis-py's own DEBUG lines
+    assert "unavailable" in caplog.text and "AuthenticationError" in str(bad.last_error)
+    leaks = [s for s in seen if pw in s]
+    assert not leaks, leaks[:3]
