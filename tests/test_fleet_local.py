@@ -414,3 +414,71 @@ async def test_password_appears_nowhere(redis_server: RedisServer, tmp_path: Any
     assert "unavailable" in caplog.text and "AuthenticationError" in str(bad.last_error)
     leaks = [s for s in seen if pw in s]
     assert not leaks, leaks[:3]
+
+
+async def test_stopped_redis_calls_go_on_then_resync(redis_server: RedisServer) -> None:
+    """redis-server SIGSTOPped mid-run (connections open, nothing answers): every operation
+    ends at op_timeout_ms, the process routes on its own state and every call succeeds; a
+    circuit opened meanwhile reaches the other process once SIGCONT lets Redis answer."""
+    import os
+    import signal
+
+    from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+
+    from clauderoute.fleet import FleetRouteState
+    from clauderoute.routing._budget import BudgetLimits
+    from clauderoute.routing._signals import Signals
+    from clauderoute.routing._state import InProcessState
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20, "op_timeout_ms": 100}, env={})
+    assert s is not None
+    fa, fb = FleetState(s), FleetState(s)
+    ba, bb = SharedBreaker(fa, threshold=1, cooldown_s=60), SharedBreaker(fb, threshold=1)
+    limits = {"a": BudgetLimits(rpm=100_000)}
+    state = FleetRouteState(fa, InProcessState(limits), budgets=limits, window_s=3600)
+    fa.start()
+    fb.start()
+    assert await _until(lambda: fa.live and fb.live)
+    proc = redis_server.proc
+    assert proc is not None
+    ok, errors, stop = 0, [], asyncio.Event()
+    async with AnthropicEmulator(api_key="k", latency=LatencyProfile(ttft_s=0.002)) as emu:
+        client = cr.AsyncClient(providers=[AnthropicProvider(name="a", base_url=emu.url,
+                                                             api_key="k")],
+                                breaker=ba, signals=Signals(state), tracing=False, deadline=10)
+
+        async def caller() -> None:
+            nonlocal ok
+            while not stop.is_set():
+                try:
+                    await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
+                                                 messages=[{"role": "user", "content": "x"}])
+                    ok += 1
+                except Exception as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+
+        callers = [asyncio.create_task(caller()) for _ in range(4)]
+        try:
+            assert await _until(lambda: ok >= 20)
+            os.kill(proc.pid, signal.SIGSTOP)
+            try:
+                assert await _until(lambda: not fa.live and fa.failures >= 1)
+                during = ok
+                assert await _until(lambda: ok >= during + 50)  # calls go on without Redis
+                ba.failure("other", "m")  # opened while Redis cannot hear it
+                assert fa.status()["state"] == "degraded"
+            finally:
+                os.kill(proc.pid, signal.SIGCONT)
+            assert await _until(lambda: fa.live and fb.live, 20.0)
+            assert await _until(lambda: bb.state("other", "m") != 0)  # re-synced
+            after = ok
+            assert await _until(lambda: ok >= after + 20)
+        finally:
+            stop.set()
+            await asyncio.gather(*callers)
+            client.router.breaker = None
+            await client.close()
+    assert errors == []
+    assert fa.status()["state"] == "ok" and fa.outages >= 1
+    for f in (fa, fb):
+        await f.aclose()
