@@ -118,8 +118,8 @@ async def test_flushed_redis_is_noticed_and_resynced(redis_server: RedisServer) 
     r = aioredis.from_url(redis_server.url)
     await r.flushall()
     await r.aclose()
-    assert await _until(lambda: fleet.failures >= 1)  # the flush counts as an outage
-    assert await _until(lambda: fleet.live)  # and it re-syncs
+    assert await _until(lambda: fleet.flushes >= 1)  # noticed by the periodic check
+    assert fleet.live and fleet.failures == 0  # not an outage: routing stays shared
     await fleet.aclose()
 
 
@@ -481,4 +481,39 @@ async def test_stopped_redis_calls_go_on_then_resync(redis_server: RedisServer) 
     assert errors == []
     assert fa.status()["state"] == "ok" and fa.outages >= 1
     for f in (fa, fb):
+        await f.aclose()
+
+
+async def test_flushed_redis_gets_open_circuits_reannounced(redis_server: RedisServer) -> None:
+    """FLUSHALL while a circuit is open: the next publish notices (its pipeline finds the
+    epoch key gone) and the process re-announces the circuit at once, staying live (a flush
+    is not an outage: no fallback to local budgets); an idle process notices within check_s.
+    A process that joins after the flush learns both circuits."""
+    import redis.asyncio as aioredis
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fa, fi = FleetState(s), FleetState(s)
+    ba = SharedBreaker(fa, threshold=1, cooldown_s=60)
+    bi = SharedBreaker(fi, threshold=1, cooldown_s=60)
+    fa.check_s = 3600.0  # only its own publishing can notice the flush
+    fi.check_s = 0.5  # idle: the periodic check notices it
+    for f in (fa, fi):
+        f.start()
+    assert await _until(lambda: fa.live and fi.live)
+    ba.failure("old", "m")
+    bi.failure("idle", "m")
+    r = aioredis.from_url(redis_server.url)
+    assert await _until(lambda: bi.state("old", "m") != 0 and ba.state("idle", "m") != 0)
+    await r.flushall()
+    ba.failure("new", "m")  # a publish after the flush
+    assert await _until(lambda: fa.flushes >= 1 and fi.flushes >= 1)
+    assert fa.live and fi.live and fa.failures == fi.failures == 0
+    fc = FleetState(s)
+    bc = SharedBreaker(fc, threshold=1)
+    fc.start()
+    assert await _until(lambda: all(bc.state(p, "m") != 0 for p in ("old", "new", "idle"))), \
+        [bc.state(p, "m") for p in ("old", "new", "idle")]
+    await r.aclose()
+    for f in (fa, fi, fc):
         await f.aclose()
