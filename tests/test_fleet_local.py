@@ -517,3 +517,53 @@ async def test_flushed_redis_gets_open_circuits_reannounced(redis_server: RedisS
     await r.aclose()
     for f in (fa, fi, fc):
         await f.aclose()
+
+
+async def test_rediss_url_over_tls(redis_server: RedisServer, tmp_path: Any) -> None:
+    """``rediss://`` against a real redis-server listening with TLS only (a certificate made
+    here with openssl): a change crosses two processes' states; without the CA the
+    certificate is refused, the state degrades, and the error names no password."""
+    import shutil
+    import subprocess
+
+    from tests.test_fleet import _free_port
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed: cannot make a certificate for the TLS test")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    await asyncio.to_thread(
+        subprocess.run, [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                         "-addext", "subjectAltName=IP:127.0.0.1"], check=True,
+        capture_output=True)
+    port, pw = _free_port(), redis_server.password
+    proc = subprocess.Popen([redis_server.exe, "--port", "0", "--tls-port", str(port),  # noqa: ASYNC220
+                             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--tls-cert-file", str(cert), "--tls-key-file", str(key),
+                             "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no",
+                             "--requirepass", pw],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"rediss://:{pw}@127.0.0.1:{port}/0"
+        s = state_settings({"url": f"{url}?ssl_ca_certs={cert}", "sync_ms": 20}, env={})
+        assert s is not None
+        fa, fb = FleetState(s), FleetState(s)
+        ba, bb = SharedBreaker(fa, threshold=1), SharedBreaker(fb, threshold=1)
+        fa.start()
+        fb.start()
+        assert await _until(lambda: fa.live and fb.live, 20.0), (fa.status(), fb.status())
+        ba.failure("p", "m")
+        assert await _until(lambda: bb.state("p", "m") != 0)
+        untrusted = state_settings({"url": url, "sync_ms": 20}, env={})
+        assert untrusted is not None
+        fu = FleetState(untrusted)
+        fu.start()
+        assert await _until(lambda: fu.failures >= 1)
+        assert not fu.live and "CERTIFICATE" in str(fu.last_error).upper(), fu.last_error
+        assert pw not in str(fu.status()) + repr(fa) + str(fa.status())
+        for f in (fa, fb, fu):
+            await f.aclose()
+    finally:
+        proc.kill()
+        proc.wait()
