@@ -13,21 +13,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._app import Gateway
 
 __all__ = ["Guard", "guarded"]
-
-
-class _Settings(Protocol):
-    header_timeout_s: float
-    idle_timeout_s: float
-
-
-class _Holder(Protocol):
-    """What the guard reads the current settings from (the ``Gateway``)."""
-
-    settings: _Settings
-    guards: dict[Any, Guard]
 
 
 class Guard(asyncio.Protocol):
@@ -35,7 +26,7 @@ class Guard(asyncio.Protocol):
 
     __slots__ = ("_head", "_holder", "_inner", "_timer", "_transport", "busy")
 
-    def __init__(self, inner: Any, holder: _Holder) -> None:
+    def __init__(self, inner: Any, holder: Gateway) -> None:
         self._inner = inner
         self._holder = holder
         self._timer: asyncio.TimerHandle | None = None
@@ -106,7 +97,7 @@ class Guard(asyncio.Protocol):
         self._inner.resume_writing()
 
 
-def guarded(factory: Callable[[], Any], holder: _Holder) -> Callable[[], Guard]:
+def guarded(factory: Callable[[], Any], holder: Gateway) -> Callable[[], Guard]:
     """A protocol factory for ``loop.create_server``: ``factory``'s protocols, guarded with the
     timeouts of ``holder.settings`` (read each time: a reload applies at once)."""
     return lambda: Guard(factory(), holder)
