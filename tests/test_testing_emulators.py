@@ -45,8 +45,10 @@ async def test_an_emulator_from_testing_serves_a_call() -> None:
         provider = AnthropicProvider(base_url=emu.url, api_key="test-anthropic-key")
         async with cr.AsyncClient(providers=[provider]) as client:
             msg = await client.messages.create(
-                model="claude-haiku-4-5", max_tokens=16,
-                messages=[{"role": "user", "content": "hello there"}])
+                model="claude-haiku-4-5",
+                max_tokens=16,
+                messages=[{"role": "user", "content": "hello there"}],
+            )
     assert msg.content[0].text == "Echo: hello there"
 
 
@@ -68,19 +70,24 @@ async def test_stop_ends_a_handler_whose_client_left_mid_pause(op: str) -> None:
         if op == "create":
             emu.faults.add(Fault(delay_s=3600))
         else:
-            emu.faults.add(Fault(operations=frozenset({"messages.stream"}), stall_s=3600,
-                                 after_events=1))
-        provider = AnthropicProvider(base_url=emu.url, api_key="test-anthropic-key",
-                                     max_retries=0)
+            emu.faults.add(
+                Fault(operations=frozenset({"messages.stream"}), stall_s=3600, after_events=1)
+            )
+        provider = AnthropicProvider(base_url=emu.url, api_key="test-anthropic-key", max_retries=0)
         async with cr.AsyncClient(providers=[provider], timeout=0.2) as client:
             with pytest.raises(cr.ReadTimeout):
                 if op == "create":
-                    await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
-                                                 messages=[{"role": "user", "content": "hi"}])
+                    await client.messages.create(
+                        model="claude-haiku-4-5",
+                        max_tokens=8,
+                        messages=[{"role": "user", "content": "hi"}],
+                    )
                 else:
                     async with client.messages.stream(
-                            model="claude-haiku-4-5", max_tokens=8,
-                            messages=[{"role": "user", "content": "hi"}]) as stream:
+                        model="claude-haiku-4-5",
+                        max_tokens=8,
+                        messages=[{"role": "user", "content": "hi"}],
+                    ) as stream:
                         await stream.get_final_message()
         assert len(emu.requests) == 1
     finally:
