@@ -195,6 +195,15 @@ class StreamDecoder:
         was cut in half."""
         return []
 
+    def message_extra(self) -> Mapping[str, Any] | None:
+        """What the stream said about the answer beyond the Claude events (a platform's
+        invocation metrics, say), for the final ``Message.extra``; ``None``: nothing. Asked
+        once, when the final message is built.
+
+        .. versionadded:: 0.3
+        """
+        return None
+
 
 _message_decoder = msgspec.json.Decoder(MessageTokensCount)
 

@@ -51,6 +51,30 @@ def test_core_never_names_a_platform() -> None:
     assert found == []
 
 
+# Substrings of platform-specific wire names (Bedrock's invocation metrics, AWS and Google
+# headers): core's behaviour never depends on one; a provider's decoder or parser reads it.
+PLATFORM_FIELDS = ("amazon-", "amzn", "bedrock", "x-goog", "vertex")
+# The core code that runs on every answer: the attempt pipeline, streams and their accumulator.
+ANSWER_PATH = ("_accumulate.py", "_streaming.py", "_attempt.py", "_engine.py")
+
+
+def test_answer_path_names_no_platform_field() -> None:
+    """No platform's field or header is named in core's answer path (a Bedrock metric read
+    in the accumulator was): a provider contributes through ``StreamDecoder.message_extra``."""
+    found = []
+    for name in ANSWER_PATH:
+        path = CORE / name
+        if not path.exists():
+            continue
+        tree = ast.parse(path.read_text())
+        docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}  # docstrings
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                    id(node) not in docs and any(f in node.value.lower() for f in PLATFORM_FIELDS):
+                found.append(f"{name}:{node.lineno} {node.value[:40]!r}")
+    assert found == []
+
+
 def test_public_names_are_pinned() -> None:
     """__all__ is sorted, complete and every name resolves (core and each provider)."""
     modules = ["clauderoute", "clauderoute.types", "clauderoute.routing", "clauderoute.testing",
