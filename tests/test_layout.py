@@ -75,6 +75,40 @@ def test_answer_path_names_no_platform_field() -> None:
     assert found == []
 
 
+def _pipeline_call(node: ast.AST) -> str | None:
+    """The name of a step of the attempt pipeline ``node`` performs, if it is one: a provider's
+    ``prepare(call)``/``parse(call, ...)``/``error_from_response``, or the engine's send/open."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return None
+    attr, owner = node.func.attr, node.func.value
+    if attr == "error_from_response":
+        return attr
+    if attr in ("prepare", "parse") and node.args:
+        first = node.args[0]
+        if (isinstance(first, ast.Name) and first.id == "call") or (
+                isinstance(first, ast.Attribute) and first.attr == "call"):
+            return attr
+    if attr in ("send", "open") and (
+            (isinstance(owner, ast.Attribute) and owner.attr == "engine") or
+            (isinstance(owner, ast.Name) and owner.id == "engine")):
+        return f"engine.{attr}"
+    return None
+
+
+def test_one_attempt_pipeline() -> None:
+    """Only ``_attempt.py`` prepares, sends and parses an attempt: four copies (messages, the
+    resources' JSON and stream attempts, the Messages stream) had drifted apart."""
+    found = []
+    for path in _py(CORE):
+        if path.name in ("_attempt.py", "_provider.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            step = _pipeline_call(node)
+            if step is not None:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {step}")
+    assert found == []
+
+
 def test_public_names_are_pinned() -> None:
     """__all__ is sorted, complete and every name resolves (core and each provider)."""
     modules = ["clauderoute", "clauderoute.types", "clauderoute.routing", "clauderoute.testing",

@@ -7,12 +7,10 @@ shields itself anyway: telemetry never changes behaviour) and must be cheap when
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .. import _errors as E
 from .._provider import Call, HttpRequest, Provider
 
 if TYPE_CHECKING:
@@ -80,31 +78,11 @@ class AttemptContext:
         self.observed: list[Any] = []
 
     async def prepare(self) -> HttpRequest:
-        """Prepare (refresh auth, shape, sign) and enforce the body size limit."""
-        p = self.provider
-        try:
-            if getattr(p, "prepare_may_block", True):
-                start = time.perf_counter()
-                async with asyncio.timeout(self.timeout):
-                    request = await p.prepare(self.call)
-                self.prepare_s = time.perf_counter() - start
-            else:  # it never suspends: a timer could not fire before it returns
-                request = await p.prepare(self.call)
-        except E.ClauderouteError:
-            raise
-        except TimeoutError:
-            raise E.ConnectTimeout("timed out refreshing credentials", platform=p.name) from None
-        except Exception as exc:
-            # A provider should translate its SDK's errors itself; this is the safety net that
-            # keeps foreign exceptions (botocore, google-auth…) from escaping clauderoute.
-            raise E.ConfigurationError(
-                f"provider {p.name!r}: could not prepare the request "
-                f"({type(exc).__name__})") from exc
-        limit = p.capabilities.body_limit(self.call.operation)
-        if len(request.body) > limit:
-            raise E.RequestTooLarge(len(request.body), limit, what=self.call.operation)
-        self.sent = time.perf_counter()
-        return request
+        """Prepare (refresh auth, shape, sign) and enforce the body size limit: the first step
+        of the attempt pipeline (``clauderoute._attempt``), for a custom attempt function."""
+        from .._attempt import prepare  # the pipeline imports this module's types
+
+        return await prepare(self)
 
     @property
     def ttft_s(self) -> float | None:
