@@ -109,6 +109,28 @@ def test_one_attempt_pipeline() -> None:
     assert found == []
 
 
+def test_one_place_decides() -> None:
+    """No HTTP status is compared outside ``routing/_outcome.py`` (and the error category's
+    label table): retry, failover, fatal, breaker, model fallback and rate-limit resets are
+    decided there (the router, the signals and model fallback had their own status lists)."""
+    found = []
+    for path in [*_py(CORE / "routing"), CORE / "_attempt.py", CORE / "_provider.py"]:
+        if path.name in ("_outcome.py", "_category.py") or not path.exists():
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Compare) or (  # "is an error answer" decides nothing
+                    isinstance(node.ops[0], ast.GtE) and isinstance(node.comparators[0],
+                                                                  ast.Constant)
+                    and node.comparators[0].value == 400):
+                continue
+            for const in ast.walk(node):
+                if isinstance(const, ast.Constant) and type(const.value) is int and \
+                        400 <= const.value < 600:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {const.value}")
+    assert found == []
+
+
 def test_public_names_are_pinned() -> None:
     """__all__ is sorted, complete and every name resolves (core and each provider)."""
     modules = ["clauderoute", "clauderoute.types", "clauderoute.routing", "clauderoute.testing",

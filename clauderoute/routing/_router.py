@@ -26,13 +26,13 @@ from typing import Any, TypeVar, cast
 from .. import _errors as E
 from .._engine import Engine
 from .._provider import Action, Call, Provider
-from .._retry import RetryPolicy, hint_seconds, testing_no_backoff
+from .._retry import RetryPolicy, testing_no_backoff
 from ..types._messages import AttemptInfo, RouteInfo
 from ._breaker import CircuitBreaker
 from ._category import error_category
 from ._hedge import Hedging, race
 from ._observe import AttemptContext, Observer, RouteContext
-from ._outcome import deadline_error, decide, give_up, next_index, unhealthy
+from ._outcome import deadline_error, give_up, judge, next_index
 from ._planning import Planner, skip_reason
 from ._policy import Failover, Policy
 from ._signals import Signals
@@ -193,23 +193,26 @@ class Router(Planner):
                         self.hedging, self.stats)  # type: ignore[arg-type]
                 winner = None
                 last_exc: BaseException | None = None
-                last_ctx = ctx
+                last_ctx, verdict = ctx, None
                 for actx, out in outcomes:
                     if isinstance(out, BaseException):
-                        info = self._record(actx, out)
-                        attempts.append(info)
                         if isinstance(out, asyncio.CancelledError):
+                            info = self._record(actx, out)
+                            attempts.append(info)
                             self._end_attempt(actx, info, None, None, "cancelled")
                             continue
+                        verdict = judge(actx.provider, out)  # the one decision about it
+                        info = self._record(actx, out, verdict.unhealthy)
+                        attempts.append(info)
                         errors.append(out)
                         self._end_attempt(actx, info, None, out, "error")
                         j = plan.index(actx.provider)
                         tries[j] += 1
                         if hints is None:
                             hints = [None for _ in plan]
-                        hints[j] = hint_seconds(getattr(out, "retry_after", None))
+                        hints[j] = verdict.hint_s
                         last_exc, last_ctx = out, actx
-                        if isinstance(out, E.RequestError):
+                        if verdict.local:
                             raise out
                     else:
                         winner = (actx, out)
@@ -230,10 +233,10 @@ class Router(Planner):
                         self._end_attempt(wctx, info, result, None, "success")
                         self._end_route(route, route_info, None, "success")
                     return result, route_info, None
-                assert last_exc is not None
+                assert last_exc is not None and verdict is not None
                 idx = plan.index(last_ctx.provider)
-                action, again = decide(last_ctx.provider, last_exc)
-                if not again:  # unavailable, or told not to retry: never this provider again
+                action = verdict.action
+                if not verdict.again:  # unavailable, or told not to retry: never this provider again
                     tries[idx] = plan[idx].max_retries + 1
                 if claims is None:
                     claims = {}
@@ -318,7 +321,10 @@ class Router(Planner):
 
     # --- bookkeeping ----------------------------------------------------------------------------
 
-    def _record(self, ctx: AttemptContext, exc: BaseException | None) -> AttemptInfo:
+    def _record(self, ctx: AttemptContext, exc: BaseException | None,
+                unhealthy: bool = False) -> AttemptInfo:
+        """The attempt's ``AttemptInfo``; its outcome fed to the latency statistics and the
+        breaker (``unhealthy``: the failure counts against it, as ``judge`` decided)."""
         p = ctx.provider
         now = time.perf_counter()
         start = ctx.sent if ctx.sent is not None else now
@@ -338,8 +344,7 @@ class Router(Planner):
                 exc.attempt = ctx.number
                 if exc.platform is None:
                     exc.platform = p.name
-            if not cancelled and self.breaker is not None and \
-                    unhealthy(p, exc):
+            if unhealthy and self.breaker is not None:
                 self.breaker.failure(p.name, str(ctx.call.params.get("model", "")),
                                      getattr(exc, "retry_after", None))
             info = AttemptInfo(

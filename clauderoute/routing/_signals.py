@@ -41,6 +41,7 @@ from .._retry import testing_no_backoff
 from ..types._messages import AttemptInfo, Message, RouteInfo
 from ._affinity import affinity_keys
 from ._observe import AttemptContext, Observer
+from ._outcome import rate_limit_answer
 from ._state import InProcessState, RouteState
 
 __all__ = ["BINARY_TOKENS", "MAX_PINS", "Signals", "estimate_input_tokens"]
@@ -245,10 +246,10 @@ class Signals(Observer):
             limits = p.rate_limits(HttpResponse(ctx.status or 0, ctx.headers))
         except Exception:  # noqa: BLE001 - a third-party hook must not break the call
             return
-        if limits is not None and limits.retry_after_s is not None and ctx.status != 429:
-            # Only a 429's retry-after is a rate-limit reset; after a 529 or a 5xx the breaker
-            # decides, with its cooldown capped by max_cooldown_s, so an absurd hint on an
-            # overload cannot hold the provider out here either.
+        if limits is not None and limits.retry_after_s is not None and \
+                not rate_limit_answer(ctx.status):
+            # Only a rate-limit refusal's retry-after is a reset (``_outcome``); otherwise the
+            # breaker decides, with its capped cooldown.
             limits = msgspec.structs.replace(limits, retry_after_s=None)
         if limits is not None:
             self.state.observe_limits(p.name, str(ctx.call.params.get("model", "")), limits)
