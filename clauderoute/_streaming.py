@@ -309,7 +309,7 @@ class MessageStream:
 
     def _end(self, result: Any, error: BaseException | None, outcome: str) -> None:
         if self._finish is not None:
-            self._finish(result, error, outcome)
+            self._finish(result, error, outcome, self.route)
 
     def _drop(self) -> None:
         if not self._done and not self._closed:

@@ -1,23 +1,31 @@
-"""What an observer of routed calls sees: the attempt context and the observer interface.
+"""What an observer of routed calls sees: the attempt context, the frozen record of an ended
+attempt, and the observer interface.
 
-Tracing, metrics and the benchmark recorder all watch calls through ``Observer``; the router calls
-it at the start and end of every call and every attempt. Observers must not raise (the router
-shields itself anyway: telemetry never changes behaviour) and must be cheap when disabled.
+Tracing, metrics, the routing signals, the benchmark recorder and users' hooks (``HookObserver``)
+all watch calls through ``Observer``; the router calls it at the start and end of every call and
+every attempt, and every ended attempt of every kind of call (create, stream, count_tokens,
+batches, files, skills, models, uploads) is described by one frozen ``AttemptRecord``. Observers
+must not raise (the router shields itself anyway: telemetry never changes behaviour) and must be
+cheap when disabled.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .. import _errors as E
 from .._provider import Call, HttpRequest, Provider
+from ..types._messages import AttemptInfo, Usage
+from ._category import error_category
 
 if TYPE_CHECKING:
-    from ..types._messages import AttemptInfo, RouteInfo
+    from ..types._messages import RouteInfo
     from ._router import Router
 
-__all__ = ["AttemptContext", "Observer", "RouteContext"]
+__all__ = ["AttemptContext", "AttemptRecord", "HookObserver", "Observer", "RouteContext",
+           "attempt_record"]
 
 
 class RouteContext:
@@ -111,11 +119,126 @@ class Observer:
         the attempt's own task, so an observer may undo here a context it attached in
         ``attempt_start``. A stream attempt goes on while the caller reads it."""
 
-    def attempt_end(self, state: Any, ctx: AttemptContext, info: AttemptInfo, result: Any,
-                    error: BaseException | None, outcome: str) -> None:
-        """An attempt ended: ``outcome`` is success, error or cancelled. For a stream that
-        succeeded this is called when the stream ends, with the final message as ``result``."""
+    def attempt_end(self, state: Any, record: AttemptRecord) -> None:
+        """An attempt ended (``record.outcome``: success, error or cancelled), described by its
+        frozen ``record``. For a stream that succeeded this is called when the stream ends,
+        with the final message as ``record.result``.
+
+        .. versionchanged:: 0.3 Takes ``(state, record)``; it took ``(state, ctx, info, result,
+           error, outcome)``, all of which the record now carries (keep the context from
+           ``attempt_start`` in ``state`` if you need the request).
+        """
 
     def route_end(self, state: Any, route: RouteContext, info: RouteInfo | None,
                   error: BaseException | None, outcome: str) -> None:
         """The call ended: outcome is success, error, cancelled, abandoned or deadline_exceeded."""
+
+
+class AttemptRecord(AttemptInfo, frozen=True, kw_only=True):
+    """One ended attempt, frozen: what observers (``Observer.attempt_end``) and hooks are
+    given, the same for every kind of call.
+
+    It has every field of ``AttemptInfo``, with the same meaning (so a hook written for
+    ``AttemptInfo`` reads it unchanged), except that ``duration_s`` runs to the attempt's end
+    (a stream's last event). Times are seconds from ``sent_at`` (a ``time.perf_counter()``
+    value: when the request was handed to the engine).
+
+    Attributes:
+        outcome: ``success``, ``error`` or ``cancelled``.
+        operation: the call's operation (``messages.create``, ``files.upload``…).
+        requested_model: the model as the caller named it (``model`` is the id as sent).
+        request_id: the platform's request id, when its answer carried one.
+        error_category: the cross-platform class of the error (``error_category``).
+        retry_after_s: the wait the platform asked for, if any.
+        prepare_s: credential refresh and signing, when measured.
+        sent_at: when the request was handed to the engine (``None``: never sent).
+        headers_s: until the answer's status and headers.
+        first_chunk_s: until the first stream event.
+        chunks: stream events received.
+        usage: the answer's token usage (a stream cut short: what it had said so far).
+        result: the answer (a ``Message``, a stream's final or partial message, an object).
+        exception: the error the attempt ended with.
+
+    .. versionadded:: 0.3
+    """
+
+    outcome: str = "success"
+    operation: str = ""
+    requested_model: str = ""
+    request_id: str | None = None
+    error_category: str | None = None
+    retry_after_s: float | None = None
+    prepare_s: float = 0.0
+    sent_at: float | None = None
+    headers_s: float | None = None
+    first_chunk_s: float | None = None
+    chunks: int = 0
+    usage: Usage | None = None
+    result: Any = None
+    exception: BaseException | None = None
+
+
+def winner(route: RouteInfo, info: AttemptInfo) -> AttemptInfo:
+    """The attempt ``info`` as ``route`` has it (the winner, with its cost)."""
+    for a in route.attempts:
+        if a.number == info.number:
+            return a
+    return info
+
+
+def _since(sent: float | None, t: float | None) -> float | None:
+    return None if sent is None or t is None else t - sent
+
+
+def attempt_record(ctx: AttemptContext, info: AttemptInfo, result: Any,
+                   error: BaseException | None, outcome: str) -> AttemptRecord:
+    """The frozen record of the attempt ``ctx`` that ended with ``result`` or ``error``."""
+    now = time.perf_counter()
+    message = error.partial if isinstance(error, E.StreamInterrupted) else result
+    usage = getattr(message, "usage", None)
+    if type(usage) is not Usage:
+        usage = None
+    sent, headers, p = ctx.sent, ctx.headers, ctx.provider
+    category = retry_after = None
+    if error is not None:
+        category = error_category(error)
+        cause = error.cause_error if isinstance(error, E.StreamInterrupted) else error
+        hint = getattr(cause, "retry_after", None)
+        if isinstance(hint, (int, float)) and not isinstance(hint, bool):
+            retry_after = float(hint)
+    return AttemptRecord(
+        number=info.number, provider=info.provider, platform=info.platform, model=info.model,
+        kind=info.kind, reason=info.reason, duration_s=now - sent if sent is not None else 0.0,
+        error=info.error, error_type=info.error_type, status=info.status,
+        backoff_s=info.backoff_s, ttft_s=ctx.ttft_s, cost_usd=info.cost_usd, outcome=outcome,
+        operation=ctx.call.operation, requested_model=str(ctx.call.params.get("model", "")),
+        request_id=headers.get(p.request_id_header) if headers else None,
+        error_category=category, retry_after_s=retry_after, prepare_s=ctx.prepare_s,
+        sent_at=sent, headers_s=_since(sent, ctx.headers_at),
+        first_chunk_s=_since(sent, ctx.first_chunk), chunks=ctx.chunks, usage=usage,
+        result=message, exception=error)
+
+
+Hook = Callable[[AttemptRecord], Any]
+
+
+class HookObserver(Observer):
+    """Plain callables as an observer: each hook is called with every ended attempt's
+    ``AttemptRecord`` (a hook that raises is ignored: telemetry never changes behaviour).
+    ``AsyncClient(hooks=...)`` and ``Router(hooks=...)`` wrap their hooks in one.
+
+    .. versionadded:: 0.3
+    """
+
+    __slots__ = ("hooks",)
+
+    def __init__(self, hooks: Iterable[Hook]) -> None:
+        self.hooks = tuple(hooks)
+
+    def attempt_end(self, state: Any, record: AttemptRecord) -> None:
+        """Call every hook with ``record``."""
+        for hook in self.hooks:
+            try:
+                hook(record)
+            except Exception:  # noqa: BLE001, S112 - a hook never changes the call
+                continue

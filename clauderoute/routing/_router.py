@@ -31,7 +31,8 @@ from ..types._messages import AttemptInfo, RouteInfo
 from ._breaker import CircuitBreaker
 from ._category import error_category
 from ._hedge import Hedging, race
-from ._observe import AttemptContext, Observer, RouteContext
+from ._observe import AttemptContext, HookObserver, Observer, RouteContext, attempt_record
+from ._observe import winner as _winner
 from ._outcome import deadline_error, give_up, judge, next_index
 from ._planning import Planner, skip_reason
 from ._policy import Failover, Policy
@@ -42,7 +43,7 @@ __all__ = ["AttemptContext", "Finisher", "Router", "error_category"]
 
 T = TypeVar("T")
 AttemptFn = Callable[[AttemptContext], Awaitable[T]]
-Hook = Callable[[AttemptInfo], Any]
+Hook = Callable[[Any], Any]  # given each ended attempt's ``AttemptRecord``
 
 
 class Finisher:
@@ -56,13 +57,20 @@ class Finisher:
         self.info, self.route_info = info, route_info
         self.done = False
 
-    def __call__(self, result: Any, error: BaseException | None, outcome: str) -> None:
+    def __call__(self, result: Any, error: BaseException | None, outcome: str,
+                 route_info: RouteInfo | None = None) -> None:
+        """End the stream's attempt and call; ``route_info``: the route as the caller got it
+        (with the answer's cost, once the message was whole)."""
         if self.done:
             return
         self.done = True
         attempt_outcome = "success" if outcome == "success" else (
             "error" if error is not None else "cancelled")
-        self.router._end_attempt(self.ctx, self.info, result, error, attempt_outcome)
+        info = self.info
+        if route_info is not None:
+            self.route_info = route_info
+            info = _winner(route_info, info)
+        self.router._end_attempt(self.ctx, info, result, error, attempt_outcome)
         self.router._end_route(self.route, self.route_info, error, outcome)
 
 
@@ -80,8 +88,13 @@ class Router(Planner):
         breaker: circuit breakers (default: open after 5 failures in a row, 5 s cooldown);
             ``False`` disables them.
         hedging: opt-in hedging settings.
-        hooks: callables given each attempt's frozen ``AttemptInfo``.
+        hooks: callables given each ended attempt's frozen ``AttemptRecord`` (run as one
+            ``HookObserver``, after the ``observers``).
         observers: telemetry observers (tracing, metrics, benchmark recorder).
+
+    .. versionchanged:: 0.3 Hooks get an ``AttemptRecord`` (a subclass of ``AttemptInfo``:
+       the same fields, and more) when the attempt ends: a stream's attempt ends with the
+       stream, no longer at its first content.
         signals: capacity, budgets, cache affinity and cost (``_signals.py``; default on,
             ``False`` disables them).
     """
@@ -117,6 +130,8 @@ class Router(Planner):
         self.signals = (signals if isinstance(signals, Signals)
                         else None if signals is False else Signals())
         self.observers = list(observers)
+        if self.hooks:  # hooks and observers are one mechanism
+            self.observers.append(HookObserver(self.hooks))
         self._plans = {}
 
     # --- the attempt loop -----------------------------------------------------------------------
@@ -230,7 +245,8 @@ class Router(Planner):
                     if defer:
                         return result, route_info, Finisher(self, route, wctx, info, route_info)
                     if route.observers:
-                        self._end_attempt(wctx, info, result, None, "success")
+                        self._end_attempt(wctx, _winner(route_info, info), result, None,
+                                          "success")
                         self._end_route(route, route_info, None, "success")
                     return result, route_info, None
                 assert last_exc is not None and verdict is not None
@@ -354,8 +370,6 @@ class Router(Planner):
                 error_type=getattr(exc, "error_type", None),
                 status=getattr(exc, "status", None) or ctx.status, ttft_s=ctx.ttft_s,
             )
-        for hook in self.hooks:
-            _safe(hook, info)
         return info
 
     def _start_route(self, route: RouteContext) -> None:
@@ -364,8 +378,11 @@ class Router(Planner):
 
     def _end_attempt(self, ctx: AttemptContext, info: AttemptInfo, result: Any,
                      error: BaseException | None, outcome: str) -> None:
+        if not ctx.observed:
+            return
+        record = attempt_record(ctx, info, result, error, outcome)
         for obs, state in zip(ctx.route.observers, ctx.observed, strict=False):
-            _safe(obs.attempt_end, state, ctx, info, result, error, outcome)
+            _safe(obs.attempt_end, state, record)
 
     def _end_route(self, route: RouteContext, info: RouteInfo | None,
                    error: BaseException | None, outcome: str) -> None:

@@ -38,9 +38,9 @@ from .. import _errors as E
 from .._cost import cost
 from .._provider import CREATE, STREAM, Call, HttpResponse, Provider
 from .._retry import testing_no_backoff
-from ..types._messages import AttemptInfo, Message, RouteInfo
+from ..types._messages import Message, RouteInfo
 from ._affinity import affinity_keys
-from ._observe import AttemptContext, Observer
+from ._observe import AttemptContext, AttemptRecord, Observer
 from ._outcome import rate_limit_answer
 from ._state import InProcessState, RouteState
 
@@ -224,18 +224,19 @@ class Signals(Observer):
         """What this attempt holds: its request in flight and, when the budget had room, its
         input estimate; ``None`` for an operation other than a model call."""
         name = ctx.provider.name
+        params = ctx.call.params
         taken = self._taken.pop(id(ctx.call), None)
         if taken is not None and taken[0] == name:
-            return taken
+            return (*taken, params)
         if taken is not None:  # the first choice was not tried: give back what it took
             self._drop(taken)
         if ctx.call.operation not in _MESSAGES:
             return None
-        model = str(ctx.call.params.get("model", ""))
-        need = estimate_input_tokens(ctx.call.params)
+        model = str(params.get("model", ""))
+        need = estimate_input_tokens(params)
         got = self.state.budget_admit(name, need) is None
         self.state.capacity_start(name, model)
-        return (name, model, need if got else None)
+        return (name, model, need if got else None, params)
 
     def attempt_returned(self, state: Any, ctx: AttemptContext) -> None:
         """The answer's headers arrived: keep what they say about capacity."""
@@ -254,11 +255,13 @@ class Signals(Observer):
         if limits is not None:
             self.state.observe_limits(p.name, str(ctx.call.params.get("model", "")), limits)
 
-    def attempt_end(self, state: Any, ctx: AttemptContext, info: AttemptInfo, result: Any,
-                    error: BaseException | None, outcome: str) -> None:
-        """Settle the budget with the bill; remember who cached the prefix."""
-        usage = getattr(result, "usage", None) if error is None else None
-        name = ctx.provider.name
+    def attempt_end(self, state: Any, record: AttemptRecord) -> None:
+        """Settle the budget with the bill; remember who cached the prefix.
+
+        .. versionchanged:: 0.3 Takes the ``AttemptRecord`` (``Observer.attempt_end``)."""
+        usage = record.usage if record.error is None else None
+        name = record.provider
+        success = record.outcome == "success"
         if isinstance(state, tuple):
             self.state.capacity_end(name, state[1])
             if state[2] is not None and usage is not None:
@@ -266,15 +269,16 @@ class Signals(Observer):
                                          usage.output_tokens)
             elif state[2] is not None:
                 self.state.budget_release(name, state[2])
-        if outcome == "success":  # the fleet's latency summary (a no-op in process)
-            self.state.record_latency(name, str(ctx.call.params.get("model", "")),
-                                      info.ttft_s if info.ttft_s is not None
-                                      else info.duration_s)
-        if usage is not None and self.cache_affinity and outcome == "success":
-            keys = affinity_keys(ctx.call.params) if (
-                "cache_control" in ctx.call.params or _marks(ctx.call.params)) else None
-            if keys is not None:
-                self.state.affinity_put(keys.write, name)
+            if usage is not None and success and self.cache_affinity:
+                params = state[3]
+                keys = affinity_keys(params) if (
+                    "cache_control" in params or _marks(params)) else None
+                if keys is not None:
+                    self.state.affinity_put(keys.write, name)
+        if success:  # the fleet's latency summary (a no-op in process)
+            self.state.record_latency(name, record.requested_model,
+                                      record.ttft_s if record.ttft_s is not None
+                                      else record.duration_s)
 
     def route_end(self, state: Any, route: Any, info: RouteInfo | None,
                   error: BaseException | None, outcome: str) -> None:
