@@ -2,22 +2,23 @@
 
     python benchmarks/fleet.py [--calls 2000] [--reps 5] [--quick]
 
-Two clients against one loopback server (``_server.py``, its own process) and one
-``redis-server`` this script starts on a free loopback port:
+Two clients against one loopback server (``_server.py``, its own process, sending the Claude
+API's rate-limit headers on every answer) and one ``redis-server`` this script starts on a free
+loopback port, both built by ``AsyncClient.from_config`` from the same config file (the real
+wiring), which routes over two providers with the ``latency`` policy and gives both providers
+``[route.budgets]`` (rpm, input and output tpm, large enough never to refuse):
 
-* ``inproc``: ``AsyncClient`` with the default in-process breaker and latency statistics;
-* ``fleet``: the same client with ``[state]``'s shared breaker and latency statistics
-  (``clauderoute.fleet.fleet_breaker``, ``sync_ms`` 100), synced with Redis before timing;
-* ``fleet+budget``: ``fleet``, each call also admitted and settled by a fleet-wide
-  ``FleetBudget`` (rpm, input and output tpm; the router does not call budgets yet, so the
-  benchmark does, around each call).
+* ``inproc``: no ``[state]``: breaker, latency statistics, rate-limit observations and budgets
+  in this process;
+* ``fleet``: the same file with ``[state]`` (``sync_ms`` 100), synced with Redis before timing:
+  every call reads the shared copy of each signal, publishes the rate limits its answer
+  announced, and takes its budget from leases.
 
-Both route over two providers with the latency policy (so the shared statistics are read on
-every call). At concurrency 32, each repetition times ``--calls`` calls of each client in turn
-(A/B interleaved); reported per client: CPU per call (``time.process_time`` of this process,
-which includes the fleet's sync task), latency p50/p99, and Redis operations per call (the
-fleet's op counter; pipelines and scripts count once). Medians over repetitions, with ranges.
-The machine is shared: read the ranges before the medians.
+At concurrency 32, each repetition times ``--calls`` calls of each client in turn (A/B
+interleaved); reported per client: CPU per call (``time.process_time`` of this process, which
+includes the fleet's sync task), latency p50/p99, and Redis operations per call (the fleet's
+op counter; pipelines and scripts count once); then the fleet/inproc ratios of CPU per call
+and of p50, per repetition, with their median. The machine is shared: read the ranges.
 """
 
 from __future__ import annotations
@@ -64,49 +65,60 @@ def _start_redis() -> tuple[subprocess.Popen[bytes], str]:
 
 
 def _start_server() -> tuple[subprocess.Popen[str], str]:
+    env = {**os.environ, "BENCH_RATELIMIT_HEADERS": "1"}  # as the Claude API answers
     proc = subprocess.Popen([sys.executable, str(HERE / "_server.py")], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, text=True, env=env)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     return proc, f"http://127.0.0.1:{int(line.split()[1])}"
 
 
-def _client(url: str, breaker: Any) -> Any:
-    from clauderoute_anthropic import AnthropicProvider
-
-    import clauderoute as cr
-    from clauderoute.routing import LatencyAware
-
-    providers = [AnthropicProvider(name=f"p{i}", base_url=url, api_key=API_KEY)
-                 for i in range(2)]
-    return cr.AsyncClient(providers=providers, policy=LatencyAware(seed=1), breaker=breaker,
-                          tracing=False)
+_BUDGET = "rpm = 10_000_000\ninput_tpm = 1_000_000_000\noutput_tpm = 1_000_000_000\n"
 
 
-class _Limits:
-    rpm, input_tpm, output_tpm = 1_000_000, 100_000_000, 100_000_000
+def _config(path: Path, url: str, state: str | None) -> Path:
+    """The benchmark's config file: two providers, the latency policy, budgets on both."""
+    text = "".join(f'[providers.p{i}]\nkind = "anthropic"\napi_key = "{API_KEY}"\n'
+                   f'base_url = "{url}"\n' for i in range(2))
+    text += '[route]\npolicy = "latency"\n'
+    text += "".join(f"[route.budgets.p{i}]\n{_BUDGET}" for i in range(2))
+    if state is not None:
+        text += f'[state]\nurl = "{state}"\nsync_ms = 100\n'
+    path.write_text(text)
+    return path
 
 
-async def _run(client: Any, calls: int, conc: int,
-               budget: Any = None) -> tuple[float, list[float]]:
+async def _run(client: Any, calls: int, conc: int) -> tuple[float, list[float]]:
     sem = asyncio.Semaphore(conc)
     lat: list[float] = []
 
     async def one() -> None:
         async with sem:
             t0 = time.perf_counter()
-            while budget is not None and (r := budget.admit(20)) is not None:
-                await asyncio.sleep(r[0])  # "reserving": the lease is topped up next tick
             msg = await client.messages.create(model=MODEL, max_tokens=16,
                                                messages=[{"role": "user", "content": "hi"}])
             lat.append(time.perf_counter() - t0)
             assert msg.content[0].text.startswith("pong")
-            if budget is not None:
-                budget.settle(20, msg.usage.input_tokens, msg.usage.output_tokens)
 
     c0 = time.process_time()
     await asyncio.gather(*(one() for _ in range(calls)))
     return (time.process_time() - c0) / calls, lat
+
+
+def _kinds(url: str) -> str:
+    """What the fleet wrote to Redis, counted by kind (proof the signals went through it)."""
+    import redis
+
+    r = redis.Redis.from_url(url)
+    try:
+        keys = [k.decode() for k in r.scan_iter("*", count=1000)]
+    finally:
+        r.close()
+    kinds: dict[str, int] = {}
+    for k in keys:
+        kind = "bud" if ":bud:" in k else k.split(":")[1]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
 
 
 def _q(xs: list[float], q: float) -> float:
@@ -115,46 +127,55 @@ def _q(xs: list[float], q: float) -> float:
 
 
 async def _main(args: argparse.Namespace) -> None:
-    from clauderoute.fleet import FleetBudget, fleet_breaker, state_settings
+    import tempfile
+
+    import clauderoute as cr
+    from clauderoute.fleet import FleetRouteState
 
     rproc, rurl = _start_redis()
     sproc, url = _start_server()
+    tmp = Path(tempfile.mkdtemp(prefix="clauderoute-fleet-bench-"))
     try:
-        settings = state_settings({"url": rurl, "sync_ms": 100}, env={})
-        assert settings is not None
-        shared = fleet_breaker(settings)
-        clients = {"inproc": _client(url, None), "fleet": _client(url, shared)}
-        # the same fleet client, each call also admitted by a fleet-wide rpm/tpm budget
-        budget = FleetBudget(shared.fleet, "p0", _Limits())
-        budgets = {"fleet+budget": budget}
-        clients["fleet+budget"] = clients["fleet"]
-        shared.fleet.start()
-        while not shared.fleet.live:
+        clients = {"inproc": cr.AsyncClient.from_config(_config(tmp / "in.toml", url, None),
+                                                        tracing=False),
+                   "fleet": cr.AsyncClient.from_config(_config(tmp / "fl.toml", url, rurl),
+                                                       tracing=False)}
+        fleet = clients["fleet"].router.breaker.fleet
+        state = clients["fleet"].router.signals.state
+        assert isinstance(state, FleetRouteState) and set(state.budgets) == {"p0", "p1"}
+        fleet.start()
+        while not fleet.live:
             await asyncio.sleep(0.01)
-        for c in clients.values():  # warm-up: connections, statistics
+        for c in clients.values():  # warm-up: connections, statistics, leases
             await _run(c, 200, args.concurrency)
         rows: dict[str, dict[str, list[float]]] = {k: {"cpu": [], "p50": [], "p99": [],
                                                        "ops": []} for k in clients}
         for _ in range(args.reps):
             for name, c in clients.items():
-                ops0 = shared.fleet.ops
-                cpu, lat = await _run(c, args.calls, args.concurrency, budgets.get(name))
+                ops0 = fleet.ops
+                cpu, lat = await _run(c, args.calls, args.concurrency)
                 r = rows[name]
                 r["cpu"].append(cpu * 1e6)
                 r["p50"].append(_q(lat, 0.5) * 1e3)
                 r["p99"].append(_q(lat, 0.99) * 1e3)
-                r["ops"].append((shared.fleet.ops - ops0) / args.calls if name != "inproc" else 0)
+                r["ops"].append((fleet.ops - ops0) / args.calls if name != "inproc" else 0)
         print(f"concurrency {args.concurrency}, {args.calls} calls x {args.reps} reps, "
               f"load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        print(f"{'client':12} {'CPU us/call':>22} {'p50 ms':>18} {'p99 ms':>18} {'ops/call':>9}")
+        print(f"{'client':8} {'CPU us/call':>22} {'p50 ms':>18} {'p99 ms':>18} {'ops/call':>9}")
         for name, r in rows.items():
             cell = [f"{statistics.median(r[k]):7.1f} [{min(r[k]):.1f}-{max(r[k]):.1f}]"
                     for k in ("cpu", "p50", "p99")]
-            print(f"{name:12} {cell[0]:>22} {cell[1]:>18} {cell[2]:>18} "
+            print(f"{name:8} {cell[0]:>22} {cell[1]:>18} {cell[2]:>18} "
                   f"{statistics.median(r['ops']):9.4f}")
-        ratio = statistics.median(rows["fleet"]["cpu"]) / statistics.median(rows["inproc"]["cpu"])
-        print(f"fleet/inproc CPU per call (medians): {ratio:.3f} (target <= 1.10)")
-        for c in {id(c): c for c in clients.values()}.values():
+        for k, what in (("cpu", "CPU per call"), ("p50", "p50")):
+            ratios = [f / i for f, i in zip(rows["fleet"][k], rows["inproc"][k], strict=True)]
+            print(f"fleet/inproc {what}: median {statistics.median(ratios):.3f} "
+                  f"[{min(ratios):.3f}-{max(ratios):.3f}] over {len(ratios)} reps "
+                  f"(target <= 1.10)")
+        st = fleet.status()
+        print(f"state {st['state']}, outages {st['outages']}, ops {st['ops']}; "
+              f"in Redis: {_kinds(rurl)}")
+        for c in clients.values():
             await c.close()
     finally:
         assert sproc.stdin is not None
@@ -162,6 +183,7 @@ async def _main(args: argparse.Namespace) -> None:
         sproc.wait()
         rproc.kill()
         rproc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:

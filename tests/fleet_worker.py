@@ -1,7 +1,9 @@
 """One process of a test fleet: reads JSON commands on stdin, answers one JSON line each.
 
-Run by tests/test_fleet.py as ``python tests/fleet_worker.py STATE_URL`` (a real process, so
-the fleet state crosses process boundaries the way a gateway's workers do).
+Run by tests/test_fleet.py as ``python tests/fleet_worker.py STATE_URL COOLDOWN`` (a real
+process, so the fleet state crosses process boundaries the way a gateway's workers do). The
+local copy is the real ``InProcessState`` on a wall clock the test moves (``clock``), so a
+platform's reset is reached by moving the clock, not by sleeping.
 """
 
 # ruff: noqa: B023  (each lambda is awaited before the loop moves on)
@@ -14,35 +16,21 @@ import time
 from typing import Any
 
 from clauderoute.fleet import FleetRouteState, FleetState, SharedBreaker, state_settings
+from clauderoute.routing._budget import BudgetLimits
+from clauderoute.routing._state import InProcessState
 
 KEY = "fleet-key"
+#: Seconds the worker's wall clock is ahead of the real one (the test's ``clock`` command).
+OFFSET = [0.0]
 
 
-class LocalAffinityAndBudget:
-    """The smallest in-process RouteState for the adapter's local copy (the full one comes
-    with the signals work): affinity with TTLs; no budget of its own."""
-
-    def __init__(self) -> None:
-        self.aff: dict[bytes, tuple[str, float]] = {}
-
-    def affinity_put(self, keys: tuple[tuple[bytes, float], ...], provider: str) -> None:
-        for k, ttl in keys:
-            self.aff[k] = (provider, time.monotonic() + ttl)
-
-    def affinity_get(self, keys: tuple[bytes, ...]) -> str | None:
-        for k in keys:
-            got = self.aff.get(k)
-            if got is not None and got[1] > time.monotonic():
-                return got[0]
-        return None
-
-    def budget_admit(self, provider: str, input_estimate: int) -> tuple[float, str] | None:
-        return None
+def wall_clock() -> float:
+    return time.time() + OFFSET[0]
 
 
-class _Limits:
-    def __init__(self, rpm: int | None) -> None:
-        self.rpm, self.input_tpm, self.output_tpm = rpm, None, None
+#: Fleet-wide budgets: provider "b" rpm 10; "t" 1000 input tokens; "o" 1000 output tokens.
+BUDGETS = {"b": BudgetLimits(rpm=10), "t": BudgetLimits(input_tpm=1000),
+           "o": BudgetLimits(output_tpm=1000)}
 
 
 async def _poll(pred: Any, seconds: float, every: float = 0.005) -> bool:
@@ -59,11 +47,10 @@ async def main() -> None:
     assert settings is not None
     fleet = FleetState(settings)
     breaker = SharedBreaker(fleet, threshold=2, cooldown_s=float(sys.argv[2]), probe_ttl_s=30)
-    state = FleetRouteState(fleet, LocalAffinityAndBudget(), budgets={"b": _Limits(10)},
-                            window_s=3600)
+    state = FleetRouteState(fleet, InProcessState(BUDGETS, wall_clock=wall_clock),
+                            budgets=BUDGETS, window_s=3600)
     fleet.start()
     loop = asyncio.get_running_loop()
-    held: dict[str, int] = {}
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line:
@@ -91,17 +78,33 @@ async def main() -> None:
             out["state"] = breaker.state(p, m)
         elif op == "allow":
             out["allow"] = breaker.allow(p, m)
-        elif op == "admit":
-            n, end = 0, time.monotonic() + cmd["within"]
-            while time.monotonic() < end:
-                r = state.budget_admit("b", 0)
+        elif op == "admit":  # until the budget says "spent" (or ``within`` runs out)
+            n, end, why = 0, time.monotonic() + cmd["within"], ""
+            est, used_out = cmd.get("input", 0), cmd.get("output", 0)
+            while time.monotonic() < end and n < cmd.get("max", 1 << 30):
+                r = state.budget_admit(cmd.get("p", "b"), est)
                 if r is None:
                     n += 1
+                    state.budget_settle(cmd.get("p", "b"), est, est, used_out)
                 elif r[1].endswith("spent"):
+                    why = r[1]
                     break
                 else:
                     await asyncio.sleep(0.01)
-            out["admitted"] = n
+            out["admitted"], out["why"] = n, why
+        elif op == "until_limits":  # until the local copy holds an observation with ...
+            def seen() -> Any:
+                got = state.local.limits.get((p, m))
+                return got is not None and got.requests is not None and \
+                    got.requests.remaining == cmd["remaining"]
+            out["seen"] = await _poll(seen, cmd["within"])
+        elif op == "until_spent":  # an output-only budget: admitting takes nothing
+            out["spent"] = await _poll(lambda: (r := state.budget_admit(p, 0)) is not None
+                                       and r[1].endswith("spent"), cmd["within"])
+        elif op == "clock":
+            OFFSET[0] = float(cmd["offset"])
+        elif op == "signal_calls":
+            out.update(await _signal_calls(cmd, breaker, state))
         elif op == "aff_put":
             state.affinity_put(((bytes.fromhex(cmd["key"]), 300.0),), cmd["provider"])
         elif op == "aff_get":
@@ -114,7 +117,6 @@ async def main() -> None:
             out.update(await _config_calls(cmd))
         elif op == "status":
             out.update(fleet.status())
-        held.clear()
         print(json.dumps(out), flush=True)
     await breaker.aclose()
 
@@ -144,6 +146,32 @@ async def _calls(cmd: dict[str, Any], breaker: SharedBreaker) -> dict[str, Any]:
                     errors.append(f"{type(exc).__name__}: {exc}"[:200])
 
         await asyncio.gather(*(one() for _ in range(cmd["n"])))
+        client.router.breaker = None  # the breaker outlives this client (closing it stops sync)
+    return {"ok": ok, "errors": errors[:5], "served": served}
+
+
+async def _signal_calls(cmd: dict[str, Any], breaker: SharedBreaker,
+                        state: FleetRouteState) -> dict[str, Any]:
+    """``n`` calls one after another over providers p0, p1, ... with the routing signals on
+    this worker's shared state (rate limits the platforms announce, seen fleet-wide)."""
+    from clauderoute_anthropic import AnthropicProvider
+
+    import clauderoute as cr
+    from clauderoute.routing._signals import Signals
+
+    providers = [AnthropicProvider(name=f"p{i}", base_url=u, api_key=KEY, max_retries=0)
+                 for i, u in enumerate(cmd["urls"])]
+    ok, errors, served = 0, [], {}
+    async with cr.AsyncClient(providers=providers, breaker=breaker, tracing=False,
+                              signals=Signals(state), deadline=30) as client:
+        for _ in range(cmd["n"]):
+            try:
+                msg = await client.messages.create(model="claude-haiku-4-5", max_tokens=16,
+                                                   messages=[{"role": "user", "content": "hi"}])
+                ok += 1
+                served[msg.route.provider] = served.get(msg.route.provider, 0) + 1
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                errors.append(f"{type(exc).__name__}: {exc}"[:200])
         client.router.breaker = None  # the breaker outlives this client (closing it stops sync)
     return {"ok": ok, "errors": errors[:5], "served": served}
 

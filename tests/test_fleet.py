@@ -277,3 +277,62 @@ async def test_cache_affinity_through_the_router_across_processes(redis_server: 
     assert first["served"] == {"b": 1}, first
     assert cached["served"] == {"b": 3}, cached  # without the fleet: a, its first choice
     assert plain["served"] == {"a": 1}, plain
+
+
+async def test_rate_limit_exhaustion_seen_by_the_fleet(redis_server: RedisServer) -> None:
+    """Process 1 spends provider p0's announced capacity (the emulator's rate-limit headers
+    say 0 requests remaining, no 429); process 2 then routes to p1 without sending p0 a
+    single request, so does a process started afterwards (caught up from Redis), and once
+    the platform's reset has passed (the clocks moved, not slept) they return to p0."""
+    from clauderoute_anthropic import AnthropicEmulator
+
+    from clauderoute.testing import Capacity
+
+    offset = [0.0]
+    cap = Capacity(requests=3, reset_s=60, clock=lambda: time.time() + offset[0])
+    model = "claude-haiku-4-5"
+    async with AnthropicEmulator(api_key="fleet-key") as ea, \
+            AnthropicEmulator(api_key="fleet-key") as eb:
+        ea.capacity = cap
+        one, two = Worker(redis_server.url), Worker(redis_server.url)
+        late: Worker | None = None
+        try:
+            for w in (one, two):
+                assert w("live")["live"]
+            urls = [ea.url, eb.url]
+            first = await asyncio.to_thread(one, "signal_calls", urls=urls, n=3)
+            assert first["served"] == {"p0": 3}, first
+            assert two("until_limits", p="p0", m=model, remaining=0, within=MARGIN_S)["seen"]
+            second = await asyncio.to_thread(two, "signal_calls", urls=urls, n=4)
+            assert second["served"] == {"p1": 4}, second  # p0 skipped on what one saw
+            two.close()
+            late = Worker(redis_server.url)  # a restarted process
+            assert late("live")["live"]
+            assert late("until_limits", p="p0", m=model, remaining=0, within=MARGIN_S)["seen"]
+            third = await asyncio.to_thread(late, "signal_calls", urls=urls, n=2)
+            assert third["served"] == {"p1": 2}, third
+            assert len(ea.requests) == 3 and cap.refused == 0  # never a 429 from p0
+            offset[0] = 61.0  # past the announced reset, for the platform and the process
+            late("clock", offset=61.0)
+            after = await asyncio.to_thread(late, "signal_calls", urls=urls, n=2)
+            assert after["served"] == {"p0": 2}, after
+            assert cap.refused == 0
+        finally:
+            for w in (one, two, late):
+                if w is not None and w.proc.returncode is None:
+                    w.close()
+
+
+async def test_token_budgets_hold_across_processes(fleet: list[Worker]) -> None:
+    """input_tpm = 1000 on provider t: four processes asking 100 input tokens a call admit at
+    most 10 calls between them (each alone would admit 10), and every one ends on "spent";
+    output_tpm = 1000 on provider o: what one process's answers used (1200 output tokens)
+    makes every other process refuse o, though none of them used any."""
+    results = await asyncio.gather(*(asyncio.to_thread(w, "admit", p="t", input=100,
+                                                       within=MARGIN_S) for w in fleet))
+    assert 1 <= sum(r["admitted"] for r in results) <= 10, results
+    assert {r["why"] for r in results} == {"budget: input_tpm 1000 spent"}, results
+    first = fleet[0]("admit", p="o", output=400, within=MARGIN_S)
+    assert first == {"admitted": 3, "why": "budget: output_tpm 1000 spent"}, first
+    for w in fleet[1:]:
+        assert w("until_spent", p="o", within=MARGIN_S)["spent"]

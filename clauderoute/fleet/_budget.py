@@ -188,7 +188,10 @@ class FleetBudget:
                     overlap, ttl)))
                 lease.avail += got
                 lease.want = 0
-                lease.exhausted = got < want and lease.avail < 1
+                # Short of what was asked: the fleet has nothing left this window. What the
+                # lease holds still serves calls that fit it; one that does not is refused as
+                # spent (testing only ``avail < 1`` left such a call "reserving" for ever).
+                lease.exhausted = got < want
         if self.output_limit is not None:
             add, self.output_pending = self.output_pending, 0
             if window != self._out_window:

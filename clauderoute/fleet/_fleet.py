@@ -11,9 +11,12 @@ Nothing on the request path waits for Redis. Readers use the local copy; writers
 
 On (re)connection it reads every key under the prefix (``SCAN``), so a restarted process, or
 one that missed messages while Redis was away, catches up. Any Redis trouble (refused, reset,
-an operation slower than ``op_timeout_ms``, a flushed database) is logged once, flips
-``live`` to ``False`` (every user of this state then falls back to its in-process behaviour),
-and the task reconnects with exponential backoff.
+an operation slower than ``op_timeout_ms``) is logged once, flips ``live`` to ``False`` (every
+user of this state then falls back to its in-process behaviour), and the task reconnects with
+exponential backoff. A flushed (or replaced, empty) Redis is not trouble: the epoch key holds
+a random value; a publish that finds it gone (its pipeline sets it) or a check every
+``check_s`` that finds it gone or changed tells every process (one message) to re-announce what
+it owns (open circuits); they stay live.
 
 .. versionadded:: 0.2
 """
@@ -24,21 +27,17 @@ import asyncio
 import logging
 import os
 import random
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 
+from ._conn import connect, instruments
 from ._settings import StateSettings, redacted
 
 __all__ = ["FleetState", "Handler"]
 
 log = logging.getLogger("clauderoute.fleet")
-
-#: Metric names (OpenTelemetry API; a no-op until an SDK is installed).
-M_STATE_LIVE = "clauderoute.state.live"  # ObservableGauge, 1 synced / 0 on local state
-M_STATE_OUTAGES = "clauderoute.state.outages"  # Counter {outage}, attribute error.type
 
 #: ``(key, payload, seconds it still lives)``: applies one remote change to the local copy.
 Handler = Callable[[str, bytes, float], None]
@@ -48,53 +47,9 @@ _enc = msgspec.msgpack.Encoder()
 _batch = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, str, bytes, int]]])
 
 
-def _connect(s: StateSettings) -> tuple[Any, list[Any]]:
-    """A redis-py asyncio client for the URL, and other clients to close with it (imported here: ``clauderoute[redis]`` is optional)."""
-    import redis.asyncio as aioredis
-
-    kw: dict[str, Any] = {"socket_timeout": s.op_timeout_ms / 1000,
-                          "socket_connect_timeout": s.op_timeout_ms / 1000}
-    scheme = s.url.split("://", 1)[0]
-    if scheme.endswith("+sentinel"):
-        from redis.asyncio.sentinel import Sentinel
-
-        rest = s.url.split("://", 1)[1]
-        auth, _, rest = rest.rpartition("@")
-        hosts, _, path = rest.partition("/")
-        service, _, db = path.partition("/")
-        user, _, password = auth.partition(":")
-        sentinels = [(h.rsplit(":", 1)[0], int(h.rsplit(":", 1)[1]) if ":" in h else 26379)
-                     for h in hosts.split(",")]
-        if scheme.startswith("rediss"):
-            kw["ssl"] = True
-        sentinel = Sentinel(sentinels, **kw)
-        client = sentinel.master_for(service, db=int(db or 0), username=user or None,
-                                     password=password or None)
-        return client, list(sentinel.sentinels)  # the sentinels' clients close with it
-    if s.cluster:
-        from redis.asyncio.cluster import RedisCluster
-
-        return RedisCluster.from_url(s.url.replace("cluster=true", "").rstrip("?&"), **kw), []
-    return aioredis.from_url(s.url, **kw), []
-
-
-def _instruments(fleet: FleetState, meter_provider: Any) -> Any:
-    """The outage counter, and the liveness gauge read from ``fleet`` when metrics export."""
-    from opentelemetry import metrics
-    from opentelemetry.metrics import CallbackOptions, Observation
-
-    meter = metrics.get_meter("clauderoute", meter_provider=meter_provider)
-    ref = weakref.ref(fleet)  # the meter outlives the state: do not keep it alive
-
-    def live(options: CallbackOptions) -> list[Observation]:
-        f = ref()
-        return [] if f is None else [Observation(1 if f.live else 0,
-                                                 {"state.prefix": f.settings.prefix})]
-
-    meter.create_observable_gauge(M_STATE_LIVE, [live], "1",
-                                  "Whether the shared routing state is in sync with Redis")
-    return meter.create_counter(M_STATE_OUTAGES, "{outage}",
-                                "Times Redis trouble sent routing back to local state")
+def _token() -> bytes:
+    """A new value for the epoch key."""
+    return os.urandom(8).hex().encode()
 
 
 class FleetState:
@@ -110,6 +65,7 @@ class FleetState:
         ops: Redis operations made (each pipeline or script call counts once).
         failures: failed (re)connections and operations (each retry during an outage counts).
         outages: times the state went from live (or starting) to Redis trouble.
+        flushes: times Redis was found emptied (``FLUSHALL``, a failover to an empty replica).
 
     .. versionadded:: 0.2
     """
@@ -122,7 +78,7 @@ class FleetState:
         self.live = False
         self.ops = 0
         self.failures = 0
-        self.outages = 0
+        self.outages = self.flushes = 0
         self.last_error: str | None = None
         self._handlers: dict[str, Handler] = {}
         self._hooks: list[Callable[[Any], Awaitable[None]]] = []
@@ -135,10 +91,11 @@ class FleetState:
         self._pubsub: Any = None
         self._extra: list[Any] = []
         self._closed = False
-        #: Seconds between checks that Redis still holds our keys (a flush is an outage).
-        self.check_s = 30.0
+        self._epoch: bytes | None = None
+        #: Seconds between checks, while nothing is published, that Redis still holds our keys.
+        self.check_s = 5.0
         self._checked = 0.0
-        self._outages = _instruments(self, meter_provider)
+        self._outages = instruments(self, meter_provider)
 
     def __repr__(self) -> str:
         return f"<FleetState {redacted(self.settings.url)} {self.status()['state']}>"
@@ -258,11 +215,12 @@ class FleetState:
             return await aw
 
     async def _connect(self) -> None:
-        self._redis, self._extra = _connect(self.settings)
+        self._redis, self._extra = connect(self.settings)
         await self.op(self._redis.ping())
         self._pubsub = self._redis.pubsub()
         await self.op(self._pubsub.subscribe(self._channel))
-        await self.op(self._redis.set(self.key("epoch", "0"), b"1", nx=True))
+        await self.op(self._redis.set(self.key("epoch", "0"), _token(), nx=True))
+        self._epoch = await self.op(self._redis.get(self.key("epoch", "0")))
 
     @property
     def _channel(self) -> str:
@@ -324,7 +282,11 @@ class FleetState:
             await hook(self._redis)
         if loop.time() - self._checked >= self.check_s:
             self._checked = loop.time()
-            await self._check_epoch()
+            epoch = await self.op(self._redis.get(self.key("epoch", "0")))
+            if epoch is None:
+                await self._emptied()
+            elif epoch != self._epoch:  # another process found it emptied: we missed that
+                self._renew(epoch)
 
     def _merge(self, data: bytes) -> None:
         try:
@@ -337,6 +299,9 @@ class FleetState:
             self._apply(kind, key, payload, ttl_ms / 1000)
 
     def _apply(self, kind: str, key: str, payload: bytes, ttl_s: float) -> None:
+        if kind == "epoch":
+            self._renew(payload)
+            return
         handler = self._handlers.get(kind)
         if handler is not None:
             try:
@@ -349,16 +314,20 @@ class FleetState:
             return
         items, self._outbox = self._outbox, {}
         pipe = self._redis.pipeline(transaction=False)
+        token = _token()
+        pipe.set(self.key("epoch", "0"), token, nx=True)  # set: it was gone (flushed)
         for (kind, key), (payload, ttl_ms) in items.items():
             pipe.set(self.key(kind, key), payload, px=ttl_ms)
         batch = [(kind, key, payload, ttl) for (kind, key), (payload, ttl) in items.items()]
         pipe.publish(self._channel, _enc.encode((self.origin, batch)))
         try:
-            await self.op(pipe.execute())
+            emptied = (await self.op(pipe.execute()))[0]
         except BaseException:
             for k, v in items.items():  # not sent: send with the next tick, newer changes win
                 self._outbox.setdefault(k, v)
             raise
+        if emptied:
+            await self._emptied(token)
 
     async def _resync(self) -> None:
         """Read every key under the prefix into the local copy (a restart's catch-up)."""
@@ -384,8 +353,27 @@ class FleetState:
                 if isinstance(payload, bytes) and isinstance(ttl_ms, int) and ttl_ms > 0:
                     self._apply(kind, key, payload, ttl_ms / 1000)
 
-    async def _check_epoch(self) -> None:
-        """A flushed (or replaced) Redis lost every key: treat it as an outage and re-sync,
-        which republishes nothing stale but lets the state kinds re-announce what they own."""
-        if not await self.op(self._redis.exists(self.key("epoch", "0"))):
-            raise ConnectionError("the shared state was flushed")
+    async def _emptied(self, token: bytes | None = None) -> None:
+        """Redis lost every key (flushed, or replaced by an empty server). The local copies are
+        still right: set a new epoch (``token``: this process's pipeline already set it), tell
+        every process, and re-announce what this one owns, staying live."""
+        key = self.key("epoch", "0")
+        if token is None:
+            token = _token()
+            if not await self.op(self._redis.set(key, token, nx=True)):
+                token = await self.op(self._redis.get(key)) or token  # another one set it
+        await self.op(self._redis.publish(self._channel,
+                                          _enc.encode((self.origin, [("epoch", "0", token, 0)]))))
+        self._renew(token)
+
+    def _renew(self, epoch: bytes) -> None:
+        """A new epoch: Redis was emptied. Re-announce (the callbacks only queue changes)."""
+        if epoch == self._epoch:
+            return
+        self._epoch = epoch
+        self.flushes += 1
+        self._checked = asyncio.get_running_loop().time()
+        log.warning("clauderoute state: Redis at %s lost the shared state (flushed or "
+                    "replaced); re-announcing this process's part", redacted(self.settings.url))
+        for callback in self._on_sync:
+            callback()
