@@ -131,6 +131,33 @@ def test_one_place_decides() -> None:
     assert found == []
 
 
+def _privates(paths: list[Path]) -> set[str]:
+    """Private names the classes in ``paths`` define (methods, and ``self._x`` attributes)."""
+    out: set[str] = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            name = (node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else
+                    node.attr if isinstance(node, ast.Attribute) and
+                    isinstance(node.ctx, ast.Store) and isinstance(node.value, ast.Name) and
+                    node.value.id == "self" else "")
+            if name.startswith("_") and not name.startswith("__"):
+                out.add(name)
+    return out
+
+
+def test_fleet_uses_routing_through_public_methods() -> None:
+    """The fleet backs routing state through public methods only (SharedBreaker used to read
+    and write CircuitBreaker's private dict, clock and entries)."""
+    routing = _privates(_py(CORE / "routing"))
+    found = []
+    for path in _py(CORE / "fleet"):
+        own = _privates([path])
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in routing and node.attr not in own:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.attr}")
+    assert found == []
+
+
 def test_public_names_are_pinned() -> None:
     """__all__ is sorted, complete and every name resolves (core and each provider)."""
     modules = ["clauderoute", "clauderoute.types", "clauderoute.routing", "clauderoute.testing",
