@@ -219,3 +219,48 @@ async def test_decisions_are_the_same_for_every_call_kind(
         ), name
         assert second.reason == first.error_category, name
         assert msgspec.structs.asdict(first)["exception"] is first.exception
+
+
+# --- one state ----------------------------------------------------------------------------------
+
+
+async def test_one_state_holds_health_latency_and_signals(
+    emus: dict[str, AnthropicEmulator],
+) -> None:
+    """The router's breakers and latency statistics are the RouteState's (one object a fleet
+    backs), shared by with_options copies; a failure opens the state's circuit and a success
+    lands in the state's statistics."""
+    from clauderoute.routing import CircuitBreaker, InProcessState, Signals
+
+    state = InProcessState(breaker=CircuitBreaker(threshold=1, cooldown_s=60))
+    async with _client(emus, "a", "b", signals=Signals(state)) as client:
+        assert client.router.state is state
+        assert client.router.breaker is state.breaker and client.router.stats is state.latency
+        emus["a"].faults.add(Fault(status=500))
+        with no_backoff():
+            msg = await CALLS["create"](client)
+        copy = client.with_options(timeout=30)
+        assert copy.router.state is state and copy.router.breaker is state.breaker
+    assert msg.route.provider == "b"
+    assert state.breaker is not None and state.breaker.state("a", MODEL) == 2  # open
+    assert state.latency.quantile("b", MODEL, 0.5) is not None
+    assert state.latency.quantile("a", MODEL, 0.5) is None
+
+
+async def test_breaker_false_leaves_the_state_without_one(
+    emus: dict[str, AnthropicEmulator],
+) -> None:
+    """breaker=False: no circuit anywhere, the state included; a breaker given replaces the
+    state's own."""
+    from clauderoute._engine import Engine
+    from clauderoute.routing import CircuitBreaker, InProcessState, Router, Signals
+
+    engine = Engine()  # never started: no call is made
+    providers = [AnthropicProvider(name="a", base_url=emus["a"].url, api_key=KEY)]
+    off = Router(providers, engine=engine, breaker=False, signals=Signals(InProcessState()))
+    assert off.breaker is None and off.state.breaker is None
+    mine = CircuitBreaker(threshold=2)
+    on = Router(providers, engine=engine, breaker=mine, state=InProcessState())
+    assert on.breaker is mine and on.state.breaker is mine and on.signals is not None
+    assert on.signals.state is on.state
+    await engine.close()

@@ -37,6 +37,7 @@ from ._outcome import deadline_error, give_up, judge, next_index
 from ._planning import Planner, skip_reason
 from ._policy import Failover, Policy
 from ._signals import Signals
+from ._state import RouteState, bind_state
 from ._stats import LatencyStats
 
 __all__ = ["AttemptContext", "Finisher", "Router", "error_category"]
@@ -92,11 +93,13 @@ class Router(Planner):
             ``HookObserver``, after the ``observers``).
         observers: telemetry observers (tracing, metrics, benchmark recorder).
 
-    .. versionchanged:: 0.3 Hooks get an ``AttemptRecord`` (a subclass of ``AttemptInfo``:
-       the same fields, and more) when the attempt ends: a stream's attempt ends with the
-       stream, no longer at its first content.
+    .. versionchanged:: 0.3 ``state``; hooks get an ``AttemptRecord`` (an ``AttemptInfo``
+       with more fields) when the attempt ends (a stream's with the stream, no longer at its
+       first content).
         signals: capacity, budgets, cache affinity and cost (``_signals.py``; default on,
             ``False`` disables them).
+        state: the per-(provider, model) ``RouteState`` (default: the signals', else a new
+            ``InProcessState``); ``breaker``, when given, becomes its breaker.
     """
 
     def __init__(self, providers: Sequence[Provider], *, engine: Engine,
@@ -105,7 +108,7 @@ class Router(Planner):
                  first_token_timeout_s: float | None = None,
                  breaker: CircuitBreaker | bool | None = None, hedging: Hedging | None = None,
                  hooks: Sequence[Hook] = (), observers: Sequence[Observer] = (),
-                 signals: Signals | bool | None = None) -> None:
+                 signals: Signals | bool | None = None, state: RouteState | None = None) -> None:
         if not providers:
             raise E.ConfigurationError("a route needs at least one provider")
         names = [p.name for p in providers]
@@ -119,19 +122,19 @@ class Router(Planner):
         self.timeout_s = timeout_s
         self.deadline_s = deadline_s
         self.first_token_timeout_s = first_token_timeout_s
-        self.breaker = (breaker if isinstance(breaker, CircuitBreaker)
-                        else None if breaker is False else CircuitBreaker())
-        # a fleet's breaker (clauderoute.fleet) brings the fleet's shared latency statistics
-        self.stats = getattr(self.breaker, "stats", None) or LatencyStats()
+        self.signals = (signals if isinstance(signals, Signals)
+                        else None if signals is False else Signals(state))
+        #: The per-(provider, model) state: breakers, latency, rate limits, budgets, affinity.
+        self.state = bind_state(state if state is not None or self.signals is None
+                                else self.signals.state, breaker)
+        self.breaker: CircuitBreaker | None = self.state.breaker
+        self.stats: LatencyStats = self.state.latency
         if hasattr(self.policy, "stats"):
             cast(Any, self.policy).stats = self.stats  # the latency policy reads live stats
         self.hedging = hedging
         self.hooks = list(hooks)
-        self.signals = (signals if isinstance(signals, Signals)
-                        else None if signals is False else Signals())
-        self.observers = list(observers)
-        if self.hooks:  # hooks and observers are one mechanism
-            self.observers.append(HookObserver(self.hooks))
+        # hooks and observers are one mechanism
+        self.observers = [*observers, HookObserver(hooks)] if hooks else list(observers)
         self._plans = {}
 
     # --- the attempt loop -----------------------------------------------------------------------

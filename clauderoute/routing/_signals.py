@@ -261,7 +261,6 @@ class Signals(Observer):
         .. versionchanged:: 0.3 Takes the ``AttemptRecord`` (``Observer.attempt_end``)."""
         usage = record.usage if record.error is None else None
         name = record.provider
-        success = record.outcome == "success"
         if isinstance(state, tuple):
             self.state.capacity_end(name, state[1])
             if state[2] is not None and usage is not None:
@@ -269,16 +268,12 @@ class Signals(Observer):
                                          usage.output_tokens)
             elif state[2] is not None:
                 self.state.budget_release(name, state[2])
-            if usage is not None and success and self.cache_affinity:
+            if usage is not None and record.outcome == "success" and self.cache_affinity:
                 params = state[3]
                 keys = affinity_keys(params) if (
                     "cache_control" in params or _marks(params)) else None
                 if keys is not None:
                     self.state.affinity_put(keys.write, name)
-        if success:  # the fleet's latency summary (a no-op in process)
-            self.state.record_latency(name, record.requested_model,
-                                      record.ttft_s if record.ttft_s is not None
-                                      else record.duration_s)
 
     def route_end(self, state: Any, route: Any, info: RouteInfo | None,
                   error: BaseException | None, outcome: str) -> None:
