@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from .. import _errors as E
 from .._provider import Call, HttpRequest, Provider
 from ..types._messages import AttemptInfo, Usage
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from ._router import Router
 
 __all__ = ["AttemptContext", "AttemptRecord", "HookObserver", "Observer", "RouteContext",
-           "attempt_record"]
+           "attempt_record", "end_attempt", "end_route", "start_route", "winner"]
 
 
 class RouteContext:
@@ -134,14 +136,14 @@ class Observer:
         """The call ended: outcome is success, error, cancelled, abandoned or deadline_exceeded."""
 
 
-class AttemptRecord(AttemptInfo, frozen=True, kw_only=True):
+class AttemptRecord(msgspec.Struct, frozen=True):
     """One ended attempt, frozen: what observers (``Observer.attempt_end``) and hooks are
     given, the same for every kind of call.
 
-    It has every field of ``AttemptInfo``, with the same meaning (so a hook written for
-    ``AttemptInfo`` reads it unchanged), except that ``duration_s`` runs to the attempt's end
-    (a stream's last event). Times are seconds from ``sent_at`` (a ``time.perf_counter()``
-    value: when the request was handed to the engine).
+    Its first fields are ``AttemptInfo``'s, with the same names, order and meaning (so a hook
+    written for ``AttemptInfo`` reads it unchanged), except that ``duration_s`` runs to the
+    attempt's end (a stream's last event). Times are seconds from ``sent_at`` (a
+    ``time.perf_counter()`` value: when the request was handed to the engine).
 
     Attributes:
         outcome: ``success``, ``error`` or ``cancelled``.
@@ -152,7 +154,7 @@ class AttemptRecord(AttemptInfo, frozen=True, kw_only=True):
         retry_after_s: the wait the platform asked for, if any.
         prepare_s: credential refresh and signing, when measured.
         sent_at: when the request was handed to the engine (``None``: never sent).
-        headers_s: until the answer's status and headers.
+        headers_s: until the answer's status and headers (streamed answers).
         first_chunk_s: until the first stream event.
         chunks: stream events received.
         usage: the answer's token usage (a stream cut short: what it had said so far).
@@ -162,6 +164,22 @@ class AttemptRecord(AttemptInfo, frozen=True, kw_only=True):
     .. versionadded:: 0.3
     """
 
+    # AttemptInfo's fields, in its order (not keyword-only here: the router builds a record
+    # per attempt positionally, several times cheaper than 20-odd keywords)
+    number: int
+    provider: str
+    platform: str
+    model: str
+    kind: str = "initial"
+    reason: str | None = None
+    duration_s: float = 0.0
+    error: str | None = None
+    error_type: str | None = None
+    status: int | None = None
+    backoff_s: float = 0.0
+    ttft_s: float | None = None
+    cost_usd: float | None = None
+    # what observers need besides
     outcome: str = "success"
     operation: str = ""
     requested_model: str = ""
@@ -186,37 +204,64 @@ def winner(route: RouteInfo, info: AttemptInfo) -> AttemptInfo:
     return info
 
 
-def _since(sent: float | None, t: float | None) -> float | None:
-    return None if sent is None or t is None else t - sent
-
-
 def attempt_record(ctx: AttemptContext, info: AttemptInfo, result: Any,
                    error: BaseException | None, outcome: str) -> AttemptRecord:
     """The frozen record of the attempt ``ctx`` that ended with ``result`` or ``error``."""
     now = time.perf_counter()
-    message = error.partial if isinstance(error, E.StreamInterrupted) else result
-    usage = getattr(message, "usage", None)
-    if type(usage) is not Usage:
-        usage = None
-    sent, headers, p = ctx.sent, ctx.headers, ctx.provider
-    category = retry_after = None
+    sent, headers, at, first = ctx.sent, ctx.headers, ctx.headers_at, ctx.first_chunk
+    category = hint = None
+    message = result
     if error is not None:
         category = error_category(error)
-        cause = error.cause_error if isinstance(error, E.StreamInterrupted) else error
+        cause = error
+        if isinstance(error, E.StreamInterrupted):
+            message, cause = error.partial, error.cause_error
         hint = getattr(cause, "retry_after", None)
-        if isinstance(hint, (int, float)) and not isinstance(hint, bool):
-            retry_after = float(hint)
+        hint = float(hint) if isinstance(hint, (int, float)) and \
+            not isinstance(hint, bool) else None
+    usage = getattr(message, "usage", None)
     return AttemptRecord(
-        number=info.number, provider=info.provider, platform=info.platform, model=info.model,
-        kind=info.kind, reason=info.reason, duration_s=now - sent if sent is not None else 0.0,
-        error=info.error, error_type=info.error_type, status=info.status,
-        backoff_s=info.backoff_s, ttft_s=ctx.ttft_s, cost_usd=info.cost_usd, outcome=outcome,
-        operation=ctx.call.operation, requested_model=str(ctx.call.params.get("model", "")),
-        request_id=headers.get(p.request_id_header) if headers else None,
-        error_category=category, retry_after_s=retry_after, prepare_s=ctx.prepare_s,
-        sent_at=sent, headers_s=_since(sent, ctx.headers_at),
-        first_chunk_s=_since(sent, ctx.first_chunk), chunks=ctx.chunks, usage=usage,
-        result=message, exception=error)
+        info.number, info.provider, info.platform, info.model, info.kind, info.reason,
+        now - sent if sent is not None else 0.0, info.error, info.error_type, info.status,
+        info.backoff_s, ctx.ttft_s, info.cost_usd, outcome, ctx.call.operation,
+        str(ctx.call.params.get("model", "")),
+        headers.get(ctx.provider.request_id_header) if headers else None, category, hint,
+        ctx.prepare_s, sent, at - sent if at is not None and sent is not None else None,
+        first - sent if first is not None and sent is not None else None, ctx.chunks,
+        usage if type(usage) is Usage else None, message, error)
+
+
+def start_route(route: RouteContext) -> None:
+    """Tell every observer of ``route`` that it started, keeping what each returns."""
+    observed = route.observed
+    for obs in route.observers:
+        try:
+            observed.append(obs.route_start(route))
+        except Exception:  # noqa: BLE001 - telemetry never changes behaviour
+            observed.append(None)
+
+
+def end_attempt(ctx: AttemptContext, info: AttemptInfo, result: Any,
+                error: BaseException | None, outcome: str) -> None:
+    """Give every observer of the attempt ``ctx`` its one frozen record."""
+    if not ctx.observed:
+        return
+    record = attempt_record(ctx, info, result, error, outcome)
+    for obs, state in zip(ctx.route.observers, ctx.observed, strict=False):
+        try:
+            obs.attempt_end(state, record)
+        except Exception:  # noqa: BLE001, S112 - telemetry never changes behaviour
+            continue
+
+
+def end_route(route: RouteContext, info: RouteInfo | None, error: BaseException | None,
+              outcome: str) -> None:
+    """Tell every observer of ``route`` that it ended."""
+    for obs, state in zip(route.observers, route.observed, strict=False):
+        try:
+            obs.route_end(state, route, info, error, outcome)
+        except Exception:  # noqa: BLE001, S112 - telemetry never changes behaviour
+            continue
 
 
 Hook = Callable[[AttemptRecord], Any]

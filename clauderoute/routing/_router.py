@@ -31,7 +31,15 @@ from ..types._messages import AttemptInfo, RouteInfo
 from ._breaker import CircuitBreaker
 from ._category import error_category
 from ._hedge import Hedging, race
-from ._observe import AttemptContext, HookObserver, Observer, RouteContext, attempt_record
+from ._observe import (
+    AttemptContext,
+    HookObserver,
+    Observer,
+    RouteContext,
+    end_attempt,
+    end_route,
+    start_route,
+)
 from ._observe import winner as _winner
 from ._outcome import deadline_error, give_up, judge, next_index
 from ._planning import Planner, skip_reason
@@ -375,22 +383,10 @@ class Router(Planner):
             )
         return info
 
-    def _start_route(self, route: RouteContext) -> None:
-        for obs in route.observers:
-            route.observed.append(_safe(obs.route_start, route))
-
-    def _end_attempt(self, ctx: AttemptContext, info: AttemptInfo, result: Any,
-                     error: BaseException | None, outcome: str) -> None:
-        if not ctx.observed:
-            return
-        record = attempt_record(ctx, info, result, error, outcome)
-        for obs, state in zip(ctx.route.observers, ctx.observed, strict=False):
-            _safe(obs.attempt_end, state, record)
-
-    def _end_route(self, route: RouteContext, info: RouteInfo | None,
-                   error: BaseException | None, outcome: str) -> None:
-        for obs, state in zip(route.observers, route.observed, strict=False):
-            _safe(obs.route_end, state, route, info, error, outcome)
+    # Telemetry (``_observe.py``): each observer called, one raising ignored.
+    _start_route = staticmethod(start_route)
+    _end_attempt = staticmethod(end_attempt)
+    _end_route = staticmethod(end_route)
 
 
 def _safe(fn: Callable[..., Any], *args: Any) -> Any:
