@@ -159,6 +159,7 @@ async def serve(
     while gw.in_flight and time.monotonic() < end:
         await asyncio.sleep(0.05)
     left = gw.in_flight
+    _ignore_stop_signals(loop)
     await runner.cleanup()
     await gw.client.close()
     print(
@@ -261,5 +262,16 @@ async def supervise(
     try:
         await asyncio.gather(*(keep(i) for i in range(1, workers + 1)))
     finally:
+        _ignore_stop_signals(loop)
         holder.close()
     return 0
+
+
+def _ignore_stop_signals(loop: asyncio.AbstractEventLoop) -> None:
+    """Once drained, a repeated SIGTERM/SIGINT (a supervisor insisting, a second Ctrl-C) must
+    not turn the clean exit into death by signal (exit -15): the loop's handlers go and the
+    signals are ignored, so closing the loop does not restore their default action for the
+    process's last moments."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(sig)
+        signal.signal(sig, signal.SIG_IGN)

@@ -106,6 +106,26 @@ async def test_sigterm_drains_a_stream_then_exits_0(emulator: Any, tmp_path: Pat
     await serve.line(rb"drained \(0 request")
 
 
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["one", "supervised"])
+async def test_sigterm_repeated_until_exit_still_exits_0(emulator: Any, tmp_path: Path,
+                                                         workers: list[str]) -> None:
+    """A supervisor that insists (SIGTERM every few ms until the process is gone) must not turn
+    a clean drain into death by signal: after the drain, closing the loop restored SIGTERM's
+    default action and a late one killed the process (-15)."""
+    cfg = tmp_path / "c.toml"
+    _config(cfg, emulator.emulator.url, emulator.secret, [KEY])
+    serve = await _serve(cfg, *workers)
+    await serve.line(LISTEN.pattern)
+    while serve.proc.returncode is None:
+        serve.proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.shield(serve.proc.wait()), 0.002)
+        except TimeoutError:
+            pass
+    assert await serve.stop() == 0
+    await serve.line(rb"drained \(0 request")
+
+
 async def test_sighup_reloads_without_dropping_a_stream(emulator: Any, tmp_path: Path) -> None:
     emulator.emulator.latency = LatencyProfile(per_token_s=0.02)
     cfg = tmp_path / "c.toml"
