@@ -60,6 +60,113 @@ def test_core_never_names_a_platform() -> None:
     assert found == []
 
 
+# Substrings of platform-specific wire names (Bedrock's invocation metrics, AWS and Google
+# headers): core's behaviour never depends on one; a provider's decoder or parser reads it.
+PLATFORM_FIELDS = ("amazon-", "amzn", "bedrock", "x-goog", "vertex")
+# The core code that runs on every answer: the attempt pipeline, streams and their accumulator.
+ANSWER_PATH = ("_accumulate.py", "_streaming.py", "_attempt.py", "_engine.py")
+
+
+def test_answer_path_names_no_platform_field() -> None:
+    """No platform's field or header is named in core's answer path (a Bedrock metric read
+    in the accumulator was): a provider contributes through ``StreamDecoder.message_extra``."""
+    found = []
+    for name in ANSWER_PATH:
+        path = CORE / name
+        if not path.exists():
+            continue
+        tree = ast.parse(path.read_text())
+        docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}  # docstrings
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                    id(node) not in docs and any(f in node.value.lower() for f in PLATFORM_FIELDS):
+                found.append(f"{name}:{node.lineno} {node.value[:40]!r}")
+    assert found == []
+
+
+def _pipeline_call(node: ast.AST) -> str | None:
+    """The name of a step of the attempt pipeline ``node`` performs, if it is one: a provider's
+    ``prepare(call)``/``parse(call, ...)``/``error_from_response``, or the engine's send/open."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return None
+    attr, owner = node.func.attr, node.func.value
+    if attr == "error_from_response":
+        return attr
+    if attr in ("prepare", "parse") and node.args:
+        first = node.args[0]
+        if (isinstance(first, ast.Name) and first.id == "call") or (
+                isinstance(first, ast.Attribute) and first.attr == "call"):
+            return attr
+    if attr in ("send", "open") and (
+            (isinstance(owner, ast.Attribute) and owner.attr == "engine") or
+            (isinstance(owner, ast.Name) and owner.id == "engine")):
+        return f"engine.{attr}"
+    return None
+
+
+def test_one_attempt_pipeline() -> None:
+    """Only ``_attempt.py`` prepares, sends and parses an attempt: four copies (messages, the
+    resources' JSON and stream attempts, the Messages stream) had drifted apart."""
+    found = []
+    for path in _py(CORE):
+        if path.name in ("_attempt.py", "_provider.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            step = _pipeline_call(node)
+            if step is not None:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {step}")
+    assert found == []
+
+
+def test_one_place_decides() -> None:
+    """No HTTP status is compared outside ``routing/_outcome.py`` (and the error category's
+    label table): retry, failover, fatal, breaker, model fallback and rate-limit resets are
+    decided there (the router, the signals and model fallback had their own status lists)."""
+    found = []
+    for path in [*_py(CORE / "routing"), CORE / "_attempt.py", CORE / "_provider.py"]:
+        if path.name in ("_outcome.py", "_category.py") or not path.exists():
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Compare) or (  # "is an error answer" decides nothing
+                    isinstance(node.ops[0], ast.GtE) and isinstance(node.comparators[0],
+                                                                  ast.Constant)
+                    and node.comparators[0].value == 400):
+                continue
+            for const in ast.walk(node):
+                if isinstance(const, ast.Constant) and type(const.value) is int and \
+                        400 <= const.value < 600:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {const.value}")
+    assert found == []
+
+
+def _privates(paths: list[Path]) -> set[str]:
+    """Private names the classes in ``paths`` define (methods, and ``self._x`` attributes)."""
+    out: set[str] = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            name = (node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else
+                    node.attr if isinstance(node, ast.Attribute) and
+                    isinstance(node.ctx, ast.Store) and isinstance(node.value, ast.Name) and
+                    node.value.id == "self" else "")
+            if name.startswith("_") and not name.startswith("__"):
+                out.add(name)
+    return out
+
+
+def test_fleet_uses_routing_through_public_methods() -> None:
+    """The fleet backs routing state through public methods only (SharedBreaker used to read
+    and write CircuitBreaker's private dict, clock and entries)."""
+    routing = _privates(_py(CORE / "routing"))
+    found = []
+    for path in _py(CORE / "fleet"):
+        own = _privates([path])
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in routing and node.attr not in own:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.attr}")
+    assert found == []
+
+
 def test_public_names_are_pinned() -> None:
     """__all__ is sorted, complete and every name resolves (core and each provider)."""
     modules = [
