@@ -567,3 +567,103 @@ async def test_rediss_url_over_tls(redis_server: RedisServer, tmp_path: Any) -> 
     finally:
         proc.kill()
         proc.wait()
+
+
+async def test_cluster_url_shares_state(redis_server: RedisServer, tmp_path: Any) -> None:
+    """``?cluster=true`` against a real three-node Redis Cluster (redis-server
+    --cluster-enabled, joined by redis-cli): a circuit crosses, an rpm = 5 budget admits
+    exactly 5 (its Lua script's keys share a hash slot), and a process started afterwards
+    catches up (SCAN over every node). A cluster pipeline refuses PUBLISH and a cluster's
+    SCAN answers per node: both failed here before, and the state never went live."""
+    import shutil
+    import subprocess
+
+    from clauderoute.fleet import FleetRouteState
+    from clauderoute.routing._budget import BudgetLimits
+    from clauderoute.routing._state import InProcessState
+    from tests.test_fleet import _free_port
+
+    cli = shutil.which("redis-cli")
+    if cli is None:
+        pytest.skip("redis-cli is not installed: cannot join a Redis Cluster")
+    ports: list[int] = []
+    while len(ports) < 3:  # a node's cluster bus listens on port + 10000 too
+        port = _free_port()
+        if port + 10000 <= 65535 and port not in ports:
+            ports.append(port)
+    nodes = []
+    for port in ports:
+        (tmp_path / str(port)).mkdir()
+        nodes.append(subprocess.Popen(  # noqa: ASYNC220
+            [redis_server.exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--cluster-enabled", "yes", "--cluster-config-file",
+             "nodes.conf"], cwd=tmp_path / str(port), stdout=subprocess.DEVNULL))
+    try:
+        for _ in range(200):
+            made = await asyncio.to_thread(
+                subprocess.run, [cli, "--cluster", "create",
+                                 *(f"127.0.0.1:{p}" for p in ports),
+                                 "--cluster-replicas", "0", "--cluster-yes"],
+                capture_output=True)
+            if made.returncode == 0:
+                break
+            await asyncio.sleep(0.05)  # (the nodes are still starting)
+        assert made.returncode == 0, made.stdout[-500:]
+        s = state_settings({"url": f"redis://127.0.0.1:{ports[0]}/0?cluster=true",
+                            "sync_ms": 20}, env={})
+        assert s is not None and s.cluster
+        fa, fb = FleetState(s), FleetState(s)
+        ba, bb = SharedBreaker(fa, threshold=1), SharedBreaker(fb, threshold=1)
+        limits = {"a": BudgetLimits(rpm=5)}
+        state = FleetRouteState(fa, InProcessState(limits), budgets=limits, window_s=3600)
+        fa.start()
+        fb.start()
+        assert await _until(lambda: fa.live and fb.live, 20.0), (fa.status(), fb.status())
+        ba.failure("p", "m")
+        assert await _until(lambda: bb.state("p", "m") != 0)
+        admitted = 0
+        for _ in range(500):
+            got = state.budget_admit("a", 0)
+            if got is None:
+                admitted += 1
+            elif got[1].endswith("spent"):
+                break
+            else:
+                await asyncio.sleep(0.01)
+        assert admitted == 5
+        fc = FleetState(s)
+        bc = SharedBreaker(fc)
+        fc.start()
+        assert await _until(lambda: bc.state("p", "m") != 0)  # caught up from the cluster
+        for f in (fa, fb, fc):
+            await f.aclose()
+    finally:
+        for n in nodes:
+            n.kill()
+            n.wait()
+
+
+async def test_output_budget_holds_before_a_tick_of_the_window(
+        redis_server: RedisServer) -> None:
+    """output_tpm = 1000: in a window no tick has reached yet (a new minute, or a process
+    that just started), this process's own unsent output still counts. The check used to
+    need a tick of the current window first, and admitted without limit until then."""
+    from clauderoute.fleet import FleetBudget
+    from clauderoute.routing._budget import BudgetLimits
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fleet = FleetState(s)
+    now = [time.time()]
+    budget = FleetBudget(fleet, "o", BudgetLimits(output_tpm=1000), wall_clock=lambda: now[0])
+    fleet.start()
+    assert await _until(lambda: fleet.live and budget._out_window >= 0)  # a tick ran
+    now[0] += 60.0  # the next minute: no tick has seen it yet (and none runs: no await below)
+    admitted = 0
+    for _ in range(100):
+        if budget.admit(0) is not None:
+            break
+        admitted += 1
+        budget.settle(0, 0, 400)
+    assert admitted == 3
+    await fleet.aclose()

@@ -185,9 +185,9 @@ class FleetState:
     # --- the sync task -----------------------------------------------------------------------
 
     async def _run(self) -> None:
-        from redis.exceptions import RedisError
+        from redis.exceptions import RedisClusterException, RedisError
 
-        trouble = (RedisError, OSError, TimeoutError, ConnectionError)
+        trouble = (RedisError, RedisClusterException, OSError, TimeoutError, ConnectionError)
         delay = self.sync_s
         while not self._closed:
             try:
@@ -208,9 +208,9 @@ class FleetState:
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(MAX_BACKOFF_S, delay * 2)
 
-    async def op(self, aw: Awaitable[Any]) -> Any:
+    async def op(self, aw: Awaitable[Any], count: int = 1) -> Any:
         """Await one Redis operation under the per-operation timeout."""
-        self.ops += 1
+        self.ops += count
         async with asyncio.timeout(self.op_s):
             return await aw
 
@@ -319,9 +319,13 @@ class FleetState:
         for (kind, key), (payload, ttl_ms) in items.items():
             pipe.set(self.key(kind, key), payload, px=ttl_ms)
         batch = [(kind, key, payload, ttl) for (kind, key), (payload, ttl) in items.items()]
-        pipe.publish(self._channel, _enc.encode((self.origin, batch)))
+        message = _enc.encode((self.origin, batch))
+        if not self.settings.cluster:  # (a cluster pipeline refuses PUBLISH: sent after it)
+            pipe.publish(self._channel, message)
         try:
             emptied = (await self.op(pipe.execute()))[0]
+            if self.settings.cluster:
+                await self.op(self._redis.publish(self._channel, message))
         except BaseException:
             for k, v in items.items():  # not sent: send with the next tick, newer changes win
                 self._outbox.setdefault(k, v)
@@ -333,13 +337,11 @@ class FleetState:
         """Read every key under the prefix into the local copy (a restart's catch-up)."""
         prefix = self.settings.prefix + ":"
         keys: list[str] = []
-        cursor: Any = 0
-        while True:
-            cursor, found = await self.op(self._redis.scan(cursor, match=prefix + "*",
-                                                           count=1000))
-            keys.extend(k.decode() if isinstance(k, bytes) else k for k in found)
-            if not cursor:
-                break
+        # scan_iter: a cluster's SCAN answers per node; each step is one operation, timed
+        scan = self._redis.scan_iter(match=prefix + "*", count=1000)
+        self.ops += 1  # (counted once: most steps return a key already received)
+        while (k := await self.op(anext(scan, None), 0)) is not None:
+            keys.append(k.decode() if isinstance(k, bytes) else k)
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             pipe = self._redis.pipeline(transaction=False)
