@@ -33,6 +33,7 @@ from typing import Any
 import msgspec
 
 from ._conn import connect, instruments
+from ._direct import DirectOps
 from ._settings import StateSettings, redacted
 
 __all__ = ["FleetState", "Handler"]
@@ -52,7 +53,7 @@ def _token() -> bytes:
     return os.urandom(8).hex().encode()
 
 
-class FleetState:
+class FleetState(DirectOps):
     """The local copy and its sync task (see the module docstring).
 
     Args:

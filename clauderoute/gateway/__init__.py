@@ -10,11 +10,12 @@ routing, failover, breakers and tracing, whichever platform serves. Configured b
 
 from ._app import ACCESS_LOG, Exchange, Gateway
 from ._auth import KeyRing
-from ._serve import check_listen, listen_socket, serve, supervise
+from ._serve import LISTEN_DEFAULTS, check_listen, listen_on, listen_socket, serve, supervise
 from ._settings import GatewayKey, GatewaySettings, is_loopback, load_settings
 
 __all__ = [
     "ACCESS_LOG",
+    "LISTEN_DEFAULTS",
     "Exchange",
     "Gateway",
     "GatewayKey",
@@ -22,6 +23,7 @@ __all__ = [
     "KeyRing",
     "check_listen",
     "is_loopback",
+    "listen_on",
     "listen_socket",
     "load_settings",
     "serve",

@@ -20,6 +20,7 @@ from ._auth import KeyRing
 from ._batches import ROUTES as BATCH_ROUTES
 from ._errors import error_response
 from ._files import ROUTES as FILE_ROUTES
+from ._homes import Homes, fleet_of
 from ._settings import GatewaySettings
 from ._watch import Guard
 
@@ -36,13 +37,31 @@ Handler = Callable[["Gateway", web.Request, "Exchange"], Awaitable[web.StreamRes
 class Exchange:
     """What one request did, for its headers, span, metrics and access-log line."""
 
-    __slots__ = ("attempts", "client", "error_type", "events", "gw", "input_tokens", "key",
-                 "model", "output_tokens", "overhead_ms", "provider", "rid", "status", "stream",
-                 "t0")
+    __slots__ = (
+        "attempts",
+        "client",
+        "error_type",
+        "events",
+        "gw",
+        "homes",
+        "input_tokens",
+        "key",
+        "model",
+        "output_tokens",
+        "overhead_ms",
+        "provider",
+        "refs",
+        "rid",
+        "status",
+        "stream",
+        "t0",
+    )
 
     def __init__(self, gw: Gateway, key: str, t0: float) -> None:
         self.gw, self.key, self.t0 = gw, key, t0
         self.client = gw.client  # kept for the whole request, across a config reload
+        self.homes = gw.homes  # where objects live, for that client
+        self.refs = False  # the body may name an uploaded file or skill (read_body says)
         self.rid = "req_gw_" + secrets.token_hex(12)
         self.model: str | None = None
         self.provider: str | None = None
@@ -56,20 +75,34 @@ class Exchange:
         """Tokens of a served answer (input includes the cache reads and writes)."""
         if usage is None:
             return
-        self.input_tokens = ((usage.input_tokens or 0) +
-                             (getattr(usage, "cache_read_input_tokens", None) or 0) +
-                             (getattr(usage, "cache_creation_input_tokens", None) or 0))
+        self.input_tokens = (
+            (usage.input_tokens or 0)
+            + (getattr(usage, "cache_read_input_tokens", None) or 0)
+            + (getattr(usage, "cache_creation_input_tokens", None) or 0)
+        )
         self.output_tokens = usage.output_tokens or 0
 
     def log_line(self, method: str, path: str, duration_ms: float) -> str:
-        return _encode({
-            "ts": round(time.time(), 3), "request_id": self.rid, "key": self.key,
-            "method": method, "path": path, "model": self.model, "stream": self.stream,
-            "provider": self.provider, "attempts": self.attempts, "status": self.status,
-            "error_type": self.error_type, "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens, "events": self.events,
-            "overhead_ms": None if self.overhead_ms is None else round(self.overhead_ms, 3),
-            "duration_ms": round(duration_ms, 3)}).decode()
+        return _encode(
+            {
+                "ts": round(time.time(), 3),
+                "request_id": self.rid,
+                "key": self.key,
+                "method": method,
+                "path": path,
+                "model": self.model,
+                "stream": self.stream,
+                "provider": self.provider,
+                "attempts": self.attempts,
+                "status": self.status,
+                "error_type": self.error_type,
+                "input_tokens": self.input_tokens,
+                "output_tokens": self.output_tokens,
+                "events": self.events,
+                "overhead_ms": None if self.overhead_ms is None else round(self.overhead_ms, 3),
+                "duration_ms": round(duration_ms, 3),
+            }
+        ).decode()
 
 
 _EXCHANGE = web.RequestKey("exchange", Exchange)
@@ -98,12 +131,18 @@ class Gateway:
     .. versionadded:: 0.3
     """
 
-    def __init__(self, client: AsyncClient, settings: GatewaySettings, *,
-                 tracer_provider: trace.TracerProvider | None = None,
-                 meter_provider: metrics.MeterProvider | None = None) -> None:
+    def __init__(
+        self,
+        client: AsyncClient,
+        settings: GatewaySettings,
+        *,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+    ) -> None:
         self.settings = settings
         self.keys = KeyRing(settings.named_keys())
         self.client = client
+        self.homes = Homes(client)
         self.provider_names = frozenset(p.name for p in client.providers)
         self.in_flight = 0
         self.draining = False
@@ -114,12 +153,17 @@ class Gateway:
         self._closing: set[asyncio.Task[None]] = set()
         self._tracer = trace.get_tracer("clauderoute.gateway", tracer_provider=tracer_provider)
         meter = metrics.get_meter("clauderoute.gateway", meter_provider=meter_provider)
-        self._calls = meter.create_counter("clauderoute.gateway.requests", "{request}",
-                                           "requests answered, per key and status")
-        self._tokens = meter.create_counter("clauderoute.gateway.tokens", "{token}",
-                                            "tokens of served answers, per key")
-        self._errors = meter.create_counter("clauderoute.gateway.errors", "{request}",
-                                            "error answers and interrupted streams, per key")
+        self._calls = meter.create_counter(
+            "clauderoute.gateway.requests", "{request}", "requests answered, per key and status"
+        )
+        self._tokens = meter.create_counter(
+            "clauderoute.gateway.tokens", "{token}", "tokens of served answers, per key"
+        )
+        self._errors = meter.create_counter(
+            "clauderoute.gateway.errors",
+            "{request}",
+            "error answers and interrupted streams, per key",
+        )
 
     def __repr__(self) -> str:
         return f"<Gateway providers={sorted(self.provider_names)} keys={self.keys!r}>"
@@ -128,6 +172,7 @@ class Gateway:
         """Serve new requests with ``client`` and ``settings`` (a config reload); requests in
         flight finish on the old client, which is closed when the last of them ends."""
         old, self.client, self.settings = self.client, client, settings
+        self.homes = Homes(client)
         self.keys = KeyRing(settings.named_keys())
         self.provider_names = frozenset(p.name for p in client.providers)
         self._retired.append(old)
@@ -161,6 +206,7 @@ class Gateway:
     def _bind(self, fn: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handler(request: web.Request) -> web.StreamResponse:
             return await fn(self, request, request[_EXCHANGE])
+
         return handler
 
     def ready(self) -> bool:
@@ -177,14 +223,12 @@ class Gateway:
         """The shared routing state's detail (``[state]``: live or not, outages, the URL
         without its password), or ``None`` when this gateway's client has none. Redis trouble
         does not make the gateway unready: every process then routes on its own state."""
-        router = self.client.router
-        for holder in (router.breaker, getattr(router.signals, "state", None)):
-            fleet = getattr(holder, "fleet", None)
-            if fleet is not None and callable(getattr(fleet, "status", None)):
-                fleet.start()  # a probe before the first call still shows the state syncing
-                got: dict[str, Any] = fleet.status()
-                return got
-        return None
+        fleet = fleet_of(self.client)
+        if fleet is None:
+            return None
+        fleet.start()  # a probe before the first call still shows the state syncing
+        got: dict[str, Any] = fleet.status()
+        return got
 
     async def _readyz(self, request: web.Request) -> web.Response:
         ok = self.ready() and not self.draining
@@ -195,9 +239,9 @@ class Gateway:
         return web.json_response(body, status=200 if ok else 503)
 
     @web.middleware
-    async def _gate(self, request: web.Request,
-                    handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                    ) -> web.StreamResponse:
+    async def _gate(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         t0 = time.perf_counter()
         guard = self.guards.get(request.transport)
         if guard is not None:
@@ -210,20 +254,31 @@ class Gateway:
             if guard is not None:
                 guard.request_done()
 
-    async def _serve(self, request: web.Request,
-                     handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-                     t0: float) -> web.StreamResponse:
+    async def _serve(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        t0: float,
+    ) -> web.StreamResponse:
         key = self.keys.identify(request.headers)
         x = Exchange(self, key or "-", t0)
         if key is None:
             resp: web.StreamResponse = error_response(
-                401, "invalid x-api-key" if "x-api-key" in request.headers else
-                "missing or invalid gateway key (x-api-key or Authorization: Bearer)", x.rid,
-                headers={"x-clauderoute-provider": "gateway"})
+                401,
+                "invalid x-api-key"
+                if "x-api-key" in request.headers
+                else "missing or invalid gateway key (x-api-key or Authorization: Bearer)",
+                x.rid,
+                headers={"x-clauderoute-provider": "gateway"},
+            )
             return self._done(request, x, resp)
         if self.in_flight >= self.settings.max_concurrency or self.draining:
-            resp = error_response(529, "the gateway is overloaded; retry later", x.rid,
-                                  headers={"retry-after": f"{self.settings.retry_after_s:g}"})
+            resp = error_response(
+                529,
+                "the gateway is overloaded; retry later",
+                x.rid,
+                headers={"retry-after": f"{self.settings.retry_after_s:g}"},
+            )
             if self.draining:
                 resp.force_close()
             return self._done(request, x, resp)
@@ -234,8 +289,12 @@ class Gateway:
         route = request.match_info.route.name or "unmatched"
         ctx = propagate.extract(request.headers)
         with self._tracer.start_as_current_span(
-                f"{request.method} {route}", context=ctx, kind=trace.SpanKind.SERVER,
-                record_exception=False, set_status_on_exception=False) as span:
+            f"{request.method} {route}",
+            context=ctx,
+            kind=trace.SpanKind.SERVER,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
             try:
                 resp = await handler(request)
             except H.Refused as refused:
@@ -256,12 +315,18 @@ class Gateway:
                 self._annotate(span, request, x, resp)
         return self._done(request, x, resp)
 
-    def _annotate(self, span: trace.Span, request: web.Request, x: Exchange,
-                  resp: web.StreamResponse) -> None:
-        span.set_attributes({"http.request.method": request.method, "url.path": request.path,
-                             "http.response.status_code": resp.status,
-                             "clauderoute.gateway.key": x.key,
-                             "clauderoute.gateway.attempts": x.attempts})
+    def _annotate(
+        self, span: trace.Span, request: web.Request, x: Exchange, resp: web.StreamResponse
+    ) -> None:
+        span.set_attributes(
+            {
+                "http.request.method": request.method,
+                "url.path": request.path,
+                "http.response.status_code": resp.status,
+                "clauderoute.gateway.key": x.key,
+                "clauderoute.gateway.attempts": x.attempts,
+            }
+        )
         if x.provider:
             span.set_attribute("clauderoute.gateway.provider", x.provider)
         if resp.status >= 500 or x.error_type:
@@ -269,23 +334,30 @@ class Gateway:
             if resp.status >= 500:
                 span.set_status(trace.StatusCode.ERROR)
 
-    def _done(self, request: web.Request, x: Exchange, resp: web.StreamResponse
-              ) -> web.StreamResponse:
+    def _done(
+        self, request: web.Request, x: Exchange, resp: web.StreamResponse
+    ) -> web.StreamResponse:
         x.status = x.status or resp.status
         if x.model and x.provider and len(self._models) < 1000:
             self._models.add(x.model)  # served models only: clients cannot grow the set
-        attrs: dict[str, str | int] = {"clauderoute.gateway.key": x.key,
-                                       "http.response.status_code": x.status}
+        attrs: dict[str, str | int] = {
+            "clauderoute.gateway.key": x.key,
+            "http.response.status_code": x.status,
+        }
         self._calls.add(1, attrs)
         if x.error_type or x.status >= 400:
-            self._errors.add(1, {"clauderoute.gateway.key": x.key,
-                                 "error.type": x.error_type or str(x.status)})
+            self._errors.add(
+                1, {"clauderoute.gateway.key": x.key, "error.type": x.error_type or str(x.status)}
+            )
         if x.input_tokens or x.output_tokens:
-            self._tokens.add(x.input_tokens, {"clauderoute.gateway.key": x.key,
-                                              "gen_ai.token.type": "input"})
-            self._tokens.add(x.output_tokens, {"clauderoute.gateway.key": x.key,
-                                               "gen_ai.token.type": "output"})
+            self._tokens.add(
+                x.input_tokens, {"clauderoute.gateway.key": x.key, "gen_ai.token.type": "input"}
+            )
+            self._tokens.add(
+                x.output_tokens, {"clauderoute.gateway.key": x.key, "gen_ai.token.type": "output"}
+            )
         if ACCESS_LOG.isEnabledFor(logging.INFO):
-            ACCESS_LOG.info(x.log_line(request.method, request.path,
-                                       (time.perf_counter() - x.t0) * 1000))
+            ACCESS_LOG.info(
+                x.log_line(request.method, request.path, (time.perf_counter() - x.t0) * 1000)
+            )
         return resp

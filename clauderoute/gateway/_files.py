@@ -16,7 +16,7 @@ from aiohttp import web
 
 from .. import _errors as E
 from ._errors import error_response
-from ._handlers import Refused, fail, options
+from ._handlers import Refused, fail, options, wire
 from ._uploads import spooled_form
 
 if TYPE_CHECKING:
@@ -28,12 +28,6 @@ __all__ = ["ROUTES"]
 _encode = msgspec.json.Encoder().encode
 
 
-def _wire(obj: Any) -> bytes:
-    """The object as the platform sent it (kept by the library), else encoded."""
-    raw = getattr(obj, "__dict__", {}).get("_raw")
-    return bytes(raw) if raw is not None else _encode(obj)
-
-
 def _headers(x: Exchange, provider: str | None) -> dict[str, str]:
     x.provider = provider or x.provider
     out = {"request-id": x.rid}
@@ -43,27 +37,49 @@ def _headers(x: Exchange, provider: str | None) -> dict[str, str]:
 
 
 def _json(obj: Any, x: Exchange) -> web.Response:
-    return web.Response(body=_wire(obj), content_type="application/json",
-                        headers=_headers(x, getattr(obj, "provider", None)))
+    return web.Response(
+        body=wire(obj),
+        content_type="application/json",
+        headers=_headers(x, getattr(obj, "provider", None)),
+    )
 
 
 def _page(page: AsyncPage[Any], x: Exchange) -> web.Response:
     """A list answer: the items as sent, and the cursors the platform gave."""
-    data = b",".join(_wire(item) for item in page.data)
+    data = b",".join(wire(item) for item in page.data)
     tail: dict[str, str | bool] = {"has_more": bool(page.has_more)}
-    tail.update({k: v for k, v in (("first_id", page.first_id), ("last_id", page.last_id),
-                                    ("next_page", page.next_page)) if v is not None})
-    return web.Response(body=b'{"data":[' + data + b"]," + _encode(tail)[1:],
-                        content_type="application/json", headers=_headers(x, page.provider))
+    tail.update(
+        {
+            k: v
+            for k, v in (
+                ("first_id", page.first_id),
+                ("last_id", page.last_id),
+                ("next_page", page.next_page),
+            )
+            if v is not None
+        }
+    )
+    return web.Response(
+        body=b'{"data":[' + data + b"]," + _encode(tail)[1:],
+        content_type="application/json",
+        headers=_headers(x, page.provider),
+    )
 
 
-def _opts(request: web.Request, x: Exchange) -> dict[str, Any]:
-    """Routing options (pin, betas, version) and the workspace header, forwarded."""
+async def _opts(request: web.Request, x: Exchange, object_id: str | None = None) -> dict[str, Any]:
+    """Routing options (pin, betas, version) and the workspace header, forwarded; without a
+    pin, where ``object_id`` lives is found first (another worker may have made it)."""
     opts = options(request, x)
+    if object_id and "provider" not in opts:
+        home = await x.homes.locate(object_id)
+        if home is not None:
+            opts["provider"] = home
     workspace = request.headers.get("anthropic-workspace-id")
     if workspace:
-        opts["extra_headers"] = {**opts.get("extra_headers", {}),
-                                 "anthropic-workspace-id": workspace}
+        opts["extra_headers"] = {
+            **opts.get("extra_headers", {}),
+            "anthropic-workspace-id": workspace,
+        }
     return opts
 
 
@@ -79,9 +95,10 @@ def _int(request: web.Request, name: str, x: Exchange) -> int | None:
 
 # --- files ---------------------------------------------------------------------------------
 
+
 async def files_upload(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``POST /v1/files``: the form's ``file`` (and ``expires_in_seconds``)."""
-    opts = _opts(request, x)
+    opts = await _opts(request, x)
     async with spooled_form(gw, request, x) as form:
         files = [f for name, f in form.files if name == "file"]
         if len(files) != 1:
@@ -92,10 +109,10 @@ async def files_upload(gw: Gateway, request: web.Request, x: Exchange) -> web.St
         except ValueError:
             return error_response(400, "expires_in_seconds: must be an integer", x.rid)
         try:
-            meta = await x.client.files.upload(file=files[0], expires_in_seconds=seconds,
-                                               **opts)
+            meta = await x.client.files.upload(file=files[0], expires_in_seconds=seconds, **opts)
         except E.ClauderouteError as exc:
             return fail(exc, x)
+    await x.homes.record(meta.id, getattr(meta, "provider", None))
     return _json(meta, x)
 
 
@@ -106,9 +123,14 @@ async def files_list(gw: Gateway, request: web.Request, x: Exchange) -> web.Stre
     ids = [*q.getall("ids[]", []), *q.getall("ids", [])] or None
     limit = _int(request, "limit", x)
     try:
-        page = await x.client.files.list(limit=limit, ids=ids, page=q.get("page"),
-                                         after_id=q.get("after_id"),
-                                         before_id=q.get("before_id"), **_opts(request, x))
+        page = await x.client.files.list(
+            limit=limit,
+            ids=ids,
+            page=q.get("page"),
+            after_id=q.get("after_id"),
+            before_id=q.get("before_id"),
+            **await _opts(request, x),
+        )
     except E.ClauderouteError as exc:
         return fail(exc, x)
     return _page(page, x)
@@ -117,7 +139,7 @@ async def files_list(gw: Gateway, request: web.Request, x: Exchange) -> web.Stre
 async def files_one(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``GET``/``DELETE /v1/files/{file_id}``."""
     files, file_id = x.client.files, request.match_info["file_id"]
-    opts = _opts(request, x)
+    opts = await _opts(request, x, file_id)
     try:
         if request.method == "DELETE":
             obj: Any = await files.delete(file_id, **opts)
@@ -134,8 +156,8 @@ async def files_content(gw: Gateway, request: web.Request, x: Exchange) -> web.S
     A platform that breaks off mid-body leaves the client a body cut short without its end
     (the connection is closed), never one that looks whole."""
     try:
-        content = await x.client.files.download(request.match_info["file_id"],
-                                                **_opts(request, x))
+        file_id = request.match_info["file_id"]
+        content = await x.client.files.download(file_id, **await _opts(request, x, file_id))
     except E.ClauderouteError as exc:
         return fail(exc, x)
     headers = _headers(x, content.provider)
@@ -161,25 +183,27 @@ async def files_content(gw: Gateway, request: web.Request, x: Exchange) -> web.S
 
 # --- skills --------------------------------------------------------------------------------
 
+
 def _skill_files(form: Any, x: Exchange) -> list[tuple[str | None, Any, str | None]]:
     files = [f for name, f in form.files if name in ("files[]", "files")]
     if not files:
-        raise Refused(error_response(400, "files: the form must carry the skill's files",
-                                     x.rid))
+        raise Refused(error_response(400, "files: the form must carry the skill's files", x.rid))
     return files
 
 
 async def skills_create(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``POST /v1/skills``: the form's ``files[]`` (and ``display_name``, or
     ``display_title``, its older name)."""
-    opts = _opts(request, x)
+    opts = await _opts(request, x)
     async with spooled_form(gw, request, x) as form:
         title = form.fields.get("display_name", form.fields.get("display_title"))
         try:
-            skill = await x.client.skills.create(files=_skill_files(form, x),
-                                                 display_name=title, **opts)
+            skill = await x.client.skills.create(
+                files=_skill_files(form, x), display_name=title, **opts
+            )
         except E.ClauderouteError as exc:
             return fail(exc, x)
+    await x.homes.record(skill.id, getattr(skill, "provider", None))
     return _json(skill, x)
 
 
@@ -188,8 +212,9 @@ async def skills_list(gw: Gateway, request: web.Request, x: Exchange) -> web.Str
     q = request.query
     limit = _int(request, "limit", x)
     try:
-        page = await x.client.skills.list(limit=limit, page=q.get("page"),
-                                          source=q.get("source"), **_opts(request, x))
+        page = await x.client.skills.list(
+            limit=limit, page=q.get("page"), source=q.get("source"), **await _opts(request, x)
+        )
     except E.ClauderouteError as exc:
         return fail(exc, x)
     return _page(page, x)
@@ -198,7 +223,7 @@ async def skills_list(gw: Gateway, request: web.Request, x: Exchange) -> web.Str
 async def skills_one(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``GET``/``DELETE /v1/skills/{skill_id}``."""
     skills, skill_id = x.client.skills, request.match_info["skill_id"]
-    opts = _opts(request, x)
+    opts = await _opts(request, x, skill_id)
     try:
         if request.method == "DELETE":
             obj: Any = await skills.delete(skill_id, **opts)
@@ -209,14 +234,14 @@ async def skills_one(gw: Gateway, request: web.Request, x: Exchange) -> web.Stre
     return _json(obj, x)
 
 
-async def versions_create(gw: Gateway, request: web.Request, x: Exchange
-                          ) -> web.StreamResponse:
+async def versions_create(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``POST /v1/skills/{skill_id}/versions``: the form's ``files[]``."""
-    opts = _opts(request, x)
+    opts = await _opts(request, x, request.match_info["skill_id"])
     async with spooled_form(gw, request, x) as form:
         try:
             version = await x.client.skills.versions.create(
-                request.match_info["skill_id"], files=_skill_files(form, x), **opts)
+                request.match_info["skill_id"], files=_skill_files(form, x), **opts
+            )
         except E.ClauderouteError as exc:
             return fail(exc, x)
     return _json(version, x)
@@ -227,8 +252,11 @@ async def versions_list(gw: Gateway, request: web.Request, x: Exchange) -> web.S
     limit = _int(request, "limit", x)
     try:
         page = await x.client.skills.versions.list(
-            request.match_info["skill_id"], limit=limit, page=request.query.get("page"),
-            **_opts(request, x))
+            request.match_info["skill_id"],
+            limit=limit,
+            page=request.query.get("page"),
+            **await _opts(request, x, request.match_info["skill_id"]),
+        )
     except E.ClauderouteError as exc:
         return fail(exc, x)
     return _page(page, x)
@@ -237,7 +265,7 @@ async def versions_list(gw: Gateway, request: web.Request, x: Exchange) -> web.S
 async def versions_one(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``GET``/``DELETE /v1/skills/{skill_id}/versions/{version}``."""
     versions, m = x.client.skills.versions, request.match_info
-    opts = _opts(request, x)
+    opts = await _opts(request, x, m["skill_id"])
     try:
         if request.method == "DELETE":
             obj: Any = await versions.delete(m["version"], skill_id=m["skill_id"], **opts)

@@ -23,16 +23,43 @@ if TYPE_CHECKING:
     from ..types._messages import RouteInfo
     from ._app import Exchange, Gateway
 
-__all__ = ["Refused", "count_tokens", "fail", "messages", "model", "models", "options",
-           "read_body"]
+__all__ = [
+    "Refused",
+    "count_tokens",
+    "fail",
+    "find_homes",
+    "messages",
+    "model",
+    "models",
+    "options",
+    "read_body",
+    "wire",
+]
 
 # Names the library takes as call options; in a body they would be misread, and the Claude API
 # refuses unknown top-level fields anyway.
-_RESERVED = frozenset({"provider", "providers", "timeout", "deadline", "extra_headers",
-                       "extra_query", "extra_body", "betas"})
+_RESERVED = frozenset(
+    {
+        "provider",
+        "providers",
+        "timeout",
+        "deadline",
+        "extra_headers",
+        "extra_query",
+        "extra_body",
+        "betas",
+    }
+)
 _VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
 _encode = msgspec.json.Encoder().encode
+
+
+def wire(obj: Any) -> bytes:
+    """An object of the Files, Skills or Batches APIs as the platform sent it (the library keeps
+    the raw JSON), else encoded: what the gateway forwards."""
+    raw = getattr(obj, "__dict__", {}).get("_raw")
+    return bytes(raw) if raw is not None else _encode(obj)
 
 
 class Refused(Exception):
@@ -61,15 +88,21 @@ async def read_body(gw: Gateway, request: web.Request, x: Exchange) -> dict[str,
                 if len(buf) > limit:
                     raise Refused(_too_large(limit, x))
     except TimeoutError:
-        resp = error_response(408, "the request body did not arrive in time", x.rid,
-                              error_type="invalid_request_error")
+        resp = error_response(
+            408,
+            "the request body did not arrive in time",
+            x.rid,
+            error_type="invalid_request_error",
+        )
         resp.force_close()
         raise Refused(resp) from None
+    x.refs = b'"file_id"' in buf or b'"skill_id"' in buf
     try:
         body = _decode(buf)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise Refused(error_response(400, f"the request body is not a JSON object: {exc}",
-                                     x.rid)) from None
+        raise Refused(
+            error_response(400, f"the request body is not a JSON object: {exc}", x.rid)
+        ) from None
     bad = _RESERVED.intersection(body)
     if bad:
         raise Refused(error_response(400, f"{min(bad)}: Extra inputs are not permitted", x.rid))
@@ -77,8 +110,9 @@ async def read_body(gw: Gateway, request: web.Request, x: Exchange) -> dict[str,
 
 
 def _too_large(limit: int, x: Exchange) -> web.Response:
-    resp = error_response(413, f"request body is larger than the gateway's limit of "
-                          f"{limit} bytes", x.rid)
+    resp = error_response(
+        413, f"request body is larger than the gateway's limit of {limit} bytes", x.rid
+    )
     resp.force_close()  # never read the rest
     return resp
 
@@ -90,8 +124,11 @@ def options(request: web.Request, x: Exchange) -> dict[str, Any]:
     version = h.get("anthropic-version")
     if version is not None:
         if not _VERSION.fullmatch(version):
-            raise Refused(error_response(400, f"anthropic-version: {version[:40]!r} is not a "
-                                         "valid version", x.rid))
+            raise Refused(
+                error_response(
+                    400, f"anthropic-version: {version[:40]!r} is not a valid version", x.rid
+                )
+            )
         # The client's version wins on platforms that take it as a header; a provider that
         # takes it in the body (with its own platform's value) translates it (PLATFORMS.md).
         opts["extra_headers"] = {"anthropic-version": version}
@@ -101,21 +138,28 @@ def options(request: web.Request, x: Exchange) -> dict[str, Any]:
     pin = h.get("x-clauderoute-provider")
     if pin:
         if pin not in x.gw.provider_names:
-            raise Refused(error_response(400, f"x-clauderoute-provider: no provider named "
-                                         f"{pin[:60]!r}", x.rid))
+            raise Refused(
+                error_response(
+                    400, f"x-clauderoute-provider: no provider named {pin[:60]!r}", x.rid
+                )
+            )
         opts["provider"] = pin
     return opts
 
 
-def _route_headers(x: Exchange, route: RouteInfo | None, request_id: str | None,
-                   winner_running: bool = False) -> dict[str, str]:
+def _route_headers(
+    x: Exchange, route: RouteInfo | None, request_id: str | None, winner_running: bool = False
+) -> dict[str, str]:
     out = {"request-id": request_id or x.rid}
     if route is not None:
         x.provider, x.attempts = route.provider, len(route.attempts)
         # Time in attempts and backoff; a stream's winning attempt is still running, so up to
         # its first content only.
-        upstream = sum(a.backoff_s + ((a.ttft_s or 0.0) if winner_running and a.error is None
-                                      else a.duration_s) for a in route.attempts)
+        upstream = sum(
+            a.backoff_s
+            + ((a.ttft_s or 0.0) if winner_running and a.error is None else a.duration_s)
+            for a in route.attempts
+        )
         x.overhead_ms = max(0.0, (time.perf_counter() - x.t0 - upstream) * 1000)
         out["x-clauderoute-provider"] = route.provider
         out["x-clauderoute-attempts"] = str(len(route.attempts))
@@ -129,8 +173,24 @@ def fail(exc: BaseException, x: Exchange) -> web.Response:
     attempts = getattr(exc, "attempts", None)
     if attempts:
         x.attempts = len(attempts)
-    return error_response(status, message, getattr(exc, "request_id", None) or x.rid,
-                          error_type=etype, headers=headers)
+    return error_response(
+        status,
+        message,
+        getattr(exc, "request_id", None) or x.rid,
+        error_type=etype,
+        headers=headers,
+    )
+
+
+async def find_homes(x: Exchange, bodies: Any, opts: dict[str, Any]) -> str | None:
+    """Where the files and skills the Messages requests name live (another worker may have
+    made them), so the call goes there; two homes: a 400."""
+    if "provider" in opts:
+        return None
+    try:
+        return await x.homes.home_of(bodies)
+    except E.ClauderouteError as exc:
+        raise Refused(fail(exc, x)) from None
 
 
 async def messages(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
@@ -138,6 +198,8 @@ async def messages(gw: Gateway, request: web.Request, x: Exchange) -> web.Stream
     body = await read_body(gw, request, x)
     opts = options(request, x)
     x.model = str(body.get("model", ""))[:200]
+    if x.refs:
+        await find_homes(x, [body], opts)
     if body.get("stream") is True:
         return await _stream(gw, request, x, body, opts)
     body.pop("stream", None)
@@ -148,12 +210,12 @@ async def messages(gw: Gateway, request: web.Request, x: Exchange) -> web.Stream
     msg = await raw.parse()
     x.count(msg.usage)
     headers = _route_headers(x, raw.route, raw.request_id)
-    return web.Response(body=await raw.read(), content_type="application/json",
-                        headers=headers)
+    return web.Response(body=await raw.read(), content_type="application/json", headers=headers)
 
 
-async def _stream(gw: Gateway, request: web.Request, x: Exchange, body: dict[str, Any],
-                  opts: dict[str, Any]) -> web.StreamResponse:
+async def _stream(
+    gw: Gateway, request: web.Request, x: Exchange, body: dict[str, Any], opts: dict[str, Any]
+) -> web.StreamResponse:
     body.pop("stream", None)
     x.stream = True
     try:
@@ -161,8 +223,7 @@ async def _stream(gw: Gateway, request: web.Request, x: Exchange, body: dict[str
     except E.ClauderouteError as exc:
         return fail(exc, x)  # nothing sent yet: an ordinary error answer
     try:
-        resp = web.StreamResponse(headers=_route_headers(x, stream.route, stream.request_id,
-                                                         True))
+        resp = web.StreamResponse(headers=_route_headers(x, stream.route, stream.request_id, True))
         resp.content_type = "text/event-stream"
         resp.headers["cache-control"] = "no-cache"
         await resp.prepare(request)
@@ -193,15 +254,19 @@ async def count_tokens(gw: Gateway, request: web.Request, x: Exchange) -> web.St
     body = await read_body(gw, request, x)
     opts = options(request, x)
     x.model = str(body.get("model", ""))[:200]
+    if x.refs:
+        await find_homes(x, [body], opts)
     try:
         raw = await x.client.messages.with_raw_response.count_tokens(**body, **opts)
     except E.ClauderouteError as exc:
         return fail(exc, x)
     result = await raw.parse()
     x.input_tokens = result.input_tokens
-    return web.Response(body=_encode({"input_tokens": result.input_tokens}),
-                        content_type="application/json",
-                        headers=_route_headers(x, None, raw.request_id))
+    return web.Response(
+        body=_encode({"input_tokens": result.input_tokens}),
+        content_type="application/json",
+        headers=_route_headers(x, None, raw.request_id),
+    )
 
 
 async def models(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
@@ -212,23 +277,36 @@ async def models(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamRe
     except ValueError:
         return error_response(400, "limit: must be an integer", x.rid)
     try:
-        page = await x.client.models.list(limit=limit, after_id=q.get("after_id"),
-                                           before_id=q.get("before_id"),
-                                           provider=request.headers.get("x-clauderoute-provider"))
+        page = await x.client.models.list(
+            limit=limit,
+            after_id=q.get("after_id"),
+            before_id=q.get("before_id"),
+            provider=request.headers.get("x-clauderoute-provider"),
+        )
     except E.ClauderouteError as exc:
         return fail(exc, x)
-    return web.Response(body=_encode({"data": page.data, "has_more": bool(page.has_more),
-                                      "first_id": page.first_id, "last_id": page.last_id}),
-                        content_type="application/json", headers={"request-id": x.rid})
+    return web.Response(
+        body=_encode(
+            {
+                "data": page.data,
+                "has_more": bool(page.has_more),
+                "first_id": page.first_id,
+                "last_id": page.last_id,
+            }
+        ),
+        content_type="application/json",
+        headers={"request-id": x.rid},
+    )
 
 
 async def model(gw: Gateway, request: web.Request, x: Exchange) -> web.StreamResponse:
     """``GET /v1/models/{model_id}``."""
     try:
         info = await x.client.models.retrieve(
-            request.match_info["model_id"],
-            provider=request.headers.get("x-clauderoute-provider"))
+            request.match_info["model_id"], provider=request.headers.get("x-clauderoute-provider")
+        )
     except E.ClauderouteError as exc:
         return fail(exc, x)
-    return web.Response(body=_encode(info), content_type="application/json",
-                        headers={"request-id": x.rid})
+    return web.Response(
+        body=_encode(info), content_type="application/json", headers={"request-id": x.rid}
+    )

@@ -11,6 +11,13 @@
     idle_timeout_s = 75       # a keep-alive connection with no request is closed after this
     drain_timeout_s = 30      # on SIGTERM, in-flight streams get this long to finish
     retry_after_s = 1         # the retry-after a saturated gateway sends
+    host = "127.0.0.1"        # where to listen (--host wins); a reload cannot change it
+    port = 8080               # (--port wins; 0: any free port); a reload cannot change it
+    workers = 1               # worker processes (--workers wins); a reload cannot change it
+
+SIGHUP reloads the file: keys, limits, timeouts (open connections too) and ``[state]`` take
+effect for new requests while requests in flight finish on the old configuration; a changed
+``host``, ``port`` or ``workers`` is reported and kept until a restart.
 
 A plain key is named by its position (``key-1``, ``key-2``...), so logs and metrics never need
 the key itself. ``${VAR}`` is replaced from the environment, as everywhere in the file.
@@ -61,10 +68,15 @@ class GatewaySettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     idle_timeout_s: Seconds = 75.0
     drain_timeout_s: Annotated[float, msgspec.Meta(ge=0)] = 30.0
     retry_after_s: Annotated[float, msgspec.Meta(ge=0)] = 1.0
+    host: str | None = None
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] | None = None
+    workers: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
     def __repr__(self) -> str:
-        return (f"GatewaySettings(keys={[k.name for k in self.named_keys()]}, "
-                f"max_body_mb={self.max_body_mb:g}, max_concurrency={self.max_concurrency})")
+        return (
+            f"GatewaySettings(keys={[k.name for k in self.named_keys()]}, "
+            f"max_body_mb={self.max_body_mb:g}, max_concurrency={self.max_concurrency})"
+        )
 
     @property
     def max_body_bytes(self) -> int:
@@ -73,8 +85,10 @@ class GatewaySettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     def named_keys(self) -> list[GatewayKey]:
         """Every key, plain ones named ``key-N`` by position."""
-        return [k if isinstance(k, GatewayKey) else GatewayKey(f"key-{i}", k)
-                for i, k in enumerate(self.api_keys, 1)]
+        return [
+            k if isinstance(k, GatewayKey) else GatewayKey(f"key-{i}", k)
+            for i, k in enumerate(self.api_keys, 1)
+        ]
 
     def check(self) -> GatewaySettings:
         """Refuse empty keys and duplicate names (both would make a key meaningless)."""

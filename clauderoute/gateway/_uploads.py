@@ -47,8 +47,9 @@ class Form:
 
 
 def too_large(limit: int, x: Exchange) -> web.Response:
-    resp = error_response(413, f"request body is larger than the gateway's limit of "
-                          f"{limit} bytes", x.rid)
+    resp = error_response(
+        413, f"request body is larger than the gateway's limit of {limit} bytes", x.rid
+    )
     resp.force_close()  # never read the rest
     return resp
 
@@ -132,8 +133,12 @@ async def spooled_form(gw: Gateway, request: web.Request, x: Exchange) -> AsyncI
             async with asyncio.timeout(gw.settings.body_timeout_s):
                 form = await _receive(request, x, _Budget(limit, x), where)
         except TimeoutError:
-            resp = error_response(408, "the request body did not arrive in time", x.rid,
-                                  error_type="invalid_request_error")
+            resp = error_response(
+                408,
+                "the request body did not arrive in time",
+                x.rid,
+                error_type="invalid_request_error",
+            )
             resp.force_close()
             raise Refused(resp) from None
         except ValueError as exc:  # aiohttp: a malformed part (bad boundary, headers)

@@ -1,58 +1,76 @@
-"""Slow clients: a request head that does not arrive within ``header_timeout_s`` closes the
-connection (slowloris), whether it trickles in a byte at a time or never starts.
+"""Slow and idle clients: a request head that does not arrive within ``header_timeout_s`` closes
+the connection (slowloris), whether it trickles in a byte at a time or never starts; a keep-alive
+connection with no new request for ``idle_timeout_s`` is closed.
 
-aiohttp's server has no such timer, so each connection's protocol (made by the public
-``web.Server`` factory) is wrapped in one that arms a timer when a request starts to arrive and
-disarms it when the gateway's middleware sees the parsed request.
+aiohttp's server has no head timer, and its keep-alive timeout is fixed when the server is made,
+so each connection's protocol (made by the public ``web.Server`` factory) is wrapped in one that
+arms a timer when a request starts to arrive, disarms it when the gateway's middleware sees the
+parsed request, and arms the idle timer when the answer is done. Both durations are read from the
+gateway's settings each time, so a config reload (SIGHUP) applies to open connections too.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._app import Gateway
 
 __all__ = ["Guard", "guarded"]
 
 
 class Guard(asyncio.Protocol):
-    """One connection: aiohttp's protocol inside, a head timer around it."""
+    """One connection: aiohttp's protocol inside, a head and idle timer around it."""
 
-    __slots__ = ("_inner", "_timeout", "_timer", "_transport", "busy", "registry")
+    __slots__ = ("_head", "_holder", "_inner", "_timer", "_transport", "busy")
 
-    def __init__(self, inner: Any, timeout: float, registry: dict[Any, Guard]) -> None:
+    def __init__(self, inner: Any, holder: Gateway) -> None:
         self._inner = inner
-        self._timeout = timeout
+        self._holder = holder
         self._timer: asyncio.TimerHandle | None = None
+        self._head = False  # the timer running is the head timer (else idle, or none)
         self._transport: asyncio.Transport | None = None
         self.busy = False
-        self.registry = registry
+
+    def _set(self, seconds: float, head: bool) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._head = head
+        self._timer = asyncio.get_running_loop().call_later(seconds, self.expire)
 
     def arm(self) -> None:
-        if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._timeout, self.expire)
+        """A request head starts to arrive: it must be whole within ``header_timeout_s``."""
+        if not self._head or self._timer is None:
+            self._set(self._holder.settings.header_timeout_s, head=True)
 
     def expire(self) -> None:
         self._timer = None
         if self._transport is not None and not self.busy:
-            self._transport.abort()  # the head never arrived whole: drop the connection
+            if self._head:
+                self._transport.abort()  # the head never arrived whole: drop the connection
+            else:
+                self._transport.close()  # idle keep-alive connection: close it cleanly
 
     def head_done(self) -> None:
-        """The request head is parsed: the timer stops until the next request."""
+        """The request head is parsed: the timer stops until the answer is done."""
         self.busy = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
     def request_done(self) -> None:
-        """The answer is sent; the next bytes start a new head (an idle keep-alive connection
-        is closed by aiohttp's own keep-alive timeout)."""
+        """The answer is sent: the connection may now stay idle for ``idle_timeout_s``; the
+        next bytes start a new head."""
         self.busy = False
+        if self._transport is not None and not self._transport.is_closing():
+            self._set(self._holder.settings.idle_timeout_s, head=False)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)  # a TCP server's connections
         self._transport = transport
-        self.registry[transport] = self
+        self._holder.guards[transport] = self
         self.arm()  # a connection that never sends a byte is a slow head too
         self._inner.connection_made(transport)
 
@@ -69,7 +87,7 @@ class Guard(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self.registry.pop(self._transport, None)
+        self._holder.guards.pop(self._transport, None)
         self._inner.connection_lost(exc)
 
     def pause_writing(self) -> None:
@@ -79,7 +97,7 @@ class Guard(asyncio.Protocol):
         self._inner.resume_writing()
 
 
-def guarded(factory: Callable[[], Any], timeout: float,
-            registry: dict[Any, Guard]) -> Callable[[], Guard]:
-    """A protocol factory for ``loop.create_server``: ``factory``'s protocols, guarded."""
-    return lambda: Guard(factory(), timeout, registry)
+def guarded(factory: Callable[[], Any], holder: Gateway) -> Callable[[], Guard]:
+    """A protocol factory for ``loop.create_server``: ``factory``'s protocols, guarded with the
+    timeouts of ``holder.settings`` (read each time: a reload applies at once)."""
+    return lambda: Guard(factory(), holder)

@@ -29,21 +29,30 @@ class Running:
 
 
 @asynccontextmanager
-async def run_gateway(providers: Sequence[Provider], *,
-                      keys: Sequence[str | GatewayKey] = (KEY,),
-                      client_kw: dict[str, Any] | None = None,
-                      gateway_kw: dict[str, Any] | None = None,
-                      **settings: Any) -> AsyncIterator[Running]:
+async def run_gateway(
+    providers: Sequence[Provider],
+    *,
+    keys: Sequence[str | GatewayKey] = (KEY,),
+    client_kw: dict[str, Any] | None = None,
+    gateway_kw: dict[str, Any] | None = None,
+    **settings: Any,
+) -> AsyncIterator[Running]:
     """Start a gateway on an ephemeral loopback port; stop it (and its client) on exit."""
     client = AsyncClient(providers=list(providers), **(client_kw or {}))
-    gw = Gateway(client, GatewaySettings(api_keys=list(keys), **settings),
-                 **(gateway_kw or {}))
-    runner = web.AppRunner(gw.app(), access_log=None, handle_signals=False,
-                           handler_cancellation=True, lingering_time=0, shutdown_timeout=0.5)
+    gw = Gateway(client, GatewaySettings(api_keys=list(keys), **settings), **(gateway_kw or {}))
+    runner = web.AppRunner(
+        gw.app(),
+        access_log=None,
+        handle_signals=False,
+        handler_cancellation=True,
+        lingering_time=0,
+        shutdown_timeout=0.5,
+    )
     await runner.setup()
     assert runner.server is not None
     server = await asyncio.get_running_loop().create_server(
-        guarded(runner.server, gw.settings.header_timeout_s, gw.guards), "127.0.0.1", 0)
+        guarded(runner.server, gw), "127.0.0.1", 0
+    )
     port = server.sockets[0].getsockname()[1]
     try:
         yield Running(gw, f"http://127.0.0.1:{port}", port)
@@ -61,14 +70,16 @@ async def fleet_of() -> AsyncIterator[Callable[..., Any]]:
     """``await fleet_of(kinds=[...], faults=...)``: emulators on loopback, stopped after."""
     fleets: list[Fleet] = []
 
-    async def make(kinds: list[str] | None = None,
-                   faults: Callable[[int, str], FaultPlan] | None = None,
-                   max_retries: int = 0) -> Fleet:
-        fleet = await start_fleet(scale=0.0, kinds=kinds, faults=faults,
-                                  max_retries=max_retries)
+    async def make(
+        kinds: list[str] | None = None,
+        faults: Callable[[int, str], FaultPlan] | None = None,
+        max_retries: int = 0,
+    ) -> Fleet:
+        fleet = await start_fleet(scale=0.0, kinds=kinds, faults=faults, max_retries=max_retries)
         assert not fleet.skipped, fleet.skipped
         fleets.append(fleet)
         return fleet
+
     yield make
     for f in fleets:
         await f.stop()
