@@ -361,13 +361,13 @@ class FleetState(DirectOps):
         still right: set a new epoch (``token``: this process's pipeline already set it), tell
         every process, and re-announce what this one owns, staying live."""
         key = self.key("epoch", "0")
-        if token is None:
-            token = _token()
-            if not await self.op(self._redis.set(key, token, nx=True)):
-                token = await self.op(self._redis.get(key)) or token  # another one set it
+        epoch = _token() if token is None else token
+        if token is None and not await self.op(self._redis.set(key, epoch, nx=True)):
+            got = await self.op(self._redis.get(key))  # another process set it first
+            epoch = got if isinstance(got, bytes) else epoch
         await self.op(self._redis.publish(self._channel,
-                                          _enc.encode((self.origin, [("epoch", "0", token, 0)]))))
-        self._renew(token)
+                                          _enc.encode((self.origin, [("epoch", "0", epoch, 0)]))))
+        self._renew(epoch)
 
     def _renew(self, epoch: bytes) -> None:
         """A new epoch: Redis was emptied. Re-announce (the callbacks only queue changes)."""
