@@ -667,3 +667,56 @@ async def test_output_budget_holds_before_a_tick_of_the_window(
         budget.settle(0, 0, 400)
     assert admitted == 3
     await fleet.aclose()
+
+
+async def test_a_lease_granted_for_a_past_window_is_not_spent_in_the_next(
+        redis_server: RedisServer) -> None:
+    """A lease request in flight (Redis stopped) while the minute turns: its grant was counted
+    in the old minute's counter, so it must not be admitted from in the new one. Invariant
+    checked: every call admitted in a window is counted in that window's fleet counter."""
+    import os
+    import signal
+
+    import redis.asyncio as aioredis
+
+    from clauderoute.fleet import FleetBudget
+    from clauderoute.routing._budget import BudgetLimits
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20, "op_timeout_ms": 60_000},
+                       env={})
+    assert s is not None
+    fleet = FleetState(s)
+    now = [time.time()]
+    budget = FleetBudget(fleet, "a", BudgetLimits(rpm=1000), wall_clock=lambda: now[0])
+    lease = budget.requests
+    assert lease is not None
+    fleet.start()
+    assert await _until(lambda: fleet.live and lease.avail > 0)
+    proc = redis_server.proc
+    assert proc is not None
+    os.kill(proc.pid, signal.SIGSTOP)
+    try:
+        while budget.admit(0) is None:  # spend the lease: a top-up is asked for (in flight)
+            pass
+        ops = fleet.ops
+        assert await _until(lambda: fleet.ops > ops)  # the lease request went out
+        now[0] += 60.0  # the next minute, while that request is unanswered
+        assert budget.admit(0) is not None  # a new window's lease starts empty
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+    window = budget._window()[0]
+    admitted = 0
+    for _ in range(5000):  # the whole new minute's budget, to "spent"
+        got = budget.admit(0)
+        if got is None:
+            admitted += 1
+        elif got[1].endswith("spent"):
+            break
+        else:
+            await asyncio.sleep(0.005)
+    assert lease.window == window
+    r = aioredis.from_url(redis_server.url)
+    counted = int(await r.get(budget._keys("rpm", window)[0]) or 0)
+    await r.aclose()
+    assert 0 < admitted <= counted, (admitted, counted)
+    await fleet.aclose()

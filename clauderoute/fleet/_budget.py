@@ -188,6 +188,8 @@ class FleetBudget:
                 got = int(await self.fleet.op(redis.eval(
                     _LEASE, 2, *self._keys(lease.name, window), want, lease.limit,
                     overlap, ttl)))
+                if lease.window != window:
+                    continue  # the minute turned meanwhile: the grant was counted in the old
                 lease.avail += got
                 lease.want = 0
                 # Short of what was asked: the fleet has nothing left this window. What the
