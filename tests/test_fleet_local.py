@@ -720,3 +720,49 @@ async def test_a_lease_granted_for_a_past_window_is_not_spent_in_the_next(
     await r.aclose()
     assert 0 < admitted <= counted, (admitted, counted)
     await fleet.aclose()
+
+
+async def test_state_url_env_latency_and_hedging_shared_through_config(
+        redis_server: RedisServer, tmp_path: Any, monkeypatch: Any) -> None:
+    """Two clients built from config files (one process each in a real fleet): the URL comes
+    from ``$CLAUDEROUTE_STATE_URL`` (overriding the file's, which points nowhere), the latency
+    policy reads a summary that holds the other client's samples, and ``hedge_after`` builds a
+    fleet-wide hedging budget that counts the other client's calls."""
+    from clauderoute_anthropic import AnthropicEmulator
+
+    from clauderoute.fleet import FleetRouteState
+
+    monkeypatch.setenv("CLAUDEROUTE_STATE_URL", redis_server.url)
+    async with AnthropicEmulator(api_key="k", latency=LatencyProfile(ttft_s=0.002)) as emu:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f'[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
+                       f'base_url = "{emu.url}"\n[providers.b]\nkind = "anthropic"\n'
+                       f'api_key = "k"\nbase_url = "{emu.url}"\n'
+                       f'[route]\npolicy = "latency"\nhedge_after = "p95"\n'
+                       f'[state]\nurl = "redis://127.0.0.1:1/0"\nsync_ms = 20\n')
+        one = cr.AsyncClient.from_config(cfg, tracing=False)
+        two = cr.AsyncClient.from_config(cfg, tracing=False)
+        async with one, two:
+            for c in (one, two):
+                assert isinstance(c.router.stats, FleetLatencyStats)
+                assert isinstance(c.router.hedging, FleetHedging)
+                assert isinstance(c.router.signals.state, FleetRouteState)  # type: ignore[union-attr]
+                c.router.stats.publish_every_s = 0.0  # type: ignore[attr-defined]
+            fa = one.router.breaker.fleet  # type: ignore[union-attr]
+            fb = two.router.breaker.fleet  # type: ignore[union-attr]
+            assert fa.settings.url == redis_server.url  # the variable won over the file
+            fa.start()
+            fb.start()
+            assert await _until(lambda: fa.live and fb.live)
+            for _ in range(10):
+                await one.messages.create(model="claude-haiku-4-5", max_tokens=8,
+                                          messages=[{"role": "user", "content": "x"}])
+
+            def seen_by_two() -> float:
+                return sum(h.weight() for p in ("a", "b")
+                           if (h := two.router.stats.get(p, "claude-haiku-4-5")) is not None)
+            assert await _until(lambda: seen_by_two() >= 9.0)  # one's samples (decayed)
+            hedging = two.router.hedging
+            assert isinstance(hedging, FleetHedging)
+            assert await _until(lambda: sum(c for c, _ in hedging._others.values()) >= 10)
+            assert hedging.calls == 0  # two made none: the counts are one's
