@@ -766,3 +766,31 @@ async def test_state_url_env_latency_and_hedging_shared_through_config(
             assert isinstance(hedging, FleetHedging)
             assert await _until(lambda: sum(c for c, _ in hedging._others.values()) >= 10)
             assert hedging.calls == 0  # two made none: the counts are one's
+
+
+async def test_prefixes_keep_routers_apart(redis_server: RedisServer) -> None:
+    """Two routers on one Redis with different ``prefix`` values share nothing; the same prefix
+    shares (the control that makes the first check able to fail)."""
+    states = [FleetState(state_settings({"url": redis_server.url, "sync_ms": 20,
+                                         "prefix": p}, env={}) or _no()) for p in "xxy"]
+    breakers = [SharedBreaker(f, threshold=1) for f in states]
+    for f in states:
+        f.start()
+    assert await _until(lambda: all(f.live for f in states))
+    breakers[0].failure("p", "m")
+    assert await _until(lambda: breakers[1].state("p", "m") != 0)  # same prefix "x"
+    late = FleetState(state_settings({"url": redis_server.url, "sync_ms": 20, "prefix": "y"},
+                                     env={}) or _no())
+    lb = SharedBreaker(late)
+    late.start()
+    assert await _until(lambda: late.live)
+    breakers[2].failure("q", "m")  # prefix "y" works, and its change came after x's
+    assert await _until(lambda: lb.state("q", "m") != 0)
+    assert breakers[2].state("p", "m") == 0 and lb.state("p", "m") == 0
+    assert breakers[0].state("q", "m") == 0
+    for f in (*states, late):
+        await f.aclose()
+
+
+def _no() -> Any:
+    raise AssertionError("no settings")
