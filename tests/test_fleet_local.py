@@ -794,3 +794,81 @@ async def test_prefixes_keep_routers_apart(redis_server: RedisServer) -> None:
 
 def _no() -> Any:
     raise AssertionError("no settings")
+
+
+async def test_sentinel_failover_reaches_the_new_master(redis_server: RedisServer,
+                                                        tmp_path: Any) -> None:
+    """``redis+sentinel://`` through a real Sentinel watching a master and its replica: the
+    master is killed, Sentinel promotes the replica, and the state reconnects to it (asking
+    Sentinel again), goes live, and changes cross again between two processes' states."""
+    import subprocess
+
+    from tests.test_fleet import _free_port
+
+    pw = redis_server.password
+    rport, sport = _free_port(), _free_port()
+    replica = subprocess.Popen(  # noqa: ASYNC220
+        [redis_server.exe, "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--requirepass", pw, "--masterauth", pw,
+         "--replicaof", "127.0.0.1", str(redis_server.port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(f"port {sport}\nbind 127.0.0.1\ndir {tmp_path}\n"
+                    f"sentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n"
+                    f"sentinel auth-pass mymaster {pw}\n"
+                    f"sentinel down-after-milliseconds mymaster 300\n"
+                    f"sentinel failover-timeout mymaster 2000\n")
+    sentinel = subprocess.Popen([redis_server.exe, str(conf), "--sentinel"],  # noqa: ASYNC220
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    states: list[FleetState] = []
+    try:
+        s = state_settings({"url": f"redis+sentinel://:{pw}@127.0.0.1:{sport}/mymaster/0",
+                            "sync_ms": 20, "op_timeout_ms": 200}, env={})
+        assert s is not None
+        states = [FleetState(s), FleetState(s)]
+        a, b = (SharedBreaker(f, threshold=1) for f in states)
+        for f in states:
+            f.start()
+        assert await _until(lambda: all(f.live for f in states), 20.0)
+        a.failure("before", "m")
+        assert await _until(lambda: b.state("before", "m") != 0)
+
+        import redis.asyncio as aioredis
+
+        r = aioredis.from_url(f"redis://:{pw}@127.0.0.1:{rport}/0")
+        try:  # the replica has the master's data (so the promotion loses nothing)
+            for _ in range(500):
+                info = await r.info("replication")
+                if info.get("master_link_status") == "up":
+                    break
+                await asyncio.sleep(0.02)
+            assert info.get("master_link_status") == "up", info
+            sent = aioredis.from_url(f"redis://127.0.0.1:{sport}/0")
+            try:  # Sentinel knows the replica (it learns it from the master's INFO, every 10 s)
+                for _ in range(1500):
+                    if await sent.execute_command("SENTINEL", "REPLICAS", "mymaster"):
+                        break
+                    await asyncio.sleep(0.02)
+                assert await sent.execute_command("SENTINEL", "REPLICAS", "mymaster")
+            finally:
+                await sent.aclose()
+            redis_server.stop()  # the master dies
+            assert await _until(lambda: not states[0].live)
+            for _ in range(1000):  # Sentinel promotes the replica
+                if (await r.info("replication")).get("role") == "master":
+                    break
+                await asyncio.sleep(0.02)
+            assert (await r.info("replication")).get("role") == "master"
+        finally:
+            await r.aclose()
+        assert await _until(lambda: all(f.live for f in states), 30.0), \
+            [f.status() for f in states]
+        a.failure("after", "m")
+        assert await _until(lambda: b.state("after", "m") != 0)
+        assert pw not in str([f.status() for f in states])
+    finally:
+        for f in states:
+            await f.aclose()
+        for p in (sentinel, replica):
+            p.kill()
+            p.wait()
