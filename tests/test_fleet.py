@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -138,7 +139,14 @@ class Worker:
         return got
 
     def close(self) -> str:
-        _, err = self.proc.communicate(timeout=30)
+        try:
+            _, err = self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # stuck: say where, then stop it
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+            self.proc.kill()
+            _, err = self.proc.communicate()
+            raise AssertionError(f"worker did not exit: {err[-4000:]}") from None
         return err
 
 
