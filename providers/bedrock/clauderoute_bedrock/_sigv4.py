@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import time
 from email.utils import formatdate
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 __all__ = ["SigV4Signer"]
@@ -45,8 +46,27 @@ _CACHE = 256  # URLs (and request forms) remembered per signer: a provider sends
 _Form = tuple[dict[str, str], str, str, str, "str | None", str]
 
 
+# Copies of initialised SHA-256 states: ``hashlib.sha256()`` makes OpenSSL 3 look the digest up
+# on every call (its provider store), which inside a busy event loop costs several times the
+# hashing itself (benchmarks/README.md); ``copy()`` of a ready state does not.
+_SHA256 = hashlib.sha256()
+
+
 def _sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    h = _SHA256.copy()
+    h.update(data)
+    return h.hexdigest()
+
+
+def _hmac_states(key: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA256 (RFC 2104) with ``key`` (a derived signing key: 32 bytes, under the 64-byte
+    block) as its two hash states, each already fed its padded key: a MAC is then two copies
+    and two updates."""
+    key = key.ljust(64, b"\0")
+    inner, outer = _SHA256.copy(), _SHA256.copy()
+    inner.update(bytes(b ^ 0x36 for b in key))
+    outer.update(bytes(b ^ 0x5C for b in key))
+    return inner, outer
 
 
 def _canonical_path(path: str) -> str:
@@ -107,7 +127,8 @@ class SigV4Signer:
         self.region = region
         self.service = service
         self._prefix = f"/{region}/{service}/aws4_request"
-        self._keys: dict[tuple[str, str], bytes] = {}  # (secret, date) -> signing key
+        # (secret, date) -> the signing key's HMAC states
+        self._keys: dict[tuple[str, str], tuple[Any, Any]] = {}
         self._urls: dict[str, tuple[str, str, str]] = {}
         self._forms: dict[tuple[str, str, tuple[tuple[str, str], ...], str | None], _Form] = {}
         self._stamp: tuple[int, str] = (-1, "")
@@ -120,17 +141,18 @@ class SigV4Signer:
             self._stamp = (second, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second)))
         return self._stamp[1]
 
-    def _key(self, secret: str, date: str) -> bytes:
-        """The signing key: four HMACs chained from the secret, once per day and secret."""
-        key = self._keys.get((secret, date))
-        if key is None:
+    def _key(self, secret: str, date: str) -> tuple[Any, Any]:
+        """The signing key (four HMACs chained from the secret) as its HMAC states, once per
+        day and secret."""
+        states = self._keys.get((secret, date))
+        if states is None:
             key = hmac.digest(("AWS4" + secret).encode(), date.encode(), "sha256")
             for part in (self.region, self.service, "aws4_request"):
                 key = hmac.digest(key, part.encode(), "sha256")
             if len(self._keys) >= 4:  # yesterday's date, a rotated secret
                 self._keys.clear()
-            self._keys[(secret, date)] = key
-        return key
+            states = self._keys[(secret, date)] = _hmac_states(key)
+        return states
 
     def _url(self, url: str) -> tuple[str, str, str]:
         found = self._urls.get(url)
@@ -164,7 +186,12 @@ class SigV4Signer:
         date = stamp[:8]
         to_sign = (f"{_ALGORITHM}\n{stamp}\n{date}{self._prefix}\n"
                    f"{_sha256_hex(request.encode())}")
-        signature = hmac.digest(self._key(secret_key, date), to_sign.encode(), "sha256").hex()
+        inner, outer = self._key(secret_key, date)
+        inner = inner.copy()
+        inner.update(to_sign.encode())
+        outer = outer.copy()
+        outer.update(inner.digest())
+        signature = outer.hexdigest()
         out["Authorization"] = (f"{_ALGORITHM} Credential={access_key}/{date}{self._prefix}, "
                                 f"{signed}Signature={signature}")
         return out
