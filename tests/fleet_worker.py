@@ -53,6 +53,7 @@ async def main() -> None:
                             budgets=BUDGETS, window_s=3600)
     fleet.start()
     loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGUSR2, _dump_tasks)  # a stuck process shows its awaits
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line:
@@ -121,6 +122,19 @@ async def main() -> None:
             out.update(fleet.status())
         print(json.dumps(out), flush=True)
     await breaker.aclose()
+
+
+def _dump_tasks() -> None:
+    for task in asyncio.all_tasks():  # each task's chain of awaits, innermost last
+        print(f"task {task.get_name()} cancelling={task.cancelling()}", file=sys.stderr)
+        c: Any = task.get_coro()
+        while c is not None:
+            f = getattr(c, "cr_frame", None) or getattr(c, "gi_frame", None)
+            if f is not None:
+                print(f"  {f.f_code.co_filename}:{f.f_lineno} {f.f_code.co_name}",
+                      file=sys.stderr)
+            c = getattr(c, "cr_await", None) or getattr(c, "gi_yieldfrom", None)
+    sys.stderr.flush()
 
 
 async def _calls(cmd: dict[str, Any], breaker: SharedBreaker) -> dict[str, Any]:

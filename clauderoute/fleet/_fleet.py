@@ -34,6 +34,7 @@ import msgspec
 
 from ._conn import connect, instruments
 from ._direct import DirectOps
+from ._epoch import EpochOps, new_token
 from ._settings import StateSettings, redacted
 
 __all__ = ["FleetState", "Handler"]
@@ -48,12 +49,7 @@ _enc = msgspec.msgpack.Encoder()
 _batch = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, str, bytes, int]]])
 
 
-def _token() -> bytes:
-    """A new value for the epoch key."""
-    return os.urandom(8).hex().encode()
-
-
-class FleetState(DirectOps):
+class FleetState(DirectOps, EpochOps):
     """The local copy and its sync task (see the module docstring).
 
     Args:
@@ -198,7 +194,7 @@ class FleetState(DirectOps):
                 for callback in self._on_sync:
                     callback()
                 delay = self.sync_s
-                while True:
+                while not self._closed:  # (a cancellation swallowed below must not loop on)
                     await self._tick()
             except asyncio.CancelledError:
                 await self._disconnect()  # (the loop is ending, or aclose() was called)
@@ -220,7 +216,7 @@ class FleetState(DirectOps):
         await self.op(self._redis.ping())
         self._pubsub = self._redis.pubsub()
         await self.op(self._pubsub.subscribe(self._channel))
-        await self.op(self._redis.set(self.key("epoch", "0"), _token(), nx=True))
+        await self.op(self._redis.set(self.key("epoch", "0"), new_token(), nx=True))
         self._epoch = await self.op(self._redis.get(self.key("epoch", "0")))
 
     @property
@@ -315,7 +311,7 @@ class FleetState(DirectOps):
             return
         items, self._outbox = self._outbox, {}
         pipe = self._redis.pipeline(transaction=False)
-        token = _token()
+        token = new_token()
         pipe.set(self.key("epoch", "0"), token, nx=True)  # set: it was gone (flushed)
         for (kind, key), (payload, ttl_ms) in items.items():
             pipe.set(self.key(kind, key), payload, px=ttl_ms)
@@ -355,28 +351,3 @@ class FleetState(DirectOps):
                 kind, _, key = k[len(prefix):].partition(":")
                 if isinstance(payload, bytes) and isinstance(ttl_ms, int) and ttl_ms > 0:
                     self._apply(kind, key, payload, ttl_ms / 1000)
-
-    async def _emptied(self, token: bytes | None = None) -> None:
-        """Redis lost every key (flushed, or replaced by an empty server). The local copies are
-        still right: set a new epoch (``token``: this process's pipeline already set it), tell
-        every process, and re-announce what this one owns, staying live."""
-        key = self.key("epoch", "0")
-        epoch = _token() if token is None else token
-        if token is None and not await self.op(self._redis.set(key, epoch, nx=True)):
-            got = await self.op(self._redis.get(key))  # another process set it first
-            epoch = got if isinstance(got, bytes) else epoch
-        await self.op(self._redis.publish(self._channel,
-                                          _enc.encode((self.origin, [("epoch", "0", epoch, 0)]))))
-        self._renew(epoch)
-
-    def _renew(self, epoch: bytes) -> None:
-        """A new epoch: Redis was emptied. Re-announce (the callbacks only queue changes)."""
-        if epoch == self._epoch:
-            return
-        self._epoch = epoch
-        self.flushes += 1
-        self._checked = asyncio.get_running_loop().time()
-        log.warning("clauderoute state: Redis at %s lost the shared state (flushed or "
-                    "replaced); re-announcing this process's part", redacted(self.settings.url))
-        for callback in self._on_sync:
-            callback()
