@@ -60,8 +60,17 @@ class Limits(Protocol):
 class _Lease:
     """This process's share of one fleet counter for the current window."""
 
-    __slots__ = ("avail", "batch", "debt", "exhausted", "limit", "max_batch", "name", "want",
-                 "window")
+    __slots__ = (
+        "avail",
+        "batch",
+        "debt",
+        "exhausted",
+        "limit",
+        "max_batch",
+        "name",
+        "want",
+        "window",
+    )
 
     def __init__(self, name: str, limit: int) -> None:  # name: "rpm" or a token limit
         self.name, self.limit = name, limit
@@ -98,8 +107,15 @@ class FleetBudget:
     .. versionadded:: 0.2
     """
 
-    def __init__(self, fleet: FleetState, provider: str, limits: Limits, *,
-                 window_s: float = 60.0, wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        fleet: FleetState,
+        provider: str,
+        limits: Limits,
+        *,
+        window_s: float = 60.0,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         self.fleet, self.provider = fleet, provider
         self.window_s, self.wall_clock = window_s, wall_clock
         self.requests = _Lease("rpm", limits.rpm) if limits.rpm else None
@@ -179,15 +195,26 @@ class FleetBudget:
             lease.roll(window)
             if lease.debt:
                 debt, lease.debt = lease.debt, 0
-                await self.fleet.op(redis.eval(_ADD, 2, *self._keys(lease.name, window),
-                                               debt, overlap, ttl))
+                await self.fleet.op(
+                    redis.eval(_ADD, 2, *self._keys(lease.name, window), debt, overlap, ttl)
+                )
             if not lease.exhausted and (lease.want or lease.avail * 2 < lease.batch):
                 if lease.want:
                     lease.batch = min(lease.max_batch, lease.batch * 2)
                 want = max(lease.batch, lease.want)
-                got = int(await self.fleet.op(redis.eval(
-                    _LEASE, 2, *self._keys(lease.name, window), want, lease.limit,
-                    overlap, ttl)))
+                got = int(
+                    await self.fleet.op(
+                        redis.eval(
+                            _LEASE,
+                            2,
+                            *self._keys(lease.name, window),
+                            want,
+                            lease.limit,
+                            overlap,
+                            ttl,
+                        )
+                    )
+                )
                 if lease.window != window:
                     continue  # the minute turned meanwhile: the grant was counted in the old
                 lease.avail += got
@@ -200,5 +227,8 @@ class FleetBudget:
             add, self.output_pending = self.output_pending, 0
             if window != self._out_window:
                 self._out_window = window
-            self.output_seen = int(await self.fleet.op(redis.eval(
-                _ADD, 2, *self._keys("output_tpm", window), add, overlap, ttl)))
+            self.output_seen = int(
+                await self.fleet.op(
+                    redis.eval(_ADD, 2, *self._keys("output_tpm", window), add, overlap, ttl)
+                )
+            )

@@ -56,8 +56,11 @@ class EpochOps:
         if token is None and not await self.op(self._redis.set(key, epoch, nx=True)):
             got = await self.op(self._redis.get(key))  # another process set it first
             epoch = got if isinstance(got, bytes) else epoch
-        await self.op(self._redis.publish(self._channel,
-                                          _enc.encode((self.origin, [("epoch", "0", epoch, 0)]))))
+        await self.op(
+            self._redis.publish(
+                self._channel, _enc.encode((self.origin, [("epoch", "0", epoch, 0)]))
+            )
+        )
         self._renew(epoch)
 
     def _renew(self, epoch: bytes) -> None:
@@ -67,7 +70,10 @@ class EpochOps:
         self._epoch = epoch
         self.flushes += 1
         self._checked = asyncio.get_running_loop().time()
-        log.warning("clauderoute state: Redis at %s lost the shared state (flushed or "
-                    "replaced); re-announcing this process's part", redacted(self.settings.url))
+        log.warning(
+            "clauderoute state: Redis at %s lost the shared state (flushed or "
+            "replaced); re-announcing this process's part",
+            redacted(self.settings.url),
+        )
         for callback in self._on_sync:
             callback()

@@ -155,9 +155,15 @@ class FleetState(DirectOps, EpochOps):
         """What ``/readyz`` shows: ``state`` is ``ok``, ``degraded`` (Redis trouble: this
         process runs on its own state) or ``starting``; never the URL's password."""
         state = "ok" if self.live else "degraded" if self.failures else "starting"
-        return {"state": state, "live": self.live, "url": redacted(self.settings.url),
-                "outages": self.outages, "failures": self.failures, "ops": self.ops,
-                "last_error": self.last_error}
+        return {
+            "state": state,
+            "live": self.live,
+            "url": redacted(self.settings.url),
+            "outages": self.outages,
+            "failures": self.failures,
+            "ops": self.ops,
+            "last_error": self.last_error,
+        }
 
     async def aclose(self, release: tuple[tuple[str, str], ...] = ()) -> None:
         """Stop syncing and close the connections; first flush what is queued and delete the
@@ -171,8 +177,11 @@ class FleetState(DirectOps, EpochOps):
                 pass
         self._closed = True
         t, self._task = self._task, None
-        tasks = [x for x in (t, *self._soon_tasks)
-                 if x is not None and x.get_loop() is asyncio.get_running_loop()]
+        tasks = [
+            x
+            for x in (t, *self._soon_tasks)
+            if x is not None and x.get_loop() is asyncio.get_running_loop()
+        ]
         for x in tasks:
             x.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -236,15 +245,21 @@ class FleetState(DirectOps, EpochOps):
 
     def _up(self) -> None:
         if self.failures:
-            log.warning("clauderoute state: Redis at %s is back; shared state re-synced",
-                        redacted(self.settings.url))
+            log.warning(
+                "clauderoute state: Redis at %s is back; shared state re-synced",
+                redacted(self.settings.url),
+            )
         self.live, self.last_error = True, None
 
     def _down(self, exc: BaseException) -> None:
         what = self._clean(exc)
         if self.live or self.failures == 0:  # once per outage, not once per retry
-            log.warning("clauderoute state: Redis at %s unavailable (%s); routing on this "
-                        "process's own state until it is back", redacted(self.settings.url), what)
+            log.warning(
+                "clauderoute state: Redis at %s unavailable (%s); routing on this "
+                "process's own state until it is back",
+                redacted(self.settings.url),
+                what,
+            )
         if self.live or self.failures == 0:
             self._outages.add(1, {"error.type": type(exc).__name__})
             self.outages += 1
@@ -268,8 +283,7 @@ class FleetState(DirectOps, EpochOps):
         while True:
             left = max(0.0, end - loop.time())
             async with asyncio.timeout(left + self.op_s):
-                msg = await self._pubsub.get_message(ignore_subscribe_messages=True,
-                                                     timeout=left)
+                msg = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
             if msg is not None and msg.get("type") == "message":
                 self._merge(msg["data"])
             if loop.time() >= end:
@@ -340,7 +354,7 @@ class FleetState(DirectOps, EpochOps):
         while (k := await self.op(anext(scan, None), 0)) is not None:
             keys.append(k.decode() if isinstance(k, bytes) else k)
         for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
+            chunk = keys[i : i + 500]
             pipe = self._redis.pipeline(transaction=False)
             for k in chunk:
                 pipe.get(k)
@@ -348,6 +362,6 @@ class FleetState(DirectOps, EpochOps):
             got = await self.op(pipe.execute())
             for j, k in enumerate(chunk):
                 payload, ttl_ms = got[2 * j], got[2 * j + 1]
-                kind, _, key = k[len(prefix):].partition(":")
+                kind, _, key = k[len(prefix) :].partition(":")
                 if isinstance(payload, bytes) and isinstance(ttl_ms, int) and ttl_ms > 0:
                     self._apply(kind, key, payload, ttl_ms / 1000)
