@@ -976,6 +976,8 @@ async def test_sentinel_failover_reaches_the_new_master(
             pw,
             "--masterauth",
             pw,
+            "--dir",  # the replica writes the master's snapshot there on sync
+            str(tmp_path),
             "--replicaof",
             "127.0.0.1",
             str(redis_server.port),
