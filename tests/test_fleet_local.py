@@ -1089,3 +1089,45 @@ async def test_aclose_returns_when_a_redis_call_swallows_the_cancellation(
     await asyncio.wait_for(inside.wait(), 20)
     done, _ = await asyncio.wait({asyncio.ensure_future(fleet.aclose())}, timeout=20)
     assert done, "aclose() never returned: the sync task kept ticking after its cancellation"
+
+
+async def test_tokens_given_back_after_the_minute_turned_stay_in_the_old_one(
+    redis_server: RedisServer,
+) -> None:
+    """A call admitted in one minute that fails (or was over-estimated) in the next gives its
+    input tokens back: they were counted in the old minute's counter, so they must not become
+    admissible in the new minute. Invariant: the tokens admitted in a minute are at most the
+    fleet's counter for that minute."""
+    import redis.asyncio as aioredis
+
+    from clauderoute.fleet import FleetBudget
+    from clauderoute.routing._budget import BudgetLimits
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fleet = FleetState(s)
+    now = [time.time()]
+    budget = FleetBudget(fleet, "a", BudgetLimits(input_tpm=10_000), wall_clock=lambda: now[0])
+    fleet.start()
+    assert await _until(lambda: fleet.live)
+    assert await _until(lambda: budget.admit(100) is None)  # one call, this minute
+    assert await _until(lambda: budget.admit(100) is None)  # and another
+    now[0] += 60.0  # the next minute; both calls end in it
+    assert budget.admit(1) is not None  # (the lease rolls to the new minute, empty)
+    budget.release(100)  # the first got no billed answer
+    budget.settle(100, 10, 5)  # the second used 10 of its 100
+    window = budget._window()[0]
+    tokens = 0
+    for _ in range(5000):  # the whole new minute's budget, to "spent"
+        got = budget.admit(50)
+        if got is None:
+            tokens += 50
+        elif got[1].endswith("spent"):
+            break
+        else:
+            await asyncio.sleep(0.005)
+    r = aioredis.from_url(redis_server.url)
+    counted = int(await r.get(budget._keys("input_tpm", window)[0]) or 0)
+    await r.aclose()
+    assert 0 < tokens <= counted, (tokens, counted)
+    await fleet.aclose()

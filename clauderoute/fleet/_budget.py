@@ -65,6 +65,7 @@ class _Lease:
         "batch",
         "debt",
         "exhausted",
+        "given",
         "limit",
         "max_batch",
         "name",
@@ -79,19 +80,29 @@ class _Lease:
         self.max_batch = max(1, limit // 50)
         self.batch = min(self.max_batch, 16 if name == "rpm" else 16 * 1024)
         self.window = -1
-        self.avail = self.debt = self.want = 0
+        self.avail = self.debt = self.want = self.given = 0
         self.exhausted = False
 
     def roll(self, window: int) -> None:
         if window != self.window:  # a lease belongs to its window: the rest is spent there
             self.window, self.avail, self.exhausted, self.want = window, 0, False, 0
+            self.given = 0
 
     def take(self, n: int) -> bool:
         if self.avail >= n:
             self.avail -= n
+            self.given += n  # taken by calls still under way, this window
             return True
         self.want = max(self.want, n - self.avail)
         return False
+
+    def done(self, n: int, back: int, window: int) -> None:
+        """A call that took ``n`` ended; ``back`` of them return to the lease, but only while
+        the window it was taken in lasts: what the fleet counted in a past window must not
+        become admissible in this one (calls admitted before the edge end after it)."""
+        if window == self.window and self.given >= n:
+            self.given -= n
+            self.avail += back
 
 
 class FleetBudget:
@@ -154,7 +165,8 @@ class FleetBudget:
             if req is not None:
                 req.avail += 1
             if inp is not None:
-                inp.avail += min(input_estimate, inp.limit)
+                need = min(input_estimate, inp.limit)
+                inp.done(need, need, window)
             return ends, f"budget: output_tpm {self.output_limit} spent"
         return None
 
@@ -168,18 +180,18 @@ class FleetBudget:
     def settle(self, input_estimate: int, input_used: int, output_used: int) -> None:
         """An answer arrived: correct the input estimate, count the output."""
         if self.input is not None:
-            diff = input_used - min(input_estimate, self.input.limit)
-            if diff < 0:
-                self.input.avail -= diff
-            else:
-                self.input.debt += diff
+            need = min(input_estimate, self.input.limit)
+            diff = input_used - need
+            self.input.done(need, max(0, -diff), self._window()[0])
+            self.input.debt += max(0, diff)
         if self.output_limit is not None:
             self.output_pending += output_used
 
     def release(self, input_estimate: int) -> None:
         """An admitted call got no billed answer: its input estimate returns to the lease."""
         if self.input is not None:
-            self.input.avail += min(input_estimate, self.input.limit)
+            need = min(input_estimate, self.input.limit)
+            self.input.done(need, need, self._window()[0])
 
     def _keys(self, name: str, window: int) -> list[str]:
         tag = f"{{{self.fleet.settings.prefix}:bud:{self.provider}:{name}}}"
