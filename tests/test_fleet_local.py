@@ -1131,3 +1131,40 @@ async def test_tokens_given_back_after_the_minute_turned_stay_in_the_old_one(
     await r.aclose()
     assert 0 < tokens <= counted, (tokens, counted)
     await fleet.aclose()
+
+
+async def test_flushed_redis_gets_rate_limit_observations_reannounced(
+    redis_server: RedisServer,
+) -> None:
+    """FLUSHALL after a process saw a platform announce exhaustion: once the flush is noticed
+    the process publishes its observation again, so a process starting afterwards still skips
+    the provider (it would otherwise learn of it only from a 429)."""
+    import redis.asyncio as aioredis
+
+    from clauderoute.fleet import FleetRouteState
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fa = FleetState(s)
+    a = FleetRouteState(fa, _LocalLimits(), limits_type=_Seen)
+    fa.check_s = 0.2
+    fa.start()
+    assert await _until(lambda: fa.live)
+    a.observe_limits("p", "m", _Seen(remaining=0, observed_at=time.time()))
+    r = aioredis.from_url(redis_server.url)
+    for _ in range(500):  # the observation reached Redis
+        if await r.exists("clauderoute:rl:p\x1fm"):
+            break
+        await asyncio.sleep(0.01)
+    assert await r.exists("clauderoute:rl:p\x1fm")
+    await r.flushall()
+    assert await _until(lambda: fa.flushes >= 1)
+    fc = FleetState(s)
+    lc = _LocalLimits()
+    FleetRouteState(fc, lc, limits_type=_Seen)
+    fc.start()
+    assert await _until(lambda: ("p", "m") in lc.limits)  # caught up after the flush
+    assert lc.limits["p", "m"].remaining == 0
+    await r.aclose()
+    for f in (fa, fc):
+        await f.aclose()
