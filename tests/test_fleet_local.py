@@ -1168,3 +1168,45 @@ async def test_flushed_redis_gets_rate_limit_observations_reannounced(
     await r.aclose()
     for f in (fa, fc):
         await f.aclose()
+
+
+async def test_one_budgeted_provider_sends_nothing_past_the_fleet_budget(
+    redis_server: RedisServer,
+) -> None:
+    """rpm = 5 on the only provider, from the first call (the shared state still starting):
+    the router waits while the fleet's lease is being reserved and sends exactly 5 calls; the
+    others fail before the network (the budget frees up after the deadline). After a
+    "reserving" wait the router used to send the call without any budget: 6 reached the
+    platform here."""
+    from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+
+    from clauderoute.fleet import FleetRouteState
+    from clauderoute.routing._budget import BudgetLimits
+    from clauderoute.routing._signals import Signals
+    from clauderoute.routing._state import InProcessState
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fleet = FleetState(s)
+    limits = {"a": BudgetLimits(rpm=5)}
+    state = FleetRouteState(fleet, InProcessState(limits), budgets=limits, window_s=3600)
+    async with AnthropicEmulator(api_key="k", latency=LatencyProfile()) as emu:
+        provider = AnthropicProvider(name="a", base_url=emu.url, api_key="k")
+        client = cr.AsyncClient(
+            providers=[provider], signals=Signals(state), tracing=False, deadline=3
+        )
+        ok, refused = 0, 0
+        async with client:
+            for _ in range(8):
+                try:
+                    await client.messages.create(
+                        model="claude-haiku-4-5",
+                        max_tokens=8,
+                        messages=[{"role": "user", "content": "x"}],
+                    )
+                    ok += 1
+                except cr.AllPlatformsFailed as exc:
+                    assert "rpm 5 spent" in str(exc), exc
+                    refused += 1
+        assert (ok, refused, len(emu.requests)) == (5, 3, 5)
+    await fleet.aclose()
