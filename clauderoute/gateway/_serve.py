@@ -53,7 +53,10 @@ def listen_on(settings: GatewaySettings, given: dict[str, Any]) -> dict[str, Any
 
 
 def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """One line to stderr in one write: the workers share the supervisor's stderr, and
+    ``print`` writes the text and its newline separately, so two workers' lines interleaved."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
 
 
 def _kept(settings: GatewaySettings, running: dict[str, Any], given: frozenset[str]) -> None:
@@ -147,11 +150,7 @@ async def serve(
         task.add_done_callback(reloading.discard)
 
     loop.add_signal_handler(signal.SIGHUP, on_hup)
-    print(
-        f"clauderoute serve{label}: pid {os.getpid()} listening on http://{host}:{bound}",
-        file=sys.stderr,
-        flush=True,
-    )
+    _say(f"clauderoute serve{label}: pid {os.getpid()} listening on http://{host}:{bound}")
     await stop.wait()
     server.close()  # no new connections; keep-alive ones get 529 + close while draining
     gw.draining = True
@@ -162,11 +161,9 @@ async def serve(
     _ignore_stop_signals(loop)
     await runner.cleanup()
     await gw.client.close()
-    print(
+    _say(
         f"clauderoute serve{label}: pid {os.getpid()} drained "
-        f"({left} request(s) cut at the grace limit)",
-        file=sys.stderr,
-        flush=True,
+        f"({left} request(s) cut at the grace limit)"
     )
     return 0
 
@@ -222,11 +219,7 @@ async def supervise(
         procs[slot] = await asyncio.create_subprocess_exec(
             *argv, "--port", str(port), "--worker-slot", str(slot)
         )
-        print(
-            f"clauderoute serve: worker {slot} started (pid {procs[slot].pid})",
-            file=sys.stderr,
-            flush=True,
-        )
+        _say(f"clauderoute serve: worker {slot} started (pid {procs[slot].pid})")
 
     def forward(sig: int) -> None:
         if sig == signal.SIGHUP:
@@ -250,11 +243,9 @@ async def supervise(
             code = await procs[slot].wait()
             if stopping.is_set():
                 return
-            print(
+            _say(
                 f"clauderoute serve: worker {slot} (pid {procs[slot].pid}) exited with "
-                f"{code}; restarting",
-                file=sys.stderr,
-                flush=True,
+                f"{code}; restarting"
             )
             if time.monotonic() - started < 1.0:
                 await asyncio.sleep(1.0)  # a worker that dies at once: do not spin

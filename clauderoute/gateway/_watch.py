@@ -34,7 +34,8 @@ class Guard(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self.busy = False
 
-    def _set(self, seconds: float, head: bool) -> None:
+    def start_timer(self, seconds: float, head: bool) -> None:
+        """(Re)start the one timer: the head timer when ``head``, else the idle timer."""
         if self._timer is not None:
             self._timer.cancel()
         self._head = head
@@ -43,7 +44,7 @@ class Guard(asyncio.Protocol):
     def arm(self) -> None:
         """A request head starts to arrive: it must be whole within ``header_timeout_s``."""
         if not self._head or self._timer is None:
-            self._set(self._holder.settings.header_timeout_s, head=True)
+            self.start_timer(self._holder.settings.header_timeout_s, head=True)
 
     def expire(self) -> None:
         self._timer = None
@@ -65,7 +66,7 @@ class Guard(asyncio.Protocol):
         next bytes start a new head."""
         self.busy = False
         if self._transport is not None and not self._transport.is_closing():
-            self._set(self._holder.settings.idle_timeout_s, head=False)
+            self.start_timer(self._holder.settings.idle_timeout_s, head=False)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)  # a TCP server's connections

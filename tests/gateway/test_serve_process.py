@@ -28,6 +28,7 @@ class Serve:
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
         self.lines: list[bytes] = []
+        self.termed = False
         self._new = asyncio.Event()
         self._reader = asyncio.ensure_future(self._read())
 
@@ -39,6 +40,7 @@ class Serve:
 
     async def line(self, pattern: bytes, after: int = 0, limit: float = 60) -> re.Match[bytes]:
         """The first stderr line from index ``after`` on that matches ``pattern``."""
+
         async def find() -> re.Match[bytes]:
             i = after
             while True:
@@ -51,11 +53,18 @@ class Serve:
                     raise AssertionError(b"".join(self.lines).decode())
                 self._new.clear()
                 await self._new.wait()
+
         return await asyncio.wait_for(find(), limit)
 
-    async def stop(self) -> int:
-        if self.proc.returncode is None:
+    def term(self) -> None:
+        """SIGTERM, once: a second one that lands after the drain, once the loop has closed
+        and the default action is back, kills the exiting process (exit -15, not 0)."""
+        if not self.termed and self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
+            self.termed = True
+
+    async def stop(self) -> int:
+        self.term()
         code = await asyncio.wait_for(self.proc.wait(), 60)
         await self._reader
         return code
@@ -63,17 +72,29 @@ class Serve:
 
 def _config(path: Path, url: str, secret: str, keys: list[str]) -> None:
     quoted = ", ".join(f'"{k}"' for k in keys)
-    path.write_text(f'[providers.direct]\nkind = "anthropic"\nbase_url = "{url}"\n'
-                    f'api_key = "{secret}"\nmax_retries = 0\n\n[gateway]\n'
-                    f'api_keys = [{quoted}]\ndrain_timeout_s = 30\n')
+    path.write_text(
+        f'[providers.direct]\nkind = "anthropic"\nbase_url = "{url}"\n'
+        f'api_key = "{secret}"\nmax_retries = 0\n\n[gateway]\n'
+        f"api_keys = [{quoted}]\ndrain_timeout_s = 30\n"
+    )
 
 
 async def _serve(config: Path, *args: str) -> Serve:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "clauderoute._cli", "serve", "--config", str(config),
-        "--port", "0", *args, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE, env=env)
+        sys.executable,
+        "-m",
+        "clauderoute._cli",
+        "serve",
+        "--config",
+        str(config),
+        "--port",
+        "0",
+        *args,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
     return Serve(proc)
 
 
@@ -90,12 +111,14 @@ async def test_sigterm_drains_a_stream_then_exits_0(emulator: Any, tmp_path: Pat
     serve = await _serve(cfg)
     try:
         port = int((await serve.line(LISTEN.pattern)).group(2))
-        client = anthropic.AsyncAnthropic(api_key=KEY, base_url=f"http://127.0.0.1:{port}",
-                                          max_retries=0)
-        async with client.messages.stream(model="claude-haiku-4-5", max_tokens=40,
-                                          messages=PROMPT) as s:
+        client = anthropic.AsyncAnthropic(
+            api_key=KEY, base_url=f"http://127.0.0.1:{port}", max_retries=0
+        )
+        async with client.messages.stream(
+            model="claude-haiku-4-5", max_tokens=40, messages=PROMPT
+        ) as s:
             texts = [await anext(s.text_stream)]
-            serve.proc.send_signal(signal.SIGTERM)  # mid-stream
+            serve.term()  # mid-stream
             texts += [t async for t in s.text_stream]
             final = await s.get_final_message()
         assert final.stop_reason == "max_tokens" and len("".join(texts).split()) == 40
@@ -137,8 +160,9 @@ async def test_sighup_reloads_without_dropping_a_stream(emulator: Any, tmp_path:
         new = anthropic.AsyncAnthropic(api_key=NEW_KEY, base_url=url, max_retries=0)
         with pytest.raises(anthropic.AuthenticationError):
             await new.messages.create(model="claude-haiku-4-5", max_tokens=4, messages=PROMPT)
-        async with old.messages.stream(model="claude-haiku-4-5", max_tokens=40,
-                                       messages=PROMPT) as s:
+        async with old.messages.stream(
+            model="claude-haiku-4-5", max_tokens=40, messages=PROMPT
+        ) as s:
             await anext(s.text_stream)
             _config(cfg, emulator.emulator.url, emulator.secret, [NEW_KEY])
             mark = len(serve.lines)
@@ -146,8 +170,7 @@ async def test_sighup_reloads_without_dropping_a_stream(emulator: Any, tmp_path:
             await serve.line(rb"reloaded", after=mark)
             final = await s.get_final_message()  # the old stream goes on to its end
         assert final.stop_reason == "max_tokens"
-        msg = await new.messages.create(model="claude-haiku-4-5", max_tokens=4,
-                                        messages=PROMPT)
+        msg = await new.messages.create(model="claude-haiku-4-5", max_tokens=4, messages=PROMPT)
         assert msg.content
         with pytest.raises(anthropic.AuthenticationError):
             await old.messages.create(model="claude-haiku-4-5", max_tokens=4, messages=PROMPT)
@@ -157,15 +180,18 @@ async def test_sighup_reloads_without_dropping_a_stream(emulator: Any, tmp_path:
         assert await serve.stop() == 0
 
 
-async def test_workers_share_a_port_and_a_crashed_one_restarts(emulator: Any,
-                                                               tmp_path: Path) -> None:
+async def test_workers_share_a_port_and_a_crashed_one_restarts(
+    emulator: Any, tmp_path: Path
+) -> None:
     cfg = tmp_path / "c.toml"
     _config(cfg, emulator.emulator.url, emulator.secret, [KEY])
     serve = await _serve(cfg, "--workers", "2")
     try:
         first = await serve.line(LISTEN.pattern)
-        second = await serve.line(LISTEN.pattern, after=serve.lines.index(
-            next(l for l in serve.lines if LISTEN.search(l))) + 1)
+        second = await serve.line(
+            LISTEN.pattern,
+            after=serve.lines.index(next(l for l in serve.lines if LISTEN.search(l))) + 1,
+        )
         assert first.group(2) == second.group(2) and first.group(1) != second.group(1)
         url = f"http://127.0.0.1:{int(first.group(2))}"
         victim = int(first.group(1))
@@ -176,9 +202,12 @@ async def test_workers_share_a_port_and_a_crashed_one_restarts(emulator: Any,
         assert int(again.group(1)) not in (victim, int(second.group(1)))
         client = anthropic.AsyncAnthropic(api_key=KEY, base_url=url, max_retries=0)
         for _ in range(6):  # new connections each time, spread over both workers
-            msg = await client.messages.create(model="claude-haiku-4-5", max_tokens=4,
-                                               messages=PROMPT,
-                                               extra_headers={"connection": "close"})
+            msg = await client.messages.create(
+                model="claude-haiku-4-5",
+                max_tokens=4,
+                messages=PROMPT,
+                extra_headers={"connection": "close"},
+            )
             assert msg.content
         await client.close()
     finally:
@@ -192,3 +221,30 @@ async def test_refuses_non_loopback_without_keys(emulator: Any, tmp_path: Path) 
     assert await asyncio.wait_for(serve.proc.wait(), 60) == 2
     await serve.line(rb"gateway.api_keys: refusing to listen on '0.0.0.0'")
     await serve.stop()
+
+
+async def test_each_log_line_is_one_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers of ``--workers N`` share one stderr: a line written as its text and then its
+    newline (what ``print`` does) interleaves with another worker's (seen as two "listening"
+    lines on one, and a test waiting 60 s for the missing one). Every line goes out whole."""
+    from clauderoute.gateway import _serve
+
+    class Recording:
+        def __init__(self) -> None:
+            self.writes: list[str] = []
+
+        def write(self, text: str) -> int:
+            self.writes.append(text)
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+    err = Recording()
+    monkeypatch.setattr(sys, "stderr", err)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[providers.x]\nkind = 42\n")
+    running = {"host": "127.0.0.1", "port": 0, "workers": 1}
+    await _serve._reload(None, str(bad), running, frozenset())  # type: ignore[arg-type]
+    assert err.writes and all(w.endswith("\n") and w.count("\n") == 1 for w in err.writes)
+    assert "reload refused" in err.writes[0]
