@@ -18,7 +18,7 @@ import signal
 import socket
 import sys
 import time
-from typing import Any
+from typing import Any, BinaryIO
 
 from aiohttp import web
 
@@ -53,7 +53,10 @@ def listen_on(settings: GatewaySettings, given: dict[str, Any]) -> dict[str, Any
 
 
 def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """One status line on stderr, in one write: workers share the stream, and ``print``'s
+    separate newline let two workers' lines run together."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
 
 
 def _kept(settings: GatewaySettings, running: dict[str, Any], given: frozenset[str]) -> None:
@@ -108,9 +111,11 @@ async def serve(
     label: str = "",
     workers: int = 1,
     given: frozenset[str] = _ALL,
+    access_stream: BinaryIO | None = None,
 ) -> int:
     """Run one worker until SIGTERM or SIGINT; returns the exit code (0 after a drain).
 
+    ``access_stream`` takes the access log (else the ``clauderoute.gateway.access`` logger).
     ``given`` names the listen settings set on the command line: a reload that changes one of
     the others in the file is reported (and the running value kept).
 
@@ -118,7 +123,7 @@ async def serve(
     """
     client, settings = _load(config)
     check_listen(host, settings)
-    gw = Gateway(client, settings)
+    gw = Gateway(client, settings, access_stream=access_stream)
     # lingering_time=0: a body the gateway refused (too large, no key) is never read on.
     runner = web.AppRunner(
         gw.app(),
@@ -147,11 +152,7 @@ async def serve(
         task.add_done_callback(reloading.discard)
 
     loop.add_signal_handler(signal.SIGHUP, on_hup)
-    print(
-        f"clauderoute serve{label}: pid {os.getpid()} listening on http://{host}:{bound}",
-        file=sys.stderr,
-        flush=True,
-    )
+    _say(f"clauderoute serve{label}: pid {os.getpid()} listening on http://{host}:{bound}")
     await stop.wait()
     server.close()  # no new connections; keep-alive ones get 529 + close while draining
     gw.draining = True
@@ -161,11 +162,9 @@ async def serve(
     left = gw.in_flight
     await runner.cleanup()
     await gw.client.close()
-    print(
+    _say(
         f"clauderoute serve{label}: pid {os.getpid()} drained "
-        f"({left} request(s) cut at the grace limit)",
-        file=sys.stderr,
-        flush=True,
+        f"({left} request(s) cut at the grace limit)"
     )
     return 0
 
@@ -221,11 +220,7 @@ async def supervise(
         procs[slot] = await asyncio.create_subprocess_exec(
             *argv, "--port", str(port), "--worker-slot", str(slot)
         )
-        print(
-            f"clauderoute serve: worker {slot} started (pid {procs[slot].pid})",
-            file=sys.stderr,
-            flush=True,
-        )
+        _say(f"clauderoute serve: worker {slot} started (pid {procs[slot].pid})")
 
     def forward(sig: int) -> None:
         if sig == signal.SIGHUP:
@@ -249,11 +244,9 @@ async def supervise(
             code = await procs[slot].wait()
             if stopping.is_set():
                 return
-            print(
+            _say(
                 f"clauderoute serve: worker {slot} (pid {procs[slot].pid}) exited with "
-                f"{code}; restarting",
-                file=sys.stderr,
-                flush=True,
+                f"{code}; restarting"
             )
             if time.monotonic() - started < 1.0:
                 await asyncio.sleep(1.0)  # a worker that dies at once: do not spin

@@ -5,6 +5,7 @@ without keys is refused."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -39,6 +40,7 @@ class Serve:
 
     async def line(self, pattern: bytes, after: int = 0, limit: float = 60) -> re.Match[bytes]:
         """The first stderr line from index ``after`` on that matches ``pattern``."""
+
         async def find() -> re.Match[bytes]:
             i = after
             while True:
@@ -51,6 +53,7 @@ class Serve:
                     raise AssertionError(b"".join(self.lines).decode())
                 self._new.clear()
                 await self._new.wait()
+
         return await asyncio.wait_for(find(), limit)
 
     async def stop(self) -> int:
@@ -63,17 +66,29 @@ class Serve:
 
 def _config(path: Path, url: str, secret: str, keys: list[str]) -> None:
     quoted = ", ".join(f'"{k}"' for k in keys)
-    path.write_text(f'[providers.direct]\nkind = "anthropic"\nbase_url = "{url}"\n'
-                    f'api_key = "{secret}"\nmax_retries = 0\n\n[gateway]\n'
-                    f'api_keys = [{quoted}]\ndrain_timeout_s = 30\n')
+    path.write_text(
+        f'[providers.direct]\nkind = "anthropic"\nbase_url = "{url}"\n'
+        f'api_key = "{secret}"\nmax_retries = 0\n\n[gateway]\n'
+        f"api_keys = [{quoted}]\ndrain_timeout_s = 30\n"
+    )
 
 
-async def _serve(config: Path, *args: str) -> Serve:
+async def _serve(config: Path, *args: str, stdout: int = asyncio.subprocess.DEVNULL) -> Serve:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "clauderoute._cli", "serve", "--config", str(config),
-        "--port", "0", *args, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE, env=env)
+        sys.executable,
+        "-m",
+        "clauderoute._cli",
+        "serve",
+        "--config",
+        str(config),
+        "--port",
+        "0",
+        *args,
+        stdout=stdout,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
     return Serve(proc)
 
 
@@ -90,10 +105,12 @@ async def test_sigterm_drains_a_stream_then_exits_0(emulator: Any, tmp_path: Pat
     serve = await _serve(cfg)
     try:
         port = int((await serve.line(LISTEN.pattern)).group(2))
-        client = anthropic.AsyncAnthropic(api_key=KEY, base_url=f"http://127.0.0.1:{port}",
-                                          max_retries=0)
-        async with client.messages.stream(model="claude-haiku-4-5", max_tokens=40,
-                                          messages=PROMPT) as s:
+        client = anthropic.AsyncAnthropic(
+            api_key=KEY, base_url=f"http://127.0.0.1:{port}", max_retries=0
+        )
+        async with client.messages.stream(
+            model="claude-haiku-4-5", max_tokens=40, messages=PROMPT
+        ) as s:
             texts = [await anext(s.text_stream)]
             serve.proc.send_signal(signal.SIGTERM)  # mid-stream
             texts += [t async for t in s.text_stream]
@@ -117,8 +134,9 @@ async def test_sighup_reloads_without_dropping_a_stream(emulator: Any, tmp_path:
         new = anthropic.AsyncAnthropic(api_key=NEW_KEY, base_url=url, max_retries=0)
         with pytest.raises(anthropic.AuthenticationError):
             await new.messages.create(model="claude-haiku-4-5", max_tokens=4, messages=PROMPT)
-        async with old.messages.stream(model="claude-haiku-4-5", max_tokens=40,
-                                       messages=PROMPT) as s:
+        async with old.messages.stream(
+            model="claude-haiku-4-5", max_tokens=40, messages=PROMPT
+        ) as s:
             await anext(s.text_stream)
             _config(cfg, emulator.emulator.url, emulator.secret, [NEW_KEY])
             mark = len(serve.lines)
@@ -126,8 +144,7 @@ async def test_sighup_reloads_without_dropping_a_stream(emulator: Any, tmp_path:
             await serve.line(rb"reloaded", after=mark)
             final = await s.get_final_message()  # the old stream goes on to its end
         assert final.stop_reason == "max_tokens"
-        msg = await new.messages.create(model="claude-haiku-4-5", max_tokens=4,
-                                        messages=PROMPT)
+        msg = await new.messages.create(model="claude-haiku-4-5", max_tokens=4, messages=PROMPT)
         assert msg.content
         with pytest.raises(anthropic.AuthenticationError):
             await old.messages.create(model="claude-haiku-4-5", max_tokens=4, messages=PROMPT)
@@ -137,15 +154,18 @@ async def test_sighup_reloads_without_dropping_a_stream(emulator: Any, tmp_path:
         assert await serve.stop() == 0
 
 
-async def test_workers_share_a_port_and_a_crashed_one_restarts(emulator: Any,
-                                                               tmp_path: Path) -> None:
+async def test_workers_share_a_port_and_a_crashed_one_restarts(
+    emulator: Any, tmp_path: Path
+) -> None:
     cfg = tmp_path / "c.toml"
     _config(cfg, emulator.emulator.url, emulator.secret, [KEY])
     serve = await _serve(cfg, "--workers", "2")
     try:
         first = await serve.line(LISTEN.pattern)
-        second = await serve.line(LISTEN.pattern, after=serve.lines.index(
-            next(l for l in serve.lines if LISTEN.search(l))) + 1)
+        second = await serve.line(
+            LISTEN.pattern,
+            after=serve.lines.index(next(l for l in serve.lines if LISTEN.search(l))) + 1,
+        )
         assert first.group(2) == second.group(2) and first.group(1) != second.group(1)
         url = f"http://127.0.0.1:{int(first.group(2))}"
         victim = int(first.group(1))
@@ -156,9 +176,12 @@ async def test_workers_share_a_port_and_a_crashed_one_restarts(emulator: Any,
         assert int(again.group(1)) not in (victim, int(second.group(1)))
         client = anthropic.AsyncAnthropic(api_key=KEY, base_url=url, max_retries=0)
         for _ in range(6):  # new connections each time, spread over both workers
-            msg = await client.messages.create(model="claude-haiku-4-5", max_tokens=4,
-                                               messages=PROMPT,
-                                               extra_headers={"connection": "close"})
+            msg = await client.messages.create(
+                model="claude-haiku-4-5",
+                max_tokens=4,
+                messages=PROMPT,
+                extra_headers={"connection": "close"},
+            )
             assert msg.content
         await client.close()
     finally:
@@ -172,3 +195,32 @@ async def test_refuses_non_loopback_without_keys(emulator: Any, tmp_path: Path) 
     assert await asyncio.wait_for(serve.proc.wait(), 60) == 2
     await serve.line(rb"gateway.api_keys: refusing to listen on '0.0.0.0'")
     await serve.stop()
+
+
+async def test_the_access_log_is_one_json_line_per_request_on_stdout(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """Written straight to stdout (not through a logging record): one line per request, in
+    order, naming the key and never its value, and flushed as each request ends."""
+    cfg = tmp_path / "c.toml"
+    _config(cfg, emulator.emulator.url, emulator.secret, [KEY])
+    serve = await _serve(cfg, stdout=asyncio.subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{int((await serve.line(LISTEN.pattern)).group(2))}"
+        client = anthropic.AsyncAnthropic(api_key=KEY, base_url=url, max_retries=0)
+        wrong = anthropic.AsyncAnthropic(api_key="wrong-key-000", base_url=url, max_retries=0)
+        assert serve.proc.stdout is not None
+        await client.messages.create(model="claude-haiku-4-5", max_tokens=4, messages=PROMPT)
+        first = json.loads(await asyncio.wait_for(serve.proc.stdout.readline(), 60))
+        with pytest.raises(anthropic.AuthenticationError):
+            await wrong.messages.create(model="claude-haiku-4-5", max_tokens=4, messages=PROMPT)
+        second = json.loads(await asyncio.wait_for(serve.proc.stdout.readline(), 60))
+        assert (first["key"], first["status"], first["provider"]) == ("key-1", 200, "direct")
+        assert first["output_tokens"] == 4 and first["request_id"] != second["request_id"]
+        assert (second["key"], second["status"]) == ("-", 401)
+        await client.close()
+        await wrong.close()
+    finally:
+        assert await serve.stop() == 0
+    rest = await serve.proc.stdout.read()
+    assert KEY.encode() not in rest
