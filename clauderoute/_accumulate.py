@@ -96,10 +96,12 @@ class MessageAccumulator:
             msg.usage = merge_usage(msg.usage, event.usage)
         elif event.type == "message_stop":
             self.stopped = True
-            metrics = getattr(event, "metrics", None)  # Bedrock's, kept as Message.extra
-            if metrics is not None and self.message is not None:
-                vars(self.message).setdefault("_extra", {})[
-                    "amazon-bedrock-invocationMetrics"] = metrics
+
+    def keep_extra(self, extra: Any) -> None:
+        """Add ``extra`` (what the stream's decoder returned from ``message_extra()``) to the
+        message's ``Message.extra``; ``None`` or empty adds nothing."""
+        if extra and self.message is not None:
+            vars(self.message).setdefault("_extra", {}).update(extra)
 
     def _msg(self) -> Message:
         if self.message is None:

@@ -135,7 +135,9 @@ class AsyncClient:
         hedging: opt-in hedging of slow first attempts.
         signals: rate-limit awareness, budgets, cache affinity and cost
             (``clauderoute.routing.Signals``; on by default, ``False`` turns them off).
-        hooks: callables that receive each attempt's frozen ``AttemptInfo``.
+        hooks: callables that receive each ended attempt's frozen
+            ``clauderoute.routing.AttemptRecord`` (an ``AttemptInfo`` with more fields), run as
+            a ``HookObserver``.
         observers: telemetry observers (see ``clauderoute.routing.Observer``).
         tracing: trace and measure calls with OpenTelemetry (a no-op until the application
             installs the SDK); ``False`` turns it off, a ``TracingObserver`` in ``observers``

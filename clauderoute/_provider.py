@@ -195,6 +195,15 @@ class StreamDecoder:
         was cut in half."""
         return []
 
+    def message_extra(self) -> Mapping[str, Any] | None:
+        """What the stream said about the answer beyond the Claude events (a platform's
+        invocation metrics, say), for the final ``Message.extra``; ``None``: nothing. Asked
+        once, when the final message is built.
+
+        .. versionadded:: 0.3
+        """
+        return None
+
 
 _message_decoder = msgspec.json.Decoder(MessageTokensCount)
 
@@ -375,17 +384,12 @@ class Provider:
 
     def classify(self, error: BaseException) -> Action:
         """What the router should do after ``error`` (the official SDK's policy, extended with
-        failover). Platforms override this with their own error table."""
+        failover, ``routing._outcome.status_action``). Platforms override this with their own
+        error table; the router's own rules sit above it, in ``routing._outcome``."""
         if isinstance(error, E.APIStatusError):
-            if error.should_retry is True:
-                return Action.RETRY
-            if error.should_retry is False:
-                return Action.FATAL
-            if error.status in (408, 409):
-                return Action.RETRY
-            if error.status == 429 or error.status >= 500:
-                return Action.FAILOVER
-            return Action.FATAL
+            from .routing._outcome import status_action  # one status table, with the router's
+
+            return status_action(error.status, error.should_retry)
         if isinstance(error, (E.TransportError, E.MalformedResponse)):
             return Action.FAILOVER
         return Action.FATAL

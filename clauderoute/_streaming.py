@@ -16,8 +16,9 @@ from typing import Any
 
 from . import _errors as E
 from ._accumulate import MessageAccumulator
+from ._attempt import open_answer
 from ._engine import StreamResponse
-from ._provider import HttpResponse, Provider, StreamDecoder
+from ._provider import Provider, StreamDecoder
 from ._sse import sse_frame
 from .routing._observe import AttemptContext
 from .routing._router import Finisher
@@ -60,22 +61,13 @@ async def open_stream_attempt(ctx: AttemptContext) -> OpenStream:
     byte at a time cannot stretch it.
     """
     p = ctx.provider
-    request = await ctx.prepare()
     limit, first = ctx.timeout, ctx.router.first_token_timeout_s
     if first is not None and (limit is None or first < limit):
         limit = first
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    response = await ctx.router.engine.open(request, timeout=limit, read_timeout=ctx.timeout,
-                                            platform=p.name)
-    ctx.headers_at = time.perf_counter()
-    ctx.status, ctx.headers = response.status, response.headers
+    response = await open_answer(ctx, limit)
+    # The phase began when the request was handed to the engine (``ctx.sent``).
+    start = asyncio.get_running_loop().time() - (time.perf_counter() - (ctx.sent or 0.0))
     try:
-        if response.error_body is not None:
-            body = response.error_body
-            raise E.with_response(p.error_from_response(
-                HttpResponse(response.status, response.headers, body)), response.status,
-                response.headers, body)
         decoder = p.stream_decoder(ctx.call)
         acc = MessageAccumulator()
         chunks = response.chunks().__aiter__()
@@ -317,7 +309,7 @@ class MessageStream:
 
     def _end(self, result: Any, error: BaseException | None, outcome: str) -> None:
         if self._finish is not None:
-            self._finish(result, error, outcome)
+            self._finish(result, error, outcome, self.route)
 
     def _drop(self) -> None:
         if not self._done and not self._closed:
@@ -356,8 +348,11 @@ class MessageStream:
         return "".join(texts)
 
     def _final(self) -> Message:
-        msg = self._o.acc.snapshot()
+        o = self._o
+        msg = o.acc.snapshot()
         assert msg is not None  # the first content came after message_start
+        if o.acc.stopped:  # the platform's own notes on the answer (Message.extra)
+            o.acc.keep_extra(o.decoder.message_extra())
         f = self._finish
         if f is not None and f.router.signals is not None and msg.stop_reason is not None:
             self.route = f.router.signals.finish(self.route, f.ctx, msg)  # the cost, once whole

@@ -10,7 +10,9 @@ platform's reset is reached by moving the clock, not by sleeping.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import json
+import signal
 import sys
 import time
 from typing import Any
@@ -202,4 +204,5 @@ async def _config_calls(cmd: dict[str, Any]) -> dict[str, Any]:
             "state": type(state).__name__}
 
 if __name__ == "__main__":
+    faulthandler.register(signal.SIGUSR1)  # a test that finds this process stuck dumps it
     asyncio.run(main())

@@ -49,8 +49,12 @@ def spans() -> Iterator[tuple[Spans, TracerProvider]]:
 
 def client(url: str, tracer: TracerProvider, **kw: Any) -> cr.AsyncClient:
     provider = AnthropicProvider(base_url=url, api_key=KEY, max_retries=0)
-    return cr.AsyncClient(providers=[provider], tracing=False,
-                          observers=[TracingObserver(tracer_provider=tracer)], **kw)
+    return cr.AsyncClient(
+        providers=[provider],
+        tracing=False,
+        observers=[TracingObserver(tracer_provider=tracer)],
+        **kw,
+    )
 
 
 async def create(c: cr.AsyncClient, reached: asyncio.Event) -> None:
@@ -67,8 +71,9 @@ async def stream(c: cr.AsyncClient, reached: asyncio.Event) -> None:
 Call = Callable[[cr.AsyncClient, asyncio.Event], Awaitable[None]]
 
 
-async def cancel_when(c: cr.AsyncClient, fn: Call,
-                      ready: Callable[[asyncio.Event], Awaitable[Any]]) -> None:
+async def cancel_when(
+    c: cr.AsyncClient, fn: Call, ready: Callable[[asyncio.Event], Awaitable[Any]]
+) -> None:
     """Start the call in its own task, wait for ``ready``, cancel the task: it must end
     cancelled (not with an error of ours, not still running)."""
     reached = asyncio.Event()
@@ -85,22 +90,43 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
+# A byte every 3 ms: still a drip (the call is cancelled while bytes keep coming), and the
+# few hundred bytes before each cancellation point take a fraction of a second, not one.
+DRIP = 0.003
 # (call, hostile answer, when to cancel: a predicate on the server once it has sent that much)
 POINTS: dict[str, tuple[Call, Hostile, Callable[[HostileServer], bool]]] = {
     "create, waiting for headers": (create, Hostile(mode="hang"), lambda s: s.requests == 1),
-    "create, headers dripping": (create, Hostile(mode="drip_head", drip_s=0.01),
-                                 lambda s: s.bytes_sent > 20),
-    "create, mid-body": (create, Hostile(mode="drip_body", drip_s=0.01),
-                         lambda s: s.bytes_sent > 200),
+    "create, headers dripping": (
+        create,
+        Hostile(mode="drip_head", drip_s=DRIP),
+        lambda s: s.bytes_sent > 20,
+    ),
+    "create, mid-body": (
+        create,
+        Hostile(mode="drip_body", drip_s=DRIP),
+        lambda s: s.bytes_sent > 200,
+    ),
     "stream, waiting for headers": (stream, Hostile(mode="hang"), lambda s: s.requests == 1),
-    "stream, headers dripping": (stream, Hostile(mode="drip_head", drip_s=0.01),
-                                 lambda s: s.bytes_sent > 20),
-    "stream, error body dripping": (stream, Hostile(mode="drip_body", status=529, drip_s=0.01),
-                                    lambda s: s.bytes_sent > 200),
-    "stream, waiting for first content": (stream, Hostile(mode="stall"),
-                                          lambda s: s.bytes_sent > 300),
-    "stream, first content dripping": (stream, Hostile(mode="drip_body", drip_s=0.01),
-                                       lambda s: s.bytes_sent > 500),
+    "stream, headers dripping": (
+        stream,
+        Hostile(mode="drip_head", drip_s=DRIP),
+        lambda s: s.bytes_sent > 20,
+    ),
+    "stream, error body dripping": (
+        stream,
+        Hostile(mode="drip_body", status=529, drip_s=DRIP),
+        lambda s: s.bytes_sent > 200,
+    ),
+    "stream, waiting for first content": (
+        stream,
+        Hostile(mode="stall"),
+        lambda s: s.bytes_sent > 300,
+    ),
+    "stream, first content dripping": (
+        stream,
+        Hostile(mode="drip_body", drip_s=DRIP),
+        lambda s: s.bytes_sent > 500,
+    ),
 }
 
 
@@ -125,7 +151,7 @@ async def test_cancel_mid_stream(spans: tuple[Spans, TracerProvider]) -> None:
     """Cancelled while the caller iterates a stream that delivered content (the server then
     pings forever): the connection closes and the call's spans end."""
     recorder, tracer = spans
-    async with HostileServer(Hostile(mode="pings", after_events=3, drip_s=0.01)) as server:
+    async with HostileServer(Hostile(mode="pings", after_events=3, drip_s=DRIP)) as server:
         before = asyncio.all_tasks()
         async with client(server.url, tracer) as c:
             await cancel_when(c, stream, lambda reached: reached.wait())

@@ -79,3 +79,18 @@ def test_every_price_and_limit_names_a_dated_source() -> None:
         assert lim.source in sources, name
     limits = model_limits("claude-haiku-4-5")
     assert limits is not None and limits.max_output == 64000
+
+
+@given(st.integers(-5, 10**7), st.integers(-5, 10**7), st.sampled_from([None, 0, 1, 1000]),
+       st.sampled_from([None, 0, 7, 900]), st.booleans(),
+       st.sampled_from(["claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-1"]))
+def test_typed_usage_costs_what_its_dict_costs(i: int, o: int, cw: int | None, cr: int | None,
+                                               batch: bool, model: str) -> None:
+    """A ``Usage`` without cache use takes a shorter path than a dict (the common answer, per
+    call); both give the same USD, negative counts included (counted as 0)."""
+    usage = Usage(input_tokens=i, output_tokens=o, cache_creation_input_tokens=cw,
+                  cache_read_input_tokens=cr)
+    as_dict = {"input_tokens": i, "output_tokens": o, "cache_creation_input_tokens": cw,
+               "cache_read_input_tokens": cr}
+    assert cost(usage, model, multiplier=1.5, batch=batch) == \
+        cost(as_dict, model, multiplier=1.5, batch=batch)

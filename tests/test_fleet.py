@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -49,9 +50,22 @@ class RedisServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--requirepass", self.password],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.exe,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--requirepass",
+                self.password,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         end = time.monotonic() + 20
         while time.monotonic() < end:
             try:
@@ -79,8 +93,10 @@ def running_redis() -> Iterator[RedisServer]:
     """A started redis-server (skip, or fail under CLAUDEROUTE_REQUIRE_REDIS=1, without it)."""
     exe = shutil.which("redis-server")
     if exe is None:
-        reason = ("REDIS TESTS SKIPPED: redis-server is not installed (apt-get install "
-                  "redis-server); CI sets CLAUDEROUTE_REQUIRE_REDIS=1 and must not skip them")
+        reason = (
+            "REDIS TESTS SKIPPED: redis-server is not installed (apt-get install "
+            "redis-server); CI sets CLAUDEROUTE_REQUIRE_REDIS=1 and must not skip them"
+        )
         if os.environ.get("CLAUDEROUTE_REQUIRE_REDIS") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
@@ -94,14 +110,27 @@ class Worker:
     """One fleet process (tests/fleet_worker.py) driven over stdin/stdout."""
 
     def __init__(self, url: str, cooldown_s: float = 1.0) -> None:
-        self.proc = subprocess.Popen([sys.executable, WORKER, url, str(cooldown_s)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, WORKER, url, str(cooldown_s)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def __call__(self, op: str, **kw: Any) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.send(op, **kw)
+        return self.answer()
+
+    def send(self, op: str, **kw: Any) -> None:
+        """Start ``op`` without waiting for its answer (several workers then run at once)."""
+        assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps({"op": op, **kw}) + "\n")
         self.proc.stdin.flush()
+
+    def answer(self) -> dict[str, Any]:
+        """The answer to the op last sent."""
+        assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
             err = self.proc.stderr.read() if self.proc.stderr else ""
@@ -110,7 +139,14 @@ class Worker:
         return got
 
     def close(self) -> str:
-        _, err = self.proc.communicate(timeout=30)
+        try:
+            _, err = self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # stuck: say where, then stop it
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+            self.proc.kill()
+            _, err = self.proc.communicate()
+            raise AssertionError(f"worker did not exit: {err[-4000:]}") from None
         return err
 
 
@@ -139,8 +175,11 @@ def test_breaker_opens_fleet_wide_and_one_probe(fleet: list[Worker]) -> None:
         assert late("state")["state"] != 0  # open or half-open: caught up from Redis at once
     finally:
         late.close()
-    # after the 1 s cooldown exactly one process in the fleet gets the half-open probe
-    probes = [w("try_probe", within=3.0)["probe"] for w in fleet]
+    # after the 1 s cooldown exactly one process in the fleet gets the half-open probe: all
+    # four try at once (each of the losers tries for the whole 3 s)
+    for w in fleet:
+        w.send("try_probe", within=3.0)
+    probes = [w.answer()["probe"] for w in fleet]
     assert probes.count(True) == 1, probes
     winner = fleet[probes.index(True)]
     winner("success")
@@ -178,13 +217,15 @@ async def _until(pred: Any, seconds: float) -> bool:
 
 
 async def test_redis_killed_and_restarted_mid_run_loses_no_call(
-        redis_server: RedisServer, fleet: list[Worker]) -> None:
+    redis_server: RedisServer, fleet: list[Worker]
+) -> None:
     from clauderoute_anthropic import AnthropicEmulator
 
-    async with AnthropicEmulator(api_key="fleet-key",
-                                 latency=LatencyProfile(ttft_s=0.01)) as emu:
-        runs = [asyncio.ensure_future(asyncio.to_thread(w, "calls", urls=[emu.url], n=200,
-                                                       conc=4)) for w in fleet]
+    async with AnthropicEmulator(api_key="fleet-key", latency=LatencyProfile(ttft_s=0.01)) as emu:
+        runs = [
+            asyncio.ensure_future(asyncio.to_thread(w, "calls", urls=[emu.url], n=200, conc=4))
+            for w in fleet
+        ]
         assert await _until(lambda: len(emu.requests) >= 100, 60)  # mid-run
         redis_server.stop()
         assert await _until(lambda: len(emu.requests) >= 300, 60)  # calls go on without it
@@ -202,12 +243,23 @@ async def test_fault_storm_across_four_processes(fleet: list[Worker]) -> None:
     from clauderoute_anthropic import AnthropicEmulator
 
     plan = FaultPlan(seed=7)
-    plan.random_faults(0.3, [Fault(status=529), Fault(status=500), Fault(reset=True),
-                             Fault(status=429, retry_after=0.01), Fault(status=503)])
-    async with AnthropicEmulator(api_key="fleet-key", faults=plan) as bad, \
-            AnthropicEmulator(api_key="fleet-key") as good:
-        results = await asyncio.gather(*(asyncio.to_thread(
-            w, "calls", urls=[bad.url, good.url], n=250, conc=8) for w in fleet))
+    plan.random_faults(
+        0.3,
+        [
+            Fault(status=529),
+            Fault(status=500),
+            Fault(reset=True),
+            Fault(status=429, retry_after=0.01),
+            Fault(status=503),
+        ],
+    )
+    async with (
+        AnthropicEmulator(api_key="fleet-key", faults=plan) as bad,
+        AnthropicEmulator(api_key="fleet-key") as good,
+    ):
+        results = await asyncio.gather(
+            *(asyncio.to_thread(w, "calls", urls=[bad.url, good.url], n=250, conc=8) for w in fleet)
+        )
     assert [r["ok"] for r in results] == [250] * 4, [r["errors"] for r in results]
     assert sum(r["served"].get("p1", 0) for r in results) > 0  # failover happened
     for w in fleet:
@@ -215,26 +267,33 @@ async def test_fault_storm_across_four_processes(fleet: list[Worker]) -> None:
         assert st["state"] == "ok" and st["ops"] > 0
 
 
-async def test_rpm_budget_through_the_router_across_processes(redis_server: RedisServer,
-                                                               tmp_path: Path) -> None:
+async def test_rpm_budget_through_the_router_across_processes(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
     """The whole wiring: three processes built from one config file with [state] and an
     rpm = 10 budget on provider a; a serves at most 10 calls between them, b the rest."""
-    pytest.importorskip("clauderoute.routing._signals",
-                        reason="the routing signals (issue 14) are not merged here yet")
+    pytest.importorskip(
+        "clauderoute.routing._signals",
+        reason="the routing signals (issue 14) are not merged here yet",
+    )
     from clauderoute_anthropic import AnthropicEmulator
 
-    async with AnthropicEmulator(api_key="fleet-key") as ea, \
-            AnthropicEmulator(api_key="fleet-key") as eb:
+    async with (
+        AnthropicEmulator(api_key="fleet-key") as ea,
+        AnthropicEmulator(api_key="fleet-key") as eb,
+    ):
         path = tmp_path / "fleet.toml"
         path.write_text(
             f'[providers.a]\nkind = "anthropic"\napi_key = "fleet-key"\nbase_url = "{ea.url}"\n'
             f'[providers.b]\nkind = "anthropic"\napi_key = "fleet-key"\nbase_url = "{eb.url}"\n'
-            f'[route.budgets.a]\nrpm = 10\n'
-            f'[state]\nurl = "{redis_server.url}"\nsync_ms = 50\n')
+            f"[route.budgets.a]\nrpm = 10\n"
+            f'[state]\nurl = "{redis_server.url}"\nsync_ms = 50\n'
+        )
         workers = [Worker(redis_server.url) for _ in range(3)]
         try:
-            results = await asyncio.gather(*(asyncio.to_thread(
-                w, "config_calls", path=str(path), n=20) for w in workers))
+            results = await asyncio.gather(
+                *(asyncio.to_thread(w, "config_calls", path=str(path), n=20) for w in workers)
+            )
         finally:
             for w in workers:
                 w.close()
@@ -244,16 +303,21 @@ async def test_rpm_budget_through_the_router_across_processes(redis_server: Redi
     assert len(ea.requests) + len(eb.requests) == 60
 
 
-async def test_cache_affinity_through_the_router_across_processes(redis_server: RedisServer,
-                                                                  tmp_path: Path) -> None:
+async def test_cache_affinity_through_the_router_across_processes(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
     """Process 1 (order b, a) serves a cached prefix on b; process 2 (order a, b) then sends
     that prefix to b, because the fleet says b holds its cache, and other requests to a."""
-    pytest.importorskip("clauderoute.routing._signals",
-                        reason="the routing signals (issue 14) are not merged here yet")
+    pytest.importorskip(
+        "clauderoute.routing._signals",
+        reason="the routing signals (issue 14) are not merged here yet",
+    )
     from clauderoute_anthropic import AnthropicEmulator
 
-    async with AnthropicEmulator(api_key="fleet-key") as ea, \
-            AnthropicEmulator(api_key="fleet-key") as eb:
+    async with (
+        AnthropicEmulator(api_key="fleet-key") as ea,
+        AnthropicEmulator(api_key="fleet-key") as eb,
+    ):
         paths = []
         for order in ('"b", "a"', '"a", "b"'):
             path = tmp_path / f"fleet{len(paths)}.toml"
@@ -261,15 +325,14 @@ async def test_cache_affinity_through_the_router_across_processes(redis_server: 
                 f'[providers.a]\nkind = "anthropic"\napi_key = "fleet-key"\n'
                 f'base_url = "{ea.url}"\n[providers.b]\nkind = "anthropic"\n'
                 f'api_key = "fleet-key"\nbase_url = "{eb.url}"\n[route]\n'
-                f'providers = [{order}]\n[state]\nurl = "{redis_server.url}"\nsync_ms = 50\n')
+                f'providers = [{order}]\n[state]\nurl = "{redis_server.url}"\nsync_ms = 50\n'
+            )
             paths.append(str(path))
         prefix = "a long system prompt worth caching " * 20 + os.urandom(8).hex()
         one, two = Worker(redis_server.url), Worker(redis_server.url)
         try:
-            first = await asyncio.to_thread(one, "config_calls", path=paths[0], n=1,
-                                            cache=prefix)
-            cached = await asyncio.to_thread(two, "config_calls", path=paths[1], n=3,
-                                             cache=prefix)
+            first = await asyncio.to_thread(one, "config_calls", path=paths[0], n=1, cache=prefix)
+            cached = await asyncio.to_thread(two, "config_calls", path=paths[1], n=3, cache=prefix)
             plain = await asyncio.to_thread(two, "config_calls", path=paths[1], n=1)
         finally:
             one.close()
@@ -291,8 +354,10 @@ async def test_rate_limit_exhaustion_seen_by_the_fleet(redis_server: RedisServer
     offset = [0.0]
     cap = Capacity(requests=3, reset_s=60, clock=lambda: time.time() + offset[0])
     model = "claude-haiku-4-5"
-    async with AnthropicEmulator(api_key="fleet-key") as ea, \
-            AnthropicEmulator(api_key="fleet-key") as eb:
+    async with (
+        AnthropicEmulator(api_key="fleet-key") as ea,
+        AnthropicEmulator(api_key="fleet-key") as eb,
+    ):
         ea.capacity = cap
         one, two = Worker(redis_server.url), Worker(redis_server.url)
         late: Worker | None = None
@@ -328,8 +393,9 @@ async def test_token_budgets_hold_across_processes(fleet: list[Worker]) -> None:
     most 10 calls between them (each alone would admit 10), and every one ends on "spent";
     output_tpm = 1000 on provider o: what one process's answers used (1200 output tokens)
     makes every other process refuse o, though none of them used any."""
-    results = await asyncio.gather(*(asyncio.to_thread(w, "admit", p="t", input=100,
-                                                       within=MARGIN_S) for w in fleet))
+    results = await asyncio.gather(
+        *(asyncio.to_thread(w, "admit", p="t", input=100, within=MARGIN_S) for w in fleet)
+    )
     assert 1 <= sum(r["admitted"] for r in results) <= 10, results
     assert {r["why"] for r in results} == {"budget: input_tpm 1000 spent"}, results
     first = fleet[0]("admit", p="o", output=400, within=MARGIN_S)

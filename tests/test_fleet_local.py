@@ -567,3 +567,308 @@ async def test_rediss_url_over_tls(redis_server: RedisServer, tmp_path: Any) -> 
     finally:
         proc.kill()
         proc.wait()
+
+
+async def test_cluster_url_shares_state(redis_server: RedisServer, tmp_path: Any) -> None:
+    """``?cluster=true`` against a real three-node Redis Cluster (redis-server
+    --cluster-enabled, joined by redis-cli): a circuit crosses, an rpm = 5 budget admits
+    exactly 5 (its Lua script's keys share a hash slot), and a process started afterwards
+    catches up (SCAN over every node). A cluster pipeline refuses PUBLISH and a cluster's
+    SCAN answers per node: both failed here before, and the state never went live."""
+    import shutil
+    import subprocess
+
+    from clauderoute.fleet import FleetRouteState
+    from clauderoute.routing._budget import BudgetLimits
+    from clauderoute.routing._state import InProcessState
+    from tests.test_fleet import _free_port
+
+    cli = shutil.which("redis-cli")
+    if cli is None:
+        pytest.skip("redis-cli is not installed: cannot join a Redis Cluster")
+    ports: list[int] = []
+    while len(ports) < 3:  # a node's cluster bus listens on port + 10000 too
+        port = _free_port()
+        if port + 10000 <= 65535 and port not in ports:
+            ports.append(port)
+    nodes = []
+    for port in ports:
+        (tmp_path / str(port)).mkdir()
+        nodes.append(subprocess.Popen(  # noqa: ASYNC220
+            [redis_server.exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--cluster-enabled", "yes", "--cluster-config-file",
+             "nodes.conf"], cwd=tmp_path / str(port), stdout=subprocess.DEVNULL))
+    try:
+        for _ in range(200):
+            made = await asyncio.to_thread(
+                subprocess.run, [cli, "--cluster", "create",
+                                 *(f"127.0.0.1:{p}" for p in ports),
+                                 "--cluster-replicas", "0", "--cluster-yes"],
+                capture_output=True)
+            if made.returncode == 0:
+                break
+            await asyncio.sleep(0.05)  # (the nodes are still starting)
+        assert made.returncode == 0, made.stdout[-500:]
+        s = state_settings({"url": f"redis://127.0.0.1:{ports[0]}/0?cluster=true",
+                            "sync_ms": 20}, env={})
+        assert s is not None and s.cluster
+        fa, fb = FleetState(s), FleetState(s)
+        ba, bb = SharedBreaker(fa, threshold=1), SharedBreaker(fb, threshold=1)
+        limits = {"a": BudgetLimits(rpm=5)}
+        state = FleetRouteState(fa, InProcessState(limits), budgets=limits, window_s=3600)
+        fa.start()
+        fb.start()
+        assert await _until(lambda: fa.live and fb.live, 20.0), (fa.status(), fb.status())
+        ba.failure("p", "m")
+        assert await _until(lambda: bb.state("p", "m") != 0)
+        admitted = 0
+        for _ in range(500):
+            got = state.budget_admit("a", 0)
+            if got is None:
+                admitted += 1
+            elif got[1].endswith("spent"):
+                break
+            else:
+                await asyncio.sleep(0.01)
+        assert admitted == 5
+        fc = FleetState(s)
+        bc = SharedBreaker(fc)
+        fc.start()
+        assert await _until(lambda: bc.state("p", "m") != 0)  # caught up from the cluster
+        for f in (fa, fb, fc):
+            await f.aclose()
+    finally:
+        for n in nodes:
+            n.kill()
+            n.wait()
+
+
+async def test_output_budget_holds_before_a_tick_of_the_window(
+        redis_server: RedisServer) -> None:
+    """output_tpm = 1000: in a window no tick has reached yet (a new minute, or a process
+    that just started), this process's own unsent output still counts. The check used to
+    need a tick of the current window first, and admitted without limit until then."""
+    from clauderoute.fleet import FleetBudget
+    from clauderoute.routing._budget import BudgetLimits
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fleet = FleetState(s)
+    now = [time.time()]
+    budget = FleetBudget(fleet, "o", BudgetLimits(output_tpm=1000), wall_clock=lambda: now[0])
+    fleet.start()
+    assert await _until(lambda: fleet.live and budget._out_window >= 0)  # a tick ran
+    now[0] += 60.0  # the next minute: no tick has seen it yet (and none runs: no await below)
+    admitted = 0
+    for _ in range(100):
+        if budget.admit(0) is not None:
+            break
+        admitted += 1
+        budget.settle(0, 0, 400)
+    assert admitted == 3
+    await fleet.aclose()
+
+
+async def test_a_lease_granted_for_a_past_window_is_not_spent_in_the_next(
+        redis_server: RedisServer) -> None:
+    """A lease request in flight (Redis stopped) while the minute turns: its grant was counted
+    in the old minute's counter, so it must not be admitted from in the new one. Invariant
+    checked: every call admitted in a window is counted in that window's fleet counter."""
+    import os
+    import signal
+
+    import redis.asyncio as aioredis
+
+    from clauderoute.fleet import FleetBudget
+    from clauderoute.routing._budget import BudgetLimits
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20, "op_timeout_ms": 60_000},
+                       env={})
+    assert s is not None
+    fleet = FleetState(s)
+    now = [time.time()]
+    budget = FleetBudget(fleet, "a", BudgetLimits(rpm=1000), wall_clock=lambda: now[0])
+    lease = budget.requests
+    assert lease is not None
+    fleet.start()
+    assert await _until(lambda: fleet.live and lease.avail > 0)
+    proc = redis_server.proc
+    assert proc is not None
+    os.kill(proc.pid, signal.SIGSTOP)
+    try:
+        while budget.admit(0) is None:  # spend the lease: a top-up is asked for (in flight)
+            pass
+        ops = fleet.ops
+        assert await _until(lambda: fleet.ops > ops)  # the lease request went out
+        now[0] += 60.0  # the next minute, while that request is unanswered
+        assert budget.admit(0) is not None  # a new window's lease starts empty
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+    window = budget._window()[0]
+    admitted = 0
+    for _ in range(5000):  # the whole new minute's budget, to "spent"
+        got = budget.admit(0)
+        if got is None:
+            admitted += 1
+        elif got[1].endswith("spent"):
+            break
+        else:
+            await asyncio.sleep(0.005)
+    assert lease.window == window
+    r = aioredis.from_url(redis_server.url)
+    counted = int(await r.get(budget._keys("rpm", window)[0]) or 0)
+    await r.aclose()
+    assert 0 < admitted <= counted, (admitted, counted)
+    await fleet.aclose()
+
+
+async def test_state_url_env_latency_and_hedging_shared_through_config(
+        redis_server: RedisServer, tmp_path: Any, monkeypatch: Any) -> None:
+    """Two clients built from config files (one process each in a real fleet): the URL comes
+    from ``$CLAUDEROUTE_STATE_URL`` (overriding the file's, which points nowhere), the latency
+    policy reads a summary that holds the other client's samples, and ``hedge_after`` builds a
+    fleet-wide hedging budget that counts the other client's calls."""
+    from clauderoute_anthropic import AnthropicEmulator
+
+    from clauderoute.fleet import FleetRouteState
+
+    monkeypatch.setenv("CLAUDEROUTE_STATE_URL", redis_server.url)
+    async with AnthropicEmulator(api_key="k", latency=LatencyProfile(ttft_s=0.002)) as emu:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f'[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
+                       f'base_url = "{emu.url}"\n[providers.b]\nkind = "anthropic"\n'
+                       f'api_key = "k"\nbase_url = "{emu.url}"\n'
+                       f'[route]\npolicy = "latency"\nhedge_after = "p95"\n'
+                       f'[state]\nurl = "redis://127.0.0.1:1/0"\nsync_ms = 20\n')
+        one = cr.AsyncClient.from_config(cfg, tracing=False)
+        two = cr.AsyncClient.from_config(cfg, tracing=False)
+        async with one, two:
+            for c in (one, two):
+                assert isinstance(c.router.stats, FleetLatencyStats)
+                assert isinstance(c.router.hedging, FleetHedging)
+                assert isinstance(c.router.signals.state, FleetRouteState)  # type: ignore[union-attr]
+                c.router.stats.publish_every_s = 0.0  # type: ignore[attr-defined]
+            fa = one.router.breaker.fleet  # type: ignore[union-attr]
+            fb = two.router.breaker.fleet  # type: ignore[union-attr]
+            assert fa.settings.url == redis_server.url  # the variable won over the file
+            fa.start()
+            fb.start()
+            assert await _until(lambda: fa.live and fb.live)
+            for _ in range(10):
+                await one.messages.create(model="claude-haiku-4-5", max_tokens=8,
+                                          messages=[{"role": "user", "content": "x"}])
+
+            def seen_by_two() -> float:
+                return sum(h.weight() for p in ("a", "b")
+                           if (h := two.router.stats.get(p, "claude-haiku-4-5")) is not None)
+            assert await _until(lambda: seen_by_two() >= 9.0)  # one's samples (decayed)
+            hedging = two.router.hedging
+            assert isinstance(hedging, FleetHedging)
+            assert await _until(lambda: sum(c for c, _ in hedging._others.values()) >= 10)
+            assert hedging.calls == 0  # two made none: the counts are one's
+
+
+async def test_prefixes_keep_routers_apart(redis_server: RedisServer) -> None:
+    """Two routers on one Redis with different ``prefix`` values share nothing; the same prefix
+    shares (the control that makes the first check able to fail)."""
+    states = [FleetState(state_settings({"url": redis_server.url, "sync_ms": 20,
+                                         "prefix": p}, env={}) or _no()) for p in "xxy"]
+    breakers = [SharedBreaker(f, threshold=1) for f in states]
+    for f in states:
+        f.start()
+    assert await _until(lambda: all(f.live for f in states))
+    breakers[0].failure("p", "m")
+    assert await _until(lambda: breakers[1].state("p", "m") != 0)  # same prefix "x"
+    late = FleetState(state_settings({"url": redis_server.url, "sync_ms": 20, "prefix": "y"},
+                                     env={}) or _no())
+    lb = SharedBreaker(late)
+    late.start()
+    assert await _until(lambda: late.live)
+    breakers[2].failure("q", "m")  # prefix "y" works, and its change came after x's
+    assert await _until(lambda: lb.state("q", "m") != 0)
+    assert breakers[2].state("p", "m") == 0 and lb.state("p", "m") == 0
+    assert breakers[0].state("q", "m") == 0
+    for f in (*states, late):
+        await f.aclose()
+
+
+def _no() -> Any:
+    raise AssertionError("no settings")
+
+
+async def test_sentinel_failover_reaches_the_new_master(redis_server: RedisServer,
+                                                        tmp_path: Any) -> None:
+    """``redis+sentinel://`` through a real Sentinel watching a master and its replica: the
+    master is killed, Sentinel promotes the replica, and the state reconnects to it (asking
+    Sentinel again), goes live, and changes cross again between two processes' states."""
+    import subprocess
+
+    from tests.test_fleet import _free_port
+
+    pw = redis_server.password
+    rport, sport = _free_port(), _free_port()
+    replica = subprocess.Popen(  # noqa: ASYNC220
+        [redis_server.exe, "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--requirepass", pw, "--masterauth", pw,
+         "--replicaof", "127.0.0.1", str(redis_server.port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(f"port {sport}\nbind 127.0.0.1\ndir {tmp_path}\n"
+                    f"sentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n"
+                    f"sentinel auth-pass mymaster {pw}\n"
+                    f"sentinel down-after-milliseconds mymaster 300\n"
+                    f"sentinel failover-timeout mymaster 2000\n")
+    sentinel = subprocess.Popen([redis_server.exe, str(conf), "--sentinel"],  # noqa: ASYNC220
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    states: list[FleetState] = []
+    try:
+        s = state_settings({"url": f"redis+sentinel://:{pw}@127.0.0.1:{sport}/mymaster/0",
+                            "sync_ms": 20, "op_timeout_ms": 200}, env={})
+        assert s is not None
+        states = [FleetState(s), FleetState(s)]
+        a, b = (SharedBreaker(f, threshold=1) for f in states)
+        for f in states:
+            f.start()
+        assert await _until(lambda: all(f.live for f in states), 20.0)
+        a.failure("before", "m")
+        assert await _until(lambda: b.state("before", "m") != 0)
+
+        import redis.asyncio as aioredis
+
+        r = aioredis.from_url(f"redis://:{pw}@127.0.0.1:{rport}/0")
+        try:  # the replica has the master's data (so the promotion loses nothing)
+            for _ in range(500):
+                info = await r.info("replication")
+                if info.get("master_link_status") == "up":
+                    break
+                await asyncio.sleep(0.02)
+            assert info.get("master_link_status") == "up", info
+            sent = aioredis.from_url(f"redis://127.0.0.1:{sport}/0")
+            try:  # Sentinel knows the replica (it learns it from the master's INFO, every 10 s)
+                for _ in range(1500):
+                    if await sent.execute_command("SENTINEL", "REPLICAS", "mymaster"):
+                        break
+                    await asyncio.sleep(0.02)
+                assert await sent.execute_command("SENTINEL", "REPLICAS", "mymaster")
+            finally:
+                await sent.aclose()
+            redis_server.stop()  # the master dies
+            assert await _until(lambda: not states[0].live)
+            for _ in range(1000):  # Sentinel promotes the replica
+                if (await r.info("replication")).get("role") == "master":
+                    break
+                await asyncio.sleep(0.02)
+            assert (await r.info("replication")).get("role") == "master"
+        finally:
+            await r.aclose()
+        assert await _until(lambda: all(f.live for f in states), 30.0), \
+            [f.status() for f in states]
+        a.failure("after", "m")
+        assert await _until(lambda: b.state("after", "m") != 0)
+        assert pw not in str([f.status() for f in states])
+    finally:
+        for f in states:
+            await f.aclose()
+        for p in (sentinel, replica):
+            p.kill()
+            p.wait()

@@ -20,42 +20,76 @@ HI = [{"role": "user", "content": "Hello hostile world"}]
 MIB = 1024 * 1024
 # Generous: the bound is the promise under test, the machine is small and shared.
 SLACK = 1.5
+# The call's limits are short so the suite is fast; the dripping servers drip in step (a byte or
+# a ping every DRIP, ~20 of them within LIMIT), so every limit is still reached while bytes keep
+# arriving, which aiohttp's per-read timeout alone would never notice.
+LIMIT = 0.25
+DRIP = LIMIT / 20
 
 # mode (or mode and its fields) -> the error a lone provider raises (create, stream).
 OUTCOMES: dict[str, tuple[Hostile, type[Exception], type[Exception]]] = {
-    "drip_head": (Hostile(mode="drip_head"), cr.ReadTimeout, cr.ReadTimeout),
-    "drip_body": (Hostile(mode="drip_body"), cr.ReadTimeout, cr.ReadTimeout),
-    "drip_body 529": (Hostile(mode="drip_body", status=529), cr.ReadTimeout, cr.ReadTimeout),
-    "endless_body": (Hostile(mode="endless_body"), cr.ResponseTooLargeError, cr.ResponseTooLargeError),
-    "endless_body 529": (Hostile(mode="endless_body", status=529), cr.OverloadedError,
-                         cr.OverloadedError),
-    "endless_line": (Hostile(mode="endless_line"), cr.ResponseTooLargeError, cr.ResponseTooLargeError),
-    "pings": (Hostile(mode="pings"), cr.ReadTimeout, cr.ReadTimeout),
+    "drip_head": (Hostile(mode="drip_head", drip_s=DRIP), cr.ReadTimeout, cr.ReadTimeout),
+    "drip_body": (Hostile(mode="drip_body", drip_s=DRIP), cr.ReadTimeout, cr.ReadTimeout),
+    "drip_body 529": (
+        Hostile(mode="drip_body", status=529, drip_s=DRIP),
+        cr.ReadTimeout,
+        cr.ReadTimeout,
+    ),
+    "endless_body": (
+        Hostile(mode="endless_body"),
+        cr.ResponseTooLargeError,
+        cr.ResponseTooLargeError,
+    ),
+    "endless_body 529": (
+        Hostile(mode="endless_body", status=529),
+        cr.OverloadedError,
+        cr.OverloadedError,
+    ),
+    "endless_line": (
+        Hostile(mode="endless_line"),
+        cr.ResponseTooLargeError,
+        cr.ResponseTooLargeError,
+    ),
+    "pings": (Hostile(mode="pings", drip_s=DRIP), cr.ReadTimeout, cr.ReadTimeout),
     "stall": (Hostile(mode="stall"), cr.ReadTimeout, cr.ReadTimeout),
     "hang": (Hostile(mode="hang"), cr.ReadTimeout, cr.ReadTimeout),
-    "stop_mid_event": (Hostile(mode="stop_mid_event"), cr.MalformedResponse,
-                       cr.MalformedResponse),
-    "reset_before_headers": (Hostile(mode="reset_before_headers"), cr.ConnectError,
-                             cr.ConnectError),
-    "reset_after_headers": (Hostile(mode="reset_after_headers"), cr.ConnectError,
-                            cr.ConnectError),
-    "garbage_status": (Hostile(mode="garbage_status"), cr.MalformedResponse,
-                       cr.MalformedResponse),
+    "stop_mid_event": (Hostile(mode="stop_mid_event"), cr.MalformedResponse, cr.MalformedResponse),
+    "reset_before_headers": (
+        Hostile(mode="reset_before_headers"),
+        cr.ConnectError,
+        cr.ConnectError,
+    ),
+    "reset_after_headers": (Hostile(mode="reset_after_headers"), cr.ConnectError, cr.ConnectError),
+    "garbage_status": (Hostile(mode="garbage_status"), cr.MalformedResponse, cr.MalformedResponse),
     "huge_header": (Hostile(mode="huge_header"), cr.MalformedResponse, cr.MalformedResponse),
     "many_headers": (Hostile(mode="many_headers"), cr.MalformedResponse, cr.MalformedResponse),
     "bad_chunked": (Hostile(mode="bad_chunked"), cr.MalformedResponse, cr.MalformedResponse),
     "lying_gzip": (Hostile(mode="lying_gzip"), cr.ConnectError, cr.ConnectError),
     "html": (Hostile(mode="html"), cr.MalformedResponse, cr.MalformedResponse),
-    "retry-after absurd": (Hostile(status=529, headers={"retry-after": "99999999999999999999",
-                                                        "retry-after-ms": "inf"}),
-                           cr.OverloadedError, cr.OverloadedError),
-    "retry-after garbage": (Hostile(status=429, headers={"retry-after": "soon, \x7f maybe",
-                                                         "retry-after-ms": "nan"}),
-                            cr.RateLimitError, cr.RateLimitError),
+    "retry-after absurd": (
+        Hostile(
+            status=529, headers={"retry-after": "99999999999999999999", "retry-after-ms": "inf"}
+        ),
+        cr.OverloadedError,
+        cr.OverloadedError,
+    ),
+    "retry-after garbage": (
+        Hostile(status=429, headers={"retry-after": "soon, \x7f maybe", "retry-after-ms": "nan"}),
+        cr.RateLimitError,
+        cr.RateLimitError,
+    ),
 }
 # Answers that never end by themselves: the client must be the one to hang up.
-OPEN_ENDED = {"drip_head", "drip_body", "drip_body 529", "endless_body", "endless_line",
-              "pings", "stall", "hang"}
+OPEN_ENDED = {
+    "drip_head",
+    "drip_body",
+    "drip_body 529",
+    "endless_body",
+    "endless_line",
+    "pings",
+    "stall",
+    "hang",
+}
 
 
 @pytest.fixture
@@ -74,13 +108,17 @@ def healthy(emu: AnthropicEmulator) -> AnthropicProvider:
 
 async def call(client: cr.AsyncClient, op: str, **kw: Any) -> cr.types.Message:
     """One create or stream; a hang fails the test (``TimeoutError``) rather than the suite."""
+
     async def go() -> cr.types.Message:
         if op == "create":
-            return await client.messages.create(model="claude-haiku-4-5", max_tokens=16,
-                                                messages=HI, **kw)
-        async with client.messages.stream(model="claude-haiku-4-5", max_tokens=16,
-                                          messages=HI, **kw) as stream:
+            return await client.messages.create(
+                model="claude-haiku-4-5", max_tokens=16, messages=HI, **kw
+            )
+        async with client.messages.stream(
+            model="claude-haiku-4-5", max_tokens=16, messages=HI, **kw
+        ) as stream:
             return await stream.get_final_message()
+
     return await asyncio.wait_for(go(), 20)
 
 
@@ -90,10 +128,11 @@ async def test_alone_the_documented_error_within_the_deadline(name: str, op: str
     """One hostile provider: the call raises the documented error type no later than its
     deadline, and a connection the server would have kept open is closed by the client."""
     answer, create_error, stream_error = OUTCOMES[name]
-    deadline = 1.0
+    deadline = LIMIT
     async with HostileServer(answer) as server:
-        async with cr.AsyncClient(providers=[hostile(server, max_retries=0)], deadline=deadline,
-                                  max_response_bytes=MIB) as client:
+        async with cr.AsyncClient(
+            providers=[hostile(server, max_retries=0)], deadline=deadline, max_response_bytes=MIB
+        ) as client:
             start = time.monotonic()
             with pytest.raises(create_error if op == "create" else stream_error):
                 await call(client, op)
@@ -105,16 +144,16 @@ async def test_alone_the_documented_error_within_the_deadline(name: str, op: str
 
 @pytest.mark.parametrize("op", ["create", "stream"])
 @pytest.mark.parametrize("name", list(OUTCOMES))
-async def test_failover_to_a_healthy_provider(emu: AnthropicEmulator, name: str,
-                                              op: str) -> None:
+async def test_failover_to_a_healthy_provider(emu: AnthropicEmulator, name: str, op: str) -> None:
     """Hostile first, healthy second: every hostile answer fails over, and the call succeeds
     on the second provider within the first attempt's timeout (plus the healthy answer)."""
     answer = OUTCOMES[name][0]
-    timeout = 0.5
+    timeout = LIMIT
     async with HostileServer(answer) as server:
         providers = [hostile(server, max_retries=0), healthy(emu)]
-        async with cr.AsyncClient(providers=providers, timeout=timeout, deadline=10,
-                                  max_response_bytes=MIB) as client:
+        async with cr.AsyncClient(
+            providers=providers, timeout=timeout, deadline=10, max_response_bytes=MIB
+        ) as client:
             start = time.monotonic()
             with no_backoff():
                 msg = await call(client, op)
@@ -138,9 +177,9 @@ async def test_every_timer_bounds_a_dripping_server(timer: str, op: str, mode: s
     stream, the first-token timeout, each alone and measured over the whole phase."""
     if timer == "first_token_timeout" and op == "create":
         pytest.skip("first_token_timeout is a stream setting")
-    limit = 0.6
+    limit = LIMIT
     settings: dict[str, Any] = {"timeout": None, timer: limit}
-    async with HostileServer(Hostile(mode=mode, drip_s=0.02)) as server:
+    async with HostileServer(Hostile(mode=mode, drip_s=DRIP)) as server:
         async with cr.AsyncClient(providers=[hostile(server, max_retries=0)], **settings) as c:
             start = time.monotonic()
             with pytest.raises((cr.ReadTimeout, cr.DeadlineExceeded)):
@@ -158,19 +197,19 @@ async def test_connect_timeout_bounds_a_blackhole() -> None:
 
     async with Blackhole() as hole:
         provider = AnthropicProvider(base_url=hole.url, api_key=KEY, max_retries=0)
-        async with cr.AsyncClient(providers=[provider], connect_timeout=0.4) as client:
+        async with cr.AsyncClient(providers=[provider], connect_timeout=LIMIT) as client:
             start = time.monotonic()
             with pytest.raises(cr.ConnectTimeout):
                 await call(client, "create")
-            assert time.monotonic() - start < 0.4 + SLACK
+            assert time.monotonic() - start < LIMIT + SLACK
 
 
 @pytest.mark.parametrize("mode", ["pings", "drip_body"])
 async def test_deadline_bounds_a_stream_after_its_content(mode: str) -> None:
     """Content, then pings forever (or the rest dripped a byte at a time): the deadline still
     ends the stream, with the partial message."""
-    deadline = 1.0
-    answer = Hostile(mode=mode, after_events=3, drip_s=0.05)
+    deadline = LIMIT
+    answer = Hostile(mode=mode, after_events=3, drip_s=DRIP)
     async with HostileServer(answer) as server:
         async with cr.AsyncClient(providers=[hostile(server)], deadline=deadline) as client:
             start = time.monotonic()
@@ -184,10 +223,11 @@ async def test_deadline_bounds_a_stream_after_its_content(mode: str) -> None:
 
 async def test_a_stream_of_pings_without_content_is_bounded() -> None:
     """Events forever but never content: the first-token timeout ends it, and fails over."""
-    async with HostileServer(Hostile(mode="pings", drip_s=0.02)) as server:
-        async with cr.AsyncClient(providers=[hostile(server, max_retries=0)], timeout=None,
-                                  first_token_timeout=0.5) as client:
-            with pytest.raises(cr.ReadTimeout, match="no content within 0.5s"):
+    async with HostileServer(Hostile(mode="pings", drip_s=DRIP)) as server:
+        async with cr.AsyncClient(
+            providers=[hostile(server, max_retries=0)], timeout=None, first_token_timeout=LIMIT
+        ) as client:
+            with pytest.raises(cr.ReadTimeout, match=f"no content within {LIMIT:g}s"):
                 await call(client, "stream")
         await server.wait_disconnects(1)
 
@@ -199,18 +239,18 @@ async def test_a_stream_of_pings_without_content_is_bounded() -> None:
 async def test_resource_calls_bound_the_header_phase(what: str) -> None:
     """A file download, batch results (streamed answers) and a metadata call (a whole JSON
     answer) to a server that drips its headers time out after the call's timeout."""
-    async with HostileServer(Hostile(mode="drip_head", drip_s=0.02)) as server:
+    async with HostileServer(Hostile(mode="drip_head", drip_s=DRIP)) as server:
         async with cr.AsyncClient(providers=[hostile(server, max_retries=0)]) as client:
             start = time.monotonic()
             with pytest.raises(cr.ReadTimeout):
                 if what == "download":
-                    fut: Any = client.beta.files.download("file_1", timeout=0.5)
+                    fut: Any = client.beta.files.download("file_1", timeout=LIMIT)
                 elif what == "results":
-                    fut = client.messages.batches.results("msgbatch_1", timeout=0.5)
+                    fut = client.messages.batches.results("msgbatch_1", timeout=LIMIT)
                 else:
-                    fut = client.beta.files.retrieve_metadata("file_1", timeout=0.5)
+                    fut = client.beta.files.retrieve_metadata("file_1", timeout=LIMIT)
                 await asyncio.wait_for(fut, 20)
-            assert time.monotonic() - start < 0.5 + SLACK
+            assert time.monotonic() - start < LIMIT + SLACK
         await server.wait_disconnects(1)
 
 
@@ -218,12 +258,12 @@ async def test_resource_calls_bound_the_header_phase(what: str) -> None:
 async def test_resource_error_body_is_capped_and_timed(mode: str) -> None:
     """A 529 whose body never ends (or drips) on a streamed resource call: an OverloadedError
     from the first 64 KiB, within the timeout, the rest never read."""
-    async with HostileServer(Hostile(mode=mode, status=529)) as server:
+    async with HostileServer(Hostile(mode=mode, status=529, drip_s=DRIP)) as server:
         async with cr.AsyncClient(providers=[hostile(server, max_retries=0)]) as client:
             start = time.monotonic()
             with pytest.raises((cr.OverloadedError, cr.ReadTimeout)) as info:
-                await asyncio.wait_for(client.beta.files.download("file_1", timeout=0.5), 20)
-            assert time.monotonic() - start < 0.5 + SLACK
+                await asyncio.wait_for(client.beta.files.download("file_1", timeout=LIMIT), 20)
+            assert time.monotonic() - start < LIMIT + SLACK
         await server.wait_disconnects(1)
     if mode == "endless_body":
         assert isinstance(info.value, cr.OverloadedError)
@@ -234,13 +274,15 @@ async def test_batch_results_line_that_never_ends() -> None:
     """Batch results whose one JSON line never ends stop at max_response_bytes with a typed
     error instead of buffering it all."""
     async with HostileServer(Hostile(mode="endless_body")) as server:
-        async with cr.AsyncClient(providers=[hostile(server, max_retries=0)],
-                                  max_response_bytes=MIB) as client:
+        async with cr.AsyncClient(
+            providers=[hostile(server, max_retries=0)], max_response_bytes=MIB
+        ) as client:
             results = await client.messages.batches.results("msgbatch_1")
 
             async def read_all() -> None:
                 async for _ in results:
                     pass
+
             with pytest.raises(cr.ResponseTooLargeError) as info:
                 await asyncio.wait_for(read_all(), 20)
         await server.wait_disconnects(1)
@@ -250,15 +292,28 @@ async def test_batch_results_line_that_never_ends() -> None:
 async def test_many_hostile_calls_leave_no_connection_open(emu: AnthropicEmulator) -> None:
     """A burst of concurrent calls against a mix of hostile answers: every one ends within the
     deadline and the server ends with no connection being served."""
-    answers = [OUTCOMES[n][0] for n in ("drip_head", "endless_body 529", "stall", "hang",
-                                         "endless_line", "pings", "reset_after_headers")]
+    answers = [
+        OUTCOMES[n][0]
+        for n in (
+            "drip_head",
+            "endless_body 529",
+            "stall",
+            "hang",
+            "endless_line",
+            "pings",
+            "reset_after_headers",
+        )
+    ]
     async with HostileServer(*answers) as server:
-        async with cr.AsyncClient(providers=[hostile(server, max_retries=0)], deadline=1.0,
-                                  max_response_bytes=MIB) as client:
+        async with cr.AsyncClient(
+            providers=[hostile(server, max_retries=0)], deadline=LIMIT, max_response_bytes=MIB
+        ) as client:
             start = time.monotonic()
-            out = await asyncio.gather(*(call(client, op) for op in ("create", "stream")
-                                         for _ in answers), return_exceptions=True)
-            assert time.monotonic() - start < 1.0 + SLACK
+            out = await asyncio.gather(
+                *(call(client, op) for op in ("create", "stream") for _ in answers),
+                return_exceptions=True,
+            )
+            assert time.monotonic() - start < LIMIT + SLACK
         assert all(isinstance(e, cr.ClauderouteError) for e in out)
         await server.wait_idle()
 

@@ -11,7 +11,7 @@ from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 import clauderoute as cr
 from clauderoute import RetryPolicy
 from clauderoute._provider import parse_retry_after
-from clauderoute.testing import Fault
+from clauderoute.testing import Fault, no_backoff
 
 KEY = "retry-key"
 
@@ -23,10 +23,12 @@ async def emu() -> AsyncIterator[AnthropicEmulator]:
 
 
 async def _create(emu: AnthropicEmulator, **kw: object) -> cr.types.Message:
-    async with cr.AsyncClient(providers=[AnthropicProvider(base_url=emu.url, api_key=KEY, **kw)],
-                              timeout=2) as client:
-        return await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
-                                            messages=[{"role": "user", "content": "hi"}])
+    async with cr.AsyncClient(
+        providers=[AnthropicProvider(base_url=emu.url, api_key=KEY, **kw)], timeout=2
+    ) as client:
+        return await client.messages.create(
+            model="claude-haiku-4-5", max_tokens=8, messages=[{"role": "user", "content": "hi"}]
+        )
 
 
 def test_backoff_formula() -> None:
@@ -65,10 +67,17 @@ async def test_not_retried_statuses(emu: AnthropicEmulator, status: int) -> None
     with pytest.raises(cr.APIStatusError) as info:
         await _create(emu)
     assert info.value.status == status and len(emu.requests) == 1
-    assert type(info.value).__name__ == {
-        400: "BadRequestError", 401: "AuthenticationError", 403: "PermissionDeniedError",
-        404: "NotFoundError", 413: "RequestTooLargeError", 422: "UnprocessableEntityError",
-    }[status]
+    assert (
+        type(info.value).__name__
+        == {
+            400: "BadRequestError",
+            401: "AuthenticationError",
+            403: "PermissionDeniedError",
+            404: "NotFoundError",
+            413: "RequestTooLargeError",
+            422: "UnprocessableEntityError",
+        }[status]
+    )
 
 
 async def test_x_should_retry_overrides(emu: AnthropicEmulator) -> None:
@@ -84,15 +93,27 @@ async def test_x_should_retry_overrides(emu: AnthropicEmulator) -> None:
 
 
 async def test_attempt_count_and_spacing(emu: AnthropicEmulator) -> None:
-    """Two retries by default, spaced by the exponential backoff (0.5 s then 1 s, jittered)."""
+    """Two retries by default, spaced by the exponential backoff (0.5 s then 1 s, jittered),
+    and the client really waits them out (shown on a policy scaled down tenfold, so the test
+    does not sleep 1.5 s)."""
     emu.faults.add(Fault(status=500), times=3)
-    t0 = time.perf_counter()
-    with pytest.raises(cr.InternalServerError) as info:
+    with no_backoff(), pytest.raises(cr.InternalServerError) as info:
         await _create(emu)
-    elapsed = time.perf_counter() - t0
     attempts = info.value.attempts
     assert len(emu.requests) == 3 and len(attempts) == 3
     assert 0.375 <= attempts[1].backoff_s <= 0.5 and 0.75 <= attempts[2].backoff_s <= 1.0
+
+    emu.faults.add(Fault(status=500), times=3)
+    provider = AnthropicProvider(base_url=emu.url, api_key=KEY)
+    async with cr.AsyncClient(providers=[provider], retry=RetryPolicy(wait_initial=0.05)) as c:
+        t0 = time.perf_counter()
+        with pytest.raises(cr.InternalServerError) as info:
+            await c.messages.create(
+                model="claude-haiku-4-5", max_tokens=8, messages=[{"role": "user", "content": "hi"}]
+            )
+        elapsed = time.perf_counter() - t0
+    attempts = info.value.attempts
+    assert 0.0375 <= attempts[1].backoff_s <= 0.05 and 0.075 <= attempts[2].backoff_s <= 0.1
     assert elapsed >= attempts[1].backoff_s + attempts[2].backoff_s
 
 
@@ -107,13 +128,14 @@ async def test_max_retries_setting(emu: AnthropicEmulator) -> None:
 async def test_read_timeout(emu: AnthropicEmulator) -> None:
     """An answer slower than the timeout raises ReadTimeout after the retries."""
     emu.faults.add(Fault(delay_s=1.0), times=3)
-    async with cr.AsyncClient(providers=[AnthropicProvider(base_url=emu.url, api_key=KEY,
-                                                           max_retries=0)],
-                              timeout=0.2) as client:
+    async with cr.AsyncClient(
+        providers=[AnthropicProvider(base_url=emu.url, api_key=KEY, max_retries=0)], timeout=0.2
+    ) as client:
         t0 = time.perf_counter()
         with pytest.raises(cr.ReadTimeout):
-            await client.messages.create(model="m", max_tokens=8,
-                                         messages=[{"role": "user", "content": "hi"}])
+            await client.messages.create(
+                model="m", max_tokens=8, messages=[{"role": "user", "content": "hi"}]
+            )
     assert time.perf_counter() - t0 < 0.8
 
 
@@ -123,8 +145,10 @@ async def test_connection_refused_is_connect_error() -> None:
     await server.start()
     url = server.url
     await server.stop()
-    async with cr.AsyncClient(providers=[AnthropicProvider(name="gone", base_url=url,
-                                                           api_key=KEY, max_retries=0)]) as c:
+    async with cr.AsyncClient(
+        providers=[AnthropicProvider(name="gone", base_url=url, api_key=KEY, max_retries=0)]
+    ) as c:
         with pytest.raises(cr.ConnectError, match=r"\[gone\]"):
-            await c.messages.create(model="m", max_tokens=8,
-                                    messages=[{"role": "user", "content": "hi"}])
+            await c.messages.create(
+                model="m", max_tokens=8, messages=[{"role": "user", "content": "hi"}]
+            )

@@ -45,6 +45,53 @@ async def test_an_emulator_from_testing_serves_a_call() -> None:
         provider = AnthropicProvider(base_url=emu.url, api_key="test-anthropic-key")
         async with cr.AsyncClient(providers=[provider]) as client:
             msg = await client.messages.create(
-                model="claude-haiku-4-5", max_tokens=16,
-                messages=[{"role": "user", "content": "hello there"}])
+                model="claude-haiku-4-5",
+                max_tokens=16,
+                messages=[{"role": "user", "content": "hello there"}],
+            )
     assert msg.content[0].text == "Echo: hello there"
+
+
+@pytest.mark.parametrize("op", ["create", "stream"])
+async def test_stop_ends_a_handler_whose_client_left_mid_pause(op: str) -> None:
+    """A delayed answer or a stalled stream whose client timed out and left: aiohttp does not
+    cancel such a handler, so stop() must, or it (and the test) waits the pause out. The pause
+    here is an hour; stop() ends it at once, and no emulator task outlives stop()."""
+    import asyncio
+
+    from clauderoute_anthropic import AnthropicProvider
+
+    import clauderoute as cr
+    from clauderoute.testing import AnthropicEmulator, Fault
+
+    before = asyncio.all_tasks()
+    emu = await AnthropicEmulator().start()
+    try:
+        if op == "create":
+            emu.faults.add(Fault(delay_s=3600))
+        else:
+            emu.faults.add(
+                Fault(operations=frozenset({"messages.stream"}), stall_s=3600, after_events=1)
+            )
+        provider = AnthropicProvider(base_url=emu.url, api_key="test-anthropic-key", max_retries=0)
+        async with cr.AsyncClient(providers=[provider], timeout=0.2) as client:
+            with pytest.raises(cr.ReadTimeout):
+                if op == "create":
+                    await client.messages.create(
+                        model="claude-haiku-4-5",
+                        max_tokens=8,
+                        messages=[{"role": "user", "content": "hi"}],
+                    )
+                else:
+                    async with client.messages.stream(
+                        model="claude-haiku-4-5",
+                        max_tokens=8,
+                        messages=[{"role": "user", "content": "hi"}],
+                    ) as stream:
+                        await stream.get_final_message()
+        assert len(emu.requests) == 1
+    finally:
+        # The bound only keeps a broken stop() from hanging the suite for an hour.
+        await asyncio.wait_for(emu.stop(), 30)
+    assert emu.open_streams == 0
+    assert asyncio.all_tasks() - before == set()

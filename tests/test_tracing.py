@@ -50,8 +50,9 @@ class Telemetry:
         self.tracer = self.tracer_provider.get_tracer("tests")
 
     def observer(self, **kw: Any) -> TracingObserver:
-        return TracingObserver(tracer_provider=self.tracer_provider,
-                               meter_provider=self.meter_provider, **kw)
+        return TracingObserver(
+            tracer_provider=self.tracer_provider, meter_provider=self.meter_provider, **kw
+        )
 
     def spans(self) -> list[ReadableSpan]:
         return sorted(self.exporter.get_finished_spans(), key=lambda s: s.start_time or 0)
@@ -158,16 +159,19 @@ async def test_create_span_tree(tel: Telemetry, emus: dict[str, AnthropicEmulato
     (dur,) = tel.points("gen_ai.client.operation.duration")
     assert dur.count == 1 and dur.attributes["gen_ai.provider.name"] == "anthropic"
     assert "error.type" not in dur.attributes
-    tokens = {p.attributes["gen_ai.token.type"]: p.sum
-              for p in tel.points("gen_ai.client.token.usage")}
+    tokens = {
+        p.attributes["gen_ai.token.type"]: p.sum for p in tel.points("gen_ai.client.token.usage")
+    }
     assert tokens == {"input": msg.usage.total_input_tokens, "output": msg.usage.output_tokens}
     assert [p.count for p in tel.points("clauderoute.route.duration")] == [1]
 
 
 async def test_stream_records_ttft(tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
     """A stream: the spans stay open while the caller reads, then carry TTFC/TTFT and chunks."""
-    async with (client(tel, [anthropic(emus["a"])]) as c,
-                c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s):
+    async with (
+        client(tel, [anthropic(emus["a"])]) as c,
+        c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s,
+    ):
         assert tel.spans() == []  # route and attempt spans are still open
         assert trace.get_current_span() is trace.INVALID_SPAN  # attempt not left current
         events = [ev async for ev in s]
@@ -214,13 +218,17 @@ async def test_retry_then_success(tel: Telemetry, emus: dict[str, AnthropicEmula
     assert [e.name for e in route.events] == ["clauderoute.retry"]
     (retries,) = tel.points("clauderoute.retries")
     assert retries.value == 1 and retries.attributes["clauderoute.attempt.reason"] == "overloaded"
-    failed = [p for p in tel.points("gen_ai.client.operation.duration")
-              if p.attributes.get("error.type") == "overloaded_error"]
+    failed = [
+        p
+        for p in tel.points("gen_ai.client.operation.duration")
+        if p.attributes.get("error.type") == "overloaded_error"
+    ]
     assert [p.count for p in failed] == [1]
 
 
-async def test_retry_after_hint_on_failed_attempt(tel: Telemetry,
-                                                  emus: dict[str, AnthropicEmulator]) -> None:
+async def test_retry_after_hint_on_failed_attempt(
+    tel: Telemetry, emus: dict[str, AnthropicEmulator]
+) -> None:
     """A 429 with retry-after: the failed attempt's span carries the server's hint."""
     emus["a"].faults.add(Fault(status=429, retry_after=0.25))
     async with client(tel, [anthropic(emus["a"])]) as c:
@@ -240,8 +248,9 @@ class _Refreshing(AnthropicProvider):
         return await super().prepare(call)
 
 
-async def test_auth_refresh_time_on_attempt(tel: Telemetry,
-                                            emus: dict[str, AnthropicEmulator]) -> None:
+async def test_auth_refresh_time_on_attempt(
+    tel: Telemetry, emus: dict[str, AnthropicEmulator]
+) -> None:
     """Time a blocking prepare took lands on the attempt span; a prepare that never blocks
     (the API-key provider) records nothing."""
     refreshing = _Refreshing(name="r", base_url=emus["a"].url, api_key=KEY)
@@ -256,8 +265,9 @@ async def test_auth_refresh_time_on_attempt(tel: Telemetry,
     assert "clauderoute.auth.refresh_s" not in att.attributes
 
 
-async def test_failover_across_platforms(tel: Telemetry,
-                                         emus: dict[str, AnthropicEmulator]) -> None:
+async def test_failover_across_platforms(
+    tel: Telemetry, emus: dict[str, AnthropicEmulator]
+) -> None:
     """Claude API overloaded → Foundry serves: each attempt names its own platform."""
     from clauderoute_foundry import FoundryEmulator, FoundryProvider
 
@@ -299,8 +309,9 @@ async def test_vertex_attempt_names_model_as_sent(tel: Telemetry) -> None:
     emu = VertexEmulator(project="p", locations={"us-east5"}, tokens=[VERTEX_TOKEN])
     await emu.start()
     try:
-        vp = VertexProvider(name="v", base_url=emu.url, project="p", region="us-east5",
-                            access_token=VERTEX_TOKEN)
+        vp = VertexProvider(
+            name="v", base_url=emu.url, project="p", region="us-east5", access_token=VERTEX_TOKEN
+        )
         async with client(tel, [vp]) as c:
             await create(c)
     finally:
@@ -326,10 +337,14 @@ async def test_claude_platforms_name_themselves(tel: Telemetry) -> None:
     await a_emu.start()
     await g_emu.start()
     try:
-        providers = [aws.AWSProvider(base_url=a_emu.url, region="us-west-2", workspace_id="w",
-                                     api_key=key, max_retries=0),
-                     gcloud.GoogleCloudProvider(base_url=g_emu.url, location="europe-west1",
-                                                access_token=token)]
+        providers = [
+            aws.AWSProvider(
+                base_url=a_emu.url, region="us-west-2", workspace_id="w", api_key=key, max_retries=0
+            ),
+            gcloud.GoogleCloudProvider(
+                base_url=g_emu.url, location="europe-west1", access_token=token
+            ),
+        ]
         async with client(tel, providers) as c:
             msg = await create(c)
     finally:
@@ -337,16 +352,24 @@ async def test_claude_platforms_name_themselves(tel: Telemetry) -> None:
         await g_emu.stop()
     assert msg.route.platform == "google-cloud"
     first, second = tel.attempts()
-    assert [(s.attributes["gen_ai.provider.name"], s.attributes["clauderoute.platform"],
-             s.attributes["cloud.region"]) for s in (first, second)] == [
-        ("aws.claude_platform", "aws", "us-west-2"), ("gcp.claude", "google-cloud",
-                                                      "europe-west1")]
+    assert [
+        (
+            s.attributes["gen_ai.provider.name"],
+            s.attributes["clauderoute.platform"],
+            s.attributes["cloud.region"],
+        )
+        for s in (first, second)
+    ] == [
+        ("aws.claude_platform", "aws", "us-west-2"),
+        ("gcp.claude", "google-cloud", "europe-west1"),
+    ]
     assert second.attributes["gen_ai.request.model"] == MODEL  # a first-party id
     assert key not in tel.dump() and token not in tel.dump()
 
 
 async def test_refusal(tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
     """A refusal is an answer, not an error: finish reason content_filter, status UNSET."""
+
     def refuse(params: dict[str, Any], model: str, msg_id: str) -> dict[str, Any]:
         return dict(default_reply(params, model, msg_id), stop_reason="refusal")
 
@@ -360,8 +383,9 @@ async def test_refusal(tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> No
     assert att.status.status_code is StatusCode.UNSET and "error.type" not in att.attributes
 
 
-async def test_stream_interrupted_mid_stream(tel: Telemetry,
-                                             emus: dict[str, AnthropicEmulator]) -> None:
+async def test_stream_interrupted_mid_stream(
+    tel: Telemetry, emus: dict[str, AnthropicEmulator]
+) -> None:
     """An in-stream error after content: attempt and route spans end in error, partial usage."""
     emus["a"].latency = LatencyProfile(per_token_s=0.02)  # content arrives before the error
     emus["a"].faults.add(Fault(stream_error="overloaded_error", after_events=4))
@@ -388,8 +412,9 @@ CONTENT_KEYS = ("gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.syste
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
 
 
-async def test_content_capture_off_by_default(tel: Telemetry, emus: dict[str, AnthropicEmulator],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_content_capture_off_by_default(
+    tel: Telemetry, emus: dict[str, AnthropicEmulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Without opting in, no prompt or answer text reaches any span or event."""
     monkeypatch.delenv(CAPTURE_ENV, raising=False)
     async with client(tel, [anthropic(emus["a"])]) as c:
@@ -400,19 +425,21 @@ async def test_content_capture_off_by_default(tel: Telemetry, emus: dict[str, An
     assert "Hello tracer" not in tel.dump() and "Be terse" not in tel.dump()
 
 
-async def test_content_capture_opt_in_by_env(tel: Telemetry, emus: dict[str, AnthropicEmulator],
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_content_capture_opt_in_by_env(
+    tel: Telemetry, emus: dict[str, AnthropicEmulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """SPAN_ONLY: the answering attempt alone carries the messages as semconv JSON; a base64
     image becomes a placeholder with its media type and size."""
     monkeypatch.setenv(CAPTURE_ENV, "SPAN_ONLY")
     emus["a"].faults.add(Fault(status=529))
-    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png",
-                                         "data": PNG}}
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}}
     messages = [{"role": "user", "content": [image, {"type": "text", "text": "Hello tracer"}]}]
-    async with client(tel, [anthropic(emus["a"], max_retries=0),
-                            anthropic(emus["b"], name="b")]) as c:
-        msg = await c.messages.create(model=MODEL, max_tokens=32, messages=messages,
-                                      system="Be terse")
+    async with client(
+        tel, [anthropic(emus["a"], max_retries=0), anthropic(emus["b"], name="b")]
+    ) as c:
+        msg = await c.messages.create(
+            model=MODEL, max_tokens=32, messages=messages, system="Be terse"
+        )
     failed, served = tel.attempts()
     assert not set(CONTENT_KEYS) & set(failed.attributes)  # failed attempts do not repeat input
     a = served.attributes
@@ -423,19 +450,22 @@ async def test_content_capture_opt_in_by_env(tel: Telemetry, emus: dict[str, Ant
     assert blob["type"] == "blob" and blob["mime_type"] == "image/png"
     assert PNG not in a["gen_ai.input.messages"]
     (out,) = json.loads(a["gen_ai.output.messages"])
-    assert out == {"role": "assistant", "finish_reason": "stop",
-                   "parts": [{"type": "text", "content": msg.text}]}
-    assert json.loads(a["gen_ai.system_instructions"]) == [{"type": "text",
-                                                            "content": "Be terse"}]
+    assert out == {
+        "role": "assistant",
+        "finish_reason": "stop",
+        "parts": [{"type": "text", "content": msg.text}],
+    }
+    assert json.loads(a["gen_ai.system_instructions"]) == [{"type": "text", "content": "Be terse"}]
     assert not set(CONTENT_KEYS) & set(tel.route().attributes)
 
 
-async def test_content_capture_as_event(tel: Telemetry,
-                                        emus: dict[str, AnthropicEmulator]) -> None:
+async def test_content_capture_as_event(tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
     """EVENT_ONLY (by argument): the content goes on a details event, not on the span."""
     obs = {"capture_content": "EVENT_ONLY"}
-    async with (client(tel, [anthropic(emus["a"])], obs=obs) as c,
-                c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s):
+    async with (
+        client(tel, [anthropic(emus["a"])], obs=obs) as c,
+        c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s,
+    ):
         await s.until_done()
     (att,) = tel.attempts()
     assert not set(CONTENT_KEYS) & set(att.attributes)
@@ -445,8 +475,12 @@ async def test_content_capture_as_event(tel: Telemetry,
 
 
 @pytest.mark.parametrize("capture", [False, True])
-async def test_no_secret_in_any_telemetry(tel: Telemetry, emus: dict[str, AnthropicEmulator],
-                                          capture: bool, caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_secret_in_any_telemetry(
+    tel: Telemetry,
+    emus: dict[str, AnthropicEmulator],
+    capture: bool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """Claude API key, Foundry api-key and Vertex bearer token never reach a span, event,
     metric attribute or log line, with content capture off and on, on success and failure."""
     from clauderoute_foundry import FoundryEmulator, FoundryProvider
@@ -460,16 +494,24 @@ async def test_no_secret_in_any_telemetry(tel: Telemetry, emus: dict[str, Anthro
     try:
         emus["a"].faults.add(Fault(status=401))
         foundry.faults.add(Fault(status=529))
-        ps = [anthropic(emus["a"], max_retries=0),
-              FoundryProvider(name="f", base_url=foundry.url, api_key=FOUNDRY_KEY, max_retries=0),
-              VertexProvider(name="v", base_url=vertex.url, project="p", region="us-east5",
-                             access_token=VERTEX_TOKEN)]
+        ps = [
+            anthropic(emus["a"], max_retries=0),
+            FoundryProvider(name="f", base_url=foundry.url, api_key=FOUNDRY_KEY, max_retries=0),
+            VertexProvider(
+                name="v",
+                base_url=vertex.url,
+                project="p",
+                region="us-east5",
+                access_token=VERTEX_TOKEN,
+            ),
+        ]
         async with client(tel, ps, obs={"capture_content": capture}) as c:
             with pytest.raises(cr.AuthenticationError):  # alone: a 401 fails over to no one
                 await create(c, providers=["a"])
             await create(c, providers=["f", "v"])
-            async with c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO,
-                                         provider="v") as s:
+            async with c.messages.stream(
+                model=MODEL, max_tokens=32, messages=HELLO, provider="v"
+            ) as s:
                 await s.until_done()
     finally:
         await foundry.stop()
@@ -481,8 +523,9 @@ async def test_no_secret_in_any_telemetry(tel: Telemetry, emus: dict[str, Anthro
         assert secret[-12:] not in text
 
 
-async def test_no_bedrock_credential_in_any_telemetry(tel: Telemetry,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_bedrock_credential_in_any_telemetry(
+    tel: Telemetry, caplog: pytest.LogCaptureFixture
+) -> None:
     """Bedrock: the SigV4 secret key, session token and the signatures actually sent, and a
     Bedrock API key, never reach a span, event, metric or log line (capture on, a throttled
     attempt failing over, a stream); the spans name the platform aws.bedrock."""
@@ -496,21 +539,34 @@ async def test_no_bedrock_credential_in_any_telemetry(tel: Telemetry,
     await emu.start()
     try:
         emu.faults.add(Fault(status=429))
-        ps = [BedrockProvider(name="sig", base_url=emu.url, region="us-east-1",
-                              access_key=access, secret_key=secret, session_token=token,
-                              max_retries=0),
-              BedrockProvider(name="key", base_url=emu.url, region="us-east-1",
-                              api_key=api_key, max_retries=0)]
+        ps = [
+            BedrockProvider(
+                name="sig",
+                base_url=emu.url,
+                region="us-east-1",
+                access_key=access,
+                secret_key=secret,
+                session_token=token,
+                max_retries=0,
+            ),
+            BedrockProvider(
+                name="key", base_url=emu.url, region="us-east-1", api_key=api_key, max_retries=0
+            ),
+        ]
         async with client(tel, ps, obs={"capture_content": True}) as c:
             msg = await create(c)
             assert msg.route.provider == "key"
-            async with c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO,
-                                         provider="sig") as s:
+            async with c.messages.stream(
+                model=MODEL, max_tokens=32, messages=HELLO, provider="sig"
+            ) as s:
                 await s.until_done()
     finally:
         await emu.stop()
-    signatures = [r.headers["Authorization"].rpartition("Signature=")[2]
-                  for r in emu.requests if "Signature=" in r.headers.get("Authorization", "")]
+    signatures = [
+        r.headers["Authorization"].rpartition("Signature=")[2]
+        for r in emu.requests
+        if "Signature=" in r.headers.get("Authorization", "")
+    ]
     assert len(signatures) == 2  # the throttled attempt and the stream were signed
     # every logger at DEBUG, botocore's included: its signer logs would print the signature
     text = tel.dump() + caplog.text
@@ -528,8 +584,9 @@ async def _open(c: cr.AsyncClient) -> Any:
 
 
 @pytest.mark.parametrize("how", ["break-close", "raise", "exhaust"])
-async def test_stream_spans_end_on_every_exit(tel: Telemetry, emus: dict[str, AnthropicEmulator],
-                                              how: str) -> None:
+async def test_stream_spans_end_on_every_exit(
+    tel: Telemetry, emus: dict[str, AnthropicEmulator], how: str
+) -> None:
     """Exhausted, closed after a break, or left by an exception: both spans end, once; an
     early exit is ``cancelled`` with status UNSET and finish reason ``error``."""
     async with client(tel, [anthropic(emus["a"])]) as c:
@@ -554,8 +611,9 @@ async def test_stream_spans_end_on_every_exit(tel: Telemetry, emus: dict[str, An
     assert att.status.status_code is StatusCode.UNSET
 
 
-async def test_abandoned_stream_spans_end_at_gc(tel: Telemetry,
-                                                emus: dict[str, AnthropicEmulator]) -> None:
+async def test_abandoned_stream_spans_end_at_gc(
+    tel: Telemetry, emus: dict[str, AnthropicEmulator]
+) -> None:
     """A stream dropped without close ends its spans when collected (outcome abandoned)."""
     async with client(tel, [anthropic(emus["a"])]) as c:
         manager = await _open(c)
@@ -584,7 +642,8 @@ class SpyProvider(AnthropicProvider):
 
 
 async def test_attempt_span_is_current_only_while_sending(
-        tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
+    tel: Telemetry, emus: dict[str, AnthropicEmulator]
+) -> None:
     """HTTP spans nest under the attempt span; the caller's context is restored afterwards,
     also while it reads a stream."""
     spy = SpyProvider(name="a", base_url=emus["a"].url, api_key=KEY)
@@ -599,12 +658,16 @@ async def test_attempt_span_is_current_only_while_sending(
     assert spy.seen == [span_id(a) for a in tel.attempts()]
 
 
-async def test_route_span_can_be_dropped(tel: Telemetry,
-                                         emus: dict[str, AnthropicEmulator]) -> None:
+async def test_route_span_can_be_dropped(
+    tel: Telemetry, emus: dict[str, AnthropicEmulator]
+) -> None:
     """route_span=False: only standard spans, children of the caller's span."""
     emus["a"].faults.add(Fault(status=529))
-    async with client(tel, [anthropic(emus["a"], max_retries=0), anthropic(emus["b"], name="b")],
-                      obs={"route_span": False}) as c:
+    async with client(
+        tel,
+        [anthropic(emus["a"], max_retries=0), anthropic(emus["b"], name="b")],
+        obs={"route_span": False},
+    ) as c:
         with tel.tracer.start_as_current_span("app") as app:
             await create(c)
     attempts = tel.attempts()
@@ -614,21 +677,24 @@ async def test_route_span_can_be_dropped(tel: Telemetry,
     assert [p.value for p in tel.points("clauderoute.failovers")] == [1]
 
 
-async def test_latest_conventions_opt_in(tel: Telemetry, emus: dict[str, AnthropicEmulator],
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_latest_conventions_opt_in(
+    tel: Telemetry, emus: dict[str, AnthropicEmulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental switches to the newer names."""
     monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "http,gen_ai_latest_experimental")
 
     def cached(params: dict[str, Any], model: str, msg_id: str) -> dict[str, Any]:
         reply = default_reply(params, model, msg_id)
-        reply["usage"].update(input_tokens=3, cache_read_input_tokens=50,
-                              cache_creation_input_tokens=7)
+        reply["usage"].update(
+            input_tokens=3, cache_read_input_tokens=50, cache_creation_input_tokens=7
+        )
         return reply
 
     emus["a"].responder = cached
     emus["a"].faults.add(Fault(status=529))  # the first attempt fails: no usage reported
     async with client(tel, [anthropic(emus["a"], max_retries=1)]) as c:
-        await create(c)
+        with no_backoff():
+            await create(c)
     _failed, served = tel.attempts()
     assert "gen_ai.usage.cache_write.input_tokens" in served.attributes
     assert "gen_ai.usage.cache_creation.input_tokens" not in served.attributes
@@ -640,14 +706,16 @@ async def test_latest_conventions_opt_in(tel: Telemetry, emus: dict[str, Anthrop
         return {p.attributes["gen_ai.token.modality"]: p.value for p in tel.points(name)}
 
     # counters: every attempt counts, the failed one as 0 of modality unknown
-    assert by_modality("gen_ai.client.inference.usage.input_tokens") == {"text": 60,
-                                                                         "unknown": 0}
+    assert by_modality("gen_ai.client.inference.usage.input_tokens") == {"text": 60, "unknown": 0}
     assert by_modality("gen_ai.client.inference.usage.output_tokens")["unknown"] == 0
     assert by_modality("gen_ai.client.inference.usage.cache_read.input_tokens") == {"text": 50}
     assert by_modality("gen_ai.client.inference.usage.cache_write.input_tokens") == {"text": 7}
     # histograms: one observation per attempt, no modality split
-    (op_in,) = [p for p in tel.points("gen_ai.client.inference.operation.input_tokens")
-                if "error.type" not in p.attributes]
+    (op_in,) = [
+        p
+        for p in tel.points("gen_ai.client.inference.operation.input_tokens")
+        if "error.type" not in p.attributes
+    ]
     assert (op_in.count, op_in.sum) == (1, 60)
     assert "gen_ai.token.modality" not in op_in.attributes
     assert sum(p.count for p in tel.points("gen_ai.client.inference.operation.output_tokens")) == 2
@@ -656,11 +724,16 @@ async def test_latest_conventions_opt_in(tel: Telemetry, emus: dict[str, Anthrop
 async def test_circuit_state_gauge(tel: Telemetry, emus: dict[str, AnthropicEmulator]) -> None:
     """The breaker gauge reports an opened circuit as 2."""
     emus["a"].faults.add(Fault(status=529))
-    async with client(tel, [anthropic(emus["a"], max_retries=0), anthropic(emus["b"], name="b")],
-                      breaker=cr.routing.CircuitBreaker(threshold=1)) as c:
+    async with client(
+        tel,
+        [anthropic(emus["a"], max_retries=0), anthropic(emus["b"], name="b")],
+        breaker=cr.routing.CircuitBreaker(threshold=1),
+    ) as c:
         await create(c)
-    states = {p.attributes["clauderoute.deployment"]: p.value
-              for p in tel.points("clauderoute.circuit.state")}
+    states = {
+        p.attributes["clauderoute.deployment"]: p.value
+        for p in tel.points("clauderoute.circuit.state")
+    }
     assert states["a"] == 2 and states.get("b", 0) == 0
 
 
@@ -687,13 +760,16 @@ def test_client_traces_by_default(tel: Telemetry) -> None:
     assert cr.AsyncClient(providers=[p], observers=[mine]).router.observers == [mine]
 
 
-async def test_input_tokens_include_cache(tel: Telemetry,
-                                          emus: dict[str, AnthropicEmulator]) -> None:
+async def test_input_tokens_include_cache(
+    tel: Telemetry, emus: dict[str, AnthropicEmulator]
+) -> None:
     """gen_ai.usage.input_tokens = input + cache read + cache creation, on create and stream."""
+
     def cached(params: dict[str, Any], model: str, msg_id: str) -> dict[str, Any]:
         reply = default_reply(params, model, msg_id)
-        reply["usage"].update(input_tokens=3, cache_read_input_tokens=50,
-                              cache_creation_input_tokens=7)
+        reply["usage"].update(
+            input_tokens=3, cache_read_input_tokens=50, cache_creation_input_tokens=7
+        )
         return reply
 
     emus["a"].responder = cached
@@ -705,18 +781,23 @@ async def test_input_tokens_include_cache(tel: Telemetry,
         assert att.attributes["gen_ai.usage.input_tokens"] == 60
         assert att.attributes["gen_ai.usage.cache_read.input_tokens"] == 50
         assert att.attributes["gen_ai.usage.cache_creation.input_tokens"] == 7
-    inputs = [p for p in tel.points("gen_ai.client.token.usage")
-              if p.attributes["gen_ai.token.type"] == "input"]
+    inputs = [
+        p
+        for p in tel.points("gen_ai.client.token.usage")
+        if p.attributes["gen_ai.token.type"] == "input"
+    ]
     assert sum(p.sum for p in inputs) == 120
 
 
-async def test_all_failed_route_is_an_error(tel: Telemetry,
-                                            emus: dict[str, AnthropicEmulator]) -> None:
+async def test_all_failed_route_is_an_error(
+    tel: Telemetry, emus: dict[str, AnthropicEmulator]
+) -> None:
     """When every attempt fails the route span is an error; each attempt records its own."""
     for n in ("a", "b"):
         emus[n].faults.add(Fault(status=500))
-    async with client(tel, [anthropic(emus["a"], max_retries=0),
-                            anthropic(emus["b"], name="b", max_retries=0)]) as c:
+    async with client(
+        tel, [anthropic(emus["a"], max_retries=0), anthropic(emus["b"], name="b", max_retries=0)]
+    ) as c:
         with pytest.raises(cr.AllPlatformsFailed):
             await create(c)
     route = tel.route()
@@ -729,13 +810,17 @@ async def test_all_failed_route_is_an_error(tel: Telemetry,
     assert attempts.sum == 2 and attempts.attributes["clauderoute.outcome"] == "error"
 
 
-async def test_hedge_loser_is_cancelled_not_failed(tel: Telemetry,
-                                                   emus: dict[str, AnthropicEmulator]) -> None:
+async def test_hedge_loser_is_cancelled_not_failed(
+    tel: Telemetry, emus: dict[str, AnthropicEmulator]
+) -> None:
     """A hedged stream: the hedge attempt wins, the slow primary's span ends cancelled (status
     UNSET, no error.type) and both are children of the route span."""
     emus["a"].latency = LatencyProfile(ttft_s=0.6)
-    async with client(tel, [anthropic(emus["a"]), anthropic(emus["b"], name="b")],
-                      hedging=cr.routing.Hedging(after=0.1, budget=1.0)) as c:
+    async with client(
+        tel,
+        [anthropic(emus["a"]), anthropic(emus["b"], name="b")],
+        hedging=cr.routing.Hedging(after=0.1, budget=1.0),
+    ) as c:
         with tel.tracer.start_as_current_span("app") as app:
             async with c.messages.stream(model=MODEL, max_tokens=32, messages=HELLO) as s:
                 await s.until_done()
@@ -817,9 +902,13 @@ def globals_child(scenario: str, check_s: float) -> dict[str, Any]:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-W", "error", "-c", _GLOBALS_CHILD, scenario,
-                           str(check_s)], capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", _GLOBALS_CHILD, scenario, str(check_s)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -831,8 +920,14 @@ def test_sdk_installed_after_client_is_picked_up() -> None:
     out = globals_child("late", 0)
     before, tracer, meter = out["before"], out["tracer"], out["meter"]
     # The routing signals (on by default) watch every call, after the user's observers.
-    assert before == {"enabled": False, "watching": ["Spy", "Signals"], "no_span": True, "off": True,
-                      "spans": [], "duration_points": []}
+    assert before == {
+        "enabled": False,
+        "watching": ["Spy", "Signals"],
+        "no_span": True,
+        "off": True,
+        "spans": [],
+        "duration_points": [],
+    }
     assert tracer["enabled"] and tracer["watching"] == ["TracingObserver", "Spy", "Signals"]
     assert not tracer["no_span"] and not tracer["off"]
     assert tracer["spans"] == [f"chat {MODEL}", f"clauderoute chat {MODEL}"]
@@ -851,6 +946,11 @@ def test_no_sdk_answer_is_kept_for_sdk_check_s() -> None:
 def test_explicit_no_op_globals_stay_off() -> None:
     """The API's no-op providers installed explicitly are no SDK either."""
     out = globals_child("noop", 0)
-    assert out["noop"] == {"enabled": False, "watching": ["Spy", "Signals"], "no_span": True,
-                           "off": True,
-                           "spans": [], "duration_points": []}
+    assert out["noop"] == {
+        "enabled": False,
+        "watching": ["Spy", "Signals"],
+        "no_span": True,
+        "off": True,
+        "spans": [],
+        "duration_points": [],
+    }

@@ -2,7 +2,8 @@
 
 Requests are pinned to one provider each (``provider=``) and interleaved request by request:
 every round visits each provider once, in an order shuffled per round. Timing comes from the
-router's ``Observer`` hook (no private state): all request times run from the moment the first
+router's ``Observer`` interface, from each ended attempt's frozen ``AttemptRecord`` (no private
+state): all request times run from the moment the first
 attempt's request was handed to the engine, so a retry or a failover is part of what the caller
 waited for; ``attempts`` says how many it took. Times in records are seconds relative to the
 run's start (``time.perf_counter``, monotonic).
@@ -20,7 +21,7 @@ from typing import Any
 
 from .. import _errors as E
 from .._client import AsyncClient
-from ..routing import AttemptContext, Observer
+from ..routing import AttemptRecord, Observer
 from ..routing._category import error_category
 
 __all__ = ["LoadPoint", "Recorder", "Workload", "plan_order", "run_point"]
@@ -30,16 +31,16 @@ _CURRENT: contextvars.ContextVar[_Req | None] = contextvars.ContextVar("_bench_r
 
 @dataclass
 class _Req:
-    attempts: list[AttemptContext] = field(default_factory=list)
+    attempts: list[AttemptRecord] = field(default_factory=list)
 
 
 class Recorder(Observer):
-    """Collects each request's attempt contexts through the router's observer hook."""
+    """Collects each request's attempt records through the router's observer interface."""
 
-    def attempt_start(self, ctx: AttemptContext) -> Any:
+    def attempt_end(self, state: Any, record: AttemptRecord) -> None:
         req = _CURRENT.get()
         if req is not None:
-            req.attempts.append(ctx)
+            req.attempts.append(record)
 
 
 @dataclass(frozen=True)
@@ -145,25 +146,34 @@ async def _one(client: AsyncClient, work: Workload, provider: str, index: int,
     return rec
 
 
-def _fill(rec: dict[str, Any], attempts: list[AttemptContext], dispatched: float, end: float,
+def _at(record: AttemptRecord | None, offset: float | None) -> float | None:
+    """``record``'s time ``offset`` (seconds after it was sent) as a ``perf_counter`` value."""
+    if record is None or offset is None or record.sent_at is None:
+        return None
+    return record.sent_at + offset
+
+
+def _fill(rec: dict[str, Any], attempts: list[AttemptRecord], dispatched: float, end: float,
           deltas: list[float], first_text: float | None, msg: Any, work: Workload,
           t0: float) -> None:
-    send = next((a.sent for a in attempts if a.sent is not None), dispatched)
+    send = next((a.sent_at for a in attempts if a.sent_at is not None), dispatched)
     last = attempts[-1] if attempts else None
 
     def since(t: float | None) -> float | None:
         return None if t is None else t - send
 
-    first_token = last.first_token if last and last.first_token is not None else (
+    first_token = _at(last, last.ttft_s) if last and last.ttft_s is not None else (
         deltas[0] if deltas else None)
-    rec.update(sent_at=send - t0, ttfb_s=since(last.headers_at if last else None),
-               ttfc_s=since(last.first_chunk if last else None), ttft_s=since(first_token),
+    headers_at = _at(last, last.headers_s if last else None)
+    rec.update(sent_at=send - t0, ttfb_s=since(headers_at),
+               ttfc_s=since(_at(last, last.first_chunk_s if last else None)),
+               ttft_s=since(first_token),
                ttft_text_s=since(first_text), e2e_s=end - send, attempts=len(attempts),
-               final_platform=last.provider.platform if last else None,
-               final_deployment=last.provider.name if last else None)
+               final_platform=last.platform if last else None,
+               final_deployment=last.provider if last else None)
     if rec["status"] != "ok" and last is not None:
         rec["error_phase"] = ("mid_stream" if deltas else "before_first_token"
-                              if last.headers_at is not None else "before_headers")
+                              if headers_at is not None else "before_headers")
     usage = getattr(msg, "usage", None)
     rec["cost_usd"] = getattr(getattr(msg, "route", None), "cost_usd", None)
     out_tokens = usage.output_tokens if usage is not None else None

@@ -1,5 +1,6 @@
-"""What every non-Messages resource shares: picking the provider that holds an object, building
-the ``Call``, and the attempt functions (JSON answer, streamed answer, streamed upload).
+"""What every non-Messages resource shares: picking the provider that holds an object and
+building the ``Call``; their attempts run through the one pipeline of ``_attempt.py`` (JSON
+answer, streamed answer, streamed upload).
 
 Batches, files and skills live on one provider, so these calls never fail over: a call goes to
 the pinned provider, else to the one that returned the object, else to the first configured
@@ -11,13 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import msgspec
-
 from .. import _errors as E
-from .._engine import StreamResponse
+from .._attempt import Decode, json_attempt, stream_attempt
 from .._multipart import MultipartBody
 from .._operations import ROUTES
-from .._provider import Call, HttpResponse, Provider
+from .._provider import Call, Provider
 from .._validate import check_seconds
 from ..routing._observe import AttemptContext
 from ..types._objects import ApiObject, decode_object
@@ -26,10 +25,9 @@ from ._pages import AsyncPage, Fetch, bind, decode_page
 if TYPE_CHECKING:
     from .._client import AsyncClient
 
-__all__ = ["Resource", "make_call"]
+__all__ = ["Resource", "json_attempt", "make_call", "stream_attempt"]
 
 T = TypeVar("T", bound=ApiObject)
-Decode = Callable[[bytes, str], Any]
 
 
 def upload_headers(body: MultipartBody, extra: Mapping[str, str] | None) -> dict[str, str]:
@@ -67,56 +65,6 @@ def make_call(operation: str, *, path: Mapping[str, str] | None = None,
     q = {k: v for k, v in {**(query or {}), **(extra_query or {})}.items() if v is not None}
     return Call(operation=operation, params={"path": dict(path or {}), "query": q, "body": body},
                 betas=tuple(all_betas), extra_headers=dict(extra_headers or {}))
-
-
-def json_attempt(decode: Decode, upload: MultipartBody | None = None,
-                 limit: int | None = None) -> Callable[[AttemptContext], Any]:
-    """An attempt that sends the request (streaming ``upload`` as the body, if given) and
-    decodes a whole JSON answer with ``decode(body, provider_name)``. A provider whose
-    ``signs_body`` is true (SigV4 signs the body's hash) gets the upload read whole, up to
-    ``limit``, as ``params["content"]``, as the official SDK reads it whole to sign it."""
-    sent = [0]
-
-    async def attempt(ctx: AttemptContext) -> Any:
-        if upload is not None and sent[0] and not upload.replayable:
-            raise E.InvalidRequest("the upload's file object cannot seek, so it cannot be "
-                                   "sent again after a failed attempt", field="file")
-        sent[0] += 1
-        p = ctx.provider
-        stream = upload.stream(limit) if upload is not None else None
-        if stream is not None and getattr(p, "signs_body", False):
-            ctx.call.params["content"] = b"".join([chunk async for chunk in stream])
-            stream = None
-        request = await ctx.prepare()
-        response = await ctx.router.engine.send(request, timeout=ctx.timeout, platform=p.name,
-                                                body=stream)
-        ctx.status, ctx.headers = response.status, response.headers  # the engine's own dict
-        if response.status >= 400:
-            raise E.with_response(p.error_from_response(response), response.status,
-                                  response.headers, response.body)
-        try:
-            return decode(response.body, p.name)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise E.MalformedResponse(
-                f"could not decode the {ctx.call.operation} answer: {exc}", platform=p.name,
-                request_id=response.headers.get(p.request_id_header)) from exc
-    return attempt
-
-
-async def stream_attempt(ctx: AttemptContext) -> StreamResponse:
-    """An attempt that returns once headers arrived (within the attempt's timeout, as a whole);
-    the caller reads and releases the body, each wait for bytes bounded by that timeout."""
-    request = await ctx.prepare()
-    p = ctx.provider
-    resp = await ctx.router.engine.open(request, timeout=ctx.timeout, read_timeout=ctx.timeout,
-                                        platform=p.name)
-    ctx.status, ctx.headers = resp.status, resp.headers  # built for this answer alone
-    if resp.error_body is not None:
-        body = resp.error_body
-        raise E.with_response(p.error_from_response(HttpResponse(resp.status, resp.headers,
-                                                                 body)),
-                              resp.status, resp.headers, body)
-    return resp
 
 
 def object_decoder(typ: type[T]) -> Decode:

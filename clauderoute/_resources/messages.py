@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from .. import _errors as E
+from .._attempt import json_attempt, send_message
 from .._operations import needs_of, referenced_ids
 from .._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpResponse
 from .._route_rules import check_route
@@ -98,36 +99,6 @@ def _homed(call: Call, opts: dict[str, Any], client: AsyncClient) -> dict[str, A
             f"({', '.join(sorted(homes))}); one request can use one platform's objects only",
             field="messages")
     return {**opts, "only": list(homes)}
-
-
-async def _send(ctx: AttemptContext) -> Any:
-    request = await ctx.prepare()
-    p = ctx.provider
-    response: HttpResponse = await ctx.router.engine.send(request, timeout=ctx.timeout,
-                                                          platform=p.name)
-    ctx.status, ctx.headers = response.status, response.headers  # the engine's own dict
-    try:
-        return p.parse(ctx.call, response)
-    except E.APIStatusError as err:  # e.body and e.response, as the SDK's errors have them
-        raise E.with_response(err, response.status, response.headers, response.body) from None
-
-
-def _send_keeping(answers: dict[int, tuple[HttpResponse, str]]
-                  ) -> Callable[[AttemptContext], Any]:
-    """``_send`` that also keeps each parsed result's HTTP answer (``with_raw_response``)."""
-    async def attempt(ctx: AttemptContext) -> Any:
-        request = await ctx.prepare()
-        response = await ctx.router.engine.send(request, timeout=ctx.timeout,
-                                                platform=ctx.provider.name)
-        ctx.status, ctx.headers = response.status, response.headers
-        try:
-            result = ctx.provider.parse(ctx.call, response)
-        except E.APIStatusError as err:
-            raise E.with_response(err, response.status, response.headers,
-                                  response.body) from None
-        answers[id(result)] = (response, ctx.provider.request_id_header)
-        return result
-    return attempt
 
 
 class StreamManager:
@@ -220,7 +191,7 @@ class Messages:
         opts = _homed(call, opts, self._client)
         check_route(call, self._client.router, opts["only"])
         msg: Message
-        msg, route = await routed(self._client.router, call, _send, opts, fallback_models,
+        msg, route = await routed(self._client.router, call, send_message, opts, fallback_models,
                                   conversation)
         msg.route = route
         return msg
@@ -266,7 +237,7 @@ class Messages:
         opts = _homed(call, opts, self._client)
         check_route(call, self._client.router, opts["only"])
         result: MessageTokensCount
-        result, _route = await self._client.router.run(call, _send, **opts)
+        result, _route = await self._client.router.run(call, send_message, **opts)
         return result
 
 
@@ -286,7 +257,7 @@ class MessagesWithRawResponse:
     async def _raw(self, run: Callable[[Callable[[AttemptContext], Any]], Coroutine[Any, Any, Any]],
                    ) -> AsyncRawResponse[Any]:
         answers: dict[int, tuple[HttpResponse, str]] = {}
-        result = await run(_send_keeping(answers))
+        result = await run(json_attempt(answers=answers))
         response, rid = answers[id(result)]
         return AsyncRawResponse(result, response.status, response.headers, response.body, rid)
 

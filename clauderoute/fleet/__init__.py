@@ -75,7 +75,9 @@ def configure(out: dict[str, Any], table: dict[str, Any]) -> None:
     if local is not None:
         budgets = {name: getattr(b, "limits", b)
                    for name, b in getattr(local, "budgets", {}).items()}
-        setattr(signals, "state", FleetRouteState(breaker.fleet, local, budgets=budgets))  # noqa: B010
+        shared = FleetRouteState(breaker.fleet, local, budgets=budgets)
+        shared.breaker, shared.latency = breaker, breaker.stats  # the whole state is the fleet's
+        setattr(signals, "state", shared)  # noqa: B010
     h = out.get("hedging")
     if h is not None:
         after: float | str = h.fixed if h.fixed is not None else f"p{h.quantile * 100:g}"

@@ -22,7 +22,7 @@ from typing import Any
 
 import msgspec
 
-from ..routing._breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+from ..routing._breaker import CLOSED, HALF_OPEN, CircuitBreaker
 from ..routing._stats import LatencyStats
 from ._fleet import FleetState
 
@@ -75,6 +75,8 @@ class SharedBreaker(CircuitBreaker):
         fleet.on_sync(self._reannounce)
 
     # --- decisions on the request path (local copy only) ---------------------------------------
+    # Everything goes through CircuitBreaker's public methods (claim, release, holds, state,
+    # on_open/on_close, force_open/force_close, opened, tripped_keys): no private attribute.
 
     def allow(self, provider: str, model: str) -> bool:
         """Whether an attempt may go to this key now (claims the probe when half-open)."""
@@ -83,58 +85,39 @@ class SharedBreaker(CircuitBreaker):
     def claim(self, provider: str, model: str) -> int | None:
         """``None``: skip this key; ``0``: closed; else the number of the probe now held."""
         self.fleet.start()
-        key = (provider, model)
-        b = self._b.get(key)
-        if b is None or b.state == CLOSED:
+        if self.state(provider, model) == CLOSED:
             return 0
         if not self.fleet.live:
-            return self._local_claim(provider, model)
-        if b.state == OPEN and self._clock() - b.opened_at < b.cooldown:
-            return None
-        if b.probing or self._probe.get(key) != "ready":
+            return super().claim(provider, model)
+        key = (provider, model)
+        if self._probe.get(key) != "ready":
             return None  # another process holds the probe, or the claim is not back yet
-        self._probe[key] = "used"
-        b.state, b.probing = HALF_OPEN, True
-        claims = getattr(b, "claims", 0) + 1
-        if hasattr(b, "claims"):  # the single-probe breaker numbers its claims
-            setattr(b, "claims", claims)  # noqa: B010  (not an attribute of every Breaker)
-        return claims
-
-    def _local_claim(self, provider: str, model: str) -> int | None:
-        base: Any = super()
-        if hasattr(base, "claim"):  # the single-probe breaker
-            got: int | None = base.claim(provider, model)
-            return got
-        return 0 if base.allow(provider, model) else None
+        got = super().claim(provider, model)  # None while cooling down or already probing
+        if got:
+            self._probe[key] = "used"
+        return got
 
     def release(self, provider: str, model: str, claim: int) -> None:
         """Give back an unused probe claim (it stays this process's to use)."""
-        b = self._b.get((provider, model))
-        if b is not None and b.state == HALF_OPEN and b.probing and \
-                getattr(b, "claims", claim) == claim:
-            b.probing = False
+        if self.holds(provider, model, claim):
+            super().release(provider, model, claim)
             if self._probe.get((provider, model)) == "used":
                 self._probe[provider, model] = "ready"
 
     def success(self, provider: str, model: str) -> None:
         """An attempt succeeded: close the circuit here and across the fleet."""
         self.fleet.start()  # (the router asks allow() only while some circuit is tripped)
-        b = self._b.get((provider, model))
-        was = CLOSED if b is None else b.state
         super().success(provider, model)
-        if was != CLOSED:
-            self._probe.pop((provider, model), None)
-            self._announce(provider, model, 0.0, 0.0)
 
-    def failure(self, provider: str, model: str, retry_after: float | None = None) -> None:
-        """An attempt failed: count it; if the circuit opens (again), tell the fleet."""
-        b = self._get((provider, model))
-        was, opened = b.state, b.opened_at
-        super().failure(provider, model, retry_after)
-        if b.state == OPEN and (was != OPEN or b.opened_at != opened):
-            self._probe.pop((provider, model), None)
-            until = self.wall_clock() + b.cooldown
-            self._announce(provider, model, until, b.cooldown)
+    def on_close(self, provider: str, model: str) -> None:
+        """A success closed a circuit here: tell the fleet."""
+        self._probe.pop((provider, model), None)
+        self._announce(provider, model, 0.0, 0.0)
+
+    def on_open(self, provider: str, model: str, cooldown_s: float) -> None:
+        """A failure opened (or re-opened) a circuit here: tell the fleet."""
+        self._probe.pop((provider, model), None)
+        self._announce(provider, model, self.wall_clock() + cooldown_s, cooldown_s)
 
     async def aclose(self) -> None:
         """Stop the fleet's sync task and close its connections, giving back a half-open
@@ -146,11 +129,10 @@ class SharedBreaker(CircuitBreaker):
     def _reannounce(self) -> None:
         """After a re-sync, publish every circuit this process sees open (a flushed or new
         Redis, or a process that joined while Redis was away, learns them again)."""
-        now = self._clock()
-        for (p, m), b in list(self._b.items()):
-            left = b.opened_at + b.cooldown - now
-            if b.state == OPEN and left > 0:
-                self._announce(p, m, self.wall_clock() + left, b.cooldown)
+        for p, m in self.tripped_keys():
+            got = self.opened(p, m)
+            if got is not None:
+                self._announce(p, m, self.wall_clock() + got[0], got[1])
 
     def _announce(self, provider: str, model: str, until: float, cooldown: float) -> None:
         payload = _enc.encode(_Change(provider, model, until, cooldown))
@@ -163,32 +145,22 @@ class SharedBreaker(CircuitBreaker):
 
     def _remote(self, key: str, payload: bytes, ttl_s: float) -> None:
         c = _dec.decode(payload)
-        b = self._get((c.provider, c.model))
         self._probe.pop((c.provider, c.model), None)
         if not c.open_until:
-            if b.state != CLOSED:
-                self.tripped -= 1
-            b.state, b.failures, b.probing, b.cooldown = CLOSED, 0, False, 0.0
+            self.force_close(c.provider, c.model)
             return
         if not (math.isfinite(c.open_until) and math.isfinite(c.cooldown)):
             return  # a foreign or corrupted value: ignored
-        # a peer's clock or value cannot keep a circuit open past the ceiling
-        # (a cooldown already over means half-open: the fleet's one probe decides, not us)
-        left = max(0.0, min(c.open_until - self.wall_clock(), self.max_cooldown_s))
-        if b.state == OPEN and self._clock() + left <= b.opened_at + b.cooldown:
-            return  # ours ends later already: keep the longer cooldown
-        if b.state == CLOSED:
-            self.tripped += 1
-        b.state, b.probing = OPEN, False
-        b.cooldown = max(0.0, min(c.cooldown, self.max_cooldown_s))
-        b.opened_at = self._clock() + left - b.cooldown
+        # a peer's clock or value cannot keep a circuit open past the ceiling (force_open caps
+        # it); a cooldown already over means half-open: the fleet's one probe decides, not us
+        self.force_open(c.provider, c.model, c.open_until - self.wall_clock(), c.cooldown)
 
     async def _claim_probes(self, redis: Any) -> None:
         """For every open circuit whose cooldown is over, try to win the fleet's one probe."""
-        now = self._clock()
-        for key, b in list(self._b.items()):
-            if b.state == CLOSED or (b.state == OPEN and now - b.opened_at < b.cooldown):
-                continue
+        now = self.now()
+        for key in self.tripped_keys():
+            if self.state(*key) != HALF_OPEN:
+                continue  # still cooling down
             got = self._probe.get(key)
             if got in ("ready", "used") or (got == "lost" and
                                             now - self._lost_at.get(key, now) < self.probe_ttl_s):

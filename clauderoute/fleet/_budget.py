@@ -131,8 +131,10 @@ class FleetBudget:
                 if req is not None:
                     req.avail += 1
                 return self._refused(inp, ends)
-        if self.output_limit is not None and self._out_window == window and \
-                self.output_seen + self.output_pending >= self.output_limit:
+        # (the fleet's total as of the last tick, if it was this window's, and what this
+        # process used since: a window no tick has reached yet still counts its own use)
+        seen = self.output_seen if self._out_window == window else 0
+        if self.output_limit is not None and seen + self.output_pending >= self.output_limit:
             if req is not None:
                 req.avail += 1
             if inp is not None:
@@ -186,6 +188,8 @@ class FleetBudget:
                 got = int(await self.fleet.op(redis.eval(
                     _LEASE, 2, *self._keys(lease.name, window), want, lease.limit,
                     overlap, ttl)))
+                if lease.window != window:
+                    continue  # the minute turned meanwhile: the grant was counted in the old
                 lease.avail += got
                 lease.want = 0
                 # Short of what was asked: the fleet has nothing left this window. What the

@@ -186,9 +186,9 @@ class FleetState(DirectOps):
     # --- the sync task -----------------------------------------------------------------------
 
     async def _run(self) -> None:
-        from redis.exceptions import RedisError
+        from redis.exceptions import RedisClusterException, RedisError
 
-        trouble = (RedisError, OSError, TimeoutError, ConnectionError)
+        trouble = (RedisError, RedisClusterException, OSError, TimeoutError, ConnectionError)
         delay = self.sync_s
         while not self._closed:
             try:
@@ -209,9 +209,9 @@ class FleetState(DirectOps):
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(MAX_BACKOFF_S, delay * 2)
 
-    async def op(self, aw: Awaitable[Any]) -> Any:
+    async def op(self, aw: Awaitable[Any], count: int = 1) -> Any:
         """Await one Redis operation under the per-operation timeout."""
-        self.ops += 1
+        self.ops += count
         async with asyncio.timeout(self.op_s):
             return await aw
 
@@ -320,9 +320,13 @@ class FleetState(DirectOps):
         for (kind, key), (payload, ttl_ms) in items.items():
             pipe.set(self.key(kind, key), payload, px=ttl_ms)
         batch = [(kind, key, payload, ttl) for (kind, key), (payload, ttl) in items.items()]
-        pipe.publish(self._channel, _enc.encode((self.origin, batch)))
+        message = _enc.encode((self.origin, batch))
+        if not self.settings.cluster:  # (a cluster pipeline refuses PUBLISH: sent after it)
+            pipe.publish(self._channel, message)
         try:
             emptied = (await self.op(pipe.execute()))[0]
+            if self.settings.cluster:
+                await self.op(self._redis.publish(self._channel, message))
         except BaseException:
             for k, v in items.items():  # not sent: send with the next tick, newer changes win
                 self._outbox.setdefault(k, v)
@@ -334,13 +338,11 @@ class FleetState(DirectOps):
         """Read every key under the prefix into the local copy (a restart's catch-up)."""
         prefix = self.settings.prefix + ":"
         keys: list[str] = []
-        cursor: Any = 0
-        while True:
-            cursor, found = await self.op(self._redis.scan(cursor, match=prefix + "*",
-                                                           count=1000))
-            keys.extend(k.decode() if isinstance(k, bytes) else k for k in found)
-            if not cursor:
-                break
+        # scan_iter: a cluster's SCAN answers per node; each step is one operation, timed
+        scan = self._redis.scan_iter(match=prefix + "*", count=1000)
+        self.ops += 1  # (counted once: most steps return a key already received)
+        while (k := await self.op(anext(scan, None), 0)) is not None:
+            keys.append(k.decode() if isinstance(k, bytes) else k)
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             pipe = self._redis.pipeline(transaction=False)
@@ -359,13 +361,13 @@ class FleetState(DirectOps):
         still right: set a new epoch (``token``: this process's pipeline already set it), tell
         every process, and re-announce what this one owns, staying live."""
         key = self.key("epoch", "0")
-        if token is None:
-            token = _token()
-            if not await self.op(self._redis.set(key, token, nx=True)):
-                token = await self.op(self._redis.get(key)) or token  # another one set it
+        epoch = _token() if token is None else token
+        if token is None and not await self.op(self._redis.set(key, epoch, nx=True)):
+            got = await self.op(self._redis.get(key))  # another process set it first
+            epoch = got if isinstance(got, bytes) else epoch
         await self.op(self._redis.publish(self._channel,
-                                          _enc.encode((self.origin, [("epoch", "0", token, 0)]))))
-        self._renew(token)
+                                          _enc.encode((self.origin, [("epoch", "0", epoch, 0)]))))
+        self._renew(epoch)
 
     def _renew(self, epoch: bytes) -> None:
         """A new epoch: Redis was emptied. Re-announce (the callbacks only queue changes)."""

@@ -63,6 +63,10 @@ class FleetRouteState:
                  budgets: Mapping[str, Limits] | None = None,
                  limits_type: type[Any] | None = None, window_s: float = 60.0) -> None:
         self.fleet, self.local = fleet, local
+        #: The breakers and latency statistics (``RouteState``): the fleet's ``SharedBreaker``
+        #: and ``FleetLatencyStats`` when ``configure`` builds it; else the local copy's.
+        self.breaker: Any = getattr(local, "breaker", None)
+        self.latency: Any = getattr(local, "latency", None)
         self.limits_type = limits_type if limits_type is not None else _rate_limits_type()
         self.budgets = {name: FleetBudget(fleet, name, b, window_s=window_s)
                         for name, b in (budgets or {}).items()
@@ -166,7 +170,7 @@ class FleetRouteState:
         self.local.affinity_put(((bytes.fromhex(key), ttl_s),), _affinity_msg.decode(payload))
 
     def record_latency(self, provider: str, model: str, seconds: float) -> None:
-        """See ``RouteState`` (latency is shared by ``FleetLatencyStats``)."""
+        """See ``RouteState`` (not called: latency is shared by ``latency``)."""
 
 
 class FleetLatencyStats(LatencyStats):

@@ -53,8 +53,8 @@ def listen_on(settings: GatewaySettings, given: dict[str, Any]) -> dict[str, Any
 
 
 def _say(text: str) -> None:
-    """One status line on stderr, in one write: workers share the stream, and ``print``'s
-    separate newline let two workers' lines run together."""
+    """One line to stderr in one write: the workers share the supervisor's stderr, and
+    ``print`` writes the text and its newline separately, so two workers' lines interleaved."""
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
 
@@ -160,6 +160,7 @@ async def serve(
     while gw.in_flight and time.monotonic() < end:
         await asyncio.sleep(0.05)
     left = gw.in_flight
+    _ignore_stop_signals(loop)
     await runner.cleanup()
     await gw.client.close()
     _say(
@@ -254,5 +255,16 @@ async def supervise(
     try:
         await asyncio.gather(*(keep(i) for i in range(1, workers + 1)))
     finally:
+        _ignore_stop_signals(loop)
         holder.close()
     return 0
+
+
+def _ignore_stop_signals(loop: asyncio.AbstractEventLoop) -> None:
+    """Once drained, a repeated SIGTERM/SIGINT (a supervisor insisting, a second Ctrl-C) must
+    not turn the clean exit into death by signal (exit -15): the loop's handlers go and the
+    signals are ignored, so closing the loop does not restore their default action for the
+    process's last moments."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(sig)
+        signal.signal(sig, signal.SIG_IGN)

@@ -6,7 +6,7 @@ from ._budget import BudgetLimits
 from ._cheapest import Cost
 from ._hedge import Hedging
 from ._latency import LatencyAware
-from ._observe import AttemptContext, Observer, RouteContext
+from ._observe import AttemptContext, AttemptRecord, HookObserver, Observer, RouteContext
 from ._pinned import Pinned
 from ._policy import Failover, Policy
 from ._router import Finisher, Router, error_category
@@ -17,6 +17,7 @@ from ._weighted import Weighted
 
 __all__ = [
     "AttemptContext",
+    "AttemptRecord",
     "BudgetLimits",
     "CircuitBreaker",
     "Cost",
@@ -24,6 +25,7 @@ __all__ = [
     "Failover",
     "Finisher",
     "Hedging",
+    "HookObserver",
     "InProcessState",
     "LatencyAware",
     "LatencyStats",

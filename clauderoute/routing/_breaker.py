@@ -141,9 +141,12 @@ class CircuitBreaker:
         """An attempt succeeded: close the circuit."""
         b = self._b.get((provider, model))
         if b is not None:
-            if b.state != CLOSED:
+            was = b.state
+            if was != CLOSED:
                 self.tripped -= 1
             b.state, b.failures, b.probing, b.cooldown = CLOSED, 0, False, 0.0
+            if was != CLOSED:
+                self.on_close(provider, model)
 
     def failure(self, provider: str, model: str, retry_after: float | None = None) -> None:
         """An attempt failed in a way that says the platform is unhealthy."""
@@ -156,3 +159,76 @@ class CircuitBreaker:
             if b.state == CLOSED:
                 self.tripped += 1
             b.state, b.opened_at, b.probing = OPEN, self._clock(), False
+            self.on_open(provider, model, b.cooldown)
+
+    # --- for a breaker whose state is shared (``clauderoute.fleet``), through public methods ---
+
+    def on_open(self, provider: str, model: str, cooldown_s: float) -> None:
+        """Called when an attempt's failure opened (or re-opened) this key's circuit for
+        ``cooldown_s`` seconds; a subclass that shares circuits publishes it here. Not called
+        for ``force_open``.
+
+        .. versionadded:: 0.3
+        """
+
+    def on_close(self, provider: str, model: str) -> None:
+        """Called when a success closed a circuit that was open or half-open (not for
+        ``force_close``).
+
+        .. versionadded:: 0.3
+        """
+
+    def now(self) -> float:
+        """The breaker's clock (monotonic seconds; a test may give a fake one).
+
+        .. versionadded:: 0.3
+        """
+        return self._clock()
+
+    def tripped_keys(self) -> list[tuple[str, str]]:
+        """The (provider, model) keys whose circuit is not closed.
+
+        .. versionadded:: 0.3
+        """
+        return [k for k, b in self._b.items() if b.state != CLOSED]
+
+    def opened(self, provider: str, model: str) -> tuple[float, float] | None:
+        """``(seconds left, cooldown)`` while this key's circuit is open and cooling down;
+        ``None`` otherwise.
+
+        .. versionadded:: 0.3
+        """
+        b = self._b.get((provider, model))
+        if b is None or b.state != OPEN:
+            return None
+        left = b.opened_at + b.cooldown - self._clock()
+        return (left, b.cooldown) if left > 0 else None
+
+    def force_open(self, provider: str, model: str, left_s: float, cooldown_s: float) -> bool:
+        """Open this key's circuit with ``left_s`` of a ``cooldown_s`` cooldown to go (another
+        process opened it), both capped at ``max_cooldown_s``; a circuit already open for
+        longer keeps its own. Returns whether anything changed.
+
+        .. versionadded:: 0.3
+        """
+        left = max(0.0, min(left_s, self.max_cooldown_s))
+        b = self._get((provider, model))
+        now = self._clock()
+        if b.state == OPEN and now + left <= b.opened_at + b.cooldown:
+            return False
+        if b.state == CLOSED:
+            self.tripped += 1
+        b.state, b.probing = OPEN, False
+        b.cooldown = max(0.0, min(cooldown_s, self.max_cooldown_s))
+        b.opened_at = now + left - b.cooldown
+        return True
+
+    def force_close(self, provider: str, model: str) -> None:
+        """Close this key's circuit (another process's probe succeeded).
+
+        .. versionadded:: 0.3
+        """
+        b = self._get((provider, model))
+        if b.state != CLOSED:
+            self.tripped -= 1
+        b.state, b.failures, b.probing, b.cooldown = CLOSED, 0, False, 0.0

@@ -33,6 +33,7 @@ from .. import _errors as E
 from .._cost import model_limits
 from .._provider import Call
 from ..types._messages import RouteInfo
+from ._outcome import availability_failure
 
 if TYPE_CHECKING:
     from ._router import Router
@@ -61,19 +62,9 @@ def adapt(params: Mapping[str, Any], model: str) -> tuple[dict[str, Any], list[s
     return out, notes
 
 
-def _available(exc: BaseException) -> bool:
-    if isinstance(exc, E.APIStatusError):
-        return exc.status in (408, 429) or exc.status >= 500
-    if isinstance(exc, (E.DeadlineExceeded, E.CredentialsError)):
-        return False  # no time left for another model; a credential fails every model
-    return isinstance(exc, (E.TransportError, E.MalformedResponse))
-
-
 def is_availability_failure(exc: BaseException) -> bool:
-    """Whether ``exc`` says the model was unavailable everywhere, nothing about the request."""
-    if isinstance(exc, E.AllPlatformsFailed):
-        return all(_available(e) for e in exc.errors)  # none: every provider out of capacity
-    return _available(exc)
+    """Whether ``exc`` says the model was unavailable everywhere (``_outcome`` decides)."""
+    return availability_failure(exc)
 
 
 def _refused(result: Any) -> bool:

@@ -1,25 +1,33 @@
-"""What an observer of routed calls sees: the attempt context and the observer interface.
+"""What an observer of routed calls sees: the attempt context, the frozen record of an ended
+attempt, and the observer interface.
 
-Tracing, metrics and the benchmark recorder all watch calls through ``Observer``; the router calls
-it at the start and end of every call and every attempt. Observers must not raise (the router
-shields itself anyway: telemetry never changes behaviour) and must be cheap when disabled.
+Tracing, metrics, the routing signals, the benchmark recorder and users' hooks (``HookObserver``)
+all watch calls through ``Observer``; the router calls it at the start and end of every call and
+every attempt, and every ended attempt of every kind of call (create, stream, count_tokens,
+batches, files, skills, models, uploads) is described by one frozen ``AttemptRecord``. Observers
+must not raise (the router shields itself anyway: telemetry never changes behaviour) and must be
+cheap when disabled.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from .. import _errors as E
 from .._provider import Call, HttpRequest, Provider
+from ..types._messages import AttemptInfo, Usage
+from ._category import error_category
 
 if TYPE_CHECKING:
-    from ..types._messages import AttemptInfo, RouteInfo
+    from ..types._messages import RouteInfo
     from ._router import Router
 
-__all__ = ["AttemptContext", "Observer", "RouteContext"]
+__all__ = ["AttemptContext", "AttemptRecord", "HookObserver", "Observer", "RouteContext",
+           "attempt_record", "end_attempt", "end_route", "start_route", "winner"]
 
 
 class RouteContext:
@@ -80,31 +88,11 @@ class AttemptContext:
         self.observed: list[Any] = []
 
     async def prepare(self) -> HttpRequest:
-        """Prepare (refresh auth, shape, sign) and enforce the body size limit."""
-        p = self.provider
-        try:
-            if getattr(p, "prepare_may_block", True):
-                start = time.perf_counter()
-                async with asyncio.timeout(self.timeout):
-                    request = await p.prepare(self.call)
-                self.prepare_s = time.perf_counter() - start
-            else:  # it never suspends: a timer could not fire before it returns
-                request = await p.prepare(self.call)
-        except E.ClauderouteError:
-            raise
-        except TimeoutError:
-            raise E.ConnectTimeout("timed out refreshing credentials", platform=p.name) from None
-        except Exception as exc:
-            # A provider should translate its SDK's errors itself; this is the safety net that
-            # keeps foreign exceptions (botocore, google-auth…) from escaping clauderoute.
-            raise E.ConfigurationError(
-                f"provider {p.name!r}: could not prepare the request "
-                f"({type(exc).__name__})") from exc
-        limit = p.capabilities.body_limit(self.call.operation)
-        if len(request.body) > limit:
-            raise E.RequestTooLarge(len(request.body), limit, what=self.call.operation)
-        self.sent = time.perf_counter()
-        return request
+        """Prepare (refresh auth, shape, sign) and enforce the body size limit: the first step
+        of the attempt pipeline (``clauderoute._attempt``), for a custom attempt function."""
+        from .._attempt import prepare  # the pipeline imports this module's types
+
+        return await prepare(self)
 
     @property
     def ttft_s(self) -> float | None:
@@ -133,11 +121,169 @@ class Observer:
         the attempt's own task, so an observer may undo here a context it attached in
         ``attempt_start``. A stream attempt goes on while the caller reads it."""
 
-    def attempt_end(self, state: Any, ctx: AttemptContext, info: AttemptInfo, result: Any,
-                    error: BaseException | None, outcome: str) -> None:
-        """An attempt ended: ``outcome`` is success, error or cancelled. For a stream that
-        succeeded this is called when the stream ends, with the final message as ``result``."""
+    def attempt_end(self, state: Any, record: AttemptRecord) -> None:
+        """An attempt ended (``record.outcome``: success, error or cancelled), described by its
+        frozen ``record``. For a stream that succeeded this is called when the stream ends,
+        with the final message as ``record.result``.
+
+        .. versionchanged:: 0.3 Takes ``(state, record)``; it took ``(state, ctx, info, result,
+           error, outcome)``, all of which the record now carries (keep the context from
+           ``attempt_start`` in ``state`` if you need the request).
+        """
 
     def route_end(self, state: Any, route: RouteContext, info: RouteInfo | None,
                   error: BaseException | None, outcome: str) -> None:
         """The call ended: outcome is success, error, cancelled, abandoned or deadline_exceeded."""
+
+
+class AttemptRecord(msgspec.Struct, frozen=True):
+    """One ended attempt, frozen: what observers (``Observer.attempt_end``) and hooks are
+    given, the same for every kind of call.
+
+    Its first fields are ``AttemptInfo``'s, with the same names, order and meaning (so a hook
+    written for ``AttemptInfo`` reads it unchanged), except that ``duration_s`` runs to the
+    attempt's end (a stream's last event). Times are seconds from ``sent_at`` (a
+    ``time.perf_counter()`` value: when the request was handed to the engine).
+
+    Attributes:
+        outcome: ``success``, ``error`` or ``cancelled``.
+        operation: the call's operation (``messages.create``, ``files.upload``…).
+        requested_model: the model as the caller named it (``model`` is the id as sent).
+        request_id: the platform's request id, when its answer carried one.
+        error_category: the cross-platform class of the error (``error_category``).
+        retry_after_s: the wait the platform asked for, if any.
+        prepare_s: credential refresh and signing, when measured.
+        sent_at: when the request was handed to the engine (``None``: never sent).
+        headers_s: until the answer's status and headers (streamed answers).
+        first_chunk_s: until the first stream event.
+        chunks: stream events received.
+        usage: the answer's token usage (a stream cut short: what it had said so far).
+        result: the answer (a ``Message``, a stream's final or partial message, an object).
+        exception: the error the attempt ended with.
+
+    .. versionadded:: 0.3
+    """
+
+    # AttemptInfo's fields, in its order (not keyword-only here: the router builds a record
+    # per attempt positionally, several times cheaper than 20-odd keywords)
+    number: int
+    provider: str
+    platform: str
+    model: str
+    kind: str = "initial"
+    reason: str | None = None
+    duration_s: float = 0.0
+    error: str | None = None
+    error_type: str | None = None
+    status: int | None = None
+    backoff_s: float = 0.0
+    ttft_s: float | None = None
+    cost_usd: float | None = None
+    # what observers need besides
+    outcome: str = "success"
+    operation: str = ""
+    requested_model: str = ""
+    request_id: str | None = None
+    error_category: str | None = None
+    retry_after_s: float | None = None
+    prepare_s: float = 0.0
+    sent_at: float | None = None
+    headers_s: float | None = None
+    first_chunk_s: float | None = None
+    chunks: int = 0
+    usage: Usage | None = None
+    result: Any = None
+    exception: BaseException | None = None
+
+
+def winner(route: RouteInfo, info: AttemptInfo) -> AttemptInfo:
+    """The attempt ``info`` as ``route`` has it (the winner, with its cost)."""
+    for a in route.attempts:
+        if a.number == info.number:
+            return a
+    return info
+
+
+def attempt_record(ctx: AttemptContext, info: AttemptInfo, result: Any,
+                   error: BaseException | None, outcome: str) -> AttemptRecord:
+    """The frozen record of the attempt ``ctx`` that ended with ``result`` or ``error``."""
+    now = time.perf_counter()
+    sent, headers, at, first = ctx.sent, ctx.headers, ctx.headers_at, ctx.first_chunk
+    category = hint = None
+    message = result
+    if error is not None:
+        category = error_category(error)
+        cause = error
+        if isinstance(error, E.StreamInterrupted):
+            message, cause = error.partial, error.cause_error
+        hint = getattr(cause, "retry_after", None)
+        hint = float(hint) if isinstance(hint, (int, float)) and \
+            not isinstance(hint, bool) else None
+    usage = getattr(message, "usage", None)
+    return AttemptRecord(
+        info.number, info.provider, info.platform, info.model, info.kind, info.reason,
+        now - sent if sent is not None else 0.0, info.error, info.error_type, info.status,
+        info.backoff_s, ctx.ttft_s, info.cost_usd, outcome, ctx.call.operation,
+        str(ctx.call.params.get("model", "")),
+        headers.get(ctx.provider.request_id_header) if headers else None, category, hint,
+        ctx.prepare_s, sent, at - sent if at is not None and sent is not None else None,
+        first - sent if first is not None and sent is not None else None, ctx.chunks,
+        usage if type(usage) is Usage else None, message, error)
+
+
+def start_route(route: RouteContext) -> None:
+    """Tell every observer of ``route`` that it started, keeping what each returns."""
+    observed = route.observed
+    for obs in route.observers:
+        try:
+            observed.append(obs.route_start(route))
+        except Exception:  # noqa: BLE001 - telemetry never changes behaviour
+            observed.append(None)
+
+
+def end_attempt(ctx: AttemptContext, info: AttemptInfo, result: Any,
+                error: BaseException | None, outcome: str) -> None:
+    """Give every observer of the attempt ``ctx`` its one frozen record."""
+    if not ctx.observed:
+        return
+    record = attempt_record(ctx, info, result, error, outcome)
+    for obs, state in zip(ctx.route.observers, ctx.observed, strict=False):
+        try:
+            obs.attempt_end(state, record)
+        except Exception:  # noqa: BLE001, S112 - telemetry never changes behaviour
+            continue
+
+
+def end_route(route: RouteContext, info: RouteInfo | None, error: BaseException | None,
+              outcome: str) -> None:
+    """Tell every observer of ``route`` that it ended."""
+    for obs, state in zip(route.observers, route.observed, strict=False):
+        try:
+            obs.route_end(state, route, info, error, outcome)
+        except Exception:  # noqa: BLE001, S112 - telemetry never changes behaviour
+            continue
+
+
+Hook = Callable[[AttemptRecord], Any]
+
+
+class HookObserver(Observer):
+    """Plain callables as an observer: each hook is called with every ended attempt's
+    ``AttemptRecord`` (a hook that raises is ignored: telemetry never changes behaviour).
+    ``AsyncClient(hooks=...)`` and ``Router(hooks=...)`` wrap their hooks in one.
+
+    .. versionadded:: 0.3
+    """
+
+    __slots__ = ("hooks",)
+
+    def __init__(self, hooks: Iterable[Hook]) -> None:
+        self.hooks = tuple(hooks)
+
+    def attempt_end(self, state: Any, record: AttemptRecord) -> None:
+        """Call every hook with ``record``."""
+        for hook in self.hooks:
+            try:
+                hook(record)
+            except Exception:  # noqa: BLE001, S112 - a hook never changes the call
+                continue

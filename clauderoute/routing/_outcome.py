@@ -1,7 +1,12 @@
 """After a failed attempt: what to do next, and the error a call that gives up raises.
 
-The provider's ``classify`` says what an error means on its platform; three rules of the route
-sit above it, because they are about *which* provider may serve, not about the error's meaning:
+This is the one place that decides. ``judge`` answers everything the router needs to know about
+one failure (``Verdict``: retry, fail over or stop; whether that provider may be tried again;
+whether it counts against its circuit breaker; the platform's own wait hint), and the router
+just asks it. The provider's ``classify`` says what an error means on its platform (its base
+policy is ``status_action``, the official SDK's status table extended with failover); three
+rules of the route sit above it, because they are about *which* provider may serve, not about
+the error's meaning:
 
 * ``x-should-retry: false`` speaks about retrying the same platform, never about trying
   another: an answer that would fail over still fails over, but that provider is not retried.
@@ -13,6 +18,10 @@ sit above it, because they are about *which* provider may serve, not about the e
   nothing sent) fails over to a provider whose limit is larger. It says nothing about that
   platform's health, so it does not count against its circuit breaker.
 
+Two more questions about answers are answered here too: whether a call's failure means the
+model was unavailable everywhere (``availability_failure``: model fallback moves on), and
+whether an answer's ``retry-after`` is a rate-limit reset (``rate_limit_answer``).
+
 The errors a call gives up with keep their cause: ``AllPlatformsFailedError`` and
 ``DeadlineExceededError`` have ``__cause__`` set to the last real error, and a provider's own
 error is raised unchanged (with its own cause).
@@ -20,18 +29,51 @@ error is raised unchanged (with its own cause).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .. import _errors as E
 from .._provider import Action, Provider
+from .._retry import hint_seconds
 from ..types._messages import AttemptInfo
 
-__all__ = ["deadline_error", "decide", "give_up", "next_index", "unhealthy"]
+__all__ = ["Verdict", "availability_failure", "deadline_error", "decide", "give_up", "judge",
+           "next_index", "rate_limit_answer", "status_action", "unhealthy"]
 
 # Statuses that say "these credentials are refused here": another platform may take its own.
 _UNAVAILABLE = (401, 403)
 
 
+def status_action(status: int, should_retry: bool | None = None) -> Action:
+    """The base policy for an HTTP error status (the official SDK's, extended with failover):
+    ``x-should-retry`` first; 408 and 409 retry; 429 and 5xx fail over; the rest is fatal."""
+    if should_retry is True:
+        return Action.RETRY
+    if should_retry is False:
+        return Action.FATAL
+    if status in (408, 409):
+        return Action.RETRY
+    if status == 429 or status >= 500:
+        return Action.FAILOVER
+    return Action.FATAL
+
+
 def _failover_status(status: int) -> bool:
-    return status in (408, 409, 429) or status >= 500
+    return status_action(status) is not Action.FATAL
+
+
+class Verdict(NamedTuple):
+    """What the router does after one failed attempt."""
+
+    #: retry the same provider, fail over to another, or stop.
+    action: Action
+    #: whether the same provider may be tried again in this call.
+    again: bool
+    #: whether the failure counts against the provider's circuit breaker.
+    unhealthy: bool
+    #: the platform's own wait before the same provider again (``retry-after``), made safe.
+    hint_s: float | None
+    #: a local error (the request is wrong here, nothing was sent): raised at once.
+    local: bool
 
 
 def decide(provider: Provider, exc: BaseException) -> tuple[Action, bool]:
@@ -46,13 +88,45 @@ def decide(provider: Provider, exc: BaseException) -> tuple[Action, bool]:
     return provider.classify(exc), True
 
 
+def judge(provider: Provider, exc: BaseException) -> Verdict:
+    """Everything the router needs to know about ``exc`` from ``provider``, decided once."""
+    action, again = decide(provider, exc)
+    refused = _refused_locally(exc)
+    return Verdict(action, again, not refused and action is not Action.FATAL,
+                   hint_seconds(getattr(exc, "retry_after", None)),
+                   isinstance(exc, E.RequestError))
+
+
 def _refused_locally(exc: BaseException) -> bool:
     return isinstance(exc, E.RequestTooLargeError) and exc.size is not None
 
 
 def unhealthy(provider: Provider, exc: BaseException) -> bool:
     """Whether ``exc`` counts against ``provider``'s circuit breaker."""
-    return not _refused_locally(exc) and decide(provider, exc)[0] is not Action.FATAL
+    return judge(provider, exc).unhealthy
+
+
+def _available(exc: BaseException) -> bool:
+    if isinstance(exc, E.APIStatusError):
+        return exc.status in (408, 429) or exc.status >= 500
+    if isinstance(exc, (E.DeadlineExceeded, E.CredentialsError)):
+        return False  # no time left for another model; a credential fails every model
+    return isinstance(exc, (E.TransportError, E.MalformedResponse))
+
+
+def availability_failure(exc: BaseException) -> bool:
+    """Whether a call's ``exc`` says the model was unavailable everywhere, nothing about the
+    request (overloaded, rate limited, 5xx, timeout; never a 400): model fallback moves on."""
+    if isinstance(exc, E.AllPlatformsFailed):
+        return all(_available(e) for e in exc.errors)  # none: every provider out of capacity
+    return _available(exc)
+
+
+def rate_limit_answer(status: int | None) -> bool:
+    """Whether an answer with ``status`` is a rate-limit refusal, whose ``retry-after`` is the
+    platform's reset. After a 529 or a 5xx the circuit breaker decides instead, with its
+    cooldown capped, so an absurd hint on an overload cannot hold a provider out."""
+    return status == 429
 
 
 def next_index(plan: list[Provider], idx: int, tries: list[int], action: Action) -> int | None:

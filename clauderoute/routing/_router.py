@@ -26,23 +26,33 @@ from typing import Any, TypeVar, cast
 from .. import _errors as E
 from .._engine import Engine
 from .._provider import Action, Call, Provider
-from .._retry import RetryPolicy, hint_seconds, testing_no_backoff
+from .._retry import RetryPolicy, testing_no_backoff
 from ..types._messages import AttemptInfo, RouteInfo
 from ._breaker import CircuitBreaker
 from ._category import error_category
 from ._hedge import Hedging, race
-from ._observe import AttemptContext, Observer, RouteContext
-from ._outcome import deadline_error, decide, give_up, next_index, unhealthy
+from ._observe import (
+    AttemptContext,
+    HookObserver,
+    Observer,
+    RouteContext,
+    end_attempt,
+    end_route,
+    start_route,
+)
+from ._observe import winner as _winner
+from ._outcome import deadline_error, give_up, judge, next_index
 from ._planning import Planner, skip_reason
 from ._policy import Failover, Policy
 from ._signals import Signals
+from ._state import RouteState, bind_state
 from ._stats import LatencyStats
 
 __all__ = ["AttemptContext", "Finisher", "Router", "error_category"]
 
 T = TypeVar("T")
 AttemptFn = Callable[[AttemptContext], Awaitable[T]]
-Hook = Callable[[AttemptInfo], Any]
+Hook = Callable[[Any], Any]  # given each ended attempt's ``AttemptRecord``
 
 
 class Finisher:
@@ -56,13 +66,20 @@ class Finisher:
         self.info, self.route_info = info, route_info
         self.done = False
 
-    def __call__(self, result: Any, error: BaseException | None, outcome: str) -> None:
+    def __call__(self, result: Any, error: BaseException | None, outcome: str,
+                 route_info: RouteInfo | None = None) -> None:
+        """End the stream's attempt and call; ``route_info``: the route as the caller got it
+        (with the answer's cost, once the message was whole)."""
         if self.done:
             return
         self.done = True
         attempt_outcome = "success" if outcome == "success" else (
             "error" if error is not None else "cancelled")
-        self.router._end_attempt(self.ctx, self.info, result, error, attempt_outcome)
+        info = self.info
+        if route_info is not None:
+            self.route_info = route_info
+            info = _winner(route_info, info)
+        self.router._end_attempt(self.ctx, info, result, error, attempt_outcome)
         self.router._end_route(self.route, self.route_info, error, outcome)
 
 
@@ -80,10 +97,17 @@ class Router(Planner):
         breaker: circuit breakers (default: open after 5 failures in a row, 5 s cooldown);
             ``False`` disables them.
         hedging: opt-in hedging settings.
-        hooks: callables given each attempt's frozen ``AttemptInfo``.
+        hooks: callables given each ended attempt's frozen ``AttemptRecord`` (run as one
+            ``HookObserver``, after the ``observers``).
         observers: telemetry observers (tracing, metrics, benchmark recorder).
+
+    .. versionchanged:: 0.3 ``state``; hooks get an ``AttemptRecord`` (an ``AttemptInfo``
+       with more fields) when the attempt ends (a stream's with the stream, no longer at its
+       first content).
         signals: capacity, budgets, cache affinity and cost (``_signals.py``; default on,
             ``False`` disables them).
+        state: the per-(provider, model) ``RouteState`` (default: the signals', else a new
+            ``InProcessState``); ``breaker``, when given, becomes its breaker.
     """
 
     def __init__(self, providers: Sequence[Provider], *, engine: Engine,
@@ -92,7 +116,7 @@ class Router(Planner):
                  first_token_timeout_s: float | None = None,
                  breaker: CircuitBreaker | bool | None = None, hedging: Hedging | None = None,
                  hooks: Sequence[Hook] = (), observers: Sequence[Observer] = (),
-                 signals: Signals | bool | None = None) -> None:
+                 signals: Signals | bool | None = None, state: RouteState | None = None) -> None:
         if not providers:
             raise E.ConfigurationError("a route needs at least one provider")
         names = [p.name for p in providers]
@@ -106,17 +130,19 @@ class Router(Planner):
         self.timeout_s = timeout_s
         self.deadline_s = deadline_s
         self.first_token_timeout_s = first_token_timeout_s
-        self.breaker = (breaker if isinstance(breaker, CircuitBreaker)
-                        else None if breaker is False else CircuitBreaker())
-        # a fleet's breaker (clauderoute.fleet) brings the fleet's shared latency statistics
-        self.stats = getattr(self.breaker, "stats", None) or LatencyStats()
+        self.signals = (signals if isinstance(signals, Signals)
+                        else None if signals is False else Signals(state))
+        #: The per-(provider, model) state: breakers, latency, rate limits, budgets, affinity.
+        self.state = bind_state(state if state is not None or self.signals is None
+                                else self.signals.state, breaker)
+        self.breaker: CircuitBreaker | None = self.state.breaker
+        self.stats: LatencyStats = self.state.latency
         if hasattr(self.policy, "stats"):
             cast(Any, self.policy).stats = self.stats  # the latency policy reads live stats
         self.hedging = hedging
         self.hooks = list(hooks)
-        self.signals = (signals if isinstance(signals, Signals)
-                        else None if signals is False else Signals())
-        self.observers = list(observers)
+        # hooks and observers are one mechanism
+        self.observers = [*observers, HookObserver(hooks)] if hooks else list(observers)
         self._plans = {}
 
     # --- the attempt loop -----------------------------------------------------------------------
@@ -193,23 +219,26 @@ class Router(Planner):
                         self.hedging, self.stats)  # type: ignore[arg-type]
                 winner = None
                 last_exc: BaseException | None = None
-                last_ctx = ctx
+                last_ctx, verdict = ctx, None
                 for actx, out in outcomes:
                     if isinstance(out, BaseException):
-                        info = self._record(actx, out)
-                        attempts.append(info)
                         if isinstance(out, asyncio.CancelledError):
+                            info = self._record(actx, out)
+                            attempts.append(info)
                             self._end_attempt(actx, info, None, None, "cancelled")
                             continue
+                        verdict = judge(actx.provider, out)  # the one decision about it
+                        info = self._record(actx, out, verdict.unhealthy)
+                        attempts.append(info)
                         errors.append(out)
                         self._end_attempt(actx, info, None, out, "error")
                         j = plan.index(actx.provider)
                         tries[j] += 1
                         if hints is None:
                             hints = [None for _ in plan]
-                        hints[j] = hint_seconds(getattr(out, "retry_after", None))
+                        hints[j] = verdict.hint_s
                         last_exc, last_ctx = out, actx
-                        if isinstance(out, E.RequestError):
+                        if verdict.local:
                             raise out
                     else:
                         winner = (actx, out)
@@ -227,13 +256,14 @@ class Router(Planner):
                     if defer:
                         return result, route_info, Finisher(self, route, wctx, info, route_info)
                     if route.observers:
-                        self._end_attempt(wctx, info, result, None, "success")
+                        self._end_attempt(wctx, _winner(route_info, info), result, None,
+                                          "success")
                         self._end_route(route, route_info, None, "success")
                     return result, route_info, None
-                assert last_exc is not None
+                assert last_exc is not None and verdict is not None
                 idx = plan.index(last_ctx.provider)
-                action, again = decide(last_ctx.provider, last_exc)
-                if not again:  # unavailable, or told not to retry: never this provider again
+                action = verdict.action
+                if not verdict.again:  # unavailable, or told not to retry: never this provider again
                     tries[idx] = plan[idx].max_retries + 1
                 if claims is None:
                     claims = {}
@@ -318,7 +348,10 @@ class Router(Planner):
 
     # --- bookkeeping ----------------------------------------------------------------------------
 
-    def _record(self, ctx: AttemptContext, exc: BaseException | None) -> AttemptInfo:
+    def _record(self, ctx: AttemptContext, exc: BaseException | None,
+                unhealthy: bool = False) -> AttemptInfo:
+        """The attempt's ``AttemptInfo``; its outcome fed to the latency statistics and the
+        breaker (``unhealthy``: the failure counts against it, as ``judge`` decided)."""
         p = ctx.provider
         now = time.perf_counter()
         start = ctx.sent if ctx.sent is not None else now
@@ -338,8 +371,7 @@ class Router(Planner):
                 exc.attempt = ctx.number
                 if exc.platform is None:
                     exc.platform = p.name
-            if not cancelled and self.breaker is not None and \
-                    unhealthy(p, exc):
+            if unhealthy and self.breaker is not None:
                 self.breaker.failure(p.name, str(ctx.call.params.get("model", "")),
                                      getattr(exc, "retry_after", None))
             info = AttemptInfo(
@@ -349,23 +381,12 @@ class Router(Planner):
                 error_type=getattr(exc, "error_type", None),
                 status=getattr(exc, "status", None) or ctx.status, ttft_s=ctx.ttft_s,
             )
-        for hook in self.hooks:
-            _safe(hook, info)
         return info
 
-    def _start_route(self, route: RouteContext) -> None:
-        for obs in route.observers:
-            route.observed.append(_safe(obs.route_start, route))
-
-    def _end_attempt(self, ctx: AttemptContext, info: AttemptInfo, result: Any,
-                     error: BaseException | None, outcome: str) -> None:
-        for obs, state in zip(ctx.route.observers, ctx.observed, strict=False):
-            _safe(obs.attempt_end, state, ctx, info, result, error, outcome)
-
-    def _end_route(self, route: RouteContext, info: RouteInfo | None,
-                   error: BaseException | None, outcome: str) -> None:
-        for obs, state in zip(route.observers, route.observed, strict=False):
-            _safe(obs.route_end, state, route, info, error, outcome)
+    # Telemetry (``_observe.py``): each observer called, one raising ignored.
+    _start_route = staticmethod(start_route)
+    _end_attempt = staticmethod(end_attempt)
+    _end_route = staticmethod(end_route)
 
 
 def _safe(fn: Callable[..., Any], *args: Any) -> Any:

@@ -38,9 +38,10 @@ from .. import _errors as E
 from .._cost import cost
 from .._provider import CREATE, STREAM, Call, HttpResponse, Provider
 from .._retry import testing_no_backoff
-from ..types._messages import AttemptInfo, Message, RouteInfo
+from ..types._messages import Message, RouteInfo
 from ._affinity import affinity_keys
-from ._observe import AttemptContext, Observer
+from ._observe import AttemptContext, AttemptRecord, Observer
+from ._outcome import rate_limit_answer
 from ._state import InProcessState, RouteState
 
 __all__ = ["BINARY_TOKENS", "MAX_PINS", "Signals", "estimate_input_tokens"]
@@ -223,18 +224,19 @@ class Signals(Observer):
         """What this attempt holds: its request in flight and, when the budget had room, its
         input estimate; ``None`` for an operation other than a model call."""
         name = ctx.provider.name
+        params = ctx.call.params
         taken = self._taken.pop(id(ctx.call), None)
         if taken is not None and taken[0] == name:
-            return taken
+            return (*taken, params)
         if taken is not None:  # the first choice was not tried: give back what it took
             self._drop(taken)
         if ctx.call.operation not in _MESSAGES:
             return None
-        model = str(ctx.call.params.get("model", ""))
-        need = estimate_input_tokens(ctx.call.params)
+        model = str(params.get("model", ""))
+        need = estimate_input_tokens(params)
         got = self.state.budget_admit(name, need) is None
         self.state.capacity_start(name, model)
-        return (name, model, need if got else None)
+        return (name, model, need if got else None, params)
 
     def attempt_returned(self, state: Any, ctx: AttemptContext) -> None:
         """The answer's headers arrived: keep what they say about capacity."""
@@ -245,19 +247,20 @@ class Signals(Observer):
             limits = p.rate_limits(HttpResponse(ctx.status or 0, ctx.headers))
         except Exception:  # noqa: BLE001 - a third-party hook must not break the call
             return
-        if limits is not None and limits.retry_after_s is not None and ctx.status != 429:
-            # Only a 429's retry-after is a rate-limit reset; after a 529 or a 5xx the breaker
-            # decides, with its cooldown capped by max_cooldown_s, so an absurd hint on an
-            # overload cannot hold the provider out here either.
+        if limits is not None and limits.retry_after_s is not None and \
+                not rate_limit_answer(ctx.status):
+            # Only a rate-limit refusal's retry-after is a reset (``_outcome``); otherwise the
+            # breaker decides, with its capped cooldown.
             limits = msgspec.structs.replace(limits, retry_after_s=None)
         if limits is not None:
             self.state.observe_limits(p.name, str(ctx.call.params.get("model", "")), limits)
 
-    def attempt_end(self, state: Any, ctx: AttemptContext, info: AttemptInfo, result: Any,
-                    error: BaseException | None, outcome: str) -> None:
-        """Settle the budget with the bill; remember who cached the prefix."""
-        usage = getattr(result, "usage", None) if error is None else None
-        name = ctx.provider.name
+    def attempt_end(self, state: Any, record: AttemptRecord) -> None:
+        """Settle the budget with the bill; remember who cached the prefix.
+
+        .. versionchanged:: 0.3 Takes the ``AttemptRecord`` (``Observer.attempt_end``)."""
+        usage = record.usage if record.error is None else None
+        name = record.provider
         if isinstance(state, tuple):
             self.state.capacity_end(name, state[1])
             if state[2] is not None and usage is not None:
@@ -265,15 +268,12 @@ class Signals(Observer):
                                          usage.output_tokens)
             elif state[2] is not None:
                 self.state.budget_release(name, state[2])
-        if outcome == "success":  # the fleet's latency summary (a no-op in process)
-            self.state.record_latency(name, str(ctx.call.params.get("model", "")),
-                                      info.ttft_s if info.ttft_s is not None
-                                      else info.duration_s)
-        if usage is not None and self.cache_affinity and outcome == "success":
-            keys = affinity_keys(ctx.call.params) if (
-                "cache_control" in ctx.call.params or _marks(ctx.call.params)) else None
-            if keys is not None:
-                self.state.affinity_put(keys.write, name)
+            if usage is not None and record.outcome == "success" and self.cache_affinity:
+                params = state[3]
+                keys = affinity_keys(params) if (
+                    "cache_control" in params or _marks(params)) else None
+                if keys is not None:
+                    self.state.affinity_put(keys.write, name)
 
     def route_end(self, state: Any, route: Any, info: RouteInfo | None,
                   error: BaseException | None, outcome: str) -> None:
@@ -318,14 +318,17 @@ def _marks(params: Mapping[str, Any]) -> bool:
     """Whether any block carries ``cache_control`` (a cheap scan before hashing)."""
     for key in ("system", "tools"):
         v = params.get(key)
-        if isinstance(v, list) and any(isinstance(b, Mapping) and "cache_control" in b
-                                       for b in v):
+        if isinstance(v, list) and any(_marked(b) for b in v):
             return True
     msgs = params.get("messages")
     if isinstance(msgs, list):
         for m in msgs:
-            c = m.get("content") if isinstance(m, Mapping) else None
-            if isinstance(c, list) and any(isinstance(b, Mapping) and "cache_control" in b
-                                           for b in c):
+            c = m.get("content") if type(m) is dict or isinstance(m, Mapping) else None
+            if isinstance(c, list) and any(_marked(b) for b in c):
                 return True
     return False
+
+
+def _marked(block: Any) -> bool:
+    # a dict first: the isinstance check against Mapping (an ABC) costs several times more
+    return (type(block) is dict or isinstance(block, Mapping)) and "cache_control" in block

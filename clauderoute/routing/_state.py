@@ -1,31 +1,40 @@
-"""The router's per-(provider, model) signals behind one small interface: ``RouteState``.
+"""The router's per-(provider, model) state behind one small interface: ``RouteState``.
 
-``InProcessState`` (the default) keeps them in this process. A fleet backend (Redis) provides
-the same methods; the router calls nothing else. Health (the circuit breaker) is not part of it.
+Health (the circuit breakers), latency statistics, rate-limit observations, budgets and cache
+affinity: ``InProcessState`` (the default) keeps them in this process; a fleet backend (Redis,
+``clauderoute.fleet``) provides the same members. The router reads its breaker and latency
+statistics from the state (``bind_state``) and calls nothing else.
 
 .. versionadded:: 0.2
+.. versionchanged:: 0.3 The state holds the breaker and the latency statistics too.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from .._ratelimits import RateLimits
 from ._affinity import AffinityTable
+from ._breaker import CircuitBreaker
 from ._budget import Budget, BudgetLimits
+from ._stats import LatencyStats
 
-__all__ = ["MAX_SKIP_S", "InProcessState", "RouteState"]
+__all__ = ["MAX_SKIP_S", "InProcessState", "RouteState", "bind_state"]
 
 #: The longest one observation may keep a provider skipped (a reset an hour away, or a
 #: retry-after of a day, from a buggy or hostile answer, must not take a provider out for long).
 MAX_SKIP_S = 60.0
 
 
+_DEFAULT: Any = object()
+
+
 @runtime_checkable
 class RouteState(Protocol):
-    """Capacity, budget and cache-affinity state shared by every call of a router.
+    """Health, latency, capacity, budget and cache-affinity state shared by every call of a
+    router.
 
     Contract for implementations (the in-process one and a fleet backend alike):
 
@@ -42,6 +51,15 @@ class RouteState(Protocol):
       absent (admit, no block, no affinity) rather than waiting.
     * **Failure.** No method raises for lack of data or a lost backend: it degrades to the
       answer "no signal" (admit, ``None``). Only programming errors may raise.
+
+    Members:
+
+    ``breaker``
+        The ``CircuitBreaker`` of every (provider, model), or ``None`` (no breakers). A fleet
+        backend gives a breaker whose openings and probe are fleet-wide (``SharedBreaker``).
+    ``latency``
+        The ``LatencyStats`` of every (provider, model) (time to first token, or to the whole
+        answer), read by the latency policy and hedging; the router records every success.
 
     Methods:
 
@@ -79,11 +97,15 @@ class RouteState(Protocol):
         ``provider`` served a call that wrote or read ``keys``: each ``(key, ttl_s)`` maps to it
         for ``ttl_s`` seconds from now. Memory is bounded (least recently used keys go first).
     ``record_latency(provider, model, seconds)``
-        Hook for a latency summary shared across a fleet; the in-process state leaves it to
-        the router's own ``LatencyStats`` and ignores it.
+        No longer called (0.3): the router records into ``latency``, which a fleet backend
+        shares. Kept so implementations written for 0.2 still type-check.
 
     .. versionadded:: 0.2
+    .. versionchanged:: 0.3 ``breaker`` and ``latency``.
     """
+
+    breaker: CircuitBreaker | None
+    latency: LatencyStats
 
     def observe_limits(self, provider: str, model: str, limits: RateLimits) -> None: ...
     def capacity_block(self, provider: str, model: str, input_tokens: int,
@@ -107,14 +129,22 @@ class InProcessState:
         max_affinity_keys: bound on cache keys remembered.
         wall_clock: seconds since the epoch (``time.time``), for platform resets.
         clock: monotonic seconds (``time.monotonic``), for budgets and affinity TTLs.
+        breaker: the circuit breakers (default: ``CircuitBreaker()``; ``None``: none).
+        latency: the latency statistics (default: a new ``LatencyStats``).
 
     .. versionadded:: 0.2
+    .. versionchanged:: 0.3 ``breaker`` and ``latency``.
     """
 
     def __init__(self, budgets: Mapping[str, BudgetLimits] | None = None, *,
                  max_affinity_keys: int = 10_000,
                  wall_clock: Callable[[], float] = time.time,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 breaker: CircuitBreaker | None | Any = _DEFAULT,
+                 latency: LatencyStats | None = None) -> None:
+        self.breaker: CircuitBreaker | None = (CircuitBreaker() if breaker is _DEFAULT
+                                               else breaker)
+        self.latency = latency if latency is not None else LatencyStats()
         self.wall_clock, self.clock = wall_clock, clock
         self.limits: dict[tuple[str, str], RateLimits] = {}
         self.in_flight: dict[tuple[str, str], int] = {}
@@ -183,3 +213,26 @@ class InProcessState:
 
     def record_latency(self, provider: str, model: str, seconds: float) -> None:
         """See ``RouteState`` (a no-op here)."""
+
+
+def bind_state(state: Any, breaker: CircuitBreaker | bool | None) -> Any:
+    """``state`` (a new ``InProcessState`` if ``None``) with the router's ``breaker`` argument
+    applied: a ``CircuitBreaker`` replaces the state's, ``False`` removes it, ``None`` keeps
+    it. A breaker that brings latency statistics (a fleet's) makes them the state's.
+
+    .. versionadded:: 0.3
+    """
+    if state is None:
+        state = InProcessState()
+    if isinstance(breaker, CircuitBreaker):
+        state.breaker = breaker
+    elif breaker is False:
+        state.breaker = None
+    elif getattr(state, "breaker", _DEFAULT) is _DEFAULT:  # a state written for 0.2
+        state.breaker = CircuitBreaker()
+    stats = getattr(state.breaker, "stats", None)  # a fleet's breaker: the fleet's statistics
+    if stats is not None:
+        state.latency = stats
+    elif getattr(state, "latency", None) is None:
+        state.latency = LatencyStats()
+    return state

@@ -25,7 +25,7 @@ import itertools
 import random
 import socket
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import msgspec
 from aiohttp import web
@@ -138,7 +138,7 @@ class EmulatorServer:
 
     # --- lifecycle -----------------------------------------------------------------------------
 
-    async def start(self) -> EmulatorServer:
+    async def start(self) -> Self:
         """Start listening; ``url`` is valid afterwards."""
         app = web.Application(client_max_size=1024**3, middlewares=[self._track_handler])
         app.add_routes(self.routes())
@@ -165,10 +165,15 @@ class EmulatorServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        # cleanup() cancels a running handler but does not wait for it to end: wait here, so a
-        # stopped emulator leaves no task behind.
-        if self._handlers:
-            await asyncio.wait(list(self._handlers))
+        # cleanup() cancels the handlers of the connections still open, but aiohttp does not
+        # cancel a handler whose client left (a timed-out stall, a delayed answer): it would
+        # sleep its pause out. Cancel every handler still running and wait for it to end, so a
+        # stopped emulator leaves no task behind and a test does not wait out its stalls.
+        handlers = list(self._handlers)
+        for task in handlers:
+            task.cancel()
+        if handlers:
+            await asyncio.wait(handlers)
 
     @web.middleware
     async def _track_handler(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -181,7 +186,7 @@ class EmulatorServer:
         finally:
             self._handlers.discard(task)
 
-    async def __aenter__(self) -> EmulatorServer:
+    async def __aenter__(self) -> Self:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -344,9 +349,9 @@ class EmulatorServer:
         try:
             first_content = True
             for i, event in enumerate(message_events(msg)):
-                if fault is not None and fault.is_stream_fault and i == fault.after_events:
-                    if await self._stream_fault(request, resp, fault):
-                        return resp
+                if (fault is not None and fault.is_stream_fault and i == fault.after_events
+                        and await self._stream_fault(request, resp, fault)):
+                    return resp
                 if event["type"] == "content_block_delta":
                     await self._wait(self.latency.ttft_s if first_content
                                      else self.latency.per_token_s)

@@ -26,9 +26,8 @@ from opentelemetry import trace
 from opentelemetry.metrics import MeterProvider, NoOpMeterProvider
 from opentelemetry.trace import NoOpTracerProvider, SpanKind, Status, StatusCode, TracerProvider
 
-from .. import _errors as E
-from ..routing._observe import AttemptContext, Observer, RouteContext
-from ..types._messages import AttemptInfo, RouteInfo
+from ..routing._observe import AttemptContext, AttemptRecord, Observer, RouteContext
+from ..types._messages import RouteInfo
 from . import _content as C
 from . import _names as N
 from ._common import (
@@ -61,10 +60,11 @@ class _Route:
 
 
 class _Attempt:
-    __slots__ = ("attrs", "span", "start", "token")
+    __slots__ = ("attrs", "ctx", "span", "start", "token")
 
-    def __init__(self, span: trace.Span, token: object, attrs: dict[str, Any]) -> None:
-        self.span, self.token, self.attrs = span, token, attrs
+    def __init__(self, span: trace.Span, token: object, attrs: dict[str, Any],
+                 ctx: AttemptContext) -> None:
+        self.span, self.token, self.attrs, self.ctx = span, token, attrs, ctx
         self.start = time.perf_counter()
 
 
@@ -242,7 +242,7 @@ class TracingObserver(Observer):
             ctx.chunk_times = []
         mattrs = dict(attrs)
         mattrs[N.X_DEPLOYMENT] = p.name
-        return _Attempt(span, token, mattrs)
+        return _Attempt(span, token, mattrs, ctx)
 
     def _request_attrs(self, ctx: AttemptContext) -> dict[str, Any]:
         params, p = ctx.call.params, ctx.provider
@@ -299,40 +299,34 @@ class TracingObserver(Observer):
             token, state.token = state.token, None
             otel_context.detach(token)  # type: ignore[arg-type]
 
-    def attempt_end(self, state: _Attempt | None, ctx: AttemptContext, info: AttemptInfo,
-                    result: Any, error: BaseException | None, outcome: str) -> None:
+    def attempt_end(self, state: _Attempt | None, record: AttemptRecord) -> None:
         if state is None:
             return
         end = time.perf_counter()
-        message = result
-        if isinstance(error, E.StreamInterrupted):
-            message = error.partial
-        usage = getattr(message, "usage", None)
-        if not hasattr(usage, "total_input_tokens"):
-            usage = None
+        ctx, message, usage, error = state.ctx, record.result, record.usage, record.exception
         rs = self._route_state(ctx.route)
         if rs is not None:
             if usage is not None:
                 rs.in_tokens += usage.total_input_tokens
                 rs.out_tokens += usage.output_tokens
-            if outcome == "success":
-                rs.platform = ctx.provider.platform
-            if ctx.first_token is not None and rs.ttft is None and (
-                    outcome == "success" or message is not None):
-                rs.ttft = ctx.first_token - ctx.route.started
+            if record.outcome == "success":
+                rs.platform = record.platform
+            if record.ttft_s is not None and record.sent_at is not None and rs.ttft is None \
+                    and (record.outcome == "success" or message is not None):
+                rs.ttft = record.sent_at + record.ttft_s - ctx.route.started
         span = state.span
         etype = error_type(error) if error is not None else None
         if span.is_recording():
-            span.set_attributes(response_attrs(self.names, ctx, message, usage, error, outcome))
+            span.set_attributes(response_attrs(self.names, record))
             if etype is not None and error is not None:
                 span.set_attribute(N.ERROR_TYPE, etype)
                 span.record_exception(error)
                 span.set_status(Status(StatusCode.ERROR, etype))
-            if outcome == "success" and self.capture != "NO_CONTENT":
+            if record.outcome == "success" and self.capture != "NO_CONTENT":
                 self._content(span, ctx, message)
         span.end()
         if self.metrics is not None:
-            self._attempt_metrics(state, ctx, message, usage, etype, end)
+            self._attempt_metrics(state, record, etype, end)
 
     def _content(self, span: trace.Span, ctx: AttemptContext, message: Any) -> None:
         params, limit = ctx.call.params, self.max_length
@@ -351,22 +345,20 @@ class TracingObserver(Observer):
         if self.capture in ("EVENT_ONLY", "SPAN_AND_EVENT"):
             span.add_event(N.DETAILS_EVENT, attrs)
 
-    def _attempt_metrics(self, state: _Attempt, ctx: AttemptContext, message: Any,
-                         usage: Any, etype: str | None, end: float) -> None:
+    def _attempt_metrics(self, state: _Attempt, record: AttemptRecord, etype: str | None,
+                         end: float) -> None:
         assert self.metrics is not None
-        attrs = state.attrs
-        model = getattr(message, "model", None)
+        attrs, ctx, usage = state.attrs, state.ctx, record.usage
+        model = getattr(record.result, "model", None)
         if model:
             attrs[N.RESPONSE_MODEL] = model
         if etype is not None:
             attrs[N.ERROR_TYPE] = etype
-        sent = ctx.sent
-        ttfc = ctx.first_chunk - sent if sent is not None and ctx.first_chunk is not None \
-            else None
+        sent = record.sent_at
         stream_s = end - sent if sent is not None else None
-        self.metrics.attempt(attrs, end - state.start, usage, ttfc, ctx.chunk_times, ctx.ttft_s,
-                             stream_s, {N.X_PLATFORM: ctx.provider.platform,
-                                        N.REQUEST_MODEL: ctx.model_id})
+        self.metrics.attempt(attrs, end - state.start, usage, record.first_chunk_s,
+                             ctx.chunk_times, record.ttft_s, stream_s,
+                             {N.X_PLATFORM: record.platform, N.REQUEST_MODEL: record.model})
         signals = ctx.router.signals
         if usage is not None and signals is not None:  # the routing signals' metrics
             signals.record_metrics(self.metrics, ctx, usage)

@@ -4,37 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _errors as E
-from ..routing._category import error_category
-from ..routing._observe import AttemptContext
+from ..routing._observe import AttemptRecord
 from . import _content as C
 from . import _names as N
 
 __all__ = ["response_attrs"]
 
 
-def response_attrs(names: N.Names, ctx: AttemptContext, message: Any, usage: Any,
-                   error: BaseException | None, outcome: str) -> dict[str, Any]:
+def response_attrs(names: N.Names, record: AttemptRecord) -> dict[str, Any]:
     """Status, timings, response fields, usage and error class of one ended attempt."""
+    outcome, message, usage, error = (record.outcome, record.result, record.usage,
+                                      record.exception)
     out: dict[str, Any] = {N.X_ATTEMPT_OUTCOME: outcome}
-    stream = ctx.call.operation.endswith("stream")
-    if ctx.status is not None:
-        out[N.HTTP_STATUS] = ctx.status
-    if ctx.headers:
-        rid = ctx.headers.get(ctx.provider.request_id_header)
-        if rid:
-            out[N.X_REQUEST_ID] = rid
-    if ctx.prepare_s > 0.0:
-        out[N.X_AUTH_REFRESH] = ctx.prepare_s
-    if ctx.sent is not None:
-        if ctx.headers_at is not None:
-            out[N.X_TTH] = ctx.headers_at - ctx.sent
-        if ctx.first_chunk is not None:
-            out[N.TTFC_ATTR] = ctx.first_chunk - ctx.sent
-        if ctx.first_token is not None:
-            out[N.X_TTFT] = ctx.first_token - ctx.sent
+    stream = record.operation.endswith("stream")
+    if record.status is not None:
+        out[N.HTTP_STATUS] = record.status
+    if record.request_id:
+        out[N.X_REQUEST_ID] = record.request_id
+    if record.prepare_s > 0.0:
+        out[N.X_AUTH_REFRESH] = record.prepare_s
+    if record.headers_s is not None:
+        out[N.X_TTH] = record.headers_s
+    if record.first_chunk_s is not None:
+        out[N.TTFC_ATTR] = record.first_chunk_s
+    if record.ttft_s is not None:
+        out[N.X_TTFT] = record.ttft_s
     if stream:
-        out[N.X_CHUNKS] = ctx.chunks
+        out[N.X_CHUNKS] = record.chunks
     if message is not None and hasattr(message, "stop_reason"):
         if getattr(message, "id", None):
             out[N.RESPONSE_ID] = message.id
@@ -53,12 +49,11 @@ def response_attrs(names: N.Names, ctx: AttemptContext, message: Any, usage: Any
         if usage.cache_creation_input_tokens is not None:
             out[names.cache_creation] = usage.cache_creation_input_tokens
     if error is not None:
-        out[N.X_ERROR_CATEGORY] = error_category(error)
-        out[N.X_ERROR_PHASE] = ("before_headers" if ctx.status is None else
-                                "before_first_token" if ctx.first_token is None else
+        out[N.X_ERROR_CATEGORY] = record.error_category
+        out[N.X_ERROR_PHASE] = ("before_headers" if record.headers_s is None and
+                                record.status is None else
+                                "before_first_token" if record.ttft_s is None else
                                 "mid_stream")
-        cause = error.cause_error if isinstance(error, E.StreamInterrupted) else error
-        retry_after = getattr(cause, "retry_after", None)
-        if isinstance(retry_after, (int, float)) and not isinstance(retry_after, bool):
-            out[N.X_RETRY_AFTER] = float(retry_after)
+        if record.retry_after_s is not None:
+            out[N.X_RETRY_AFTER] = record.retry_after_s
     return out

@@ -29,6 +29,7 @@ class Serve:
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
         self.lines: list[bytes] = []
+        self.termed = False
         self._new = asyncio.Event()
         self._reader = asyncio.ensure_future(self._read())
 
@@ -56,9 +57,15 @@ class Serve:
 
         return await asyncio.wait_for(find(), limit)
 
-    async def stop(self) -> int:
-        if self.proc.returncode is None:
+    def term(self) -> None:
+        """SIGTERM, once: a second one that lands after the drain, once the loop has closed
+        and the default action is back, kills the exiting process (exit -15, not 0)."""
+        if not self.termed and self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
+            self.termed = True
+
+    async def stop(self) -> int:
+        self.term()
         code = await asyncio.wait_for(self.proc.wait(), 60)
         await self._reader
         return code
@@ -112,7 +119,7 @@ async def test_sigterm_drains_a_stream_then_exits_0(emulator: Any, tmp_path: Pat
             model="claude-haiku-4-5", max_tokens=40, messages=PROMPT
         ) as s:
             texts = [await anext(s.text_stream)]
-            serve.proc.send_signal(signal.SIGTERM)  # mid-stream
+            serve.term()  # mid-stream
             texts += [t async for t in s.text_stream]
             final = await s.get_final_message()
         assert final.stop_reason == "max_tokens" and len("".join(texts).split()) == 40
@@ -120,6 +127,27 @@ async def test_sigterm_drains_a_stream_then_exits_0(emulator: Any, tmp_path: Pat
     finally:
         code = await serve.stop()
     assert code == 0
+    await serve.line(rb"drained \(0 request")
+
+
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["one", "supervised"])
+async def test_sigterm_repeated_until_exit_still_exits_0(
+    emulator: Any, tmp_path: Path, workers: list[str]
+) -> None:
+    """A supervisor that insists (SIGTERM every few ms until the process is gone) must not turn
+    a clean drain into death by signal: after the drain, closing the loop restored SIGTERM's
+    default action and a late one killed the process (-15)."""
+    cfg = tmp_path / "c.toml"
+    _config(cfg, emulator.emulator.url, emulator.secret, [KEY])
+    serve = await _serve(cfg, *workers)
+    await serve.line(LISTEN.pattern)
+    while serve.proc.returncode is None:
+        serve.proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.shield(serve.proc.wait()), 0.002)
+        except TimeoutError:
+            pass
+    assert await serve.stop() == 0
     await serve.line(rb"drained \(0 request")
 
 
@@ -224,3 +252,30 @@ async def test_the_access_log_is_one_json_line_per_request_on_stdout(
         assert await serve.stop() == 0
     rest = await serve.proc.stdout.read()
     assert KEY.encode() not in rest
+
+
+async def test_each_log_line_is_one_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers of ``--workers N`` share one stderr: a line written as its text and then its
+    newline (what ``print`` does) interleaves with another worker's (seen as two "listening"
+    lines on one, and a test waiting 60 s for the missing one). Every line goes out whole."""
+    from clauderoute.gateway import _serve
+
+    class Recording:
+        def __init__(self) -> None:
+            self.writes: list[str] = []
+
+        def write(self, text: str) -> int:
+            self.writes.append(text)
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+    err = Recording()
+    monkeypatch.setattr(sys, "stderr", err)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[providers.x]\nkind = 42\n")
+    running = {"host": "127.0.0.1", "port": 0, "workers": 1}
+    await _serve._reload(None, str(bad), running, frozenset())  # type: ignore[arg-type]
+    assert err.writes and all(w.endswith("\n") and w.count("\n") == 1 for w in err.writes)
+    assert "reload refused" in err.writes[0]

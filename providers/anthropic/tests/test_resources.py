@@ -17,7 +17,7 @@ from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 import clauderoute as cr
 from clauderoute._provider import Capabilities
-from clauderoute.testing import Fault
+from clauderoute.testing import Fault, no_backoff
 from clauderoute.types import (
     MessageBatchCanceledResult,
     MessageBatchErroredResult,
@@ -29,8 +29,12 @@ SKILL_MD = b"---\nname: pdf-helper\ndescription: Reads PDFs carefully\n---\n# PD
 
 
 def _req(cid: str, text: str = "hello there", **extra: Any) -> dict[str, Any]:
-    params = {"model": "claude-haiku-4-5", "max_tokens": 64,
-              "messages": [{"role": "user", "content": text}], **extra}
+    params = {
+        "model": "claude-haiku-4-5",
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": text}],
+        **extra,
+    }
     return {"custom_id": cid, "params": params}
 
 
@@ -42,16 +46,16 @@ async def emu() -> AsyncIterator[AnthropicEmulator]:
 
 @pytest.fixture
 async def client(emu: AnthropicEmulator) -> AsyncIterator[cr.AsyncClient]:
-    async with cr.AsyncClient(providers=[AnthropicProvider(base_url=emu.url, api_key=KEY)],
-                              breaker=False) as c:
+    async with cr.AsyncClient(
+        providers=[AnthropicProvider(base_url=emu.url, api_key=KEY)], breaker=False
+    ) as c:
         yield c
 
 
 # --- models ---------------------------------------------------------------------------------------
 
 
-async def test_models_paginate_across_pages(client: cr.AsyncClient,
-                                            emu: AnthropicEmulator) -> None:
+async def test_models_paginate_across_pages(client: cr.AsyncClient, emu: AnthropicEmulator) -> None:
     """limit=1 walks every model one page at a time with after_id; pages carry the cursors."""
     first = await client.models.list(limit=1)
     assert len(first.data) == 1 and first.has_more and first.has_next_page()
@@ -68,7 +72,8 @@ async def test_models_paginate_across_pages(client: cr.AsyncClient,
 
 
 async def test_models_retrieve_by_alias_and_unknown_fields_kept(
-        client: cr.AsyncClient, emu: AnthropicEmulator) -> None:
+    client: cr.AsyncClient, emu: AnthropicEmulator
+) -> None:
     (model,) = [m for m in emu.models if m["id"] == "claude-haiku-4-5-20251001"]
     model["capabilities"] = {"vision": {"supported": True}}
     info = await client.models.retrieve("claude-haiku-4-5")  # the alias of that dated id
@@ -94,8 +99,9 @@ async def test_batch_lifecycle(client: cr.AsyncClient, emu: AnthropicEmulator) -
         await client.messages.batches.results(batch.id)
     polled = await client.messages.batches.retrieve(batch.id)
     assert polled.processing_status == "in_progress"
-    ended = await client.messages.batches.wait_until_ended(batch.id, poll_interval=0,
-                                                           max_interval=0)
+    ended = await client.messages.batches.wait_until_ended(
+        batch.id, poll_interval=0, max_interval=0
+    )
     assert ended.processing_status == "ended" and ended.ended_at is not None
     counts = ended.request_counts
     assert (counts.succeeded, counts.errored, counts.processing) == (2, 1, 0)
@@ -114,8 +120,9 @@ async def test_batch_lifecycle(client: cr.AsyncClient, emu: AnthropicEmulator) -
     assert [b async for b in client.messages.batches.list()] == []
 
 
-async def test_batch_cancel_gives_canceled_results(client: cr.AsyncClient,
-                                                   emu: AnthropicEmulator) -> None:
+async def test_batch_cancel_gives_canceled_results(
+    client: cr.AsyncClient, emu: AnthropicEmulator
+) -> None:
     emu.batch_polls_to_end = 100
     batch = await client.messages.batches.create(requests=[_req("a"), _req("b")])
     with pytest.raises(cr.BadRequestError):  # an in-progress batch cannot be deleted
@@ -130,22 +137,29 @@ async def test_batch_cancel_gives_canceled_results(client: cr.AsyncClient,
 
 
 async def test_batch_list_paginates(client: cr.AsyncClient) -> None:
-    made = [(await client.messages.batches.create(requests=[_req(f"r{i}")])).id
-            for i in range(5)]
+    made = [(await client.messages.batches.create(requests=[_req(f"r{i}")])).id for i in range(5)]
     page = await client.messages.batches.list(limit=2)
     assert [b.id for b in page.data] == made[::-1][:2] and page.has_more
     assert [b.id async for b in client.messages.batches.list(limit=2)] == made[::-1]
 
 
-async def test_batch_results_stream_in_bounded_memory(client: cr.AsyncClient,
-                                                      emu: AnthropicEmulator) -> None:
+async def test_batch_results_stream_in_bounded_memory(
+    client: cr.AsyncClient, emu: AnthropicEmulator
+) -> None:
     """A results file of ~24 MB is walked while the process holds well under 4 MB at once."""
     big = "word " * 40_000  # 200 kB per answer
 
     def responder(params: dict[str, Any], model: str, msg_id: str) -> dict[str, Any]:
-        return {"id": msg_id, "type": "message", "role": "assistant", "model": model,
-                "content": [{"type": "text", "text": big}], "stop_reason": "end_turn",
-                "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 1}}
+        return {
+            "id": msg_id,
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [{"type": "text", "text": big}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 1, "output_tokens": 1},
+        }
 
     emu.responder = responder
     n = 120
@@ -168,13 +182,16 @@ async def test_batch_results_stream_in_bounded_memory(client: cr.AsyncClient,
 
 
 async def test_batch_validation_names_the_field_before_any_network_call(
-        client: cr.AsyncClient, emu: AnthropicEmulator) -> None:
+    client: cr.AsyncClient, emu: AnthropicEmulator
+) -> None:
     cases: list[tuple[Any, str]] = [
         ([], "requests"),
         ([{"custom_id": "bad id!", "params": _req("x")["params"]}], "requests[0].custom_id"),
         ([_req("a"), _req("a")], "requests[1].custom_id"),
-        ([_req("a"), {"custom_id": "b", "params": {"model": "m", "max_tokens": 5}}],
-         "requests[1].params.messages"),
+        (
+            [_req("a"), {"custom_id": "b", "params": {"model": "m", "max_tokens": 5}}],
+            "requests[1].params.messages",
+        ),
         ([{"custom_id": "a", "params": "nope"}], "requests[0].params"),
     ]
     for requests, field in cases:
@@ -182,8 +199,7 @@ async def test_batch_validation_names_the_field_before_any_network_call(
             await client.messages.batches.create(requests=requests)
         assert info.value.field == field, (requests, info.value)
     with pytest.raises(cr.InvalidRequest) as info:
-        await client.messages.batches.create(
-            requests=[_req(f"r{i}") for i in range(100_001)])
+        await client.messages.batches.create(requests=[_req(f"r{i}") for i in range(100_001)])
     assert info.value.field == "requests" and "100000" in str(info.value)
     with pytest.raises(cr.InvalidRequest) as info:
         await client.messages.batches.retrieve("")
@@ -194,13 +210,14 @@ async def test_batch_validation_names_the_field_before_any_network_call(
     assert emu.requests == []
 
 
-async def test_batch_over_the_size_limit_is_refused_before_sending(
-        emu: AnthropicEmulator) -> None:
+async def test_batch_over_the_size_limit_is_refused_before_sending(emu: AnthropicEmulator) -> None:
     provider = AnthropicProvider(base_url=emu.url, api_key=KEY)
     limits = dict(provider.capabilities.max_body_bytes)
     assert limits["batches.create"] == 256 * 1024 * 1024
-    provider.capabilities = Capabilities(operations=provider.capabilities.operations,
-                                            max_body_bytes={**limits, "batches.create": 4096})
+    provider.capabilities = Capabilities(
+        operations=provider.capabilities.operations,
+        max_body_bytes={**limits, "batches.create": 4096},
+    )
     async with cr.AsyncClient(providers=[provider]) as c:
         with pytest.raises(cr.RequestTooLarge):
             await c.messages.batches.create(requests=[_req("a", "long " * 2000)])
@@ -210,8 +227,9 @@ async def test_batch_over_the_size_limit_is_refused_before_sending(
 # --- files ----------------------------------------------------------------------------------------
 
 
-async def test_file_round_trip_byte_for_byte(client: cr.AsyncClient, emu: AnthropicEmulator,
-                                             tmp_path: Path) -> None:
+async def test_file_round_trip_byte_for_byte(
+    client: cr.AsyncClient, emu: AnthropicEmulator, tmp_path: Path
+) -> None:
     """A 3 MB binary file uploaded from a path streams back to disk unchanged (GA: no beta
     header on any call)."""
     data = os.urandom(3 * 1024 * 1024 + 17)
@@ -238,7 +256,8 @@ async def test_file_round_trip_byte_for_byte(client: cr.AsyncClient, emu: Anthro
 
 
 async def test_beta_files_send_the_beta_header_and_share_objects(
-        client: cr.AsyncClient, emu: AnthropicEmulator) -> None:
+    client: cr.AsyncClient, emu: AnthropicEmulator
+) -> None:
     """client.beta.files is the same API with the SDK's beta header; a file uploaded through
     one namespace is read through the other."""
     meta = await client.beta.files.upload(file=("b.txt", b"beta"))
@@ -249,13 +268,13 @@ async def test_beta_files_send_the_beta_header_and_share_objects(
     assert emu.requests[-1].headers["anthropic-beta"] == "files-api-2025-04-14,x-2026"
 
 
-async def test_file_expiry_and_id_filter(client: cr.AsyncClient,
-                                         emu: AnthropicEmulator) -> None:
+async def test_file_expiry_and_id_filter(client: cr.AsyncClient, emu: AnthropicEmulator) -> None:
     """expires_in_seconds sets expires_at, and an expired file's content is gone (404
     file_expired); ids= lists only those files, in one page."""
     keep = await client.files.upload(file=("k.txt", b"keep"))
-    short = await client.files.upload(file=("s.txt", b"short"), expires_in_seconds=3600,
-                                      workspace_id="wrkspc_1")
+    short = await client.files.upload(
+        file=("s.txt", b"short"), expires_in_seconds=3600, workspace_id="wrkspc_1"
+    )
     assert keep.expires_at is None and short.expires_at is not None
     assert 3590 < (short.expires_at - short.created_at).total_seconds() <= 3601
     assert emu.last_form[0] == ("expires_in_seconds", None, None, 4)
@@ -269,15 +288,21 @@ async def test_file_expiry_and_id_filter(client: cr.AsyncClient,
     assert await (await client.files.download(keep.id)).read() == b"keep"
 
 
-async def test_file_arguments_are_checked_before_sending(client: cr.AsyncClient,
-                                                         emu: AnthropicEmulator) -> None:
+async def test_file_arguments_are_checked_before_sending(
+    client: cr.AsyncClient, emu: AnthropicEmulator
+) -> None:
     """Out-of-range expiry, a bad id list or ids with a cursor fail naming the field."""
     for bad in (3599, 7_776_001, True, "3600"):
         with pytest.raises(cr.InvalidRequest) as info:
             await client.files.upload(file=("a.txt", b"a"), expires_in_seconds=bad)
         assert info.value.field == "expires_in_seconds"
-    for ids, more in ((["f"] * 0, {}), ("file_1", {}), ([f"f{i}" for i in range(101)], {}),
-                      (["f1"], {"limit": 5}), (["f1"], {"page": "page_x"})):
+    for ids, more in (
+        (["f"] * 0, {}),
+        ("file_1", {}),
+        ([f"f{i}" for i in range(101)], {}),
+        (["f1"], {"limit": 5}),
+        (["f1"], {"page": "page_x"}),
+    ):
         with pytest.raises(cr.InvalidRequest) as info:
             client.files.list(ids=ids, **more)
         assert info.value.field == "ids"
@@ -295,7 +320,8 @@ async def test_files_list_paginates_with_cursor(client: cr.AsyncClient) -> None:
 
 
 async def test_upload_over_the_limit_is_refused_before_any_byte(
-        emu: AnthropicEmulator, tmp_path: Path) -> None:
+    emu: AnthropicEmulator, tmp_path: Path
+) -> None:
     provider = AnthropicProvider(base_url=emu.url, api_key=KEY)
     assert provider.capabilities.body_limit("files.upload") == 500 * 1024 * 1024
     big = tmp_path / "big.bin"
@@ -317,7 +343,8 @@ async def test_upload_over_the_limit_is_refused_before_any_byte(
 
 
 async def test_skills_create_list_retrieve_versions_delete(
-        client: cr.AsyncClient, emu: AnthropicEmulator, tmp_path: Path) -> None:
+    client: cr.AsyncClient, emu: AnthropicEmulator, tmp_path: Path
+) -> None:
     root = tmp_path / "pdf-helper"
     (root / "scripts").mkdir(parents=True)
     (root / "SKILL.md").write_bytes(SKILL_MD)
@@ -327,7 +354,8 @@ async def test_skills_create_list_retrieve_versions_delete(
     assert skill.source_type == "custom"
     assert "anthropic-beta" not in emu.requests[-1].headers
     other = await client.skills.create(
-        files=[("other/SKILL.md", SKILL_MD.replace(b"pdf-helper", b"other"))])
+        files=[("other/SKILL.md", SKILL_MD.replace(b"pdf-helper", b"other"))]
+    )
     assert [s.id async for s in client.skills.list(limit=1)] == [other.id, skill.id]
     assert [s.id async for s in client.skills.list(source="anthropic")] == []
     got = await client.skills.retrieve(skill.id)
@@ -348,10 +376,15 @@ async def test_skills_create_list_retrieve_versions_delete(
     assert [s.id async for s in client.beta.skills.list()] == [other.id]
 
 
-async def test_skill_files_are_checked_before_sending(client: cr.AsyncClient,
-                                                      emu: AnthropicEmulator) -> None:
-    for files in ([("a/SKILL.md", SKILL_MD), ("b/x.txt", b"x")], [("a/readme.md", b"x")], [],
-                  "not-a-dir"):
+async def test_skill_files_are_checked_before_sending(
+    client: cr.AsyncClient, emu: AnthropicEmulator
+) -> None:
+    for files in (
+        [("a/SKILL.md", SKILL_MD), ("b/x.txt", b"x")],
+        [("a/readme.md", b"x")],
+        [],
+        "not-a-dir",
+    ):
         with pytest.raises(cr.InvalidRequest) as info:
             await client.beta.skills.create(files=files)
         assert info.value.field == "files"
@@ -362,14 +395,16 @@ async def test_skill_files_are_checked_before_sending(client: cr.AsyncClient,
         await client.skills.create(files=[("a/SKILL.md", SKILL_MD)], display_name="x" * 256)
     assert info.value.field == "display_name"
     with pytest.raises(cr.InvalidRequest) as info:
-        await client.skills.create(files=[("a/SKILL.md", SKILL_MD)], display_name="a",
-                                   display_title="b")
+        await client.skills.create(
+            files=[("a/SKILL.md", SKILL_MD)], display_name="a", display_title="b"
+        )
     assert info.value.field == "display_name"
     assert emu.requests == []
 
 
 async def test_emulator_serves_files_and_skills_with_or_without_the_beta_header(
-        emu: AnthropicEmulator) -> None:
+    emu: AnthropicEmulator,
+) -> None:
     """GA endpoints: the beta header is accepted, not required; auth still is."""
     import aiohttp
 
@@ -378,11 +413,11 @@ async def test_emulator_serves_files_and_skills_with_or_without_the_beta_header(
         for path in ("/v1/files", "/v1/skills"):
             async with s.get(emu.url + path, headers=headers) as r:
                 assert r.status == 200
-        async with s.get(emu.url + "/v1/files", headers={
-                **headers, "anthropic-beta": "files-api-2025-04-14"}) as r:
+        async with s.get(
+            emu.url + "/v1/files", headers={**headers, "anthropic-beta": "files-api-2025-04-14"}
+        ) as r:
             assert r.status == 200
-        async with s.get(emu.url + "/v1/skills",
-                         headers={**headers, "x-api-key": "wrong"}) as r:
+        async with s.get(emu.url + "/v1/skills", headers={**headers, "x-api-key": "wrong"}) as r:
             assert r.status == 401
 
 
@@ -392,8 +427,10 @@ async def test_emulator_serves_files_and_skills_with_or_without_the_beta_header(
 async def test_objects_stay_with_the_provider_that_holds_them() -> None:
     """Two Claude API accounts: a batch made on the second is retrieved from the second."""
     async with AnthropicEmulator(api_key=KEY) as e1, AnthropicEmulator(api_key=KEY) as e2:
-        providers = [AnthropicProvider(name="east", base_url=e1.url, api_key=KEY),
-                     AnthropicProvider(name="west", base_url=e2.url, api_key=KEY)]
+        providers = [
+            AnthropicProvider(name="east", base_url=e1.url, api_key=KEY),
+            AnthropicProvider(name="west", base_url=e2.url, api_key=KEY),
+        ]
         async with cr.AsyncClient(providers=providers) as c:
             made = await c.messages.batches.create(requests=[_req("a")], provider="west")
             assert made.provider == "west" and e1.requests == []
@@ -407,18 +444,23 @@ async def test_objects_stay_with_the_provider_that_holds_them() -> None:
 
 
 async def test_transient_errors_are_retried_on_the_same_provider(
-        client: cr.AsyncClient, emu: AnthropicEmulator) -> None:
-    emu.faults.add(Fault(status=529, operations=frozenset({"batches.list"})),
-                   Fault(status=500, operations=frozenset({"files.upload"})))
-    assert [b async for b in client.messages.batches.list()] == []
-    meta = await client.beta.files.upload(file=("r.bin", b"\x00retry\xff"))
+    client: cr.AsyncClient, emu: AnthropicEmulator
+) -> None:
+    emu.faults.add(
+        Fault(status=529, operations=frozenset({"batches.list"})),
+        Fault(status=500, operations=frozenset({"files.upload"})),
+    )
+    with no_backoff():
+        assert [b async for b in client.messages.batches.list()] == []
+        meta = await client.beta.files.upload(file=("r.bin", b"\x00retry\xff"))
     assert await (await client.beta.files.download(meta.id)).read() == b"\x00retry\xff"
     ops = [r.operation for r in emu.requests]
     assert ops.count("batches.list") == 2 and ops.count("files.upload") == 2
 
 
-async def test_unseekable_upload_is_not_resent_empty(client: cr.AsyncClient,
-                                                     emu: AnthropicEmulator) -> None:
+async def test_unseekable_upload_is_not_resent_empty(
+    client: cr.AsyncClient, emu: AnthropicEmulator
+) -> None:
     """A pipe-like file object streams once (chunked); after a failure it is not replayed."""
 
     class Pipe:
@@ -435,6 +477,6 @@ async def test_unseekable_upload_is_not_resent_empty(client: cr.AsyncClient,
     assert meta.size_bytes == 1000
     assert "Content-Length" not in emu.requests[-1].headers
     emu.faults.add(Fault(status=500, operations=frozenset({"files.upload"})))
-    with pytest.raises(cr.InvalidRequest) as info:
+    with no_backoff(), pytest.raises(cr.InvalidRequest) as info:
         await client.beta.files.upload(file=("p.bin", Pipe(b"\x02" * 10)))
     assert info.value.field == "file" and len(emu.files) == 1

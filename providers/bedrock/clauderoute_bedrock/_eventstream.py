@@ -22,6 +22,7 @@ from clauderoute.provider import (
     ErrorBody,
     ErrorEvent,
     MalformedResponse,
+    SSEEventDecoder,
     StreamDecoder,
     StreamEvent,
     decode_event,
@@ -29,7 +30,21 @@ from clauderoute.provider import (
 
 from ._eventframes import FrameDecoder, FrameError
 
-__all__ = ["BedrockErrorBody", "EventStreamDecoder"]
+__all__ = ["METRICS", "BedrockErrorBody", "BedrockSSEDecoder", "EventStreamDecoder"]
+
+#: ``Message.extra`` key of the invocation metrics (the name Bedrock's last stream event uses).
+METRICS = "amazon-bedrock-invocationMetrics"
+
+
+def _stop_metrics(events: list[StreamEvent]) -> dict[str, Any] | None:
+    """The invocation metrics of the ``message_stop`` among ``events``, if it carries them
+    (Bedrock attaches them to a stream's last event, on InvokeModel and the Messages API)."""
+    for ev in events:
+        if ev.type == "message_stop":
+            metrics = getattr(ev, "metrics", None)
+            if isinstance(metrics, dict):
+                return metrics
+    return None
 
 
 class BedrockErrorBody(ErrorBody, kw_only=True):
@@ -73,11 +88,12 @@ class EventStreamDecoder(StreamDecoder):
     stream stopped inside a frame.
     """
 
-    __slots__ = ("_frames", "_platform", "payloads")
+    __slots__ = ("_frames", "_metrics", "_platform", "payloads")
 
     def __init__(self, platform: str | None = None) -> None:
         self._frames = FrameDecoder()
         self._platform = platform
+        self._metrics: dict[str, Any] | None = None
         #: The Claude JSON of each event the last ``feed`` returned, in order (``b""`` for an
         #: exception frame): what ``MessageStream.raw()`` puts in SSE without re-encoding.
         self.payloads: list[bytes] = []
@@ -99,7 +115,13 @@ class EventStreamDecoder(StreamDecoder):
                 out.append(self._chunk(payload))  # the common case, first
             else:
                 out.extend(self._event(headers, payload))
+        if out and out[-1].type == "message_stop":  # the last event, with the metrics
+            self._metrics = _stop_metrics(out) or self._metrics
         return out
+
+    def message_extra(self) -> dict[str, Any] | None:
+        """The last event's ``amazon-bedrock-invocationMetrics``, as ``Message.extra``."""
+        return None if self._metrics is None else {METRICS: self._metrics}
 
     def _chunk(self, payload: bytes) -> StreamEvent:
         try:
@@ -155,3 +177,25 @@ class EventStreamDecoder(StreamDecoder):
         except FrameError as exc:
             raise self._malformed(str(exc)) from None
         return []
+
+
+class BedrockSSEDecoder(SSEEventDecoder):
+    """``SSEEventDecoder`` for Bedrock's Messages-API endpoints, which attach the invocation
+    metrics to the stream's ``message_stop`` as InvokeModel does: kept for ``Message.extra``."""
+
+    __slots__ = ("_metrics",)
+
+    def __init__(self, platform: str | None = None) -> None:
+        super().__init__(platform)
+        self._metrics: dict[str, Any] | None = None
+
+    def feed(self, data: bytes) -> list[StreamEvent]:
+        """As ``SSEEventDecoder.feed``; remembers the metrics of a ``message_stop``."""
+        out = super().feed(data)
+        if out and out[-1].type == "message_stop":
+            self._metrics = _stop_metrics(out) or self._metrics
+        return out
+
+    def message_extra(self) -> dict[str, Any] | None:
+        """The last event's ``amazon-bedrock-invocationMetrics``, as ``Message.extra``."""
+        return None if self._metrics is None else {METRICS: self._metrics}

@@ -39,7 +39,6 @@ from clauderoute.provider import (
     Message,
     Provider,
     ServedModel,
-    SSEEventDecoder,
     StreamDecoder,
     check_base_url,
     claude_api_request,
@@ -57,7 +56,7 @@ from ._endpoints import (
     resolve,
 )
 from ._errors import error_name, exception_entry
-from ._eventstream import EventStreamDecoder
+from ._eventstream import METRICS, BedrockSSEDecoder, EventStreamDecoder
 from ._listing import served_models
 
 __all__ = ["BETAS", "METRICS", "BedrockProvider", "inference_profile_prefix",
@@ -65,8 +64,6 @@ __all__ = ["BETAS", "METRICS", "BedrockProvider", "inference_profile_prefix",
 
 # A region is a DNS label fragment ("us-east-1"): it becomes part of the host name.
 _REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-#: ``Message.extra`` key of the invocation metrics (the name Bedrock's last stream event uses).
-METRICS = "amazon-bedrock-invocationMetrics"
 # Response headers of InvokeModel (arriving lower-cased) → the invocationMetrics keys.
 _METRIC_HEADERS = (("x-amzn-bedrock-input-token-count", "inputTokenCount"),
                    ("x-amzn-bedrock-output-token-count", "outputTokenCount"),
@@ -335,7 +332,7 @@ class BedrockProvider(Provider):
     def stream_decoder(self, call: Call) -> StreamDecoder:
         """AWS event-stream frames on InvokeModel; SSE on the Messages-API endpoints."""
         if self.endpoint_for(str(call.params.get("model", ""))) in MESSAGES_API:
-            return SSEEventDecoder(self.name)
+            return BedrockSSEDecoder(self.name)
         return EventStreamDecoder(self.name)
 
     # --- answer side ----------------------------------------------------------------------------

@@ -164,13 +164,13 @@ class BedrockEmulator(ControlPlaneMixin, MessagesApiMixin, EmulatorServer):
     def frame(self, event: dict[str, Any]) -> bytes:
         """A ``chunk`` event frame carrying one Claude event (``{"bytes": base64}``); the last
         one (``message_stop``) carries ``amazon-bedrock-invocationMetrics``, as Bedrock's does.
-        (An SSE event on the Messages API.)"""
-        if messages_api_request():
-            return super().frame(event)
+        (An SSE event on the Messages API, its ``message_stop`` with the same metrics.)"""
         seen = _INVOCATION.get(None) or _Invocation()  # a frame made outside a request: zeros
         seen.event(event)
         if event.get("type") == "message_stop":
             event = dict(event, **{"amazon-bedrock-invocationMetrics": seen.metrics()})
+        if messages_api_request():
+            return super().frame(event)
         data = base64.b64encode(_json.encode(event)).decode()
         payload = _json.encode({"bytes": data, "p": "abcdefghijklmnop"[: len(data) % 16]})
         return encode_frame({":event-type": "chunk", ":content-type": "application/json",
@@ -302,6 +302,11 @@ class BedrockEmulator(ControlPlaneMixin, MessagesApiMixin, EmulatorServer):
 
     async def _count(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, COUNT_TOKENS)
+
+    async def _messages_api_serve(self, request: web.Request, operation: str
+                                  ) -> web.StreamResponse:
+        _INVOCATION.set(_Invocation())  # the stream's message_stop carries the metrics here too
+        return await super()._messages_api_serve(request, operation)
 
     async def _serve(self, request: web.Request, operation: str) -> web.StreamResponse:
         seen = _Invocation()

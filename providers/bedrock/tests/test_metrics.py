@@ -47,6 +47,22 @@ async def test_stream_keeps_the_last_events_metrics(client: AsyncClient) -> None
                             "firstByteLatency"}
 
 
+async def test_messages_api_stream_keeps_the_metrics() -> None:
+    """bedrock-runtime's Messages API (SSE) ends its stream with the same metrics on
+    message_stop: the provider's SSE decoder hands them to the final message too."""
+    async with BedrockEmulator() as emulator:
+        provider = BedrockProvider(base_url=emulator.url, region="us-east-1",
+                                   endpoint="runtime-messages", access_key=ACCESS_KEY,
+                                   secret_key=SECRET_KEY)
+        async with AsyncClient(providers=[provider]) as c, c.messages.stream(
+                model=MODEL, max_tokens=64, messages=HELLO) as stream:
+            final = await stream.get_final_message()
+    assert emulator.requests[-1].path.startswith("/anthropic/")
+    metrics = final.extra[METRICS]
+    assert metrics["outputTokenCount"] == final.usage.output_tokens == 4
+    assert metrics["inputTokenCount"] == final.usage.input_tokens > 0
+
+
 async def test_count_tokens_has_no_metrics(client: AsyncClient) -> None:
     """A count is not an invocation: it comes back as the plain count."""
     count = await client.messages.count_tokens(model=MODEL, messages=HELLO)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 import clauderoute as cr
 from clauderoute._errors import CapabilityError, ConfigurationError
 from clauderoute._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpRequest
+from clauderoute._sse import SSEEventDecoder
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 PARAMS: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 9, "messages": MESSAGES,
@@ -184,8 +185,8 @@ async def test_mantle_endpoint() -> None:
     assert body["model"] == "anthropic.claude-x" and body["stream"] is True
     assert "anthropic_version" not in body
     assert "/us-west-2/bedrock-mantle/aws4_request" in req.headers["Authorization"]
-    assert type(p.stream_decoder(Call(operation=STREAM, params=PARAMS))).__name__ == \
-        "SSEEventDecoder"
+    decoder = p.stream_decoder(Call(operation=STREAM, params=PARAMS))
+    assert isinstance(decoder, SSEEventDecoder) and decoder.claude_sse  # SSE, forwarded as is
 
 
 async def test_capabilities_before_network() -> None:
