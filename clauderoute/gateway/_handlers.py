@@ -222,7 +222,8 @@ async def messages(gw: Gateway, request: web.Request, x: Exchange) -> web.Stream
     msg = await raw.parse()
     x.count(msg.usage)
     headers = _route_headers(x, raw.route, raw.request_id)
-    return web.Response(body=await raw.read(), content_type="application/json", headers=headers)
+    headers["Content-Type"] = "application/json"  # as a header: no content_type parsing
+    return web.Response(body=await raw.read(), headers=headers)
 
 
 async def _stream(
