@@ -52,8 +52,10 @@ def _start_redis() -> tuple[subprocess.Popen[bytes], str]:
     if exe is None:
         raise SystemExit("redis-server is not installed (apt-get install redis-server)")
     port = _port()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
     end = time.monotonic() + 20
     while time.monotonic() < end:
         try:
@@ -66,8 +68,13 @@ def _start_redis() -> tuple[subprocess.Popen[bytes], str]:
 
 def _start_server() -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "BENCH_RATELIMIT_HEADERS": "1"}  # as the Claude API answers
-    proc = subprocess.Popen([sys.executable, str(HERE / "_server.py")], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "_server.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     return proc, f"http://127.0.0.1:{int(line.split()[1])}"
@@ -78,8 +85,10 @@ _BUDGET = "rpm = 10_000_000\ninput_tpm = 1_000_000_000\noutput_tpm = 1_000_000_0
 
 def _config(path: Path, url: str, state: str | None) -> Path:
     """The benchmark's config file: two providers, the latency policy, budgets on both."""
-    text = "".join(f'[providers.p{i}]\nkind = "anthropic"\napi_key = "{API_KEY}"\n'
-                   f'base_url = "{url}"\n' for i in range(2))
+    text = "".join(
+        f'[providers.p{i}]\nkind = "anthropic"\napi_key = "{API_KEY}"\nbase_url = "{url}"\n'
+        for i in range(2)
+    )
     text += '[route]\npolicy = "latency"\n'
     text += "".join(f"[route.budgets.p{i}]\n{_BUDGET}" for i in range(2))
     if state is not None:
@@ -95,8 +104,9 @@ async def _run(client: Any, calls: int, conc: int) -> tuple[float, list[float]]:
     async def one() -> None:
         async with sem:
             t0 = time.perf_counter()
-            msg = await client.messages.create(model=MODEL, max_tokens=16,
-                                               messages=[{"role": "user", "content": "hi"}])
+            msg = await client.messages.create(
+                model=MODEL, max_tokens=16, messages=[{"role": "user", "content": "hi"}]
+            )
             lat.append(time.perf_counter() - t0)
             assert msg.content[0].text.startswith("pong")
 
@@ -136,10 +146,12 @@ async def _main(args: argparse.Namespace) -> None:
     sproc, url = _start_server()
     tmp = Path(tempfile.mkdtemp(prefix="clauderoute-fleet-bench-"))
     try:
-        clients = {"inproc": cr.AsyncClient.from_config(_config(tmp / "in.toml", url, None),
-                                                        tracing=False),
-                   "fleet": cr.AsyncClient.from_config(_config(tmp / "fl.toml", url, rurl),
-                                                       tracing=False)}
+        clients = {
+            "inproc": cr.AsyncClient.from_config(
+                _config(tmp / "in.toml", url, None), tracing=False
+            ),
+            "fleet": cr.AsyncClient.from_config(_config(tmp / "fl.toml", url, rurl), tracing=False),
+        }
         fleet = clients["fleet"].router.breaker.fleet
         state = clients["fleet"].router.signals.state
         assert isinstance(state, FleetRouteState) and set(state.budgets) == {"p0", "p1"}
@@ -148,8 +160,9 @@ async def _main(args: argparse.Namespace) -> None:
             await asyncio.sleep(0.01)
         for c in clients.values():  # warm-up: connections, statistics, leases
             await _run(c, 200, args.concurrency)
-        rows: dict[str, dict[str, list[float]]] = {k: {"cpu": [], "p50": [], "p99": [],
-                                                       "ops": []} for k in clients}
+        rows: dict[str, dict[str, list[float]]] = {
+            k: {"cpu": [], "p50": [], "p99": [], "ops": []} for k in clients
+        }
         for _ in range(args.reps):
             for name, c in clients.items():
                 ops0 = fleet.ops
@@ -159,22 +172,32 @@ async def _main(args: argparse.Namespace) -> None:
                 r["p50"].append(_q(lat, 0.5) * 1e3)
                 r["p99"].append(_q(lat, 0.99) * 1e3)
                 r["ops"].append((fleet.ops - ops0) / args.calls if name != "inproc" else 0)
-        print(f"concurrency {args.concurrency}, {args.calls} calls x {args.reps} reps, "
-              f"load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(
+            f"concurrency {args.concurrency}, {args.calls} calls x {args.reps} reps, "
+            f"load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
         print(f"{'client':8} {'CPU us/call':>22} {'p50 ms':>18} {'p99 ms':>18} {'ops/call':>9}")
         for name, r in rows.items():
-            cell = [f"{statistics.median(r[k]):7.1f} [{min(r[k]):.1f}-{max(r[k]):.1f}]"
-                    for k in ("cpu", "p50", "p99")]
-            print(f"{name:8} {cell[0]:>22} {cell[1]:>18} {cell[2]:>18} "
-                  f"{statistics.median(r['ops']):9.4f}")
+            cell = [
+                f"{statistics.median(r[k]):7.1f} [{min(r[k]):.1f}-{max(r[k]):.1f}]"
+                for k in ("cpu", "p50", "p99")
+            ]
+            print(
+                f"{name:8} {cell[0]:>22} {cell[1]:>18} {cell[2]:>18} "
+                f"{statistics.median(r['ops']):9.4f}"
+            )
         for k, what in (("cpu", "CPU per call"), ("p50", "p50")):
             ratios = [f / i for f, i in zip(rows["fleet"][k], rows["inproc"][k], strict=True)]
-            print(f"fleet/inproc {what}: median {statistics.median(ratios):.3f} "
-                  f"[{min(ratios):.3f}-{max(ratios):.3f}] over {len(ratios)} reps "
-                  f"(target <= 1.10)")
+            print(
+                f"fleet/inproc {what}: median {statistics.median(ratios):.3f} "
+                f"[{min(ratios):.3f}-{max(ratios):.3f}] over {len(ratios)} reps "
+                f"(target <= 1.10)"
+            )
         st = fleet.status()
-        print(f"state {st['state']}, outages {st['outages']}, ops {st['ops']}; "
-              f"in Redis: {_kinds(rurl)}")
+        print(
+            f"state {st['state']}, outages {st['outages']}, ops {st['ops']}; "
+            f"in Redis: {_kinds(rurl)}"
+        )
         for c in clients.values():
             await c.close()
     finally:

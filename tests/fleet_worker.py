@@ -31,8 +31,11 @@ def wall_clock() -> float:
 
 
 #: Fleet-wide budgets: provider "b" rpm 10; "t" 1000 input tokens; "o" 1000 output tokens.
-BUDGETS = {"b": BudgetLimits(rpm=10), "t": BudgetLimits(input_tpm=1000),
-           "o": BudgetLimits(output_tpm=1000)}
+BUDGETS = {
+    "b": BudgetLimits(rpm=10),
+    "t": BudgetLimits(input_tpm=1000),
+    "o": BudgetLimits(output_tpm=1000),
+}
 
 
 async def _poll(pred: Any, seconds: float, every: float = 0.005) -> bool:
@@ -49,10 +52,12 @@ async def main() -> None:
     assert settings is not None
     fleet = FleetState(settings)
     breaker = SharedBreaker(fleet, threshold=2, cooldown_s=float(sys.argv[2]), probe_ttl_s=30)
-    state = FleetRouteState(fleet, InProcessState(BUDGETS, wall_clock=wall_clock),
-                            budgets=BUDGETS, window_s=3600)
+    state = FleetRouteState(
+        fleet, InProcessState(BUDGETS, wall_clock=wall_clock), budgets=BUDGETS, window_s=3600
+    )
     fleet.start()
     loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGUSR2, _dump_tasks)  # a stuck process shows its awaits
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line:
@@ -74,8 +79,8 @@ async def main() -> None:
             out["allowed"] = await _poll(lambda: breaker.state(p, m) == 0, cmd["within"])
         elif op == "try_probe":
             out["probe"] = await _poll(
-                lambda: breaker.state(p, m) != 0 and breaker.claim(p, m) is not None,
-                cmd["within"])
+                lambda: breaker.state(p, m) != 0 and breaker.claim(p, m) is not None, cmd["within"]
+            )
         elif op == "state":
             out["state"] = breaker.state(p, m)
         elif op == "allow":
@@ -95,14 +100,21 @@ async def main() -> None:
                     await asyncio.sleep(0.01)
             out["admitted"], out["why"] = n, why
         elif op == "until_limits":  # until the local copy holds an observation with ...
+
             def seen() -> Any:
                 got = state.local.limits.get((p, m))
-                return got is not None and got.requests is not None and \
-                    got.requests.remaining == cmd["remaining"]
+                return (
+                    got is not None
+                    and got.requests is not None
+                    and got.requests.remaining == cmd["remaining"]
+                )
+
             out["seen"] = await _poll(seen, cmd["within"])
         elif op == "until_spent":  # an output-only budget: admitting takes nothing
-            out["spent"] = await _poll(lambda: (r := state.budget_admit(p, 0)) is not None
-                                       and r[1].endswith("spent"), cmd["within"])
+            out["spent"] = await _poll(
+                lambda: (r := state.budget_admit(p, 0)) is not None and r[1].endswith("spent"),
+                cmd["within"],
+            )
         elif op == "clock":
             OFFSET[0] = float(cmd["offset"])
         elif op == "signal_calls":
@@ -123,16 +135,31 @@ async def main() -> None:
     await breaker.aclose()
 
 
+def _dump_tasks() -> None:
+    for task in asyncio.all_tasks():  # each task's chain of awaits, innermost last
+        print(f"task {task.get_name()} cancelling={task.cancelling()}", file=sys.stderr)
+        c: Any = task.get_coro()
+        while c is not None:
+            f = getattr(c, "cr_frame", None) or getattr(c, "gi_frame", None)
+            if f is not None:
+                print(f"  {f.f_code.co_filename}:{f.f_lineno} {f.f_code.co_name}", file=sys.stderr)
+            c = getattr(c, "cr_await", None) or getattr(c, "gi_yieldfrom", None)
+    sys.stderr.flush()
+
+
 async def _calls(cmd: dict[str, Any], breaker: SharedBreaker) -> dict[str, Any]:
     from clauderoute_anthropic import AnthropicProvider
 
     import clauderoute as cr
 
-    providers = [AnthropicProvider(name=f"p{i}", base_url=u, api_key=KEY, max_retries=1)
-                 for i, u in enumerate(cmd["urls"])]
+    providers = [
+        AnthropicProvider(name=f"p{i}", base_url=u, api_key=KEY, max_retries=1)
+        for i, u in enumerate(cmd["urls"])
+    ]
     ok, errors, served = 0, [], {}
-    async with cr.AsyncClient(providers=providers, breaker=breaker, tracing=False,
-                              deadline=30) as client:
+    async with cr.AsyncClient(
+        providers=providers, breaker=breaker, tracing=False, deadline=30
+    ) as client:
         sem = asyncio.Semaphore(cmd.get("conc", 8))
 
         async def one() -> None:
@@ -140,8 +167,10 @@ async def _calls(cmd: dict[str, Any], breaker: SharedBreaker) -> dict[str, Any]:
             async with sem:
                 try:
                     msg = await client.messages.create(
-                        model="claude-haiku-4-5", max_tokens=16,
-                        messages=[{"role": "user", "content": "hi"}])
+                        model="claude-haiku-4-5",
+                        max_tokens=16,
+                        messages=[{"role": "user", "content": "hi"}],
+                    )
                     ok += 1
                     served[msg.route.provider] = served.get(msg.route.provider, 0) + 1
                 except Exception as exc:  # noqa: BLE001 - reported to the test
@@ -152,8 +181,9 @@ async def _calls(cmd: dict[str, Any], breaker: SharedBreaker) -> dict[str, Any]:
     return {"ok": ok, "errors": errors[:5], "served": served}
 
 
-async def _signal_calls(cmd: dict[str, Any], breaker: SharedBreaker,
-                        state: FleetRouteState) -> dict[str, Any]:
+async def _signal_calls(
+    cmd: dict[str, Any], breaker: SharedBreaker, state: FleetRouteState
+) -> dict[str, Any]:
     """``n`` calls one after another over providers p0, p1, ... with the routing signals on
     this worker's shared state (rate limits the platforms announce, seen fleet-wide)."""
     from clauderoute_anthropic import AnthropicProvider
@@ -161,15 +191,21 @@ async def _signal_calls(cmd: dict[str, Any], breaker: SharedBreaker,
     import clauderoute as cr
     from clauderoute.routing._signals import Signals
 
-    providers = [AnthropicProvider(name=f"p{i}", base_url=u, api_key=KEY, max_retries=0)
-                 for i, u in enumerate(cmd["urls"])]
+    providers = [
+        AnthropicProvider(name=f"p{i}", base_url=u, api_key=KEY, max_retries=0)
+        for i, u in enumerate(cmd["urls"])
+    ]
     ok, errors, served = 0, [], {}
-    async with cr.AsyncClient(providers=providers, breaker=breaker, tracing=False,
-                              signals=Signals(state), deadline=30) as client:
+    async with cr.AsyncClient(
+        providers=providers, breaker=breaker, tracing=False, signals=Signals(state), deadline=30
+    ) as client:
         for _ in range(cmd["n"]):
             try:
-                msg = await client.messages.create(model="claude-haiku-4-5", max_tokens=16,
-                                                   messages=[{"role": "user", "content": "hi"}])
+                msg = await client.messages.create(
+                    model="claude-haiku-4-5",
+                    max_tokens=16,
+                    messages=[{"role": "user", "content": "hi"}],
+                )
                 ok += 1
                 served[msg.route.provider] = served.get(msg.route.provider, 0) + 1
             except Exception as exc:  # noqa: BLE001 - reported to the test
@@ -184,8 +220,11 @@ async def _config_calls(cmd: dict[str, Any]) -> dict[str, Any]:
     import clauderoute as cr
 
     ok, errors, served = 0, [], {}
-    system: Any = [{"type": "text", "text": cmd["cache"],
-                    "cache_control": {"type": "ephemeral"}}] if cmd.get("cache") else "s"
+    system: Any = (
+        [{"type": "text", "text": cmd["cache"], "cache_control": {"type": "ephemeral"}}]
+        if cmd.get("cache")
+        else "s"
+    )
     async with cr.AsyncClient.from_config(cmd["path"], tracing=False) as client:
         state = getattr(getattr(client.router, "signals", None), "state", None)
         fleet = client.router.breaker.fleet  # type: ignore[union-attr]
@@ -193,15 +232,18 @@ async def _config_calls(cmd: dict[str, Any]) -> dict[str, Any]:
         await _poll(lambda: fleet.live, 20.0)
         for _ in range(cmd["n"]):
             try:
-                msg = await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
-                                                   system=system,
-                                                   messages=[{"role": "user", "content": "x"}])
+                msg = await client.messages.create(
+                    model="claude-haiku-4-5",
+                    max_tokens=8,
+                    system=system,
+                    messages=[{"role": "user", "content": "x"}],
+                )
                 ok += 1
                 served[msg.route.provider] = served.get(msg.route.provider, 0) + 1
             except Exception as exc:  # noqa: BLE001 - reported to the test
                 errors.append(f"{type(exc).__name__}: {exc}"[:200])
-    return {"ok": ok, "errors": errors[:5], "served": served,
-            "state": type(state).__name__}
+    return {"ok": ok, "errors": errors[:5], "served": served, "state": type(state).__name__}
+
 
 if __name__ == "__main__":
     faulthandler.register(signal.SIGUSR1)  # a test that finds this process stuck dumps it

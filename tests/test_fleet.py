@@ -141,7 +141,9 @@ class Worker:
     def close(self) -> str:
         try:
             _, err = self.proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:  # stuck: say where, then stop it
+        except subprocess.TimeoutExpired:  # stuck: say where (tasks, threads), then stop it
+            self.proc.send_signal(signal.SIGUSR2)
+            time.sleep(1)
             self.proc.send_signal(signal.SIGUSR1)
             time.sleep(1)
             self.proc.kill()

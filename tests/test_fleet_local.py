@@ -44,14 +44,18 @@ async def _until(pred: Any, seconds: float = 10.0) -> bool:
 def test_config_state_builds_a_shared_breaker(tmp_path: Any, monkeypatch: Any) -> None:
     monkeypatch.setenv("REDIS_PW", "hunter2-secret")
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
-                   '[state]\nurl = "redis://:${REDIS_PW}@127.0.0.1:1/0"\nsync_ms = 50\n')
+    cfg.write_text(
+        '[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
+        '[state]\nurl = "redis://:${REDIS_PW}@127.0.0.1:1/0"\nsync_ms = 50\n'
+    )
     client = cr.AsyncClient.from_config(cfg, tracing=False)
     b = client.router.breaker
     assert isinstance(b, SharedBreaker) and client.router.stats is b.stats
     assert "hunter2" not in repr(b.fleet) + repr(b.fleet.settings) + str(b.fleet.status())
-    cfg.write_text('[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
-                   '[state]\nurl = "http://:${REDIS_PW}@x/0"\n')
+    cfg.write_text(
+        '[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
+        '[state]\nurl = "http://:${REDIS_PW}@x/0"\n'
+    )
     with pytest.raises(cr.ConfigurationError, match="state.url") as e:
         cr.AsyncClient.from_config(cfg)
     assert "hunter2" not in str(e.value)
@@ -59,8 +63,7 @@ def test_config_state_builds_a_shared_breaker(tmp_path: Any, monkeypatch: Any) -
     plain = cr.AsyncClient.from_config(cfg, tracing=False)
     assert not isinstance(plain.router.breaker, SharedBreaker)
     monkeypatch.setenv("CLAUDEROUTE_STATE_URL", "redis://127.0.0.1:1/0")
-    assert isinstance(cr.AsyncClient.from_config(cfg, tracing=False).router.breaker,
-                      SharedBreaker)
+    assert isinstance(cr.AsyncClient.from_config(cfg, tracing=False).router.breaker, SharedBreaker)
 
 
 async def test_silent_redis_degrades_and_calls_still_succeed(caplog: Any) -> None:
@@ -71,10 +74,13 @@ async def test_silent_redis_degrades_and_calls_still_succeed(caplog: Any) -> Non
     async def mute(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
         writers.append(w)  # accepts, reads, never answers
         await r.read(1 << 20)
+
     server = await asyncio.start_server(mute, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    s = state_settings({"url": f"redis://:pw-XYZ-123@127.0.0.1:{port}/0", "sync_ms": 20,
-                        "op_timeout_ms": 50}, env={})
+    s = state_settings(
+        {"url": f"redis://:pw-XYZ-123@127.0.0.1:{port}/0", "sync_ms": 20, "op_timeout_ms": 50},
+        env={},
+    )
     assert s is not None
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -83,17 +89,26 @@ async def test_silent_redis_degrades_and_calls_still_succeed(caplog: Any) -> Non
     breaker = SharedBreaker(FleetState(s, meter_provider=MeterProvider([reader])))
     with caplog.at_level(logging.WARNING, logger="clauderoute.fleet"):
         async with AnthropicEmulator(api_key="k", latency=LatencyProfile()) as emu:
-            client = cr.AsyncClient(providers=[AnthropicProvider(
-                name="a", base_url=emu.url, api_key="k")], breaker=breaker, tracing=False)
+            client = cr.AsyncClient(
+                providers=[AnthropicProvider(name="a", base_url=emu.url, api_key="k")],
+                breaker=breaker,
+                tracing=False,
+            )
             async with client:
                 for _ in range(5):
-                    await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
-                                                 messages=[{"role": "user", "content": "x"}])
+                    await client.messages.create(
+                        model="claude-haiku-4-5",
+                        max_tokens=8,
+                        messages=[{"role": "user", "content": "x"}],
+                    )
                 assert await _until(lambda: breaker.fleet.failures >= 2)
                 assert breaker.fleet.status()["state"] == "degraded"
-                seen = {m.name: [p.value for p in m.data.data_points]
-                        for rm in reader.get_metrics_data().resource_metrics
-                        for sm in rm.scope_metrics for m in sm.metrics}
+                seen = {
+                    m.name: [p.value for p in m.data.data_points]
+                    for rm in reader.get_metrics_data().resource_metrics
+                    for sm in rm.scope_metrics
+                    for m in sm.metrics
+                }
                 assert seen["clauderoute.state.live"] == [0]
                 assert seen["clauderoute.state.outages"] == [1]  # one outage, many retries
     await breaker.aclose()
@@ -147,13 +162,18 @@ async def test_latency_summaries_and_hedging_budget_merge(redis_server: RedisSer
     await fb.aclose()
 
 
-def _fleet_in_process(url: str) -> tuple[FleetState, SharedBreaker, FleetLatencyStats,
-                                         FleetHedging]:
+def _fleet_in_process(
+    url: str,
+) -> tuple[FleetState, SharedBreaker, FleetLatencyStats, FleetHedging]:
     s = state_settings({"url": url, "sync_ms": 20}, env={})
     assert s is not None
     f = FleetState(s)
-    return f, SharedBreaker(f, threshold=1, max_cooldown_s=30.0), FleetLatencyStats(f), \
-        FleetHedging(f, 1.0)
+    return (
+        f,
+        SharedBreaker(f, threshold=1, max_cooldown_s=30.0),
+        FleetLatencyStats(f),
+        FleetHedging(f, 1.0),
+    )
 
 
 async def test_hostile_peer_values_are_ignored(redis_server: RedisServer) -> None:
@@ -170,12 +190,23 @@ async def test_hostile_peer_values_are_ignored(redis_server: RedisServer) -> Non
     b.start()
     assert await _until(lambda: a.live and b.live)
     enc = msgspec.msgpack.encode
-    for junk in (b"", b"\x00" * 10, enc(["x", [["br", "k", b"\xff", 10]]]),
-                 enc(["x", [["br", "k", enc(["p", "m", 1e300, 1e300]), 10],
-                            ["br", "k", enc(["p", "m", float("inf"), 5.0]), 10],
-                            ["lat", "x\x1fp\x1fm", enc(["p", "m", 1.0, [[3, 1e300]]]), 10],
-                            ["hg", "x", enc([1, 10**9]), 10],
-                            ["af", "zz-not-hex", enc("p"), 10]]])):
+    for junk in (
+        b"",
+        b"\x00" * 10,
+        enc(["x", [["br", "k", b"\xff", 10]]]),
+        enc(
+            [
+                "x",
+                [
+                    ["br", "k", enc(["p", "m", 1e300, 1e300]), 10],
+                    ["br", "k", enc(["p", "m", float("inf"), 5.0]), 10],
+                    ["lat", "x\x1fp\x1fm", enc(["p", "m", 1.0, [[3, 1e300]]]), 10],
+                    ["hg", "x", enc([1, 10**9]), 10],
+                    ["af", "zz-not-hex", enc("p"), 10],
+                ],
+            ]
+        ),
+    ):
         await r.publish("clauderoute:events", junk)
     bb.failure("honest", "m")  # threshold 1: opens, and is published
     assert await _until(lambda: ba.state("honest", "m") == 2)
@@ -194,14 +225,24 @@ async def test_sentinel_url_finds_the_master(redis_server: RedisServer, tmp_path
 
     port = _free_port()
     conf = tmp_path / "sentinel.conf"
-    conf.write_text(f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
-                    f"sentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n"
-                    f"sentinel auth-pass mymaster {redis_server.password}\n")
-    proc = subprocess.Popen([redis_server.exe, str(conf), "--sentinel"],  # noqa: ASYNC220
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    conf.write_text(
+        f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+        f"sentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n"
+        f"sentinel auth-pass mymaster {redis_server.password}\n"
+    )
+    proc = subprocess.Popen(  # noqa: ASYNC220
+        [redis_server.exe, str(conf), "--sentinel"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        s = state_settings({"url": f"redis+sentinel://:{redis_server.password}@127.0.0.1:"
-                                   f"{port}/mymaster/0", "sync_ms": 20}, env={})
+        s = state_settings(
+            {
+                "url": f"redis+sentinel://:{redis_server.password}@127.0.0.1:{port}/mymaster/0",
+                "sync_ms": 20,
+            },
+            env={},
+        )
         assert s is not None and redis_server.password not in repr(s)
         f = FleetState(s)
         f.start()
@@ -287,7 +328,8 @@ async def test_budget_before_first_sync_and_during_an_outage(redis_server: Redis
 
 
 async def test_budget_short_of_one_call_says_spent_and_sends_nothing(
-        redis_server: RedisServer) -> None:
+    redis_server: RedisServer,
+) -> None:
     """The lease holds a few tokens, the fleet has none left, a call needs more than the lease:
     the budget must say "spent" (wait for the window) rather than "reserving" for ever, which
     the router answered by sending the call after one sync_ms without a budget (over-admit)."""
@@ -325,20 +367,26 @@ async def test_budget_short_of_one_call_says_spent_and_sends_nothing(
     assert got is not None and got[1] == "budget: input_tpm 1000 spent", got
     assert state.budget_admit("a", 1) is None  # what the lease still holds is still usable
     async with AnthropicEmulator(api_key="k", latency=LatencyProfile()) as emu:
-        client = cr.AsyncClient(providers=[AnthropicProvider(name="a", base_url=emu.url,
-                                                             api_key="k")],
-                                signals=Signals(state), tracing=False, deadline=5)
+        client = cr.AsyncClient(
+            providers=[AnthropicProvider(name="a", base_url=emu.url, api_key="k")],
+            signals=Signals(state),
+            tracing=False,
+            deadline=5,
+        )
         async with client:
             with pytest.raises(cr.AllPlatformsFailed, match="input_tpm 1000 spent"):
-                await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
-                                             messages=[{"role": "user",
-                                                        "content": "word " * 400}])
+                await client.messages.create(
+                    model="claude-haiku-4-5",
+                    max_tokens=8,
+                    messages=[{"role": "user", "content": "word " * 400}],
+                )
         assert emu.requests == []  # nothing sent past the fleet's budget
     await fleet.aclose()
 
 
-async def test_password_appears_nowhere(redis_server: RedisServer, tmp_path: Any,
-                                        monkeypatch: Any, caplog: Any) -> None:
+async def test_password_appears_nowhere(
+    redis_server: RedisServer, tmp_path: Any, monkeypatch: Any, caplog: Any
+) -> None:
     """A password from ``${ENV}`` in ``[state] url``: through a start, calls, Redis killed and
     back, and a wrong password, it is in no log line of any logger at DEBUG (redis-py's too),
     not in ``/readyz`` of a gateway, not in an error, and not in a repr of the objects."""
@@ -353,10 +401,12 @@ async def test_password_appears_nowhere(redis_server: RedisServer, tmp_path: Any
     seen: list[str] = []
     async with AnthropicEmulator(api_key="k", latency=LatencyProfile()) as emu:
         cfg = tmp_path / "c.toml"
-        cfg.write_text(f'[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
-                       f'base_url = "{emu.url}"\n[route.budgets.a]\nrpm = 1000\n'
-                       f'[state]\nurl = "redis://:${{REDIS_PW}}@127.0.0.1:{redis_server.port}'
-                       f'/0"\nsync_ms = 20\nop_timeout_ms = 100\n')
+        cfg.write_text(
+            f'[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
+            f'base_url = "{emu.url}"\n[route.budgets.a]\nrpm = 1000\n'
+            f'[state]\nurl = "redis://:${{REDIS_PW}}@127.0.0.1:{redis_server.port}'
+            f'/0"\nsync_ms = 20\nop_timeout_ms = 100\n'
+        )
         with caplog.at_level(logging.DEBUG):
             client = cr.AsyncClient.from_config(cfg, tracing=False)
             fleet = client.router.breaker.fleet  # type: ignore[union-attr]
@@ -368,8 +418,10 @@ async def test_password_appears_nowhere(redis_server: RedisServer, tmp_path: Any
             port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
             async def readyz() -> str:
-                async with aiohttp.ClientSession() as s, \
-                        s.get(f"http://127.0.0.1:{port}/readyz") as r:
+                async with (
+                    aiohttp.ClientSession() as s,
+                    s.get(f"http://127.0.0.1:{port}/readyz") as r,
+                ):
                     assert r.status == 200
                     return await r.text()
 
@@ -377,12 +429,18 @@ async def test_password_appears_nowhere(redis_server: RedisServer, tmp_path: Any
                 assert await _until(lambda: fleet.live)
                 seen.append(await readyz())
                 for _ in range(3):
-                    await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
-                                                 messages=[{"role": "user", "content": "x"}])
+                    await client.messages.create(
+                        model="claude-haiku-4-5",
+                        max_tokens=8,
+                        messages=[{"role": "user", "content": "x"}],
+                    )
                 redis_server.stop()
                 assert await _until(lambda: not fleet.live and fleet.failures >= 2)
-                await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
-                                             messages=[{"role": "user", "content": "x"}])
+                await client.messages.create(
+                    model="claude-haiku-4-5",
+                    max_tokens=8,
+                    messages=[{"role": "user", "content": "x"}],
+                )
                 seen.append(await readyz())
                 assert '"degraded"' in seen[-1]
                 redis_server.start()
@@ -391,12 +449,20 @@ async def test_password_appears_nowhere(redis_server: RedisServer, tmp_path: Any
             finally:
                 await runner.cleanup()
                 await client.close()
-            seen += [repr(fleet), str(fleet), repr(fleet.settings), str(fleet.status()),
-                     repr(client.router.breaker), repr(client.router.signals.state),
-                     repr(client.router.signals.state.budgets)]  # type: ignore[union-attr]
+            seen += [
+                repr(fleet),
+                str(fleet),
+                repr(fleet.settings),
+                str(fleet.status()),
+                repr(client.router.breaker),
+                repr(client.router.signals.state),
+                repr(client.router.signals.state.budgets),
+            ]  # type: ignore[union-attr]
             # a wrong password: Redis refuses, the error and the logs still say nothing of it
-            wrong = state_settings({"url": f"redis://:wrong-{pw}@127.0.0.1:"
-                                           f"{redis_server.port}/0", "sync_ms": 20}, env={})
+            wrong = state_settings(
+                {"url": f"redis://:wrong-{pw}@127.0.0.1:{redis_server.port}/0", "sync_ms": 20},
+                env={},
+            )
             assert wrong is not None
             bad = FleetState(wrong)
             bad.start()
@@ -443,16 +509,23 @@ async def test_stopped_redis_calls_go_on_then_resync(redis_server: RedisServer) 
     assert proc is not None
     ok, errors, stop = 0, [], asyncio.Event()
     async with AnthropicEmulator(api_key="k", latency=LatencyProfile(ttft_s=0.002)) as emu:
-        client = cr.AsyncClient(providers=[AnthropicProvider(name="a", base_url=emu.url,
-                                                             api_key="k")],
-                                breaker=ba, signals=Signals(state), tracing=False, deadline=10)
+        client = cr.AsyncClient(
+            providers=[AnthropicProvider(name="a", base_url=emu.url, api_key="k")],
+            breaker=ba,
+            signals=Signals(state),
+            tracing=False,
+            deadline=10,
+        )
 
         async def caller() -> None:
             nonlocal ok
             while not stop.is_set():
                 try:
-                    await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
-                                                 messages=[{"role": "user", "content": "x"}])
+                    await client.messages.create(
+                        model="claude-haiku-4-5",
+                        max_tokens=8,
+                        messages=[{"role": "user", "content": "x"}],
+                    )
                     ok += 1
                 except Exception as exc:  # noqa: BLE001 - reported below
                     errors.append(exc)
@@ -512,8 +585,9 @@ async def test_flushed_redis_gets_open_circuits_reannounced(redis_server: RedisS
     fc = FleetState(s)
     bc = SharedBreaker(fc, threshold=1)
     fc.start()
-    assert await _until(lambda: all(bc.state(p, "m") != 0 for p in ("old", "new", "idle"))), \
-        [bc.state(p, "m") for p in ("old", "new", "idle")]
+    assert await _until(lambda: all(bc.state(p, "m") != 0 for p in ("old", "new", "idle"))), [
+        bc.state(p, "m") for p in ("old", "new", "idle")
+    ]
     await r.aclose()
     for f in (fa, fi, fc):
         await f.aclose()
@@ -533,17 +607,56 @@ async def test_rediss_url_over_tls(redis_server: RedisServer, tmp_path: Any) -> 
         pytest.skip("openssl is not installed: cannot make a certificate for the TLS test")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     await asyncio.to_thread(
-        subprocess.run, [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-                         "-addext", "subjectAltName=IP:127.0.0.1"], check=True,
-        capture_output=True)
+        subprocess.run,
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     port, pw = _free_port(), redis_server.password
-    proc = subprocess.Popen([redis_server.exe, "--port", "0", "--tls-port", str(port),  # noqa: ASYNC220
-                             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--tls-cert-file", str(cert), "--tls-key-file", str(key),
-                             "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no",
-                             "--requirepass", pw],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(  # noqa: ASYNC220
+        [
+            redis_server.exe,
+            "--port",
+            "0",
+            "--tls-port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--tls-cert-file",
+            str(cert),
+            "--tls-key-file",
+            str(key),
+            "--tls-ca-cert-file",
+            str(cert),
+            "--tls-auth-clients",
+            "no",
+            "--requirepass",
+            pw,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"rediss://:{pw}@127.0.0.1:{port}/0"
         s = state_settings({"url": f"{url}?ssl_ca_certs={cert}", "sync_ms": 20}, env={})
@@ -594,23 +707,49 @@ async def test_cluster_url_shares_state(redis_server: RedisServer, tmp_path: Any
     nodes = []
     for port in ports:
         (tmp_path / str(port)).mkdir()
-        nodes.append(subprocess.Popen(  # noqa: ASYNC220
-            [redis_server.exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--cluster-enabled", "yes", "--cluster-config-file",
-             "nodes.conf"], cwd=tmp_path / str(port), stdout=subprocess.DEVNULL))
+        nodes.append(
+            subprocess.Popen(  # noqa: ASYNC220
+                [
+                    redis_server.exe,
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    "nodes.conf",
+                ],
+                cwd=tmp_path / str(port),
+                stdout=subprocess.DEVNULL,
+            )
+        )
     try:
         for _ in range(200):
             made = await asyncio.to_thread(
-                subprocess.run, [cli, "--cluster", "create",
-                                 *(f"127.0.0.1:{p}" for p in ports),
-                                 "--cluster-replicas", "0", "--cluster-yes"],
-                capture_output=True)
+                subprocess.run,
+                [
+                    cli,
+                    "--cluster",
+                    "create",
+                    *(f"127.0.0.1:{p}" for p in ports),
+                    "--cluster-replicas",
+                    "0",
+                    "--cluster-yes",
+                ],
+                capture_output=True,
+            )
             if made.returncode == 0:
                 break
             await asyncio.sleep(0.05)  # (the nodes are still starting)
         assert made.returncode == 0, made.stdout[-500:]
-        s = state_settings({"url": f"redis://127.0.0.1:{ports[0]}/0?cluster=true",
-                            "sync_ms": 20}, env={})
+        s = state_settings(
+            {"url": f"redis://127.0.0.1:{ports[0]}/0?cluster=true", "sync_ms": 20}, env={}
+        )
         assert s is not None and s.cluster
         fa, fb = FleetState(s), FleetState(s)
         ba, bb = SharedBreaker(fa, threshold=1), SharedBreaker(fb, threshold=1)
@@ -643,8 +782,7 @@ async def test_cluster_url_shares_state(redis_server: RedisServer, tmp_path: Any
             n.wait()
 
 
-async def test_output_budget_holds_before_a_tick_of_the_window(
-        redis_server: RedisServer) -> None:
+async def test_output_budget_holds_before_a_tick_of_the_window(redis_server: RedisServer) -> None:
     """output_tpm = 1000: in a window no tick has reached yet (a new minute, or a process
     that just started), this process's own unsent output still counts. The check used to
     need a tick of the current window first, and admitted without limit until then."""
@@ -670,7 +808,8 @@ async def test_output_budget_holds_before_a_tick_of_the_window(
 
 
 async def test_a_lease_granted_for_a_past_window_is_not_spent_in_the_next(
-        redis_server: RedisServer) -> None:
+    redis_server: RedisServer,
+) -> None:
     """A lease request in flight (Redis stopped) while the minute turns: its grant was counted
     in the old minute's counter, so it must not be admitted from in the new one. Invariant
     checked: every call admitted in a window is counted in that window's fleet counter."""
@@ -682,8 +821,7 @@ async def test_a_lease_granted_for_a_past_window_is_not_spent_in_the_next(
     from clauderoute.fleet import FleetBudget
     from clauderoute.routing._budget import BudgetLimits
 
-    s = state_settings({"url": redis_server.url, "sync_ms": 20, "op_timeout_ms": 60_000},
-                       env={})
+    s = state_settings({"url": redis_server.url, "sync_ms": 20, "op_timeout_ms": 60_000}, env={})
     assert s is not None
     fleet = FleetState(s)
     now = [time.time()]
@@ -723,7 +861,8 @@ async def test_a_lease_granted_for_a_past_window_is_not_spent_in_the_next(
 
 
 async def test_state_url_env_latency_and_hedging_shared_through_config(
-        redis_server: RedisServer, tmp_path: Any, monkeypatch: Any) -> None:
+    redis_server: RedisServer, tmp_path: Any, monkeypatch: Any
+) -> None:
     """Two clients built from config files (one process each in a real fleet): the URL comes
     from ``$CLAUDEROUTE_STATE_URL`` (overriding the file's, which points nowhere), the latency
     policy reads a summary that holds the other client's samples, and ``hedge_after`` builds a
@@ -735,11 +874,13 @@ async def test_state_url_env_latency_and_hedging_shared_through_config(
     monkeypatch.setenv("CLAUDEROUTE_STATE_URL", redis_server.url)
     async with AnthropicEmulator(api_key="k", latency=LatencyProfile(ttft_s=0.002)) as emu:
         cfg = tmp_path / "c.toml"
-        cfg.write_text(f'[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
-                       f'base_url = "{emu.url}"\n[providers.b]\nkind = "anthropic"\n'
-                       f'api_key = "k"\nbase_url = "{emu.url}"\n'
-                       f'[route]\npolicy = "latency"\nhedge_after = "p95"\n'
-                       f'[state]\nurl = "redis://127.0.0.1:1/0"\nsync_ms = 20\n')
+        cfg.write_text(
+            f'[providers.a]\nkind = "anthropic"\napi_key = "k"\n'
+            f'base_url = "{emu.url}"\n[providers.b]\nkind = "anthropic"\n'
+            f'api_key = "k"\nbase_url = "{emu.url}"\n'
+            f'[route]\npolicy = "latency"\nhedge_after = "p95"\n'
+            f'[state]\nurl = "redis://127.0.0.1:1/0"\nsync_ms = 20\n'
+        )
         one = cr.AsyncClient.from_config(cfg, tracing=False)
         two = cr.AsyncClient.from_config(cfg, tracing=False)
         async with one, two:
@@ -755,12 +896,19 @@ async def test_state_url_env_latency_and_hedging_shared_through_config(
             fb.start()
             assert await _until(lambda: fa.live and fb.live)
             for _ in range(10):
-                await one.messages.create(model="claude-haiku-4-5", max_tokens=8,
-                                          messages=[{"role": "user", "content": "x"}])
+                await one.messages.create(
+                    model="claude-haiku-4-5",
+                    max_tokens=8,
+                    messages=[{"role": "user", "content": "x"}],
+                )
 
             def seen_by_two() -> float:
-                return sum(h.weight() for p in ("a", "b")
-                           if (h := two.router.stats.get(p, "claude-haiku-4-5")) is not None)
+                return sum(
+                    h.weight()
+                    for p in ("a", "b")
+                    if (h := two.router.stats.get(p, "claude-haiku-4-5")) is not None
+                )
+
             assert await _until(lambda: seen_by_two() >= 9.0)  # one's samples (decayed)
             hedging = two.router.hedging
             assert isinstance(hedging, FleetHedging)
@@ -771,16 +919,21 @@ async def test_state_url_env_latency_and_hedging_shared_through_config(
 async def test_prefixes_keep_routers_apart(redis_server: RedisServer) -> None:
     """Two routers on one Redis with different ``prefix`` values share nothing; the same prefix
     shares (the control that makes the first check able to fail)."""
-    states = [FleetState(state_settings({"url": redis_server.url, "sync_ms": 20,
-                                         "prefix": p}, env={}) or _no()) for p in "xxy"]
+    states = [
+        FleetState(
+            state_settings({"url": redis_server.url, "sync_ms": 20, "prefix": p}, env={}) or _no()
+        )
+        for p in "xxy"
+    ]
     breakers = [SharedBreaker(f, threshold=1) for f in states]
     for f in states:
         f.start()
     assert await _until(lambda: all(f.live for f in states))
     breakers[0].failure("p", "m")
     assert await _until(lambda: breakers[1].state("p", "m") != 0)  # same prefix "x"
-    late = FleetState(state_settings({"url": redis_server.url, "sync_ms": 20, "prefix": "y"},
-                                     env={}) or _no())
+    late = FleetState(
+        state_settings({"url": redis_server.url, "sync_ms": 20, "prefix": "y"}, env={}) or _no()
+    )
     lb = SharedBreaker(late)
     late.start()
     assert await _until(lambda: late.live)
@@ -796,8 +949,9 @@ def _no() -> Any:
     raise AssertionError("no settings")
 
 
-async def test_sentinel_failover_reaches_the_new_master(redis_server: RedisServer,
-                                                        tmp_path: Any) -> None:
+async def test_sentinel_failover_reaches_the_new_master(
+    redis_server: RedisServer, tmp_path: Any
+) -> None:
     """``redis+sentinel://`` through a real Sentinel watching a master and its replica: the
     master is killed, Sentinel promotes the replica, and the state reconnects to it (asking
     Sentinel again), goes live, and changes cross again between two processes' states."""
@@ -808,22 +962,52 @@ async def test_sentinel_failover_reaches_the_new_master(redis_server: RedisServe
     pw = redis_server.password
     rport, sport = _free_port(), _free_port()
     replica = subprocess.Popen(  # noqa: ASYNC220
-        [redis_server.exe, "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--requirepass", pw, "--masterauth", pw,
-         "--replicaof", "127.0.0.1", str(redis_server.port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            redis_server.exe,
+            "--port",
+            str(rport),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--requirepass",
+            pw,
+            "--masterauth",
+            pw,
+            "--dir",  # the replica writes the master's snapshot there on sync
+            str(tmp_path),
+            "--replicaof",
+            "127.0.0.1",
+            str(redis_server.port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     conf = tmp_path / "sentinel.conf"
-    conf.write_text(f"port {sport}\nbind 127.0.0.1\ndir {tmp_path}\n"
-                    f"sentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n"
-                    f"sentinel auth-pass mymaster {pw}\n"
-                    f"sentinel down-after-milliseconds mymaster 300\n"
-                    f"sentinel failover-timeout mymaster 2000\n")
-    sentinel = subprocess.Popen([redis_server.exe, str(conf), "--sentinel"],  # noqa: ASYNC220
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    conf.write_text(
+        f"port {sport}\nbind 127.0.0.1\ndir {tmp_path}\n"
+        f"sentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n"
+        f"sentinel auth-pass mymaster {pw}\n"
+        f"sentinel down-after-milliseconds mymaster 300\n"
+        f"sentinel failover-timeout mymaster 2000\n"
+    )
+    sentinel = subprocess.Popen(  # noqa: ASYNC220
+        [redis_server.exe, str(conf), "--sentinel"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     states: list[FleetState] = []
     try:
-        s = state_settings({"url": f"redis+sentinel://:{pw}@127.0.0.1:{sport}/mymaster/0",
-                            "sync_ms": 20, "op_timeout_ms": 200}, env={})
+        s = state_settings(
+            {
+                "url": f"redis+sentinel://:{pw}@127.0.0.1:{sport}/mymaster/0",
+                "sync_ms": 20,
+                "op_timeout_ms": 200,
+            },
+            env={},
+        )
         assert s is not None
         states = [FleetState(s), FleetState(s)]
         a, b = (SharedBreaker(f, threshold=1) for f in states)
@@ -834,6 +1018,7 @@ async def test_sentinel_failover_reaches_the_new_master(redis_server: RedisServe
         assert await _until(lambda: b.state("before", "m") != 0)
 
         import redis.asyncio as aioredis
+        import redis.exceptions
 
         r = aioredis.from_url(f"redis://:{pw}@127.0.0.1:{rport}/0")
         try:  # the replica has the master's data (so the promotion loses nothing)
@@ -854,15 +1039,21 @@ async def test_sentinel_failover_reaches_the_new_master(redis_server: RedisServe
                 await sent.aclose()
             redis_server.stop()  # the master dies
             assert await _until(lambda: not states[0].live)
+
+            async def role() -> str:  # (the promotion closes the replica's client connections)
+                try:
+                    return str((await r.info("replication")).get("role"))
+                except redis.exceptions.ConnectionError:
+                    return "reconnecting"
+
             for _ in range(1000):  # Sentinel promotes the replica
-                if (await r.info("replication")).get("role") == "master":
+                if await role() == "master":
                     break
                 await asyncio.sleep(0.02)
-            assert (await r.info("replication")).get("role") == "master"
+            assert await role() == "master"
         finally:
             await r.aclose()
-        assert await _until(lambda: all(f.live for f in states), 30.0), \
-            [f.status() for f in states]
+        assert await _until(lambda: all(f.live for f in states), 30.0), [f.status() for f in states]
         a.failure("after", "m")
         assert await _until(lambda: b.state("after", "m") != 0)
         assert pw not in str([f.status() for f in states])
@@ -872,3 +1063,150 @@ async def test_sentinel_failover_reaches_the_new_master(redis_server: RedisServe
         for p in (sentinel, replica):
             p.kill()
             p.wait()
+
+
+async def test_aclose_returns_when_a_redis_call_swallows_the_cancellation(
+    redis_server: RedisServer,
+) -> None:
+    """On Python 3.11 redis-py's ``asyncio.wait_for`` can swallow a cancellation (the write
+    finished at the same moment): the sync task then went on ticking for ever and ``aclose``
+    (a worker's or gateway's shutdown) never returned. A tick hook that swallows the
+    cancellation once, as that does, stands in for the race; aclose must still return."""
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fleet = FleetState(s)
+    inside = asyncio.Event()
+
+    async def swallows(redis: Any) -> None:
+        inside.set()
+        try:
+            await asyncio.get_running_loop().create_future()  # until cancelled
+        except asyncio.CancelledError:
+            pass  # swallowed, as asyncio.wait_for does on 3.11 when the inner op just ended
+
+    fleet.on_tick(swallows)
+    fleet.start()
+    await asyncio.wait_for(inside.wait(), 20)
+    done, _ = await asyncio.wait({asyncio.ensure_future(fleet.aclose())}, timeout=20)
+    assert done, "aclose() never returned: the sync task kept ticking after its cancellation"
+
+
+async def test_tokens_given_back_after_the_minute_turned_stay_in_the_old_one(
+    redis_server: RedisServer,
+) -> None:
+    """A call admitted in one minute that fails (or was over-estimated) in the next gives its
+    input tokens back: they were counted in the old minute's counter, so they must not become
+    admissible in the new minute. Invariant: the tokens admitted in a minute are at most the
+    fleet's counter for that minute."""
+    import redis.asyncio as aioredis
+
+    from clauderoute.fleet import FleetBudget
+    from clauderoute.routing._budget import BudgetLimits
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fleet = FleetState(s)
+    now = [time.time()]
+    budget = FleetBudget(fleet, "a", BudgetLimits(input_tpm=10_000), wall_clock=lambda: now[0])
+    fleet.start()
+    assert await _until(lambda: fleet.live)
+    assert await _until(lambda: budget.admit(100) is None)  # one call, this minute
+    assert await _until(lambda: budget.admit(100) is None)  # and another
+    now[0] += 60.0  # the next minute; both calls end in it
+    assert budget.admit(1) is not None  # (the lease rolls to the new minute, empty)
+    budget.release(100)  # the first got no billed answer
+    budget.settle(100, 10, 5)  # the second used 10 of its 100
+    window = budget._window()[0]
+    tokens = 0
+    for _ in range(5000):  # the whole new minute's budget, to "spent"
+        got = budget.admit(50)
+        if got is None:
+            tokens += 50
+        elif got[1].endswith("spent"):
+            break
+        else:
+            await asyncio.sleep(0.005)
+    r = aioredis.from_url(redis_server.url)
+    counted = int(await r.get(budget._keys("input_tpm", window)[0]) or 0)
+    await r.aclose()
+    assert 0 < tokens <= counted, (tokens, counted)
+    await fleet.aclose()
+
+
+async def test_flushed_redis_gets_rate_limit_observations_reannounced(
+    redis_server: RedisServer,
+) -> None:
+    """FLUSHALL after a process saw a platform announce exhaustion: once the flush is noticed
+    the process publishes its observation again, so a process starting afterwards still skips
+    the provider (it would otherwise learn of it only from a 429)."""
+    import redis.asyncio as aioredis
+
+    from clauderoute.fleet import FleetRouteState
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fa = FleetState(s)
+    a = FleetRouteState(fa, _LocalLimits(), limits_type=_Seen)
+    fa.check_s = 0.2
+    fa.start()
+    assert await _until(lambda: fa.live)
+    a.observe_limits("p", "m", _Seen(remaining=0, observed_at=time.time()))
+    r = aioredis.from_url(redis_server.url)
+    for _ in range(500):  # the observation reached Redis
+        if await r.exists("clauderoute:rl:p\x1fm"):
+            break
+        await asyncio.sleep(0.01)
+    assert await r.exists("clauderoute:rl:p\x1fm")
+    await r.flushall()
+    assert await _until(lambda: fa.flushes >= 1)
+    fc = FleetState(s)
+    lc = _LocalLimits()
+    FleetRouteState(fc, lc, limits_type=_Seen)
+    fc.start()
+    assert await _until(lambda: ("p", "m") in lc.limits)  # caught up after the flush
+    assert lc.limits["p", "m"].remaining == 0
+    await r.aclose()
+    for f in (fa, fc):
+        await f.aclose()
+
+
+async def test_one_budgeted_provider_sends_nothing_past_the_fleet_budget(
+    redis_server: RedisServer,
+) -> None:
+    """rpm = 5 on the only provider, from the first call (the shared state still starting):
+    the router waits while the fleet's lease is being reserved and sends exactly 5 calls; the
+    others fail before the network (the budget frees up after the deadline). After a
+    "reserving" wait the router used to send the call without any budget: 6 reached the
+    platform here."""
+    from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+
+    from clauderoute.fleet import FleetRouteState
+    from clauderoute.routing._budget import BudgetLimits
+    from clauderoute.routing._signals import Signals
+    from clauderoute.routing._state import InProcessState
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fleet = FleetState(s)
+    limits = {"a": BudgetLimits(rpm=5)}
+    state = FleetRouteState(fleet, InProcessState(limits), budgets=limits, window_s=3600)
+    async with AnthropicEmulator(api_key="k", latency=LatencyProfile()) as emu:
+        provider = AnthropicProvider(name="a", base_url=emu.url, api_key="k")
+        client = cr.AsyncClient(
+            providers=[provider], signals=Signals(state), tracing=False, deadline=3
+        )
+        ok, refused = 0, 0
+        async with client:
+            for _ in range(8):
+                try:
+                    await client.messages.create(
+                        model="claude-haiku-4-5",
+                        max_tokens=8,
+                        messages=[{"role": "user", "content": "x"}],
+                    )
+                    ok += 1
+                except cr.AllPlatformsFailed as exc:
+                    assert "rpm 5 spent" in str(exc), exc
+                    refused += 1
+        assert (ok, refused, len(emu.requests)) == (5, 3, 5)
+    await fleet.aclose()

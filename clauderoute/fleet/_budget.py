@@ -60,8 +60,18 @@ class Limits(Protocol):
 class _Lease:
     """This process's share of one fleet counter for the current window."""
 
-    __slots__ = ("avail", "batch", "debt", "exhausted", "limit", "max_batch", "name", "want",
-                 "window")
+    __slots__ = (
+        "avail",
+        "batch",
+        "debt",
+        "exhausted",
+        "given",
+        "limit",
+        "max_batch",
+        "name",
+        "want",
+        "window",
+    )
 
     def __init__(self, name: str, limit: int) -> None:  # name: "rpm" or a token limit
         self.name, self.limit = name, limit
@@ -70,19 +80,29 @@ class _Lease:
         self.max_batch = max(1, limit // 50)
         self.batch = min(self.max_batch, 16 if name == "rpm" else 16 * 1024)
         self.window = -1
-        self.avail = self.debt = self.want = 0
+        self.avail = self.debt = self.want = self.given = 0
         self.exhausted = False
 
     def roll(self, window: int) -> None:
         if window != self.window:  # a lease belongs to its window: the rest is spent there
             self.window, self.avail, self.exhausted, self.want = window, 0, False, 0
+            self.given = 0
 
     def take(self, n: int) -> bool:
         if self.avail >= n:
             self.avail -= n
+            self.given += n  # taken by calls still under way, this window
             return True
         self.want = max(self.want, n - self.avail)
         return False
+
+    def done(self, n: int, back: int, window: int) -> None:
+        """A call that took ``n`` ended; ``back`` of them return to the lease, but only while
+        the window it was taken in lasts: what the fleet counted in a past window must not
+        become admissible in this one (calls admitted before the edge end after it)."""
+        if window == self.window and self.given >= n:
+            self.given -= n
+            self.avail += back
 
 
 class FleetBudget:
@@ -98,8 +118,15 @@ class FleetBudget:
     .. versionadded:: 0.2
     """
 
-    def __init__(self, fleet: FleetState, provider: str, limits: Limits, *,
-                 window_s: float = 60.0, wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        fleet: FleetState,
+        provider: str,
+        limits: Limits,
+        *,
+        window_s: float = 60.0,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         self.fleet, self.provider = fleet, provider
         self.window_s, self.wall_clock = window_s, wall_clock
         self.requests = _Lease("rpm", limits.rpm) if limits.rpm else None
@@ -138,7 +165,8 @@ class FleetBudget:
             if req is not None:
                 req.avail += 1
             if inp is not None:
-                inp.avail += min(input_estimate, inp.limit)
+                need = min(input_estimate, inp.limit)
+                inp.done(need, need, window)
             return ends, f"budget: output_tpm {self.output_limit} spent"
         return None
 
@@ -152,18 +180,18 @@ class FleetBudget:
     def settle(self, input_estimate: int, input_used: int, output_used: int) -> None:
         """An answer arrived: correct the input estimate, count the output."""
         if self.input is not None:
-            diff = input_used - min(input_estimate, self.input.limit)
-            if diff < 0:
-                self.input.avail -= diff
-            else:
-                self.input.debt += diff
+            need = min(input_estimate, self.input.limit)
+            diff = input_used - need
+            self.input.done(need, max(0, -diff), self._window()[0])
+            self.input.debt += max(0, diff)
         if self.output_limit is not None:
             self.output_pending += output_used
 
     def release(self, input_estimate: int) -> None:
         """An admitted call got no billed answer: its input estimate returns to the lease."""
         if self.input is not None:
-            self.input.avail += min(input_estimate, self.input.limit)
+            need = min(input_estimate, self.input.limit)
+            self.input.done(need, need, self._window()[0])
 
     def _keys(self, name: str, window: int) -> list[str]:
         tag = f"{{{self.fleet.settings.prefix}:bud:{self.provider}:{name}}}"
@@ -179,15 +207,26 @@ class FleetBudget:
             lease.roll(window)
             if lease.debt:
                 debt, lease.debt = lease.debt, 0
-                await self.fleet.op(redis.eval(_ADD, 2, *self._keys(lease.name, window),
-                                               debt, overlap, ttl))
+                await self.fleet.op(
+                    redis.eval(_ADD, 2, *self._keys(lease.name, window), debt, overlap, ttl)
+                )
             if not lease.exhausted and (lease.want or lease.avail * 2 < lease.batch):
                 if lease.want:
                     lease.batch = min(lease.max_batch, lease.batch * 2)
                 want = max(lease.batch, lease.want)
-                got = int(await self.fleet.op(redis.eval(
-                    _LEASE, 2, *self._keys(lease.name, window), want, lease.limit,
-                    overlap, ttl)))
+                got = int(
+                    await self.fleet.op(
+                        redis.eval(
+                            _LEASE,
+                            2,
+                            *self._keys(lease.name, window),
+                            want,
+                            lease.limit,
+                            overlap,
+                            ttl,
+                        )
+                    )
+                )
                 if lease.window != window:
                     continue  # the minute turned meanwhile: the grant was counted in the old
                 lease.avail += got
@@ -200,5 +239,8 @@ class FleetBudget:
             add, self.output_pending = self.output_pending, 0
             if window != self._out_window:
                 self._out_window = window
-            self.output_seen = int(await self.fleet.op(redis.eval(
-                _ADD, 2, *self._keys("output_tpm", window), add, overlap, ttl)))
+            self.output_seen = int(
+                await self.fleet.op(
+                    redis.eval(_ADD, 2, *self._keys("output_tpm", window), add, overlap, ttl)
+                )
+            )

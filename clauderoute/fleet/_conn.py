@@ -22,8 +22,10 @@ def connect(s: StateSettings) -> tuple[Any, list[Any]]:
     """A redis-py asyncio client for the URL, and other clients to close with it (imported here: ``clauderoute[redis]`` is optional)."""
     import redis.asyncio as aioredis
 
-    kw: dict[str, Any] = {"socket_timeout": s.op_timeout_ms / 1000,
-                          "socket_connect_timeout": s.op_timeout_ms / 1000}
+    kw: dict[str, Any] = {
+        "socket_timeout": s.op_timeout_ms / 1000,
+        "socket_connect_timeout": s.op_timeout_ms / 1000,
+    }
     scheme = s.url.split("://", 1)[0]
     if scheme.endswith("+sentinel"):
         from redis.asyncio.sentinel import Sentinel
@@ -33,13 +35,16 @@ def connect(s: StateSettings) -> tuple[Any, list[Any]]:
         hosts, _, path = rest.partition("/")
         service, _, db = path.partition("/")
         user, _, password = auth.partition(":")
-        sentinels = [(h.rsplit(":", 1)[0], int(h.rsplit(":", 1)[1]) if ":" in h else 26379)
-                     for h in hosts.split(",")]
+        sentinels = [
+            (h.rsplit(":", 1)[0], int(h.rsplit(":", 1)[1]) if ":" in h else 26379)
+            for h in hosts.split(",")
+        ]
         if scheme.startswith("rediss"):
             kw["ssl"] = True
         sentinel = Sentinel(sentinels, **kw)
-        client = sentinel.master_for(service, db=int(db or 0), username=user or None,
-                                     password=password or None)
+        client = sentinel.master_for(
+            service, db=int(db or 0), username=user or None, password=password or None
+        )
         return client, list(sentinel.sentinels)  # the sentinels' clients close with it
     if s.cluster:
         from redis.asyncio.cluster import RedisCluster
@@ -58,10 +63,15 @@ def instruments(fleet: Any, meter_provider: Any) -> Any:
 
     def live(options: CallbackOptions) -> list[Observation]:
         f = ref()
-        return [] if f is None else [Observation(1 if f.live else 0,
-                                                 {"state.prefix": f.settings.prefix})]
+        return (
+            []
+            if f is None
+            else [Observation(1 if f.live else 0, {"state.prefix": f.settings.prefix})]
+        )
 
-    meter.create_observable_gauge(M_STATE_LIVE, [live], "1",
-                                  "Whether the shared routing state is in sync with Redis")
-    return meter.create_counter(M_STATE_OUTAGES, "{outage}",
-                                "Times Redis trouble sent routing back to local state")
+    meter.create_observable_gauge(
+        M_STATE_LIVE, [live], "1", "Whether the shared routing state is in sync with Redis"
+    )
+    return meter.create_counter(
+        M_STATE_OUTAGES, "{outage}", "Times Redis trouble sent routing back to local state"
+    )

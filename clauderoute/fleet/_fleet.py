@@ -34,6 +34,7 @@ import msgspec
 
 from ._conn import connect, instruments
 from ._direct import DirectOps
+from ._epoch import EpochOps, new_token
 from ._settings import StateSettings, redacted
 
 __all__ = ["FleetState", "Handler"]
@@ -48,12 +49,7 @@ _enc = msgspec.msgpack.Encoder()
 _batch = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, str, bytes, int]]])
 
 
-def _token() -> bytes:
-    """A new value for the epoch key."""
-    return os.urandom(8).hex().encode()
-
-
-class FleetState(DirectOps):
+class FleetState(DirectOps, EpochOps):
     """The local copy and its sync task (see the module docstring).
 
     Args:
@@ -159,9 +155,15 @@ class FleetState(DirectOps):
         """What ``/readyz`` shows: ``state`` is ``ok``, ``degraded`` (Redis trouble: this
         process runs on its own state) or ``starting``; never the URL's password."""
         state = "ok" if self.live else "degraded" if self.failures else "starting"
-        return {"state": state, "live": self.live, "url": redacted(self.settings.url),
-                "outages": self.outages, "failures": self.failures, "ops": self.ops,
-                "last_error": self.last_error}
+        return {
+            "state": state,
+            "live": self.live,
+            "url": redacted(self.settings.url),
+            "outages": self.outages,
+            "failures": self.failures,
+            "ops": self.ops,
+            "last_error": self.last_error,
+        }
 
     async def aclose(self, release: tuple[tuple[str, str], ...] = ()) -> None:
         """Stop syncing and close the connections; first flush what is queued and delete the
@@ -175,8 +177,11 @@ class FleetState(DirectOps):
                 pass
         self._closed = True
         t, self._task = self._task, None
-        tasks = [x for x in (t, *self._soon_tasks)
-                 if x is not None and x.get_loop() is asyncio.get_running_loop()]
+        tasks = [
+            x
+            for x in (t, *self._soon_tasks)
+            if x is not None and x.get_loop() is asyncio.get_running_loop()
+        ]
         for x in tasks:
             x.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -198,7 +203,7 @@ class FleetState(DirectOps):
                 for callback in self._on_sync:
                     callback()
                 delay = self.sync_s
-                while True:
+                while not self._closed:  # (a cancellation swallowed below must not loop on)
                     await self._tick()
             except asyncio.CancelledError:
                 await self._disconnect()  # (the loop is ending, or aclose() was called)
@@ -220,7 +225,7 @@ class FleetState(DirectOps):
         await self.op(self._redis.ping())
         self._pubsub = self._redis.pubsub()
         await self.op(self._pubsub.subscribe(self._channel))
-        await self.op(self._redis.set(self.key("epoch", "0"), _token(), nx=True))
+        await self.op(self._redis.set(self.key("epoch", "0"), new_token(), nx=True))
         self._epoch = await self.op(self._redis.get(self.key("epoch", "0")))
 
     @property
@@ -240,15 +245,21 @@ class FleetState(DirectOps):
 
     def _up(self) -> None:
         if self.failures:
-            log.warning("clauderoute state: Redis at %s is back; shared state re-synced",
-                        redacted(self.settings.url))
+            log.warning(
+                "clauderoute state: Redis at %s is back; shared state re-synced",
+                redacted(self.settings.url),
+            )
         self.live, self.last_error = True, None
 
     def _down(self, exc: BaseException) -> None:
         what = self._clean(exc)
         if self.live or self.failures == 0:  # once per outage, not once per retry
-            log.warning("clauderoute state: Redis at %s unavailable (%s); routing on this "
-                        "process's own state until it is back", redacted(self.settings.url), what)
+            log.warning(
+                "clauderoute state: Redis at %s unavailable (%s); routing on this "
+                "process's own state until it is back",
+                redacted(self.settings.url),
+                what,
+            )
         if self.live or self.failures == 0:
             self._outages.add(1, {"error.type": type(exc).__name__})
             self.outages += 1
@@ -272,8 +283,7 @@ class FleetState(DirectOps):
         while True:
             left = max(0.0, end - loop.time())
             async with asyncio.timeout(left + self.op_s):
-                msg = await self._pubsub.get_message(ignore_subscribe_messages=True,
-                                                     timeout=left)
+                msg = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
             if msg is not None and msg.get("type") == "message":
                 self._merge(msg["data"])
             if loop.time() >= end:
@@ -315,7 +325,7 @@ class FleetState(DirectOps):
             return
         items, self._outbox = self._outbox, {}
         pipe = self._redis.pipeline(transaction=False)
-        token = _token()
+        token = new_token()
         pipe.set(self.key("epoch", "0"), token, nx=True)  # set: it was gone (flushed)
         for (kind, key), (payload, ttl_ms) in items.items():
             pipe.set(self.key(kind, key), payload, px=ttl_ms)
@@ -344,7 +354,7 @@ class FleetState(DirectOps):
         while (k := await self.op(anext(scan, None), 0)) is not None:
             keys.append(k.decode() if isinstance(k, bytes) else k)
         for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
+            chunk = keys[i : i + 500]
             pipe = self._redis.pipeline(transaction=False)
             for k in chunk:
                 pipe.get(k)
@@ -352,31 +362,6 @@ class FleetState(DirectOps):
             got = await self.op(pipe.execute())
             for j, k in enumerate(chunk):
                 payload, ttl_ms = got[2 * j], got[2 * j + 1]
-                kind, _, key = k[len(prefix):].partition(":")
+                kind, _, key = k[len(prefix) :].partition(":")
                 if isinstance(payload, bytes) and isinstance(ttl_ms, int) and ttl_ms > 0:
                     self._apply(kind, key, payload, ttl_ms / 1000)
-
-    async def _emptied(self, token: bytes | None = None) -> None:
-        """Redis lost every key (flushed, or replaced by an empty server). The local copies are
-        still right: set a new epoch (``token``: this process's pipeline already set it), tell
-        every process, and re-announce what this one owns, staying live."""
-        key = self.key("epoch", "0")
-        epoch = _token() if token is None else token
-        if token is None and not await self.op(self._redis.set(key, epoch, nx=True)):
-            got = await self.op(self._redis.get(key))  # another process set it first
-            epoch = got if isinstance(got, bytes) else epoch
-        await self.op(self._redis.publish(self._channel,
-                                          _enc.encode((self.origin, [("epoch", "0", epoch, 0)]))))
-        self._renew(epoch)
-
-    def _renew(self, epoch: bytes) -> None:
-        """A new epoch: Redis was emptied. Re-announce (the callbacks only queue changes)."""
-        if epoch == self._epoch:
-            return
-        self._epoch = epoch
-        self.flushes += 1
-        self._checked = asyncio.get_running_loop().time()
-        log.warning("clauderoute state: Redis at %s lost the shared state (flushed or "
-                    "replaced); re-announcing this process's part", redacted(self.settings.url))
-        for callback in self._on_sync:
-            callback()

@@ -59,22 +59,33 @@ class FleetRouteState:
     .. versionadded:: 0.2
     """
 
-    def __init__(self, fleet: FleetState, local: Any, *,
-                 budgets: Mapping[str, Limits] | None = None,
-                 limits_type: type[Any] | None = None, window_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        fleet: FleetState,
+        local: Any,
+        *,
+        budgets: Mapping[str, Limits] | None = None,
+        limits_type: type[Any] | None = None,
+        window_s: float = 60.0,
+    ) -> None:
         self.fleet, self.local = fleet, local
         #: The breakers and latency statistics (``RouteState``): the fleet's ``SharedBreaker``
         #: and ``FleetLatencyStats`` when ``configure`` builds it; else the local copy's.
         self.breaker: Any = getattr(local, "breaker", None)
         self.latency: Any = getattr(local, "latency", None)
         self.limits_type = limits_type if limits_type is not None else _rate_limits_type()
-        self.budgets = {name: FleetBudget(fleet, name, b, window_s=window_s)
-                        for name, b in (budgets or {}).items()
-                        if b.rpm or b.input_tpm or b.output_tpm}
+        self.budgets = {
+            name: FleetBudget(fleet, name, b, window_s=window_s)
+            for name, b in (budgets or {}).items()
+            if b.rpm or b.input_tpm or b.output_tpm
+        }
         self._admitted_by_fleet: dict[str, int] = {}
         self._observed: dict[tuple[str, str], float] = {}
+        #: this process's newest observation per (provider, model): (published payload, time)
+        self._own_limits: dict[tuple[str, str], tuple[bytes, float]] = {}
         fleet.register("rl", self._remote_limits)
         fleet.register("af", self._remote_affinity)
+        fleet.on_sync(self._reannounce_limits)
 
     # rate limits --------------------------------------------------------------------------------
 
@@ -87,21 +98,40 @@ class FleetRouteState:
         self._observed[provider, model] = at
         payload = _enc.encode((provider, model, at, msgspec.Raw(_enc.encode(limits))))
         self.fleet.publish("rl", f"{provider}{_SEP}{model}", payload, LIMITS_TTL_S)
+        if len(self._own_limits) >= 4096 and (provider, model) not in self._own_limits:
+            self._own_limits.clear()  # bounded, as the local copy is
+        self._own_limits[provider, model] = (payload, at)
+
+    def _reannounce_limits(self) -> None:
+        """After a re-sync (Redis back, flushed or replaced), publish again what this process
+        observed that still counts, so a process starting now learns it too."""
+        now = time.time()
+        for (provider, model), (payload, at) in list(self._own_limits.items()):
+            left = LIMITS_TTL_S - (now - at)
+            if left <= 0 or self._observed.get((provider, model), 0.0) > at:
+                del self._own_limits[provider, model]  # stale, or a newer one came from afar
+                continue
+            self.fleet.publish("rl", f"{provider}{_SEP}{model}", payload, left)
 
     def _remote_limits(self, key: str, payload: bytes, ttl_s: float) -> None:
         provider, model, at, raw = _limits_msg.decode(payload)
-        if self.limits_type is None or not math.isfinite(at) or \
-                at < self._observed.get((provider, model), 0.0):
+        if (
+            self.limits_type is None
+            or not math.isfinite(at)
+            or at < self._observed.get((provider, model), 0.0)
+        ):
             return
         self._observed[provider, model] = at
         limits = msgspec.msgpack.decode(raw, type=self.limits_type)
         self.local.observe_limits(provider, model, limits)
 
-    def capacity_block(self, provider: str, model: str, input_tokens: int,
-                       output_tokens: int) -> tuple[float, str] | None:
+    def capacity_block(
+        self, provider: str, model: str, input_tokens: int, output_tokens: int
+    ) -> tuple[float, str] | None:
         """See ``RouteState`` (the local copy answers)."""
-        got: tuple[float, str] | None = self.local.capacity_block(provider, model, input_tokens,
-                                                                  output_tokens)
+        got: tuple[float, str] | None = self.local.capacity_block(
+            provider, model, input_tokens, output_tokens
+        )
         return got
 
     def capacity_start(self, provider: str, model: str) -> None:
@@ -134,8 +164,9 @@ class FleetRouteState:
             return got
         return b.admit(input_estimate)
 
-    def budget_settle(self, provider: str, input_estimate: int, input_used: int,
-                      output_used: int) -> None:
+    def budget_settle(
+        self, provider: str, input_estimate: int, input_used: int, output_used: int
+    ) -> None:
         """See ``RouteState``."""
         b = self.budgets.get(provider)
         if b is not None and self.fleet.live:
@@ -183,8 +214,14 @@ class FleetLatencyStats(LatencyStats):
     .. versionadded:: 0.2
     """
 
-    def __init__(self, fleet: FleetState, half_life_s: float = 60.0, *,
-                 publish_every_s: float = 1.0, ttl_s: float = 600.0) -> None:
+    def __init__(
+        self,
+        fleet: FleetState,
+        half_life_s: float = 60.0,
+        *,
+        publish_every_s: float = 1.0,
+        ttl_s: float = 600.0,
+    ) -> None:
         super().__init__(half_life_s)
         self.fleet, self.publish_every_s, self.ttl_s = fleet, publish_every_s, ttl_s
         self._own: dict[tuple[str, str], DecayingQuantiles] = {}
@@ -213,8 +250,7 @@ class FleetLatencyStats(LatencyStats):
         wall = time.time()
         for p, m in dirty:
             payload = _enc.encode((p, m, wall, self._own[p, m].buckets(now)))
-            self.fleet.publish("lat", f"{self.fleet.origin}{_SEP}{p}{_SEP}{m}", payload,
-                               self.ttl_s)
+            self.fleet.publish("lat", f"{self.fleet.origin}{_SEP}{p}{_SEP}{m}", payload, self.ttl_s)
 
     def _remote(self, key: str, payload: bytes, ttl_s: float) -> None:
         origin = key.split(_SEP, 1)[0]
@@ -242,8 +278,14 @@ class FleetHedging(Hedging):
     .. versionadded:: 0.2
     """
 
-    def __init__(self, fleet: FleetState, after: float | str = "p95", *, budget: float = 0.1,
-                 min_samples: float = 5.0) -> None:
+    def __init__(
+        self,
+        fleet: FleetState,
+        after: float | str = "p95",
+        *,
+        budget: float = 0.1,
+        min_samples: float = 5.0,
+    ) -> None:
         super().__init__(after, budget=budget, min_samples=min_samples)
         self.fleet = fleet
         self._others: dict[str, tuple[int, int]] = {}

@@ -114,7 +114,7 @@ class Homes:
         if self.fleet is not None:
             got = await self.fleet.read(_KIND, object_id)
             if got is not None:
-                home = got.decode()
+                home: str = got.decode()
                 self.known[object_id] = home
                 return home
         unsure = False

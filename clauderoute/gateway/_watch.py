@@ -42,7 +42,8 @@ class Guard(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self.busy = False
 
-    def _until(self, seconds: float) -> None:
+    def start_timer(self, seconds: float) -> None:
+        """Set the deadline ``seconds`` from now; schedule the timer only if none is due by then."""
         deadline = self._deadline = self._loop.time() + seconds
         timer = self._timer
         if timer is None or timer.when() > deadline:
@@ -53,7 +54,7 @@ class Guard(asyncio.Protocol):
     def arm(self) -> None:
         """A request head starts to arrive: it must be whole within ``header_timeout_s``."""
         self._head = True
-        self._until(self._holder.settings.header_timeout_s)
+        self.start_timer(self._holder.settings.header_timeout_s)
 
     def expire(self) -> None:
         self._timer = None
@@ -78,7 +79,7 @@ class Guard(asyncio.Protocol):
         next bytes start a new head."""
         self.busy = False
         if self._transport is not None and not self._transport.is_closing():
-            self._until(self._holder.settings.idle_timeout_s)
+            self.start_timer(self._holder.settings.idle_timeout_s)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)  # a TCP server's connections

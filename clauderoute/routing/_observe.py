@@ -213,7 +213,7 @@ def attempt_record(ctx: AttemptContext, info: AttemptInfo, result: Any,
     message = result
     if error is not None:
         category = error_category(error)
-        cause = error
+        cause: BaseException | None = error
         if isinstance(error, E.StreamInterrupted):
             message, cause = error.partial, error.cause_error
         hint = getattr(cause, "retry_after", None)

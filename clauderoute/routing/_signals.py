@@ -116,10 +116,15 @@ class Signals(Observer):
     .. versionadded:: 0.2
     """
 
-    def __init__(self, state: RouteState | None = None, *, cache_affinity: bool = True,
-                 price_multipliers: Mapping[str, float] | None = None,
-                 fallback_models: Mapping[str, Sequence[str]] | None = None,
-                 on_refusal: str = "return") -> None:
+    def __init__(
+        self,
+        state: RouteState | None = None,
+        *,
+        cache_affinity: bool = True,
+        price_multipliers: Mapping[str, float] | None = None,
+        fallback_models: Mapping[str, Sequence[str]] | None = None,
+        on_refusal: str = "return",
+    ) -> None:
         self.state: RouteState = state if state is not None else InProcessState()
         self.cache_affinity = cache_affinity
         self.price_multipliers = dict(price_multipliers or {})
@@ -147,8 +152,9 @@ class Signals(Observer):
 
     # --- before the first attempt ---------------------------------------------------------------
 
-    async def admit(self, plan: list[Provider], call: Call, deadline: float | None,
-                    skipped: list[str]) -> list[Provider]:
+    async def admit(
+        self, plan: list[Provider], call: Call, deadline: float | None, skipped: list[str]
+    ) -> list[Provider]:
         """``plan`` without the providers that cannot take ``call`` now, affinity first."""
         if call.operation not in _MESSAGES:
             return plan
@@ -175,8 +181,11 @@ class Signals(Observer):
         return await self._wait(waits, call, deadline, need_in)
 
     def _affine(self, plan: list[Provider], params: Mapping[str, Any]) -> list[Provider]:
-        if not self.cache_affinity or len(plan) < 2 or not (
-                "cache_control" in params or _marks(params)):
+        if (
+            not self.cache_affinity
+            or len(plan) < 2
+            or not ("cache_control" in params or _marks(params))
+        ):
             return plan
         keys = affinity_keys(params)
         if keys is None:
@@ -189,23 +198,44 @@ class Signals(Observer):
         for i, p in enumerate(plan):
             if p.name == name:
                 self.affinity_hits += 1
-                return [p, *plan[:i], *plan[i + 1:]]
+                return [p, *plan[:i], *plan[i + 1 :]]
         return plan
 
-    async def _wait(self, waits: list[tuple[float, Provider, str]], call: Call,
-                    deadline: float | None, need_in: int) -> list[Provider]:
+    async def _wait(
+        self,
+        waits: list[tuple[float, Provider, str]],
+        call: Call,
+        deadline: float | None,
+        need_in: int,
+    ) -> list[Provider]:
         wait, first, _ = min(waits, key=lambda w: w[0])
         loop = asyncio.get_running_loop()
         if deadline is not None and loop.time() + wait >= deadline:
             reasons = "; ".join(f"{p.name}: {why}" for _, p, why in waits)
             raise E.AllPlatformsFailed(
                 f"every provider is out of capacity ({reasons}); the first frees up in "
-                f"{wait:.1f}s, after the deadline", attempts=[], errors=[])
+                f"{wait:.1f}s, after the deadline",
+                attempts=[],
+                errors=[],
+            )
         if wait > 0 and not testing_no_backoff():
             await asyncio.sleep(wait)
+        hit = self.state.budget_admit(first.name, need_in)
+        # Still refused: a shared budget reserving its lease (one sync away), or the budget
+        # spent again meanwhile. Wait again rather than send past the limit (no_backoff, a
+        # test mode that skips the sleeps, only goes round for a lease being reserved).
+        while hit is not None and ("reserving" in hit[1] or not testing_no_backoff()):
+            if deadline is not None and loop.time() + hit[0] >= deadline:
+                raise E.AllPlatformsFailed(
+                    f"every provider is out of capacity ({first.name}: {hit[1]}); the first "
+                    f"frees up in {hit[0]:.1f}s, after the deadline",
+                    attempts=[],
+                    errors=[],
+                )
+            await asyncio.sleep(hit[0])
+            hit = self.state.budget_admit(first.name, need_in)
         model = str(call.params.get("model", ""))
-        got = self.state.budget_admit(first.name, need_in) is None
-        self._take(call, first.name, model, need_in if got else None)
+        self._take(call, first.name, model, need_in if hit is None else None)
         return [first]
 
     def _take(self, call: Call, name: str, model: str, need_in: int | None) -> None:
@@ -247,8 +277,11 @@ class Signals(Observer):
             limits = p.rate_limits(HttpResponse(ctx.status or 0, ctx.headers))
         except Exception:  # noqa: BLE001 - a third-party hook must not break the call
             return
-        if limits is not None and limits.retry_after_s is not None and \
-                not rate_limit_answer(ctx.status):
+        if (
+            limits is not None
+            and limits.retry_after_s is not None
+            and not rate_limit_answer(ctx.status)
+        ):
             # Only a rate-limit refusal's retry-after is a reset (``_outcome``); otherwise the
             # breaker decides, with its capped cooldown.
             limits = msgspec.structs.replace(limits, retry_after_s=None)
@@ -264,19 +297,27 @@ class Signals(Observer):
         if isinstance(state, tuple):
             self.state.capacity_end(name, state[1])
             if state[2] is not None and usage is not None:
-                self.state.budget_settle(name, state[2], usage.total_input_tokens,
-                                         usage.output_tokens)
+                self.state.budget_settle(
+                    name, state[2], usage.total_input_tokens, usage.output_tokens
+                )
             elif state[2] is not None:
                 self.state.budget_release(name, state[2])
             if usage is not None and record.outcome == "success" and self.cache_affinity:
                 params = state[3]
-                keys = affinity_keys(params) if (
-                    "cache_control" in params or _marks(params)) else None
+                keys = (
+                    affinity_keys(params) if ("cache_control" in params or _marks(params)) else None
+                )
                 if keys is not None:
                     self.state.affinity_put(keys.write, name)
 
-    def route_end(self, state: Any, route: Any, info: RouteInfo | None,
-                  error: BaseException | None, outcome: str) -> None:
+    def route_end(
+        self,
+        state: Any,
+        route: Any,
+        info: RouteInfo | None,
+        error: BaseException | None,
+        outcome: str,
+    ) -> None:
         """Give back what admit took for a call that never started an attempt."""
         taken = self._taken.pop(id(route.call), None)
         if taken is not None:
@@ -294,23 +335,29 @@ class Signals(Observer):
             metrics.cost.add(usd, attrs)
         params = ctx.call.params
         if getattr(usage, "cache_read_input_tokens", None) and (
-                "cache_control" in params or _marks(params)):
+            "cache_control" in params or _marks(params)
+        ):
             metrics.affinity_hits.add(1, attrs)
 
     def finish(self, route: RouteInfo, ctx: AttemptContext, result: Any) -> RouteInfo:
         """``route`` with the answer's cost on it and on its winning attempt."""
         if not isinstance(result, Message):
             return route
-        usd = cost(result.usage, str(ctx.call.params.get("model", "")),
-                   multiplier=self.multiplier(ctx.provider))
+        usd = cost(
+            result.usage,
+            str(ctx.call.params.get("model", "")),
+            multiplier=self.multiplier(ctx.provider),
+        )
         if usd is None:
             return route
         attempts = route.attempts
         if len(attempts) == 1:  # the usual case, without a generator
             attempts = (msgspec.structs.replace(attempts[0], cost_usd=usd),)
         else:
-            attempts = tuple(msgspec.structs.replace(a, cost_usd=usd)
-                             if a.number == ctx.number else a for a in attempts)
+            attempts = tuple(
+                msgspec.structs.replace(a, cost_usd=usd) if a.number == ctx.number else a
+                for a in attempts
+            )
         return msgspec.structs.replace(route, cost_usd=usd, attempts=attempts)
 
 

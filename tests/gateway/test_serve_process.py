@@ -57,11 +57,23 @@ class Serve:
 
         return await asyncio.wait_for(find(), limit)
 
+    def kill(self, sig: int) -> None:
+        """Send ``sig`` unless the process is known to be gone. Not through
+        ``proc.send_signal``: it first polls (``waitpid(WNOHANG)``), which reaps a process that
+        has just exited before asyncio's child watcher does; the watcher then finds no child
+        and reports exit code 255 instead of the real one. An exited but unreaped process keeps
+        its pid, so ``os.kill`` cannot reach another process."""
+        if self.proc.returncode is None:
+            try:
+                os.kill(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+
     def term(self) -> None:
         """SIGTERM, once: a second one that lands after the drain, once the loop has closed
         and the default action is back, kills the exiting process (exit -15, not 0)."""
-        if not self.termed and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
+        if not self.termed:
+            self.kill(signal.SIGTERM)
             self.termed = True
 
     async def stop(self) -> int:
@@ -142,7 +154,7 @@ async def test_sigterm_repeated_until_exit_still_exits_0(
     serve = await _serve(cfg, *workers)
     await serve.line(LISTEN.pattern)
     while serve.proc.returncode is None:
-        serve.proc.send_signal(signal.SIGTERM)
+        serve.kill(signal.SIGTERM)
         try:
             await asyncio.wait_for(asyncio.shield(serve.proc.wait()), 0.002)
         except TimeoutError:
