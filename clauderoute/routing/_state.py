@@ -75,8 +75,9 @@ class RouteState(Protocol):
         ``MAX_SKIP_S``). ``reason`` starts with ``rate_limited:``.
     ``capacity_start(provider, model)`` / ``capacity_end(provider, model)``
         A request to ``provider`` for ``model`` was sent / got its answer or failed. Every start
-        has exactly one end. A fleet backend counts these across processes (``INCR``/``DECR``
-        with an expiry, so a dead process's count drains).
+        has exactly one end. These counts stay in the process, also in a fleet: sharing them
+        would put a Redis round trip on every call's path, and the next answer's headers
+        correct the estimate anyway; what must hold across a fleet is a budget (below).
     ``budget_admit(provider, input_estimate)``
         Check and take, in one atomic step, one request and ``input_estimate`` input tokens
         of the provider's client-side budget. ``None``: admitted (taken). Else
