@@ -32,6 +32,10 @@ __all__ = ["SERVICE", "ApiKeyAuth", "SigV4Auth"]
 SERVICE = "aws-external-anthropic"
 # Headers this signer sets itself: a caller's copy would be signed, then replaced.
 _OWN = frozenset({"authorization", "x-amz-date", "x-amz-security-token"})
+# botocore's ``refresh_needed`` costs ~9 µs (datetime arithmetic under its lock): a "not due" is
+# trusted for this long by the clock. botocore asks for a refresh 15 minutes before expiry (10
+# for the mandatory one), so a second-old "not due" is as good as a fresh one.
+_RECHECK_S = 1.0
 
 
 class ApiKeyAuth(Auth):
@@ -80,27 +84,43 @@ class SigV4Auth(Auth):
         self._frozen: Any = None  # botocore ReadOnlyCredentials used for signing
         self._refresh = SharedRefresh("aws")
         self._signer = SigV4Signer(region, SERVICE)
+        self._not_due_at = float("-inf")  # clock() when refresh_needed last said "not due"
         self.resolutions = 0
 
     def __repr__(self) -> str:
         return f"<SigV4Auth kind='sigv4' service={self.service!r} region={self.region!r}>"
 
-    def _fresh(self) -> bool:
+    def _fresh(self, grace: float = 0.0) -> bool:
         if self._frozen is None:
             return False
         needed = getattr(self._source, "refresh_needed", None)  # RefreshableCredentials only
-        return not (callable(needed) and needed())
+        if not callable(needed):
+            return True
+        now = self.clock()
+        if 0.0 <= now - self._not_due_at < _RECHECK_S + grace:
+            return True
+        if needed():
+            return False
+        self._not_due_at = now
+        return True
+
+    def ready(self) -> bool:
+        """Whether credentials are at hand and not due for renewal: ``refresh()`` would return
+        without waiting. A "yes" holds for ``refresh()`` for at least one more second, so the
+        provider can promise a ``prepare`` that will not wait (and is not timed)."""
+        return self._fresh()
 
     async def refresh(self) -> None:
         """Resolve the credential chain, or renew temporary credentials when botocore says they
         are near expiry; one resolution at a time, off the event loop."""
-        if self._fresh():
+        if self._fresh(grace=_RECHECK_S):  # a ready() just before still holds
             return
         await self._refresh.run_in_thread(self._resolve)
 
     def _resolve(self) -> Any:
         """Blocking: the frozen credentials (walks the chain the first time)."""
         self.resolutions += 1
+        self._not_due_at = float("-inf")  # new credentials: botocore is asked again
         try:
             self._frozen = self._frozen_credentials()
         except CredentialsError:

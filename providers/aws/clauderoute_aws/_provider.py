@@ -155,9 +155,15 @@ class AWSProvider(Provider):
         #: SigV4 covers the body's hash, so uploads are handed over as bytes (read by the
         #: resources layer with ``getattr``); with an API key they stream.
         self.signs_body = sigv4
-        #: With an API key, ``prepare`` never suspends (read by the router with ``getattr``).
-        self.prepare_may_block = sigv4
         self._ids: dict[str, str] = {}
+
+    @property
+    def prepare_may_block(self) -> bool:  # type: ignore[override]
+        """Whether ``prepare`` may wait (and so is timed; read by the router with ``getattr``):
+        only to resolve or renew SigV4 credentials. An API key never waits, nor do SigV4
+        credentials at hand and not due (``SigV4Auth.ready``): those calls skip the timer."""
+        auth = self.auth
+        return isinstance(auth, SigV4Auth) and not auth.ready()
 
     def _workspace(self, workspace_id: str | None) -> str:
         workspace_id = workspace_id or _env("ANTHROPIC_AWS_WORKSPACE_ID")

@@ -235,3 +235,43 @@ def test_boto3_is_imported_lazily() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_credentials_expiring_mid_run_are_renewed() -> None:
+    """Credentials not due are used without a timer around prepare, and botocore's
+    ``refresh_needed`` is asked at most once a second of the clock — but when the fake clock
+    (botocore's ``time_fetcher``, the signer's and the emulator's) reaches botocore's refresh
+    window mid-run, the next call renews them and is signed with the new keys."""
+    now = [dt.datetime.now(dt.UTC)]
+    issued: list[str] = []
+
+    def refresh() -> dict[str, str]:
+        issued.append(NEW_KEY)
+        return {"access_key": NEW_KEY, "secret_key": NEW_SECRET, "token": NEW_TOKEN,
+                "expiry_time": (now[0] + dt.timedelta(hours=1)).isoformat()}
+
+    creds = RefreshableCredentials("ASIAOLDPLAT", "old/secret", "old-tok",
+                                   now[0] + dt.timedelta(hours=1), refresh, "test-sts",
+                                   time_fetcher=lambda: now[0])
+    keys = {"ASIAOLDPLAT": AwsKey("old/secret", "old-tok"), NEW_KEY: AwsKey(NEW_SECRET, NEW_TOKEN)}
+    async with AWSEmulator(keys=keys, clock=lambda: now[0].timestamp()) as emu:
+        provider = _provider(emu, credentials=creds)
+        auth: Any = provider.auth
+        auth.clock = lambda: now[0].timestamp()
+        assert provider.prepare_may_block is True
+        async with cr.AsyncClient(providers=[provider]) as client:
+            for _ in range(3):
+                await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
+                                             messages=MESSAGES)
+                assert provider.prepare_may_block is False
+            now[0] += dt.timedelta(minutes=45, seconds=-0.5)  # 15 min 0.5 s left: not due
+            assert auth.ready()
+            now[0] += dt.timedelta(seconds=0.8)  # due for botocore; "not due" 0.8 s old
+            assert auth.ready() and issued == []
+            now[0] += dt.timedelta(seconds=2)  # asked again: due
+            assert provider.prepare_may_block is True
+            await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
+                                         messages=MESSAGES)
+            assert provider.prepare_may_block is False
+    tokens = [r.headers["X-Amz-Security-Token"] for r in emu.requests]
+    assert tokens == ["old-tok"] * 3 + [NEW_TOKEN] and issued == [NEW_KEY]

@@ -79,6 +79,7 @@ async def test_sigv4_headers() -> None:
     host, the session token sent, the API key header absent; the emulator-independent shape."""
     p = AWSProvider(region="eu-central-1", workspace_id=WS, access_key=ACCESS_KEY,
                     secret_key=SECRET_KEY, session_token="tok-1")
+    assert p.prepare_may_block is True  # the keys are not resolved yet: prepare may wait
     req = await _prepare(p)
     assert req.url == "https://aws-external-anthropic.eu-central-1.api.aws/v1/messages"
     m = _AUTH.fullmatch(req.headers["Authorization"])
@@ -91,7 +92,8 @@ async def test_sigv4_headers() -> None:
         ["accept", "anthropic-version", "anthropic-workspace-id", "content-type", "host",
          "x-amz-date", "x-amz-security-token"])
     assert [k for k in req.headers if k.lower() == "authorization"] == ["Authorization"]
-    assert p.prepare_may_block is True and p.signs_body is True
+    # resolved static keys are never due: no timer around the next prepare
+    assert p.prepare_may_block is False and p.signs_body is True
 
 
 async def test_sigv4_replaces_a_callers_auth_headers() -> None:

@@ -28,6 +28,10 @@ from ._sigv4 import SigV4Signer
 __all__ = ["BearerAuth", "SigV4Auth", "import_botocore", "profile_region"]
 
 _INSTALL = 'pip install "clauderoute-bedrock"'  # boto3 is a dependency of the distribution
+# botocore's ``refresh_needed`` costs ~9 µs (datetime arithmetic under its lock): a "not due" is
+# trusted for this long by the clock. botocore asks for a refresh 15 minutes before expiry (10
+# for the mandatory one), so a second-old "not due" is as good as a fresh one.
+_RECHECK_S = 1.0
 
 
 def import_botocore() -> Any:
@@ -107,21 +111,36 @@ class SigV4Auth(Auth):
         self._refresh = SharedRefresh("bedrock")
         self._signers: dict[str, SigV4Signer] = {}  # by service, built once
         self._refresh_needed: Any = None  # the source's refresh_needed, if it has one
+        self._not_due_at = float("-inf")  # clock() when refresh_needed last said "not due"
         self.resolutions = 0  # how many blocking resolutions/refreshes ran (for tests, metrics)
 
     def __repr__(self) -> str:
         return f"<SigV4Auth kind='sigv4' service={self.service!r} region={self.region!r}>"
 
-    def _fresh(self) -> bool:
+    def _fresh(self, grace: float = 0.0) -> bool:
         if self._frozen is None:
             return False
         needed = self._refresh_needed  # RefreshableCredentials only
-        return needed is None or not needed()
+        if needed is None:
+            return True
+        now = self.clock()
+        if 0.0 <= now - self._not_due_at < _RECHECK_S + grace:
+            return True
+        if needed():
+            return False
+        self._not_due_at = now
+        return True
+
+    def ready(self) -> bool:
+        """Whether credentials are at hand and not due for renewal: ``refresh()`` would return
+        without waiting. A "yes" holds for ``refresh()`` for at least one more second, so the
+        provider can promise a ``prepare`` that will not wait (and is not timed)."""
+        return self._fresh()
 
     async def refresh(self) -> None:
         """Resolve the credential chain, or renew temporary credentials when botocore says they
         are near expiry; one resolution at a time, off the event loop."""
-        if self._fresh():
+        if self._fresh(grace=_RECHECK_S):  # a ready() just before still holds
             return
         # botocore's errors become CredentialsError there, named by type (their text may
         # quote the config file); the cause is chained.
@@ -155,6 +174,7 @@ class SigV4Auth(Auth):
                     "AWS_BEARER_TOKEN_BEDROCK")
         needed = getattr(self._source, "refresh_needed", None)
         self._refresh_needed = needed if callable(needed) else None
+        self._not_due_at = float("-inf")  # new credentials: botocore is asked again
         # Refreshes RefreshableCredentials when due (an STS or metadata call: blocking).
         # Stored here, not by the waiter: when every caller was cancelled, the result of the
         # (uncancellable) thread still serves the next call.

@@ -195,9 +195,14 @@ class BedrockProvider(Provider):
                                              max_body_bytes=self.capabilities.max_body_bytes)
         self.auth = self._credential(api_key, profile, access_key, secret_key, session_token,
                                      credentials)
-        # Only SigV4 may wait (resolving or refreshing credentials, off the loop); an API key
-        # never does, so its calls skip the prepare timer (~5 µs per call).
-        self.prepare_may_block = isinstance(self.auth, SigV4Auth)
+
+    @property
+    def prepare_may_block(self) -> bool:  # type: ignore[override]
+        """Whether ``prepare`` may wait (and so is timed): only to resolve or renew SigV4
+        credentials, off the loop. An API key never waits, nor do SigV4 credentials at hand
+        and not due (``SigV4Auth.ready``): those calls skip the prepare timer (~5 µs)."""
+        auth = self.auth
+        return isinstance(auth, SigV4Auth) and not auth.ready()
 
     def _credential(self, api_key: str | None, profile: str | None, access_key: str | None,
                     secret_key: str | None, session_token: str | None,

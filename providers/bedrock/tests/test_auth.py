@@ -174,3 +174,84 @@ async def test_rotated_secrets_and_a_new_day_sign_with_new_keys() -> None:
     assert len({r.headers["X-Amz-Security-Token"] for r in emu.requests}) == 2
     assert len(emu.requests) == 5 and emu.requests[-1].headers["X-Amz-Date"].startswith(
         tomorrow.strftime("%Y%m%d"))
+
+
+class _FakeNow:
+    """One fake clock for botocore's expiry checks (``time_fetcher``), the signer and the
+    emulator."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def timestamp(self) -> float:
+        return self.now.timestamp()
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+def _expiring_credentials(clock: _FakeNow, issued: list[str]) -> RefreshableCredentials:
+    def refresh() -> dict[str, str]:
+        issued.append(NEW_KEY)
+        return {"access_key": NEW_KEY, "secret_key": NEW_SECRET, "token": NEW_TOKEN,
+                "expiry_time": (clock.now + dt.timedelta(hours=1)).isoformat()}
+
+    return RefreshableCredentials("ASIAOLD", "old/secret", "old-token",
+                                  clock.now + dt.timedelta(hours=1), refresh, "test-sts",
+                                  time_fetcher=clock)
+
+
+async def test_credentials_expiring_mid_run_are_renewed() -> None:
+    """Credentials not due are used without a timer around prepare (``prepare_may_block`` is
+    False once they are at hand), but the "not due" is not kept for long: when the fake clock
+    reaches botocore's refresh window mid-run, the next call waits for the renewal (timed) and
+    is signed with the new keys."""
+    clock, issued = _FakeNow(), []
+    creds = _expiring_credentials(clock, issued)
+    keys = {"ASIAOLD": AwsKey("old/secret", "old-token"), NEW_KEY: AwsKey(NEW_SECRET, NEW_TOKEN)}
+    async with BedrockEmulator(keys=keys) as emu:
+        emu.clock = clock.timestamp
+        provider = BedrockProvider(base_url=emu.url, credentials=creds)
+        provider.auth.clock = clock.timestamp  # type: ignore[attr-defined]
+        assert provider.prepare_may_block is True  # nothing resolved yet
+        async with cr.AsyncClient(providers=[provider]) as client:
+            for _ in range(3):
+                await client.messages.create(model="claude-sonnet-4-5", max_tokens=8,
+                                             messages=MESSAGES)
+                assert provider.prepare_may_block is False
+            clock.advance(50 * 60)  # 10 minutes left: inside botocore's refresh window
+            assert provider.prepare_may_block is True
+            await client.messages.create(model="claude-sonnet-4-5", max_tokens=8,
+                                         messages=MESSAGES)
+            assert provider.prepare_may_block is False
+    tokens = [r.headers["X-Amz-Security-Token"] for r in emu.requests]
+    assert tokens == ["old-token"] * 3 + [NEW_TOKEN] and issued == [NEW_KEY]
+
+
+async def test_not_due_is_trusted_one_second_then_asked_again() -> None:
+    """botocore's ``refresh_needed`` (~9 µs) is asked at most once a second: a "not due" is
+    trusted by ``ready()`` for one second of the clock, and by ``refresh()`` for one more (what
+    ``prepare_may_block`` promised holds for the ``prepare`` that follows it); after that the
+    renewal runs. (botocore asks for it 15 minutes before expiry: seconds-old keys are good.)"""
+    clock, issued = _FakeNow(), []
+    provider = BedrockProvider(base_url="http://127.0.0.1:9",
+                               credentials=_expiring_credentials(clock, issued))
+    auth: Any = provider.auth
+    auth.clock = clock.timestamp
+    await auth.refresh()
+    assert auth.resolutions == 1
+    clock.advance(45 * 60 - 0.5)  # 15 min 0.5 s left: not due yet
+    assert auth.ready()  # asked: "not due"
+    clock.advance(0.8)  # botocore: due now (inside its 15-minute window)
+    assert auth.ready() and not provider.prepare_may_block  # trusted: 0.8 s old
+    clock.advance(0.5)  # 1.3 s old: refresh() still trusts it, ready() asks again
+    await auth.refresh()
+    assert auth.resolutions == 1 and issued == []
+    assert not auth.ready() and provider.prepare_may_block
+    clock.advance(1.0)  # 2.3 s old: refresh() asks too, and renews
+    await auth.refresh()
+    assert auth.resolutions == 2 and issued == [NEW_KEY]
+    assert auth.credentials().token == NEW_TOKEN and auth.ready()

@@ -145,6 +145,35 @@ def test_signature_equals_botocore(name: str, req: tuple[str, str, dict[str, str
     assert got == expected
 
 
+_SHARED: dict[tuple[str, str, str], Any] = {}  # signers kept across examples: forms cached
+
+
+@pytest.mark.parametrize("name", MODULES)
+@settings(max_examples=200, deadline=None)
+@given(req=requests(), bodies=st.lists(st.binary(max_size=32), min_size=3, max_size=3),
+       creds=_creds, other=_creds, times=st.lists(_now, min_size=3, max_size=3),
+       service=st.sampled_from(["bedrock", "bedrock-mantle"]))
+def test_cached_request_forms_sign_as_botocore(
+        name: str, req: tuple[str, str, dict[str, str], bytes], bodies: list[bytes],
+        creds: tuple[str, str, str | None], other: tuple[str, str, str | None],
+        times: list[int], service: str) -> None:
+    """A signer keeps each request's form (everything but the date, the body's hash and the
+    key) per method, URL, headers and session token: the same request signed again — another
+    body, another second or day, another secret, with and then without the same token —
+    still signs exactly as botocore, and so does every other request through the same
+    signer (kept across examples)."""
+    module = importlib.import_module(name)
+    signer = _SHARED.setdefault((name, "us-east-1", service),
+                                module.SigV4Signer("us-east-1", service))
+    method, url, headers, _ = req
+    same_token = (other[0], other[1], creds[2])
+    for body, who, now in zip(bodies, [creds, same_token, other], times, strict=True):
+        got = signer.sign(method, url, headers, body, access_key=who[0], secret_key=who[1],
+                          token=who[2], now=now)
+        assert _merged(got.items()) == botocore_headers(method, url, headers, body, who,
+                                                        "us-east-1", service, now)
+
+
 @pytest.mark.parametrize("name", MODULES)
 def test_key_cache_follows_date_and_secret(name: str) -> None:
     """The cached signing key is per (secret, date): a new day or a rotated secret signs as
