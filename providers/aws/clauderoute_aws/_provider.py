@@ -158,7 +158,7 @@ class AWSProvider(Provider):
         self._ids: dict[str, str] = {}
 
     @property
-    def prepare_may_block(self) -> bool:  # type: ignore[override]
+    def prepare_may_block(self) -> bool:
         """Whether ``prepare`` may wait (and so is timed; read by the router with ``getattr``):
         only to resolve or renew SigV4 credentials. An API key never waits, nor do SigV4
         credentials at hand and not due (``SigV4Auth.ready``): those calls skip the timer."""

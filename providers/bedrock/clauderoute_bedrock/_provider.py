@@ -197,7 +197,7 @@ class BedrockProvider(Provider):
                                      credentials)
 
     @property
-    def prepare_may_block(self) -> bool:  # type: ignore[override]
+    def prepare_may_block(self) -> bool:
         """Whether ``prepare`` may wait (and so is timed): only to resolve or renew SigV4
         credentials, off the loop. An API key never waits, nor do SigV4 credentials at hand
         and not due (``SigV4Auth.ready``): those calls skip the prepare timer (~5 µs)."""
