@@ -343,7 +343,8 @@ class AsyncClient:
         new._sdk_args = sdk
         new.engine = self.engine
         new._setup(providers, options, {**self.default_headers, **(default_headers or {})})
-        new.router.stats = self.router.stats  # one route's health, however many copies
+        # one route's health, however many copies (the state's statistics too)
+        new.router.stats = new.router.state.latency = self.router.stats
         if sdk is self._sdk_args:  # the same route: its platforms hold the same objects
             new.object_homes = self.object_homes
         if hasattr(new.router.policy, "stats"):

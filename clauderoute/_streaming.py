@@ -351,8 +351,9 @@ class MessageStream:
         o = self._o
         msg = o.acc.snapshot()
         assert msg is not None  # the first content came after message_start
-        if o.acc.stopped:  # the platform's own notes on the answer (Message.extra)
-            o.acc.keep_extra(o.decoder.message_extra())
+        extra = getattr(o.decoder, "message_extra", None)  # (a duck-typed decoder has none)
+        if o.acc.stopped and extra is not None:  # the platform's notes on the answer
+            o.acc.keep_extra(extra())
         f = self._finish
         if f is not None and f.router.signals is not None and msg.stop_reason is not None:
             self.route = f.router.signals.finish(self.route, f.ctx, msg)  # the cost, once whole

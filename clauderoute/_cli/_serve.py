@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from typing import Any
 
@@ -53,12 +52,7 @@ def run(args: argparse.Namespace, console: Any) -> int:
     settings = load_settings(args.config)
     listen = listen_on(settings, given)
     host, port, workers = listen["host"], listen["port"], listen["workers"]
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    access = logging.getLogger("clauderoute.gateway.access")
-    access.addHandler(handler)
-    access.setLevel(logging.INFO)
-    access.propagate = False
+    out = sys.stdout.buffer  # the access log: one JSON line per request
     flags = frozenset(n for n, v in given.items() if v is not None)
     if args.worker_slot is not None:  # a supervised worker: the supervisor reports changes
         label = f" worker {args.worker_slot}"
@@ -71,6 +65,7 @@ def run(args: argparse.Namespace, console: Any) -> int:
                 label=label,
                 workers=workers,
                 given=frozenset(given),
+                access_stream=out,
             )
         )
     if workers > 1:
@@ -79,7 +74,9 @@ def run(args: argparse.Namespace, console: Any) -> int:
         if args.config:
             argv += ["--config", args.config]
         return asyncio.run(supervise(argv, workers, host, port, config=args.config, given=flags))
-    return asyncio.run(serve(args.config, host, port, workers=workers, given=flags))
+    return asyncio.run(
+        serve(args.config, host, port, workers=workers, given=flags, access_stream=out)
+    )
 
 
 def _check(name: str, value: int | None) -> None:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import msgspec
 from aiohttp import web
 from opentelemetry import metrics, propagate, trace
 
@@ -19,6 +17,7 @@ from . import _handlers as H
 from ._auth import KeyRing
 from ._batches import ROUTES as BATCH_ROUTES
 from ._errors import error_response
+from ._exchange import Exchange
 from ._files import ROUTES as FILE_ROUTES
 from ._homes import Homes, fleet_of
 from ._settings import GatewaySettings
@@ -30,82 +29,12 @@ if TYPE_CHECKING:
 __all__ = ["Exchange", "Gateway"]
 
 ACCESS_LOG = logging.getLogger("clauderoute.gateway.access")
-_encode = msgspec.json.Encoder().encode
 Handler = Callable[["Gateway", web.Request, "Exchange"], Awaitable[web.StreamResponse]]
 
 
-class Exchange:
-    """What one request did, for its headers, span, metrics and access-log line."""
-
-    __slots__ = (
-        "attempts",
-        "client",
-        "error_type",
-        "events",
-        "gw",
-        "homes",
-        "input_tokens",
-        "key",
-        "model",
-        "output_tokens",
-        "overhead_ms",
-        "provider",
-        "refs",
-        "rid",
-        "status",
-        "stream",
-        "t0",
-    )
-
-    def __init__(self, gw: Gateway, key: str, t0: float) -> None:
-        self.gw, self.key, self.t0 = gw, key, t0
-        self.client = gw.client  # kept for the whole request, across a config reload
-        self.homes = gw.homes  # where objects live, for that client
-        self.refs = False  # the body may name an uploaded file or skill (read_body says)
-        self.rid = "req_gw_" + secrets.token_hex(12)
-        self.model: str | None = None
-        self.provider: str | None = None
-        self.error_type: str | None = None
-        self.attempts = self.events = self.input_tokens = self.output_tokens = 0
-        self.status = 0
-        self.overhead_ms: float | None = None
-        self.stream = False
-
-    def count(self, usage: Any) -> None:
-        """Tokens of a served answer (input includes the cache reads and writes)."""
-        if usage is None:
-            return
-        self.input_tokens = (
-            (usage.input_tokens or 0)
-            + (getattr(usage, "cache_read_input_tokens", None) or 0)
-            + (getattr(usage, "cache_creation_input_tokens", None) or 0)
-        )
-        self.output_tokens = usage.output_tokens or 0
-
-    def log_line(self, method: str, path: str, duration_ms: float) -> str:
-        return _encode(
-            {
-                "ts": round(time.time(), 3),
-                "request_id": self.rid,
-                "key": self.key,
-                "method": method,
-                "path": path,
-                "model": self.model,
-                "stream": self.stream,
-                "provider": self.provider,
-                "attempts": self.attempts,
-                "status": self.status,
-                "error_type": self.error_type,
-                "input_tokens": self.input_tokens,
-                "output_tokens": self.output_tokens,
-                "events": self.events,
-                "overhead_ms": None if self.overhead_ms is None else round(self.overhead_ms, 3),
-                "duration_ms": round(duration_ms, 3),
-            }
-        ).decode()
-
-
 _EXCHANGE = web.RequestKey("exchange", Exchange)
+#: The global tracer providers that record nothing (no OpenTelemetry SDK installed yet).
+_UNTRACED = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
 
 _ROUTES: dict[tuple[str, str], tuple[str, Handler]] = {
     ("POST", "/v1/messages"): ("chat", H.messages),
@@ -123,7 +52,11 @@ class Gateway:
         settings: the ``[gateway]`` table.
         tracer_provider, meter_provider: where the server spans and the per-key metrics go
             (default: OpenTelemetry's global providers, a no-op until the application
-            installs the SDK).
+            installs the SDK). With neither an SDK installed nor a trace context in the
+            request, no server span is made at all.
+        access_stream: where the access log goes, one JSON line per request written as it is
+            (``clauderoute serve``: stdout); default: the ``clauderoute.gateway.access`` logger
+            at INFO.
 
     ``app()`` builds the ``aiohttp.web.Application``; ``clauderoute serve`` runs it
     (``clauderoute.gateway.serve``).
@@ -138,8 +71,10 @@ class Gateway:
         *,
         tracer_provider: trace.TracerProvider | None = None,
         meter_provider: metrics.MeterProvider | None = None,
+        access_stream: BinaryIO | None = None,
     ) -> None:
         self.settings = settings
+        self.access_stream = access_stream
         self.keys = KeyRing(settings.named_keys())
         self.client = client
         self.homes = Homes(client)
@@ -152,6 +87,9 @@ class Gateway:
         self._retired: list[AsyncClient] = []  # replaced by a reload, closed once unused
         self._closing: set[asyncio.Task[None]] = set()
         self._tracer = trace.get_tracer("clauderoute.gateway", tracer_provider=tracer_provider)
+        self._tracing = tracer_provider is not None  # else: once the global one records
+        self._tracing_checked = 0.0
+        self._trace_fields = tuple(propagate.get_global_textmap().fields)
         meter = metrics.get_meter("clauderoute.gateway", meter_provider=meter_provider)
         self._calls = meter.create_counter(
             "clauderoute.gateway.requests", "{request}", "requests answered, per key and status"
@@ -286,6 +224,9 @@ class Gateway:
         self.in_flight += 1
         users = self._users
         users[id(x.client)] = users.get(id(x.client), 0) + 1
+        if not (self.tracing(t0) or any(f in request.headers for f in self._trace_fields)):
+            # Nothing would record the span, and no trace context came in: skip both.
+            return self._done(request, x, await self._answer(request, handler, x))
         route = request.match_info.route.name or "unmatched"
         ctx = propagate.extract(request.headers)
         with self._tracer.start_as_current_span(
@@ -295,25 +236,44 @@ class Gateway:
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
-            try:
-                resp = await handler(request)
-            except H.Refused as refused:
-                resp = refused.response
-            except web.HTTPException as exc:  # 404/405 from the router, in the API's shape
-                resp = error_response(exc.status, exc.reason, x.rid)
-            except ConnectionError:
-                raise  # the client left mid-answer: nothing to answer
-            except Exception:  # a bug of ours: logged, and answered in the API's shape
-                logging.getLogger("clauderoute.gateway").exception("request %s failed", x.rid)
-                resp = error_response(500, "internal error in the gateway", x.rid)
-            finally:
-                self.in_flight -= 1
-                users[id(x.client)] -= 1
-                if self._retired:
-                    self._retire()
+            resp = await self._answer(request, handler, x)
             if span.is_recording():
                 self._annotate(span, request, x, resp)
         return self._done(request, x, resp)
+
+    def tracing(self, now: float) -> bool:
+        """Whether server spans can record: a tracer provider was given, or the global one is
+        an SDK's (looked up at most once a second until it is: once set, it stays)."""
+        if self._tracing or now < self._tracing_checked:
+            return self._tracing
+        self._tracing_checked = now + 1.0
+        self._tracing = not isinstance(trace.get_tracer_provider(), _UNTRACED)
+        return self._tracing
+
+    async def _answer(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        x: Exchange,
+    ) -> web.StreamResponse:
+        """The handler's answer; the gateway's own refusals, the router's 404/405 and a bug
+        of ours become error answers in the API's shape."""
+        try:
+            return await handler(request)
+        except H.Refused as refused:
+            return refused.response
+        except web.HTTPException as exc:  # 404/405 from the router, in the API's shape
+            return error_response(exc.status, exc.reason, x.rid)
+        except ConnectionError:
+            raise  # the client left mid-answer: nothing to answer
+        except Exception:  # a bug of ours: logged, and answered in the API's shape
+            logging.getLogger("clauderoute.gateway").exception("request %s failed", x.rid)
+            return error_response(500, "internal error in the gateway", x.rid)
+        finally:
+            self.in_flight -= 1
+            self._users[id(x.client)] -= 1
+            if self._retired:
+                self._retire()
 
     def _annotate(
         self, span: trace.Span, request: web.Request, x: Exchange, resp: web.StreamResponse
@@ -356,7 +316,17 @@ class Gateway:
             self._tokens.add(
                 x.output_tokens, {"clauderoute.gateway.key": x.key, "gen_ai.token.type": "output"}
             )
-        if ACCESS_LOG.isEnabledFor(logging.INFO):
+        out = self.access_stream
+        if out is not None:  # one line per request, written as it is (no logging record)
+            try:
+                out.write(
+                    x.log_bytes(request.method, request.path, (time.perf_counter() - x.t0) * 1000)
+                    + b"\n"
+                )
+                out.flush()
+            except (OSError, ValueError):  # stdout closed or gone: the answer still goes out
+                pass
+        elif ACCESS_LOG.isEnabledFor(logging.INFO):
             ACCESS_LOG.info(
                 x.log_line(request.method, request.path, (time.perf_counter() - x.t0) * 1000)
             )

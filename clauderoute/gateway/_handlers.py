@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from aiohttp import web
+from aiohttp import StreamReader, web
 
 from .. import _errors as E
 from ._errors import error_of, error_response, sse_error, stream_error_type
@@ -80,10 +80,32 @@ async def read_body(gw: Gateway, request: web.Request, x: Exchange) -> dict[str,
     declared = request.content_length
     if declared is not None and declared > limit:
         raise Refused(_too_large(limit, x))
+    content = request.content
+    if content.is_eof():  # the whole body came with the head (most calls): no timer needed
+        buf: bytes | bytearray = content.read_nowait()
+        if len(buf) > limit:
+            raise Refused(_too_large(limit, x))
+    else:
+        buf = await _arriving(gw, content, limit, x)
+    x.refs = b'"file_id"' in buf or b'"skill_id"' in buf
+    try:
+        body = _decode(buf)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise Refused(
+            error_response(400, f"the request body is not a JSON object: {exc}", x.rid)
+        ) from None
+    bad = _RESERVED.intersection(body)
+    if bad:
+        raise Refused(error_response(400, f"{min(bad)}: Extra inputs are not permitted", x.rid))
+    return body
+
+
+async def _arriving(gw: Gateway, content: StreamReader, limit: int, x: Exchange) -> bytearray:
+    """The rest of a body still arriving, within ``body_timeout_s`` and the size limit."""
     buf = bytearray()
     try:
         async with asyncio.timeout(gw.settings.body_timeout_s):
-            while chunk := await request.content.readany():
+            while chunk := await content.readany():
                 buf += chunk
                 if len(buf) > limit:
                     raise Refused(_too_large(limit, x))
@@ -96,17 +118,7 @@ async def read_body(gw: Gateway, request: web.Request, x: Exchange) -> dict[str,
         )
         resp.force_close()
         raise Refused(resp) from None
-    x.refs = b'"file_id"' in buf or b'"skill_id"' in buf
-    try:
-        body = _decode(buf)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise Refused(
-            error_response(400, f"the request body is not a JSON object: {exc}", x.rid)
-        ) from None
-    bad = _RESERVED.intersection(body)
-    if bad:
-        raise Refused(error_response(400, f"{min(bad)}: Extra inputs are not permitted", x.rid))
-    return body
+    return buf
 
 
 def _too_large(limit: int, x: Exchange) -> web.Response:
@@ -210,7 +222,8 @@ async def messages(gw: Gateway, request: web.Request, x: Exchange) -> web.Stream
     msg = await raw.parse()
     x.count(msg.usage)
     headers = _route_headers(x, raw.route, raw.request_id)
-    return web.Response(body=await raw.read(), content_type="application/json", headers=headers)
+    headers["Content-Type"] = "application/json"  # as a header: no content_type parsing
+    return web.Response(body=await raw.read(), headers=headers)
 
 
 async def _stream(

@@ -66,7 +66,7 @@ class Homes:
         self.known = client.object_homes  # the library's own map: every resource reads it
         self.fleet = fleet_of(client)
         self._unknown: dict[str, float] = {}  # id -> monotonic time it may be asked again
-        self._pending: dict[str, asyncio.Future[str | None]] = {}
+        self._pending: dict[str, asyncio.Task[str | None]] = {}
         if self.fleet is not None and callable(getattr(self.fleet, "read", None)):
             self.fleet.register(_KIND, self._merge)
         else:
@@ -94,21 +94,13 @@ class Homes:
             return home
         if self._unknown.get(object_id, 0.0) > time.monotonic():
             return None
-        pending = self._pending.get(object_id)
-        if pending is not None:  # one search per id, however many calls wait for it
-            return await asyncio.shield(pending)
-        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
-        self._pending[object_id] = future
-        try:
-            home = await self._find(object_id)
-            future.set_result(home)
-            return home
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: a cancelled search is not logged as unretrieved
-            raise
-        finally:
-            del self._pending[object_id]
+        search = self._pending.get(object_id)
+        if search is None:  # one search per id, in a task of its own: a caller that leaves
+            # (its client disconnected) neither stops it nor fails the others waiting on it
+            search = asyncio.get_running_loop().create_task(self._find(object_id))
+            self._pending[object_id] = search
+            search.add_done_callback(lambda _t: self._pending.pop(object_id, None))
+        return await asyncio.shield(search)
 
     async def _find(self, object_id: str) -> str | None:
         if self.fleet is not None:

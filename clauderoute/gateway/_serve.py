@@ -18,7 +18,7 @@ import signal
 import socket
 import sys
 import time
-from typing import Any
+from typing import Any, BinaryIO
 
 from aiohttp import web
 
@@ -111,9 +111,11 @@ async def serve(
     label: str = "",
     workers: int = 1,
     given: frozenset[str] = _ALL,
+    access_stream: BinaryIO | None = None,
 ) -> int:
     """Run one worker until SIGTERM or SIGINT; returns the exit code (0 after a drain).
 
+    ``access_stream`` takes the access log (else the ``clauderoute.gateway.access`` logger).
     ``given`` names the listen settings set on the command line: a reload that changes one of
     the others in the file is reported (and the running value kept).
 
@@ -121,7 +123,7 @@ async def serve(
     """
     client, settings = _load(config)
     check_listen(host, settings)
-    gw = Gateway(client, settings)
+    gw = Gateway(client, settings, access_stream=access_stream)
     # lingering_time=0: a body the gateway refused (too large, no key) is never read on.
     runner = web.AppRunner(
         gw.app(),

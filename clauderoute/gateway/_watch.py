@@ -6,7 +6,8 @@ aiohttp's server has no head timer, and its keep-alive timeout is fixed when the
 so each connection's protocol (made by the public ``web.Server`` factory) is wrapped in one that
 arms a timer when a request starts to arrive, disarms it when the gateway's middleware sees the
 parsed request, and arms the idle timer when the answer is done. Both durations are read from the
-gateway's settings each time, so a config reload (SIGHUP) applies to open connections too.
+gateway's settings each time one is armed, so a config reload (SIGHUP) applies to every timer
+armed after it, on connections already open too.
 """
 
 from __future__ import annotations
@@ -22,51 +23,63 @@ __all__ = ["Guard", "guarded"]
 
 
 class Guard(asyncio.Protocol):
-    """One connection: aiohttp's protocol inside, a head and idle timer around it."""
+    """One connection: aiohttp's protocol inside, a head and idle timer around it.
 
-    __slots__ = ("_head", "_holder", "_inner", "_timer", "_transport", "busy")
+    One timer handle per connection, moved lazily: arming sets a deadline and schedules the
+    handle only when none is pending at or before it; a handle that fires before its deadline
+    (the deadline moved on) is scheduled again. A keep-alive connection serving request after
+    request thus makes about one timer per ``header_timeout_s``, not two per request."""
+
+    __slots__ = ("_deadline", "_head", "_holder", "_inner", "_loop", "_timer", "_transport", "busy")
 
     def __init__(self, inner: Any, holder: Gateway) -> None:
         self._inner = inner
         self._holder = holder
+        self._loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = None
-        self._head = False  # the timer running is the head timer (else idle, or none)
+        self._deadline: float | None = None  # when the connection goes, unless busy by then
+        self._head = False  # waiting for a request head (else idle, or busy)
         self._transport: asyncio.Transport | None = None
         self.busy = False
 
-    def start_timer(self, seconds: float, head: bool) -> None:
-        """(Re)start the one timer: the head timer when ``head``, else the idle timer."""
-        if self._timer is not None:
-            self._timer.cancel()
-        self._head = head
-        self._timer = asyncio.get_running_loop().call_later(seconds, self.expire)
+    def start_timer(self, seconds: float) -> None:
+        """Set the deadline ``seconds`` from now; schedule the timer only if none is due by then."""
+        deadline = self._deadline = self._loop.time() + seconds
+        timer = self._timer
+        if timer is None or timer.when() > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._timer = self._loop.call_at(deadline, self.expire)
 
     def arm(self) -> None:
         """A request head starts to arrive: it must be whole within ``header_timeout_s``."""
-        if not self._head or self._timer is None:
-            self.start_timer(self._holder.settings.header_timeout_s, head=True)
+        self._head = True
+        self.start_timer(self._holder.settings.header_timeout_s)
 
     def expire(self) -> None:
         self._timer = None
-        if self._transport is not None and not self.busy:
-            if self._head:
-                self._transport.abort()  # the head never arrived whole: drop the connection
-            else:
-                self._transport.close()  # idle keep-alive connection: close it cleanly
+        deadline = self._deadline
+        if self._transport is None or self.busy or deadline is None:
+            return
+        if self._loop.time() < deadline:  # moved on since this handle was scheduled
+            self._timer = self._loop.call_at(deadline, self.expire)
+        elif self._head:
+            self._transport.abort()  # the head never arrived whole: drop the connection
+        else:
+            self._transport.close()  # an idle keep-alive connection: close it cleanly
 
     def head_done(self) -> None:
-        """The request head is parsed: the timer stops until the answer is done."""
+        """The request head is parsed: no deadline until the answer is done."""
         self.busy = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._head = False
+        self._deadline = None
 
     def request_done(self) -> None:
         """The answer is sent: the connection may now stay idle for ``idle_timeout_s``; the
         next bytes start a new head."""
         self.busy = False
         if self._transport is not None and not self._transport.is_closing():
-            self.start_timer(self._holder.settings.idle_timeout_s, head=False)
+            self.start_timer(self._holder.settings.idle_timeout_s)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)  # a TCP server's connections
@@ -76,7 +89,7 @@ class Guard(asyncio.Protocol):
         self._inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
-        if not self.busy:
+        if not self.busy and not self._head:
             self.arm()
         self._inner.data_received(data)
 

@@ -190,3 +190,42 @@ async def test_workers_find_each_other_s_objects(
             assert not _ops(emus[0], "files.upload")
     finally:
         assert await serve.stop() == 0
+
+
+async def test_a_caller_leaving_does_not_fail_the_others_waiting_on_its_search(
+    emus: list[AnthropicEmulator], kit: Any
+) -> None:
+    """Two calls about an id this gateway does not know share one search; the first client
+    leaves mid-search (its handler is cancelled): the search goes on (it was cancelled with the
+    first caller, and the second had to start it again) and the second gets its answer."""
+    import aiohttp
+    from clauderoute_anthropic import AnthropicProvider
+
+    from clauderoute.testing import Hostile, HostileServer
+
+    # "slow" answers its probe with a 404 dripped a byte at a time: the search takes a while.
+    slow = Hostile(mode="drip_body", status=404, drip_s=0.01)
+    async with HostileServer(slow) as server:
+        two = AnthropicProvider(name="two", base_url=emus[1].url, api_key="k2", max_retries=0)
+        maker = [AnthropicProvider(name="two", base_url=emus[1].url, api_key="k2")]
+        async with (
+            kit.run_gateway(maker) as g0,
+            anthropic.AsyncAnthropic(api_key=kit.KEY, base_url=g0.url, max_retries=0) as c0,
+        ):
+            up = await c0.files.upload(file=("a.txt", b"x"))  # made elsewhere
+        providers = [
+            AnthropicProvider(name="slow", base_url=server.url, api_key="k", max_retries=0),
+            two,
+        ]
+        async with kit.run_gateway(providers) as g, aiohttp.ClientSession() as http:
+            url, headers = f"{g.url}/v1/files/{up.id}", {"x-api-key": kit.KEY}
+            first = asyncio.ensure_future(http.get(url, headers=headers))
+            await kit.until(lambda: len(server.received) == 1, "the search began")
+            second = asyncio.ensure_future(http.get(url, headers=headers))
+            await kit.until(lambda: g.gateway.in_flight == 2, "the second call is waiting")
+            first.cancel()  # the first client leaves: its connection closes mid-search
+            await asyncio.gather(first, return_exceptions=True)
+            async with await second as r:
+                assert r.status == 200, await r.text()
+                assert (await r.json())["id"] == up.id
+            assert len(server.received) == 1  # one search, not restarted by the second call

@@ -5,6 +5,7 @@ without keys is refused."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -91,7 +92,7 @@ def _config(path: Path, url: str, secret: str, keys: list[str]) -> None:
     )
 
 
-async def _serve(config: Path, *args: str) -> Serve:
+async def _serve(config: Path, *args: str, stdout: int = asyncio.subprocess.DEVNULL) -> Serve:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -103,7 +104,7 @@ async def _serve(config: Path, *args: str) -> Serve:
         "--port",
         "0",
         *args,
-        stdout=asyncio.subprocess.DEVNULL,
+        stdout=stdout,
         stderr=asyncio.subprocess.PIPE,
         env=env,
     )
@@ -234,6 +235,35 @@ async def test_refuses_non_loopback_without_keys(emulator: Any, tmp_path: Path) 
     assert await asyncio.wait_for(serve.proc.wait(), 60) == 2
     await serve.line(rb"gateway.api_keys: refusing to listen on '0.0.0.0'")
     await serve.stop()
+
+
+async def test_the_access_log_is_one_json_line_per_request_on_stdout(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """Written straight to stdout (not through a logging record): one line per request, in
+    order, naming the key and never its value, and flushed as each request ends."""
+    cfg = tmp_path / "c.toml"
+    _config(cfg, emulator.emulator.url, emulator.secret, [KEY])
+    serve = await _serve(cfg, stdout=asyncio.subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{int((await serve.line(LISTEN.pattern)).group(2))}"
+        client = anthropic.AsyncAnthropic(api_key=KEY, base_url=url, max_retries=0)
+        wrong = anthropic.AsyncAnthropic(api_key="wrong-key-000", base_url=url, max_retries=0)
+        assert serve.proc.stdout is not None
+        await client.messages.create(model="claude-haiku-4-5", max_tokens=4, messages=PROMPT)
+        first = json.loads(await asyncio.wait_for(serve.proc.stdout.readline(), 60))
+        with pytest.raises(anthropic.AuthenticationError):
+            await wrong.messages.create(model="claude-haiku-4-5", max_tokens=4, messages=PROMPT)
+        second = json.loads(await asyncio.wait_for(serve.proc.stdout.readline(), 60))
+        assert (first["key"], first["status"], first["provider"]) == ("key-1", 200, "direct")
+        assert first["output_tokens"] == 4 and first["request_id"] != second["request_id"]
+        assert (second["key"], second["status"]) == ("-", 401)
+        await client.close()
+        await wrong.close()
+    finally:
+        assert await serve.stop() == 0
+    rest = await serve.proc.stdout.read()
+    assert KEY.encode() not in rest
 
 
 async def test_each_log_line_is_one_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
