@@ -4,6 +4,7 @@ that came from ``${VAR}``, so that no error repeats them (one may be a secret)."
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import typing
 from collections.abc import Iterator
@@ -80,7 +81,10 @@ class Source:
         shown instead. Very short values are left alone (they would mangle the message and
         hide nothing worth hiding)."""
         if len(value) >= 3:
-            self._hidden[value] = "${" + var + "}"
+            # as written, and as a message quotes it ({value!r}, or JSON): escaped control
+            # characters would otherwise let a value with a newline through
+            for form in (value, repr(value)[1:-1], json.dumps(value)[1:-1]):
+                self._hidden[form] = "${" + var + "}"
 
     def redact(self, text: str) -> str:
         """``text`` with every hidden value replaced by its variable's name (longest first)."""

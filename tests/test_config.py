@@ -305,6 +305,20 @@ def test_secret_never_echoed(text: str, tmp_path: Path) -> None:
     assert "clauderoute.toml" in str(info.value)
 
 
+@pytest.mark.parametrize("value", [f"{CANARY}\r\n", f"\t{CANARY}\u2028", f"{CANARY}\\x"])
+def test_env_value_hidden_also_when_quoted_escaped(value: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``${VAR}`` value an error quotes with ``!r`` (control characters escaped) is hidden
+    too: the fuzz test found an AWS region from the environment with a trailing CR/LF repeated
+    in the 'must be an AWS region' message, because only the raw text was looked for."""
+    monkeypatch.setenv("CFG_TEST_REGION", value)
+    text = '[providers.a]\nkind = "aws"\nregion = "${CFG_TEST_REGION}"\napi_key = "k-123"\n'
+    with pytest.raises(cr.ConfigurationError) as info:
+        cr.AsyncClient.from_config(write(tmp_path, text))
+    assert CANARY not in str(info.value) and CANARY not in repr(info.value), str(info.value)
+    assert "${CFG_TEST_REGION}" in str(info.value)
+
+
 def test_secret_not_in_client_repr(tmp_path: Path) -> None:
     """A client built from a file shows no credential in its repr or its providers'."""
     text = f'[providers.a]\nkind = "anthropic"\napi_key = "{CANARY}"\n'
