@@ -293,3 +293,12 @@ def test_module_size_budget(limit: int) -> None:
         if (n := len(p.read_text().splitlines())) > limit
     ]
     assert big == []
+
+
+def test_the_two_sigv4_signers_are_one_text() -> None:
+    """Bedrock and Claude Platform on AWS are separate distributions, each carrying the same
+    SigV4 signer (core may not hold AWS signing: it names no platform). Until one module serves
+    both, a fix made in one copy must be made in the other: they may not drift apart."""
+    bedrock = ROOT / "providers/bedrock/clauderoute_bedrock/_sigv4.py"
+    aws = ROOT / "providers/aws/clauderoute_aws/_sigv4.py"
+    assert bedrock.read_text() == aws.read_text(), "update both _sigv4.py copies"
