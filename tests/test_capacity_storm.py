@@ -5,9 +5,7 @@ announced exhaustion rather than on 429s."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 import clauderoute as cr
@@ -29,18 +27,6 @@ class WallClock:
 
     def __call__(self) -> float:
         return self.t
-
-
-@pytest.fixture
-async def emus() -> AsyncIterator[dict[str, AnthropicEmulator]]:
-    servers = {n: AnthropicEmulator(api_key=KEY) for n in NAMES}
-    for s in servers.values():
-        await s.start()
-    try:
-        yield servers
-    finally:
-        for s in servers.values():
-            await s.stop()
 
 
 async def _storm(emus: dict[str, AnthropicEmulator], signals: bool) -> tuple[int, int, int]:

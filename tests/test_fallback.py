@@ -4,7 +4,6 @@ the signals' configuration, over loopback emulators."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +18,6 @@ from clauderoute.testing import Fault, default_reply
 
 KEY = "fallback-test-key"
 HELLO = [{"role": "user", "content": "Hello fallback"}]
-
-
-@pytest.fixture
-async def emus() -> AsyncIterator[dict[str, AnthropicEmulator]]:
-    servers = {n: AnthropicEmulator(api_key=KEY) for n in ("a", "b")}
-    for s in servers.values():
-        await s.start()
-    try:
-        yield servers
-    finally:
-        for s in servers.values():
-            await s.stop()
 
 
 def client(emus: dict[str, AnthropicEmulator], **kw: Any) -> cr.AsyncClient:

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -63,18 +63,6 @@ class Spy(Observer):
 
     def attempt_end(self, state: Any, record: AttemptRecord) -> None:
         self.ended.append((state, record))
-
-
-@pytest.fixture
-async def emus() -> AsyncIterator[dict[str, AnthropicEmulator]]:
-    servers = {n: AnthropicEmulator(api_key=KEY) for n in ("a", "b")}
-    for s in servers.values():
-        await s.start()
-    try:
-        yield servers
-    finally:
-        for s in servers.values():
-            await s.stop()
 
 
 def _client(emus: dict[str, AnthropicEmulator], *names: str, **kw: Any) -> cr.AsyncClient:

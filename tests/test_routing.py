@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,18 +19,6 @@ KEY = "route-test-key"
 HELLO = [{"role": "user", "content": "Hello router"}]
 STREAM_ONLY = frozenset({STREAM})
 NAMES = ("a", "b", "c", "d")
-
-
-@pytest.fixture
-async def emus() -> AsyncIterator[dict[str, AnthropicEmulator]]:
-    servers = {n: AnthropicEmulator(api_key=KEY) for n in NAMES}
-    for s in servers.values():
-        await s.start()
-    try:
-        yield servers
-    finally:
-        for s in servers.values():
-            await s.stop()
 
 
 def providers(emus: dict[str, AnthropicEmulator], *names: str, **kw: Any) -> list[Any]:

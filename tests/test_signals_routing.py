@@ -4,7 +4,6 @@ prompt-cache affinity under a weighted policy, and cost on every answer."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -31,18 +30,6 @@ class WallClock:
 
     def __call__(self) -> float:
         return self.t
-
-
-@pytest.fixture
-async def emus() -> AsyncIterator[dict[str, AnthropicEmulator]]:
-    servers = {n: AnthropicEmulator(api_key=KEY) for n in ("a", "b")}
-    for s in servers.values():
-        await s.start()
-    try:
-        yield servers
-    finally:
-        for s in servers.values():
-            await s.stop()
 
 
 def client(emus: dict[str, AnthropicEmulator], signals: Signals | bool | None = None,

@@ -12,7 +12,7 @@ import asyncio
 import gc
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pytest
@@ -89,18 +89,6 @@ def tel() -> Iterator[Telemetry]:
     yield t
     t.tracer_provider.shutdown()
     t.meter_provider.shutdown()
-
-
-@pytest.fixture
-async def emus() -> AsyncIterator[dict[str, AnthropicEmulator]]:
-    servers = {n: AnthropicEmulator(api_key=KEY) for n in ("a", "b")}
-    for s in servers.values():
-        await s.start()
-    try:
-        yield servers
-    finally:
-        for s in servers.values():
-            await s.stop()
 
 
 def anthropic(emu: AnthropicEmulator, name: str = "a", **kw: Any) -> AnthropicProvider:
