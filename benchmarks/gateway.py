@@ -45,7 +45,7 @@ API_KEY = "bench-key"  # the server's (see _server.py)
 GW_KEY = "bench-gateway-key"
 LITELLM_KEY = "sk-bench-litellm-master"  # LiteLLM refuses to start without a master key
 MODEL = "claude-haiku-4-5"
-FULL = {"reps": 3, "calls": {1: 200, 32: 640, 256: 1024}, "streams": 40,
+FULL = {"reps": 3, "calls": {1: 200, 32: 640, 256: 1024}, "streams": 400,
         "deltas": (100, 1000), "rss_streams": 1000, "rss_deltas": 4000}
 QUICK = {"reps": 1, "calls": {1: 10, 32: 64, 256: 256}, "streams": 4, "deltas": (10, 50),
          "rss_streams": 50, "rss_deltas": 200}
