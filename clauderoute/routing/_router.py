@@ -173,9 +173,12 @@ class Router(Planner):
         plan = self.plan(call, only, skipped)
         budget = deadline_s if deadline_s is not None else self.deadline_s
         deadline = loop.time() + budget if budget is not None else None
-        watching = [*self.observers, self.signals] if self.signals else self.observers
-        route = RouteContext(call, budget, [o for o in watching if _safe(o.enabled)
-                                            is not False] if watching else None)
+        observers, signals = self.observers, self.signals
+        if signals is not None and type(signals).enabled is not Observer.enabled and _safe(
+                signals.enabled) is False:
+            signals = None
+        route = RouteContext(call, budget, [o for o in observers if _safe(o.enabled)
+                                            is not False] if observers else None, signals)
         if route.observers:
             self._start_route(route)
         try:
@@ -199,11 +202,22 @@ class Router(Planner):
                 if hedge is not None and claims is not None and not self.admit(
                         plan[hedge], str(call.params.get("model", "")), claims):
                     hedge = None  # its circuit's one probe belongs to another call
-                if hedge is None and not route.observers:  # _attempt, one coroutine less
+                if hedge is None and not route.observers:  # _attempt inlined: a coroutine less
+                    if signals is not None:
+                        ctx.held = _safe(signals.attempt_start, ctx)
                     try:
                         out: T | BaseException = await fn(ctx)
                     except E.ClauderouteError as exc:
                         out = exc
+                    except BaseException as exc:
+                        if signals is not None:
+                            _safe(signals.attempt_returned, ctx.held, ctx)
+                            if isinstance(exc, asyncio.CancelledError):
+                                self._end_attempt(ctx, self._record(ctx, exc), None, None,
+                                                  "cancelled")
+                        raise
+                    if signals is not None:
+                        _safe(signals.attempt_returned, ctx.held, ctx)
                     outcomes = [(ctx, out)]
                 elif hedge is None:
                     try:
@@ -255,7 +269,7 @@ class Router(Planner):
                         route_info = self.signals.finish(route_info, wctx, result)
                     if defer:
                         return result, route_info, Finisher(self, route, wctx, info, route_info)
-                    if route.observers:
+                    if route.observers or signals is not None:
                         self._end_attempt(wctx, _winner(route_info, info), result, None,
                                           "success")
                         self._end_route(route, route_info, None, "success")
@@ -305,14 +319,16 @@ class Router(Planner):
 
     async def _attempt(self, ctx: AttemptContext, fn: AttemptFn[T]) -> T | BaseException:
         """One attempt; its exception is returned rather than raised."""
-        observers = ctx.route.observers
-        if not observers:
+        observers, signals = ctx.route.observers, ctx.route.signals
+        if not observers and signals is None:
             try:
                 return await fn(ctx)
             except E.ClauderouteError as exc:
                 return exc
         for obs in observers:
             ctx.observed.append(_safe(obs.attempt_start, ctx))
+        if signals is not None:
+            ctx.held = _safe(signals.attempt_start, ctx)
         try:
             return await fn(ctx)
         except E.ClauderouteError as exc:
@@ -320,6 +336,8 @@ class Router(Planner):
         finally:
             for obs, state in zip(observers, ctx.observed, strict=False):
                 _safe(obs.attempt_returned, state, ctx)
+            if signals is not None:
+                _safe(signals.attempt_returned, ctx.held, ctx)
 
     def _hedge_partner(self, plan: list[Provider], idx: int, tries: list[int],
                        kind: str) -> int | None:

@@ -292,8 +292,12 @@ class Signals(Observer):
         """Settle the budget with the bill; remember who cached the prefix.
 
         .. versionchanged:: 0.3 Takes the ``AttemptRecord`` (``Observer.attempt_end``)."""
-        usage = record.usage if record.error is None else None
-        name = record.provider
+        self.settle(state, record.provider, record.usage if record.error is None else None,
+                    record.outcome == "success")
+
+    def settle(self, state: Any, name: str, usage: Any, success: bool) -> None:
+        """``attempt_end`` without a record: the router's own call (``state``: what
+        ``attempt_start`` returned; ``usage``: the answer's, ``None`` for a failed attempt)."""
         if isinstance(state, tuple):
             self.state.capacity_end(name, state[1])
             if state[2] is not None and usage is not None:
@@ -302,7 +306,7 @@ class Signals(Observer):
                 )
             elif state[2] is not None:
                 self.state.budget_release(name, state[2])
-            if usage is not None and record.outcome == "success" and self.cache_affinity:
+            if usage is not None and success and self.cache_affinity:
                 params = state[3]
                 keys = (
                     affinity_keys(params) if ("cache_control" in params or _marks(params)) else None
