@@ -258,20 +258,20 @@ class Router(Planner):
                         winner = (actx, out)
                 if winner is not None:
                     wctx, result = winner
-                    info = self._record(wctx, None)
+                    # the answer's cost, on the route and its winning attempt (a stream's
+                    # once its message is whole: ``Signals.finish``)
+                    usd = None if self.signals is None else self.signals.cost_of(wctx, result)
+                    info = self._record(wctx, None, cost_usd=usd)
                     attempts.append(info)
                     route_info = RouteInfo(provider=wctx.provider.name,
                                            platform=wctx.provider.platform,
                                            attempts=tuple(attempts) if len(attempts) == 1
                                            else tuple(sorted(attempts, key=lambda a: a.number)),
-                                           skipped=tuple(skipped))
-                    if self.signals is not None:
-                        route_info = self.signals.finish(route_info, wctx, result)
+                                           skipped=tuple(skipped), cost_usd=usd)
                     if defer:
                         return result, route_info, Finisher(self, route, wctx, info, route_info)
                     if route.observers or signals is not None:
-                        self._end_attempt(wctx, _winner(route_info, info), result, None,
-                                          "success")
+                        self._end_attempt(wctx, info, result, None, "success")
                         self._end_route(route, route_info, None, "success")
                     return result, route_info, None
                 assert last_exc is not None and verdict is not None
@@ -367,9 +367,10 @@ class Router(Planner):
     # --- bookkeeping ----------------------------------------------------------------------------
 
     def _record(self, ctx: AttemptContext, exc: BaseException | None,
-                unhealthy: bool = False) -> AttemptInfo:
+                unhealthy: bool = False, cost_usd: float | None = None) -> AttemptInfo:
         """The attempt's ``AttemptInfo``; its outcome fed to the latency statistics and the
-        breaker (``unhealthy``: the failure counts against it, as ``judge`` decided)."""
+        breaker (``unhealthy``: the failure counts against it, as ``judge`` decided;
+        ``cost_usd``: a success's answer's cost)."""
         p = ctx.provider
         now = time.perf_counter()
         start = ctx.sent if ctx.sent is not None else now
@@ -382,7 +383,7 @@ class Router(Planner):
             info = AttemptInfo(number=ctx.number, provider=p.name, platform=p.platform,
                                model=ctx.model_id, kind=ctx.kind, reason=ctx.reason,
                                duration_s=now - start, backoff_s=ctx.backoff, status=ctx.status,
-                               ttft_s=ttft)
+                               ttft_s=ttft, cost_usd=cost_usd)
         else:
             cancelled = isinstance(exc, asyncio.CancelledError)
             if isinstance(exc, E.ClauderouteError):
