@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar, cast
 
 from .. import _errors as E
@@ -147,12 +147,14 @@ class Router(Planner):
 
     # --- the attempt loop -----------------------------------------------------------------------
 
-    async def run(self, call: Call, fn: AttemptFn[T], *, timeout: float | None = None,
-                  deadline_s: float | None = None,
-                  only: Sequence[str] | None = None) -> tuple[T, RouteInfo]:
-        """Run ``fn`` once per attempt until one succeeds; return its result and the route."""
-        result, info, _ = await self._run(call, fn, timeout, deadline_s, only, defer=False)
-        return result, info
+    def run(self, call: Call, fn: AttemptFn[T], *, timeout: float | None = None,
+            deadline_s: float | None = None,
+            only: Sequence[str] | None = None) -> Coroutine[Any, Any, tuple[T, RouteInfo]]:
+        """Run ``fn`` once per attempt until one succeeds; return its result and the route.
+
+        (A plain function returning the call's coroutine, to be awaited as before: a wrapping
+        coroutine would be one more frame every resumption of the call passes through.)"""
+        return self._run(call, fn, timeout, deadline_s, only, defer=False)
 
     async def run_stream(self, call: Call, fn: AttemptFn[T], *, timeout: float | None = None,
                          deadline_s: float | None = None, only: Sequence[str] | None = None,
@@ -160,12 +162,12 @@ class Router(Planner):
         """Like ``run``, but the winning attempt's telemetry ends when the stream does: call
         the returned ``Finisher``."""
         result, info, finisher = await self._run(call, fn, timeout, deadline_s, only, defer=True)
-        assert finisher is not None
         return result, info, finisher
 
     async def _run(self, call: Call, fn: AttemptFn[T], timeout: float | None,
                    deadline_s: float | None, only: Sequence[str] | None,
-                   defer: bool) -> tuple[T, RouteInfo, Finisher | None]:
+                   defer: bool) -> Any:
+        """``(result, route)``, or with ``defer`` ``(result, route, finisher)``."""
         loop = asyncio.get_running_loop()
         skipped: list[str] = []
         claims: dict[str, int] | None = None  # half-open probes this call holds (released at
@@ -273,7 +275,7 @@ class Router(Planner):
                     if route.observers or signals is not None:
                         self._end_attempt(wctx, info, result, None, "success")
                         self._end_route(route, route_info, None, "success")
-                    return result, route_info, None
+                    return result, route_info
                 assert last_exc is not None and verdict is not None
                 idx = plan.index(last_ctx.provider)
                 action = verdict.action
