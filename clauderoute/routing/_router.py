@@ -187,8 +187,9 @@ class Router(Planner):
             if self.breaker is not None and self.breaker.tripped:
                 claims = {}
                 plan = await self._healthy(plan, call, deadline, skipped, claims)
-            if self.signals is not None:
-                plan = await self.signals.admit(plan, call, deadline, skipped)
+            if self.signals is not None:  # admit, awaiting only when it must wait
+                kept, waits, need_in = self.signals.admit_now(plan, call, skipped)
+                plan = kept or await self.signals.wait(waits, call, deadline, need_in)
             tries = [0] * len(plan)
             hints: list[float | None] | None = None  # each provider's own last retry-after
             attempts: list[AttemptInfo] = []
