@@ -195,8 +195,9 @@ class Engine:
             connector = aiohttp.TCPConnector(limit=limit, limit_per_host=per_host,
                                              keepalive_timeout=keepalive, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=True, skip_auto_headers=("User-Agent",),
-                headers={"user-agent": "clauderoute"},
+                # The default user-agent header replaces aiohttp's own on every request (as
+                # skip_auto_headers would, which costs a header copy per request).
+                connector=connector, auto_decompress=True, headers={"user-agent": "clauderoute"},
             )
         return self._session
 
@@ -220,7 +221,8 @@ class Engine:
         _check_headers(request.headers)
         # One timer bounds the whole exchange, so aiohttp needs no read timer of its own here
         # (re-arming one on every chunk is measurable per call; benchmarks/README.md).
-        with _Translate(platform, timeout):
+        # (_Translate built only on an error: this runs on every call)
+        try:
             async with asyncio.timeout(timeout), self.session.request(
                 request.method, request.url, headers=request.headers, data=data,
                 timeout=self._timeout(None),
@@ -239,6 +241,9 @@ class Engine:
                     else:
                         answer = await self._body(resp, length, platform)
                 return HttpResponse(resp.status, headers, answer)
+        except Exception as exc:
+            _Translate(platform, timeout).__exit__(type(exc), exc, exc.__traceback__)
+            raise
 
     async def _body(self, resp: aiohttp.ClientResponse, length: str | None,
                     platform: str | None) -> bytes:
