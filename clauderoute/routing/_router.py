@@ -33,6 +33,7 @@ from ._category import error_category
 from ._hedge import Hedging, race
 from ._observe import (
     AttemptContext,
+    Finisher,
     HookObserver,
     Observer,
     RouteContext,
@@ -40,7 +41,6 @@ from ._observe import (
     end_route,
     start_route,
 )
-from ._observe import winner as _winner
 from ._outcome import deadline_error, give_up, judge, next_index
 from ._planning import Planner, skip_reason
 from ._policy import Failover, Policy
@@ -53,34 +53,6 @@ __all__ = ["AttemptContext", "Finisher", "Router", "error_category"]
 T = TypeVar("T")
 AttemptFn = Callable[[AttemptContext], Awaitable[T]]
 Hook = Callable[[Any], Any]  # given each ended attempt's ``AttemptRecord``
-
-
-class Finisher:
-    """Ends a streamed call's telemetry when the stream ends (on any exit path, once)."""
-
-    __slots__ = ("ctx", "done", "info", "route", "route_info", "router")
-
-    def __init__(self, router: Router, route: RouteContext, ctx: AttemptContext,
-                 info: AttemptInfo, route_info: RouteInfo) -> None:
-        self.router, self.route, self.ctx = router, route, ctx
-        self.info, self.route_info = info, route_info
-        self.done = False
-
-    def __call__(self, result: Any, error: BaseException | None, outcome: str,
-                 route_info: RouteInfo | None = None) -> None:
-        """End the stream's attempt and call; ``route_info``: the route as the caller got it
-        (with the answer's cost, once the message was whole)."""
-        if self.done:
-            return
-        self.done = True
-        attempt_outcome = "success" if outcome == "success" else (
-            "error" if error is not None else "cancelled")
-        info = self.info
-        if route_info is not None:
-            self.route_info = route_info
-            info = _winner(route_info, info)
-        self.router._end_attempt(self.ctx, info, result, error, attempt_outcome)
-        self.router._end_route(self.route, self.route_info, error, outcome)
 
 
 class Router(Planner):
@@ -161,8 +133,7 @@ class Router(Planner):
                          ) -> tuple[T, RouteInfo, Finisher]:
         """Like ``run``, but the winning attempt's telemetry ends when the stream does: call
         the returned ``Finisher``."""
-        result, info, finisher = await self._run(call, fn, timeout, deadline_s, only, defer=True)
-        return result, info, finisher
+        return await self._run(call, fn, timeout, deadline_s, only, defer=True)
 
     async def _run(self, call: Call, fn: AttemptFn[T], timeout: float | None,
                    deadline_s: float | None, only: Sequence[str] | None,

@@ -39,7 +39,7 @@ from .._cost import cost
 from .._provider import CREATE, STREAM, Call, HttpResponse, Provider
 from .._retry import testing_no_backoff
 from ..types._messages import Message, RouteInfo
-from ._affinity import affinity_keys
+from ._affinity import affinity_keys, has_marks
 from ._observe import AttemptContext, AttemptRecord, Observer
 from ._outcome import rate_limit_answer
 from ._state import InProcessState, RouteState
@@ -203,7 +203,7 @@ class Signals(Observer):
         if (
             not self.cache_affinity
             or len(plan) < 2
-            or not ("cache_control" in params or _marks(params))
+            or not ("cache_control" in params or has_marks(params))
         ):
             return plan
         keys = affinity_keys(params)
@@ -330,7 +330,7 @@ class Signals(Observer):
             if usage is not None and success and self.cache_affinity:
                 params = state[3]
                 keys = (
-                    affinity_keys(params) if ("cache_control" in params or _marks(params)) else None
+                    affinity_keys(params) if ("cache_control" in params or has_marks(params)) else None
                 )
                 if keys is not None:
                     self.state.affinity_put(keys.write, name)
@@ -360,7 +360,7 @@ class Signals(Observer):
             metrics.cost.add(usd, attrs)
         params = ctx.call.params
         if getattr(usage, "cache_read_input_tokens", None) and (
-            "cache_control" in params or _marks(params)
+            "cache_control" in params or has_marks(params)
         ):
             metrics.affinity_hits.add(1, attrs)
 
@@ -389,23 +389,3 @@ class Signals(Observer):
                 for a in attempts
             )
         return msgspec.structs.replace(route, cost_usd=usd, attempts=attempts)
-
-
-def _marks(params: Mapping[str, Any]) -> bool:
-    """Whether any block carries ``cache_control`` (a cheap scan before hashing)."""
-    for key in ("system", "tools"):
-        v = params.get(key)
-        if isinstance(v, list) and any(_marked(b) for b in v):
-            return True
-    msgs = params.get("messages")
-    if isinstance(msgs, list):
-        for m in msgs:
-            c = m.get("content") if type(m) is dict or isinstance(m, Mapping) else None
-            if isinstance(c, list) and any(_marked(b) for b in c):
-                return True
-    return False
-
-
-def _marked(block: Any) -> bool:
-    # a dict first: the isinstance check against Mapping (an ABC) costs several times more
-    return (type(block) is dict or isinstance(block, Mapping)) and "cache_control" in block
