@@ -133,7 +133,8 @@ class Router(Planner):
                          ) -> tuple[T, RouteInfo, Finisher]:
         """Like ``run``, but the winning attempt's telemetry ends when the stream does: call
         the returned ``Finisher``."""
-        return await self._run(call, fn, timeout, deadline_s, only, defer=True)
+        out = await self._run(call, fn, timeout, deadline_s, only, defer=True)
+        return cast("tuple[T, RouteInfo, Finisher]", out)
 
     async def _run(self, call: Call, fn: AttemptFn[T], timeout: float | None,
                    deadline_s: float | None, only: Sequence[str] | None,
@@ -150,12 +151,10 @@ class Router(Planner):
         if signals is not None and type(signals).enabled is not Observer.enabled and _safe(
                 signals.enabled) is False:
             signals = None
-        watching = None
-        if observers:  # (a loop, not a comprehension: no function frame per call)
-            watching = []
-            for o in observers:
-                if _safe(o.enabled) is not False:
-                    watching.append(o)
+        watching: list[Observer] = []
+        for o in observers:  # (a loop, not a comprehension: no function frame per call)
+            if _safe(o.enabled) is not False:
+                watching.append(o)
         route = RouteContext(call, budget, watching, signals)
         if route.observers:
             self._start_route(route)

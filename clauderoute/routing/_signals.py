@@ -176,11 +176,11 @@ class Signals(Observer):
         state = self.state
         # The estimate (the request encoded) is made only if something reads it: always for
         # another store; in this process's own, a provider with limits seen or a budget.
-        lazy = type(state) is InProcessState
+        own = state if type(state) is InProcessState else None
         need_in = need_out = -1
         for p in plan:
-            if need_in < 0 and not (lazy and (p.name, model) not in state.limits and
-                                    p.name not in state.budgets):
+            if need_in < 0 and not (own is not None and (p.name, model) not in own.limits and
+                                    p.name not in own.budgets):
                 need_in, need_out = estimate_input_tokens(params), _max_tokens(params)
             if need_in < 0:  # nothing would read it: neither limits nor a budget to take from
                 if not kept:
