@@ -296,7 +296,7 @@ def test_no_link_leaves_the_repository(page: Path) -> None:
 
 
 OWNED_DOCS = [ROOT / "README.md", ROOT / "README.zh-TW.md", *sorted((ROOT / "docs").glob("*.md")),
-              *sorted(ROOT.glob("providers/*/README.md"))]
+              *sorted(ROOT.glob("providers/*/README.md")), ROOT / "benchmarks" / "README.md"]
 
 
 @pytest.mark.parametrize("page", [p for p in OWNED_DOCS if p.exists()],
