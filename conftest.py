@@ -11,7 +11,12 @@ from hypothesis import HealthCheck, settings
 
 # CI machines are small and shared: judge properties, not speed (timings belong in benchmarks/).
 settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("ci")
+# CLAUDEROUTE_HYPOTHESIS=thorough: ten times the examples (1000 where a test sets no count; the
+# tests that set one scale it through tests/examples.py).
+settings.register_profile("thorough", parent=settings.get_profile("ci"), max_examples=1000)
+settings.load_profile(
+    "thorough" if os.environ.get("CLAUDEROUTE_HYPOTHESIS") == "thorough" else "ci"
+)
 
 # Read before clean_environ removes every CLAUDEROUTE_ variable.
 _GC_EACH_TEST = bool(os.environ.get("CLAUDEROUTE_GC_EACH_TEST"))
