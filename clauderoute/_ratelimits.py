@@ -37,6 +37,9 @@ _MAX_LEN = 64  # longer header values are not numbers or times we would accept
 _HEADERS = tuple((b.replace("-", "_"), *(f"anthropic-ratelimit-{b}-{f}"
                                          for f in ("limit", "remaining", "reset")))
                  for b in ("requests", "tokens", "input-tokens", "output-tokens"))
+# Every header the parser reads: an answer (a plain dict) holding none of them is told in one
+# set operation in C, without the dozen look-ups.
+_NAMES = frozenset({h for group in _HEADERS for h in group[1:]} | {"retry-after", "retry-after-ms"})
 # reset text -> epoch seconds: the four buckets often share one reset, and consecutive answers
 # repeat it; bounded (cleared when full) since the values come from the network.
 _RESETS: dict[str, float | None] = {}
@@ -162,6 +165,8 @@ def parse_rate_limits(headers: Mapping[str, str], now: float | None = None) -> R
 
     .. versionadded:: 0.2
     """
+    if type(headers) is dict and _NAMES.isdisjoint(headers):
+        return None  # (another Mapping may match names otherwise than by equality: read it)
     now = time.time() if now is None else now
     found: list[Bucket | None] = [None, None, None, None]  # RateLimits' bucket fields, in order
     any_found = False

@@ -360,6 +360,7 @@ OWNED_DOCS = [
     ROOT / "README.zh-TW.md",
     *sorted((ROOT / "docs").glob("*.md")),
     *sorted(ROOT.glob("providers/*/README.md")),
+    ROOT / "benchmarks" / "README.md",
 ]
 
 

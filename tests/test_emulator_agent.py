@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import jsonschema
 import pytest
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 from hypothesis import HealthCheck, given, settings
@@ -14,8 +15,6 @@ from hypothesis import strategies as st
 from clauderoute import AsyncClient
 from clauderoute.testing import TOOL_MARKER, synthesize
 from tests.examples import examples
-
-jsonschema = pytest.importorskip("jsonschema")  # installed here; the validator is independent
 
 KEY = "agent-test-key"
 MODEL = "claude-haiku-4-5"

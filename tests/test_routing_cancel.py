@@ -96,3 +96,26 @@ async def test_cancel_hedged_call(spans: tuple[Spans, TracerProvider], fn: Call,
         assert asyncio.all_tasks() - before == set()
     if traced:
         assert recorder.started and recorder.open() == []
+
+
+@pytest.mark.parametrize("fn", [create, stream], ids=["create", "stream"])
+@pytest.mark.parametrize("traced", [True, False], ids=["traced", "untraced"])
+async def test_cancelled_call_gives_back_its_capacity(spans: tuple[Spans, TracerProvider],
+                                                      fn: Call, traced: bool) -> None:
+    """The routing signals count every attempt in flight until its answer ends: a call
+    cancelled while its server hangs gives its slot back (with or without an observer beside
+    the signals), so cancelled calls never make a provider look busy."""
+    _, tracer = spans
+    async with HostileServer(Hostile(mode="hang")) as a:
+        kw: dict[str, Any] = {"observers": [TracingObserver(tracer_provider=tracer)]} \
+            if traced else {}
+        provider = AnthropicProvider(name="a", base_url=a.url, api_key=KEY, max_retries=0)
+        async with cr.AsyncClient(providers=[provider], tracing=False, **kw) as c:
+            state = c.router.signals.state
+            task = asyncio.create_task(fn(c))
+            await a.wait_until(lambda s: s.requests == 1)
+            assert state.in_flight == {("a", "m"): 1}
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, 5)
+            assert state.in_flight == {}

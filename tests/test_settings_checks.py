@@ -17,6 +17,8 @@ from clauderoute_bedrock import BedrockProvider
 from clauderoute_foundry import FoundryProvider
 from clauderoute_google_cloud import GoogleCloudProvider
 from clauderoute_vertex import VertexProvider
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import clauderoute as cr
 from clauderoute._config import client_settings
@@ -195,3 +197,23 @@ def test_lone_surrogate_from_environment_names_the_key(tmp_path: Path,
     with pytest.raises(cr.ConfigurationError,
                        match=r"providers\.x\.api_key: environment variable K is not valid UTF-8"):
         client_settings(_write(tmp_path, '[providers.x]\nkind = "anthropic"\napi_key = "${K}"\n'))
+
+
+@settings(max_examples=400)
+@given(st.dictionaries(st.text(max_size=12), st.text(max_size=24), max_size=5))
+def test_header_check_refuses_exactly_the_unsendable(headers: dict[str, str]) -> None:
+    """The engine passes printable-ASCII headers in one check and reads the rest one by one:
+    whatever the headers, it refuses exactly those holding a line break, a NUL or a character
+    that cannot be encoded, naming the first such header."""
+    from clauderoute._engine import _check_headers
+
+    def bad(text: str) -> bool:
+        return any(c in text for c in "\r\n\x00") or any(0xD800 <= ord(c) < 0xE000 for c in text)
+
+    culprits = [n for n, v in headers.items() if bad(n) or bad(v)]
+    if not culprits:
+        _check_headers(headers)
+        return
+    with pytest.raises(cr.InvalidRequest) as info:
+        _check_headers(headers)
+    assert info.value.field == f"headers[{culprits[0][:60]!r}]"

@@ -842,7 +842,9 @@ async def main(scenario, check_s):
     class Spy(cr.routing.Observer):
         def attempt_start(self, ctx):
             current = trace.get_current_span(otel_context.get_current())
-            seen.append(([type(o).__name__ for o in ctx.route.observers],
+            # the routing signals are driven after the observers, from their own slot
+            watching = [*ctx.route.observers, *[s for s in [ctx.route.signals] if s]]
+            seen.append(([type(o).__name__ for o in watching],
                          current is trace.INVALID_SPAN, ctx.route))
     exporter, reader = InMemorySpanExporter(), InMemoryMetricReader()
     tracer_provider = TracerProvider()

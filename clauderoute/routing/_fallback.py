@@ -122,11 +122,14 @@ async def run_with_fallback(run: Run, call: Call, chain: Sequence[str], *,
     raise AssertionError("unreachable: the last step returns or raises")
 
 
-async def routed(router: Router, call: Call, fn: Any, opts: Mapping[str, Any],
-                 per_call: Sequence[str] | None,
-                 conversation: str | None = None) -> tuple[Any, RouteInfo]:
+def routed(router: Router, call: Call, fn: Any, opts: Mapping[str, Any],
+           per_call: Sequence[str] | None,
+           conversation: str | None = None) -> Awaitable[tuple[Any, RouteInfo]]:
     """``router.run(call, fn, **opts)`` with the call's (or the route's) fallback chain; a
-    ``conversation`` key keeps a conversation on the model a refusal moved it to."""
+    ``conversation`` key keeps a conversation on the model a refusal moved it to.
+
+    A plain function that checks its arguments and returns what to await (the router's own
+    coroutine when there is no chain: no wrapping coroutine on the direct path)."""
     signals = router.signals
     if per_call is not None:
         if isinstance(per_call, str) or not all(isinstance(m, str) and m for m in per_call):
@@ -140,15 +143,14 @@ async def routed(router: Router, call: Call, fn: Any, opts: Mapping[str, Any],
         raise E.InvalidRequestError("must be a non-empty string", field="conversation")
     on_refusal = signals.on_refusal if signals is not None else "return"
     if not chain:
-        return await router.run(call, fn, **opts)
+        return router.run(call, fn, **opts)
 
     async def run(c: Call) -> tuple[Any, RouteInfo]:
         return await router.run(c, fn, **opts)
 
     if conversation is None or signals is None:
-        return await run_with_fallback(run, call, chain, on_refusal=on_refusal)
+        return run_with_fallback(run, call, chain, on_refusal=on_refusal)
     key = (conversation, chain)
     sig = signals
-    return await run_with_fallback(run, call, chain, on_refusal=on_refusal,
-                                   start=sig.pins.get(key, 0),
-                                   pin=lambda hop: sig.pin(key, hop))
+    return run_with_fallback(run, call, chain, on_refusal=on_refusal,
+                             start=sig.pins.get(key, 0), pin=lambda hop: sig.pin(key, hop))

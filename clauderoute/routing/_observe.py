@@ -33,13 +33,16 @@ __all__ = ["AttemptContext", "AttemptRecord", "HookObserver", "Observer", "Route
 class RouteContext:
     """One logical call across its attempts."""
 
-    __slots__ = ("call", "deadline_s", "observed", "observers", "started", "ttft_s")
+    __slots__ = ("call", "deadline_s", "observed", "observers", "signals", "started", "ttft_s")
 
     def __init__(self, call: Call, deadline_s: float | None,
-                 observers: list[Observer] | None = None) -> None:
+                 observers: list[Observer] | None = None, signals: Any = None) -> None:
         self.call = call
         #: The observers watching this call (those ``enabled`` when it started), in order.
         self.observers: list[Observer] = observers or []
+        #: The router's ``Signals`` when they watch this call: driven directly, after the
+        #: observers, without an ``AttemptRecord`` (they read the usage and the outcome only).
+        self.signals = signals
         self.deadline_s = deadline_s
         self.started = time.perf_counter()
         self.ttft_s: float | None = None
@@ -54,8 +57,9 @@ class AttemptContext:
     """
 
     __slots__ = ("backoff", "call", "chunk_times", "chunks", "deadline", "first_chunk",
-                 "first_token", "headers", "headers_at", "kind", "model_id", "number", "observed",
-                 "prepare_s", "provider", "reason", "route", "router", "sent", "status", "timeout")
+                 "first_token", "headers", "headers_at", "held", "kind", "model_id", "number",
+                 "observed", "prepare_s", "provider", "reason", "route", "router", "sent", "status",
+                 "timeout")
 
     def __init__(self, router: Router, provider: Provider, call: Call, number: int,
                  timeout: float | None, deadline: float | None, route: RouteContext,
@@ -86,6 +90,8 @@ class AttemptContext:
         #: event. ``None`` (the default) costs nothing per event.
         self.chunk_times: list[float] | None = None
         self.observed: list[Any] = []
+        #: What the route's signals hold for this attempt (``Signals.attempt_start``'s answer).
+        self.held: Any = None
 
     async def prepare(self) -> HttpRequest:
         """Prepare (refresh auth, shape, sign) and enforce the body size limit: the first step
@@ -243,25 +249,41 @@ def start_route(route: RouteContext) -> None:
 
 def end_attempt(ctx: AttemptContext, info: AttemptInfo, result: Any,
                 error: BaseException | None, outcome: str) -> None:
-    """Give every observer of the attempt ``ctx`` its one frozen record."""
-    if not ctx.observed:
-        return
-    record = attempt_record(ctx, info, result, error, outcome)
-    for obs, state in zip(ctx.route.observers, ctx.observed, strict=False):
+    """Give every observer of the attempt ``ctx`` its one frozen record, then the route's
+    signals what they settle on (the usage of an answer, ``attempt_record``'s)."""
+    if ctx.observed:
+        record = attempt_record(ctx, info, result, error, outcome)
+        for obs, state in zip(ctx.route.observers, ctx.observed, strict=False):
+            try:
+                obs.attempt_end(state, record)
+            except Exception:  # noqa: BLE001, S112 - telemetry never changes behaviour
+                continue
+    signals = ctx.route.signals
+    if signals is not None and ctx.held is not None:
+        usage = None
+        if info.error is None:
+            message = error.partial if isinstance(error, E.StreamInterrupted) else result
+            usage = getattr(message, "usage", None)
         try:
-            obs.attempt_end(state, record)
-        except Exception:  # noqa: BLE001, S112 - telemetry never changes behaviour
-            continue
+            signals.settle(ctx.held, info.provider, usage if type(usage) is Usage else None,
+                           outcome == "success")
+        except Exception:  # noqa: BLE001, S110 - the signals never change the call's outcome
+            pass
 
 
 def end_route(route: RouteContext, info: RouteInfo | None, error: BaseException | None,
               outcome: str) -> None:
-    """Tell every observer of ``route`` that it ended."""
+    """Tell every observer of ``route`` that it ended, then its signals."""
     for obs, state in zip(route.observers, route.observed, strict=False):
         try:
             obs.route_end(state, route, info, error, outcome)
         except Exception:  # noqa: BLE001, S112 - telemetry never changes behaviour
             continue
+    if route.signals is not None:
+        try:
+            route.signals.route_end(None, route, info, error, outcome)
+        except Exception:  # noqa: BLE001, S110 - the signals never change the call's outcome
+            pass
 
 
 Hook = Callable[[AttemptRecord], Any]

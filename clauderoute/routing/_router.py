@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar, cast
 
 from .. import _errors as E
@@ -147,12 +147,14 @@ class Router(Planner):
 
     # --- the attempt loop -----------------------------------------------------------------------
 
-    async def run(self, call: Call, fn: AttemptFn[T], *, timeout: float | None = None,
-                  deadline_s: float | None = None,
-                  only: Sequence[str] | None = None) -> tuple[T, RouteInfo]:
-        """Run ``fn`` once per attempt until one succeeds; return its result and the route."""
-        result, info, _ = await self._run(call, fn, timeout, deadline_s, only, defer=False)
-        return result, info
+    def run(self, call: Call, fn: AttemptFn[T], *, timeout: float | None = None,
+            deadline_s: float | None = None,
+            only: Sequence[str] | None = None) -> Coroutine[Any, Any, tuple[T, RouteInfo]]:
+        """Run ``fn`` once per attempt until one succeeds; return its result and the route.
+
+        (A plain function returning the call's coroutine, to be awaited as before: a wrapping
+        coroutine would be one more frame every resumption of the call passes through.)"""
+        return self._run(call, fn, timeout, deadline_s, only, defer=False)
 
     async def run_stream(self, call: Call, fn: AttemptFn[T], *, timeout: float | None = None,
                          deadline_s: float | None = None, only: Sequence[str] | None = None,
@@ -160,12 +162,12 @@ class Router(Planner):
         """Like ``run``, but the winning attempt's telemetry ends when the stream does: call
         the returned ``Finisher``."""
         result, info, finisher = await self._run(call, fn, timeout, deadline_s, only, defer=True)
-        assert finisher is not None
         return result, info, finisher
 
     async def _run(self, call: Call, fn: AttemptFn[T], timeout: float | None,
                    deadline_s: float | None, only: Sequence[str] | None,
-                   defer: bool) -> tuple[T, RouteInfo, Finisher | None]:
+                   defer: bool) -> Any:
+        """``(result, route)``, or with ``defer`` ``(result, route, finisher)``."""
         loop = asyncio.get_running_loop()
         skipped: list[str] = []
         claims: dict[str, int] | None = None  # half-open probes this call holds (released at
@@ -173,9 +175,12 @@ class Router(Planner):
         plan = self.plan(call, only, skipped)
         budget = deadline_s if deadline_s is not None else self.deadline_s
         deadline = loop.time() + budget if budget is not None else None
-        watching = [*self.observers, self.signals] if self.signals else self.observers
-        route = RouteContext(call, budget, [o for o in watching if _safe(o.enabled)
-                                            is not False] if watching else None)
+        observers, signals = self.observers, self.signals
+        if signals is not None and type(signals).enabled is not Observer.enabled and _safe(
+                signals.enabled) is False:
+            signals = None
+        route = RouteContext(call, budget, [o for o in observers if _safe(o.enabled)
+                                            is not False] if observers else None, signals)
         if route.observers:
             self._start_route(route)
         try:
@@ -199,11 +204,22 @@ class Router(Planner):
                 if hedge is not None and claims is not None and not self.admit(
                         plan[hedge], str(call.params.get("model", "")), claims):
                     hedge = None  # its circuit's one probe belongs to another call
-                if hedge is None and not route.observers:  # _attempt, one coroutine less
+                if hedge is None and not route.observers:  # _attempt inlined: a coroutine less
+                    if signals is not None:
+                        ctx.held = _safe(signals.attempt_start, ctx)
                     try:
                         out: T | BaseException = await fn(ctx)
                     except E.ClauderouteError as exc:
                         out = exc
+                    except BaseException as exc:
+                        if signals is not None:
+                            _safe(signals.attempt_returned, ctx.held, ctx)
+                            if isinstance(exc, asyncio.CancelledError):
+                                self._end_attempt(ctx, self._record(ctx, exc), None, None,
+                                                  "cancelled")
+                        raise
+                    if signals is not None:
+                        _safe(signals.attempt_returned, ctx.held, ctx)
                     outcomes = [(ctx, out)]
                 elif hedge is None:
                     try:
@@ -244,22 +260,22 @@ class Router(Planner):
                         winner = (actx, out)
                 if winner is not None:
                     wctx, result = winner
-                    info = self._record(wctx, None)
+                    # the answer's cost, on the route and its winning attempt (a stream's
+                    # once its message is whole: ``Signals.finish``)
+                    usd = None if self.signals is None else self.signals.cost_of(wctx, result)
+                    info = self._record(wctx, None, cost_usd=usd)
                     attempts.append(info)
                     route_info = RouteInfo(provider=wctx.provider.name,
                                            platform=wctx.provider.platform,
                                            attempts=tuple(attempts) if len(attempts) == 1
                                            else tuple(sorted(attempts, key=lambda a: a.number)),
-                                           skipped=tuple(skipped))
-                    if self.signals is not None:
-                        route_info = self.signals.finish(route_info, wctx, result)
+                                           skipped=tuple(skipped), cost_usd=usd)
                     if defer:
                         return result, route_info, Finisher(self, route, wctx, info, route_info)
-                    if route.observers:
-                        self._end_attempt(wctx, _winner(route_info, info), result, None,
-                                          "success")
+                    if route.observers or signals is not None:
+                        self._end_attempt(wctx, info, result, None, "success")
                         self._end_route(route, route_info, None, "success")
-                    return result, route_info, None
+                    return result, route_info
                 assert last_exc is not None and verdict is not None
                 idx = plan.index(last_ctx.provider)
                 action = verdict.action
@@ -305,14 +321,16 @@ class Router(Planner):
 
     async def _attempt(self, ctx: AttemptContext, fn: AttemptFn[T]) -> T | BaseException:
         """One attempt; its exception is returned rather than raised."""
-        observers = ctx.route.observers
-        if not observers:
+        observers, signals = ctx.route.observers, ctx.route.signals
+        if not observers and signals is None:
             try:
                 return await fn(ctx)
             except E.ClauderouteError as exc:
                 return exc
         for obs in observers:
             ctx.observed.append(_safe(obs.attempt_start, ctx))
+        if signals is not None:
+            ctx.held = _safe(signals.attempt_start, ctx)
         try:
             return await fn(ctx)
         except E.ClauderouteError as exc:
@@ -320,6 +338,8 @@ class Router(Planner):
         finally:
             for obs, state in zip(observers, ctx.observed, strict=False):
                 _safe(obs.attempt_returned, state, ctx)
+            if signals is not None:
+                _safe(signals.attempt_returned, ctx.held, ctx)
 
     def _hedge_partner(self, plan: list[Provider], idx: int, tries: list[int],
                        kind: str) -> int | None:
@@ -349,9 +369,10 @@ class Router(Planner):
     # --- bookkeeping ----------------------------------------------------------------------------
 
     def _record(self, ctx: AttemptContext, exc: BaseException | None,
-                unhealthy: bool = False) -> AttemptInfo:
+                unhealthy: bool = False, cost_usd: float | None = None) -> AttemptInfo:
         """The attempt's ``AttemptInfo``; its outcome fed to the latency statistics and the
-        breaker (``unhealthy``: the failure counts against it, as ``judge`` decided)."""
+        breaker (``unhealthy``: the failure counts against it, as ``judge`` decided;
+        ``cost_usd``: a success's answer's cost)."""
         p = ctx.provider
         now = time.perf_counter()
         start = ctx.sent if ctx.sent is not None else now
@@ -364,7 +385,7 @@ class Router(Planner):
             info = AttemptInfo(number=ctx.number, provider=p.name, platform=p.platform,
                                model=ctx.model_id, kind=ctx.kind, reason=ctx.reason,
                                duration_s=now - start, backoff_s=ctx.backoff, status=ctx.status,
-                               ttft_s=ttft)
+                               ttft_s=ttft, cost_usd=cost_usd)
         else:
             cancelled = isinstance(exc, asyncio.CancelledError)
             if isinstance(exc, E.ClauderouteError):

@@ -160,12 +160,23 @@ class Signals(Observer):
             return plan
         params = call.params
         model = str(params.get("model", ""))
-        need_in, need_out = estimate_input_tokens(params), _max_tokens(params)
         plan = self._affine(plan, params)
         kept: list[Provider] = []
         waits: list[tuple[float, Provider, str]] = []
         state = self.state
+        # The estimate (the request encoded) is made only if something reads it: always for
+        # another store; in this process's own, a provider with limits seen or a budget.
+        lazy = type(state) is InProcessState
+        need_in = need_out = -1
         for p in plan:
+            if need_in < 0 and not (lazy and (p.name, model) not in state.limits and
+                                    p.name not in state.budgets):
+                need_in, need_out = estimate_input_tokens(params), _max_tokens(params)
+            if need_in < 0:  # nothing would read it: neither limits nor a budget to take from
+                if not kept:
+                    self._take(call, p.name, model, None)
+                kept.append(p)
+                continue
             hit = state.capacity_block(p.name, model, need_in, need_out)
             if hit is None and not kept:  # the first choice: take its budget now, atomically
                 hit = state.budget_admit(p.name, need_in)
@@ -178,7 +189,7 @@ class Signals(Observer):
                 skipped.append(f"{p.name} ({p.platform}): {hit[1]}")
         if kept:
             return kept
-        return await self._wait(waits, call, deadline, need_in)
+        return await self._wait(waits, call, deadline, need_in)  # (estimated: waits were seen)
 
     def _affine(self, plan: list[Provider], params: Mapping[str, Any]) -> list[Provider]:
         if (
@@ -292,8 +303,12 @@ class Signals(Observer):
         """Settle the budget with the bill; remember who cached the prefix.
 
         .. versionchanged:: 0.3 Takes the ``AttemptRecord`` (``Observer.attempt_end``)."""
-        usage = record.usage if record.error is None else None
-        name = record.provider
+        self.settle(state, record.provider, record.usage if record.error is None else None,
+                    record.outcome == "success")
+
+    def settle(self, state: Any, name: str, usage: Any, success: bool) -> None:
+        """``attempt_end`` without a record: the router's own call (``state``: what
+        ``attempt_start`` returned; ``usage``: the answer's, ``None`` for a failed attempt)."""
         if isinstance(state, tuple):
             self.state.capacity_end(name, state[1])
             if state[2] is not None and usage is not None:
@@ -302,7 +317,7 @@ class Signals(Observer):
                 )
             elif state[2] is not None:
                 self.state.budget_release(name, state[2])
-            if usage is not None and record.outcome == "success" and self.cache_affinity:
+            if usage is not None and success and self.cache_affinity:
                 params = state[3]
                 keys = (
                     affinity_keys(params) if ("cache_control" in params or _marks(params)) else None
@@ -339,15 +354,20 @@ class Signals(Observer):
         ):
             metrics.affinity_hits.add(1, attrs)
 
-    def finish(self, route: RouteInfo, ctx: AttemptContext, result: Any) -> RouteInfo:
-        """``route`` with the answer's cost on it and on its winning attempt."""
+    def cost_of(self, ctx: AttemptContext, result: Any) -> float | None:
+        """What the answer ``result`` of the attempt ``ctx`` cost (``None``: not a message, or
+        its model has no price)."""
         if not isinstance(result, Message):
-            return route
-        usd = cost(
+            return None
+        return cost(
             result.usage,
             str(ctx.call.params.get("model", "")),
             multiplier=self.multiplier(ctx.provider),
         )
+
+    def finish(self, route: RouteInfo, ctx: AttemptContext, result: Any) -> RouteInfo:
+        """``route`` with the answer's cost on it and on its winning attempt."""
+        usd = self.cost_of(ctx, result)
         if usd is None:
             return route
         attempts = route.attempts

@@ -191,6 +191,22 @@ def test_key_cache_follows_date_and_secret(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", MODULES)
+def test_same_second_other_credentials_sign_as_botocore(name: str) -> None:
+    """What a second fixes (timestamp, scope, key) is kept for the credential it was built for:
+    within one second, another access key with the same secret, another secret with the same
+    key, and a session token coming and going each sign as botocore does."""
+    signer = importlib.import_module(name).SigV4Signer("us-east-1", "bedrock")
+    url, headers = "https://h/model/m/invoke", {"content-type": "application/json"}
+    now = 1_700_000_000
+    for creds in [("AK1", "s1", None), ("AK2", "s1", None), ("AK2", "s2", None),
+                  ("AK2", "s2", "tok"), ("AK1", "s1", "tok"), ("AK1", "s1", None)]:
+        got = signer.sign("POST", url, headers, b"{}", access_key=creds[0],
+                          secret_key=creds[1], token=creds[2], now=now)
+        want = botocore_headers("POST", url, headers, b"{}", creds, "us-east-1", "bedrock", now)
+        assert _merged(got.items()) == want
+
+
+@pytest.mark.parametrize("name", MODULES)
 def test_repr_names_no_secret(name: str) -> None:
     signer = importlib.import_module(name).SigV4Signer("us-east-1", "bedrock")
     signer.sign("POST", "https://h/", {}, b"", access_key="AKIDSECRETISH",
