@@ -274,11 +274,12 @@ def end_attempt(ctx: AttemptContext, info: AttemptInfo, result: Any,
 def end_route(route: RouteContext, info: RouteInfo | None, error: BaseException | None,
               outcome: str) -> None:
     """Tell every observer of ``route`` that it ended, then its signals."""
-    for obs, state in zip(route.observers, route.observed, strict=False):
-        try:
-            obs.route_end(state, route, info, error, outcome)
-        except Exception:  # noqa: BLE001, S112 - telemetry never changes behaviour
-            continue
+    if route.observers:  # (zip with a keyword parses it per call: not without observers)
+        for obs, state in zip(route.observers, route.observed, strict=False):
+            try:
+                obs.route_end(state, route, info, error, outcome)
+            except Exception:  # noqa: BLE001, S112 - telemetry never changes behaviour
+                continue
     if route.signals is not None:
         try:
             route.signals.route_end(None, route, info, error, outcome)

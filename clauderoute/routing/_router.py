@@ -179,16 +179,22 @@ class Router(Planner):
         if signals is not None and type(signals).enabled is not Observer.enabled and _safe(
                 signals.enabled) is False:
             signals = None
-        route = RouteContext(call, budget, [o for o in observers if _safe(o.enabled)
-                                            is not False] if observers else None, signals)
+        watching = None
+        if observers:  # (a loop, not a comprehension: no function frame per call)
+            watching = []
+            for o in observers:
+                if _safe(o.enabled) is not False:
+                    watching.append(o)
+        route = RouteContext(call, budget, watching, signals)
         if route.observers:
             self._start_route(route)
         try:
             if self.breaker is not None and self.breaker.tripped:
                 claims = {}
                 plan = await self._healthy(plan, call, deadline, skipped, claims)
-            if self.signals is not None:
-                plan = await self.signals.admit(plan, call, deadline, skipped)
+            if self.signals is not None:  # admit, awaiting only when it must wait
+                kept, waits, need_in = self.signals.admit_now(plan, call, skipped)
+                plan = kept or await self.signals.wait(waits, call, deadline, need_in)
             tries = [0] * len(plan)
             hints: list[float | None] | None = None  # each provider's own last retry-after
             attempts: list[AttemptInfo] = []
@@ -206,7 +212,10 @@ class Router(Planner):
                     hedge = None  # its circuit's one probe belongs to another call
                 if hedge is None and not route.observers:  # _attempt inlined: a coroutine less
                     if signals is not None:
-                        ctx.held = _safe(signals.attempt_start, ctx)
+                        try:
+                            ctx.held = signals.attempt_start(ctx)
+                        except Exception:  # noqa: BLE001, S110 - as _safe, without a call
+                            pass
                     try:
                         out: T | BaseException = await fn(ctx)
                     except E.ClauderouteError as exc:
@@ -219,7 +228,10 @@ class Router(Planner):
                                                   "cancelled")
                         raise
                     if signals is not None:
-                        _safe(signals.attempt_returned, ctx.held, ctx)
+                        try:
+                            signals.attempt_returned(ctx.held, ctx)
+                        except Exception:  # noqa: BLE001, S110 - as _safe, without a call
+                            pass
                     outcomes = [(ctx, out)]
                 elif hedge is None:
                     try:

@@ -156,8 +156,18 @@ class Signals(Observer):
         self, plan: list[Provider], call: Call, deadline: float | None, skipped: list[str]
     ) -> list[Provider]:
         """``plan`` without the providers that cannot take ``call`` now, affinity first."""
+        kept, waits, need_in = self.admit_now(plan, call, skipped)
+        if kept:
+            return kept
+        return await self.wait(waits, call, deadline, need_in)
+
+    def admit_now(
+        self, plan: list[Provider], call: Call, skipped: list[str]
+    ) -> tuple[list[Provider], list[tuple[float, Provider, str]], int]:
+        """``admit`` up to its wait, without a coroutine (the router calls it on every call):
+        ``(kept, waits, input estimate)``; when ``kept`` is empty, ``wait`` on ``waits``."""
         if call.operation not in _MESSAGES:
-            return plan
+            return plan, [], 0
         params = call.params
         model = str(params.get("model", ""))
         plan = self._affine(plan, params)
@@ -187,9 +197,7 @@ class Signals(Observer):
             else:
                 waits.append((hit[0], p, hit[1]))
                 skipped.append(f"{p.name} ({p.platform}): {hit[1]}")
-        if kept:
-            return kept
-        return await self._wait(waits, call, deadline, need_in)  # (estimated: waits were seen)
+        return kept, waits, need_in  # (when waits were seen, estimated)
 
     def _affine(self, plan: list[Provider], params: Mapping[str, Any]) -> list[Provider]:
         if (
@@ -212,13 +220,15 @@ class Signals(Observer):
                 return [p, *plan[:i], *plan[i + 1 :]]
         return plan
 
-    async def _wait(
+    async def wait(
         self,
         waits: list[tuple[float, Provider, str]],
         call: Call,
         deadline: float | None,
         need_in: int,
     ) -> list[Provider]:
+        """Every candidate was refused (``waits``: when each frees up, and why): wait for the
+        first to free up when the deadline allows, take its budget, and return it alone."""
         wait, first, _ = min(waits, key=lambda w: w[0])
         loop = asyncio.get_running_loop()
         if deadline is not None and loop.time() + wait >= deadline:

@@ -48,6 +48,10 @@ class ApiKeyAuth(Auth):
     def __init__(self, key: str) -> None:
         self._key = check_header_value(key, "api_key")
 
+    def ready(self) -> bool:
+        """Always: a key has nothing to resolve or renew (``refresh`` never waits)."""
+        return True
+
     def sign(self, request: HttpRequest) -> HttpRequest:
         request.headers["authorization"] = "Bearer " + self._key
         return request
@@ -85,6 +89,7 @@ class SigV4Auth(Auth):
         self._refresh = SharedRefresh("aws")
         self._signer = SigV4Signer(region, SERVICE)
         self._not_due_at = float("-inf")  # clock() when refresh_needed last said "not due"
+        self._refresh_needed: Any = None  # the source's refresh_needed, if it has one
         self.resolutions = 0
 
     def __repr__(self) -> str:
@@ -93,8 +98,8 @@ class SigV4Auth(Auth):
     def _fresh(self, grace: float = 0.0) -> bool:
         if self._frozen is None:
             return False
-        needed = getattr(self._source, "refresh_needed", None)  # RefreshableCredentials only
-        if not callable(needed):
+        needed = self._refresh_needed  # RefreshableCredentials only
+        if needed is None:
             return True
         now = self.clock()
         if 0.0 <= now - self._not_due_at < _RECHECK_S + grace:
@@ -122,7 +127,10 @@ class SigV4Auth(Auth):
         self.resolutions += 1
         self._not_due_at = float("-inf")  # new credentials: botocore is asked again
         try:
-            self._frozen = self._frozen_credentials()
+            frozen = self._frozen_credentials()
+            needed = getattr(self._source, "refresh_needed", None)  # read once, not per call
+            self._refresh_needed = needed if callable(needed) else None
+            self._frozen = frozen
         except CredentialsError:
             raise
         except Exception as exc:  # botocore's errors, translated at this boundary

@@ -199,10 +199,8 @@ class BedrockProvider(Provider):
     @property
     def prepare_may_block(self) -> bool:
         """Whether ``prepare`` may wait (and so is timed): only to resolve or renew SigV4
-        credentials, off the loop. An API key never waits, nor do SigV4 credentials at hand
-        and not due (``SigV4Auth.ready``): those calls skip the prepare timer (~5 µs)."""
-        auth = self.auth
-        return isinstance(auth, SigV4Auth) and not auth.ready()
+        credentials, off the loop; never with an API key or SigV4 credentials not due."""
+        return not self.auth.ready()
 
     def _credential(self, api_key: str | None, profile: str | None, access_key: str | None,
                     secret_key: str | None, session_token: str | None,
@@ -270,13 +268,16 @@ class BedrockProvider(Provider):
             CapabilityError: the operation or a beta is not served here (before any network).
             ConfigurationError: no AWS credentials could be resolved.
         """
-        why = self.capabilities.missing(call)
-        if why is not None:
-            raise CapabilityError(f"provider {self.name!r} (Amazon Bedrock): {why}",
-                                  platform=self.name)
+        if call.betas or call.needs or call.operation not in self.capabilities.operations:
+            why = self.capabilities.missing(call)
+            if why is not None:
+                raise CapabilityError(f"provider {self.name!r} (Amazon Bedrock): {why}",
+                                      platform=self.name)
         target = self._resolve(call.params["model"])
-        self._check_betas(call, target.endpoint)
-        await self.auth.refresh()
+        if call.betas:
+            self._check_betas(call, target.endpoint)
+        if not self.auth.ready():  # an API key, or SigV4 credentials not due: no await
+            await self.auth.refresh()
         model = target.model_id
         if target.endpoint in MESSAGES_API:
             return self._messages_request(call, target)
