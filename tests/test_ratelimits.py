@@ -132,14 +132,21 @@ def test_numbers_round_trip_or_clip(n: int, need: int) -> None:
 
 
 @settings(max_examples=300)
-@given(st.dictionaries(st.sampled_from([*_HEADER_NAMES, "content-type", "request-id",
-                                        "x-should-retry", "retry-after-msx"]),
-                       st.sampled_from(["50", "0", " 7", RESET, "1.5", "junk", ""]), max_size=8))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [*_HEADER_NAMES, "content-type", "request-id", "x-should-retry", "retry-after-msx"]
+        ),
+        st.sampled_from(["50", "0", " 7", RESET, "1.5", "junk", ""]),
+        max_size=8,
+    )
+)
 def test_plain_dict_shortcut_reads_like_any_mapping(headers: dict[str, str]) -> None:
     """An answer's headers as a plain dict holding none of the rate-limit names are told in one
     set operation; whatever the dict holds, the result is what the look-ups give for the same
     headers behind another ``Mapping``."""
     from types import MappingProxyType
 
-    assert parse_rate_limits(headers, now=NOW) == parse_rate_limits(MappingProxyType(headers),
-                                                                     now=NOW)
+    assert parse_rate_limits(headers, now=NOW) == parse_rate_limits(
+        MappingProxyType(headers), now=NOW
+    )
