@@ -179,8 +179,9 @@ class Signals(Observer):
         own = state if type(state) is InProcessState else None
         need_in = need_out = -1
         for p in plan:
-            if need_in < 0 and not (own is not None and (p.name, model) not in own.limits and
-                                    p.name not in own.budgets):
+            if need_in < 0 and not (
+                own is not None and (p.name, model) not in own.limits and p.name not in own.budgets
+            ):
                 need_in, need_out = estimate_input_tokens(params), _max_tokens(params)
             if need_in < 0:  # nothing would read it: neither limits nor a budget to take from
                 if not kept:
@@ -313,8 +314,12 @@ class Signals(Observer):
         """Settle the budget with the bill; remember who cached the prefix.
 
         .. versionchanged:: 0.3 Takes the ``AttemptRecord`` (``Observer.attempt_end``)."""
-        self.settle(state, record.provider, record.usage if record.error is None else None,
-                    record.outcome == "success")
+        self.settle(
+            state,
+            record.provider,
+            record.usage if record.error is None else None,
+            record.outcome == "success",
+        )
 
     def settle(self, state: Any, name: str, usage: Any, success: bool) -> None:
         """``attempt_end`` without a record: the router's own call (``state``: what
@@ -330,7 +335,9 @@ class Signals(Observer):
             if usage is not None and success and self.cache_affinity:
                 params = state[3]
                 keys = (
-                    affinity_keys(params) if ("cache_control" in params or has_marks(params)) else None
+                    affinity_keys(params)
+                    if ("cache_control" in params or has_marks(params))
+                    else None
                 )
                 if keys is not None:
                     self.state.affinity_put(keys.write, name)

@@ -52,8 +52,11 @@ class DecayingQuantiles:
         last = self._last
         if last is None or now - last > self.half_life_s * 0.00144:
             self._decay(now)
-        self._w[0 if value <= _MIN_S else min(
-            _BUCKETS - 1, int(math.log(value / _MIN_S) / _LOG_RATIO + 0.5))] += 1.0
+        self._w[
+            0
+            if value <= _MIN_S
+            else min(_BUCKETS - 1, int(math.log(value / _MIN_S) / _LOG_RATIO + 0.5))
+        ] += 1.0
         self.total += 1.0
 
     def buckets(self, now: float | None = None) -> list[tuple[int, float]]:
