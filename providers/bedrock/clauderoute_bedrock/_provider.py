@@ -85,9 +85,8 @@ def invocation_metrics(headers: Mapping[str, str]) -> dict[str, int | str]:
     (``inputTokenCount``, ``outputTokenCount``, ``invocationLatency`` in ms)."""
     out: dict[str, int | str] = {}
     for header, key in _METRIC_HEADERS:
-        value = headers.get(header)
-        if value is not None:
-            out[key] = int(value) if value.isdigit() else value
+        if (value := headers.get(header)) is not None:  # int() of "²" or 5000 digits raises
+            out[key] = int(value) if len(value) < 20 and value.isascii() and value.isdigit() else value
     return out
 
 
