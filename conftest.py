@@ -11,12 +11,47 @@ from hypothesis import HealthCheck, settings
 
 # CI machines are small and shared: judge properties, not speed (timings belong in benchmarks/).
 settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("ci")
+# CLAUDEROUTE_HYPOTHESIS=thorough: ten times the examples (1000 where a test sets no count; the
+# tests that set one scale it through tests/examples.py).
+settings.register_profile("thorough", parent=settings.get_profile("ci"), max_examples=1000)
+settings.load_profile(
+    "thorough" if os.environ.get("CLAUDEROUTE_HYPOTHESIS") == "thorough" else "ci"
+)
 
 # Read before clean_environ removes every CLAUDEROUTE_ variable.
 _GC_EACH_TEST = bool(os.environ.get("CLAUDEROUTE_GC_EACH_TEST"))
-_PREFIXES = ("ANTHROPIC_", "AWS_", "GOOGLE_", "AZURE_", "CLAUDEROUTE_", "CLOUD_ML_",
-             "OTEL_")
+_PREFIXES = ("ANTHROPIC_", "AWS_", "GOOGLE_", "AZURE_", "CLAUDEROUTE_", "CLOUD_ML_", "OTEL_")
+
+
+# The longest tests (a few seconds of CPU and more each), handed out first: under pytest-xdist a
+# long test that starts last keeps one worker busy after the other has run out of work. Only the
+# order changes; a name that no longer matches just loses its place in front.
+_LONGEST_FIRST = (
+    "tests/test_fault_storm.py",
+    "tests/test_benchmarks.py::test_quick_overhead_run",
+    "tests/test_fleet.py",
+    "tests/test_accumulate_fastpath.py",
+    "tests/test_sse_fastpath.py",
+    "tests/gateway/test_gateway_typescript.py",
+    "tests/test_fleet_local.py::test_sentinel_failover_reaches_the_new_master",
+    "tests/test_capacity_storm.py",
+    "providers/bedrock/tests/test_sigv4.py",
+    "providers/bedrock/tests/test_eventframes.py",
+    "tests/test_config_fuzz.py",
+    "tests/test_decode_message.py",
+    "tests/test_fleet_serve.py",
+    "tests/gateway/test_serve_process.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        for i, prefix in enumerate(_LONGEST_FIRST):
+            if item.nodeid.startswith(prefix):
+                return i
+        return len(_LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order
 
 
 @pytest.fixture(autouse=True)

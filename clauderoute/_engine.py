@@ -95,11 +95,12 @@ def _check_headers(headers: dict[str, str]) -> None:
     header injection) or fail to encode (a lone surrogate), naming the header, not its value.
     Headers come from settings (an API key), ``default_headers`` and ``extra_headers``.
 
-    The usual headers are printable ASCII throughout: one check over them all, in C, passes
-    them (a line break, NUL or non-ASCII character is not printable ASCII, so any header that
-    could be refused falls through to the check below, which names it)."""
+    The usual headers are ASCII without a line break or NUL: checked over them all at once (one
+    string; ``isascii`` reads a flag and each ``in`` is a memchr, where ``isprintable`` would
+    classify every character), they pass; anything else falls through to the check below,
+    which names the header."""
     joined = "".join([*headers, *headers.values()])
-    if joined.isascii() and joined.isprintable():
+    if joined.isascii() and "\n" not in joined and "\r" not in joined and "\x00" not in joined:
         return
     for name, value in headers.items():
         for text in (name, value):
@@ -194,8 +195,9 @@ class Engine:
             connector = aiohttp.TCPConnector(limit=limit, limit_per_host=per_host,
                                              keepalive_timeout=keepalive, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=True, skip_auto_headers=("User-Agent",),
-                headers={"user-agent": "clauderoute"},
+                # The default user-agent header replaces aiohttp's own on every request (as
+                # skip_auto_headers would, which costs a header copy per request).
+                connector=connector, auto_decompress=True, headers={"user-agent": "clauderoute"},
             )
         return self._session
 
@@ -219,7 +221,8 @@ class Engine:
         _check_headers(request.headers)
         # One timer bounds the whole exchange, so aiohttp needs no read timer of its own here
         # (re-arming one on every chunk is measurable per call; benchmarks/README.md).
-        with _Translate(platform, timeout):
+        # (_Translate built only on an error: this runs on every call)
+        try:
             async with asyncio.timeout(timeout), self.session.request(
                 request.method, request.url, headers=request.headers, data=data,
                 timeout=self._timeout(None),
@@ -238,6 +241,9 @@ class Engine:
                     else:
                         answer = await self._body(resp, length, platform)
                 return HttpResponse(resp.status, headers, answer)
+        except Exception as exc:
+            _Translate(platform, timeout).__exit__(type(exc), exc, exc.__traceback__)
+            raise
 
     async def _body(self, resp: aiohttp.ClientResponse, length: str | None,
                     platform: str | None) -> bytes:

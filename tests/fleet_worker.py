@@ -1,9 +1,11 @@
 """One process of a test fleet: reads JSON commands on stdin, answers one JSON line each.
 
-Run by tests/test_fleet.py as ``python tests/fleet_worker.py STATE_URL COOLDOWN`` (a real
-process, so the fleet state crosses process boundaries the way a gateway's workers do). The
+Run by tests/test_fleet.py as ``python tests/fleet_worker.py STATE_URL COOLDOWN [PREFIX]`` (a
+real process, so the fleet state crosses process boundaries the way a gateway's workers do). The
 local copy is the real ``InProcessState`` on a wall clock the test moves (``clock``), so a
-platform's reset is reached by moving the clock, not by sleeping.
+platform's reset is reached by moving the clock, not by sleeping. ``reset`` closes the fleet
+state and builds a new one under another prefix, with the clock back at zero offset: what a new
+process would have, without starting one (the tests of a module share their four processes).
 """
 
 # ruff: noqa: B023  (each lambda is awaited before the loop moves on)
@@ -47,8 +49,12 @@ async def _poll(pred: Any, seconds: float, every: float = 0.005) -> bool:
     return bool(pred())
 
 
-async def main() -> None:
-    settings = state_settings({"url": sys.argv[1], "sync_ms": 50, "op_timeout_ms": 200}, env={})
+def _build(prefix: str | None) -> tuple[FleetState, SharedBreaker, FleetRouteState]:
+    """A started fleet state (keys under ``prefix``), its breaker and its route state."""
+    raw: dict[str, Any] = {"url": sys.argv[1], "sync_ms": 50, "op_timeout_ms": 200}
+    if prefix:
+        raw["prefix"] = prefix
+    settings = state_settings(raw, env={})
     assert settings is not None
     fleet = FleetState(settings)
     breaker = SharedBreaker(fleet, threshold=2, cooldown_s=float(sys.argv[2]), probe_ttl_s=30)
@@ -56,6 +62,11 @@ async def main() -> None:
         fleet, InProcessState(BUDGETS, wall_clock=wall_clock), budgets=BUDGETS, window_s=3600
     )
     fleet.start()
+    return fleet, breaker, state
+
+
+async def main() -> None:
+    fleet, breaker, state = _build(sys.argv[3] if len(sys.argv) > 3 else None)
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGUSR2, _dump_tasks)  # a stuck process shows its awaits
     while True:
@@ -67,6 +78,11 @@ async def main() -> None:
         out: dict[str, Any] = {}
         if op == "live":
             out["live"] = await _poll(lambda: fleet.live, cmd.get("within", 20.0))
+        elif op == "reset":  # as a new process: a fresh state under another prefix, clock at 0
+            await breaker.aclose()
+            OFFSET[0] = 0.0
+            fleet, breaker, state = _build(cmd["prefix"])
+            out["live"] = await _poll(lambda: fleet.live, 20.0)
         elif op == "fail":
             for _ in range(cmd.get("n", 2)):
                 breaker.failure(p, m)

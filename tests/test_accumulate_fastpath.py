@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from clauderoute._accumulate import MessageAccumulator
 from clauderoute.types._stream import ContentBlockDeltaEvent, StreamEvent, decode_event
+from tests.examples import examples
 
 
 class _General(MessageAccumulator):
@@ -26,31 +27,58 @@ class _General(MessageAccumulator):
 
 
 _enc = msgspec.json.Encoder()
-_MSG = {"id": "m", "type": "message", "role": "assistant", "model": "x", "content": [],
-        "stop_reason": None, "stop_sequence": None,
-        "usage": {"input_tokens": 1, "output_tokens": 1}}
-_BLOCKS = [{"type": "text", "text": "a"}, {"type": "thinking", "thinking": "t", "signature": ""},
-           {"type": "tool_use", "id": "t1", "name": "f", "input": {}},
-           {"type": "mystery", "x": 1}]
-_DELTAS = [{"type": "text_delta", "text": "x"}, {"type": "text_delta", "text": ""},
-           {"type": "thinking_delta", "thinking": "th"},
-           {"type": "input_json_delta", "partial_json": '{"a": '},
-           {"type": "input_json_delta", "partial_json": "1}"},
-           {"type": "signature_delta", "signature": "sig"},
-           {"type": "citations_delta", "citation": {"type": "char_location", "cited_text": "c"}},
-           {"type": "future_delta", "v": 2}]
+_MSG = {
+    "id": "m",
+    "type": "message",
+    "role": "assistant",
+    "model": "x",
+    "content": [],
+    "stop_reason": None,
+    "stop_sequence": None,
+    "usage": {"input_tokens": 1, "output_tokens": 1},
+}
+_BLOCKS = [
+    {"type": "text", "text": "a"},
+    {"type": "thinking", "thinking": "t", "signature": ""},
+    {"type": "tool_use", "id": "t1", "name": "f", "input": {}},
+    {"type": "mystery", "x": 1},
+]
+_DELTAS = [
+    {"type": "text_delta", "text": "x"},
+    {"type": "text_delta", "text": ""},
+    {"type": "thinking_delta", "thinking": "th"},
+    {"type": "input_json_delta", "partial_json": '{"a": '},
+    {"type": "input_json_delta", "partial_json": "1}"},
+    {"type": "signature_delta", "signature": "sig"},
+    {"type": "citations_delta", "citation": {"type": "char_location", "cited_text": "c"}},
+    {"type": "future_delta", "v": 2},
+]
 _index = st.integers(min_value=-1, max_value=3)
 _event = st.one_of(
     st.just({"type": "message_start", "message": _MSG}),
-    st.builds(lambda i, b: {"type": "content_block_start", "index": i, "content_block": b},
-              st.integers(min_value=0, max_value=3), st.sampled_from(_BLOCKS)),
-    st.builds(lambda i, d: {"type": "content_block_delta", "index": i, "delta": d},
-              _index, st.sampled_from(_DELTAS)),
-    st.builds(lambda i, d: {"type": "content_block_delta", "index": i, "delta": d},
-              _index, st.sampled_from(_DELTAS[:1])),
+    st.builds(
+        lambda i, b: {"type": "content_block_start", "index": i, "content_block": b},
+        st.integers(min_value=0, max_value=3),
+        st.sampled_from(_BLOCKS),
+    ),
+    st.builds(
+        lambda i, d: {"type": "content_block_delta", "index": i, "delta": d},
+        _index,
+        st.sampled_from(_DELTAS),
+    ),
+    st.builds(
+        lambda i, d: {"type": "content_block_delta", "index": i, "delta": d},
+        _index,
+        st.sampled_from(_DELTAS[:1]),
+    ),
     st.builds(lambda i: {"type": "content_block_stop", "index": i}, _index),
-    st.just({"type": "message_delta", "delta": {"stop_reason": "end_turn"},
-             "usage": {"output_tokens": 5}}),
+    st.just(
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn"},
+            "usage": {"output_tokens": 5},
+        }
+    ),
     st.just({"type": "message_stop"}),
 )
 
@@ -62,14 +90,17 @@ def _state(acc: MessageAccumulator) -> Any:
     return repr(msg), {k: list(v) for k, v in acc._parts.items()}, acc.stopped
 
 
-@settings(max_examples=2000)
+@settings(max_examples=examples(500))
 @given(events=st.lists(_event, max_size=25), in_order=st.booleans())
-def test_inline_text_delta_matches_general_path(events: list[dict[str, Any]],
-                                                in_order: bool) -> None:
+def test_inline_text_delta_matches_general_path(
+    events: list[dict[str, Any]], in_order: bool
+) -> None:
     if in_order:  # mostly a well-formed stream: start, block, then whatever was drawn
-        events = [{"type": "message_start", "message": _MSG},
-                  {"type": "content_block_start", "index": 0, "content_block": _BLOCKS[0]},
-                  *events]
+        events = [
+            {"type": "message_start", "message": _MSG},
+            {"type": "content_block_start", "index": 0, "content_block": _BLOCKS[0]},
+            *events,
+        ]
     fast, general = MessageAccumulator(), _General()
     for raw in events:
         data = _enc.encode(raw)

@@ -23,9 +23,22 @@ def test_interrupted_bench_writes_partial_results(tmp_path: Path, sig: signal.Si
     """SIGINT/SIGTERM mid-run: run.json and requests.jsonl are written, marked partial, exit
     130; every record kept is a finished request."""
     proc = subprocess.Popen(
-        _cli("bench", "--quick", "--requests", "100000", "--no-plot", "--out", str(tmp_path),
-             "--run-id", "cut"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=os.environ.copy())
+        _cli(
+            "bench",
+            "--quick",
+            "--requests",
+            "100000",
+            "--no-plot",
+            "--out",
+            str(tmp_path),
+            "--run-id",
+            "cut",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()  # printed once the emulators run and measuring starts
@@ -50,30 +63,48 @@ def test_interrupted_bench_writes_partial_results(tmp_path: Path, sig: signal.Si
 def test_demo_succeeds_with_one_platform() -> None:
     """Only the Claude API's emulator (as after `pip install clauderoute`): the demo's faults
     are absorbed by retries and it exits 0."""
-    done = subprocess.run(_cli("demo", "--quick", "--platforms", "anthropic"),
-                          capture_output=True, text=True, timeout=300, env=os.environ.copy(),
-                          check=False)
+    done = subprocess.run(
+        _cli("demo", "--quick", "--platforms", "anthropic"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ.copy(),
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 platform emulated" in done.stdout
     assert "0 failed" in done.stdout and "retry" in done.stdout
 
 
-@pytest.mark.parametrize(("args", "flag"), [
-    (["demo", "--calls", "0"], "--calls"), (["demo", "--per-platform", "-1"], "--per-platform"),
-    (["demo", "--platforms", "nowhere"], "--platforms"),
-    (["bench", "--requests", "0"], "--requests"), (["bench", "--rate", "nan"], "--rate"),
-    (["bench", "--max-tokens", "-3"], "--max-tokens"),
-    (["bench", "--concurrency", "0"], "--concurrency")])
-def test_usage_errors_name_the_flag(args: list[str], flag: str,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["demo", "--calls", "0"], "--calls"),
+        (["demo", "--per-platform", "-1"], "--per-platform"),
+        (["demo", "--platforms", "nowhere"], "--platforms"),
+        (["bench", "--requests", "0"], "--requests"),
+        (["bench", "--rate", "nan"], "--rate"),
+        (["bench", "--max-tokens", "-3"], "--max-tokens"),
+        (["bench", "--concurrency", "0"], "--concurrency"),
+    ],
+)
+def test_usage_errors_name_the_flag(
+    args: list[str], flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A bad option value: exit 2, and the message names that flag (and only that one)."""
     from clauderoute._cli import main
 
     assert main(args) == 2
     err = capsys.readouterr().err
     assert flag in err
-    others = {"--calls", "--per-platform", "--requests", "--rate", "--max-tokens",
-              "--concurrency"} - {flag}
+    others = {
+        "--calls",
+        "--per-platform",
+        "--requests",
+        "--rate",
+        "--max-tokens",
+        "--concurrency",
+    } - {flag}
     assert others.isdisjoint(err.replace(",", " ").split())
 
 
@@ -89,8 +120,13 @@ def test_help_has_no_rest_markup(command: str, capsys: pytest.CaptureFixture[str
     assert command in out and "``" not in out
 
 
-def test_missing_kind_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_kind_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A provider table without kind is refused, naming the table, not read as its name."""
+    # Wide enough that the message's table cell is not cut whatever the length of tmp_path
+    # (under pytest-xdist it is longer and the 120-column table cut the message).
+    monkeypatch.setenv("COLUMNS", "250")
     import clauderoute
     from clauderoute._cli import main
 
@@ -111,13 +147,14 @@ async def test_stream_interrupted_names_the_provider_once() -> None:
 
     async with AnthropicEmulator(api_key="k") as emu:
         emu.faults.add(Fault(after_events=4, cut=True))
-        provider = AnthropicProvider(name="direct", base_url=emu.url, api_key="k",
-                                     max_retries=0)
+        provider = AnthropicProvider(name="direct", base_url=emu.url, api_key="k", max_retries=0)
         async with clauderoute.AsyncClient(providers=[provider]) as client:
             with pytest.raises(clauderoute.StreamInterruptedError) as caught:
                 async with client.messages.stream(
-                        model="claude-haiku-4-5", max_tokens=30,
-                        messages=[{"role": "user", "content": "one two three four five"}]) as s:
+                    model="claude-haiku-4-5",
+                    max_tokens=30,
+                    messages=[{"role": "user", "content": "one two three four five"}],
+                ) as s:
                     async for _ in s.text_stream:
                         pass
     text = str(caught.value)

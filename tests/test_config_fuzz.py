@@ -25,10 +25,16 @@ from hypothesis import strategies as st
 
 import clauderoute as cr
 from clauderoute._config import client_settings
+from tests.examples import examples
 
 CLASSES: dict[str, type[cr.Provider]] = {
-    "anthropic": AnthropicProvider, "bedrock": BedrockProvider, "aws": AWSProvider,
-    "foundry": FoundryProvider, "vertex": VertexProvider, "google-cloud": GoogleCloudProvider}
+    "anthropic": AnthropicProvider,
+    "bedrock": BedrockProvider,
+    "aws": AWSProvider,
+    "foundry": FoundryProvider,
+    "vertex": VertexProvider,
+    "google-cloud": GoogleCloudProvider,
+}
 SECRET = "zq-secret-canary-7781"
 # Settings that read files or the network when given (a profile, a key file, a credential
 # object): fuzzed through the config path, where a string is all they can be.
@@ -42,25 +48,53 @@ def _string_settings(cls: type) -> list[str]:
         if init is None or klass is object:
             continue
         for p in inspect.signature(init).parameters.values():
-            if p.kind is p.KEYWORD_ONLY and str(p.annotation) in ("str", "str | None") \
-                    and p.name not in names:
+            if (
+                p.kind is p.KEYWORD_ONLY
+                and str(p.annotation) in ("str", "str | None")
+                and p.name not in names
+            ):
                 names.append(p.name)
     return names
 
 
 # Strings that have broken things before: URL and header specials, control characters, lone
 # surrogates (an environment variable with undecodable bytes), huge and empty values.
-_TRICKY = st.sampled_from([
-    "", " ", "\r\n", "x\ny", "\x00", "\udcff", "http://u:p@h", "https://h:99999", "ftp://h",
-    "http://[::1", "https://h/\r\nx: y", "%00", "${NOPE}", "../../etc/passwd", "a" * 5000,
-    "us-east-1", "global", "https://example.com", "http://10.0.0.1", "inf", "nan", "-1"])
-_TEXT = st.one_of(_TRICKY, st.text(max_size=40), st.text(alphabet="hpst:/@[]%.-_ 1\r\n",
-                                                          max_size=30))
+_TRICKY = st.sampled_from(
+    [
+        "",
+        " ",
+        "\r\n",
+        "x\ny",
+        "\x00",
+        "\udcff",
+        "http://u:p@h",
+        "https://h:99999",
+        "ftp://h",
+        "http://[::1",
+        "https://h/\r\nx: y",
+        "%00",
+        "${NOPE}",
+        "../../etc/passwd",
+        "a" * 5000,
+        "us-east-1",
+        "global",
+        "https://example.com",
+        "http://10.0.0.1",
+        "inf",
+        "nan",
+        "-1",
+    ]
+)
+_TEXT = st.one_of(
+    _TRICKY, st.text(max_size=40), st.text(alphabet="hpst:/@[]%.-_ 1\r\n", max_size=30)
+)
 _VALUE = st.recursive(
-    st.one_of(_TEXT, st.integers(-10**20, 10**20), st.floats(allow_nan=False), st.booleans()),
-    lambda inner: st.one_of(st.lists(inner, max_size=3),
-                            st.dictionaries(st.text(max_size=8), inner, max_size=3)),
-    max_leaves=6)
+    st.one_of(_TEXT, st.integers(-(10**20), 10**20), st.floats(allow_nan=False), st.booleans()),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 _PROBLEMS = (cr.ClauderouteError,)
 # No "explain" phase: it writes a patch with libcst, whose import warns (warnings are errors).
@@ -68,11 +102,16 @@ _PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink]
 
 
 @pytest.mark.parametrize("kind", sorted(CLASSES))
-@settings(max_examples=120, deadline=None, phases=_PHASES,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=examples(60),
+    deadline=None,
+    phases=_PHASES,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
-def test_constructor_string_settings(kind: str, data: st.DataObject,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_constructor_string_settings(
+    kind: str, data: st.DataObject, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Any strings in a provider's string settings: built, or a clauderoute error."""
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
@@ -94,45 +133,102 @@ def _toml_value(value: Any) -> str:
     """``value`` as a TOML value (strings escaped for TOML; lone surrogates cannot be written
     and go through the environment instead)."""
     if isinstance(value, str):
-        return '"' + "".join(c if c.isprintable() and c not in '"\\' else f"\\u{ord(c):04x}"
-                             for c in value) + '"'
+        return (
+            '"'
+            + "".join(
+                c if c.isprintable() and c not in '"\\' else f"\\u{ord(c):04x}" for c in value
+            )
+            + '"'
+        )
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f'"{k.encode("unicode_escape").decode()}" = {_toml_value(v)}'
-                               for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(
+                f'"{k.encode("unicode_escape").decode()}" = {_toml_value(v)}'
+                for k, v in value.items()
+            )
+            + "}"
+        )
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else "0.0"
     return str(value)
 
 
-_KEYS = sorted({"base_url", "timeout_s", "max_retries", "anthropic_version", "models", "region",
-                "project", "api_key", "access_token", "credentials_file", "profile",
-                "workspace_id", "resource", "endpoint", "inference_profile", "betas",
-                "mantle_base_url", "control_base_url", "location", "entra", "kind", "name",
-                "access_key", "secret_key", "auth_token", "nonsense"})
-_ROUTE_KEYS = ["policy", "providers", "deadline_s", "first_token_timeout_s", "timeout_s",
-               "hedge_after", "weights", "bogus"]
+_KEYS = sorted(
+    {
+        "base_url",
+        "timeout_s",
+        "max_retries",
+        "anthropic_version",
+        "models",
+        "region",
+        "project",
+        "api_key",
+        "access_token",
+        "credentials_file",
+        "profile",
+        "workspace_id",
+        "resource",
+        "endpoint",
+        "inference_profile",
+        "betas",
+        "mantle_base_url",
+        "control_base_url",
+        "location",
+        "entra",
+        "kind",
+        "name",
+        "access_key",
+        "secret_key",
+        "auth_token",
+        "nonsense",
+    }
+)
+_ROUTE_KEYS = [
+    "policy",
+    "providers",
+    "deadline_s",
+    "first_token_timeout_s",
+    "timeout_s",
+    "hedge_after",
+    "weights",
+    "bogus",
+]
 
 
-@settings(max_examples=250, deadline=None, phases=_PHASES,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(kinds=st.lists(st.sampled_from(sorted(CLASSES)), min_size=1, max_size=3),
-       data=st.data())
-def test_config_file_loading(kinds: list[str], data: st.DataObject, tmp_path: Path,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+@settings(
+    max_examples=examples(250),
+    deadline=None,
+    phases=_PHASES,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(kinds=st.lists(st.sampled_from(sorted(CLASSES)), min_size=1, max_size=3), data=st.data())
+def test_config_file_loading(
+    kinds: list[str], data: st.DataObject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A config file of random keys and values, some through ``${VAR}`` (which may hold what
     TOML cannot: a lone surrogate, a secret): loads, or raises a ConfigurationError; the
     variable's value is never in the message."""
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
     monkeypatch.delenv("CLAUDEROUTE_PROVIDER", raising=False)
-    secrets = st.sampled_from([SECRET, "\udcff" + SECRET, f"https://{SECRET}.example.com",
-                               f"ftp://{SECRET}", f"{SECRET}\r\n", f"p{SECRET}"])
-    env_value = data.draw(st.one_of(_TEXT, secrets).filter(
-        lambda v: "\x00" not in v), label="env")  # an environment cannot hold NUL
+    secrets = st.sampled_from(
+        [
+            SECRET,
+            "\udcff" + SECRET,
+            f"https://{SECRET}.example.com",
+            f"ftp://{SECRET}",
+            f"{SECRET}\r\n",
+            f"p{SECRET}",
+        ]
+    )
+    env_value = data.draw(
+        st.one_of(_TEXT, secrets).filter(lambda v: "\x00" not in v), label="env"
+    )  # an environment cannot hold NUL
     lines = []
     for i, kind in enumerate(kinds):
         lines.append(f"[providers.p{i}]")

@@ -14,28 +14,65 @@ from hypothesis import strategies as st
 from clauderoute.types import Message
 from clauderoute.types._content import UnknownBlock, decode_blocks
 from clauderoute.types._messages import _wire_message, decode_message
+from tests.examples import examples
 
-TAGS = ["text", "tool_use", "server_tool_use", "web_search_tool_result", "thinking",
-        "redacted_thinking", "container_upload", "Text", ""]
-KEYS = ["type", "text", "citations", "id", "name", "input", "tool_use_id", "content",
-        "thinking", "signature", "data", "cache_control", "zz"]
+TAGS = [
+    "text",
+    "tool_use",
+    "server_tool_use",
+    "web_search_tool_result",
+    "thinking",
+    "redacted_thinking",
+    "container_upload",
+    "Text",
+    "",
+]
+KEYS = [
+    "type",
+    "text",
+    "citations",
+    "id",
+    "name",
+    "input",
+    "tool_use_id",
+    "content",
+    "thinking",
+    "signature",
+    "data",
+    "cache_control",
+    "zz",
+]
 RARE = st.sampled_from([False] * 9 + [True])  # about one draw in ten
 
 
 def block_by_block(body: bytes) -> Message:
     """The general path alone (what decode_message did for every body before)."""
     w = _wire_message.decode(body)
-    msg = Message(id=w.id, type=w.type, role=w.role, model=w.model,
-                  content=decode_blocks(w.content), stop_reason=w.stop_reason,
-                  stop_sequence=w.stop_sequence, usage=w.usage, container=w.container)
+    msg = Message(
+        id=w.id,
+        type=w.type,
+        role=w.role,
+        model=w.model,
+        content=decode_blocks(w.content),
+        stop_reason=w.stop_reason,
+        stop_sequence=w.stop_sequence,
+        usage=w.usage,
+        container=w.container,
+    )
     msg.__dict__["_raw"] = bytes(body)
     return msg
 
 
-scalars = st.none() | st.booleans() | st.integers(-5, 5) | st.sampled_from(TAGS) | st.text(
-    max_size=4)
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-    st.sampled_from(KEYS), inner, max_size=3), max_leaves=6)
+scalars = (
+    st.none() | st.booleans() | st.integers(-5, 5) | st.sampled_from(TAGS) | st.text(max_size=4)
+)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 
 def obj(pairs: list[tuple[str, Any]]) -> str:
@@ -44,11 +81,13 @@ def obj(pairs: list[tuple[str, Any]]) -> str:
 
 
 VALID = {
-    "text": {"text": st.text(max_size=5), "citations": st.none() | st.lists(
-        st.dictionaries(st.sampled_from(KEYS), scalars, max_size=2), max_size=2)},
+    "text": {
+        "text": st.text(max_size=5),
+        "citations": st.none()
+        | st.lists(st.dictionaries(st.sampled_from(KEYS), scalars, max_size=2), max_size=2),
+    },
     "tool_use": {"id": st.text(max_size=3), "name": st.text(max_size=3), "input": values},
-    "server_tool_use": {"id": st.text(max_size=3), "name": st.text(max_size=3),
-                        "input": values},
+    "server_tool_use": {"id": st.text(max_size=3), "name": st.text(max_size=3), "input": values},
     "web_search_tool_result": {"tool_use_id": st.text(max_size=3), "content": values},
     "thinking": {"thinking": st.text(max_size=3), "signature": st.text(max_size=3)},
     "redacted_thinking": {"data": st.text(max_size=3)},
@@ -64,8 +103,9 @@ def block(draw: st.DrawFn) -> str:
         tag = draw(st.sampled_from(sorted(VALID)))
         pairs = [(k, draw(v)) for k, v in VALID[tag].items() if draw(st.integers(0, 5))]
         pairs.insert(draw(st.integers(0, len(pairs))), ("type", tag))
-        pairs += draw(st.lists(st.tuples(st.sampled_from(["zz", "cache_control"]), values),
-                               max_size=2))
+        pairs += draw(
+            st.lists(st.tuples(st.sampled_from(["zz", "cache_control"]), values), max_size=2)
+        )
         return obj(pairs)
     return obj(draw(st.lists(st.tuples(st.sampled_from(KEYS), values), max_size=5)))
 
@@ -75,19 +115,38 @@ def body(draw: st.DrawFn) -> bytes:
     pairs: list[tuple[str, str]] = [
         ("id", json.dumps(draw(values if draw(RARE) else st.just("msg_1")))),
         ("content", "[" + ",".join(draw(st.lists(block(), max_size=4))) + "]"),
-        ("usage", json.dumps(draw(st.sampled_from([{}, {"input_tokens": 3, "output_tokens": 4},
-                                                   {"output_tokens": 1}, {}, {}, {"input_tokens": "x"}])))),
+        (
+            "usage",
+            json.dumps(
+                draw(
+                    st.sampled_from(
+                        [
+                            {},
+                            {"input_tokens": 3, "output_tokens": 4},
+                            {"output_tokens": 1},
+                            {},
+                            {},
+                            {"input_tokens": "x"},
+                        ]
+                    )
+                )
+            ),
+        ),
     ]
-    optional = [("model", json.dumps("claude-x")), ("stop_reason", json.dumps("end_turn")),
-                ("role", json.dumps(draw(st.sampled_from(["assistant"] * 5 + [3])))),
-                ("extra_field", json.dumps(draw(values))), ("type", json.dumps("message"))]
+    optional = [
+        ("model", json.dumps("claude-x")),
+        ("stop_reason", json.dumps("end_turn")),
+        ("role", json.dumps(draw(st.sampled_from(["assistant"] * 5 + [3])))),
+        ("extra_field", json.dumps(draw(values))),
+        ("type", json.dumps("message")),
+    ]
     pairs += [p for p in optional if draw(st.booleans())]
     pairs = draw(st.permutations(pairs))
     if draw(RARE):
         pairs = pairs[1:]  # no id
     text = "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in pairs) + "}"
     if draw(RARE):
-        text = text[:draw(st.integers(0, len(text)))]  # truncated
+        text = text[: draw(st.integers(0, len(text)))]  # truncated
     return text.encode()
 
 
@@ -96,22 +155,27 @@ def outcome(fn: Any, data: bytes) -> Any:
         msg = fn(data)
     except msgspec.DecodeError as exc:
         return ("error", type(exc), str(exc))
-    blocks = [(type(b), b.data if isinstance(b, UnknownBlock) else msgspec.structs.asdict(b))
-              for b in msg.content]
+    blocks = [
+        (type(b), b.data if isinstance(b, UnknownBlock) else msgspec.structs.asdict(b))
+        for b in msg.content
+    ]
     fields = {f: getattr(msg, f) for f in msg.__struct_fields__ if f != "content"}
     return ("ok", fields, blocks, msg.extra, msg.text, type(msg))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(body())
 def test_one_pass_matches_block_by_block(data: bytes) -> None:
     assert outcome(decode_message, data) == outcome(block_by_block, data)
 
 
 def test_unknown_block_falls_back_and_is_kept() -> None:
-    data = (b'{"id":"m","content":[{"type":"text","text":"a"},'
-            b'{"type":"container_upload","file_id":"f"}],"usage":{}}')
+    data = (
+        b'{"id":"m","content":[{"type":"text","text":"a"},'
+        b'{"type":"container_upload","file_id":"f"}],"usage":{}}'
+    )
     msg = decode_message(data)
     assert [b.type for b in msg.content] == ["text", "container_upload"]
-    assert msg.content[1] == UnknownBlock(type="container_upload",
-                                          data={"type": "container_upload", "file_id": "f"})
+    assert msg.content[1] == UnknownBlock(
+        type="container_upload", data={"type": "container_upload", "file_id": "f"}
+    )

@@ -33,8 +33,11 @@ from clauderoute_anthropic import AnthropicEmulator
 from clauderoute.testing import ProviderContract
 
 ROOT = Path(__file__).resolve().parents[1]
-RUN_PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
-             *sorted(ROOT.glob("providers/*/README.md"))]
+RUN_PAGES = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted(ROOT.glob("providers/*/README.md")),
+]
 _MARK = re.compile(r"<!--\s*(not-run|file)\s*:?\s*(.*?)\s*-->")
 _FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")
 SAMPLE_TIMEOUT_S = 120
@@ -86,20 +89,27 @@ def _python(pages: list[Path]) -> list[Block]:
 
 
 def _env(tmp: Path, emulator: AnthropicEmulator, api_key: str) -> dict[str, str]:
-    paths = [str(tmp), str(ROOT), *(str(d) for d in sorted((ROOT / "providers").iterdir())
-                                    if d.is_dir())]
+    paths = [
+        str(tmp),
+        str(ROOT),
+        *(str(d) for d in sorted((ROOT / "providers").iterdir()) if d.is_dir()),
+    ]
     env = dict(os.environ)  # conftest's clean_environ already removed real credentials
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
-    env.update(PYTHONPATH=os.pathsep.join(paths), ANTHROPIC_API_KEY=api_key,
-               ANTHROPIC_BASE_URL=emulator.url, PYTHONWARNINGS="error")
+    env.update(
+        PYTHONPATH=os.pathsep.join(paths),
+        ANTHROPIC_API_KEY=api_key,
+        ANTHROPIC_BASE_URL=emulator.url,
+        PYTHONWARNINGS="error",
+    )
     return env
 
 
 async def _run(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
-        *args, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT)
+        *args, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), SAMPLE_TIMEOUT_S)
     except TimeoutError:
@@ -132,8 +142,7 @@ async def test_python_sample_runs(block: Block, tmp_path: Path) -> None:
     (tmp_path / "sample.py").write_text(block.code, encoding="utf-8")
     key = "sample-key-0123456789abcdef"
     async with AnthropicEmulator(api_key=key) as emulator:
-        rc, out = await _run([sys.executable, "sample.py"], tmp_path,
-                             _env(tmp_path, emulator, key))
+        rc, out = await _run([sys.executable, "sample.py"], tmp_path, _env(tmp_path, emulator, key))
     assert rc == 0, f"the sample at {block.id} failed (exit {rc}):\n{out}"
 
 
@@ -161,22 +170,53 @@ TEST_FILES = [b for b in _python(RUN_PAGES) if b.mark == "file" and b.arg.starts
 def _pytest(block: Block, tmp: Path) -> tuple[int, str]:
     """Run the test module ``block`` (with its page's other files beside it) in pytest."""
     _write_files(block.page, tmp)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(tmp), str(ROOT), *(
-        str(d) for d in sorted((ROOT / "providers").iterdir()) if d.is_dir())])
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error",
-            "--rootdir", str(tmp), "-o", "asyncio_mode=auto",
-            "-o", "asyncio_default_fixture_loop_scope=function",
-            "-o", "asyncio_default_test_loop_scope=function", block.arg]
-    proc = subprocess.run(args, cwd=tmp, env=env, capture_output=True, text=True,
-                          timeout=SAMPLE_TIMEOUT_S, check=False)
+    # A fresh pytest, not one of this run's pytest-xdist workers: with their variables it would
+    # think itself one (pytest-benchmark, when installed, then warns, fatal under -W error).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [
+            str(tmp),
+            str(ROOT),
+            *(str(d) for d in sorted((ROOT / "providers").iterdir()) if d.is_dir()),
+        ]
+    )
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-W",
+        "error",
+        "--rootdir",
+        str(tmp),
+        "-o",
+        "asyncio_mode=auto",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+        "-o",
+        "asyncio_default_test_loop_scope=function",
+        block.arg,
+    ]
+    proc = subprocess.run(
+        args,
+        cwd=tmp,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SAMPLE_TIMEOUT_S,
+        check=False,
+    )
     return proc.returncode, proc.stdout + proc.stderr
 
 
 def test_the_documented_test_modules_are_found() -> None:
     """The README's pytest example and the provider walk-through's contract test."""
     assert {(b.page.name, b.arg) for b in TEST_FILES} >= {
-        ("README.md", "test_offline_example.py"), ("providers.md", "test_acme_contract.py")}
+        ("README.md", "test_offline_example.py"),
+        ("providers.md", "test_acme_contract.py"),
+    }
 
 
 @pytest.mark.parametrize("block", TEST_FILES, ids=[b.id for b in TEST_FILES])
@@ -213,16 +253,23 @@ CONFIGS = [b for p in RUN_PAGES for b in blocks(p) if b.lang == "toml" and "[pro
 
 
 @pytest.mark.parametrize("block", CONFIGS, ids=[b.id for b in CONFIGS])
-def test_config_samples_build_a_route(block: Block, tmp_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_samples_build_a_route(
+    block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every ``clauderoute.toml`` sample is a configuration clauderoute accepts: known keys,
     right types, installed kinds (credentials from the environment, as a user would have)."""
     from clauderoute._config import client_settings
 
-    for key, value in {"ANTHROPIC_API_KEY": "k", "ANTHROPIC_FOUNDRY_API_KEY": "f",
-                       "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s",
-                       "VERTEX_TOKEN": "t", "ACME_GATEWAY_TOKEN": "a",
-                       "GATEWAY_KEY": "g", "KEY_A": "a"}.items():
+    for key, value in {
+        "ANTHROPIC_API_KEY": "k",
+        "ANTHROPIC_FOUNDRY_API_KEY": "f",
+        "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "VERTEX_TOKEN": "t",
+        "ACME_GATEWAY_TOKEN": "a",
+        "GATEWAY_KEY": "g",
+        "KEY_A": "a",
+    }.items():
         monkeypatch.setenv(key, value)
     registry = None
     if block.page.name == "providers.md":  # the walk-through's provider, from the page itself
@@ -248,9 +295,14 @@ _PRIVATE = re.compile(r"\.\./shared|\b(?:DESIGN|STYLE|PLATFORMS|OBSERVABILITY)\.
 
 def markdown_files() -> list[Path]:
     """Every markdown file of the repository (not hidden folders, not generated results)."""
-    return sorted(p for p in ROOT.rglob("*.md")
-                  if not any(part.startswith(".") or part in ("results", "node_modules")
-                             for part in p.relative_to(ROOT).parts))
+    return sorted(
+        p
+        for p in ROOT.rglob("*.md")
+        if not any(
+            part.startswith(".") or part in ("results", "node_modules")
+            for part in p.relative_to(ROOT).parts
+        )
+    )
 
 
 def outside_links(page: Path, root: Path = ROOT) -> list[str]:
@@ -258,8 +310,9 @@ def outside_links(page: Path, root: Path = ROOT) -> list[str]:
     text = page.read_text(encoding="utf-8")
     bad = []
     for target in [*_LINK.findall(text), *_REF.findall(text)]:
-        if re.match(r"[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) \
-                and not target.startswith("file:"):
+        if re.match(r"[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) and not target.startswith(
+            "file:"
+        ):
             continue  # http(s), mailto: pages on the web, not files
         path = target.split("#", 1)[0]
         if not path:
@@ -281,11 +334,18 @@ def test_link_checker_catches_outside_links(tmp_path: Path) -> None:
     (root / "README.md").write_text("x", encoding="utf-8")
     (root / "docs" / "architecture.md").write_text("x", encoding="utf-8")
     page = root / "docs" / "probe.md"
-    page.write_text("[a](../../shared/DESIGN.md) [b](/etc/passwd) [c](missing.md) "
-                    "[d](https://example.com/x) [e](#layers) [f](architecture.md#layers)\n"
-                    "![g](<../README.md>)\n[h]: ../../outside.md\n", encoding="utf-8")
-    assert outside_links(page, root) == ["../../shared/DESIGN.md", "/etc/passwd", "missing.md",
-                                         "../../outside.md"]
+    page.write_text(
+        "[a](../../shared/DESIGN.md) [b](/etc/passwd) [c](missing.md) "
+        "[d](https://example.com/x) [e](#layers) [f](architecture.md#layers)\n"
+        "![g](<../README.md>)\n[h]: ../../outside.md\n",
+        encoding="utf-8",
+    )
+    assert outside_links(page, root) == [
+        "../../shared/DESIGN.md",
+        "/etc/passwd",
+        "missing.md",
+        "../../outside.md",
+    ]
 
 
 @pytest.mark.parametrize("page", markdown_files(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -295,12 +355,18 @@ def test_no_link_leaves_the_repository(page: Path) -> None:
     assert outside_links(page) == [], f"{page.relative_to(ROOT)} links outside the repository"
 
 
-OWNED_DOCS = [ROOT / "README.md", ROOT / "README.zh-TW.md", *sorted((ROOT / "docs").glob("*.md")),
-              *sorted(ROOT.glob("providers/*/README.md")), ROOT / "benchmarks" / "README.md"]
+OWNED_DOCS = [
+    ROOT / "README.md",
+    ROOT / "README.zh-TW.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted(ROOT.glob("providers/*/README.md")),
+    ROOT / "benchmarks" / "README.md",
+]
 
 
-@pytest.mark.parametrize("page", [p for p in OWNED_DOCS if p.exists()],
-                         ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "page", [p for p in OWNED_DOCS if p.exists()], ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_no_mention_of_private_documents(page: Path) -> None:
     """The user-facing docs do not send readers to documents they cannot see."""
     found = [m.group(0) for m in _PRIVATE.finditer(page.read_text(encoding="utf-8"))]
@@ -336,26 +402,31 @@ def structure_problems(english: Path, translation: Path) -> list[str]:
                 f"headings differ from heading {i + 1} on: {english.name} has "
                 f"{'#' * a[0] + ' ' + a[1] if a else 'no more headings'!r}, {translation.name} "
                 f"has {'#' * b[0] + ' ' + b[1] if b else 'no more headings'!r} "
-                f"({len(en)} headings against {len(zh)})")
+                f"({len(en)} headings against {len(zh)})"
+            )
             break
     en_code = [(b.lang, b.mark, b.arg, b.code) for b in blocks(english)]
     zh_code = [(b.lang, b.mark, b.arg, b.code) for b in blocks(translation)]
     if len(en_code) != len(zh_code):
-        problems.append(f"{english.name} has {len(en_code)} code blocks, {translation.name} "
-                        f"{len(zh_code)}")
+        problems.append(
+            f"{english.name} has {len(en_code)} code blocks, {translation.name} {len(zh_code)}"
+        )
     for n, (a, b) in enumerate(zip(en_code, zh_code, strict=False), 1):
         if a != b:
             where = blocks(english)[n - 1].line
-            problems.append(f"code block {n} ({english.name} line {where}) differs in "
-                            f"{translation.name}: update both")
+            problems.append(
+                f"code block {n} ({english.name} line {where}) differs in "
+                f"{translation.name}: update both"
+            )
     return problems
 
 
 def test_translation_keeps_step_with_readme() -> None:
     """README.zh-TW.md has README.md's headings (levels, in order) and the same code blocks."""
     problems = structure_problems(ROOT / "README.md", ZH)
-    assert not problems, ("README.zh-TW.md is out of step with README.md:\n  "
-                          + "\n  ".join(problems))
+    assert not problems, "README.zh-TW.md is out of step with README.md:\n  " + "\n  ".join(
+        problems
+    )
 
 
 def test_translation_check_catches_drift(tmp_path: Path) -> None:
@@ -367,10 +438,9 @@ def test_translation_check_catches_drift(tmp_path: Path) -> None:
     en_path.write_text(english + "\n## A new section\n\nText.\n", encoding="utf-8")
     assert any("headings differ" in p for p in structure_problems(en_path, zh_path))
     en_path.write_text(english.replace("Hello, Claude", "Hi, Claude", 1), encoding="utf-8")
-    assert any("code block" in p and "differs" in p
-               for p in structure_problems(en_path, zh_path))
+    assert any("code block" in p and "differs" in p for p in structure_problems(en_path, zh_path))
     cut = zh.index("```toml")
-    zh_path.write_text(zh[:cut] + zh[zh.index("```\n", cut + 7) + 4:], encoding="utf-8")
+    zh_path.write_text(zh[:cut] + zh[zh.index("```\n", cut + 7) + 4 :], encoding="utf-8")
     en_path.write_text(english, encoding="utf-8")
     assert any("code blocks" in p for p in structure_problems(en_path, zh_path))
     zh_path.write_text(zh, encoding="utf-8")
@@ -381,13 +451,17 @@ def test_translation_is_translated() -> None:
     """Its prose is Chinese: most lines outside code carry CJK characters."""
     inside = {n for b in blocks(ZH) for n in range(b.line, b.line + b.code.count("\n") + 2)}
     lines = ZH.read_text(encoding="utf-8").splitlines()
-    prose = [line for n, line in enumerate(lines, 1) if n not in inside and line.strip()
-             and not line.startswith(("```", "|", "<!--", "![", "#"))]
+    prose = [
+        line
+        for n, line in enumerate(lines, 1)
+        if n not in inside and line.strip() and not line.startswith(("```", "|", "<!--", "![", "#"))
+    ]
     cjk = [line for line in prose if re.search(r"[\u4e00-\u9fff]", line)]
     assert len(cjk) >= 0.8 * len(prose), [line for line in prose if line not in cjk][:5]
 
 
 # --- docs/architecture.md names code that exists -------------------------------------------
+
 
 def _source_index() -> tuple[set[str], dict[str, set[str]]]:
     """Every module path under clauderoute/ (relative to it), and each class's methods."""
@@ -399,8 +473,10 @@ def _source_index() -> tuple[set[str], dict[str, set[str]]]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ClassDef):
                 methods.setdefault(node.name, set()).update(
-                    n.name for n in node.body
-                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+                    n.name
+                    for n in node.body
+                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                )
     return paths, methods
 
 

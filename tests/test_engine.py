@@ -106,3 +106,16 @@ async def test_foreign_errors_in_prepare_are_translated(emu: AnthropicEmulator) 
         with pytest.raises(cr.ConnectTimeout, match=r"\[h\]"):
             await c.messages.create(model="m", max_tokens=4, messages=HI)
     assert emu.requests == []
+
+
+async def test_user_agent_is_clauderoute_unless_the_caller_sets_one(
+        emu: AnthropicEmulator) -> None:
+    """Every request names clauderoute as its user agent (never aiohttp's default), and a
+    ``User-Agent`` the caller passes replaces it rather than joining it."""
+    async with _client(emu) as client:
+        await client.messages.create(model="m", max_tokens=4, messages=HI)
+        await client.messages.create(model="m", max_tokens=4, messages=HI,
+                                     extra_headers={"User-Agent": "mine/1.0"})
+    agents = [[v for k, v in r.headers.items() if k.lower() == "user-agent"]
+              for r in emu.requests]
+    assert agents == [["clauderoute"], ["mine/1.0"]]

@@ -77,6 +77,17 @@ class RedisServer:
                 time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
 
+    def flush(self) -> None:
+        """Empty every database (FLUSHALL), so that a test starts on a blank Redis."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.sendall(f"AUTH {self.password}\r\nFLUSHALL\r\n".encode())
+            got = b""
+            while got.count(b"\r\n") < 2:
+                chunk = s.recv(100)
+                assert chunk, got
+                got += chunk
+        assert got == b"+OK\r\n+OK\r\n", got
+
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.kill()
@@ -84,9 +95,26 @@ class RedisServer:
             self.proc = None
 
 
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
+# The tests of this module share one redis-server and four worker processes (each Python start
+# with these imports costs ~0.75 s of CPU; 24 of them were half the module's time), so they run on
+# one pytest-xdist worker. Each test still starts on an empty Redis and on fresh fleet state in
+# every process (``reset``: new objects under a prefix of its own); the ones about processes
+# that join later or restart start those processes themselves.
+pytestmark = pytest.mark.xdist_group("fleet")
+
+
+@pytest.fixture(scope="module")
+def shared_redis() -> Iterator[RedisServer]:
     yield from running_redis()
+
+
+@pytest.fixture
+def redis_server(shared_redis: RedisServer) -> RedisServer:
+    """The module's redis-server, running and empty."""
+    if shared_redis.proc is None:  # a test stopped it and did not get to start it again
+        shared_redis.start()
+    shared_redis.flush()
+    return shared_redis
 
 
 def running_redis() -> Iterator[RedisServer]:
@@ -109,9 +137,10 @@ def running_redis() -> Iterator[RedisServer]:
 class Worker:
     """One fleet process (tests/fleet_worker.py) driven over stdin/stdout."""
 
-    def __init__(self, url: str, cooldown_s: float = 1.0) -> None:
+    def __init__(self, url: str, cooldown_s: float = 1.0, prefix: str = "") -> None:
+        self.url, self.prefix = url, prefix
         self.proc = subprocess.Popen(
-            [sys.executable, WORKER, url, str(cooldown_s)],
+            [sys.executable, WORKER, url, str(cooldown_s), *([prefix] if prefix else [])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -152,17 +181,29 @@ class Worker:
         return err
 
 
-@pytest.fixture
-def fleet(redis_server: RedisServer) -> Iterator[list[Worker]]:
-    workers = [Worker(redis_server.url) for _ in range(4)]
+@pytest.fixture(scope="module")
+def fleet_processes(shared_redis: RedisServer) -> Iterator[list[Worker]]:
+    # (until a test resets them, under a prefix no test's own processes use)
+    workers = [Worker(shared_redis.url, prefix="idle" + os.urandom(6).hex()) for _ in range(4)]
     try:
-        for w in workers:
-            assert w("live")["live"], "worker never synced with redis"
         yield workers
     finally:
         logs = [w.close() for w in workers]
         for log in logs:
-            assert redis_server.password not in log  # no password in any log line
+            assert shared_redis.password not in log  # no password in any log line
+
+
+@pytest.fixture
+def fleet(redis_server: RedisServer, fleet_processes: list[Worker]) -> list[Worker]:
+    """Four processes, each on fresh fleet state under this test's own prefix."""
+    prefix = "t" + os.urandom(6).hex()
+    for i, w in enumerate(fleet_processes):
+        if w.proc.poll() is not None:  # died in an earlier test (which failed for it)
+            assert redis_server.password not in w.close()
+            fleet_processes[i] = w = Worker(redis_server.url)
+        w.prefix = prefix
+        assert w("reset", prefix=prefix)["live"], "worker never synced with redis"
+    return fleet_processes
 
 
 def test_breaker_opens_fleet_wide_and_one_probe(fleet: list[Worker]) -> None:
@@ -171,7 +212,7 @@ def test_breaker_opens_fleet_wide_and_one_probe(fleet: list[Worker]) -> None:
     assert a("fail", n=2)["state"] == 2  # threshold 2: open here
     for w in others:  # the others stop sending within sync_ms plus a margin
         assert w("until_blocked", within=SYNC_S + MARGIN_S)["blocked"]
-    late = Worker(fleet[0].proc.args[2])  # type: ignore[index]  # joins after it opened
+    late = Worker(fleet[0].url, prefix=fleet[0].prefix)  # joins after it opened
     try:
         assert late("live")["live"]
         assert late("state")["state"] != 0  # open or half-open: caught up from Redis at once
@@ -201,7 +242,7 @@ def test_affinity_holds_across_processes(fleet: list[Worker]) -> None:
     fleet[0]("aff_put", key=key, provider="p1")
     for w in fleet[1:]:
         assert w("aff_get", key=key, within=MARGIN_S)["provider"] == "p1"
-    late = Worker(fleet[0].proc.args[2])  # type: ignore[index]  # a restarted process
+    late = Worker(fleet[0].url, prefix=fleet[0].prefix)  # a restarted process
     try:
         assert late("live")["live"]
         assert late("aff_get", key=key, within=MARGIN_S)["provider"] == "p1"  # caught up

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 import clauderoute as cr
 from clauderoute._sse import SSEDecoder
 from clauderoute.testing import Hostile, HostileServer, LatencyProfile, split_at
+from tests.examples import examples
 
 KEY = "limits-test-key"
 HI = [{"role": "user", "content": "one two three four five six seven"}]
@@ -33,11 +34,13 @@ def provider(url: str, **kw: Any) -> AnthropicProvider:
 
 async def call(client: cr.AsyncClient, op: str = "create", **kw: Any) -> Any:
     """One create or stream; a hang fails the test rather than the suite."""
+
     async def go() -> Any:
         if op == "create":
             return await client.messages.create(model="m", max_tokens=16, messages=HI, **kw)
         async with client.messages.stream(model="m", max_tokens=16, messages=HI, **kw) as s:
             return await s.get_final_message()
+
     return await asyncio.wait_for(go(), 20)
 
 
@@ -69,8 +72,9 @@ async def test_default_limit_refuses_an_80_mib_answer(traced: None) -> None:
     """With the default limit (64 MiB), an 80 MiB answer that says its length is refused at
     its headers: ResponseTooLargeError naming the limit, and none of the body in memory."""
     body = b"{" + b" " * (80 * MIB)
-    async with HostileServer(Hostile(body=body, headers={"content-type": "application/json"})
-                             ) as server:
+    async with HostileServer(
+        Hostile(body=body, headers={"content-type": "application/json"})
+    ) as server:
         base = start_peak()
         async with cr.AsyncClient(providers=[provider(server.url)]) as client:
             with pytest.raises(cr.ResponseTooLargeError, match="max_response_bytes") as info:
@@ -81,17 +85,22 @@ async def test_default_limit_refuses_an_80_mib_answer(traced: None) -> None:
 
 
 @pytest.mark.parametrize("how", ["chunked", "gzip bomb"])
-async def test_body_without_a_usable_length_stops_at_the_limit(traced: None,
-                                                               how: str) -> None:
+async def test_body_without_a_usable_length_stops_at_the_limit(traced: None, how: str) -> None:
     """A body without a length (chunked, never ending) or whose length is its compressed size
     (a gzip bomb: 32 MiB of zeros in ~32 KB) is read only up to the limit, decompressed."""
-    answer = (Hostile(mode="endless_body") if how == "chunked" else
-              Hostile(body=gzip.compress(b"\0" * (32 * MIB)),
-                      headers={"content-type": "application/json", "content-encoding": "gzip"}))
+    answer = (
+        Hostile(mode="endless_body")
+        if how == "chunked"
+        else Hostile(
+            body=gzip.compress(b"\0" * (32 * MIB)),
+            headers={"content-type": "application/json", "content-encoding": "gzip"},
+        )
+    )
     async with HostileServer(answer) as server:
         base = start_peak()
-        async with cr.AsyncClient(providers=[provider(server.url)],
-                                  max_response_bytes=MIB) as client:
+        async with cr.AsyncClient(
+            providers=[provider(server.url)], max_response_bytes=MIB
+        ) as client:
             with pytest.raises(cr.ResponseTooLargeError) as info:
                 await call(client)
             used = peak_since(base)
@@ -124,8 +133,9 @@ async def test_endless_event_before_content_fails_over(traced: None) -> None:
     that fails over), with memory bounded by the limit."""
     async with HostileServer(Hostile(mode="endless_line")) as server:
         base = start_peak()
-        async with cr.AsyncClient(providers=[provider(server.url)],
-                                  max_response_bytes=MIB) as client:
+        async with cr.AsyncClient(
+            providers=[provider(server.url)], max_response_bytes=MIB
+        ) as client:
             with pytest.raises(cr.ResponseTooLargeError):
                 await call(client, "stream")
             used = peak_since(base)
@@ -137,8 +147,9 @@ async def test_endless_event_after_content_interrupts(traced: None) -> None:
     caused by ResponseTooLargeError."""
     async with HostileServer(Hostile(mode="endless_line", after_events=3)) as server:
         base = start_peak()
-        async with cr.AsyncClient(providers=[provider(server.url)],
-                                  max_response_bytes=MIB) as client:
+        async with cr.AsyncClient(
+            providers=[provider(server.url)], max_response_bytes=MIB
+        ) as client:
             with pytest.raises(cr.StreamInterrupted) as info:
                 await call(client, "stream")
             used = peak_since(base)
@@ -194,15 +205,28 @@ def _reference(data: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
-_piece = st.sampled_from([b"data: ", b"event: delta\n", b"data: x\n", b"\n", b"\r\n", b"\r",
-                          b": c\n", b"y" * 300, b"data: " + b"z" * 5000 + b"\n\n", b"id: 1\n"])
+_piece = st.sampled_from(
+    [
+        b"data: ",
+        b"event: delta\n",
+        b"data: x\n",
+        b"\n",
+        b"\r\n",
+        b"\r",
+        b": c\n",
+        b"y" * 300,
+        b"data: " + b"z" * 5000 + b"\n\n",
+        b"id: 1\n",
+    ]
+)
 
 
-@settings(max_examples=1000)
-@given(parts=st.lists(_piece, max_size=40),
-       cuts=st.lists(st.integers(min_value=0, max_value=20_000), max_size=60))
-def test_any_split_of_long_lines_matches_the_reference(parts: list[bytes],
-                                                       cuts: list[int]) -> None:
+@settings(max_examples=examples(1000))
+@given(
+    parts=st.lists(_piece, max_size=40),
+    cuts=st.lists(st.integers(min_value=0, max_value=20_000), max_size=60),
+)
+def test_any_split_of_long_lines_matches_the_reference(parts: list[bytes], cuts: list[int]) -> None:
     """Long lines and events spread over many pieces, cut anywhere: the same events as the
     rules applied to the whole text, through both feed and feed_data."""
     data = b"".join(parts)
@@ -221,10 +245,17 @@ def test_any_split_of_long_lines_matches_the_reference(parts: list[bytes],
 
 
 @pytest.mark.parametrize("op", ["create", "stream", "count_tokens"])
-@pytest.mark.parametrize("limits", [{"timeout": 0}, {"timeout": -1.5}, {"deadline": 0},
-                                    {"timeout": float("nan")}, {"deadline": "5"}])
-async def test_zero_or_negative_time_limits_are_refused(op: str,
-                                                        limits: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {"timeout": 0},
+        {"timeout": -1.5},
+        {"deadline": 0},
+        {"timeout": float("nan")},
+        {"deadline": "5"},
+    ],
+)
+async def test_zero_or_negative_time_limits_are_refused(op: str, limits: dict[str, Any]) -> None:
     """timeout=0 (it crashed with a TypeError while formatting), negative, NaN or non-number
     limits raise InvalidRequest naming the field, before any request."""
     (field,) = limits
@@ -239,8 +270,10 @@ async def test_zero_or_negative_time_limits_are_refused(op: str,
     assert info.value.field == field
 
 
-@pytest.mark.parametrize("setting", ["timeout", "deadline", "connect_timeout",
-                                     "first_token_timeout", "max_response_bytes"])
+@pytest.mark.parametrize(
+    "setting",
+    ["timeout", "deadline", "connect_timeout", "first_token_timeout", "max_response_bytes"],
+)
 def test_client_settings_are_checked(setting: str) -> None:
     """AsyncClient refuses a zero limit with a ConfigurationError naming the setting."""
     with pytest.raises(cr.ConfigurationError, match=setting):
@@ -261,8 +294,7 @@ async def test_provider_timeout_of_zero_is_a_deadline_error() -> None:
 
 @pytest.fixture
 async def slow_emu() -> AsyncIterator[AnthropicEmulator]:
-    async with AnthropicEmulator(api_key=KEY,
-                                 latency=LatencyProfile(per_token_s=0.001)) as server:
+    async with AnthropicEmulator(api_key=KEY, latency=LatencyProfile(per_token_s=0.001)) as server:
         yield server
 
 
@@ -271,8 +303,10 @@ async def test_snapshot_holds_the_text_streamed_so_far(slow_emu: AnthropicEmulat
     '' while the accumulator kept them aside), and reading on still gives the whole answer."""
     seen: list[str] = []
     snapshots: list[str] = []
-    async with cr.AsyncClient(providers=[provider(slow_emu.url)]) as client, \
-            client.messages.stream(model="m", max_tokens=16, messages=HI) as stream:
+    async with (
+        cr.AsyncClient(providers=[provider(slow_emu.url)]) as client,
+        client.messages.stream(model="m", max_tokens=16, messages=HI) as stream,
+    ):
         async for ev in stream:
             if ev.type == "content_block_delta":
                 seen.append(ev.delta.text)  # type: ignore[union-attr]
@@ -281,5 +315,5 @@ async def test_snapshot_holds_the_text_streamed_so_far(slow_emu: AnthropicEmulat
                 snapshots.append(snap.content[0].text)  # type: ignore[union-attr]
         final = await stream.get_final_message()
     assert snapshots[2] == "".join(seen[:3]) == "Echo: one two"
-    assert snapshots == ["".join(seen[:i + 1]) for i in range(len(seen))]
+    assert snapshots == ["".join(seen[: i + 1]) for i in range(len(seen))]
     assert final.content[0].text == "".join(seen)  # type: ignore[union-attr]

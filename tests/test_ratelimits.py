@@ -8,13 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clauderoute.provider import Bucket, HttpResponse, Provider, RateLimits, parse_rate_limits
+from tests.examples import examples
 
 NOW = 1_800_000_000.0  # a fixed "time.time()"
 RESET = "2027-01-15T08:00:30Z"
 
-_HEADER_NAMES = [f"anthropic-ratelimit-{b}-{f}"
-                 for b in ("requests", "tokens", "input-tokens", "output-tokens")
-                 for f in ("limit", "remaining", "reset")] + ["retry-after", "retry-after-ms"]
+_HEADER_NAMES = [
+    f"anthropic-ratelimit-{b}-{f}"
+    for b in ("requests", "tokens", "input-tokens", "output-tokens")
+    for f in ("limit", "remaining", "reset")
+] + ["retry-after", "retry-after-ms"]
 
 
 def _headers(**buckets: tuple[str, str, str]) -> dict[str, str]:
@@ -27,10 +30,12 @@ def _headers(**buckets: tuple[str, str, str]) -> dict[str, str]:
 
 def test_claude_api_headers_parse_to_every_bucket() -> None:
     """All four buckets and retry-after are read, reset as an epoch time."""
-    h = _headers(requests=("50", "0", "2027-01-15T08:00:30Z"),
-                 tokens=("90000", "1200", "2027-01-15T08:00:31+00:00"),
-                 input_tokens=("80000", "80000", "2027-01-15T08:00:32Z"),
-                 output_tokens=("16000", "15", "2027-01-15T08:00:33Z"))
+    h = _headers(
+        requests=("50", "0", "2027-01-15T08:00:30Z"),
+        tokens=("90000", "1200", "2027-01-15T08:00:31+00:00"),
+        input_tokens=("80000", "80000", "2027-01-15T08:00:32Z"),
+        output_tokens=("16000", "15", "2027-01-15T08:00:33Z"),
+    )
     h["retry-after"] = "7"
     rl = parse_rate_limits(h, now=NOW)
     assert rl is not None
@@ -74,8 +79,11 @@ def test_blocked_when_requests_are_zero_until_reset() -> None:
 
 def test_blocked_when_tokens_cannot_fit_the_call() -> None:
     """Remaining tokens smaller than input + max_tokens block; a call that fits is admitted."""
-    rl = RateLimits(tokens=Bucket(remaining=1000, reset=NOW + 5),
-                    output_tokens=Bucket(remaining=300, reset=NOW + 9), observed_at=NOW)
+    rl = RateLimits(
+        tokens=Bucket(remaining=1000, reset=NOW + 5),
+        output_tokens=Bucket(remaining=300, reset=NOW + 9),
+        observed_at=NOW,
+    )
     assert rl.blocked(500, 200, NOW) is None
     until, why = rl.blocked(500, 600, NOW) or (0, "")
     assert until == NOW + 5 and "tokens remaining 1000" in why
@@ -90,9 +98,11 @@ def test_retry_after_blocks_from_arrival() -> None:
     assert rl.blocked(1, 1, NOW + 4) is None
 
 
-@settings(max_examples=300)
-@given(st.dictionaries(st.sampled_from(_HEADER_NAMES), st.text(max_size=80), max_size=14),
-       st.floats(allow_nan=False, allow_infinity=False, min_value=0, max_value=4e9))
+@settings(max_examples=examples(300))
+@given(
+    st.dictionaries(st.sampled_from(_HEADER_NAMES), st.text(max_size=80), max_size=14),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=0, max_value=4e9),
+)
 def test_any_header_values_parse_without_raising(headers: dict[str, str], now: float) -> None:
     """Arbitrary text in every header never raises, and what is kept is sane."""
     rl = parse_rate_limits(headers, now=now)
@@ -111,8 +121,10 @@ def test_any_header_values_parse_without_raising(headers: dict[str, str], now: f
 @given(st.integers(min_value=0, max_value=10**30), st.integers(min_value=0, max_value=10**6))
 def test_numbers_round_trip_or_clip(n: int, need: int) -> None:
     """Any non-negative integer is read exactly up to 2**53, clipped above."""
-    rl = parse_rate_limits({"anthropic-ratelimit-tokens-remaining": str(n),
-                            "anthropic-ratelimit-tokens-reset": RESET}, now=NOW - 10**9)
+    rl = parse_rate_limits(
+        {"anthropic-ratelimit-tokens-remaining": str(n), "anthropic-ratelimit-tokens-reset": RESET},
+        now=NOW - 10**9,
+    )
     assert rl is not None and rl.tokens is not None
     assert rl.tokens.remaining == min(n, 2**53)
     blocked = rl.blocked(need, 0, NOW - 10**9) is not None
@@ -120,14 +132,21 @@ def test_numbers_round_trip_or_clip(n: int, need: int) -> None:
 
 
 @settings(max_examples=300)
-@given(st.dictionaries(st.sampled_from([*_HEADER_NAMES, "content-type", "request-id",
-                                        "x-should-retry", "retry-after-msx"]),
-                       st.sampled_from(["50", "0", " 7", RESET, "1.5", "junk", ""]), max_size=8))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [*_HEADER_NAMES, "content-type", "request-id", "x-should-retry", "retry-after-msx"]
+        ),
+        st.sampled_from(["50", "0", " 7", RESET, "1.5", "junk", ""]),
+        max_size=8,
+    )
+)
 def test_plain_dict_shortcut_reads_like_any_mapping(headers: dict[str, str]) -> None:
     """An answer's headers as a plain dict holding none of the rate-limit names are told in one
     set operation; whatever the dict holds, the result is what the look-ups give for the same
     headers behind another ``Mapping``."""
     from types import MappingProxyType
 
-    assert parse_rate_limits(headers, now=NOW) == parse_rate_limits(MappingProxyType(headers),
-                                                                     now=NOW)
+    assert parse_rate_limits(headers, now=NOW) == parse_rate_limits(
+        MappingProxyType(headers), now=NOW
+    )

@@ -23,15 +23,22 @@ from clauderoute.types import (
     UnknownBatchResult,
 )
 from clauderoute.types._batches import decode_result_line
+from tests.examples import examples
 
-_line = st.dictionaries(st.text(max_size=5), st.one_of(st.integers(), st.text(max_size=20)),
-                        max_size=4)
+_line = st.dictionaries(
+    st.text(max_size=5), st.one_of(st.integers(), st.text(max_size=20)), max_size=4
+)
 
 
-@given(st.lists(_line, max_size=8), st.lists(st.integers(0, 10_000), max_size=12),
-       st.booleans(), st.booleans())
-def test_jsonl_lines_survive_any_chunking(objs: list[dict[str, object]], cuts: list[int],
-                                          crlf: bool, final_newline: bool) -> None:
+@given(
+    st.lists(_line, max_size=8),
+    st.lists(st.integers(0, 10_000), max_size=12),
+    st.booleans(),
+    st.booleans(),
+)
+def test_jsonl_lines_survive_any_chunking(
+    objs: list[dict[str, object]], cuts: list[int], crlf: bool, final_newline: bool
+) -> None:
     enc = [msgspec.json.encode(o) for o in objs]
     sep = b"\r\n" if crlf else b"\n"
     data = sep.join(enc) + (sep if final_newline and enc else b"")
@@ -51,17 +58,24 @@ async def _body(mp: MultipartBody) -> bytes:
     return b"".join([c async for c in mp.stream()])
 
 
-@settings(max_examples=40)
-@given(st.lists(st.binary(max_size=3000), min_size=1, max_size=4), st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12))
+@settings(max_examples=examples(40))
+@given(
+    st.lists(st.binary(max_size=3000), min_size=1, max_size=4),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12),
+)
 async def test_multipart_parts_round_trip(payloads: list[bytes], name: str) -> None:
-    parts = [Part("files[]", data=p, filename=f"{name}/f{i}.bin",
-                  content_type="application/octet-stream") for i, p in enumerate(payloads)]
+    parts = [
+        Part(
+            "files[]", data=p, filename=f"{name}/f{i}.bin", content_type="application/octet-stream"
+        )
+        for i, p in enumerate(payloads)
+    ]
     mp = MultipartBody(parts)
     raw = await _body(mp)
     assert mp.length == len(raw)
     msg = email.parser.BytesParser().parsebytes(
-        b"Content-Type: " + mp.content_type.encode() + b"\r\n\r\n" + raw)
+        b"Content-Type: " + mp.content_type.encode() + b"\r\n\r\n" + raw
+    )
     got = [p.get_payload(decode=True) for p in msg.get_payload()]  # type: ignore[union-attr]
     assert got == payloads
 
@@ -71,8 +85,9 @@ async def test_multipart_streams_files_and_file_objects(tmp_path: Path) -> None:
     src.write_bytes(b"\x00" * 700_000)
     f = io.BytesIO(b"xyz" * 10)
     f.read(3)  # a file object is sent from where it stands
-    mp = MultipartBody([Part("file", path=src, filename="a.bin"),
-                        Part("other", fileobj=f, filename="b")])
+    mp = MultipartBody(
+        [Part("file", path=src, filename="a.bin"), Part("other", fileobj=f, filename="b")]
+    )
     chunks = [c async for c in mp.stream()]
     assert max(len(c) for c in chunks) <= 256 * 1024  # never the whole file in one piece
     raw = b"".join(chunks)
@@ -83,9 +98,11 @@ async def test_multipart_streams_files_and_file_objects(tmp_path: Path) -> None:
 
 
 def test_pages_keep_cursors_and_unknown_fields() -> None:
-    body = (b'{"data":[{"id":"file_1","type":"file","filename":"a","mime_type":"text/plain",'
-            b'"size_bytes":3,"created_at":"2025-04-15T18:37:24Z","scope":{"type":"session"}}],'
-            b'"has_more":true,"first_id":"file_1","last_id":"file_1","next_page":"page_x"}')
+    body = (
+        b'{"data":[{"id":"file_1","type":"file","filename":"a","mime_type":"text/plain",'
+        b'"size_bytes":3,"created_at":"2025-04-15T18:37:24Z","scope":{"type":"session"}}],'
+        b'"has_more":true,"first_id":"file_1","last_id":"file_1","next_page":"page_x"}'
+    )
     page = decode_page(FileMetadata, body, "east")
     assert page.has_more and page.next_page == "page_x" and page.provider == "east"
     assert page.next_page_params() == {"page": "page_x"}

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from clauderoute import MalformedResponse
 from clauderoute._sse import SSEDecoder, SSEEventDecoder
 from clauderoute.testing import default_reply, message_events, split_at
+from tests.examples import examples
 
 _enc = msgspec.json.Encoder()
 
@@ -22,14 +23,19 @@ def _wire(events: list[dict], newline: bytes = b"\n") -> bytes:
     return out
 
 
-MSG = default_reply({"messages": [{"role": "user", "content": "héllo wörld, ünïcode ✓ ok"}],
-                     "max_tokens": 50}, "m", "msg_1")
+MSG = default_reply(
+    {"messages": [{"role": "user", "content": "héllo wörld, ünïcode ✓ ok"}], "max_tokens": 50},
+    "m",
+    "msg_1",
+)
 EVENTS = message_events(MSG)
 
 
-@settings(max_examples=300)
-@given(cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=40),
-       newline=st.sampled_from([b"\n", b"\r\n", b"\r"]))
+@settings(max_examples=examples(300))
+@given(
+    cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=40),
+    newline=st.sampled_from([b"\n", b"\r\n", b"\r"]),
+)
 def test_any_split_gives_the_same_events(cuts: list[int], newline: bytes) -> None:
     """Chunk boundaries anywhere (inside lines, UTF-8 characters, CRLF pairs) change nothing."""
     data = _wire(EVENTS, newline)
@@ -43,10 +49,17 @@ def test_any_split_gives_the_same_events(cuts: list[int], newline: bytes) -> Non
     assert text == MSG["content"][0]["text"]
 
 
-@given(payload=st.lists(st.text(alphabet=st.characters(blacklist_characters="\r\n",
-                                                             blacklist_categories=("Cs",)),
-                                 max_size=30), min_size=1, max_size=5),
-       cuts=st.lists(st.integers(min_value=0, max_value=500), max_size=10))
+@given(
+    payload=st.lists(
+        st.text(
+            alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)),
+            max_size=30,
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    cuts=st.lists(st.integers(min_value=0, max_value=500), max_size=10),
+)
 def test_multiline_data_and_comments(payload: list[str], cuts: list[int]) -> None:
     """data: lines join with newlines; comments and unknown fields are ignored."""
     raw = b": keep-alive\nretry: 100\nevent: x\n"
@@ -61,8 +74,7 @@ def test_multiline_data_and_comments(payload: list[str], cuts: list[int]) -> Non
 def test_one_space_after_colon_is_dropped() -> None:
     """Only a single leading space is stripped from a field value."""
     dec = SSEDecoder()
-    assert dec.feed(b"data:  two\n\ndata:none\n\n") == [("message", b" two"),
-                                                          ("message", b"none")]
+    assert dec.feed(b"data:  two\n\ndata:none\n\n") == [("message", b" two"), ("message", b"none")]
 
 
 def test_truncated_event_is_malformed() -> None:

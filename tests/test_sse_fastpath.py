@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from clauderoute._sse import SSEDecoder
 from clauderoute.testing import split_at
 from clauderoute.types._stream import decode_event
+from tests.examples import examples
 
 
 class _General(SSEDecoder):
@@ -27,11 +28,20 @@ class _General(SSEDecoder):
         return None
 
 
-_names = st.sampled_from([b"content_block_delta", b"ping", b"", b"x-y", b" two", b"\xff\xfe",
-                          b"a:b"])
-_values = st.sampled_from([b'{"type":"ping"}', b"", b" lead", b"caf\xc3\xa9", b"\xc3", b"a:b",
-                           (b'{"type":"content_block_delta","index":0,'
-                            b'"delta":{"type":"text_delta","text":"hi"}}')])
+_names = st.sampled_from(
+    [b"content_block_delta", b"ping", b"", b"x-y", b" two", b"\xff\xfe", b"a:b"]
+)
+_values = st.sampled_from(
+    [
+        b'{"type":"ping"}',
+        b"",
+        b" lead",
+        b"caf\xc3\xa9",
+        b"\xc3",
+        b"a:b",
+        (b'{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}'),
+    ]
+)
 _nl = st.sampled_from([b"\n", b"\r\n", b"\r"])
 # Mostly well-formed events, with every kind of line the general parser must handle mixed in.
 _line = st.one_of(
@@ -41,14 +51,27 @@ _line = st.one_of(
     st.builds(lambda v: b"data:" + v + b"\n", _values),
     st.builds(lambda n: b"event:" + n + b"\n", _names),
     st.builds(lambda v, nl: b"data: " + v + nl, _values, _nl),
-    st.sampled_from([b"\n", b"\r", b"\r\n", b": comment\n", b"id: 7\n", b"retry: 5\n",
-                     b"data\n", b"event\n", b"\n\n"]),
+    st.sampled_from(
+        [
+            b"\n",
+            b"\r",
+            b"\r\n",
+            b": comment\n",
+            b"id: 7\n",
+            b"retry: 5\n",
+            b"data\n",
+            b"event\n",
+            b"\n\n",
+        ]
+    ),
 )
 
 
-@settings(max_examples=2000)
-@given(parts=st.lists(_line, max_size=30),
-       cuts=st.lists(st.integers(min_value=0, max_value=2_000), max_size=30))
+@settings(max_examples=examples(2000))
+@given(
+    parts=st.lists(_line, max_size=30),
+    cuts=st.lists(st.integers(min_value=0, max_value=2_000), max_size=30),
+)
 def test_fast_split_matches_the_line_parser(parts: list[bytes], cuts: list[int]) -> None:
     data = b"".join(parts)
     fast, general, payloads = SSEDecoder(), _General(), SSEDecoder()
@@ -72,17 +95,29 @@ def test_fast_split_matches_the_line_parser(parts: list[bytes], cuts: list[int])
 def test_per_token_events_are_not_gc_tracked() -> None:
     """Deltas of strings, stops and pings skip the cyclic GC; events holding containers do not."""
     enc = msgspec.json.Encoder()
-    untracked = [{"type": "content_block_delta", "index": 0, "delta": d} for d in (
-        {"type": "text_delta", "text": "x"}, {"type": "thinking_delta", "thinking": "x"},
-        {"type": "input_json_delta", "partial_json": "{"},
-        {"type": "signature_delta", "signature": "s"})]
+    untracked = [
+        {"type": "content_block_delta", "index": 0, "delta": d}
+        for d in (
+            {"type": "text_delta", "text": "x"},
+            {"type": "thinking_delta", "thinking": "x"},
+            {"type": "input_json_delta", "partial_json": "{"},
+            {"type": "signature_delta", "signature": "s"},
+        )
+    ]
     untracked += [{"type": "content_block_stop", "index": 0}, {"type": "ping"}]
     for raw in untracked:
         ev = decode_event(enc.encode(raw))
         assert not gc.is_tracked(ev), raw
         assert not gc.is_tracked(getattr(ev, "delta", None)), raw
-    cited = decode_event(enc.encode({"type": "content_block_delta", "index": 0, "delta": {
-        "type": "citations_delta", "citation": {"type": "char_location"}}}))
+    cited = decode_event(
+        enc.encode(
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "citations_delta", "citation": {"type": "char_location"}},
+            }
+        )
+    )
     assert gc.is_tracked(cited.delta)  # type: ignore[union-attr]
     other = decode_event(enc.encode({"type": "message_delta", "delta": {}}))
     assert gc.is_tracked(other)

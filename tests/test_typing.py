@@ -14,24 +14,44 @@ import pytest
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
-LIBRARY = ["clauderoute", *(str(p.relative_to(ROOT)) for p in
-                            sorted(ROOT.glob("providers/*/clauderoute_*")))]
+LIBRARY = [
+    "clauderoute",
+    *(str(p.relative_to(ROOT)) for p in sorted(ROOT.glob("providers/*/clauderoute_*"))),
+]
 WRONG = HERE / "typing" / "wrong.py"
 
 
 def mypy(*paths: str) -> subprocess.CompletedProcess[str]:
     pytest.importorskip("mypy")
     return subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir=/dev/null",
-         "--python-version=3.11", *paths], capture_output=True, text=True, check=False, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--cache-dir=/dev/null",
+            "--python-version=3.11",
+            *paths,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
 
 
 def pyright(*paths: str) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("pyright")
     if exe is None:
         pytest.skip("pyright is not installed (pip install pyright; it needs node)")
-    return subprocess.run([exe, "--pythonversion", "3.11", *paths], capture_output=True,
-                          text=True, check=False, cwd=ROOT)
+    return subprocess.run(
+        [exe, "--pythonversion", "3.11", *paths],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
 
 
 def error_lines(output: str, path: Path) -> set[int]:
@@ -42,8 +62,11 @@ def error_lines(output: str, path: Path) -> set[int]:
 
 
 def marked(path: Path) -> set[int]:
-    return {i for i, line in enumerate(path.read_text().splitlines(), 1)
-            if line.rstrip().endswith("# wrong")}
+    return {
+        i
+        for i, line in enumerate(path.read_text().splitlines(), 1)
+        if line.rstrip().endswith("# wrong")
+    }
 
 
 API = HERE / "typing" / "api.py"
@@ -59,21 +82,31 @@ def checked(checker: str) -> str:
     return result.stdout + result.stderr
 
 
+# Under pytest-xdist each checker's tests share one worker, so that each checker runs once.
+CHECKERS = [pytest.param(c, marks=pytest.mark.xdist_group(c)) for c in ("mypy", "pyright")]
+
+
 def errors_outside(output: str, allowed: Path) -> list[str]:
     """The error lines of ``output`` that are not about ``allowed``."""
-    return [line for line in output.splitlines()
-            if re.search(r"(: error|- error)", line) and allowed.name not in line]
+    return [
+        line
+        for line in output.splitlines()
+        if re.search(r"(: error|- error)", line) and allowed.name not in line
+    ]
 
 
-@pytest.mark.parametrize("checker", ["mypy", "pyright"])
+@pytest.mark.parametrize("checker", CHECKERS)
 def test_public_api_types(checker: str) -> None:
     """tests/typing/api.py, whose assert_type calls pin the API, has no error."""
     output = checked(checker)
-    assert not [line for line in output.splitlines()
-                if API.name in line and re.search(r"(: error|- error)", line)], output
+    assert not [
+        line
+        for line in output.splitlines()
+        if API.name in line and re.search(r"(: error|- error)", line)
+    ], output
 
 
-@pytest.mark.parametrize("checker", ["mypy", "pyright"])
+@pytest.mark.parametrize("checker", CHECKERS)
 def test_wrong_parameters_are_type_errors(checker: str) -> None:
     """Each wrong request in tests/typing/wrong.py is an error, and only those lines are."""
     output = checked(checker)
@@ -82,7 +115,7 @@ def test_wrong_parameters_are_type_errors(checker: str) -> None:
     assert error_lines(output, WRONG) == expected, output
 
 
-@pytest.mark.parametrize("checker", ["mypy", "pyright"])
+@pytest.mark.parametrize("checker", CHECKERS)
 def test_library_is_clean(checker: str) -> None:
     """mypy --strict and pyright report nothing over clauderoute/ and every provider package
     (nor over api.py): the only errors of the shared run are wrong.py's."""

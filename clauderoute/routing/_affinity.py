@@ -33,7 +33,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["LOOKBACK", "AffinityKeys", "AffinityTable", "affinity_keys"]
+__all__ = ["LOOKBACK", "AffinityKeys", "AffinityTable", "affinity_keys", "has_marks"]
 
 #: Block boundaries before the last breakpoint also looked up (the API's lookback window).
 LOOKBACK = 20
@@ -157,3 +157,23 @@ class AffinityTable:
             self._keys.move_to_end(k)
         while len(self._keys) > self.max_keys:
             self._keys.popitem(last=False)
+
+
+def has_marks(params: Mapping[str, Any]) -> bool:
+    """Whether any block carries ``cache_control`` (a cheap scan before hashing)."""
+    for key in ("system", "tools"):
+        v = params.get(key)
+        if isinstance(v, list) and any(_marked(b) for b in v):
+            return True
+    msgs = params.get("messages")
+    if isinstance(msgs, list):
+        for m in msgs:
+            c = m.get("content") if type(m) is dict or isinstance(m, Mapping) else None
+            if isinstance(c, list) and any(_marked(b) for b in c):
+                return True
+    return False
+
+
+def _marked(block: Any) -> bool:
+    # a dict first: the isinstance check against Mapping (an ABC) costs several times more
+    return (type(block) is dict or isinstance(block, Mapping)) and "cache_control" in block

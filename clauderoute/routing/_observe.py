@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..types._messages import RouteInfo
     from ._router import Router
 
-__all__ = ["AttemptContext", "AttemptRecord", "HookObserver", "Observer", "RouteContext",
+__all__ = ["AttemptContext", "AttemptRecord", "Finisher", "HookObserver", "Observer", "RouteContext",
            "attempt_record", "end_attempt", "end_route", "start_route", "winner"]
 
 
@@ -274,11 +274,12 @@ def end_attempt(ctx: AttemptContext, info: AttemptInfo, result: Any,
 def end_route(route: RouteContext, info: RouteInfo | None, error: BaseException | None,
               outcome: str) -> None:
     """Tell every observer of ``route`` that it ended, then its signals."""
-    for obs, state in zip(route.observers, route.observed, strict=False):
-        try:
-            obs.route_end(state, route, info, error, outcome)
-        except Exception:  # noqa: BLE001, S112 - telemetry never changes behaviour
-            continue
+    if route.observers:  # (zip with a keyword parses it per call: not without observers)
+        for obs, state in zip(route.observers, route.observed, strict=False):
+            try:
+                obs.route_end(state, route, info, error, outcome)
+            except Exception:  # noqa: BLE001, S112 - telemetry never changes behaviour
+                continue
     if route.signals is not None:
         try:
             route.signals.route_end(None, route, info, error, outcome)
@@ -309,3 +310,31 @@ class HookObserver(Observer):
                 hook(record)
             except Exception:  # noqa: BLE001, S112 - a hook never changes the call
                 continue
+
+
+class Finisher:
+    """Ends a streamed call's telemetry when the stream ends (on any exit path, once)."""
+
+    __slots__ = ("ctx", "done", "info", "route", "route_info", "router")
+
+    def __init__(self, router: Router, route: RouteContext, ctx: AttemptContext,
+                 info: AttemptInfo, route_info: RouteInfo) -> None:
+        self.router, self.route, self.ctx = router, route, ctx
+        self.info, self.route_info = info, route_info
+        self.done = False
+
+    def __call__(self, result: Any, error: BaseException | None, outcome: str,
+                 route_info: RouteInfo | None = None) -> None:
+        """End the stream's attempt and call; ``route_info``: the route as the caller got it
+        (with the answer's cost, once the message was whole)."""
+        if self.done:
+            return
+        self.done = True
+        attempt_outcome = "success" if outcome == "success" else (
+            "error" if error is not None else "cancelled")
+        info = self.info
+        if route_info is not None:
+            self.route_info = route_info
+            info = winner(route_info, info)
+        self.router._end_attempt(self.ctx, info, result, error, attempt_outcome)
+        self.router._end_route(self.route, self.route_info, error, outcome)

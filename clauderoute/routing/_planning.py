@@ -39,7 +39,8 @@ class Planner:
         provs = self.providers
         if policy is not self.policy or len(caps) != len(provs):
             return False
-        for p, (q, c) in zip(provs, caps, strict=True):  # a loop: no generator per call
+        for i, p in enumerate(provs):  # a loop: no generator (nor zip's keyword) per call
+            q, c = caps[i]
             if p is not q or p.capabilities is not c:
                 return False
         return True

@@ -33,6 +33,7 @@ from ._category import error_category
 from ._hedge import Hedging, race
 from ._observe import (
     AttemptContext,
+    Finisher,
     HookObserver,
     Observer,
     RouteContext,
@@ -40,7 +41,6 @@ from ._observe import (
     end_route,
     start_route,
 )
-from ._observe import winner as _winner
 from ._outcome import deadline_error, give_up, judge, next_index
 from ._planning import Planner, skip_reason
 from ._policy import Failover, Policy
@@ -53,34 +53,6 @@ __all__ = ["AttemptContext", "Finisher", "Router", "error_category"]
 T = TypeVar("T")
 AttemptFn = Callable[[AttemptContext], Awaitable[T]]
 Hook = Callable[[Any], Any]  # given each ended attempt's ``AttemptRecord``
-
-
-class Finisher:
-    """Ends a streamed call's telemetry when the stream ends (on any exit path, once)."""
-
-    __slots__ = ("ctx", "done", "info", "route", "route_info", "router")
-
-    def __init__(self, router: Router, route: RouteContext, ctx: AttemptContext,
-                 info: AttemptInfo, route_info: RouteInfo) -> None:
-        self.router, self.route, self.ctx = router, route, ctx
-        self.info, self.route_info = info, route_info
-        self.done = False
-
-    def __call__(self, result: Any, error: BaseException | None, outcome: str,
-                 route_info: RouteInfo | None = None) -> None:
-        """End the stream's attempt and call; ``route_info``: the route as the caller got it
-        (with the answer's cost, once the message was whole)."""
-        if self.done:
-            return
-        self.done = True
-        attempt_outcome = "success" if outcome == "success" else (
-            "error" if error is not None else "cancelled")
-        info = self.info
-        if route_info is not None:
-            self.route_info = route_info
-            info = _winner(route_info, info)
-        self.router._end_attempt(self.ctx, info, result, error, attempt_outcome)
-        self.router._end_route(self.route, self.route_info, error, outcome)
 
 
 class Router(Planner):
@@ -161,8 +133,8 @@ class Router(Planner):
                          ) -> tuple[T, RouteInfo, Finisher]:
         """Like ``run``, but the winning attempt's telemetry ends when the stream does: call
         the returned ``Finisher``."""
-        result, info, finisher = await self._run(call, fn, timeout, deadline_s, only, defer=True)
-        return result, info, finisher
+        out = await self._run(call, fn, timeout, deadline_s, only, defer=True)
+        return cast("tuple[T, RouteInfo, Finisher]", out)
 
     async def _run(self, call: Call, fn: AttemptFn[T], timeout: float | None,
                    deadline_s: float | None, only: Sequence[str] | None,
@@ -179,16 +151,20 @@ class Router(Planner):
         if signals is not None and type(signals).enabled is not Observer.enabled and _safe(
                 signals.enabled) is False:
             signals = None
-        route = RouteContext(call, budget, [o for o in observers if _safe(o.enabled)
-                                            is not False] if observers else None, signals)
+        watching: list[Observer] = []
+        for o in observers:  # (a loop, not a comprehension: no function frame per call)
+            if _safe(o.enabled) is not False:
+                watching.append(o)
+        route = RouteContext(call, budget, watching, signals)
         if route.observers:
             self._start_route(route)
         try:
             if self.breaker is not None and self.breaker.tripped:
                 claims = {}
                 plan = await self._healthy(plan, call, deadline, skipped, claims)
-            if self.signals is not None:
-                plan = await self.signals.admit(plan, call, deadline, skipped)
+            if self.signals is not None:  # admit, awaiting only when it must wait
+                kept, waits, need_in = self.signals.admit_now(plan, call, skipped)
+                plan = kept or await self.signals.wait(waits, call, deadline, need_in)
             tries = [0] * len(plan)
             hints: list[float | None] | None = None  # each provider's own last retry-after
             attempts: list[AttemptInfo] = []
@@ -206,7 +182,10 @@ class Router(Planner):
                     hedge = None  # its circuit's one probe belongs to another call
                 if hedge is None and not route.observers:  # _attempt inlined: a coroutine less
                     if signals is not None:
-                        ctx.held = _safe(signals.attempt_start, ctx)
+                        try:
+                            ctx.held = signals.attempt_start(ctx)
+                        except Exception:  # noqa: BLE001, S110 - as _safe, without a call
+                            pass
                     try:
                         out: T | BaseException = await fn(ctx)
                     except E.ClauderouteError as exc:
@@ -219,7 +198,10 @@ class Router(Planner):
                                                   "cancelled")
                         raise
                     if signals is not None:
-                        _safe(signals.attempt_returned, ctx.held, ctx)
+                        try:
+                            signals.attempt_returned(ctx.held, ctx)
+                        except Exception:  # noqa: BLE001, S110 - as _safe, without a call
+                            pass
                     outcomes = [(ctx, out)]
                 elif hedge is None:
                     try:

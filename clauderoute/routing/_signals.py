@@ -39,7 +39,7 @@ from .._cost import cost
 from .._provider import CREATE, STREAM, Call, HttpResponse, Provider
 from .._retry import testing_no_backoff
 from ..types._messages import Message, RouteInfo
-from ._affinity import affinity_keys
+from ._affinity import affinity_keys, has_marks
 from ._observe import AttemptContext, AttemptRecord, Observer
 from ._outcome import rate_limit_answer
 from ._state import InProcessState, RouteState
@@ -156,8 +156,18 @@ class Signals(Observer):
         self, plan: list[Provider], call: Call, deadline: float | None, skipped: list[str]
     ) -> list[Provider]:
         """``plan`` without the providers that cannot take ``call`` now, affinity first."""
+        kept, waits, need_in = self.admit_now(plan, call, skipped)
+        if kept:
+            return kept
+        return await self.wait(waits, call, deadline, need_in)
+
+    def admit_now(
+        self, plan: list[Provider], call: Call, skipped: list[str]
+    ) -> tuple[list[Provider], list[tuple[float, Provider, str]], int]:
+        """``admit`` up to its wait, without a coroutine (the router calls it on every call):
+        ``(kept, waits, input estimate)``; when ``kept`` is empty, ``wait`` on ``waits``."""
         if call.operation not in _MESSAGES:
-            return plan
+            return plan, [], 0
         params = call.params
         model = str(params.get("model", ""))
         plan = self._affine(plan, params)
@@ -166,11 +176,11 @@ class Signals(Observer):
         state = self.state
         # The estimate (the request encoded) is made only if something reads it: always for
         # another store; in this process's own, a provider with limits seen or a budget.
-        lazy = type(state) is InProcessState
+        own = state if type(state) is InProcessState else None
         need_in = need_out = -1
         for p in plan:
-            if need_in < 0 and not (lazy and (p.name, model) not in state.limits and
-                                    p.name not in state.budgets):
+            if need_in < 0 and not (own is not None and (p.name, model) not in own.limits and
+                                    p.name not in own.budgets):
                 need_in, need_out = estimate_input_tokens(params), _max_tokens(params)
             if need_in < 0:  # nothing would read it: neither limits nor a budget to take from
                 if not kept:
@@ -187,15 +197,13 @@ class Signals(Observer):
             else:
                 waits.append((hit[0], p, hit[1]))
                 skipped.append(f"{p.name} ({p.platform}): {hit[1]}")
-        if kept:
-            return kept
-        return await self._wait(waits, call, deadline, need_in)  # (estimated: waits were seen)
+        return kept, waits, need_in  # (when waits were seen, estimated)
 
     def _affine(self, plan: list[Provider], params: Mapping[str, Any]) -> list[Provider]:
         if (
             not self.cache_affinity
             or len(plan) < 2
-            or not ("cache_control" in params or _marks(params))
+            or not ("cache_control" in params or has_marks(params))
         ):
             return plan
         keys = affinity_keys(params)
@@ -212,13 +220,15 @@ class Signals(Observer):
                 return [p, *plan[:i], *plan[i + 1 :]]
         return plan
 
-    async def _wait(
+    async def wait(
         self,
         waits: list[tuple[float, Provider, str]],
         call: Call,
         deadline: float | None,
         need_in: int,
     ) -> list[Provider]:
+        """Every candidate was refused (``waits``: when each frees up, and why): wait for the
+        first to free up when the deadline allows, take its budget, and return it alone."""
         wait, first, _ = min(waits, key=lambda w: w[0])
         loop = asyncio.get_running_loop()
         if deadline is not None and loop.time() + wait >= deadline:
@@ -320,7 +330,7 @@ class Signals(Observer):
             if usage is not None and success and self.cache_affinity:
                 params = state[3]
                 keys = (
-                    affinity_keys(params) if ("cache_control" in params or _marks(params)) else None
+                    affinity_keys(params) if ("cache_control" in params or has_marks(params)) else None
                 )
                 if keys is not None:
                     self.state.affinity_put(keys.write, name)
@@ -350,7 +360,7 @@ class Signals(Observer):
             metrics.cost.add(usd, attrs)
         params = ctx.call.params
         if getattr(usage, "cache_read_input_tokens", None) and (
-            "cache_control" in params or _marks(params)
+            "cache_control" in params or has_marks(params)
         ):
             metrics.affinity_hits.add(1, attrs)
 
@@ -379,23 +389,3 @@ class Signals(Observer):
                 for a in attempts
             )
         return msgspec.structs.replace(route, cost_usd=usd, attempts=attempts)
-
-
-def _marks(params: Mapping[str, Any]) -> bool:
-    """Whether any block carries ``cache_control`` (a cheap scan before hashing)."""
-    for key in ("system", "tools"):
-        v = params.get(key)
-        if isinstance(v, list) and any(_marked(b) for b in v):
-            return True
-    msgs = params.get("messages")
-    if isinstance(msgs, list):
-        for m in msgs:
-            c = m.get("content") if type(m) is dict or isinstance(m, Mapping) else None
-            if isinstance(c, list) and any(_marked(b) for b in c):
-                return True
-    return False
-
-
-def _marked(block: Any) -> bool:
-    # a dict first: the isinstance check against Mapping (an ABC) costs several times more
-    return (type(block) is dict or isinstance(block, Mapping)) and "cache_control" in block

@@ -19,12 +19,6 @@ _RATIO = (1e6) ** (1 / (_BUCKETS - 1))
 _LOG_RATIO = math.log(_RATIO)
 
 
-def _bucket(value: float) -> int:
-    if value <= _MIN_S:
-        return 0
-    return min(_BUCKETS - 1, int(math.log(value / _MIN_S) / _LOG_RATIO + 0.5))
-
-
 class DecayingQuantiles:
     """A histogram of samples whose weights decay with age."""
 
@@ -51,8 +45,15 @@ class DecayingQuantiles:
 
     def add(self, value: float, now: float | None = None) -> None:
         """Record one sample (seconds)."""
-        self._decay(time.monotonic() if now is None else now)
-        self._w[_bucket(value)] += 1.0
+        # (runs on every successful attempt: _decay's first test inline; the log-spaced bucket,
+        # 0 at or below 1 ms)
+        if now is None:
+            now = time.monotonic()
+        last = self._last
+        if last is None or now - last > self.half_life_s * 0.00144:
+            self._decay(now)
+        self._w[0 if value <= _MIN_S else min(
+            _BUCKETS - 1, int(math.log(value / _MIN_S) / _LOG_RATIO + 0.5))] += 1.0
         self.total += 1.0
 
     def buckets(self, now: float | None = None) -> list[tuple[int, float]]:
