@@ -48,10 +48,6 @@ class ApiKeyAuth(Auth):
     def __init__(self, key: str) -> None:
         self._key = check_header_value(key, "api_key")
 
-    def ready(self) -> bool:
-        """Always: a key has nothing to resolve or renew (``refresh`` never waits)."""
-        return True
-
     def sign(self, request: HttpRequest) -> HttpRequest:
         request.headers["authorization"] = "Bearer " + self._key
         return request

@@ -162,7 +162,7 @@ class AWSProvider(Provider):
         """Whether ``prepare`` may wait (and so is timed; read by the router with ``getattr``):
         only to resolve or renew SigV4 credentials. An API key never waits, nor do SigV4
         credentials at hand and not due (``SigV4Auth.ready``): those calls skip the timer."""
-        return not self.auth.ready()
+        return isinstance(self.auth, SigV4Auth) and not self.auth.ready()
 
     def _workspace(self, workspace_id: str | None) -> str:
         workspace_id = workspace_id or _env("ANTHROPIC_AWS_WORKSPACE_ID")
@@ -215,8 +215,9 @@ class AWSProvider(Provider):
     async def prepare(self, call: Call) -> HttpRequest:
         """The Claude API's request for ``call`` under this endpoint, with the workspace header,
         signed (SigV4 over the exact body) or carrying the API key."""
-        if not self.auth.ready():  # an API key, or SigV4 credentials not due: no await
-            await self.auth.refresh()
+        auth = self.auth  # an API key, or SigV4 credentials not due: nothing to await
+        if isinstance(auth, SigV4Auth) and not auth.ready():
+            await auth.refresh()
         root = self.base_url or ""
         if call.operation in ROUTES:
             req = claude_resource_request(root, call, self.anthropic_version)

@@ -72,10 +72,6 @@ class BearerAuth(Auth):
     def __init__(self, key: str) -> None:
         self._key = check_header_value(key, "api_key")
 
-    def ready(self) -> bool:
-        """Always: a key has nothing to resolve or renew (``refresh`` never waits)."""
-        return True
-
     def sign(self, request: HttpRequest) -> HttpRequest:
         request.headers["authorization"] = "Bearer " + self._key
         return request

@@ -85,9 +85,8 @@ def invocation_metrics(headers: Mapping[str, str]) -> dict[str, int | str]:
     (``inputTokenCount``, ``outputTokenCount``, ``invocationLatency`` in ms)."""
     out: dict[str, int | str] = {}
     for header, key in _METRIC_HEADERS:
-        value = headers.get(header)
-        if value is not None:
-            out[key] = int(value) if value.isdigit() else value
+        if (value := headers.get(header)) is not None:  # int() of "²" or 5000 digits raises
+            out[key] = int(value) if len(value) < 20 and value.isascii() and value.isdigit() else value
     return out
 
 
@@ -200,7 +199,7 @@ class BedrockProvider(Provider):
     def prepare_may_block(self) -> bool:
         """Whether ``prepare`` may wait (and so is timed): only to resolve or renew SigV4
         credentials, off the loop; never with an API key or SigV4 credentials not due."""
-        return not self.auth.ready()
+        return isinstance(self.auth, SigV4Auth) and not self.auth.ready()
 
     def _credential(self, api_key: str | None, profile: str | None, access_key: str | None,
                     secret_key: str | None, session_token: str | None,
@@ -276,8 +275,9 @@ class BedrockProvider(Provider):
         target = self._resolve(call.params["model"])
         if call.betas:
             self._check_betas(call, target.endpoint)
-        if not self.auth.ready():  # an API key, or SigV4 credentials not due: no await
-            await self.auth.refresh()
+        auth = self.auth  # an API key, or SigV4 credentials not due: nothing to await
+        if isinstance(auth, SigV4Auth) and not auth.ready():
+            await auth.refresh()
         model = target.model_id
         if target.endpoint in MESSAGES_API:
             return self._messages_request(call, target)

@@ -12,6 +12,7 @@ from clauderoute_bedrock._provider import METRICS, invocation_metrics
 from clauderoute_bedrock.emulator import ACCESS_KEY, SECRET_KEY
 
 from clauderoute import AsyncClient
+from clauderoute.testing import Hostile, HostileServer
 
 MODEL = "claude-sonnet-4-5"
 HELLO = [{"role": "user", "content": "Hello there, Claude"}]
@@ -75,3 +76,23 @@ def test_metrics_from_headers() -> None:
                                "x-amzn-bedrock-invocation-latency": "n/a"}) == {
         "inputTokenCount": 12, "invocationLatency": "n/a"}
     assert invocation_metrics({"x-amzn-requestid": "r"}) == {}
+
+
+async def test_absurd_metric_headers_are_kept_as_sent() -> None:
+    """A hostile answer's metric headers — a Unicode digit ``str.isdigit`` accepts and ``int``
+    refuses, a number with thousands of digits, a sign, spaces — never fail the answer: ASCII
+    digits of a sane length become ints, anything else is kept as sent."""
+    # the server writes header values as latin-1: these are the UTF-8 bytes of "²"
+    absurd = {"x-amzn-bedrock-input-token-count": "²".encode().decode("latin-1"),
+              "x-amzn-bedrock-output-token-count": "9" * 5000,
+              "x-amzn-bedrock-invocation-latency": " -3 "}
+    server = HostileServer(Hostile(headers=absurd))
+    await server.start()
+    try:
+        provider = BedrockProvider(name="b", base_url=server.url, api_key="k", max_retries=0)
+        async with AsyncClient(providers=[provider], tracing=False) as c:
+            msg = await c.messages.create(model=MODEL, max_tokens=8, messages=HELLO)
+    finally:
+        await server.stop()
+    assert msg.extra[METRICS] == {"inputTokenCount": "²", "outputTokenCount": "9" * 5000,
+                                  "invocationLatency": "-3"}
