@@ -1170,6 +1170,60 @@ async def test_flushed_redis_gets_rate_limit_observations_reannounced(
         await f.aclose()
 
 
+async def test_flushed_redis_gets_cache_affinity_reannounced(redis_server: RedisServer) -> None:
+    """FLUSHALL after a process placed cache keys: once the flush is noticed it publishes them
+    again with what is left of their TTL, so a process starting afterwards sends the same
+    prompt prefix to the same provider (it would otherwise pick one afresh and miss the cache).
+    A key another process placed since is theirs and is not re-announced."""
+    import redis.asyncio as aioredis
+
+    from clauderoute.fleet import FleetRouteState
+    from clauderoute.routing import InProcessState
+
+    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    assert s is not None
+    fa, fb = FleetState(s), FleetState(s)
+    a = FleetRouteState(fa, InProcessState())
+    b = FleetRouteState(fb, InProcessState())
+    fa.check_s = 0.2
+    for f in (fa, fb):
+        f.start()
+    assert await _until(lambda: fa.live and fb.live)
+    mine, taken, short = b"\x01" * 16, b"\x02" * 16, b"\x03" * 16
+    a.affinity_put(((mine, 300.0), (taken, 300.0), (short, 0.3)), "bedrock")
+    assert await _until(lambda: b.affinity_get((taken,)) == "bedrock")
+    b.affinity_put(((taken, 300.0),), "vertex")  # placed again elsewhere: B's now
+    assert await _until(lambda: a.affinity_get((taken,)) == "vertex")
+    await fb.aclose()
+    r = aioredis.from_url(redis_server.url)
+    ttl = -2
+    for _ in range(500):  # A's key reached Redis
+        ttl = await r.pttl(f"clauderoute:af:{mine.hex()}")
+        if ttl > 0:
+            break
+        await asyncio.sleep(0.01)
+    assert ttl > 0
+    await asyncio.sleep(0.35)  # the short key's TTL runs out
+    await r.flushall()
+    assert await _until(lambda: fa.flushes >= 1)
+    for _ in range(500):  # re-announced, with what is left of its TTL
+        if await r.exists(f"clauderoute:af:{mine.hex()}"):
+            break
+        await asyncio.sleep(0.01)
+    left = await r.pttl(f"clauderoute:af:{mine.hex()}")
+    assert 0 < left <= 300_000
+    assert not await r.exists(f"clauderoute:af:{taken.hex()}")  # B placed it last
+    assert not await r.exists(f"clauderoute:af:{short.hex()}")  # expired: not brought back
+    fc = FleetState(s)
+    c = FleetRouteState(fc, InProcessState())
+    fc.start()
+    assert await _until(lambda: c.affinity_get((mine,)) == "bedrock")  # caught up after the flush
+    assert c.affinity_get((taken,)) is None
+    await r.aclose()
+    for f in (fa, fc):
+        await f.aclose()
+
+
 async def test_one_budgeted_provider_sends_nothing_past_the_fleet_budget(
     redis_server: RedisServer,
 ) -> None:

@@ -33,6 +33,7 @@ _lat_msg = msgspec.msgpack.Decoder(tuple[str, str, float, list[tuple[int, float]
 _hedge_msg = msgspec.msgpack.Decoder(tuple[int, int])
 _MAX_WEIGHT = 1e7  # no honest decayed summary holds more samples in one bucket
 LIMITS_TTL_S = 60.0  # an observation older than this says nothing (MAX_SKIP_S of the signals)
+MAX_OWN_AFFINITY = 4096  # cache keys remembered for re-announcing after a flush
 
 
 def _rate_limits_type() -> type[Any] | None:
@@ -83,9 +84,12 @@ class FleetRouteState:
         self._observed: dict[tuple[str, str], float] = {}
         #: this process's newest observation per (provider, model): (published payload, time)
         self._own_limits: dict[tuple[str, str], tuple[bytes, float]] = {}
+        #: cache keys this process placed, not since placed by another: hex key → (published
+        #: payload, wall-clock time it expires)
+        self._own_affinity: dict[str, tuple[bytes, float]] = {}
         fleet.register("rl", self._remote_limits)
         fleet.register("af", self._remote_affinity)
-        fleet.on_sync(self._reannounce_limits)
+        fleet.on_sync(self._reannounce)
 
     # rate limits --------------------------------------------------------------------------------
 
@@ -102,10 +106,15 @@ class FleetRouteState:
             self._own_limits.clear()  # bounded, as the local copy is
         self._own_limits[provider, model] = (payload, at)
 
-    def _reannounce_limits(self) -> None:
+    def _reannounce(self) -> None:
         """After a re-sync (Redis back, flushed or replaced), publish again what this process
-        observed that still counts, so a process starting now learns it too."""
+        observed or placed that still counts, so a process starting now learns it too."""
         now = time.time()
+        for hexkey, (payload, until) in list(self._own_affinity.items()):
+            if until <= now:
+                del self._own_affinity[hexkey]
+                continue
+            self.fleet.publish("af", hexkey, payload, until - now)
         for (provider, model), (payload, at) in list(self._own_limits.items()):
             left = LIMITS_TTL_S - (now - at)
             if left <= 0 or self._observed.get((provider, model), 0.0) > at:
@@ -194,11 +203,17 @@ class FleetRouteState:
         """See ``RouteState``: kept here and published, each key expiring with its TTL."""
         self.local.affinity_put(keys, provider)
         payload = _enc.encode(provider)
+        own, now = self._own_affinity, time.time()
         for key, ttl_s in keys:
-            self.fleet.publish("af", key.hex(), payload, ttl_s)
+            hexkey = key.hex()
+            self.fleet.publish("af", hexkey, payload, ttl_s)
+            if len(own) >= MAX_OWN_AFFINITY and hexkey not in own:
+                own.clear()  # bounded, as the local copy is
+            own[hexkey] = (payload, now + ttl_s)
 
     def _remote_affinity(self, key: str, payload: bytes, ttl_s: float) -> None:
         self.local.affinity_put(((bytes.fromhex(key), ttl_s),), _affinity_msg.decode(payload))
+        self._own_affinity.pop(key, None)  # placed again by another process: theirs now
 
     def record_latency(self, provider: str, model: str, seconds: float) -> None:
         """See ``RouteState`` (not called: latency is shared by ``latency``)."""
