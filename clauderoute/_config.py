@@ -61,7 +61,7 @@ Seconds = Annotated[float, msgspec.Meta(gt=0)]
 
 
 class CommonSettings(msgspec.Struct, kw_only=True):
-    """Settings every provider accepts (DESIGN.md §Configuration); ``None`` keeps its default."""
+    """Settings every provider accepts, whatever its kind; ``None`` keeps its default."""
 
     base_url: str | None = None
     timeout_s: Seconds | None = None

@@ -3,9 +3,9 @@
 The names are the keys of ``Capabilities.operations``: a provider serves a resource only if it
 lists the name. ``ROUTES`` holds each one's HTTP method, path template (relative to the API
 root, filled from ``Call.params["path"]``) and the beta the API requires for it (none today:
-Files and Skills are generally available since 2026-08-19, PLATFORMS.md 2026-12; their beta
-names remain for ``client.beta.files``/``client.beta.skills``, which send them as the SDK's
-beta namespaces do). ``FILE_REFERENCE`` and ``SKILL_REFERENCE`` are not calls: a Messages
+Files and Skills are generally available since 2026-08-19, and the official SDK has non-beta
+``client.files`` and ``client.skills``; their beta names remain for ``client.beta.files``/
+``client.beta.skills``, which send them as the SDK's beta namespaces do). ``FILE_REFERENCE`` and ``SKILL_REFERENCE`` are not calls: a Messages
 request that names an uploaded file or a skill *needs* them (``Call.needs``), so the router
 skips providers that could not resolve the reference; no beta is needed for them any more.
 """

@@ -3,7 +3,7 @@
 A platform plugs in through the entry-point groups ``clauderoute.providers`` (the ``Provider``
 subclass) and ``clauderoute.emulators`` (its ``EmulatorServer``), under its platform id, the
 ``kind`` used in configuration. First-party platforms come in through the same door as third-party
-ones (STYLE.md rule 10): the Claude API is declared by the root ``pyproject.toml``, the others by
+ones: the Claude API is declared by the root ``pyproject.toml``, the others by
 their own distributions, installed with an extra such as ``pip install "clauderoute[vertex]"``.
 
 Nothing here runs at ``import clauderoute``: ``importlib.metadata`` costs 5-20 ms to import and a

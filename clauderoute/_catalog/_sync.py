@@ -5,7 +5,7 @@ A platform that speaks the Claude API's ``GET /v1/models`` (its provider offers
 ``models.list``: the Claude API, Claude Platform on AWS, Claude on Google Cloud) is listed
 through ``client.models``. A platform with its own listing gives it through an optional
 provider method, ``def served_models(self) -> list[ServedModel]``: blocking, since a provider
-does no I/O of its own (rule 1 of the house style); it is run off the event loop after
+does no I/O of its own (only its ``auth`` object may); it is run off the event loop after
 ``auth.refresh()`` (Bedrock: ListFoundationModels and ListInferenceProfiles through boto3).
 Others are skipped, and said to be.
 

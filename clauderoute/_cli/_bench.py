@@ -1,4 +1,4 @@
-"""``clauderoute bench``: latency across platforms (OBSERVABILITY.md §4.10-4.12).
+"""``clauderoute bench``: latency across platforms.
 
 With no ``--config`` it starts every installed emulator (realistic latency, a few injected faults)
 and measures the client and the routing against them: such numbers describe clauderoute, not the

@@ -1,4 +1,4 @@
-"""The benchmark's load generator and per-request recorder (OBSERVABILITY.md §4.10-4.11).
+"""The benchmark's load generator and per-request recorder.
 
 Requests are pinned to one provider each (``provider=``) and interleaved request by request:
 every round visits each provider once, in an order shuffled per round. Timing comes from the

@@ -1,4 +1,4 @@
-"""Benchmark results: groups and aggregates, and the files of OBSERVABILITY.md §4.12.
+"""Benchmark results: groups and aggregates, and the files of a run directory.
 
 ``requests.jsonl`` is the source of truth; every aggregate in ``run.json`` and ``summary.csv`` is
 recomputed from its lines: the measured requests of a group are those with ``warmup`` false, and
@@ -75,7 +75,7 @@ def _mean_cost(recs: list[dict[str, Any]]) -> float | None:
 
 def aggregate(records: Iterable[dict[str, Any]],
               slos: dict[str, float] | None = None) -> list[dict[str, Any]]:
-    """One aggregate per group (§4.10), in order of first appearance; ``slos`` maps a latency
+    """One aggregate per group, in order of first appearance; ``slos`` maps a latency
     field to its objective in seconds (``{"ttft_s": 0.5}``)."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for r in records:

@@ -1,4 +1,4 @@
-"""Benchmark statistics with the standard library only (OBSERVABILITY.md §4.10).
+"""Benchmark statistics with the standard library only (no numpy or scipy).
 
 Percentiles use linear interpolation between order statistics (numpy's default method): for
 ``n`` sorted samples the ``q`` quantile sits at index ``h = (n - 1) q``. A percentile's 95 %

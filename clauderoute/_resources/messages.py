@@ -64,7 +64,7 @@ def _call(operation: str, params: dict[str, Any], betas: Sequence[str] | None,
                               not all(isinstance(b, str) for b in betas)):
         raise E.InvalidRequestError("must be a list of beta names", field="betas")
     # A file id or a skill in the request needs a provider that holds files or skills; no beta
-    # (Files and Skills are generally available, PLATFORMS.md 2026-12).
+    # (Files and Skills are generally available on the Claude API since 2026-08-19).
     return Call(operation=operation, params=params, betas=tuple(betas) if betas else (),
                 extra_headers=dict(extra_headers) if extra_headers else {},
                 needs=needs_of(params))

@@ -142,7 +142,7 @@ def options(request: web.Request, x: Exchange) -> dict[str, Any]:
                 )
             )
         # The client's version wins on platforms that take it as a header; a provider that
-        # takes it in the body (with its own platform's value) translates it (PLATFORMS.md).
+        # takes it in the body (with its own platform's value) translates it.
         opts["extra_headers"] = {"anthropic-version": version}
     beta = h.get("anthropic-beta")
     if beta:

@@ -53,7 +53,8 @@ class AttemptContext:
     """What one attempt knows: its provider, number, time budget, and what it measured.
 
     Timestamps are ``time.perf_counter()`` values; ``sent`` is when the request was handed to
-    the engine (OBSERVABILITY.md §4.4: all client-side timers start there).
+    the engine: all client-side timers (headers, first chunk, first token) start there, as
+    that is what the GenAI conventions mean by "when the client issues the request".
     """
 
     __slots__ = ("backoff", "call", "chunk_times", "chunks", "deadline", "first_chunk",

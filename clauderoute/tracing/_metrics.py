@@ -1,4 +1,4 @@
-"""The metric instruments (OBSERVABILITY.md §4.6), created once per observer.
+"""The metric instruments, created once per observer.
 
 Standard GenAI metrics are recorded per attempt so they slice by platform; the ``clauderoute.*``
 ones describe the routed call. Attributes are bounded by configuration (operations, models,

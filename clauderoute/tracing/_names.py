@@ -1,6 +1,6 @@
 """Every attribute and metric name clauderoute emits, for the active convention set.
 
-One place for names (OBSERVABILITY.md §4.1.3): plain string constants, no dependency on
+One place for names: plain string constants, no dependency on
 ``opentelemetry-semantic-conventions``. The default set is the GenAI conventions v1.41, the last
 released GenAI text; ``OTEL_SEMCONV_STABILITY_OPT_IN`` containing ``gen_ai_latest_experimental``
 switches the few names that changed in the unreleased GenAI repository.
@@ -89,7 +89,8 @@ M_CIRCUIT: Final = X + "circuit.state"
 M_COST: Final = X + "cost"
 M_AFFINITY_HITS: Final = X + "cache_affinity.hits"
 
-# Histogram buckets (OBSERVABILITY.md §4.6).
+# Histogram buckets: duration and token usage as the GenAI client metrics advise, TPOT as the
+# GenAI server metric's time per output token; attempts are ours.
 DURATION_BUCKETS: Final = tuple(0.01 * 2 ** i for i in range(14))  # 0.01 … 81.92 s
 TOKEN_BUCKETS: Final = tuple(4 ** i for i in range(14))  # 1 … 67108864
 ATTEMPT_BUCKETS: Final = (1, 2, 3, 4, 5, 6, 8, 10)

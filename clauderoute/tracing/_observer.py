@@ -1,6 +1,6 @@
 """``TracingObserver``: the route span, one GenAI CLIENT span per attempt, and the metrics.
 
-Span tree (OBSERVABILITY.md §4.2)::
+Span tree::
 
     clauderoute chat claude-sonnet-4-5      INTERNAL  route span  [ext, optional]
     ├── chat <model id as sent>             CLIENT    attempt 1   error.type=overloaded_error

@@ -1,4 +1,4 @@
-"""The attributes an attempt span gets when the attempt ends (OBSERVABILITY.md §4.4)."""
+"""The attributes an attempt span gets when the attempt ends."""
 
 from __future__ import annotations
 
