@@ -1,5 +1,5 @@
 """Emulated Files and Skills: ``/v1/files`` and ``/v1/skills``, in memory, generally available
-(the beta headers are accepted, not required; PLATFORMS.md 2026-12), in the shapes of the
+(since 2026-08-19: the beta headers are accepted, not required), in the shapes of the
 official SDK's non-beta types (``FileMetadata``, ``Skill``, ``SkillVersion``).
 
 Uploads are read from the multipart stream part by part. The real API lets you download only

@@ -29,7 +29,7 @@ class ResourceBase:
     ``error_response`` and ``response_headers``."""
 
     #: Refuse calls to endpoints that require a beta without it in ``anthropic-beta``. (Files
-    #: and Skills no longer do: they are generally available, PLATFORMS.md 2026-12.)
+    #: and Skills no longer do: they are generally available since 2026-08-19.)
     require_betas = True
     _serial = itertools.count(1)
 

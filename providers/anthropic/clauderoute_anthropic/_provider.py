@@ -51,8 +51,8 @@ class AnthropicProvider(Provider):
     genai_provider_name = "anthropic"
     default_version = "2023-06-01"
     request_id_header = "request-id"
-    # PLATFORMS.md §Claude API: 32 MB for Messages and Token Counting, 256 MB for Batches,
-    # 500 MB for Files; Models, Batches, Files and Skills are offered here only.
+    # Claude docs, API overview, "Request size limits": 32 MB for Messages and Token Counting,
+    # 256 MB for Batches, 500 MB for Files; Models, Batches, Files and Skills are offered here only.
     capabilities = Capabilities(
         operations=frozenset({CREATE, STREAM, COUNT_TOKENS, FILE_REFERENCE, SKILL_REFERENCE,
                               *ROUTES}),

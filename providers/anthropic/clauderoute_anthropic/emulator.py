@@ -18,7 +18,7 @@ __all__ = ["AnthropicEmulator"]
 
 _json = msgspec.json.Encoder()
 
-# PLATFORMS.md §Claude API, "Errors".
+# The Claude API's error type per HTTP status (Claude docs, "Errors").
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",

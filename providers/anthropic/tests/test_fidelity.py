@@ -19,7 +19,7 @@ from clauderoute.testing import Fault, RecordedRequest, no_backoff, sdk_roundtri
 
 KEY = "sk-ant-fidelity-" + "k" * 24
 # SDK 2.x sends its own anthropic-version and the API key as `Authorization: Bearer`
-# (PLATFORMS.md); ours default to 2023-06-01 and x-api-key, so comparisons use the SDK's forms.
+# ours default to 2023-06-01 and x-api-key, so comparisons use the SDK's forms.
 SDK_VERSION = anthropic._constants.ANTHROPIC_API_VERSION
 MESSAGES = [{"role": "user", "content": "Tell me about Claude"}]
 TOOLS = [{"name": "lookup", "description": "d", "input_schema": {"type": "object"}}]

@@ -113,7 +113,7 @@ async def test_sdk_messages_against_the_emulator(emulator: AWSEmulator, sigv4: b
 async def test_sdk_resources_against_the_emulator(emulator: AWSEmulator) -> None:
     """Models, batches, files (GA client.files and beta) and skills through the SDK with SigV4
     — its signed multipart uploads verify — and read back by our client."""
-    emulator.require_betas = False  # Files and Skills are GA (PLATFORMS.md, 2026-12)
+    emulator.require_betas = False  # Files and Skills are GA since 2026-08-19
     sdk = _sdk(emulator)
     try:
         models = [m.id async for m in sdk.models.list(limit=2)]

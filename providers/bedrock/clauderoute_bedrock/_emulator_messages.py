@@ -2,7 +2,7 @@
 and ``/anthropic/v1/messages/count_tokens`` with ``anthropic.``-prefixed ids, as both hosts serve
 it (bedrock-mantle, and bedrock-runtime under ``/anthropic``; AWS "Inference using Anthropic
 Messages API"). Mixed into ``BedrockMantleEmulator`` and ``BedrockEmulator``; betas outside the
-endpoint's list get Bedrock's 400 ``invalid beta flag`` (PLATFORMS.md 2026-12)."""
+endpoint's list get Bedrock's 400 ``invalid beta flag``."""
 
 from __future__ import annotations
 

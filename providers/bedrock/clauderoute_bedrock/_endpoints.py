@@ -1,7 +1,7 @@
 """Which Bedrock endpoint serves a model, under which id, with which betas and body version.
 
-Bedrock serves Claude on three endpoints (PLATFORMS.md 2026-12; AWS "Inference using Anthropic
-Messages API"): InvokeModel on ``bedrock-runtime.{region}.amazonaws.com`` (``invoke``, the
+Bedrock serves Claude on three endpoints (AWS "Inference using Anthropic Messages API"):
+InvokeModel on ``bedrock-runtime.{region}.amazonaws.com`` (``invoke``, the
 ARN-versioned models: "Opus 4.6 and earlier"), and the Claude Messages API on
 ``bedrock-mantle.{region}.api.aws/anthropic`` (``mantle``, SigV4 service ``bedrock-mantle``, as
 the SDK's ``lib/bedrock/_mantle.py`` signs) and on ``bedrock-runtime.{region}.amazonaws.com/

@@ -18,7 +18,9 @@ from clauderoute.provider import Action
 __all__ = ["ERRORS", "error_name", "exception_entry"]
 
 # name → (HTTP status, action). Statuses from botocore's bedrock-runtime service model
-# (`error.httpStatusCode`) and PLATFORMS.md §Amazon Bedrock.
+# (`error.httpStatusCode`); the signing and token failures at the end, which that model does
+# not list, are 403 (Bedrock answers a bad signature with 403 InvalidSignatureException or
+# UnrecognizedClientException).
 ERRORS: dict[str, tuple[int, Action]] = {
     # Capacity: another region/account/platform may have it; alone, retry the same one.
     "ThrottlingException": (429, Action.FAILOVER),

@@ -1,6 +1,6 @@
 """Claude on Amazon Bedrock: InvokeModel with the native body, and the Messages-API endpoints.
 
-InvokeModel (PLATFORMS.md §Amazon Bedrock) puts the model in the path
+InvokeModel puts the model in the path
 (``/model/{modelId}/invoke`` or ``/invoke-with-response-stream``), the version and betas in the
 body (``anthropic_version``, ``anthropic_beta``), streams AWS event-stream frames instead of SSE,
 and answers errors in AWS's shape (``x-amzn-ErrorType`` + ``{"message"}``). Token counting is the
@@ -313,8 +313,8 @@ class BedrockProvider(Provider):
         return served_models(self)
 
     def _check_betas(self, call: Call, endpoint: str) -> None:
-        # Bedrock answers 400 "invalid beta flag" for a beta its endpoint does not know
-        # (PLATFORMS.md 2026-12): refuse it here, before sending, naming the list to extend.
+        # Bedrock answers 400 "invalid beta flag" for a beta its endpoint does not know, and AWS
+        # publishes no complete list: refuse it here, before sending, naming the list to extend.
         kind = "messages" if endpoint in MESSAGES_API else "invoke"
         unknown = [b for b in call.betas if b not in self.endpoint_betas[kind]]
         if unknown:

@@ -30,8 +30,8 @@ from clauderoute.provider import (
 
 __all__ = ["ENTRA_SCOPE", "ApiKeyAuth", "EntraAuth", "default_credential"]
 
-#: Token scope of the Foundry data plane (PLATFORMS.md §Azure AI Foundry; Claude docs, "Microsoft
-#: Entra authentication": ``az account get-access-token --resource https://ai.azure.com``).
+#: Token scope of the Foundry data plane (Claude docs, "Microsoft Entra authentication":
+#: ``az account get-access-token --resource https://ai.azure.com``).
 ENTRA_SCOPE = "https://ai.azure.com/.default"
 #: Refresh this long before expiry (azure-core's BearerTokenCredentialPolicy uses 300 s too).
 REFRESH_MARGIN_S = 300.0

@@ -44,7 +44,7 @@ _RESOURCE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})")
 
 
 def resource_url(resource: str) -> str:
-    """The Anthropic endpoint root of a Foundry resource (PLATFORMS.md §Azure AI Foundry)."""
+    """The Anthropic endpoint root of a Foundry resource (the SDK's ``lib/foundry.py``)."""
     return f"https://{resource}.services.ai.azure.com/anthropic"
 
 
@@ -96,12 +96,12 @@ class FoundryProvider(Provider):
     """
 
     platform = "foundry"
-    genai_provider_name = "azure.ai.foundry"  # OBSERVABILITY.md: custom value, configurable
+    genai_provider_name = "azure.ai.foundry"  # no well-known GenAI value: ours, configurable
     default_version = "2023-06-01"  # the value in the Claude docs' Foundry examples
     # Claude docs, "Correlation request IDs": Foundry sends `apim-request-id` (Azure API
     # Management) and `request-id` (Anthropic); the front door's own errors carry only the first.
     request_id_header = "apim-request-id"
-    # The Claude API's 32 MB limit (PLATFORMS.md: body and errors as the Claude API). Token
+    # The Claude API's 32 MB limit (body and errors are the Claude API's). Token
     # counting is served: the Claude docs' list of features Foundry lacks does not name it.
     capabilities = Capabilities(
         operations=frozenset({CREATE, STREAM, COUNT_TOKENS}),
@@ -153,15 +153,15 @@ class FoundryProvider(Provider):
         return ApiKeyAuth(api_key)
 
     async def prepare(self, call: Call) -> HttpRequest:
-        """``POST {base}/v1/messages`` (or ``/count_tokens``); the model is the deployment name
-        (PLATFORMS.md §Azure AI Foundry), the body otherwise the Claude API's."""
+        """``POST {base}/v1/messages`` (or ``/count_tokens``); the model is the deployment name,
+        the body otherwise the Claude API's."""
         await self.auth.refresh()
         req = claude_api_request(self.base_url or "", call, self.model_id(call.params["model"]),
                                  self.anthropic_version)
         return self.auth.sign(req)
 
     def stream_decoder(self, call: Call) -> StreamDecoder:
-        """SSE carrying the Claude API's events (PLATFORMS.md §Azure AI Foundry)."""
+        """SSE carrying the Claude API's events."""
         return SSEEventDecoder(self.name)
 
     def request_id(self, headers: Mapping[str, str]) -> str | None:

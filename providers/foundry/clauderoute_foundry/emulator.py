@@ -22,7 +22,7 @@ __all__ = ["AccessToken", "EmulatorCredential", "FoundryEmulator"]
 
 _json = msgspec.json.Encoder()
 
-# The Claude API's error types (PLATFORMS.md: Foundry's model errors are the Claude API's).
+# The Claude API's error types: Foundry's model errors are the Claude API's.
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",

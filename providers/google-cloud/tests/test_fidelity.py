@@ -74,7 +74,7 @@ async def test_sdk_messages_against_the_emulator(emulator: GoogleCloudEmulator) 
 async def test_sdk_resources_against_the_emulator(emulator: GoogleCloudEmulator) -> None:
     """Models, batches (their results_url under the workspace root), files (GA and beta) and
     skills through the SDK, read back by our client."""
-    emulator.require_betas = False  # Files and Skills are GA (PLATFORMS.md, 2026-12)
+    emulator.require_betas = False  # Files and Skills are GA since 2026-08-19
     sdk = _sdk(emulator)
     try:
         models = [m.id async for m in sdk.models.list(limit=2)]

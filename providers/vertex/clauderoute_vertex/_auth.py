@@ -23,7 +23,7 @@ from clauderoute.provider import (
 
 __all__ = ["CLOUD_PLATFORM_SCOPE", "AccessTokenAuth", "GoogleAuth"]
 
-#: The OAuth scope Vertex AI needs (PLATFORMS.md §Google Vertex AI; the SDK's lib/_extras).
+#: The OAuth scope Vertex AI needs (the SDK's lib/_extras).
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 #: Refresh this long before expiry (google-auth itself treats a token as stale 225 s early).
 REFRESH_MARGIN_S = 300.0

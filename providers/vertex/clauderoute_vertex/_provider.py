@@ -1,7 +1,7 @@
 """Claude on Google Vertex AI: the Messages API served as a Vertex publisher model.
 
-Bodies, SSE streams and model errors are the Claude API's; what differs (PLATFORMS.md §Google
-Vertex AI; Claude docs, "Claude on Vertex AI") is that the model goes in the URL
+Bodies, SSE streams and model errors are the Claude API's; what differs (Claude docs,
+"Claude on Vertex AI") is that the model goes in the URL
 (``.../publishers/anthropic/models/{model}:rawPredict`` or ``:streamRawPredict``) and out of the
 body, the version goes *in the body* as ``anthropic_version``, the credential is a Google OAuth
 access token, and errors come in two shapes: Google's front end answers auth, quota, routing and
@@ -44,7 +44,7 @@ __all__ = ["VertexProvider", "vertex_base_url"]
 
 # A region is a DNS label fragment: it becomes part of the host name ("us-east5-aiplatform…").
 _REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-# Multi-region endpoints (PLATFORMS.md §Google Vertex AI; the SDK's lib/vertex/_client.py).
+# Multi-region endpoints (the SDK's lib/vertex/_client.py).
 _SPECIAL_HOSTS = {
     "global": "https://aiplatform.googleapis.com/v1",
     "us": "https://aiplatform.us.rep.googleapis.com/v1",
@@ -194,8 +194,8 @@ class VertexProvider(Provider):
         model = self.model_id(call.params["model"])
         body = dict(call.params)
         if call.operation == COUNT_TOKENS:
-            # count-tokens is one endpoint for every model: the body keeps `model`
-            # (PLATFORMS.md §Google Vertex AI).
+            # count-tokens is one endpoint for every model: the body keeps `model` (as the
+            # SDK's lib/vertex/_client.py sends it).
             body["model"] = model
             target = "count-tokens:rawPredict"
         else:
@@ -217,7 +217,7 @@ class VertexProvider(Provider):
         return self.auth.sign(HttpRequest("POST", url, headers, encode_body(body)))
 
     def stream_decoder(self, call: Call) -> StreamDecoder:
-        """SSE carrying the Claude API's events (PLATFORMS.md §Google Vertex AI)."""
+        """SSE carrying the Claude API's events."""
         return SSEEventDecoder(self.name)
 
     # --- answer side ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ __all__ = ["VertexEmulator"]
 
 _json = msgspec.json.Encoder()
 
-# PLATFORMS.md §Google Vertex AI: the front end's failures carry Google's status names; model
+# Vertex AI: the front end's failures carry Google's status names; model
 # errors behind it keep the Claude API's types.
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -66,7 +66,7 @@ class VertexEmulator(EmulatorServer):
     """
 
     platform = "vertex"
-    id_prefix = "msg_vrtx_"  # PLATFORMS.md §Google Vertex AI: ids look like msg_vrtx_…
+    id_prefix = "msg_vrtx_"  # Vertex AI's message ids look like msg_vrtx_…
 
     def __init__(self, *, project: str = "test-project", locations: Iterable[str] | None = None,
                  models: Iterable[str] | None = None,

@@ -20,7 +20,7 @@ TOKEN = "ya29.vertex-fidelity-" + "t" * 24
 PROJECT = "fidelity-project"
 REGION = "us-east5"
 MODEL = "claude-sonnet-4-5@20250929"
-# SDK 2.x puts its own API version in the body (PLATFORMS.md); ours defaults to the documented
+# SDK 2.x puts its own API version in the body; ours defaults to the documented
 # vertex-2023-10-16, so comparisons set ours to the SDK's, as a user may.
 SDK_VERSION = "2026-10-21"
 MESSAGES = [{"role": "user", "content": "Tell me about Vertex"}]
