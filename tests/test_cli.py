@@ -172,7 +172,8 @@ def _load(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]], list[dic
 
 
 def test_bench_quick_writes_the_schema(tmp_path: Path) -> None:
-    """Files per OBSERVABILITY.md §4.12; summary.csv recomputes from requests.jsonl."""
+    """run.json, requests.jsonl and summary.csv are written; summary.csv recomputes from
+    requests.jsonl."""
     done = _cli("bench", "--quick", "--out", str(tmp_path), "--run-id", "r1")
     assert done.returncode == 0, done.stderr
     run_dir = tmp_path / "r1"

@@ -1,4 +1,7 @@
-"""Structural rules of the codebase, checked on the source (STYLE.md rules 1-3, 10-12)."""
+"""Structural rules of the codebase, checked on the source: providers do no I/O and import only
+the public provider API, core never names a platform, the attempt pipeline and each decision
+live in one place, the public API is pinned, imports are lazy, and modules keep to their size
+budget."""
 
 from __future__ import annotations
 
