@@ -290,7 +290,8 @@ def test_config_samples_build_a_route(
 
 _LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _REF = re.compile(r"^\s*\[[^\]]+\]:\s*(\S+)", re.MULTILINE)
-_PRIVATE = re.compile(r"\.\./shared|\b(?:DESIGN|STYLE|PLATFORMS|OBSERVABILITY)\.md\b")
+# The team's private documents (a name, also escaped as in a regular expression, or a path).
+_PRIVATE = re.compile(r"\.\./shared|\b(?:DESIGN|STYLE|PLATFORMS|OBSERVABILITY)\\?\.md\b")
 
 
 def markdown_files() -> list[Path]:
@@ -371,6 +372,74 @@ def test_no_mention_of_private_documents(page: Path) -> None:
     """The user-facing docs do not send readers to documents they cannot see."""
     found = [m.group(0) for m in _PRIVATE.finditer(page.read_text(encoding="utf-8"))]
     assert found == [], f"{page.relative_to(ROOT)} mentions {found}"
+
+
+# Folders that hold generated or installed files, not the project's own (hidden folders are
+# skipped too, except the tracked ones listed in _HIDDEN_KEPT).
+_GENERATED = {"__pycache__", "node_modules", "results", "build", "dist", "venv"}
+_HIDDEN_KEPT = {".ci", ".github"}
+
+
+def private_mentions(root: Path, skip: frozenset[Path] = frozenset()) -> list[str]:
+    """``path:line: text`` for every mention of a private document in the text files under
+    ``root`` (code, tests, data, docs), except the files in ``skip``."""
+    paths = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [
+            d
+            for d in dirs
+            if (not d.startswith(".") or d in _HIDDEN_KEPT)
+            and d not in _GENERATED
+            and not d.endswith(".egg-info")
+        ]
+        paths += [Path(folder, n) for n in names if not n.endswith(".pyc")]
+    found = []
+    for path in sorted(paths):
+        if path in skip or not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue  # binary (images, Redis dumps)
+        for n, line in enumerate(text.splitlines(), 1):
+            found += [
+                f"{path.relative_to(root)}:{n}: {m.group(0)}" for m in _PRIVATE.finditer(line)
+            ]
+    return found
+
+
+def test_private_mention_finder_catches_citations(tmp_path: Path) -> None:
+    """The finder itself: a citation in a comment, a TOML value, an escaped regular expression
+    or a tracked hidden folder is found; caches, installed folders and binaries are not."""
+    files = {
+        "pkg/mod.py": "x = 1\n# as PLATFORMS.md says\n",
+        "pkg/data.toml": 'src = "OBSERVABILITY.md 4.12"\n',
+        "tests/test_x.py": 'PAT = r"STYLE\\.md"\n',
+        ".ci/run": "cat ../shared/notes\n",
+        "pkg/clean.py": "PLATFORMS = {}  # a name, not a document\n",
+        "pkg/__pycache__/mod.txt": "DESIGN.md\n",
+        ".venv/lib/x.py": "DESIGN.md\n",
+        "pkg.egg-info/PKG-INFO": "DESIGN.md\n",
+        "results/r1/run.json": "DESIGN.md\n",
+        "tests/skipped.py": "DESIGN.md\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "pkg" / "dump.rdb").write_bytes(b"\xff\xfeDESIGN.md\x80")
+    assert private_mentions(tmp_path, frozenset({tmp_path / "tests" / "skipped.py"})) == [
+        ".ci/run:1: ../shared",
+        "pkg/data.toml:1: OBSERVABILITY.md",
+        "pkg/mod.py:2: PLATFORMS.md",
+        "tests/test_x.py:1: STYLE\\.md",
+    ]
+
+
+def test_nothing_in_the_repository_cites_private_documents() -> None:
+    """Code, tests, data and docs stand on their own: a comment states the fact (and its public
+    source), never the team's private notes, which users cannot see. This file is exempt: it
+    names them to find them."""
+    assert private_mentions(ROOT, frozenset({Path(__file__).resolve()})) == []
 
 
 # --- the Traditional Chinese README keeps step with README.md -------------------------------
