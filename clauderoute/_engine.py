@@ -98,6 +98,39 @@ class _Translate:
             ) from exc
 
 
+class _Timer:
+    """What ``asyncio.timeout`` does for ``send``, without its per-use state enum: on Python
+    3.11 every read of an ``Enum`` member goes through ``EnumType.__getattr__``, about 0.9k
+    instructions each, nine a call. Public asyncio API only: ``call_at`` cancels the current
+    task when ``delay`` seconds have passed; ``stop`` disarms it and says whether the exception
+    the block ended with is that cancellation (then raised as ``TimeoutError``, as
+    ``asyncio.timeout`` does: not when another cancellation was requested meanwhile)."""
+
+    __slots__ = ("cancelling", "fired", "handle", "task")
+
+    def __init__(self, delay: float) -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("a timeout needs to run inside a task")
+        self.task = task
+        self.cancelling = task.cancelling()
+        self.fired = False
+        self.handle = loop.call_at(loop.time() + delay, self._fire)
+
+    def _fire(self) -> None:
+        self.fired = True
+        self.task.cancel()
+
+    def stop(self, exc: BaseException | None) -> bool:
+        self.handle.cancel()
+        return (
+            self.fired
+            and self.task.uncancel() <= self.cancelling
+            and type(exc) is asyncio.CancelledError
+        )
+
+
 def _check_headers(headers: dict[str, str]) -> None:
     """Refuse a header aiohttp would refuse with a bare ``ValueError`` (a line break or NUL:
     header injection) or fail to encode (a lone surrogate), naming the header, not its value.
@@ -257,18 +290,18 @@ class Engine:
         # One timer bounds the whole exchange, so aiohttp needs no read timer of its own here
         # (re-arming one on every chunk is measurable per call; benchmarks/README.md).
         # (_Translate built only on an error: this runs on every call)
+        timer = None if timeout is None else _Timer(timeout)
         try:
-            async with (
-                asyncio.timeout(timeout),
-                self.session.request(
-                    request.method,
-                    request.url,
-                    headers=request.headers,
-                    data=data,
-                    timeout=self._timeout(None),
-                ) as resp,
-            ):
-                headers = {k.lower(): v for k, v in resp.headers.items()}
+            async with self.session.request(
+                request.method,
+                request.url,
+                headers=request.headers,
+                data=data,
+                timeout=self._timeout(None),
+            ) as resp:
+                # lower-cased names, in C (a comprehension is a frame and a loop of bytecode)
+                raw = resp.headers
+                headers = dict(zip(map(str.lower, raw.keys()), raw.values()))
                 if resp.status >= 400:
                     answer = await _error_body(resp)
                 else:
@@ -285,10 +318,19 @@ class Engine:
                         answer = await resp.read()
                     else:
                         answer = await self._body(resp, length, platform)
-                return HttpResponse(resp.status, headers, answer)
-        except Exception as exc:
-            _Translate(platform, timeout).__exit__(type(exc), exc, exc.__traceback__)
+                response = HttpResponse(resp.status, headers, answer)
+        except BaseException as exc:
+            if timer is not None and timer.stop(exc):
+                try:  # the timer's own cancellation: a timeout, as asyncio.timeout raises it
+                    raise TimeoutError from exc
+                except TimeoutError as expired:
+                    _Translate(platform, timeout).__exit__(TimeoutError, expired, None)
+            if isinstance(exc, Exception):
+                _Translate(platform, timeout).__exit__(type(exc), exc, exc.__traceback__)
             raise
+        if timer is not None:
+            timer.stop(None)
+        return response
 
     async def _body(
         self, resp: aiohttp.ClientResponse, length: str | None, platform: str | None
