@@ -37,6 +37,7 @@ import msgspec
 from .. import _errors as E
 from .._cost import cost
 from .._provider import CREATE, STREAM, Call, HttpResponse, Provider
+from .._ratelimits import says_nothing
 from .._retry import testing_no_backoff
 from ..types._messages import Message, RouteInfo
 from ._affinity import affinity_keys, has_marks
@@ -292,11 +293,14 @@ class Signals(Observer):
 
     def attempt_returned(self, state: Any, ctx: AttemptContext) -> None:
         """The answer's headers arrived: keep what they say about capacity."""
-        if ctx.headers is None or ctx.call.operation not in _MESSAGES:
+        headers = ctx.headers
+        if headers is None or ctx.call.operation not in _MESSAGES:
             return
         p = ctx.provider
+        if type(p).rate_limits is Provider.rate_limits and says_nothing(headers):
+            return  # the default parser would find nothing (a platform that sends no limits)
         try:
-            limits = p.rate_limits(HttpResponse(ctx.status or 0, ctx.headers))
+            limits = p.rate_limits(HttpResponse(ctx.status or 0, headers))
         except Exception:  # noqa: BLE001 - a third-party hook must not break the call
             return
         if (
