@@ -25,6 +25,7 @@ from ._errors import (
     TransportError,
 )
 from ._provider import HttpRequest, HttpResponse
+from ._timer import Timer
 
 __all__ = ["ERROR_BODY_BYTES", "MAX_RESPONSE_BYTES", "Engine", "StreamResponse"]
 
@@ -96,39 +97,6 @@ class _Translate:
             raise TransportError(
                 f"HTTP client error: {type(exc).__name__}", platform=platform
             ) from exc
-
-
-class _Timer:
-    """What ``asyncio.timeout`` does for ``send``, without its per-use state enum: on Python
-    3.11 every read of an ``Enum`` member goes through ``EnumType.__getattr__``, about 0.9k
-    instructions each, nine a call. Public asyncio API only: ``call_at`` cancels the current
-    task when ``delay`` seconds have passed; ``stop`` disarms it and says whether the exception
-    the block ended with is that cancellation (then raised as ``TimeoutError``, as
-    ``asyncio.timeout`` does: not when another cancellation was requested meanwhile)."""
-
-    __slots__ = ("cancelling", "fired", "handle", "task")
-
-    def __init__(self, delay: float) -> None:
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        if task is None:
-            raise RuntimeError("a timeout needs to run inside a task")
-        self.task = task
-        self.cancelling = task.cancelling()
-        self.fired = False
-        self.handle = loop.call_at(loop.time() + delay, self._fire)
-
-    def _fire(self) -> None:
-        self.fired = True
-        self.task.cancel()
-
-    def stop(self, exc: BaseException | None) -> bool:
-        self.handle.cancel()
-        return (
-            self.fired
-            and self.task.uncancel() <= self.cancelling
-            and type(exc) is asyncio.CancelledError
-        )
 
 
 def _check_headers(headers: dict[str, str]) -> None:
@@ -290,7 +258,7 @@ class Engine:
         # One timer bounds the whole exchange, so aiohttp needs no read timer of its own here
         # (re-arming one on every chunk is measurable per call; benchmarks/README.md).
         # (_Translate built only on an error: this runs on every call)
-        timer = None if timeout is None else _Timer(timeout)
+        timer = None if timeout is None else Timer(timeout)
         try:
             async with self.session.request(
                 request.method,
