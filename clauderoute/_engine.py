@@ -7,7 +7,6 @@ aiohttp's exceptions into clauderoute's at this one boundary (``_Translate``).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterable, AsyncIterator
 from types import TracebackType
 from typing import Any
@@ -333,7 +332,8 @@ class Engine:
         """
         _check_headers(request.headers)
         with _Translate(platform, timeout, "status and headers (or error body)"):
-            async with asyncio.timeout(timeout):
+            timer = None if timeout is None else Timer(timeout)
+            try:
                 resp = await self.session.request(
                     request.method,
                     request.url,
@@ -341,13 +341,19 @@ class Engine:
                     data=request.body,
                     timeout=self._timeout(read_timeout),
                 )
-                if resp.status < 400:
-                    return StreamResponse(resp, platform, None, self.max_response_bytes)
-                try:
-                    error = await _error_body(resp)
-                except BaseException:
-                    resp.close()
-                    raise
+                error = None
+                if resp.status >= 400:
+                    try:
+                        error = await _error_body(resp)
+                    except BaseException:
+                        resp.close()
+                        raise
+            except BaseException as exc:
+                if timer is not None and timer.stop(exc):
+                    raise TimeoutError from exc  # the timer's own: _Translate names the phase
+                raise
+            if timer is not None:
+                timer.stop(None)
         return StreamResponse(resp, platform, error, self.max_response_bytes)
 
     async def close(self) -> None:

@@ -121,7 +121,19 @@ async def test_cancelled_call_gives_back_its_capacity(spans: tuple[Spans, Tracer
             assert state.in_flight == {}
 
 
-async def test_attempt_timer_against_an_outside_cancellation() -> None:
+async def _timed_create(c: cr.AsyncClient, timeout: float) -> None:
+    await c.messages.create(model="m", max_tokens=16, messages=HI, timeout=timeout)
+
+
+async def _timed_stream(c: cr.AsyncClient, timeout: float) -> None:
+    async with c.messages.stream(model="m", max_tokens=16, messages=HI, timeout=timeout) as s:
+        await s.get_final_message()
+
+
+@pytest.mark.parametrize("fn", [_timed_create, _timed_stream], ids=["create", "stream"])
+async def test_attempt_timer_against_an_outside_cancellation(
+    fn: Callable[[cr.AsyncClient, float], Awaitable[None]],
+) -> None:
     """The attempt's own timer and a cancellation from outside, on a server that never answers:
     the timer's firing becomes ``ReadTimeout`` and leaves the caller's task with no
     cancellation pending (the next await runs); a cancellation from outside while the timer is
@@ -133,7 +145,7 @@ async def test_attempt_timer_against_an_outside_cancellation() -> None:
 
             async def timed_out() -> int:
                 with pytest.raises(cr.ReadTimeout, match="within 0.05s"):
-                    await c.messages.create(model="m", max_tokens=16, messages=HI, timeout=0.05)
+                    await fn(c, 0.05)
                 await asyncio.sleep(0)  # no cancellation left pending on this task
                 task = asyncio.current_task()
                 assert task is not None
@@ -142,9 +154,7 @@ async def test_attempt_timer_against_an_outside_cancellation() -> None:
             assert await asyncio.create_task(timed_out()) == 0
 
             for delay in (0.01, 0.2):  # the outside cancel long before, and just before, the timer
-                task = asyncio.create_task(
-                    c.messages.create(model="m", max_tokens=16, messages=HI, timeout=0.2)
-                )
+                task = asyncio.create_task(fn(c, 0.2))
                 if delay < 0.2:
                     await asyncio.sleep(delay)
                     task.cancel()
