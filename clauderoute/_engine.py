@@ -7,7 +7,6 @@ aiohttp's exceptions into clauderoute's at this one boundary (``_Translate``).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterable, AsyncIterator
 from types import TracebackType
 from typing import Any
@@ -25,6 +24,7 @@ from ._errors import (
     TransportError,
 )
 from ._provider import HttpRequest, HttpResponse
+from ._timer import Timer
 
 __all__ = ["ERROR_BODY_BYTES", "MAX_RESPONSE_BYTES", "Engine", "StreamResponse"]
 
@@ -45,8 +45,9 @@ class _Translate:
 
     __slots__ = ("awaited", "limit", "platform")
 
-    def __init__(self, platform: str | None, limit: float | None = None,
-                 awaited: str = "the whole answer") -> None:
+    def __init__(
+        self, platform: str | None, limit: float | None = None, awaited: str = "the whole answer"
+    ) -> None:
         self.platform = platform
         self.limit = limit
         self.awaited = awaited
@@ -54,16 +55,18 @@ class _Translate:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc is None or isinstance(exc, ClauderouteError) or not isinstance(exc, Exception):
             return
         platform = self.platform
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
             raise ConnectTimeout("timed out connecting", platform=platform) from exc
         if isinstance(exc, (aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError)):
-            raise ReadTimeout("the platform sent nothing within the read timeout",
-                              platform=platform) from exc
+            raise ReadTimeout(
+                "the platform sent nothing within the read timeout", platform=platform
+            ) from exc
         if isinstance(exc, TimeoutError):
             within = "" if self.limit is None else f" within {self.limit:g}s"
             raise ReadTimeout(f"{self.awaited} not received{within}", platform=platform) from exc
@@ -75,19 +78,24 @@ class _Translate:
             # Name the host (never the URL's path or query): "which host did not resolve?"
             # is the first question, e.g. a base_url typo or a platform host not reachable.
             what = "cannot resolve host" if isinstance(exc, _DNS_ERROR) else "cannot connect to"
-            raise ConnectError(f"connection failed: {what} {exc.host[:255]}:{exc.port} "
-                               f"({type(exc).__name__})", platform=platform) from exc
+            raise ConnectError(
+                f"connection failed: {what} {exc.host[:255]}:{exc.port} ({type(exc).__name__})",
+                platform=platform,
+            ) from exc
         if isinstance(exc, (aiohttp.ClientConnectionError, ConnectionError, OSError)):
-            raise ConnectError(f"connection failed: {type(exc).__name__}",
-                               platform=platform) from exc
+            raise ConnectError(
+                f"connection failed: {type(exc).__name__}", platform=platform
+            ) from exc
         if isinstance(exc, aiohttp.ClientResponseError):
             # Raised while parsing the answer's status line and headers (not by a status:
             # the engine never asks aiohttp to raise for one): garbage, or past its limits.
-            raise MalformedResponse(f"malformed HTTP answer: {_text(exc)}",
-                                    platform=platform) from exc
+            raise MalformedResponse(
+                f"malformed HTTP answer: {_text(exc)}", platform=platform
+            ) from exc
         if isinstance(exc, aiohttp.ClientError):
-            raise TransportError(f"HTTP client error: {type(exc).__name__}",
-                                 platform=platform) from exc
+            raise TransportError(
+                f"HTTP client error: {type(exc).__name__}", platform=platform
+            ) from exc
 
 
 def _check_headers(headers: dict[str, str]) -> None:
@@ -104,11 +112,17 @@ def _check_headers(headers: dict[str, str]) -> None:
         return
     for name, value in headers.items():
         for text in (name, value):
-            if "\n" in text or "\r" in text or "\x00" in text or (
-                    not text.isascii() and not _encodable(text)):
-                raise InvalidRequest("a header name or value holds a line break, NUL or an "
-                                     "undecodable character (the value is not shown)",
-                                     field=f"headers[{name[:60]!r}]")
+            if (
+                "\n" in text
+                or "\r" in text
+                or "\x00" in text
+                or (not text.isascii() and not _encodable(text))
+            ):
+                raise InvalidRequest(
+                    "a header name or value holds a line break, NUL or an "
+                    "undecodable character (the value is not shown)",
+                    field=f"headers[{name[:60]!r}]",
+                )
 
 
 def _encodable(text: str) -> bool:
@@ -140,8 +154,13 @@ class StreamResponse:
 
     __slots__ = ("_platform", "_resp", "error_body", "headers", "max_bytes", "status")
 
-    def __init__(self, resp: aiohttp.ClientResponse, platform: str | None,
-                 error_body: bytes | None = None, max_bytes: int = MAX_RESPONSE_BYTES) -> None:
+    def __init__(
+        self,
+        resp: aiohttp.ClientResponse,
+        platform: str | None,
+        error_body: bytes | None = None,
+        max_bytes: int = MAX_RESPONSE_BYTES,
+    ) -> None:
         self._resp = resp
         self._platform = platform
         self.status = resp.status
@@ -178,9 +197,15 @@ class Engine:
             or one stream event; a larger one raises ``ResponseTooLargeError`` before more is read.
     """
 
-    def __init__(self, *, connect_timeout: float = 5.0, pool_limit: int = 1000,
-                 pool_limit_per_host: int = 0, keepalive_s: float = 30.0,
-                 max_response_bytes: int = MAX_RESPONSE_BYTES) -> None:
+    def __init__(
+        self,
+        *,
+        connect_timeout: float = 5.0,
+        pool_limit: int = 1000,
+        pool_limit_per_host: int = 0,
+        keepalive_s: float = 30.0,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+    ) -> None:
         self.connect_timeout = connect_timeout
         self.max_response_bytes = max_response_bytes
         self._pool = (pool_limit, pool_limit_per_host, keepalive_s)
@@ -192,12 +217,15 @@ class Engine:
         """The shared session, created on first use inside the running loop."""
         if self._session is None or self._session.closed:
             limit, per_host, keepalive = self._pool
-            connector = aiohttp.TCPConnector(limit=limit, limit_per_host=per_host,
-                                             keepalive_timeout=keepalive, ttl_dns_cache=300)
+            connector = aiohttp.TCPConnector(
+                limit=limit, limit_per_host=per_host, keepalive_timeout=keepalive, ttl_dns_cache=300
+            )
             self._session = aiohttp.ClientSession(
                 # The default user-agent header replaces aiohttp's own on every request (as
                 # skip_auto_headers would, which costs a header copy per request).
-                connector=connector, auto_decompress=True, headers={"user-agent": "clauderoute"},
+                connector=connector,
+                auto_decompress=True,
+                headers={"user-agent": "clauderoute"},
             )
         return self._session
 
@@ -206,14 +234,21 @@ class Engine:
             cached = self._connect_only
             if cached is None or cached.connect != self.connect_timeout:
                 cached = self._connect_only = aiohttp.ClientTimeout(
-                    total=None, connect=self.connect_timeout)
+                    total=None, connect=self.connect_timeout
+                )
             return cached
-        return aiohttp.ClientTimeout(total=None, connect=self.connect_timeout,
-                                     sock_read=read_timeout)
+        return aiohttp.ClientTimeout(
+            total=None, connect=self.connect_timeout, sock_read=read_timeout
+        )
 
-    async def send(self, request: HttpRequest, *, timeout: float | None,
-                   platform: str | None = None,
-                   body: AsyncIterable[bytes] | None = None) -> HttpResponse:
+    async def send(
+        self,
+        request: HttpRequest,
+        *,
+        timeout: float | None,
+        platform: str | None = None,
+        body: AsyncIterable[bytes] | None = None,
+    ) -> HttpResponse:
         """Send and read the whole answer within ``timeout`` seconds. ``body``, when given,
         streams the request body instead of ``request.body`` (uploads). An error answer's body
         is cut at ``ERROR_BODY_BYTES``; a success's may not exceed ``max_response_bytes``."""
@@ -222,12 +257,18 @@ class Engine:
         # One timer bounds the whole exchange, so aiohttp needs no read timer of its own here
         # (re-arming one on every chunk is measurable per call; benchmarks/README.md).
         # (_Translate built only on an error: this runs on every call)
+        timer = None if timeout is None else Timer(timeout)
         try:
-            async with asyncio.timeout(timeout), self.session.request(
-                request.method, request.url, headers=request.headers, data=data,
+            async with self.session.request(
+                request.method,
+                request.url,
+                headers=request.headers,
+                data=data,
                 timeout=self._timeout(None),
             ) as resp:
-                headers = {k.lower(): v for k, v in resp.headers.items()}
+                # lower-cased names, in C (a comprehension is a frame and a loop of bytecode)
+                raw = resp.headers
+                headers = dict(zip(map(str.lower, raw.keys()), raw.values()))
                 if resp.status >= 400:
                     answer = await _error_body(resp)
                 else:
@@ -235,18 +276,32 @@ class Engine:
                     # body is compressed (the length is then the compressed size: a small gzip
                     # can inflate to gigabytes).
                     length = headers.get("content-length")
-                    if length is not None and "content-encoding" not in headers and \
-                            length.isdigit() and int(length) <= self.max_response_bytes:
+                    if (
+                        length is not None
+                        and "content-encoding" not in headers
+                        and length.isdigit()
+                        and int(length) <= self.max_response_bytes
+                    ):
                         answer = await resp.read()
                     else:
                         answer = await self._body(resp, length, platform)
-                return HttpResponse(resp.status, headers, answer)
-        except Exception as exc:
-            _Translate(platform, timeout).__exit__(type(exc), exc, exc.__traceback__)
+                response = HttpResponse(resp.status, headers, answer)
+        except BaseException as exc:
+            if timer is not None and timer.stop(exc):
+                try:  # the timer's own cancellation: a timeout, as asyncio.timeout raises it
+                    raise TimeoutError from exc
+                except TimeoutError as expired:
+                    _Translate(platform, timeout).__exit__(TimeoutError, expired, None)
+            if isinstance(exc, Exception):
+                _Translate(platform, timeout).__exit__(type(exc), exc, exc.__traceback__)
             raise
+        if timer is not None:
+            timer.stop(None)
+        return response
 
-    async def _body(self, resp: aiohttp.ClientResponse, length: str | None,
-                    platform: str | None) -> bytes:
+    async def _body(
+        self, resp: aiohttp.ClientResponse, length: str | None, platform: str | None
+    ) -> bytes:
         """A body without a usable length (or over the limit by its length): read up to the
         limit, decompressed, and no further."""
         limit = self.max_response_bytes
@@ -259,8 +314,14 @@ class Engine:
             raise ResponseTooLargeError(limit, platform=platform)
         return answer
 
-    async def open(self, request: HttpRequest, *, timeout: float | None,
-                   read_timeout: float | None, platform: str | None = None) -> StreamResponse:
+    async def open(
+        self,
+        request: HttpRequest,
+        *,
+        timeout: float | None,
+        read_timeout: float | None,
+        platform: str | None = None,
+    ) -> StreamResponse:
         """Send and return once the status and headers arrived.
 
         ``timeout`` bounds that whole phase with one timer (aiohttp's read timeout restarts on
@@ -271,18 +332,28 @@ class Engine:
         """
         _check_headers(request.headers)
         with _Translate(platform, timeout, "status and headers (or error body)"):
-            async with asyncio.timeout(timeout):
+            timer = None if timeout is None else Timer(timeout)
+            try:
                 resp = await self.session.request(
-                    request.method, request.url, headers=request.headers, data=request.body,
+                    request.method,
+                    request.url,
+                    headers=request.headers,
+                    data=request.body,
                     timeout=self._timeout(read_timeout),
                 )
-                if resp.status < 400:
-                    return StreamResponse(resp, platform, None, self.max_response_bytes)
-                try:
-                    error = await _error_body(resp)
-                except BaseException:
-                    resp.close()
-                    raise
+                error = None
+                if resp.status >= 400:
+                    try:
+                        error = await _error_body(resp)
+                    except BaseException:
+                        resp.close()
+                        raise
+            except BaseException as exc:
+                if timer is not None and timer.stop(exc):
+                    raise TimeoutError from exc  # the timer's own: _Translate names the phase
+                raise
+            if timer is not None:
+                timer.stop(None)
         return StreamResponse(resp, platform, error, self.max_response_bytes)
 
     async def close(self) -> None:

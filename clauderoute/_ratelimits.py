@@ -28,7 +28,7 @@ import msgspec
 
 from ._retry import parse_retry_after
 
-__all__ = ["MAX_COUNT", "Bucket", "RateLimits", "parse_rate_limits"]
+__all__ = ["MAX_COUNT", "Bucket", "RateLimits", "parse_rate_limits", "says_nothing"]
 
 #: Largest count kept; bigger announced values are clipped to it (2**53: exact as a float).
 MAX_COUNT = 2**53
@@ -156,6 +156,13 @@ def _parse_time(value: str) -> float | None:
         return None
 
 
+def says_nothing(headers: Mapping[str, str]) -> bool:
+    """Whether ``headers`` certainly hold none of the headers ``parse_rate_limits`` reads (it
+    then returns ``None``): told in one set operation in C for a plain dict (another Mapping
+    may match names otherwise than by equality, so it is read)."""
+    return type(headers) is dict and _NAMES.isdisjoint(headers)
+
+
 def parse_rate_limits(headers: Mapping[str, str], now: float | None = None) -> RateLimits | None:
     """The Claude API's rate-limit headers as a ``RateLimits`` value (``None``: none sent).
 
@@ -165,8 +172,8 @@ def parse_rate_limits(headers: Mapping[str, str], now: float | None = None) -> R
 
     .. versionadded:: 0.2
     """
-    if type(headers) is dict and _NAMES.isdisjoint(headers):
-        return None  # (another Mapping may match names otherwise than by equality: read it)
+    if says_nothing(headers):
+        return None
     now = time.time() if now is None else now
     found: list[Bucket | None] = [None, None, None, None]  # RateLimits' bucket fields, in order
     any_found = False

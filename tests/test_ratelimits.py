@@ -7,6 +7,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clauderoute._ratelimits import says_nothing
 from clauderoute.provider import Bucket, HttpResponse, Provider, RateLimits, parse_rate_limits
 from tests.examples import examples
 
@@ -150,3 +151,7 @@ def test_plain_dict_shortcut_reads_like_any_mapping(headers: dict[str, str]) -> 
     assert parse_rate_limits(headers, now=NOW) == parse_rate_limits(
         MappingProxyType(headers), now=NOW
     )
+    # the routing signals skip the default parser on says_nothing: only when it finds nothing
+    if says_nothing(headers):
+        assert parse_rate_limits(MappingProxyType(headers), now=NOW) is None
+    assert not says_nothing(MappingProxyType(headers))  # another Mapping is always read

@@ -119,3 +119,49 @@ async def test_cancelled_call_gives_back_its_capacity(spans: tuple[Spans, Tracer
             with pytest.raises(asyncio.CancelledError):
                 await asyncio.wait_for(task, 5)
             assert state.in_flight == {}
+
+
+async def _timed_create(c: cr.AsyncClient, timeout: float) -> None:
+    await c.messages.create(model="m", max_tokens=16, messages=HI, timeout=timeout)
+
+
+async def _timed_stream(c: cr.AsyncClient, timeout: float) -> None:
+    async with c.messages.stream(model="m", max_tokens=16, messages=HI, timeout=timeout) as s:
+        await s.get_final_message()
+
+
+@pytest.mark.parametrize("fn", [_timed_create, _timed_stream], ids=["create", "stream"])
+async def test_attempt_timer_against_an_outside_cancellation(
+    fn: Callable[[cr.AsyncClient, float], Awaitable[None]],
+) -> None:
+    """The attempt's own timer and a cancellation from outside, on a server that never answers:
+    the timer's firing becomes ``ReadTimeout`` and leaves the caller's task with no
+    cancellation pending (the next await runs); a cancellation from outside while the timer is
+    armed stays a ``CancelledError``, also when the timer fires right after it (two cancel
+    requests: the timer takes back only its own)."""
+    async with HostileServer(Hostile(mode="hang")) as a:
+        provider = AnthropicProvider(name="a", base_url=a.url, api_key=KEY, max_retries=0)
+        async with cr.AsyncClient(providers=[provider], tracing=False) as c:
+
+            async def timed_out() -> int:
+                with pytest.raises(cr.ReadTimeout, match="within 0.05s"):
+                    await fn(c, 0.05)
+                await asyncio.sleep(0)  # no cancellation left pending on this task
+                task = asyncio.current_task()
+                assert task is not None
+                return task.cancelling()
+
+            assert await asyncio.create_task(timed_out()) == 0
+
+            for delay in (0.01, 0.2):  # the outside cancel long before, and just before, the timer
+                task = asyncio.create_task(fn(c, 0.2))
+                if delay < 0.2:
+                    await asyncio.sleep(delay)
+                    task.cancel()
+                else:
+                    loop = asyncio.get_running_loop()
+                    # due just before the timer (armed once the task runs), so never after the
+                    # call has ended: the timer fires in the same loop pass or the next
+                    loop.call_at(loop.time() + 0.2, task.cancel)
+                with pytest.raises(asyncio.CancelledError):
+                    await asyncio.wait_for(task, 5)

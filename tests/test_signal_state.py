@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from clauderoute import ConfigurationError
 from clauderoute.provider import Bucket, RateLimits
-from clauderoute.routing._affinity import LOOKBACK, AffinityTable, affinity_keys
+from clauderoute.routing._affinity import LOOKBACK, AffinityTable, affinity_keys, has_marks
 from clauderoute.routing._budget import Budget, BudgetLimits
 from clauderoute.routing._state import MAX_SKIP_S, InProcessState, RouteState
 
@@ -235,3 +235,44 @@ def test_a_call_larger_than_the_whole_bucket_is_not_skipped_for_ever() -> None:
     rl = RateLimits(tokens=Bucket(limit=1000, remaining=900, reset=2e9), observed_at=1e9)
     assert rl.blocked(5000, 0, 1e9) is None
     assert rl.blocked(950, 0, 1e9) is not None
+
+
+def _marked_anywhere(params: dict[str, object]) -> bool:
+    """``has_marks``'s definition, spelled out: a dict block carrying ``cache_control`` in the
+    system or tools list, or in a message's list content."""
+    blocks: list[object] = []
+    for key in ("system", "tools"):
+        v = params.get(key)
+        blocks += v if isinstance(v, list) else []
+    msgs = params.get("messages")
+    for m in msgs if isinstance(msgs, list) else []:
+        c = m.get("content") if isinstance(m, dict) else None
+        blocks += c if isinstance(c, list) else []
+    return any(isinstance(b, dict) and "cache_control" in b for b in blocks)
+
+
+_BLOCK = st.one_of(
+    st.text(max_size=3),
+    st.none(),
+    st.fixed_dictionaries({"type": st.just("text")}, optional={"cache_control": st.none()}),
+)
+_CONTENT = st.one_of(st.text(max_size=3), st.lists(_BLOCK, max_size=3), st.none())
+
+
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "system": st.one_of(st.text(max_size=3), st.lists(_BLOCK, max_size=3)),
+            "tools": st.lists(_BLOCK, max_size=3),
+            "messages": st.lists(
+                st.one_of(st.fixed_dictionaries({"content": _CONTENT}), st.text(max_size=2)),
+                max_size=4,
+            ),
+        },
+    )
+)
+def test_has_marks_finds_a_cache_control_wherever_it_is(params: dict[str, object]) -> None:
+    """The scan's shortcuts (plain-text messages skipped, system and tools read only when
+    present) find every marked block the plain definition finds, and nothing else."""
+    assert has_marks(params) is _marked_anywhere(params)

@@ -116,8 +116,11 @@ def affinity_keys(params: Mapping[str, Any]) -> AffinityKeys | None:
     write = tuple({digests[i]: ttl for i, ttl in marks}.items())
     last = max(i for i, _ in marks)
     read = [d for d, _ in reversed(write)]
-    read += [digests[i] for i in range(last - 1, max(-1, last - 1 - LOOKBACK), -1)
-             if digests[i] not in read]
+    read += [
+        digests[i]
+        for i in range(last - 1, max(-1, last - 1 - LOOKBACK), -1)
+        if digests[i] not in read
+    ]
     return AffinityKeys(write, tuple(read))
 
 
@@ -161,19 +164,29 @@ class AffinityTable:
 
 def has_marks(params: Mapping[str, Any]) -> bool:
     """Whether any block carries ``cache_control`` (a cheap scan before hashing)."""
-    for key in ("system", "tools"):
-        v = params.get(key)
-        if isinstance(v, list) and any(_marked(b) for b in v):
-            return True
+    if "system" in params or "tools" in params:
+        for key in ("system", "tools"):
+            v = params.get(key)
+            if isinstance(v, list) and _any_marked(v):
+                return True
     msgs = params.get("messages")
     if isinstance(msgs, list):
         for m in msgs:
-            c = m.get("content") if type(m) is dict or isinstance(m, Mapping) else None
-            if isinstance(c, list) and any(_marked(b) for b in c):
+            if type(m) is dict:
+                c = m.get("content")
+                if type(c) is str:  # the usual message: plain text, nothing to mark
+                    continue
+            elif isinstance(m, Mapping):
+                c = m.get("content")
+            else:
+                continue
+            if isinstance(c, list) and _any_marked(c):
                 return True
     return False
 
 
-def _marked(block: Any) -> bool:
-    # a dict first: the isinstance check against Mapping (an ABC) costs several times more
-    return (type(block) is dict or isinstance(block, Mapping)) and "cache_control" in block
+def _any_marked(blocks: list[Any]) -> bool:
+    for b in blocks:  # a dict first: the isinstance check against Mapping (an ABC) costs more
+        if (type(b) is dict or isinstance(b, Mapping)) and "cache_control" in b:
+            return True
+    return False

@@ -37,6 +37,7 @@ import msgspec
 from .. import _errors as E
 from .._cost import cost
 from .._provider import CREATE, STREAM, Call, HttpResponse, Provider
+from .._ratelimits import says_nothing
 from .._retry import testing_no_backoff
 from ..types._messages import Message, RouteInfo
 from ._affinity import affinity_keys, has_marks
@@ -292,11 +293,13 @@ class Signals(Observer):
 
     def attempt_returned(self, state: Any, ctx: AttemptContext) -> None:
         """The answer's headers arrived: keep what they say about capacity."""
-        if ctx.headers is None or ctx.call.operation not in _MESSAGES:
+        headers, p = ctx.headers, ctx.provider
+        if headers is None or ctx.call.operation not in _MESSAGES:
             return
-        p = ctx.provider
+        if type(p).rate_limits is Provider.rate_limits and says_nothing(headers):
+            return  # the default parser would find nothing (a platform that sends no limits)
         try:
-            limits = p.rate_limits(HttpResponse(ctx.status or 0, ctx.headers))
+            limits = p.rate_limits(HttpResponse(ctx.status or 0, headers))
         except Exception:  # noqa: BLE001 - a third-party hook must not break the call
             return
         if (
@@ -334,13 +337,10 @@ class Signals(Observer):
                 self.state.budget_release(name, state[2])
             if usage is not None and success and self.cache_affinity:
                 params = state[3]
-                keys = (
-                    affinity_keys(params)
-                    if ("cache_control" in params or has_marks(params))
-                    else None
-                )
-                if keys is not None:
-                    self.state.affinity_put(keys.write, name)
+                if "cache_control" in params or has_marks(params):
+                    keys = affinity_keys(params)
+                    if keys is not None:
+                        self.state.affinity_put(keys.write, name)
 
     def route_end(
         self,
