@@ -1,5 +1,6 @@
 """AWS Signature Version 4 (``AWS4-HMAC-SHA256``) over the exact request sent, in plain
-``hmac``/``hashlib``.
+``hmac``/``hashlib``: the one signer of every provider that signs this way (through
+``SigV4Auth``, which keeps the credentials fresh; ``clauderoute.provider`` exports both).
 
 Why not botocore's signer: its ``SigV4Auth`` rebuilds everything on every request (the URL split
 and path normalisation, a case-insensitive header map built twice, four HMACs to derive a key
@@ -16,7 +17,7 @@ unsigned, the path with dot segments and repeated slashes removed and then perce
 (already-encoded ``%`` included), the query's pairs sorted as written, header values with their
 whitespace runs folded, a ``Date`` header replaced rather than ``X-Amz-Date`` added — and
 ``tests/test_sigv4.py`` proves every signature equal to botocore's ``SigV4Auth`` for generated
-requests, credentials and dates. botocore stays the credential chain.
+requests, credentials and dates. Where credentials come from is not this module's business.
 
 Nothing here logs: the canonical request carries the session token, and the signature is a
 credential for the few minutes it is valid.
@@ -35,9 +36,21 @@ __all__ = ["SigV4Signer"]
 
 _ALGORITHM = "AWS4-HMAC-SHA256"
 # Headers a proxy or the HTTP client may change on the way: never signed (botocore's list).
-_UNSIGNED = frozenset({
-    "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-    "trailer", "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id"})
+_UNSIGNED = frozenset(
+    {
+        "connection",
+        "expect",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "user-agent",
+        "x-amzn-trace-id",
+    }
+)
 # Set by the signer itself; a caller's copy is replaced (Authorization always, the token when
 # the credentials carry one, X-Amz-Date unless a Date header is used instead).
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -105,8 +118,11 @@ def _host(scheme: str, hostname: str | None, port: int | None) -> str:
 def _parse(url: str) -> tuple[str, str, str]:
     """(canonical path, canonical query, host header) of ``url``."""
     parts = urlsplit(url)
-    return (_canonical_path(parts.path), _canonical_query(parts.query),
-            _host(parts.scheme, parts.hostname, parts.port))
+    return (
+        _canonical_path(parts.path),
+        _canonical_query(parts.query),
+        _host(parts.scheme, parts.hostname, parts.port),
+    )
 
 
 class SigV4Signer:
@@ -159,13 +175,28 @@ class SigV4Signer:
             if len(self._keys) >= 4:  # yesterday's date, a rotated secret
                 self._keys.clear()
             states = self._keys[(secret_key, date)] = _hmac_states(key)
-        return (second, access_key, secret_key, stamp,
-                f"{_ALGORITHM}\n{stamp}\n{date}{self._prefix}\n",
-                f"{_ALGORITHM} Credential={access_key}/{date}{self._prefix}, ", *states)
+        return (
+            second,
+            access_key,
+            secret_key,
+            stamp,
+            f"{_ALGORITHM}\n{stamp}\n{date}{self._prefix}\n",
+            f"{_ALGORITHM} Credential={access_key}/{date}{self._prefix}, ",
+            *states,
+        )
 
-    def sign(self, method: str, url: str, headers: dict[str, str], body: bytes, *,
-             access_key: str, secret_key: str, token: str | None = None,
-             now: float | None = None) -> dict[str, str]:
+    def sign(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        *,
+        access_key: str,
+        secret_key: str,
+        token: str | None = None,
+        now: float | None = None,
+    ) -> dict[str, str]:
         """The headers to send for this request, signed at ``now`` (default: the clock)."""
         second = int(time.time() if now is None else now)
         last = self._last
@@ -226,12 +257,18 @@ class SigV4Signer:
         at = names.index(date_name.lower())
         lines = [f"{n}:{','.join(values[n])}" for n in names]
         before = "".join(line + "\n" for line in lines[:at])
-        after = "".join("\n" + line for line in lines[at + 1:])
+        after = "".join("\n" + line for line in lines[at + 1 :])
         signed = ";".join(names)
         start = _SHA256.copy()
         start.update(f"{method.upper()}\n{path}\n{query}\n{before}{names[at]}:".encode())
-        return (head, date_name, start, f"{after}\n\n{signed}\n", payload,
-                f"SignedHeaders={signed}, ")
+        return (
+            head,
+            date_name,
+            start,
+            f"{after}\n\n{signed}\n",
+            payload,
+            f"SignedHeaders={signed}, ",
+        )
 
     @staticmethod
     def _values(headers: dict[str, str], host: str) -> tuple[dict[str, list[str]], str | None]:
