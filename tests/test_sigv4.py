@@ -323,3 +323,25 @@ def test_repr_names_no_secret() -> None:
         now=0,
     )
     assert repr(signer) == "<SigV4Signer region='us-east-1' service='bedrock'>"
+
+
+def test_forms_interleaved_across_seconds_sign_as_botocore() -> None:
+    """What a second adds to a request form (its date, the Credential= scope) is kept per form
+    for the second and credential it was made for: two forms interleaved over two seconds, back
+    to an earlier second, and with another access key in between, each sign as botocore does."""
+    signer = SigV4Signer("us-east-1", "bedrock")
+    forms = [
+        ("POST", "https://h/model/a/invoke", {"content-type": "application/json"}),
+        ("POST", "https://h/model/b/invoke", {"accept": "x", "Date": "old"}),
+    ]
+    one, two = ("AK1", "s1", "tok"), ("AK2", "s2", "tok")
+    steps = [(0, 100, one), (1, 100, one), (0, 101, one), (1, 100, one), (0, 100, two),
+             (0, 100, one), (1, 101, two), (1, 101, two), (1, 101, one)]  # fmt: skip
+    for which, now, creds in steps:
+        method, url, headers = forms[which]
+        body = f"{which}{now}{creds[0]}".encode()
+        when = 1_700_000_000 + now
+        got = signer.sign(method, url, headers, body, access_key=creds[0],
+                          secret_key=creds[1], token=creds[2], now=when)  # fmt: skip
+        want = botocore_headers(method, url, headers, body, creds, "us-east-1", "bedrock", when)
+        assert _merged(got.items()) == want
