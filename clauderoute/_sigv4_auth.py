@@ -150,6 +150,8 @@ class SigV4Auth(Auth):
         """Whether credentials are at hand and not due for renewal: ``refresh()`` would return
         without waiting. A "yes" holds for ``refresh()`` for at least one more second, so the
         provider can promise a ``prepare`` that will not wait (and is not timed)."""
+        if self._refresh_needed is None:  # fixed keys, or a source that never renews: asked
+            return self._frozen is not None  # twice per call, so without _fresh's frame
         return self._fresh()
 
     async def refresh(self) -> None:
