@@ -35,7 +35,7 @@ _LONGEST_FIRST = (
     "tests/gateway/test_gateway_typescript.py",
     "tests/test_fleet_local.py::test_sentinel_failover_reaches_the_new_master",
     "tests/test_capacity_storm.py",
-    "providers/bedrock/tests/test_sigv4.py",
+    "tests/test_sigv4.py",
     "providers/bedrock/tests/test_eventframes.py",
     "tests/test_config_fuzz.py",
     "tests/test_decode_message.py",

@@ -2,6 +2,7 @@
 two versions of the code on a shared machine where timings move by 15 % from run to run.
 
     python benchmarks/instructions.py [--clients aiohttp clauderoute] [--lo 100] [--hi 1000]
+    python benchmarks/instructions.py --clients bedrock-aiohttp bedrock-sigv4 bedrock-apikey
     python benchmarks/instructions.py --opcodes clauderoute [--top 60] [--lines FILE]
 
 * Default: CPU instructions per call at concurrency 32, counted by valgrind's callgrind on the
@@ -14,6 +15,12 @@ two versions of the code on a shared machine where timings move by 15 % from run
   (``sys.settrace`` with opcode events, a few seconds): where the interpreted work is, to the
   line with ``--lines FILE``. Time-driven work (the latency histogram's decay) runs more often
   under the tracer than at full speed.
+
+Clients are the names of ``overhead.py``: the direct ones answer from ``_server.py``, the
+``bedrock-*`` ones from ``_bedrock_server.py``; each server is started once, when a client needs
+it. Every answer is checked as in ``overhead.py``. Valgrind emulates no SHA extension, so
+OpenSSL hashes in software there and SigV4's hashing weighs more in these counts than in CPU
+time.
 """
 
 from __future__ import annotations
@@ -37,11 +44,24 @@ sys.path.insert(0, str(HERE))
 WARMUP = 64
 
 
-async def _run_calls(name: str, url: str, n: int, concurrency: int,
-                     before: Any = None, after: Any = None) -> None:
-    from _clients import DRIVERS
+def _server_script(name: str) -> str:
+    return "_bedrock_server.py" if name.startswith("bedrock-") else "_server.py"
 
-    driver = DRIVERS[name](url)
+
+def _driver(name: str, url: str) -> Any:
+    if name.startswith("bedrock-"):
+        from _bedrock import BEDROCK_DRIVERS as drivers
+    else:
+        from _clients import DRIVERS as drivers
+    if name not in drivers:
+        raise SystemExit(f"unknown client {name!r}; known: {', '.join(sorted(drivers))}")
+    return drivers[name](url)
+
+
+async def _run_calls(
+    name: str, url: str, n: int, concurrency: int, before: Any = None, after: Any = None
+) -> None:
+    driver = _driver(name, url)
     await driver.start()
 
     async def run(k: int) -> None:
@@ -60,27 +80,42 @@ async def _run_calls(name: str, url: str, n: int, concurrency: int,
     if after is not None:
         after()
     await driver.close()
+    checked = getattr(driver, "checked", None)
+    if checked is not None and checked["create"] != WARMUP + n:
+        raise SystemExit(f"{name}: {checked['create']} of {WARMUP + n} answers checked")
 
 
 def _callgrind(name: str, n: int, url: str, concurrency: int, keep: str | None) -> int:
     out = keep or tempfile.mktemp(prefix="callgrind.")
     subprocess.run(
-        ["valgrind", "--tool=callgrind", "--dump-instr=no", f"--callgrind-out-file={out}",
-         sys.executable, __file__, "--child", name, str(n), url, str(concurrency)],
-        check=True, env={**os.environ, "PYTHONHASHSEED": "0"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--dump-instr=no",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            __file__,
+            "--child",
+            name,
+            str(n),
+            url,
+            str(concurrency),
+        ],
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     text = Path(out).read_text()
     if not keep:
         os.unlink(out)
-    found = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
+    found = re.search(r"^(?:summary|totals): (\d+)", text, re.MULTILINE)
     if found is None:
         raise RuntimeError("callgrind wrote no total")
     return int(found.group(1))
 
 
-def _opcodes(name: str, url: str, n: int, concurrency: int, top: int,
-             lines_to: str | None) -> None:
+def _opcodes(name: str, url: str, n: int, concurrency: int, top: int, lines_to: str | None) -> None:
     counts: collections.Counter[tuple[str, int, str]] = collections.Counter()
     lines: collections.Counter[tuple[str, int]] = collections.Counter()
 
@@ -94,8 +129,11 @@ def _opcodes(name: str, url: str, n: int, concurrency: int, top: int,
         return tracer
 
     # tasks created after settrace (the workers of the measured calls) are traced
-    asyncio.run(_run_calls(name, url, n, concurrency,
-                           lambda: sys.settrace(tracer), lambda: sys.settrace(None)))
+    asyncio.run(
+        _run_calls(
+            name, url, n, concurrency, lambda: sys.settrace(tracer), lambda: sys.settrace(None)
+        )
+    )
     strip = str(Path(os.__file__).parent) + "/"
     print(f"{name}: {sum(counts.values()) / n:,.0f} bytecodes per call")
     by_file: collections.Counter[str] = collections.Counter()
@@ -131,20 +169,30 @@ def main() -> None:
     a = ap.parse_args()
     from overhead import Server
 
-    server = Server()
+    servers: dict[str, Server] = {}
+
+    def url_for(name: str) -> str:
+        script = _server_script(name)
+        if script not in servers:
+            servers[script] = Server(script)
+        return servers[script].url
+
     try:
         if a.opcodes:
-            _opcodes(a.opcodes, server.url, a.calls, a.concurrency, a.top, a.lines)
+            _opcodes(a.opcodes, url_for(a.opcodes), a.calls, a.concurrency, a.top, a.lines)
             return
         for name in a.clients:
-            lo = _callgrind(name, a.lo, server.url, a.concurrency,
-                            a.keep and f"{a.keep}.lo.{name}")
-            hi = _callgrind(name, a.hi, server.url, a.concurrency,
-                            a.keep and f"{a.keep}.hi.{name}")
-            print(f"{name}: {(hi - lo) / (a.hi - a.lo):,.0f} instructions per call "
-                  f"(I({a.lo})={lo:,}, I({a.hi})={hi:,})", flush=True)
+            url = url_for(name)
+            lo = _callgrind(name, a.lo, url, a.concurrency, a.keep and f"{a.keep}.lo.{name}")
+            hi = _callgrind(name, a.hi, url, a.concurrency, a.keep and f"{a.keep}.hi.{name}")
+            print(
+                f"{name}: {(hi - lo) / (a.hi - a.lo):,.0f} instructions per call "
+                f"(I({a.lo})={lo:,}, I({a.hi})={hi:,})",
+                flush=True,
+            )
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ Groups:
 * **The contract**: ``Provider``, ``Call``, ``HttpRequest``, ``HttpResponse``, ``Capabilities``,
   ``Action``, ``Auth``, ``NoAuth``, ``StreamDecoder``; ``SharedRefresh``, one credential refresh
   in flight per auth object, its failure a ``CredentialsError``.
+* **SigV4 signing** (AWS Signature Version 4): ``SigV4Signer``, the signature over the exact
+  request sent; ``SigV4Auth``, an ``Auth`` to subclass that keeps a credential source fresh and
+  signs with it; ``StaticCredentials``, fixed keys as such a source.
 * **Operation names** (the keys of ``Capabilities.operations``): ``CREATE``, ``STREAM``,
   ``COUNT_TOKENS``, the resource operations (``BATCHES_*``, ``FILES_*``, ``SKILLS_*``,
   ``SKILL_VERSIONS_*``, ``MODELS_*``), the references a Messages call may need
@@ -131,6 +134,8 @@ from ._ratelimits import Bucket, RateLimits, parse_rate_limits
 from ._retry import parse_retry_after
 from ._route_rules import request_version
 from ._shaping import claude_api_request, claude_resource_request, encode_body, json_headers
+from ._sigv4 import SigV4Signer
+from ._sigv4_auth import SigV4Auth, StaticCredentials
 from ._sse import SSEDecoder, SSEEventDecoder
 from .types._messages import Message, MessageTokensCount
 from .types._stream import ErrorBody, ErrorEvent, StreamEvent, decode_event
@@ -220,6 +225,9 @@ __all__ = [
     "STREAM",
     "ServedModel",
     "SharedRefresh",
+    "SigV4Auth",
+    "SigV4Signer",
+    "StaticCredentials",
     "StreamDecoder",
     "StreamEvent",
     "StreamInterrupted",

@@ -26,6 +26,17 @@ def _py(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.py") if "tests" not in p.parts)
 
 
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every import in ``path`` (``from . import x``: the module ``""``)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            found.append((node.lineno, node.module or ""))
+    return found
+
+
 def test_providers_do_no_io() -> None:
     """Provider modules import no aiohttp, asyncio or socket, except emulators (servers) and
     _auth.py, whose refresh needs asyncio to run off the loop one at a time."""
@@ -34,20 +45,11 @@ def test_providers_do_no_io() -> None:
         for path in _py(pkg):
             if path.name in {"emulator.py", "_auth.py"} or path.name.startswith("_emulator"):
                 continue
-            tree = ast.parse(path.read_text())
-            for node in ast.walk(tree):
-                names = (
-                    [a.name for a in node.names]
-                    if isinstance(node, ast.Import)
-                    else [node.module or ""]
-                    if isinstance(node, ast.ImportFrom)
-                    else []
-                )
-                bad += [
-                    f"{path.relative_to(ROOT)}: {n}"
-                    for n in names
-                    if n.split(".")[0] in {"aiohttp", "asyncio", "socket"}
-                ]
+            bad += [
+                f"{path.relative_to(ROOT)}: {n}"
+                for _, n in _imports(path)
+                if n.split(".")[0] in {"aiohttp", "asyncio", "socket"}
+            ]
     assert bad == []
 
 
@@ -81,8 +83,12 @@ def test_answer_path_names_no_platform_field() -> None:
         tree = ast.parse(path.read_text())
         docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}  # docstrings
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
-                    id(node) not in docs and any(f in node.value.lower() for f in PLATFORM_FIELDS):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docs
+                and any(f in node.value.lower() for f in PLATFORM_FIELDS)
+            ):
                 found.append(f"{name}:{node.lineno} {node.value[:40]!r}")
     assert found == []
 
@@ -98,11 +104,13 @@ def _pipeline_call(node: ast.AST) -> str | None:
     if attr in ("prepare", "parse") and node.args:
         first = node.args[0]
         if (isinstance(first, ast.Name) and first.id == "call") or (
-                isinstance(first, ast.Attribute) and first.attr == "call"):
+            isinstance(first, ast.Attribute) and first.attr == "call"
+        ):
             return attr
     if attr in ("send", "open") and (
-            (isinstance(owner, ast.Attribute) and owner.attr == "engine") or
-            (isinstance(owner, ast.Name) and owner.id == "engine")):
+        (isinstance(owner, ast.Attribute) and owner.attr == "engine")
+        or (isinstance(owner, ast.Name) and owner.id == "engine")
+    ):
         return f"engine.{attr}"
     return None
 
@@ -132,13 +140,17 @@ def test_one_place_decides() -> None:
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if not isinstance(node, ast.Compare) or (  # "is an error answer" decides nothing
-                    isinstance(node.ops[0], ast.GtE) and isinstance(node.comparators[0],
-                                                                  ast.Constant)
-                    and node.comparators[0].value == 400):
+                isinstance(node.ops[0], ast.GtE)
+                and isinstance(node.comparators[0], ast.Constant)
+                and node.comparators[0].value == 400
+            ):
                 continue
             for const in ast.walk(node):
-                if isinstance(const, ast.Constant) and type(const.value) is int and \
-                        400 <= const.value < 600:
+                if (
+                    isinstance(const, ast.Constant)
+                    and type(const.value) is int
+                    and 400 <= const.value < 600
+                ):
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno} {const.value}")
     assert found == []
 
@@ -148,10 +160,16 @@ def _privates(paths: list[Path]) -> set[str]:
     out: set[str] = set()
     for path in paths:
         for node in ast.walk(ast.parse(path.read_text())):
-            name = (node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else
-                    node.attr if isinstance(node, ast.Attribute) and
-                    isinstance(node.ctx, ast.Store) and isinstance(node.value, ast.Name) and
-                    node.value.id == "self" else "")
+            name = (
+                node.name
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                else node.attr
+                if isinstance(node, ast.Attribute)
+                and isinstance(node.ctx, ast.Store)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "self"
+                else ""
+            )
             if name.startswith("_") and not name.startswith("__"):
                 out.add(name)
     return out
@@ -298,10 +316,14 @@ def test_module_size_budget(limit: int) -> None:
     assert big == []
 
 
-def test_the_two_sigv4_signers_are_one_text() -> None:
-    """Bedrock and Claude Platform on AWS are separate distributions, each carrying the same
-    SigV4 signer (core may not hold AWS signing: it names no platform). Until one module serves
-    both, a fix made in one copy must be made in the other: they may not drift apart."""
-    bedrock = ROOT / "providers/bedrock/clauderoute_bedrock/_sigv4.py"
-    aws = ROOT / "providers/aws/clauderoute_aws/_sigv4.py"
-    assert bedrock.read_text() == aws.read_text(), "update both _sigv4.py copies"
+def test_one_sigv4_signer() -> None:
+    """Bedrock and Claude Platform on AWS each carried a copy of the SigV4 signer and of the
+    credential caching around it; both now subclass the provider API's ``SigV4Auth``. No
+    provider module computes an HMAC of its own again (the emulators' verifiers use botocore)."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line} {n}"
+        for path in _py(ROOT / "providers")
+        for line, n in _imports(path)
+        if n in {"hmac", "_sigv4"} or n.endswith("._sigv4")
+    ]
+    assert found == []

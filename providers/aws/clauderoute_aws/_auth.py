@@ -10,20 +10,10 @@ caller does not start a second one). A resolution that fails raises ``Credential
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
-from clauderoute.provider import (
-    Auth,
-    ConfigurationError,
-    CredentialsError,
-    HttpRequest,
-    SharedRefresh,
-    check_header_value,
-)
-
-from ._sigv4 import SigV4Signer
+from clauderoute.provider import Auth, CredentialsError, HttpRequest, check_header_value
+from clauderoute.provider import SigV4Auth as BaseSigV4Auth
 
 __all__ = ["SERVICE", "ApiKeyAuth", "SigV4Auth"]
 
@@ -32,10 +22,6 @@ __all__ = ["SERVICE", "ApiKeyAuth", "SigV4Auth"]
 SERVICE = "aws-external-anthropic"
 # Headers this signer sets itself: a caller's copy would be signed, then replaced.
 _OWN = frozenset({"authorization", "x-amz-date", "x-amz-security-token"})
-# botocore's ``refresh_needed`` costs ~9 µs (datetime arithmetic under its lock): a "not due" is
-# trusted for this long by the clock. botocore asks for a refresh 15 minutes before expiry (10
-# for the mandatory one), so a second-old "not due" is as good as a fresh one.
-_RECHECK_S = 1.0
 
 
 class ApiKeyAuth(Auth):
@@ -53,9 +39,10 @@ class ApiKeyAuth(Auth):
         return request
 
 
-class SigV4Auth(Auth):
+class SigV4Auth(BaseSigV4Auth):
     """AWS Signature Version 4 over the exact bytes sent, for the service
-    ``aws-external-anthropic`` (``SigV4Signer``; botocore resolves the credentials).
+    ``aws-external-anthropic`` (the provider API's ``SigV4Auth``: ``SigV4Signer``, credentials
+    kept fresh); boto3's chain resolves the credentials.
 
     Args:
         region: the signing region (``us-west-2``…).
@@ -69,107 +56,34 @@ class SigV4Auth(Auth):
         resolutions: how many blocking resolutions or refreshes ran.
     """
 
-    kind = "sigv4"
+    platform = "aws"
+    default_service = SERVICE
+    missing = (
+        "no AWS credentials found (environment, shared config/profile, SSO, web identity, "
+        "container or instance metadata); or set api_key / ANTHROPIC_AWS_API_KEY"
+    )
 
-    def __init__(self, *, region: str, profile: str | None = None,
-                 access_key: str | None = None, secret_key: str | None = None,
-                 session_token: str | None = None, credentials: Any = None,
-                 clock: Callable[[], float] = time.time) -> None:
-        self.region = region
-        self.service = SERVICE
-        self.profile = profile
-        self.clock = clock
-        self._static = (access_key, secret_key, session_token) if access_key else None
-        self._source: Any = credentials  # botocore Credentials, resolved on first refresh
-        self._frozen: Any = None  # botocore ReadOnlyCredentials used for signing
-        self._refresh = SharedRefresh("aws")
-        self._signer = SigV4Signer(region, SERVICE)
-        self._not_due_at = float("-inf")  # clock() when refresh_needed last said "not due"
-        self._refresh_needed: Any = None  # the source's refresh_needed, if it has one
-        self.resolutions = 0
+    def load_credentials(self) -> Any:
+        """Blocking: boto3's whole chain (env, profile, SSO, web identity, role, metadata)."""
+        import boto3  # type: ignore[import-untyped]  # lazy
 
-    def __repr__(self) -> str:
-        return f"<SigV4Auth kind='sigv4' service={self.service!r} region={self.region!r}>"
+        return boto3.Session(region_name=self.region, profile_name=self.profile).get_credentials()
 
-    def _fresh(self, grace: float = 0.0) -> bool:
-        if self._frozen is None:
-            return False
-        needed = self._refresh_needed  # RefreshableCredentials only
-        if needed is None:
-            return True
-        now = self.clock()
-        if 0.0 <= now - self._not_due_at < _RECHECK_S + grace:
-            return True
-        if needed():
-            return False
-        self._not_due_at = now
-        return True
+    def credentials_error(self, exc: Exception) -> Exception | None:
+        """botocore's errors, translated at this boundary (``_translate``)."""
+        return None if isinstance(exc, CredentialsError) else _translate(exc)
 
-    def ready(self) -> bool:
-        """Whether credentials are at hand and not due for renewal: ``refresh()`` would return
-        without waiting. A "yes" holds for ``refresh()`` for at least one more second, so the
-        provider can promise a ``prepare`` that will not wait (and is not timed)."""
-        return self._fresh()
-
-    async def refresh(self) -> None:
-        """Resolve the credential chain, or renew temporary credentials when botocore says they
-        are near expiry; one resolution at a time, off the event loop."""
-        if self._fresh(grace=_RECHECK_S):  # a ready() just before still holds
-            return
-        await self._refresh.run_in_thread(self._resolve)
-
-    def _resolve(self) -> Any:
-        """Blocking: the frozen credentials (walks the chain the first time)."""
-        self.resolutions += 1
-        self._not_due_at = float("-inf")  # new credentials: botocore is asked again
-        try:
-            frozen = self._frozen_credentials()
-            needed = getattr(self._source, "refresh_needed", None)  # read once, not per call
-            self._refresh_needed = needed if callable(needed) else None
-            self._frozen = frozen
-        except CredentialsError:
-            raise
-        except Exception as exc:  # botocore's errors, translated at this boundary
-            raise _translate(exc) from exc
-        return self._frozen
-
-    def _frozen_credentials(self) -> Any:
-        if self._source is None:
-            if self._static is not None:
-                from botocore.credentials import Credentials  # type: ignore[import-untyped]
-
-                self._source = Credentials(*self._static)
-            else:
-                import boto3  # type: ignore[import-untyped]  # lazy: the whole chain
-
-                session = boto3.Session(region_name=self.region, profile_name=self.profile)
-                self._source = session.get_credentials()
-            if self._source is None:
-                raise CredentialsError(
-                    "aws: no AWS credentials found (environment, shared config/profile, SSO, "
-                    "web identity, container or instance metadata); or set api_key / "
-                    "ANTHROPIC_AWS_API_KEY")
-        # Refreshes RefreshableCredentials when due (an STS or metadata call: blocking).
-        return self._source.get_frozen_credentials()
-
-    def sign(self, request: HttpRequest) -> HttpRequest:
+    def sign(self, request: HttpRequest, *, service: str | None = None) -> HttpRequest:
         """Add ``X-Amz-Date``, ``X-Amz-Security-Token`` (temporary keys) and ``Authorization``,
         signing every header the request carries plus ``host`` from the URL actually used.
 
-        The signature is ``SigV4Signer``'s (``hmac``/``hashlib``; proven equal to botocore's
-        ``SigV4Auth`` by the Bedrock package's ``tests/test_sigv4.py``). It logs nothing:
-        botocore's ``add_auth`` logs the canonical request (the session token in it) and the
-        signature at DEBUG level, which an application's debug logs must never carry.
+        It logs nothing: botocore's ``add_auth`` logs the canonical request (the session token
+        in it) and the signature at DEBUG level, which an application's debug logs must never
+        carry.
         """
-        frozen = self._frozen
-        if frozen is None:
-            raise ConfigurationError("aws: no AWS credentials: refresh() was not awaited")
         # A caller's X-Amz-Date or token would be signed, then replaced: dropped first.
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _OWN}
-        request.headers = self._signer.sign(
-            request.method, request.url, headers, request.body, access_key=frozen.access_key,
-            secret_key=frozen.secret_key, token=frozen.token, now=self.clock())
-        return request
+        request.headers = {k: v for k, v in request.headers.items() if k.lower() not in _OWN}
+        return super().sign(request, service=service)
 
 
 def _translate(exc: Exception) -> CredentialsError:
@@ -182,5 +96,6 @@ def _translate(exc: Exception) -> CredentialsError:
     name = type(exc).__name__
     if isinstance(exc, (exceptions.ConnectionError, exceptions.HTTPClientError)):
         return CredentialsError(f"aws: could not reach an AWS credential endpoint ({name})")
-    return CredentialsError(f"aws: could not resolve AWS credentials ({name}); see the "
-                            "chained exception")
+    return CredentialsError(
+        f"aws: could not resolve AWS credentials ({name}); see the chained exception"
+    )

@@ -1,14 +1,20 @@
 """AWS Signature Version 4 (``AWS4-HMAC-SHA256``) over the exact request sent, in plain
-``hmac``/``hashlib``.
+``hmac``/``hashlib``: the one signer of every provider that signs this way (through
+``SigV4Auth``, which keeps the credentials fresh; ``clauderoute.provider`` exports both).
 
 Why not botocore's signer: its ``SigV4Auth`` rebuilds everything on every request (the URL split
 and path normalisation, a case-insensitive header map built twice, four HMACs to derive a key
 that changes once a day) — ~80 µs per call, the largest cost of a Bedrock create. Here the
 derived signing key is kept per (secret, date, region, service), the canonical path, query and
 host per URL, the rest of the canonical request (its start as a SHA-256 state already fed it)
-and the headers to send per (method, URL, headers, session token), and the timestamp, scope and
-key per second and credential: a request costs two SHA-256 and one HMAC over strings built once
-(~4.4 µs; 44,500 instructions under callgrind, from 52,500 before the per-second part was kept).
+and the headers to send per (method, URL, headers, session token), the timestamp, scope and key
+(its inner HMAC state already fed the string to sign up to the canonical request's hash) per
+second and credential, and per request form and second the canonical request hashed up to the
+payload hash and the headers to send: a request costs four SHA-256 (the body, the end of the
+canonical request, the two halves of the HMAC) over nothing but 64-character hashes and the body
+(~5 µs, most of it in hashlib; under callgrind 44,000 instructions with ``SigV4Auth.sign``
+around it, from 49,800 when the date and the string to sign were hashed per request). awscrt's
+``aws_sign_request`` was measured at ~38 µs a signature, request objects included.
 
 The algorithm is AWS's ("Create a signed AWS API request", AWS IAM user guide); where the
 specification leaves a choice, this signer chooses as botocore does — the same headers left
@@ -16,7 +22,7 @@ unsigned, the path with dot segments and repeated slashes removed and then perce
 (already-encoded ``%`` included), the query's pairs sorted as written, header values with their
 whitespace runs folded, a ``Date`` header replaced rather than ``X-Amz-Date`` added — and
 ``tests/test_sigv4.py`` proves every signature equal to botocore's ``SigV4Auth`` for generated
-requests, credentials and dates. botocore stays the credential chain.
+requests, credentials and dates. Where credentials come from is not this module's business.
 
 Nothing here logs: the canonical request carries the session token, and the signature is a
 credential for the few minutes it is valid.
@@ -35,20 +41,31 @@ __all__ = ["SigV4Signer"]
 
 _ALGORITHM = "AWS4-HMAC-SHA256"
 # Headers a proxy or the HTTP client may change on the way: never signed (botocore's list).
-_UNSIGNED = frozenset({
-    "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-    "trailer", "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id"})
+_UNSIGNED = frozenset(
+    {
+        "connection",
+        "expect",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "user-agent",
+        "x-amzn-trace-id",
+    }
+)
 # Set by the signer itself; a caller's copy is replaced (Authorization always, the token when
 # the credentials carry one, X-Amz-Date unless a Date header is used instead).
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _CACHE = 256  # URLs (and request forms) remembered per signer: a provider sends to a handful
-# (headers to send, date header's name, the SHA-256 state fed the canonical request up to the
-# date's value, the rest from after it up to the payload hash, the payload hash given or None,
-# "SignedHeaders=…, ")
-_Form = tuple[dict[str, str], str, Any, str, "str | None", str]
-# (second, access key, secret, timestamp, string to sign up to the canonical request's hash,
-# "AWS4-HMAC-SHA256 Credential=…, ", the signing key's inner and outer HMAC states)
-_Second = tuple[int, str, str, str, str, str, Any, Any]
+# (second, access key, secret, timestamp, "AWS4-HMAC-SHA256 Credential=…, ", the signing key's
+# inner HMAC state already fed the string to sign up to the canonical request's hash, its outer)
+_Second = tuple[int, str, str, str, str, Any, Any]
+# (the _Second it is for, the SHA-256 state fed the canonical request but the payload hash, the
+# headers to send but Authorization, "AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=")
+_Dated = tuple["_Second | None", Any, dict[str, str], str]
 
 
 # Copies of initialised SHA-256 states: ``hashlib.sha256()`` makes OpenSSL 3 look the digest up
@@ -105,8 +122,51 @@ def _host(scheme: str, hostname: str | None, port: int | None) -> str:
 def _parse(url: str) -> tuple[str, str, str]:
     """(canonical path, canonical query, host header) of ``url``."""
     parts = urlsplit(url)
-    return (_canonical_path(parts.path), _canonical_query(parts.query),
-            _host(parts.scheme, parts.hostname, parts.port))
+    return (
+        _canonical_path(parts.path),
+        _canonical_query(parts.query),
+        _host(parts.scheme, parts.hostname, parts.port),
+    )
+
+
+class _Form:
+    """One request form (method, URL, headers, session token): everything of its signature but
+    the date, the body's hash and the key, built once; and what a second and a credential add
+    to it, built once per second (``dated``: one tuple, replaced whole, so that a signer shared
+    by threads never mixes two seconds)."""
+
+    __slots__ = ("after", "before", "date_name", "dated", "head", "payload", "signed", "token")
+
+    def __init__(
+        self,
+        head: dict[str, str],
+        date_name: str,
+        before: Any,
+        after: bytes,
+        payload: str | None,
+        signed: str,
+        token: str | None,
+    ) -> None:
+        self.head = head  # the caller's headers, without those the signer sets
+        self.date_name = date_name  # X-Amz-Date, or Date when the caller sent one
+        self.before = before  # SHA-256 state fed the canonical request up to the date's value
+        self.after = after  # the canonical request from after the date up to the payload hash
+        self.payload = payload  # the X-Amz-Content-SHA256 given, or None: the body's hash
+        self.signed = signed  # "SignedHeaders=…, "
+        self.token = token
+        self.dated: _Dated = (None, None, {}, "")
+
+    def date(self, last: _Second) -> _Dated:
+        """The per-second part for ``last`` (kept as ``dated``)."""
+        value = last[3] if self.date_name == "X-Amz-Date" else formatdate(last[0])
+        canonical = self.before.copy()
+        canonical.update(value.encode() + self.after)
+        template = self.head.copy()
+        template[self.date_name] = value
+        if self.token:
+            template["X-Amz-Security-Token"] = self.token
+        dated = self.dated = (last, canonical, template, f"{last[4]}{self.signed}Signature=")
+        return dated
 
 
 class SigV4Signer:
@@ -132,7 +192,7 @@ class SigV4Signer:
         self._forms: dict[tuple[str, str, tuple[tuple[str, str], ...], str | None], _Form] = {}
         # the last second and credential signed with (a request in the same second and with
         # the same keys, the usual case, builds none of it again)
-        self._last: _Second = (-1, "", "", "", "", "", None, None)
+        self._last: _Second = (-1, "", "", "", "", None, None)
 
     def __repr__(self) -> str:
         return f"<SigV4Signer region={self.region!r} service={self.service!r}>"
@@ -146,9 +206,10 @@ class SigV4Signer:
         return found
 
     def _second(self, second: int, access_key: str, secret_key: str) -> _Second:
-        """What a second and a credential fix: the timestamp, the string to sign up to the
-        canonical request's hash, the ``Authorization`` value up to ``SignedHeaders`` and the
-        signing key's HMAC states (once per day and secret: four HMACs chained)."""
+        """What a second and a credential fix: the timestamp, the ``Authorization`` value up to
+        ``SignedHeaders`` and the signing key's HMAC states (once per day and secret: four HMACs
+        chained), the inner one already fed the string to sign up to the canonical request's
+        hash."""
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
         date = stamp[:8]
         states = self._keys.get((secret_key, date))
@@ -159,13 +220,30 @@ class SigV4Signer:
             if len(self._keys) >= 4:  # yesterday's date, a rotated secret
                 self._keys.clear()
             states = self._keys[(secret_key, date)] = _hmac_states(key)
-        return (second, access_key, secret_key, stamp,
-                f"{_ALGORITHM}\n{stamp}\n{date}{self._prefix}\n",
-                f"{_ALGORITHM} Credential={access_key}/{date}{self._prefix}, ", *states)
+        inner = states[0].copy()
+        inner.update(f"{_ALGORITHM}\n{stamp}\n{date}{self._prefix}\n".encode())
+        return (
+            second,
+            access_key,
+            secret_key,
+            stamp,
+            f"{_ALGORITHM} Credential={access_key}/{date}{self._prefix}, ",
+            inner,
+            states[1],
+        )
 
-    def sign(self, method: str, url: str, headers: dict[str, str], body: bytes, *,
-             access_key: str, secret_key: str, token: str | None = None,
-             now: float | None = None) -> dict[str, str]:
+    def sign(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        *,
+        access_key: str,
+        secret_key: str,
+        token: str | None = None,
+        now: float | None = None,
+    ) -> dict[str, str]:
         """The headers to send for this request, signed at ``now`` (default: the clock)."""
         second = int(time.time() if now is None else now)
         last = self._last
@@ -177,31 +255,27 @@ class SigV4Signer:
             if len(self._forms) >= _CACHE:
                 self._forms.clear()
             form = self._forms[key] = self._form(method, url, headers, token)
-        head, date_name, before, after, payload, signed = form
-        out = head.copy()
-        date_value = last[3] if date_name == "X-Amz-Date" else formatdate(second)
-        out[date_name] = date_value
-        if token:
-            out["X-Amz-Security-Token"] = token
+        dated = form.dated
+        if dated[0] is not last:
+            dated = form.date(last)
+        payload = form.payload
         if payload is None:
             digest = _SHA256.copy()
             digest.update(body)
             payload = digest.hexdigest()
-        digest = before.copy()  # the canonical request, its start already hashed
-        digest.update(f"{date_value}{after}{payload}".encode())
-        inner = last[6].copy()
-        inner.update((last[4] + digest.hexdigest()).encode())
-        outer = last[7].copy()
+        digest = dated[1].copy()  # the canonical request but the payload hash, hashed
+        digest.update(payload.encode())
+        inner = last[5].copy()  # the string to sign but the canonical request's hash, hashed
+        inner.update(digest.hexdigest().encode())
+        outer = last[6].copy()
         outer.update(inner.digest())
-        out["Authorization"] = f"{last[5]}{signed}Signature={outer.hexdigest()}"
+        out = dated[2].copy()
+        out["Authorization"] = dated[3] + outer.hexdigest()
         return out
 
     def _form(self, method: str, url: str, headers: dict[str, str], token: str | None) -> _Form:
-        """Everything of a signature but the date, the body's hash and the key: the headers to
-        send (the caller's, without those the signer sets), the date header's name, the
-        canonical request around the date's value and the payload hash, the X-Amz-Content-SHA256
-        given (or None) and the ``SignedHeaders=`` part. Built once per (method, URL, headers,
-        session token); a request then costs two SHA-256 and one HMAC."""
+        """Everything of a signature but the date, the body's hash and the key (``_Form``).
+        Built once per (method, URL, headers, session token)."""
         head: dict[str, str] = {}
         has_date = False
         for name, value in headers.items():
@@ -226,12 +300,19 @@ class SigV4Signer:
         at = names.index(date_name.lower())
         lines = [f"{n}:{','.join(values[n])}" for n in names]
         before = "".join(line + "\n" for line in lines[:at])
-        after = "".join("\n" + line for line in lines[at + 1:])
+        after = "".join("\n" + line for line in lines[at + 1 :])
         signed = ";".join(names)
         start = _SHA256.copy()
         start.update(f"{method.upper()}\n{path}\n{query}\n{before}{names[at]}:".encode())
-        return (head, date_name, start, f"{after}\n\n{signed}\n", payload,
-                f"SignedHeaders={signed}, ")
+        return _Form(
+            head,
+            date_name,
+            start,
+            f"{after}\n\n{signed}\n".encode(),
+            payload,
+            f"SignedHeaders={signed}, ",
+            token,
+        )
 
     @staticmethod
     def _values(headers: dict[str, str], host: str) -> tuple[dict[str, list[str]], str | None]:
