@@ -173,6 +173,9 @@ def _pytest(block: Block, tmp: Path) -> tuple[int, str]:
     # A fresh pytest, not one of this run's pytest-xdist workers: with their variables it would
     # think itself one (pytest-benchmark, when installed, then warns, fatal under -W error).
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
+    # Only the plugin the documented modules need (pytest-asyncio), not every installed one:
+    # loading them all (hypothesis, xdist, anyio's trio...) was half of each run's CPU.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env["PYTHONPATH"] = os.pathsep.join(
         [
             str(tmp),
@@ -187,6 +190,8 @@ def _pytest(block: Block, tmp: Path) -> tuple[int, str]:
         "-q",
         "-p",
         "no:cacheprovider",
+        "-p",
+        "pytest_asyncio.plugin",
         "-W",
         "error",
         "--rootdir",
@@ -211,6 +216,20 @@ def _pytest(block: Block, tmp: Path) -> tuple[int, str]:
     return proc.returncode, proc.stdout + proc.stderr
 
 
+# Runs of a documented test module, by page and file name: the provider walk-through's contract
+# module is run once for the two tests that read its result (both in one xdist group, so on one
+# worker).
+_RUNS: dict[tuple[Path, str], tuple[int, str]] = {}
+_SHARED = pytest.mark.xdist_group("docs-contract")
+
+
+def _pytest_once(block: Block, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str]:
+    key = (block.page, block.arg)
+    if key not in _RUNS:
+        _RUNS[key] = _pytest(block, tmp_path_factory.mktemp("docs-module"))
+    return _RUNS[key]
+
+
 def test_the_documented_test_modules_are_found() -> None:
     """The README's pytest example and the provider walk-through's contract test."""
     assert {(b.page.name, b.arg) for b in TEST_FILES} >= {
@@ -219,20 +238,32 @@ def test_the_documented_test_modules_are_found() -> None:
     }
 
 
-@pytest.mark.parametrize("block", TEST_FILES, ids=[b.id for b in TEST_FILES])
-def test_documented_test_module_passes(block: Block, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "block",
+    [
+        pytest.param(b, marks=_SHARED if b.arg == "test_acme_contract.py" else ())
+        for b in TEST_FILES
+    ],
+    ids=[b.id for b in TEST_FILES],
+)
+def test_documented_test_module_passes(
+    block: Block, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """A test module shown in the docs passes, every test of it, in a fresh pytest."""
-    rc, out = _pytest(block, tmp_path)
+    rc, out = _pytest_once(block, tmp_path_factory)
     assert rc == 0, f"{block.id} ({block.arg}) failed:\n{out}"
     assert re.search(r"\b[1-9]\d* passed", out) and "skipped" not in out, out
 
 
-def test_provider_walkthrough_passes_the_whole_contract(tmp_path: Path) -> None:
+@_SHARED
+def test_provider_walkthrough_passes_the_whole_contract(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     """The provider written in docs/providers.md passes every test of ``ProviderContract``."""
     page = ROOT / "docs" / "providers.md"
     files = {b.arg: b for b in blocks(page) if b.mark == "file"}
     assert set(files) == {"clauderoute_acme.py", "test_acme_contract.py"}
-    rc, out = _pytest(files["test_acme_contract.py"], tmp_path)
+    rc, out = _pytest_once(files["test_acme_contract.py"], tmp_path_factory)
     contract = [n for n in dir(ProviderContract) if n.startswith("test_")]
     assert rc == 0, out
     assert f"{len(contract)} passed" in out, out

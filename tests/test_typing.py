@@ -29,8 +29,10 @@ def mypy(*paths: str) -> subprocess.CompletedProcess[str]:
             "-m",
             "mypy",
             "--strict",
-            "--no-incremental",
-            "--cache-dir=/dev/null",
+            # mypy's own incremental cache (.mypy_cache, git-ignored): a cold run is ~12 s of CPU,
+            # a run after an edit rechecks only what changed (~1 s). mypy validates every cached
+            # module against its source and options, so the result is a cold run's.
+            f"--cache-dir={ROOT / '.mypy_cache'}",
             "--python-version=3.11",
             *paths,
         ],
