@@ -5,8 +5,8 @@
   hand-written split of the AWS event-stream frames (lengths only: no CRC check, no header
   parsing), then the ``{"bytes": base64}`` payload decoded and the Claude event inside it;
 * ``bedrock-sigv4``: ``AsyncClient`` with ``BedrockProvider(access_key=..., secret_key=...)``:
-  every request signed with botocore's SigV4 signer, streams through botocore's event-stream
-  parser (CRCs checked) — the default way in;
+  every request signed with clauderoute's own SigV4 signer (proven equal to botocore's), streams
+  through clauderoute's own event-stream decoder (CRCs checked) — the default way in;
 * ``bedrock-apikey``: the same provider with the Bedrock API key (bearer, no signing);
 * ``bedrock-sdk``: the official ``anthropic.AsyncAnthropicBedrock`` with the same SigV4 keys.
 

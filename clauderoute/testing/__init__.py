@@ -14,8 +14,10 @@ from ._hostile import Blackhole, Hostile, HostileRequest
 from ._hostile_server import HostileServer
 from ._sdk import loop_ticks, sdk_roundtrip, split_at
 from ._server import EmulatorServer, RecordedRequest, count_tokens, default_reply, message_events
+from ._sigv4 import AwsKey, SigV4Verifier
 
 __all__ = [
+    "AwsKey",
     "Blackhole",
     "Capacity",
     "EmulatorServer",
@@ -27,6 +29,7 @@ __all__ = [
     "LatencyProfile",
     "ProviderContract",
     "RecordedRequest",
+    "SigV4Verifier",
     "TOOL_MARKER",
     "count_tokens",
     "default_reply",

@@ -18,8 +18,9 @@ from typing import Any
 from aiohttp import MultipartReader, StreamReader, web
 from clauderoute_anthropic import AnthropicEmulator
 
+from clauderoute.testing import AwsKey, SigV4Verifier
+
 from ._auth import SERVICE
-from ._verify import AwsKey, SigV4Verifier
 
 __all__ = ["ACCESS_KEY", "API_KEY", "SECRET_KEY", "WORKSPACE", "AWSEmulator", "AwsKey"]
 

@@ -20,21 +20,7 @@ from clauderoute.provider import (
 )
 from clauderoute.provider import SigV4Auth as BaseSigV4Auth
 
-__all__ = ["BearerAuth", "SigV4Auth", "import_botocore", "profile_region"]
-
-_INSTALL = 'pip install "clauderoute-bedrock"'  # boto3 is a dependency of the distribution
-
-
-def import_botocore() -> Any:
-    """``botocore.auth`` (lazily), or a ``ConfigurationError`` with the install line."""
-    try:
-        # lazy: only a provider that signs needs it
-        import botocore.auth  # type: ignore[import-untyped]
-    except ImportError as exc:  # pragma: no cover - boto3 is a declared dependency
-        raise ConfigurationError(
-            f"SigV4 signing needs botocore; install it with: {_INSTALL}"
-        ) from exc
-    return botocore.auth
+__all__ = ["BearerAuth", "SigV4Auth", "profile_region"]
 
 
 def profile_region(profile: str | None) -> str | None:

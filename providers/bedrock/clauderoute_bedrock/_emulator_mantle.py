@@ -13,11 +13,10 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from clauderoute.testing import EmulatorServer
+from clauderoute.testing import AwsKey, EmulatorServer, SigV4Verifier
 
 from ._emulator_messages import MessagesApiMixin
 from ._endpoints import beta_lists
-from ._verify import AwsKey, SigV4Verifier
 
 __all__ = ["BedrockMantleEmulator"]
 
@@ -49,7 +48,7 @@ class BedrockMantleEmulator(MessagesApiMixin, EmulatorServer):
                  region: str = "us-east-1", clock: Callable[[], float] = time.time,
                  betas: Iterable[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.verifier = SigV4Verifier(keys, region, clock)
+        self.verifier = SigV4Verifier(keys, region, "bedrock-mantle", clock)
         self.api_keys = set(api_keys)
         self.messages_betas = frozenset(beta_lists()["messages"] if betas is None else betas)
 
@@ -87,6 +86,5 @@ class BedrockMantleEmulator(MessagesApiMixin, EmulatorServer):
             return self._denied("AccessDeniedException", "Authentication failed")
         headers = {k.lower(): ",".join(request.headers.getall(k)) for k in request.headers}
         problem = self.verifier.verify(method=request.method, host=request.host,
-                                       raw_path=request.raw_path, headers=headers, body=body,
-                                       service="bedrock-mantle")
+                                       raw_path=request.raw_path, headers=headers, body=body)
         return None if problem is None else self._denied(*problem)

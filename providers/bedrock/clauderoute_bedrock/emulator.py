@@ -17,14 +17,13 @@ import msgspec
 from aiohttp import web
 
 from clauderoute.provider import COUNT_TOKENS, CREATE, EVENT_ERROR_STATUS, MB, STREAM
-from clauderoute.testing import EmulatorServer
+from clauderoute.testing import AwsKey, EmulatorServer, SigV4Verifier
 
 from ._emulator_control import ControlPlaneMixin
 from ._emulator_messages import MessagesApiMixin, messages_api_request
 from ._endpoints import PROFILES, beta_lists
 from ._errors import ERRORS
 from ._frames import encode_frame
-from ._verify import AwsKey, SigV4Verifier
 
 __all__ = ["ACCESS_KEY", "API_KEY", "SECRET_KEY", "AwsKey", "BedrockEmulator"]
 
@@ -109,7 +108,7 @@ class BedrockEmulator(ControlPlaneMixin, MessagesApiMixin, EmulatorServer):
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.verifier = SigV4Verifier(keys if keys is not None else
-                                      {ACCESS_KEY: AwsKey(SECRET_KEY)}, region, clock)
+                                      {ACCESS_KEY: AwsKey(SECRET_KEY)}, region, "bedrock", clock)
         self.api_keys = set(api_keys)
         self.region = region
         self.models = None if models is None else set(models)
@@ -215,8 +214,7 @@ class BedrockEmulator(ControlPlaneMixin, MessagesApiMixin, EmulatorServer):
             return None if auth[7:] in self.api_keys else self.bedrock_error(*_BAD_API_KEY)
         headers = {k.lower(): ",".join(request.headers.getall(k)) for k in request.headers}
         problem = self.verifier.verify(method=request.method, host=request.host,
-                                       raw_path=request.raw_path, headers=headers, body=body,
-                                       service="bedrock")
+                                       raw_path=request.raw_path, headers=headers, body=body)
         return None if problem is None else self.bedrock_error(*problem, status=403)
 
     def model_known(self, model: str) -> bool:

@@ -1,6 +1,9 @@
-"""Server-side SigV4 verification for the emulator: the signature recomputed with botocore's public
-``SigV4Auth`` steps from the request as received (method, raw path, query, the signed headers,
-body), for the service ``aws-external-anthropic`` and the emulator's region.
+"""Server-side SigV4 verification for emulators of platforms that sign requests this way (Amazon
+Bedrock, Claude Platform on AWS): the signature recomputed with botocore's public ``SigV4Auth``
+steps from the request as received (method, raw path, query, the signed headers, body), for one
+region and service. botocore, not clauderoute's own signer, is the reference here, so that an
+emulator checks the client's signatures independently; it is imported when a request is first
+verified (the platforms' distributions depend on it).
 
 A failure names the AWS exception a SigV4 front end uses for it: no or malformed
 ``Authorization`` (``MissingAuthenticationTokenException`` / ``IncompleteSignatureException``),
@@ -17,6 +20,8 @@ from collections.abc import Callable, Mapping
 
 import msgspec
 
+from .._errors import ConfigurationError
+
 __all__ = ["AwsKey", "SigV4Verifier"]
 
 _AUTH = re.compile(
@@ -26,13 +31,17 @@ _AUTH = re.compile(
 _BAD_TOKEN = ("UnrecognizedClientException",
               "The security token included in the request is invalid.")
 _MISMATCH = ("The request signature we calculated does not match the signature you provided. "
-             "Check your AWS Secret Access Key and signing method.")
+             "Check your AWS Secret Access Key and signing method. Consult the service "
+             "documentation for details.")
 MAX_SKEW_S = 300.0  # AWS rejects signatures more than 5 minutes from its clock
 _FMT = "%Y%m%dT%H%M%SZ"
 
 
 class AwsKey(msgspec.Struct, frozen=True):
-    """A test credential the emulator accepts: secret and, for temporary keys, the token."""
+    """A test credential an emulator accepts: secret and, for temporary keys, the token.
+
+    .. versionadded:: 0.3
+    """
 
     secret_key: str
     session_token: str | None = None
@@ -42,7 +51,10 @@ class AwsKey(msgspec.Struct, frozen=True):
 
 
 class SigV4Verifier:
-    """Checks SigV4 ``Authorization`` headers against known keys, a region and a service."""
+    """Checks SigV4 ``Authorization`` headers against known keys, a region and a service.
+
+    .. versionadded:: 0.3
+    """
 
     def __init__(self, keys: Mapping[str, AwsKey], region: str, service: str,
                  clock: Callable[[], float]) -> None:
@@ -104,9 +116,13 @@ def _signature(method: str, host: str, raw_path: str, headers: Mapping[str, str]
                signed: list[str], amz_date: str, credential: tuple[str, AwsKey],
                scope: tuple[str, str]) -> str:
     """botocore's signature for the request as received, over the headers it says it signed."""
-    from botocore.auth import SigV4Auth  # type: ignore[import-untyped]  # lazy
-    from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
-    from botocore.credentials import Credentials  # type: ignore[import-untyped]
+    try:
+        from botocore.auth import SigV4Auth  # type: ignore[import-untyped]  # lazy
+        from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
+        from botocore.credentials import Credentials  # type: ignore[import-untyped]
+    except ImportError as exc:  # pragma: no cover - the signing platforms depend on botocore
+        raise ConfigurationError("verifying SigV4 signatures needs botocore: pip install boto3"
+                                 ) from exc
 
     picked = {name: headers.get(name, "") for name in signed}
     picked["host"] = headers.get("host", host)
