@@ -9,8 +9,8 @@ with three changes for benchmarking:
   (``n`` = 0 when ``max_tokens`` ≥ 1024, the non-streaming calls), one text delta per word, so
   every answer proves the request carried the prompt and the size;
 * a signature that verified is remembered (by everything it was computed from: method, host,
-  path, headers, body, service, and the minute), so a request repeated within the same second —
-  the same signature — is not re-verified with botocore (~100 µs of the 2 shared cores that
+  path, headers, body and the minute; the verifier is for one service), so a request repeated
+  within the same second — the same signature — is not re-verified with botocore (~100 µs of the 2 shared cores that
   the client's CPU figure should not depend on: a server slowed by verification answers in
   fewer, larger batches, and the client's CPU per call at concurrency 32 changes with it);
 * a stream is written in one write (the *bulk* regime of ``_server.py``: the client's own
@@ -58,7 +58,7 @@ class BenchBedrock(BedrockEmulator):
 
         def remembered(**kw: Any) -> tuple[str, str] | None:
             key = (int(self.clock() // 60), kw["method"], kw["host"], kw["raw_path"],
-                   tuple(kw["headers"].items()), kw["body"], kw["service"])
+                   tuple(kw["headers"].items()), kw["body"])
             if key in verified:
                 return None
             problem = verify(**kw)
