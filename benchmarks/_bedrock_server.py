@@ -10,9 +10,10 @@ with three changes for benchmarking:
   every answer proves the request carried the prompt and the size;
 * a signature that verified is remembered (by everything it was computed from: method, host,
   path, headers, body and the minute; the verifier is for one service), so a request repeated
-  within the same second — the same signature — is not re-verified with botocore (~100 µs of the 2 shared cores that
-  the client's CPU figure should not depend on: a server slowed by verification answers in
-  fewer, larger batches, and the client's CPU per call at concurrency 32 changes with it);
+  within the same second — the same signature — is not re-verified with botocore (~100 µs of
+  the 2 shared cores that the client's CPU figure should not depend on: a server slowed by
+  verification answers in fewer, larger batches, and the client's CPU per call at concurrency
+  32 changes with it);
 * a stream is written in one write (the *bulk* regime of ``_server.py``: the client's own
   per-event work, whatever its speed).
 
