@@ -21,9 +21,11 @@ def _parser() -> argparse.ArgumentParser:
     from . import _bench, _check, _demo, _emulate, _models, _serve
 
     parser = argparse.ArgumentParser(
-        prog="clauderoute", description="Claude on every platform: try routing offline, "
+        prog="clauderoute",
+        description="Claude on every platform: try routing offline, "
         "serve emulators for offline use, benchmark latency, list models, check a configuration.",
-        epilog="exit codes: 0 ok, 1 something failed, 2 usage or configuration error")
+        epilog="exit codes: 0 ok, 1 something failed, 2 usage or configuration error",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _demo.add_parser(sub)
     _emulate.add_parser(sub)
@@ -63,8 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         console = _console()
     except ImportError:
-        print("clauderoute: the command needs rich; install it with: "
-              "pip install 'clauderoute[cli]'", file=sys.stderr)
+        print(
+            "clauderoute: the command needs rich; install it with: pip install 'clauderoute[cli]'",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     from rich.markup import escape
 
