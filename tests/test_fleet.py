@@ -311,10 +311,12 @@ async def test_fault_storm_across_four_processes(fleet: list[Worker]) -> None:
 
 
 async def test_rpm_budget_through_the_router_across_processes(
-    redis_server: RedisServer, tmp_path: Path
+    redis_server: RedisServer, fleet: list[Worker], tmp_path: Path
 ) -> None:
     """The whole wiring: three processes built from one config file with [state] and an
-    rpm = 10 budget on provider a; a serves at most 10 calls between them, b the rest."""
+    rpm = 10 budget on provider a; a serves at most 10 calls between them, b the rest. (Three
+    of the module's processes: each builds its client from the file, with fleet state of its
+    own, apart from the test's harness state.)"""
     pytest.importorskip(
         "clauderoute.routing._signals",
         reason="the routing signals (issue 14) are not merged here yet",
@@ -332,14 +334,9 @@ async def test_rpm_budget_through_the_router_across_processes(
             f"[route.budgets.a]\nrpm = 10\n"
             f'[state]\nurl = "{redis_server.url}"\nsync_ms = 50\n'
         )
-        workers = [Worker(redis_server.url) for _ in range(3)]
-        try:
-            results = await asyncio.gather(
-                *(asyncio.to_thread(w, "config_calls", path=str(path), n=20) for w in workers)
-            )
-        finally:
-            for w in workers:
-                w.close()
+        results = await asyncio.gather(
+            *(asyncio.to_thread(w, "config_calls", path=str(path), n=20) for w in fleet[:3])
+        )
     assert [r["ok"] for r in results] == [20] * 3, [r["errors"] for r in results]
     assert {r["state"] for r in results} == {"FleetRouteState"}
     assert 1 <= len(ea.requests) <= 10, len(ea.requests)  # the platform's own count
@@ -347,10 +344,11 @@ async def test_rpm_budget_through_the_router_across_processes(
 
 
 async def test_cache_affinity_through_the_router_across_processes(
-    redis_server: RedisServer, tmp_path: Path
+    redis_server: RedisServer, fleet: list[Worker], tmp_path: Path
 ) -> None:
     """Process 1 (order b, a) serves a cached prefix on b; process 2 (order a, b) then sends
-    that prefix to b, because the fleet says b holds its cache, and other requests to a."""
+    that prefix to b, because the fleet says b holds its cache, and other requests to a. (Two
+    of the module's processes, each with a client built from its file.)"""
     pytest.importorskip(
         "clauderoute.routing._signals",
         reason="the routing signals (issue 14) are not merged here yet",
@@ -372,14 +370,10 @@ async def test_cache_affinity_through_the_router_across_processes(
             )
             paths.append(str(path))
         prefix = "a long system prompt worth caching " * 20 + os.urandom(8).hex()
-        one, two = Worker(redis_server.url), Worker(redis_server.url)
-        try:
-            first = await asyncio.to_thread(one, "config_calls", path=paths[0], n=1, cache=prefix)
-            cached = await asyncio.to_thread(two, "config_calls", path=paths[1], n=3, cache=prefix)
-            plain = await asyncio.to_thread(two, "config_calls", path=paths[1], n=1)
-        finally:
-            one.close()
-            two.close()
+        one, two = fleet[0], fleet[1]
+        first = await asyncio.to_thread(one, "config_calls", path=paths[0], n=1, cache=prefix)
+        cached = await asyncio.to_thread(two, "config_calls", path=paths[1], n=3, cache=prefix)
+        plain = await asyncio.to_thread(two, "config_calls", path=paths[1], n=1)
     assert first["served"] == {"b": 1}, first
     assert cached["served"] == {"b": 3}, cached  # without the fleet: a, its first choice
     assert plain["served"] == {"a": 1}, plain

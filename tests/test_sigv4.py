@@ -24,6 +24,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from clauderoute.provider import SigV4Signer
+from tests.examples import examples
 
 TIMESTAMP = "%Y%m%dT%H%M%SZ"
 
@@ -168,7 +169,7 @@ _creds = st.tuples(
 _now = st.integers(min_value=0, max_value=4_102_444_800)  # 1970 .. 2100
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     req=requests(),
     creds=_creds,
@@ -228,7 +229,7 @@ def test_signature_equals_botocore(
 _SHARED: dict[tuple[str, str], SigV4Signer] = {}  # signers kept across examples: forms cached
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     req=requests(),
     bodies=st.lists(st.binary(max_size=32), min_size=3, max_size=3),

@@ -8,6 +8,7 @@ measured request in ``bench``, the workload in ``demo``); 2 a usage or configura
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from typing import Any
@@ -17,20 +18,32 @@ __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def _parser() -> argparse.ArgumentParser:
-    from . import _bench, _check, _demo, _emulate, _models, _serve
+# Each command and the module that defines it, in the order of ``--help``.
+_COMMANDS = {
+    "demo": "_demo",
+    "emulate": "_emulate",
+    "bench": "_bench",
+    "models": "_models",
+    "check": "_check",
+    "serve": "_serve",
+}
 
+
+def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of ``argv``'s command alone when it starts with one (a process imports only
+    that command's module: ``serve`` then skips the emulators and the benchmark, ~0.1 s of CPU
+    per start), else of every command (``--help``, no command, a misspelt one)."""
+    args = sys.argv[1:] if argv is None else argv
+    names = [args[0]] if args and args[0] in _COMMANDS else list(_COMMANDS)
     parser = argparse.ArgumentParser(
-        prog="clauderoute", description="Claude on every platform: try routing offline, "
+        prog="clauderoute",
+        description="Claude on every platform: try routing offline, "
         "serve emulators for offline use, benchmark latency, list models, check a configuration.",
-        epilog="exit codes: 0 ok, 1 something failed, 2 usage or configuration error")
+        epilog="exit codes: 0 ok, 1 something failed, 2 usage or configuration error",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _demo.add_parser(sub)
-    _emulate.add_parser(sub)
-    _bench.add_parser(sub)
-    _models.add_parser(sub)
-    _check.add_parser(sub)
-    _serve.add_parser(sub)
+    for name in names:
+        importlib.import_module(f"{__name__}.{_COMMANDS[name]}").add_parser(sub)
     for command in sub.choices.values():  # module docstrings double as help: no reST markup
         command.description = _plain(command.description)
     return parser
@@ -59,12 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``clauderoute`` command; returns the exit code."""
     from .._errors import ClauderouteError, ConfigurationError
 
-    args = _parser().parse_args(argv)
+    args = _parser(argv).parse_args(argv)
     try:
         console = _console()
     except ImportError:
-        print("clauderoute: the command needs rich; install it with: "
-              "pip install 'clauderoute[cli]'", file=sys.stderr)
+        print(
+            "clauderoute: the command needs rich; install it with: pip install 'clauderoute[cli]'",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     from rich.markup import escape
 
