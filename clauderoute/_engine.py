@@ -164,7 +164,10 @@ class StreamResponse:
         self._resp = resp
         self._platform = platform
         self.status = resp.status
-        self.headers = {k.lower(): v for k, v in resp.headers.items()}
+        headers: dict[str, str] = {}
+        for name, value in resp.headers.items():  # (a loop: see Engine.send)
+            headers[name.lower()] = value
+        self.headers = headers
         #: The (capped) body of an error answer; ``None`` for a success.
         self.error_body = error_body
         #: The engine's ``max_response_bytes``: the most a reader should hold of one item.
@@ -266,9 +269,12 @@ class Engine:
                 data=data,
                 timeout=self._timeout(None),
             ) as resp:
-                # lower-cased names, in C (a comprehension is a frame and a loop of bytecode)
-                raw = resp.headers
-                headers = dict(zip(map(str.lower, raw.keys()), raw.values()))
+                # lower-cased names: a plain loop over items() counts fewer instructions than
+                # dict(zip(map(str.lower, keys()), values())), whose per-pair path in dict() is
+                # slow, or a comprehension (a frame of its own on 3.11)
+                headers: dict[str, str] = {}
+                for name, value in resp.headers.items():
+                    headers[name.lower()] = value
                 if resp.status >= 400:
                     answer = await _error_body(resp)
                 else:

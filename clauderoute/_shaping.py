@@ -46,11 +46,12 @@ def claude_api_request(root: str, call: Call, model: str, version: str | None) -
     The body is the caller's params with ``model`` replaced by the platform id; a stream adds
     ``"stream": true`` (the SDK sends no ``stream`` key for a plain create).
     """
-    body = dict(call.params)
-    body["model"] = model
+    body = call.params
     if call.operation == STREAM:
-        body["stream"] = True
-    else:
+        body = {**body, "model": model, "stream": True}
+    elif "stream" in body or body.get("model") != model:  # else sent as it is: no copy
+        body = dict(body)
+        body["model"] = model
         body.pop("stream", None)
     headers = json_headers(version, call.betas)
     if call.extra_headers:

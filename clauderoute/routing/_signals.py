@@ -54,7 +54,9 @@ MAX_PINS = 10_000
 _MESSAGES = frozenset({CREATE, STREAM})
 
 _encode = msgspec.json.Encoder().encode
-_Taken = tuple[str, str, "int | None"]  # (provider, model, input estimate taken of its budget)
+# (provider, model, input estimate taken of its budget, the call's params): what admit took, and
+# as it is what ``attempt_start`` holds for the attempt that takes it over
+_Taken = tuple[str, str, "int | None", dict[str, Any]]
 
 
 #: Tokens counted for one inline (base64) image or document: about what a large image costs
@@ -136,7 +138,7 @@ class Signals(Observer):
         #: Calls sent first to their prefix's provider, and calls keyed at all (a metric).
         self.affinity_hits = 0
         self.affinity_keyed = 0
-        # id(call) -> what admit took for its first choice: (provider, model, input estimate)
+        # id(call) -> what admit took for its first choice (``_Taken``)
         self._taken: dict[int, _Taken] = {}
 
     def pin(self, key: Any, hop: int) -> None:
@@ -263,10 +265,10 @@ class Signals(Observer):
 
     def _take(self, call: Call, name: str, model: str, need_in: int | None) -> None:
         self.state.capacity_start(name, model)
-        self._taken[id(call)] = (name, model, need_in)
+        self._taken[id(call)] = (name, model, need_in, call.params)
 
     def _drop(self, taken: _Taken) -> None:
-        name, model, need_in = taken
+        name, model, need_in, _ = taken
         self.state.capacity_end(name, model)
         if need_in is not None:
             self.state.budget_release(name, need_in)
@@ -280,7 +282,7 @@ class Signals(Observer):
         params = ctx.call.params
         taken = self._taken.pop(id(ctx.call), None)
         if taken is not None and taken[0] == name:
-            return (*taken, params)
+            return taken
         if taken is not None:  # the first choice was not tried: give back what it took
             self._drop(taken)
         if ctx.call.operation not in _MESSAGES:
