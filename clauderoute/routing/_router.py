@@ -30,7 +30,7 @@ from .._retry import RetryPolicy, testing_no_backoff
 from ..types._messages import AttemptInfo, RouteInfo
 from ._breaker import CircuitBreaker
 from ._category import error_category
-from ._hedge import Hedging, race
+from ._hedge import Hedging, hedge_partner, race
 from ._observe import (
     AttemptContext,
     Finisher,
@@ -153,7 +153,11 @@ class Router(Planner):
             signals = None
         watching: list[Observer] = []
         for o in observers:  # (a loop, not a comprehension: no function frame per call)
-            if _safe(o.enabled) is not False:
+            try:
+                on = o.enabled()
+            except Exception:  # noqa: BLE001 - as _safe, without a call
+                on = None
+            if on is not False:
                 watching.append(o)
         route = RouteContext(call, budget, watching, signals)
         if route.observers:
@@ -171,12 +175,13 @@ class Router(Planner):
             errors: list[BaseException] = []
             idx, kind, reason, backoff = 0, "initial", None, 0.0
             while True:
+                wctx: AttemptContext | None = None  # the attempt that succeeded
                 ctx = self._context(plan[idx], call, len(attempts) + 1, timeout, deadline, route,
                                     kind, reason, backoff)
                 if ctx.timeout is not None and ctx.timeout <= 0:
                     raise deadline_error(attempts, errors, budget)
-                hedge = None if self.hedging is None else self._hedge_partner(plan, idx, tries,
-                                                                               kind)
+                hedge = None if self.hedging is None else hedge_partner(self.hedging, plan, idx,
+                                                                         tries, kind)
                 if hedge is not None and claims is not None and not self.admit(
                         plan[hedge], str(call.params.get("model", "")), claims):
                     hedge = None  # its circuit's one probe belongs to another call
@@ -202,7 +207,11 @@ class Router(Planner):
                             signals.attempt_returned(ctx.held, ctx)
                         except Exception:  # noqa: BLE001, S110 - as _safe, without a call
                             pass
-                    outcomes = [(ctx, out)]
+                    outcomes: Sequence[tuple[AttemptContext, T | BaseException]] = ()
+                    if isinstance(out, BaseException):
+                        outcomes = [(ctx, out)]
+                    else:  # a success: no outcomes to sort through
+                        wctx, result = ctx, out
                 elif hedge is None:
                     try:
                         outcomes = [(ctx, await self._attempt(ctx, fn))]
@@ -215,7 +224,6 @@ class Router(Planner):
                     outcomes = await race(self, fn, ctx, lambda n: self._context(
                         plan[partner], call, n, timeout, deadline, route, "hedge", None, 0.0),
                         self.hedging, self.stats)  # type: ignore[arg-type]
-                winner = None
                 last_exc: BaseException | None = None
                 last_ctx, verdict = ctx, None
                 for actx, out in outcomes:
@@ -239,9 +247,8 @@ class Router(Planner):
                         if verdict.local:
                             raise out
                     else:
-                        winner = (actx, out)
-                if winner is not None:
-                    wctx, result = winner
+                        wctx, result = actx, out
+                if wctx is not None:
                     # the answer's cost, on the route and its winning attempt (a stream's
                     # once its message is whole: ``Signals.finish``)
                     usd = None if self.signals is None else self.signals.cost_of(wctx, result)
@@ -322,16 +329,6 @@ class Router(Planner):
                 _safe(obs.attempt_returned, state, ctx)
             if signals is not None:
                 _safe(signals.attempt_returned, ctx.held, ctx)
-
-    def _hedge_partner(self, plan: list[Provider], idx: int, tries: list[int],
-                       kind: str) -> int | None:
-        h = self.hedging
-        if h is None or kind != "initial" or not h.allow():
-            return None
-        for j in range(len(plan)):
-            if j != idx and tries[j] == 0:
-                return j
-        return None
 
     def _next_admitted(self, plan: list[Provider], idx: int, tries: list[int], action: Action,
                        call: Call, claims: dict[str, int], skipped: list[str]) -> int | None:

@@ -54,8 +54,7 @@ MAX_PINS = 10_000
 _MESSAGES = frozenset({CREATE, STREAM})
 
 _encode = msgspec.json.Encoder().encode
-# (provider, model, input estimate taken of its budget, the call's params): what admit took, and
-# as it is what ``attempt_start`` holds for the attempt that takes it over
+# (provider, model, input estimate taken of its budget, params): also what its attempt holds
 _Taken = tuple[str, str, "int | None", dict[str, Any]]
 
 
@@ -138,8 +137,7 @@ class Signals(Observer):
         #: Calls sent first to their prefix's provider, and calls keyed at all (a metric).
         self.affinity_hits = 0
         self.affinity_keyed = 0
-        # id(call) -> what admit took for its first choice (``_Taken``)
-        self._taken: dict[int, _Taken] = {}
+        self._taken: dict[int, _Taken] = {}  # id(call) -> what admit took for its first choice
 
     def pin(self, key: Any, hop: int) -> None:
         """Keep a conversation on fallback ``hop`` (at most ``MAX_PINS`` conversations)."""
@@ -173,7 +171,8 @@ class Signals(Observer):
             return plan, [], 0
         params = call.params
         model = str(params.get("model", ""))
-        plan = self._affine(plan, params)
+        if self.cache_affinity and len(plan) > 1:  # (one provider: no call to find nothing)
+            plan = self._affine(plan, params)
         kept: list[Provider] = []
         waits: list[tuple[float, Provider, str]] = []
         state = self.state
@@ -187,8 +186,9 @@ class Signals(Observer):
             ):
                 need_in, need_out = estimate_input_tokens(params), _max_tokens(params)
             if need_in < 0:  # nothing would read it: neither limits nor a budget to take from
-                if not kept:
-                    self._take(call, p.name, model, None)
+                if not kept:  # (``_take``, inlined: this runs on every call)
+                    state.capacity_start(p.name, model)
+                    self._taken[id(call)] = (p.name, model, None, params)
                 kept.append(p)
                 continue
             hit = state.capacity_block(p.name, model, need_in, need_out)
