@@ -260,14 +260,15 @@ class Engine:
         # One timer bounds the whole exchange, so aiohttp needs no read timer of its own here
         # (re-arming one on every chunk is measurable per call; benchmarks/README.md).
         # (_Translate built only on an error: this runs on every call)
+        session, limits = self._session, self._connect_only  # (the properties, without calls)
+        if session is None or session.closed:
+            session = self.session
+        if limits is None or limits.connect != self.connect_timeout:
+            limits = self._timeout(None)
         timer = None if timeout is None else Timer(timeout)
         try:
-            async with self.session.request(
-                request.method,
-                request.url,
-                headers=request.headers,
-                data=data,
-                timeout=self._timeout(None),
+            async with session.request(
+                request.method, request.url, headers=request.headers, data=data, timeout=limits
             ) as resp:
                 # lower-cased names: a plain loop over items() counts fewer instructions than
                 # dict(zip(map(str.lower, keys()), values())), whose per-pair path in dict() is

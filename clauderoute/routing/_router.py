@@ -356,7 +356,8 @@ class Router(Planner):
         now = time.perf_counter()
         start = ctx.sent if ctx.sent is not None else now
         if exc is None:  # the happy path, without the error bookkeeping
-            ttft = ctx.ttft_s
+            first = ctx.first_token  # (ctx.ttft_s without the property's call)
+            ttft = None if first is None or ctx.sent is None else first - ctx.sent
             model = str(ctx.call.params.get("model", ""))
             self.stats.record(p.name, model, ttft if ttft is not None else now - start)
             if self.breaker is not None:
