@@ -25,7 +25,7 @@ from typing import Any, TypeVar, cast
 
 from .. import _errors as E
 from .._engine import Engine
-from .._provider import Action, Call, Provider
+from .._provider import Call, Provider
 from .._retry import RetryPolicy, testing_no_backoff
 from ..types._messages import AttemptInfo, RouteInfo
 from ._breaker import CircuitBreaker
@@ -41,8 +41,8 @@ from ._observe import (
     end_route,
     start_route,
 )
-from ._outcome import deadline_error, give_up, judge, next_index
-from ._planning import Planner, skip_reason
+from ._outcome import deadline_error, give_up, judge
+from ._planning import Planner
 from ._policy import Failover, Policy
 from ._signals import Signals
 from ._state import RouteState, bind_state
@@ -176,8 +176,16 @@ class Router(Planner):
             idx, kind, reason, backoff = 0, "initial", None, 0.0
             while True:
                 wctx: AttemptContext | None = None  # the attempt that succeeded
-                ctx = self._context(plan[idx], call, len(attempts) + 1, timeout, deadline, route,
-                                    kind, reason, backoff)
+                p = plan[idx]  # (``_context`` inlined: the hedge's is made there)
+                limit = timeout
+                for t in (p.timeout_s, self.timeout_s):
+                    if t is not None and (limit is None or t < limit):
+                        limit = t
+                if deadline is not None:
+                    left = deadline - loop.time()
+                    limit = left if limit is None else min(limit, left)
+                ctx = AttemptContext(self, p, call, len(attempts) + 1, limit, deadline, route,
+                                     kind, reason, backoff)
                 if ctx.timeout is not None and ctx.timeout <= 0:
                     raise deadline_error(attempts, errors, budget)
                 hedge = None if self.hedging is None else hedge_partner(self.hedging, plan, idx,
@@ -329,21 +337,6 @@ class Router(Planner):
                 _safe(obs.attempt_returned, state, ctx)
             if signals is not None:
                 _safe(signals.attempt_returned, ctx.held, ctx)
-
-    def _next_admitted(self, plan: list[Provider], idx: int, tries: list[int], action: Action,
-                       call: Call, claims: dict[str, int], skipped: list[str]) -> int | None:
-        """The next attempt's plan index whose circuit admits it now (a circuit may have opened
-        during this call, or this call's own probe failed: one probe per cooldown)."""
-        while True:
-            nxt = next_index(plan, idx, tries, action)
-            if nxt is None or self.breaker is None or not self.breaker.tripped:
-                return nxt
-            model = str(call.params.get("model", ""))
-            p = plan[nxt]
-            if self.admit(p, model, claims):
-                return nxt
-            skipped.append(skip_reason(self.breaker, p, model))
-            tries[nxt] = p.max_retries + 1
 
     # --- bookkeeping ----------------------------------------------------------------------------
 
