@@ -39,6 +39,7 @@ from ._observe import (
     RouteContext,
     end_attempt,
     end_route,
+    end_signalled,
     start_route,
 )
 from ._outcome import deadline_error, give_up, judge
@@ -269,9 +270,11 @@ class Router(Planner):
                                            skipped=tuple(skipped), cost_usd=usd)
                     if defer:
                         return result, route_info, Finisher(self, route, wctx, info, route_info)
-                    if route.observers or signals is not None:
+                    if route.observers:
                         self._end_attempt(wctx, info, result, None, "success")
                         self._end_route(route, route_info, None, "success")
+                    elif signals is not None:
+                        end_signalled(wctx, info, result, route_info)
                     return result, route_info
                 assert last_exc is not None and verdict is not None
                 idx = plan.index(last_ctx.provider)
