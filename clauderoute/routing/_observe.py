@@ -39,7 +39,7 @@ class RouteContext:
                  observers: list[Observer] | None = None, signals: Any = None) -> None:
         self.call = call
         #: The observers watching this call (those ``enabled`` when it started), in order.
-        self.observers: list[Observer] = observers or []
+        self.observers: list[Observer] = observers if observers is not None else []
         #: The router's ``Signals`` when they watch this call: driven directly, after the
         #: observers, without an ``AttemptRecord`` (they read the usage and the outcome only).
         self.signals = signals
