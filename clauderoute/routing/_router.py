@@ -176,7 +176,8 @@ class Router(Planner):
             errors: list[BaseException] = []
             idx, kind, reason, backoff = 0, "initial", None, 0.0
             while True:
-                wctx: AttemptContext | None = None  # the attempt that succeeded
+                wctx: AttemptContext | None = None  # the attempt that succeeded, and its result
+                result: Any = None
                 p = plan[idx]  # (``_context`` inlined: the hedge's is made there)
                 limit = timeout
                 for t in (p.timeout_s, self.timeout_s):
