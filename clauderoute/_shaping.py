@@ -46,13 +46,18 @@ def claude_api_request(root: str, call: Call, model: str, version: str | None) -
     The body is the caller's params with ``model`` replaced by the platform id; a stream adds
     ``"stream": true`` (the SDK sends no ``stream`` key for a plain create).
     """
-    body = dict(call.params)
-    body["model"] = model
+    body = call.params
     if call.operation == STREAM:
-        body["stream"] = True
-    else:
+        body = {**body, "model": model, "stream": True}
+    elif "stream" in body or body.get("model") != model:  # else sent as it is: no copy
+        body = dict(body)
+        body["model"] = model
         body.pop("stream", None)
-    headers = json_headers(version, call.betas)
+    headers = {"accept": "application/json", "content-type": "application/json"}  # json_headers
+    if version:
+        headers["anthropic-version"] = version
+    if call.betas:
+        headers["anthropic-beta"] = ",".join(call.betas)
     if call.extra_headers:
         headers.update(call.extra_headers)
     path = PATHS.get(call.operation, "/v1/messages")

@@ -20,6 +20,7 @@ from ._attempt import open_answer
 from ._engine import StreamResponse
 from ._provider import Provider, StreamDecoder
 from ._sse import sse_frame
+from ._timer import ReadDeadline
 from .routing._observe import AttemptContext
 from .routing._router import Finisher
 from .types._content import TextBlock
@@ -188,14 +189,14 @@ class MessageStream:
         # Bytes fed since the last complete event: what the decoder may be holding. One line
         # that never ends must not grow memory without bound.
         limit, pending = ctx.router.engine.max_response_bytes, 0
+        deadline = None if o.deadline is None else ReadDeadline(o.deadline)  # one timer
         try:
             while True:
                 try:
-                    if o.deadline is None:
+                    if deadline is None:
                         chunk = await anext(chunks)
                     else:
-                        async with asyncio.timeout_at(o.deadline):
-                            chunk = await anext(chunks)
+                        chunk = await deadline.read(chunks)
                 except StopAsyncIteration:
                     break
                 times = ctx.chunk_times
@@ -220,6 +221,9 @@ class MessageStream:
                 raise E.ConnectError("stream ended before message_stop", platform=o.provider.name)
         except (E.APIError, E.TransportError, TimeoutError) as exc:
             raise self._interrupted(exc) from exc
+        finally:
+            if deadline is not None:
+                deadline.close()
         self._done = True
         o.response.release()
         self._end(self._final(), None, "success")
@@ -254,11 +258,14 @@ class MessageStream:
         yield first, held
         ctx, add, feed, chunks = o.ctx, o.acc.add, o.decoder.feed, o.chunks
         limit = ctx.router.engine.max_response_bytes
+        deadline = None if o.deadline is None else ReadDeadline(o.deadline)  # one timer
         try:
             while True:
                 try:
-                    async with asyncio.timeout_at(o.deadline):
+                    if deadline is None:
                         chunk = await anext(chunks)
+                    else:
+                        chunk = await deadline.read(chunks)
                 except StopAsyncIteration:
                     break
                 events = feed(chunk)
@@ -288,6 +295,9 @@ class MessageStream:
                 raise E.ConnectError("stream ended before message_stop", platform=o.provider.name)
         except (E.APIError, E.TransportError, TimeoutError) as exc:
             raise self._interrupted(exc) from exc
+        finally:
+            if deadline is not None:
+                deadline.close()
         self._done = True
         o.response.release()
         self._end(self._final(), None, "success")

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, TypeVar
 
-__all__ = ["Timer"]
+__all__ = ["ReadDeadline", "Timer"]
+
+T = TypeVar("T")
 
 
 class Timer:
@@ -38,3 +42,62 @@ class Timer:
             and self.task.uncancel() <= self.cancelling
             and type(exc) is asyncio.CancelledError
         )
+
+
+class ReadDeadline:
+    """``asyncio.timeout_at(when)`` around each of a stream's reads, with one timer for them all
+    (a new ``asyncio.timeout_at`` per chunk costs a timeout object, a timer handle and its
+    enum state per event). Only a read is cancelled: if ``when`` passes between reads, the next
+    read is cancelled at its first suspension (one that does not suspend completes), as a new
+    ``timeout_at`` with a past deadline would do. ``close`` disarms it."""
+
+    __slots__ = ("cancelling", "fired", "handle", "reading", "task", "when")
+
+    def __init__(self, when: float) -> None:
+        self.when = when
+        self.handle: asyncio.Handle | None = None  # armed at the first read
+        self.task: asyncio.Task[Any] | None = None
+        self.reading = self.fired = False
+        self.cancelling = 0
+
+    async def read(self, items: AsyncIterator[T]) -> T:
+        """``await anext(items)`` within the deadline (``TimeoutError`` past it)."""
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("a timeout needs to run inside a task")
+        self.task, self.cancelling, self.reading = task, task.cancelling(), True
+        if self.handle is None:
+            loop = asyncio.get_running_loop()
+            self.handle = (
+                loop.call_soon(self._fire)
+                if self.when <= loop.time()
+                else loop.call_at(self.when, self._fire)
+            )
+        try:
+            item = await anext(items)
+        except BaseException as exc:
+            if self._done() and type(exc) is asyncio.CancelledError:
+                raise TimeoutError from exc
+            raise
+        self._done()
+        return item
+
+    def _fire(self) -> None:
+        self.handle = None  # it ran: the next read arms it again (the deadline has passed)
+        if self.reading and self.task is not None:
+            self.fired = True
+            self.task.cancel()
+
+    def _done(self) -> bool:
+        """The read ended; whether the deadline cancelled it (as ``asyncio.timeout`` decides)."""
+        self.reading = False
+        if not self.fired:
+            return False
+        self.fired = False
+        return self.task is not None and self.task.uncancel() <= self.cancelling
+
+    def close(self) -> None:
+        """Disarm the timer (the stream ended)."""
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None

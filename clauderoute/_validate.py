@@ -200,7 +200,13 @@ def validate_create(params: dict[str, Any]) -> None:
     Raises:
         InvalidRequest: naming the first wrong field.
     """
-    checked = _check(_as_dict(params), _Create, "")
+    if not isinstance(params, dict):
+        _as_dict(params)  # raises
+    try:  # (``_check``, inlined: this runs on every create)
+        checked = msgspec.convert(params, _Create)
+    except msgspec.ValidationError as exc:
+        field, text = _path("", exc)
+        raise InvalidRequest(text, field=field) from None
     _check_messages(params, checked)
 
 

@@ -188,7 +188,8 @@ class Messages:
             return AsyncStream(await StreamManager(self._client, call, opts).open())
         validate_create(params)
         call = _call(CREATE, params, betas, extra_headers, extra_body, self._client)
-        opts = _homed(call, opts, self._client)
+        if call.needs:  # (files or skills named: else _homed has nothing to do)
+            opts = _homed(call, opts, self._client)
         check_route(call, self._client.router, opts["only"])
         msg: Message
         msg, route = await routed(self._client.router, call, send_message, opts, fallback_models,

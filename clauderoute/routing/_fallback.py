@@ -142,8 +142,9 @@ def routed(router: Router, call: Call, fn: Any, opts: Mapping[str, Any],
     if conversation is not None and (not isinstance(conversation, str) or not conversation):
         raise E.InvalidRequestError("must be a non-empty string", field="conversation")
     on_refusal = signals.on_refusal if signals is not None else "return"
-    if not chain:
-        return router.run(call, fn, **opts)
+    if not chain:  # (``router.run``'s own coroutine, without its keywords unpacked)
+        return router._run(call, fn, opts.get("timeout"), opts.get("deadline_s"), opts.get("only"),
+                           defer=False)
 
     async def run(c: Call) -> tuple[Any, RouteInfo]:
         return await router.run(c, fn, **opts)

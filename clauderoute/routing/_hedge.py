@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 from .._errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from .._provider import Provider
     from ._observe import AttemptContext
     from ._router import Router
     from ._stats import LatencyStats
 
-__all__ = ["Hedging", "race"]
+__all__ = ["Hedging", "hedge_partner", "race"]
 
 
 class Hedging:
@@ -73,6 +74,18 @@ class Hedging:
         if h is None or h.weight() < self.min_samples or self.quantile is None:
             return None
         return h.quantile(self.quantile)
+
+
+def hedge_partner(h: Hedging, plan: list[Provider], idx: int, tries: list[int],
+                  kind: str) -> int | None:
+    """The plan index of the attempt that may hedge the first one (``idx``), if ``h`` allows
+    hedging this call: the next provider not tried yet."""
+    if kind != "initial" or not h.allow():
+        return None
+    for j in range(len(plan)):
+        if j != idx and tries[j] == 0:
+            return j
+    return None
 
 
 async def race(router: Router, fn: Callable[[AttemptContext], Awaitable[Any]],

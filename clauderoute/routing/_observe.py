@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ._router import Router
 
 __all__ = ["AttemptContext", "AttemptRecord", "Finisher", "HookObserver", "Observer", "RouteContext",
-           "attempt_record", "end_attempt", "end_route", "start_route", "winner"]
+           "attempt_record", "end_attempt", "end_route", "end_signalled", "start_route", "winner"]
 
 
 class RouteContext:
@@ -39,7 +39,7 @@ class RouteContext:
                  observers: list[Observer] | None = None, signals: Any = None) -> None:
         self.call = call
         #: The observers watching this call (those ``enabled`` when it started), in order.
-        self.observers: list[Observer] = observers or []
+        self.observers: list[Observer] = observers if observers is not None else []
         #: The router's ``Signals`` when they watch this call: driven directly, after the
         #: observers, without an ``AttemptRecord`` (they read the usage and the outcome only).
         self.signals = signals
@@ -270,6 +270,23 @@ def end_attempt(ctx: AttemptContext, info: AttemptInfo, result: Any,
                            outcome == "success")
         except Exception:  # noqa: BLE001, S110 - the signals never change the call's outcome
             pass
+
+
+def end_signalled(ctx: AttemptContext, info: AttemptInfo, result: Any,
+                  route_info: RouteInfo) -> None:
+    """``end_attempt`` then ``end_route`` of a call that succeeded with its signals watching and
+    no observer: what they do then, in one call."""
+    signals = ctx.route.signals
+    if ctx.held is not None:
+        usage = getattr(result, "usage", None)
+        try:
+            signals.settle(ctx.held, info.provider, usage if type(usage) is Usage else None, True)
+        except Exception:  # noqa: BLE001, S110 - the signals never change the call's outcome
+            pass
+    try:
+        signals.route_end(None, ctx.route, route_info, None, "success")
+    except Exception:  # noqa: BLE001, S110 - the signals never change the call's outcome
+        pass
 
 
 def end_route(route: RouteContext, info: RouteInfo | None, error: BaseException | None,

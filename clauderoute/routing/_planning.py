@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _errors as E
-from .._provider import Call, Capabilities, Provider
+from .._provider import Action, Call, Capabilities, Provider
 from .._retry import testing_no_backoff
 from ._breaker import CircuitBreaker
+from ._outcome import next_index
 from ._policy import Failover, Policy
 
 __all__ = ["Planner", "skip_reason"]
@@ -157,6 +158,21 @@ class Planner:
         if self.breaker is not None:
             for name, claim in claims.items():
                 self.breaker.release(name, model, claim)
+
+    def _next_admitted(self, plan: list[Provider], idx: int, tries: list[int], action: Action,
+                       call: Call, claims: dict[str, int], skipped: list[str]) -> int | None:
+        """The next attempt's plan index whose circuit admits it now (a circuit may have opened
+        during this call, or this call's own probe failed: one probe per cooldown)."""
+        while True:
+            nxt = next_index(plan, idx, tries, action)
+            if nxt is None or self.breaker is None or not self.breaker.tripped:
+                return nxt
+            model = str(call.params.get("model", ""))
+            p = plan[nxt]
+            if self.admit(p, model, claims):
+                return nxt
+            skipped.append(skip_reason(self.breaker, p, model))
+            tries[nxt] = p.max_retries + 1
 
 
 def skip_reason(breaker: CircuitBreaker, p: Provider, model: str) -> str:

@@ -25,12 +25,12 @@ from typing import Any, TypeVar, cast
 
 from .. import _errors as E
 from .._engine import Engine
-from .._provider import Action, Call, Provider
+from .._provider import Call, Provider
 from .._retry import RetryPolicy, testing_no_backoff
 from ..types._messages import AttemptInfo, RouteInfo
 from ._breaker import CircuitBreaker
 from ._category import error_category
-from ._hedge import Hedging, race
+from ._hedge import Hedging, hedge_partner, race
 from ._observe import (
     AttemptContext,
     Finisher,
@@ -39,10 +39,11 @@ from ._observe import (
     RouteContext,
     end_attempt,
     end_route,
+    end_signalled,
     start_route,
 )
-from ._outcome import deadline_error, give_up, judge, next_index
-from ._planning import Planner, skip_reason
+from ._outcome import deadline_error, give_up, judge
+from ._planning import Planner
 from ._policy import Failover, Policy
 from ._signals import Signals
 from ._state import RouteState, bind_state
@@ -153,7 +154,11 @@ class Router(Planner):
             signals = None
         watching: list[Observer] = []
         for o in observers:  # (a loop, not a comprehension: no function frame per call)
-            if _safe(o.enabled) is not False:
+            try:
+                on = o.enabled()
+            except Exception:  # noqa: BLE001 - as _safe, without a call
+                on = None
+            if on is not False:
                 watching.append(o)
         route = RouteContext(call, budget, watching, signals)
         if route.observers:
@@ -171,12 +176,22 @@ class Router(Planner):
             errors: list[BaseException] = []
             idx, kind, reason, backoff = 0, "initial", None, 0.0
             while True:
-                ctx = self._context(plan[idx], call, len(attempts) + 1, timeout, deadline, route,
-                                    kind, reason, backoff)
+                wctx: AttemptContext | None = None  # the attempt that succeeded, and its result
+                result: Any = None
+                p = plan[idx]  # (``_context`` inlined: the hedge's is made there)
+                limit = timeout
+                for t in (p.timeout_s, self.timeout_s):
+                    if t is not None and (limit is None or t < limit):
+                        limit = t
+                if deadline is not None:
+                    left = deadline - loop.time()
+                    limit = left if limit is None else min(limit, left)
+                ctx = AttemptContext(self, p, call, len(attempts) + 1, limit, deadline, route,
+                                     kind, reason, backoff)
                 if ctx.timeout is not None and ctx.timeout <= 0:
                     raise deadline_error(attempts, errors, budget)
-                hedge = None if self.hedging is None else self._hedge_partner(plan, idx, tries,
-                                                                               kind)
+                hedge = None if self.hedging is None else hedge_partner(self.hedging, plan, idx,
+                                                                         tries, kind)
                 if hedge is not None and claims is not None and not self.admit(
                         plan[hedge], str(call.params.get("model", "")), claims):
                     hedge = None  # its circuit's one probe belongs to another call
@@ -202,7 +217,11 @@ class Router(Planner):
                             signals.attempt_returned(ctx.held, ctx)
                         except Exception:  # noqa: BLE001, S110 - as _safe, without a call
                             pass
-                    outcomes = [(ctx, out)]
+                    outcomes: Sequence[tuple[AttemptContext, T | BaseException]] = ()
+                    if isinstance(out, BaseException):
+                        outcomes = [(ctx, out)]
+                    else:  # a success: no outcomes to sort through
+                        wctx, result = ctx, out
                 elif hedge is None:
                     try:
                         outcomes = [(ctx, await self._attempt(ctx, fn))]
@@ -215,7 +234,6 @@ class Router(Planner):
                     outcomes = await race(self, fn, ctx, lambda n: self._context(
                         plan[partner], call, n, timeout, deadline, route, "hedge", None, 0.0),
                         self.hedging, self.stats)  # type: ignore[arg-type]
-                winner = None
                 last_exc: BaseException | None = None
                 last_ctx, verdict = ctx, None
                 for actx, out in outcomes:
@@ -239,9 +257,8 @@ class Router(Planner):
                         if verdict.local:
                             raise out
                     else:
-                        winner = (actx, out)
-                if winner is not None:
-                    wctx, result = winner
+                        wctx, result = actx, out
+                if wctx is not None:
                     # the answer's cost, on the route and its winning attempt (a stream's
                     # once its message is whole: ``Signals.finish``)
                     usd = None if self.signals is None else self.signals.cost_of(wctx, result)
@@ -254,9 +271,11 @@ class Router(Planner):
                                            skipped=tuple(skipped), cost_usd=usd)
                     if defer:
                         return result, route_info, Finisher(self, route, wctx, info, route_info)
-                    if route.observers or signals is not None:
+                    if route.observers:
                         self._end_attempt(wctx, info, result, None, "success")
                         self._end_route(route, route_info, None, "success")
+                    elif signals is not None:
+                        end_signalled(wctx, info, result, route_info)
                     return result, route_info
                 assert last_exc is not None and verdict is not None
                 idx = plan.index(last_ctx.provider)
@@ -323,31 +342,6 @@ class Router(Planner):
             if signals is not None:
                 _safe(signals.attempt_returned, ctx.held, ctx)
 
-    def _hedge_partner(self, plan: list[Provider], idx: int, tries: list[int],
-                       kind: str) -> int | None:
-        h = self.hedging
-        if h is None or kind != "initial" or not h.allow():
-            return None
-        for j in range(len(plan)):
-            if j != idx and tries[j] == 0:
-                return j
-        return None
-
-    def _next_admitted(self, plan: list[Provider], idx: int, tries: list[int], action: Action,
-                       call: Call, claims: dict[str, int], skipped: list[str]) -> int | None:
-        """The next attempt's plan index whose circuit admits it now (a circuit may have opened
-        during this call, or this call's own probe failed: one probe per cooldown)."""
-        while True:
-            nxt = next_index(plan, idx, tries, action)
-            if nxt is None or self.breaker is None or not self.breaker.tripped:
-                return nxt
-            model = str(call.params.get("model", ""))
-            p = plan[nxt]
-            if self.admit(p, model, claims):
-                return nxt
-            skipped.append(skip_reason(self.breaker, p, model))
-            tries[nxt] = p.max_retries + 1
-
     # --- bookkeeping ----------------------------------------------------------------------------
 
     def _record(self, ctx: AttemptContext, exc: BaseException | None,
@@ -359,7 +353,8 @@ class Router(Planner):
         now = time.perf_counter()
         start = ctx.sent if ctx.sent is not None else now
         if exc is None:  # the happy path, without the error bookkeeping
-            ttft = ctx.ttft_s
+            first = ctx.first_token  # (ctx.ttft_s without the property's call)
+            ttft = None if first is None or ctx.sent is None else first - ctx.sent
             model = str(ctx.call.params.get("model", ""))
             self.stats.record(p.name, model, ttft if ttft is not None else now - start)
             if self.breaker is not None:

@@ -54,7 +54,8 @@ MAX_PINS = 10_000
 _MESSAGES = frozenset({CREATE, STREAM})
 
 _encode = msgspec.json.Encoder().encode
-_Taken = tuple[str, str, "int | None"]  # (provider, model, input estimate taken of its budget)
+# (provider, model, input estimate taken of its budget, params): also what its attempt holds
+_Taken = tuple[str, str, "int | None", dict[str, Any]]
 
 
 #: Tokens counted for one inline (base64) image or document: about what a large image costs
@@ -136,8 +137,7 @@ class Signals(Observer):
         #: Calls sent first to their prefix's provider, and calls keyed at all (a metric).
         self.affinity_hits = 0
         self.affinity_keyed = 0
-        # id(call) -> what admit took for its first choice: (provider, model, input estimate)
-        self._taken: dict[int, _Taken] = {}
+        self._taken: dict[int, _Taken] = {}  # id(call) -> what admit took for its first choice
 
     def pin(self, key: Any, hop: int) -> None:
         """Keep a conversation on fallback ``hop`` (at most ``MAX_PINS`` conversations)."""
@@ -171,7 +171,8 @@ class Signals(Observer):
             return plan, [], 0
         params = call.params
         model = str(params.get("model", ""))
-        plan = self._affine(plan, params)
+        if self.cache_affinity and len(plan) > 1:  # (one provider: no call to find nothing)
+            plan = self._affine(plan, params)
         kept: list[Provider] = []
         waits: list[tuple[float, Provider, str]] = []
         state = self.state
@@ -185,8 +186,9 @@ class Signals(Observer):
             ):
                 need_in, need_out = estimate_input_tokens(params), _max_tokens(params)
             if need_in < 0:  # nothing would read it: neither limits nor a budget to take from
-                if not kept:
-                    self._take(call, p.name, model, None)
+                if not kept:  # (``_take``, inlined: this runs on every call)
+                    state.capacity_start(p.name, model)
+                    self._taken[id(call)] = (p.name, model, None, params)
                 kept.append(p)
                 continue
             hit = state.capacity_block(p.name, model, need_in, need_out)
@@ -263,10 +265,10 @@ class Signals(Observer):
 
     def _take(self, call: Call, name: str, model: str, need_in: int | None) -> None:
         self.state.capacity_start(name, model)
-        self._taken[id(call)] = (name, model, need_in)
+        self._taken[id(call)] = (name, model, need_in, call.params)
 
     def _drop(self, taken: _Taken) -> None:
-        name, model, need_in = taken
+        name, model, need_in, _ = taken
         self.state.capacity_end(name, model)
         if need_in is not None:
             self.state.budget_release(name, need_in)
@@ -280,7 +282,7 @@ class Signals(Observer):
         params = ctx.call.params
         taken = self._taken.pop(id(ctx.call), None)
         if taken is not None and taken[0] == name:
-            return (*taken, params)
+            return taken
         if taken is not None:  # the first choice was not tried: give back what it took
             self._drop(taken)
         if ctx.call.operation not in _MESSAGES:

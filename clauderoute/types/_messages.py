@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 import msgspec
 
@@ -99,7 +99,10 @@ def _merge(raw: Any, now: Any) -> Any:
 
 class NotEncoded(Generic[_T]):
     """A declared attribute of a Struct that is not one of its fields: never encoded, dumped or
-    compared, ``None`` until set (the Struct must have ``dict=True``)."""
+    compared, ``None`` until set (the Struct must have ``dict=True``).
+
+    A non-data descriptor (no ``__set__`` at run time): once set, the value lives in the
+    instance's ``__dict__`` and is read and written there without a Python call."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = name
@@ -109,13 +112,11 @@ class NotEncoded(Generic[_T]):
     @overload
     def __get__(self, obj: object, owner: type) -> _T | None: ...
     def __get__(self, obj: object | None, owner: type) -> NotEncoded[_T] | _T | None:
-        if obj is None:
-            return self
-        value: _T | None = obj.__dict__.get(self._name)
-        return value
+        return self if obj is None else None  # (reached only while the instance has none)
 
-    def __set__(self, obj: object, value: _T | None) -> None:
-        obj.__dict__[self._name] = value
+    if TYPE_CHECKING:  # what the type checkers see of the assignment
+
+        def __set__(self, obj: object, value: _T | None) -> None: ...
 
 
 class Usage(Dumpable, msgspec.Struct, kw_only=True, omit_defaults=True):
