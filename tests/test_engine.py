@@ -26,6 +26,13 @@ def _client(emu: AnthropicEmulator) -> cr.AsyncClient:
     return cr.AsyncClient(providers=[AnthropicProvider(base_url=emu.url, api_key=KEY)])
 
 
+async def _until_disconnected(emu: AnthropicEmulator, timeout: float = 10.0) -> None:
+    """Wait until the emulator has seen the client hang up (at its next write, a token away)."""
+    async with asyncio.timeout(timeout):
+        while emu.disconnects < 1:
+            await asyncio.sleep(0.01)
+
+
 async def test_close_closes_the_session(emu: AnthropicEmulator) -> None:
     """close() closes the one session and its connector."""
     client = _client(emu)
@@ -59,7 +66,7 @@ async def test_early_exit_closes_the_stream(emu: AnthropicEmulator) -> None:
         async with client.messages.stream(model="m", max_tokens=20, messages=HI) as stream:
             async for _event in stream:
                 break
-        await asyncio.sleep(0.15)
+        await _until_disconnected(emu)
     assert emu.disconnects == 1 and emu.open_streams == 0
 
 
@@ -73,7 +80,7 @@ async def test_abandoned_stream_is_closed_by_gc(emu: AnthropicEmulator) -> None:
         await it.aclose()
         del stream, manager, it
         gc.collect()
-        await asyncio.sleep(0.15)
+        await _until_disconnected(emu)
     assert emu.disconnects == 1 and emu.open_streams == 0
 
 
@@ -96,7 +103,7 @@ async def test_foreign_errors_in_prepare_are_translated(emu: AnthropicEmulator) 
 
     class Hanging(AnthropicProvider):
         async def prepare(self, call):  # type: ignore[no-untyped-def]
-            await asyncio.sleep(5)
+            await asyncio.Event().wait()  # never set: only the timeout ends it
 
     async with cr.AsyncClient(providers=[Broken(name="b", base_url=emu.url, api_key=KEY)]) as c:
         with pytest.raises(cr.ConfigurationError, match="'b'.*KeyError"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import pytest
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
@@ -19,6 +20,7 @@ KEY = "route-test-key"
 HELLO = [{"role": "user", "content": "Hello router"}]
 STREAM_ONLY = frozenset({STREAM})
 NAMES = ("a", "b", "c", "d")
+T = TypeVar("T")
 
 
 def providers(emus: dict[str, AnthropicEmulator], *names: str, **kw: Any) -> list[Any]:
@@ -35,6 +37,29 @@ async def stream(client: cr.AsyncClient, **kw: Any) -> tuple[Any, Any]:
     async with client.messages.stream(model="claude-haiku-4-5", max_tokens=32,
                                       messages=HELLO, **kw) as s:
         return await s.get_final_message(), s.route
+
+
+class FakeClock:
+    """The breaker's clock, moved by the test instead of waited out."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def guarded(call: Awaitable[T]) -> T:
+    """A call whose adversary never gives up: a hang fails the test (``TimeoutError``, not the
+    error under test) instead of the suite."""
+    return await asyncio.wait_for(call, 20)
+
+
+async def until(predicate: Callable[[], bool]) -> None:
+    """Wait for a condition the emulators record (a disconnect is seen at their next write)."""
+    async with asyncio.timeout(10):
+        while not predicate():
+            await asyncio.sleep(0.01)
 
 
 FAULTS = {
@@ -99,27 +124,25 @@ async def test_all_fail_lists_every_attempt(emus: dict[str, AnthropicEmulator]) 
 
 
 async def test_deadline_bounds_the_whole_call(emus: dict[str, AnthropicEmulator]) -> None:
-    """Slow providers cannot make a call outlive its deadline; the error lists attempts."""
+    """Providers that never answer cannot make a call outlive its deadline (only the deadline
+    can end it: the guard is far longer); the error lists attempts."""
     for n in ("a", "b"):
-        emus[n].faults.add(Fault(delay_s=2.0))
+        emus[n].faults.add(Fault(delay_s=3600))
     async with cr.AsyncClient(providers=providers(emus, "a", "b")) as client:
-        t0 = time.perf_counter()
         with pytest.raises(cr.DeadlineExceeded) as info:
-            await create(client, deadline=0.6)
-        elapsed = time.perf_counter() - t0
-    assert elapsed < 0.6 + 0.3
+            await guarded(create(client, deadline=0.6))
     assert len(info.value.attempts) >= 1
     assert "attempt 1 on a" in str(info.value)
 
 
 async def test_backoff_that_cannot_finish_is_skipped(emus: dict[str, AnthropicEmulator]) -> None:
-    """A retry-after longer than the time left ends the call at once instead of sleeping."""
-    emus["a"].faults.add(Fault(status=429, retry_after=5))
+    """A retry-after longer than the time left ends the call at once instead of sleeping (to
+    the deadline or through the retry-after: either would trip the guard)."""
+    emus["a"].faults.add(Fault(status=429, retry_after=50))  # honoured: under max_retry_after
     async with cr.AsyncClient(providers=providers(emus, "a")) as client:
-        t0 = time.perf_counter()
         with pytest.raises(cr.DeadlineExceeded):
-            await create(client, deadline=1.0)
-        assert time.perf_counter() - t0 < 0.5
+            await guarded(create(client, deadline=40))
+    assert len(emus["a"].requests) == 1
 
 
 async def test_retry_after_is_honoured(emus: dict[str, AnthropicEmulator]) -> None:
@@ -135,12 +158,10 @@ async def test_retry_after_is_honoured(emus: dict[str, AnthropicEmulator]) -> No
 async def test_first_token_timeout_fails_a_silent_stream_over(
         emus: dict[str, AnthropicEmulator]) -> None:
     """A stream with headers but no content within first_token_timeout moves on."""
-    emus["a"].latency = LatencyProfile(ttft_s=5.0)
+    emus["a"].latency = LatencyProfile(ttft_s=3600)  # only the timeout can move it on
     async with cr.AsyncClient(providers=providers(emus, "a", "b"),
                               first_token_timeout=0.2) as client:
-        t0 = time.perf_counter()
-        final, route = await stream(client)
-    assert time.perf_counter() - t0 < 1.5
+        final, route = await guarded(stream(client))
     assert route.provider == "b" and route.attempts[0].error == "ReadTimeoutError"
     assert final.text.startswith("Echo:")
 
@@ -148,7 +169,8 @@ async def test_first_token_timeout_fails_a_silent_stream_over(
 async def test_breaker_opens_cools_down_and_half_opens(
         emus: dict[str, AnthropicEmulator]) -> None:
     """After repeated failures a provider is skipped; after the cooldown one probe goes."""
-    breaker = CircuitBreaker(threshold=2, cooldown_s=0.3)
+    clock = FakeClock()
+    breaker = CircuitBreaker(threshold=2, cooldown_s=0.3, clock=clock)
     emus["a"].faults.add(Fault(status=503), times=2)
     async with cr.AsyncClient(providers=providers(emus, "a", "b"), breaker=breaker) as client:
         for _ in range(2):
@@ -159,7 +181,9 @@ async def test_breaker_opens_cools_down_and_half_opens(
         assert skipped.route.attempts[0].provider == "b"
         assert skipped.route.skipped == ("a (anthropic): circuit_open",)
         assert len(emus["a"].requests) == before  # open: not even tried
-        await asyncio.sleep(0.35)
+        clock.now = 0.29
+        assert breaker.state("a", "claude-haiku-4-5") == 2  # not before the cooldown
+        clock.now = 0.3
         assert breaker.state("a", "claude-haiku-4-5") == 1
         msg = await create(client)  # the half-open probe succeeds
     assert msg.route.provider == "a"
@@ -168,17 +192,17 @@ async def test_breaker_opens_cools_down_and_half_opens(
 
 async def test_all_circuits_open_fails_fast_past_deadline(
         emus: dict[str, AnthropicEmulator]) -> None:
-    """With every circuit open and recovery after the deadline, the call fails at once."""
-    breaker = CircuitBreaker(threshold=1, cooldown_s=30)
+    """With every circuit open and recovery after the deadline, the call fails at once (not at
+    the deadline, an hour away: the guard would trip) and asks no provider."""
+    breaker = CircuitBreaker(threshold=1, cooldown_s=7200)
     emus["a"].faults.add(Fault(status=503))
     async with cr.AsyncClient(providers=providers(emus, "a", max_retries=0),
                               breaker=breaker) as client:
         with pytest.raises(cr.APIStatusError):
             await create(client)
-        t0 = time.perf_counter()
         with pytest.raises(cr.AllPlatformsFailed, match="circuit is open"):
-            await create(client, deadline=1)
-        assert time.perf_counter() - t0 < 0.2
+            await guarded(create(client, deadline=3600))
+    assert len(emus["a"].requests) == 1
 
 
 async def test_hedge_wins_on_slow_primary_and_cancels_loser(
@@ -187,11 +211,10 @@ async def test_hedge_wins_on_slow_primary_and_cancels_loser(
     emus["a"].latency = LatencyProfile(ttft_s=0.6)
     async with cr.AsyncClient(providers=providers(emus, "a", "b"),
                               hedging=Hedging(after=0.1, budget=1.0)) as client:
-        t0 = time.perf_counter()
-        final, route = await stream(client)
-        elapsed = time.perf_counter() - t0
-        await asyncio.sleep(0.7)  # the emulator notices the hang-up at its next write
-    assert elapsed < 0.5
+        _, route = await stream(client)
+        # The winner did not wait for the loser: the primary is still before its first token.
+        assert emus["a"].open_streams == 1 and emus["a"].disconnects == 0
+        await until(lambda: emus["a"].disconnects == 1)  # seen at the emulator's next write
     assert route.provider == "b"
     kinds = {a.provider: (a.kind, a.error) for a in route.attempts}
     assert kinds == {"a": ("initial", "Cancelled"), "b": ("hedge", None)}
