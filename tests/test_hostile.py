@@ -190,14 +190,30 @@ async def test_every_timer_bounds_a_dripping_server(timer: str, op: str, mode: s
 
 async def test_connect_timeout_bounds_a_blackhole() -> None:
     """An address that never completes the TCP handshake raises ConnectTimeout after the
-    connect timeout, however long the call's other limits."""
+    connect timeout, however long the call's other limits. The default connect timeout (5 s)
+    would also end it well within the 20 s guard, so a call to the same address on the default,
+    started first, must still be connecting when this one has given up: ``connect_timeout``,
+    not the default, ended it (an order of events, no wall-clock bound)."""
     from clauderoute.testing import Blackhole
 
     async with Blackhole() as hole:
-        provider = AnthropicProvider(base_url=hole.url, api_key=KEY, max_retries=0)
-        async with cr.AsyncClient(providers=[provider], connect_timeout=LIMIT) as client:
-            with pytest.raises(cr.ConnectTimeout):
-                await call(client, "create")
+
+        def provider() -> AnthropicProvider:
+            return AnthropicProvider(base_url=hole.url, api_key=KEY, max_retries=0)
+
+        async with (
+            cr.AsyncClient(providers=[provider()]) as on_default,
+            cr.AsyncClient(providers=[provider()], connect_timeout=LIMIT) as client,
+        ):
+            control = asyncio.create_task(call(on_default, "create"))
+            await asyncio.sleep(0)  # the control's connect starts first
+            try:
+                with pytest.raises(cr.ConnectTimeout):
+                    await call(client, "create")
+                assert not control.done()
+            finally:
+                control.cancel()
+                await asyncio.gather(control, return_exceptions=True)
 
 
 @pytest.mark.parametrize("mode", ["pings", "drip_body"])
