@@ -127,8 +127,9 @@ async def call(client: cr.AsyncClient, op: str, **kw: Any) -> cr.types.Message:
 @pytest.mark.parametrize("op", ["create", "stream"])
 @pytest.mark.parametrize("name", list(OUTCOMES))
 async def test_alone_the_documented_error_within_the_deadline(name: str, op: str) -> None:
-    """One hostile provider: the call raises the documented error type no later than its
-    deadline, and a connection the server would have kept open is closed by the client."""
+    """One hostile provider: the call raises the documented error type, ended by its deadline
+    where the answer never ends (the only short limit: the timeout is the 600 s default, the
+    guard 20 s), and a connection the server would have kept open is closed by the client."""
     answer, create_error, stream_error = OUTCOMES[name]
     deadline = LIMIT
     async with HostileServer(answer) as server:
@@ -146,7 +147,8 @@ async def test_alone_the_documented_error_within_the_deadline(name: str, op: str
 @pytest.mark.parametrize("name", list(OUTCOMES))
 async def test_failover_to_a_healthy_provider(emu: AnthropicEmulator, name: str, op: str) -> None:
     """Hostile first, healthy second: every hostile answer fails over, and the call succeeds
-    on the second provider within the first attempt's timeout (plus the healthy answer)."""
+    on the second provider. An answer that never ends is cut by the first attempt's timeout:
+    without it the 10 s deadline would end the call with DeadlineExceeded instead."""
     answer = OUTCOMES[name][0]
     timeout = LIMIT
     async with HostileServer(answer) as server:
@@ -296,8 +298,9 @@ async def test_batch_results_line_that_never_ends() -> None:
 
 
 async def test_many_hostile_calls_leave_no_connection_open(emu: AnthropicEmulator) -> None:
-    """A burst of concurrent calls against a mix of hostile answers: every one ends within the
-    deadline and the server ends with no connection being served."""
+    """A burst of concurrent calls against a mix of hostile answers: every one ends with our
+    own error (the deadline the only short limit; a call it missed would end at the 20 s guard
+    with TimeoutError) and the server ends with no connection being served."""
     answers = [
         OUTCOMES[n][0]
         for n in (
