@@ -86,10 +86,15 @@ async def _run_calls(
 
 
 def _callgrind(name: str, n: int, url: str, concurrency: int, keep: str | None) -> int:
-    out = keep or tempfile.mktemp(prefix="callgrind.")
+    if keep:
+        out = keep
+    else:  # a file of our own (mktemp's name could be taken before valgrind writes to it)
+        fd, out = tempfile.mkstemp(prefix="callgrind.")
+        os.close(fd)
     subprocess.run(
         [
             "valgrind",
+            "--quiet",  # valgrind's banner off; the child's own errors (a failed check) shown
             "--tool=callgrind",
             "--dump-instr=no",
             f"--callgrind-out-file={out}",
@@ -104,7 +109,6 @@ def _callgrind(name: str, n: int, url: str, concurrency: int, keep: str | None) 
         check=True,
         env={**os.environ, "PYTHONHASHSEED": "0"},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
     text = Path(out).read_text()
     if not keep:

@@ -520,3 +520,38 @@ def test_check_without_a_file_uses_the_environment(
     captured = capsys.readouterr()
     assert "all 1 provider(s) ok" in captured.out
     _no_secrets(captured.out + captured.err, [GOOD])
+
+
+# In a fresh interpreter: which command modules building the parser for argv imported.
+_LOADED_BY_PARSER = """
+import json, sys
+from clauderoute._cli import _COMMANDS, _parser
+_parser(json.loads(sys.argv[1]))
+print(json.dumps(sorted(n for n, m in _COMMANDS.items() if f"clauderoute._cli.{m}" in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "loaded"),
+    [
+        (["serve", "--port", "0"], ["serve"]),
+        (["models"], ["models"]),
+        (["--help"], "all"),
+        ([], "all"),
+        (["serv"], "all"),  # misspelt: every command's parser, so the error lists them all
+    ],
+)
+def test_a_command_line_imports_only_its_command(argv: list[str], loaded: Any) -> None:
+    """A command line that starts with a command imports that command's module alone (a
+    ``serve`` process skips the emulators and the benchmark); ``--help``, no command or a
+    misspelt one import every command's, to build the parser that lists them all."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED_BY_PARSER, json.dumps(argv)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    from clauderoute._cli import _COMMANDS
+
+    assert json.loads(done.stdout) == (sorted(_COMMANDS) if loaded == "all" else loaded)

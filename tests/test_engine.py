@@ -111,7 +111,8 @@ async def test_foreign_errors_in_prepare_are_translated(emu: AnthropicEmulator) 
     hanging = Hanging(name="h", base_url=emu.url, api_key=KEY, max_retries=0)
     async with cr.AsyncClient(providers=[hanging], timeout=0.2) as c:
         with pytest.raises(cr.ConnectTimeout, match=r"\[h\]"):
-            await c.messages.create(model="m", max_tokens=4, messages=HI)
+            # the guard: a timeout that missed prepare() fails the test instead of hanging it
+            await asyncio.wait_for(c.messages.create(model="m", max_tokens=4, messages=HI), 20)
     assert emu.requests == []
 
 

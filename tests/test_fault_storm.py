@@ -296,8 +296,8 @@ async def test_fault_storm() -> None:
         > 0.2 * sum(len(s.requests) for s in faulty)
         > 0
     )
-    # Every hostile mode and every emulator fault took part, each several times: what lets the
-    # storm be smaller than it once was (10,000 calls) without leaving a mode out.
+    # Every hostile mode and every emulator fault took part, each several times: a change to the
+    # weights, the rates or the count that left a mode or a fault out would fail here.
     answered = collections.Counter(id(a) for a in hostile.answers[: hostile.requests])
     assert all(answered[id(h)] >= 5 for _, h in HOSTILE), [
         (h.mode, h.status, answered[id(h)]) for _, h in HOSTILE

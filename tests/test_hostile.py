@@ -127,8 +127,9 @@ async def call(client: cr.AsyncClient, op: str, **kw: Any) -> cr.types.Message:
 @pytest.mark.parametrize("op", ["create", "stream"])
 @pytest.mark.parametrize("name", list(OUTCOMES))
 async def test_alone_the_documented_error_within_the_deadline(name: str, op: str) -> None:
-    """One hostile provider: the call raises the documented error type no later than its
-    deadline, and a connection the server would have kept open is closed by the client."""
+    """One hostile provider: the call raises the documented error type, ended by its deadline
+    where the answer never ends (the only short limit: the timeout is the 600 s default, the
+    guard 20 s), and a connection the server would have kept open is closed by the client."""
     answer, create_error, stream_error = OUTCOMES[name]
     deadline = LIMIT
     async with HostileServer(answer) as server:
@@ -146,7 +147,8 @@ async def test_alone_the_documented_error_within_the_deadline(name: str, op: str
 @pytest.mark.parametrize("name", list(OUTCOMES))
 async def test_failover_to_a_healthy_provider(emu: AnthropicEmulator, name: str, op: str) -> None:
     """Hostile first, healthy second: every hostile answer fails over, and the call succeeds
-    on the second provider within the first attempt's timeout (plus the healthy answer)."""
+    on the second provider. An answer that never ends is cut by the first attempt's timeout:
+    without it the 10 s deadline would end the call with DeadlineExceeded instead."""
     answer = OUTCOMES[name][0]
     timeout = LIMIT
     async with HostileServer(answer) as server:
@@ -190,14 +192,30 @@ async def test_every_timer_bounds_a_dripping_server(timer: str, op: str, mode: s
 
 async def test_connect_timeout_bounds_a_blackhole() -> None:
     """An address that never completes the TCP handshake raises ConnectTimeout after the
-    connect timeout, however long the call's other limits."""
+    connect timeout, however long the call's other limits. The default connect timeout (5 s)
+    would also end it well within the 20 s guard, so a call to the same address on the default,
+    started first, must still be connecting when this one has given up: ``connect_timeout``,
+    not the default, ended it (an order of events, no wall-clock bound)."""
     from clauderoute.testing import Blackhole
 
     async with Blackhole() as hole:
-        provider = AnthropicProvider(base_url=hole.url, api_key=KEY, max_retries=0)
-        async with cr.AsyncClient(providers=[provider], connect_timeout=LIMIT) as client:
-            with pytest.raises(cr.ConnectTimeout):
-                await call(client, "create")
+
+        def provider() -> AnthropicProvider:
+            return AnthropicProvider(base_url=hole.url, api_key=KEY, max_retries=0)
+
+        async with (
+            cr.AsyncClient(providers=[provider()]) as on_default,
+            cr.AsyncClient(providers=[provider()], connect_timeout=LIMIT) as client,
+        ):
+            control = asyncio.create_task(call(on_default, "create"))
+            await asyncio.sleep(0)  # the control's connect starts first
+            try:
+                with pytest.raises(cr.ConnectTimeout):
+                    await call(client, "create")
+                assert not control.done()
+            finally:
+                control.cancel()
+                await asyncio.gather(control, return_exceptions=True)
 
 
 @pytest.mark.parametrize("mode", ["pings", "drip_body"])
@@ -280,8 +298,9 @@ async def test_batch_results_line_that_never_ends() -> None:
 
 
 async def test_many_hostile_calls_leave_no_connection_open(emu: AnthropicEmulator) -> None:
-    """A burst of concurrent calls against a mix of hostile answers: every one ends within the
-    deadline and the server ends with no connection being served."""
+    """A burst of concurrent calls against a mix of hostile answers: every one ends with our
+    own error (the deadline the only short limit; a call it missed would end at the 20 s guard
+    with TimeoutError) and the server ends with no connection being served."""
     answers = [
         OUTCOMES[n][0]
         for n in (

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import clauderoute as cr
@@ -225,6 +225,20 @@ _piece = st.sampled_from(
 @given(
     parts=st.lists(_piece, max_size=40),
     cuts=st.lists(st.integers(min_value=0, max_value=20_000), max_size=60),
+)
+# Always, whatever the count: a long line cut several times, a CR cut from its LF, and the
+# blank line that ends a long event cut in two.
+@example(
+    parts=[
+        b"data: ",
+        b"y" * 300,
+        b"\r",
+        b"\n",
+        b"data: " + b"z" * 5000 + b"\n\n",
+        b"id: 1\n",
+        b"\n",
+    ],
+    cuts=[3, 150, 306, 307, 1000, 2500, 5314, 5315],
 )
 def test_any_split_of_long_lines_matches_the_reference(parts: list[bytes], cuts: list[int]) -> None:
     """Long lines and events spread over many pieces, cut anywhere: the same events as the

@@ -36,8 +36,9 @@ async def test_past_deadline_times_out_only_a_read_that_suspends(how: str) -> No
     try:
         assert await read(items) == 0  # ready: no suspension, no timeout
         assert await read(items) == 1
-        with pytest.raises(TimeoutError):
-            await read(items)  # waits on the gate: the deadline cancels it
+        async with asyncio.timeout(20):  # the guard: a read the deadline missed fails, not hangs
+            with pytest.raises(TimeoutError):
+                await read(items)  # waits on the gate: the deadline cancels it
     finally:
         deadline.close()
     assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
@@ -55,8 +56,9 @@ async def test_deadline_passing_between_reads_spares_the_caller() -> None:
         fired = loop.create_future()
         loop.call_at(deadline.when + 0.01, fired.set_result, None)
         await fired  # the caller's own await spans the deadline: it completes
-        with pytest.raises(TimeoutError):
-            await deadline.read(items)
+        async with asyncio.timeout(20):  # the guard, as above
+            with pytest.raises(TimeoutError):
+                await deadline.read(items)
     finally:
         deadline.close()
 

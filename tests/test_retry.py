@@ -127,9 +127,9 @@ async def test_max_retries_setting(emu: AnthropicEmulator) -> None:
 
 
 async def test_read_timeout(emu: AnthropicEmulator) -> None:
-    """An answer slower than the timeout raises ReadTimeout after the retries (the answer
-    never comes within the 20 s guard: only the timeout can end the call)."""
-    emu.faults.add(Fault(delay_s=3600), times=3)
+    """An answer slower than the timeout raises ReadTimeout, on the one attempt max_retries=0
+    allows (the answer never comes within the 20 s guard: only the timeout can end the call)."""
+    emu.faults.add(Fault(delay_s=3600))
     async with cr.AsyncClient(
         providers=[AnthropicProvider(base_url=emu.url, api_key=KEY, max_retries=0)], timeout=0.2
     ) as client:

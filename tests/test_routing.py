@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import pytest
@@ -14,7 +14,14 @@ from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 import clauderoute as cr
 from clauderoute._provider import COUNT_TOKENS, CREATE, STREAM, Capabilities
 from clauderoute.routing import CircuitBreaker, Hedging, LatencyAware, Pinned, Weighted
-from clauderoute.testing import Fault, LatencyProfile, default_reply, no_backoff
+from clauderoute.testing import (
+    Fault,
+    Hostile,
+    HostileServer,
+    LatencyProfile,
+    default_reply,
+    no_backoff,
+)
 
 KEY = "route-test-key"
 HELLO = [{"role": "user", "content": "Hello router"}]
@@ -53,13 +60,6 @@ async def guarded(call: Awaitable[T]) -> T:
     """A call whose adversary never gives up: a hang fails the test (``TimeoutError``, not the
     error under test) instead of the suite."""
     return await asyncio.wait_for(call, 20)
-
-
-async def until(predicate: Callable[[], bool]) -> None:
-    """Wait for a condition the emulators record (a disconnect is seen at their next write)."""
-    async with asyncio.timeout(10):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 FAULTS = {
@@ -207,19 +207,20 @@ async def test_all_circuits_open_fails_fast_past_deadline(
 
 async def test_hedge_wins_on_slow_primary_and_cancels_loser(
         emus: dict[str, AnthropicEmulator]) -> None:
-    """A slow primary is hedged; the hedge's stream wins and the primary's is closed."""
-    emus["a"].latency = LatencyProfile(ttft_s=0.6)
-    async with cr.AsyncClient(providers=providers(emus, "a", "b"),
-                              hedging=Hedging(after=0.1, budget=1.0)) as client:
-        _, route = await stream(client)
-        # The winner did not wait for the loser: the primary is still before its first token.
-        assert emus["a"].open_streams == 1 and emus["a"].disconnects == 0
-        await until(lambda: emus["a"].disconnects == 1)  # seen at the emulator's next write
+    """A slow primary is hedged; the hedge's stream wins and the primary's is closed. The
+    primary's stream is open (headers and message_start) but its first token never comes, only
+    pings: the winner cannot have waited for the loser (the guard would trip), whatever the
+    machine's load, and the primary's server sees the client hang up."""
+    async with HostileServer(Hostile(mode="pings", drip_s=0.01)) as slow:
+        primary = AnthropicProvider(name="a", base_url=slow.url, api_key=KEY)
+        async with cr.AsyncClient(providers=[primary, *providers(emus, "b")],
+                                  hedging=Hedging(after=0.1, budget=1.0)) as client:
+            _, route = await guarded(stream(client))
+        await slow.wait_disconnects(1)  # the loser's connection was closed, not left running
     assert route.provider == "b"
     kinds = {a.provider: (a.kind, a.error) for a in route.attempts}
     assert kinds == {"a": ("initial", "Cancelled"), "b": ("hedge", None)}
-    assert emus["a"].open_streams == 0
-    assert emus["a"].disconnects == 1  # the loser's connection was closed, not left running
+    assert slow.requests == 1 and slow.open_connections == 0
 
 
 async def test_hedge_budget_caps_hedged_calls(emus: dict[str, AnthropicEmulator]) -> None:

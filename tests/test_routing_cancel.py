@@ -153,15 +153,19 @@ async def test_attempt_timer_against_an_outside_cancellation(
 
             assert await asyncio.create_task(timed_out()) == 0
 
-            for delay in (0.01, 0.2):  # the outside cancel long before, and just before, the timer
-                task = asyncio.create_task(fn(c, 0.2))
-                if delay < 0.2:
-                    await asyncio.sleep(delay)
-                    task.cancel()
-                else:
-                    loop = asyncio.get_running_loop()
-                    # due just before the timer (armed once the task runs), so never after the
-                    # call has ended: the timer fires in the same loop pass or the next
-                    loop.call_at(loop.time() + 0.2, task.cancel)
-                with pytest.raises(asyncio.CancelledError):
-                    await asyncio.wait_for(task, 5)
+            # The outside cancel long before the timer: once the server has the request, the
+            # timer an hour away (an event, so a loaded machine cannot let the timer win).
+            task = asyncio.create_task(fn(c, 3600))
+            await a.wait_until(lambda s: s.requests == 2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, 5)
+
+            # Just before the timer: due before the timer is armed (once the task runs), so
+            # never after the call has ended: the timer fires in the same loop pass or the next.
+            task = asyncio.create_task(fn(c, 0.2))
+            loop = asyncio.get_running_loop()
+            loop.call_at(loop.time() + 0.2, task.cancel)
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, 5)
+            assert a.requests == 3

@@ -204,6 +204,27 @@ _now = st.integers(min_value=0, max_value=4_102_444_800)  # 1970 .. 2100
     region="x",
     service="bedrock",
 )
+# Always, whatever the count: an IPv6 host with a port, a lower-case method, a caller's own
+# Authorization, token, Date and Host, unsigned names, an empty session token, the last date.
+@example(
+    req=(
+        "post",
+        "https://[::1]:8443/model/a%20b%2Bc~d/invoke?A=%20&a=z&x-y",
+        {
+            "Authorization": "old",
+            "X-Amz-Security-Token": "caller",
+            "Date": "Mon, 01 Jan 2024 00:00:00 GMT",
+            "Host": "other",
+            "x-amzn-trace-id": "t",
+            "Expect": "100-continue",
+        },
+        b"\x00\xff",
+    ),
+    creds=("ASIAXXXX", "s", ""),
+    now=4_102_444_800,
+    region="eu-west-3",
+    service="aws-external-anthropic",
+)
 def test_signature_equals_botocore(
     req: tuple[str, str, dict[str, str], bytes],
     creds: tuple[str, str, str | None],

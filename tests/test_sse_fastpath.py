@@ -12,7 +12,7 @@ import gc
 import re
 
 import msgspec
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from clauderoute._sse import SSEDecoder
@@ -71,6 +71,19 @@ _line = st.one_of(
 @given(
     parts=st.lists(_line, max_size=30),
     cuts=st.lists(st.integers(min_value=0, max_value=2_000), max_size=30),
+)
+# Always, whatever the count: a fast-path run cut inside its event name, a two-byte character
+# cut in two, and CR line endings cut from what follows them.
+@example(
+    parts=[
+        b'event: content_block_delta\ndata: {"type":"ping"}\n\n',
+        b"data: caf\xc3\xa9\r",
+        b"\r\n",
+        b"event: ping\ndata:  lead\n\n",
+        b": comment\n",
+        b'event: ping\ndata: {"type":"ping"}\n\n',
+    ],
+    cuts=[10, 60, 62, 63],
 )
 def test_fast_split_matches_the_line_parser(parts: list[bytes], cuts: list[int]) -> None:
     data = b"".join(parts)
