@@ -106,9 +106,11 @@ def _check_headers(headers: dict[str, str], passed: list[dict[str, str]] | None 
     The usual headers are ASCII without a line break or NUL: checked over them all at once (one
     string; ``isascii`` reads a flag and each ``in`` is a memchr, where ``isprintable`` would
     classify every character), they pass; anything else falls through to the check below,
-    which names the header. Sets equal to one in ``passed`` (recent ones that passed) pass."""
-    for ok in passed or ():
+    which names the header. Sets equal to one in ``passed`` (the last four to pass) pass."""
+    for i, ok in enumerate(passed or ()):
         if headers == ok:
+            if i and passed:  # passed again: now the latest, not the next one dropped
+                passed.insert(0, passed.pop(i))
             return
     joined = "".join([*headers, *headers.values()])
     if joined.isascii() and "\n" not in joined and "\r" not in joined and "\x00" not in joined:
@@ -263,9 +265,8 @@ class Engine:
         is cut at ``ERROR_BODY_BYTES``; a success's may not exceed ``max_response_bytes``."""
         data: Any = request.body if body is None else body
         _check_headers(request.headers, self._passed)
-        # One timer bounds the whole exchange, so aiohttp needs no read timer of its own here
-        # (re-arming one on every chunk is measurable per call; benchmarks/README.md).
-        # (_Translate built only on an error: this runs on every call)
+        # One timer bounds the whole exchange: no aiohttp read timer, re-armed on every chunk
+        # (measurable per call: benchmarks/README.md); _Translate is built only on an error.
         session, limits = self._session, self._connect_only  # (the properties, without calls)
         if session is None or session.closed:
             session = self.session
@@ -276,9 +277,8 @@ class Engine:
             async with session.request(
                 request.method, request.url, headers=request.headers, data=data, timeout=limits
             ) as resp:
-                # lower-cased names: a plain loop over items() counts fewer instructions than
-                # dict(zip(map(str.lower, keys()), values())), whose per-pair path in dict() is
-                # slow, or a comprehension (a frame of its own on 3.11)
+                # lower-cased names: a plain loop counts fewer instructions than a comprehension
+                # (a frame of its own on 3.11) or dict(zip(map(str.lower, ...), ...)) (slow)
                 headers: dict[str, str] = {}
                 for name, value in resp.headers.items():
                     headers[name.lower()] = value

@@ -53,11 +53,7 @@ def claude_api_request(root: str, call: Call, model: str, version: str | None) -
         body = dict(body)
         body["model"] = model
         body.pop("stream", None)
-    headers = {"accept": "application/json", "content-type": "application/json"}  # json_headers
-    if version:
-        headers["anthropic-version"] = version
-    if call.betas:
-        headers["anthropic-beta"] = ",".join(call.betas)
+    headers = json_headers(version, call.betas)
     if call.extra_headers:
         headers.update(call.extra_headers)
     path = PATHS.get(call.operation, "/v1/messages")

@@ -178,16 +178,8 @@ class Router(Planner):
             while True:
                 wctx: AttemptContext | None = None  # the attempt that succeeded, and its result
                 result: Any = None
-                p = plan[idx]  # (``_context`` inlined: the hedge's is made there)
-                limit = timeout
-                for t in (p.timeout_s, self.timeout_s):
-                    if t is not None and (limit is None or t < limit):
-                        limit = t
-                if deadline is not None:
-                    left = deadline - loop.time()
-                    limit = left if limit is None else min(limit, left)
-                ctx = AttemptContext(self, p, call, len(attempts) + 1, limit, deadline, route,
-                                     kind, reason, backoff)
+                ctx = self._context(plan[idx], call, len(attempts) + 1, timeout, deadline, route,
+                                    kind, reason, backoff)
                 if ctx.timeout is not None and ctx.timeout <= 0:
                     raise deadline_error(attempts, errors, budget)
                 hedge = None if self.hedging is None else hedge_partner(self.hedging, plan, idx,

@@ -204,11 +204,9 @@ class Signals(Observer):
         return kept, waits, need_in  # (when waits were seen, estimated)
 
     def _affine(self, plan: list[Provider], params: Mapping[str, Any]) -> list[Provider]:
-        if (
-            not self.cache_affinity
-            or len(plan) < 2
-            or not ("cache_control" in params or has_marks(params))
-        ):
+        """``plan`` with the provider that cached this prompt's prefix first (the caller checks
+        that affinity is on and that there is a choice)."""
+        if not ("cache_control" in params or has_marks(params)):
             return plan
         keys = affinity_keys(params)
         if keys is None:
