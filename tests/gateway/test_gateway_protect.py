@@ -94,7 +94,11 @@ async def test_dripping_head_is_dropped(fleet_of: Any, kit: Any) -> None:
                 await asyncio.sleep(0.01)
             except ConnectionError:
                 break
-        assert await asyncio.wait_for(closed, 10) == b""
+        try:
+            rest = await asyncio.wait_for(closed, 10)
+        except ConnectionResetError:  # closed with our bytes unread: the kernel sends a reset
+            rest = b""
+        assert rest == b""  # dropped without an answer, by the head's one limit
         writer.close()
 
 
