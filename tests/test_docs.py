@@ -591,3 +591,21 @@ def test_architecture_names_real_modules_and_methods() -> None:
     pairs = set(re.findall(r"`([A-Z]\w+)\.(_?\w+)`", text))
     absent = sorted(f"{c}.{m}" for c, m in pairs if m not in methods.get(c, ()))
     assert len(pairs) >= 8 and not absent, f"methods named but absent: {absent}"
+
+
+def _test_paths_named(script: str) -> list[str]:
+    """The test files and folders a shell script names (``tests/...``, ``providers/*/tests/...``)."""
+    return re.findall(r"(?<![\w./-])((?:providers/[\w-]+/)?tests/[\w/.-]*\w)", script)
+
+
+def test_ci_names_only_test_files_that_exist() -> None:
+    """.ci/run's lowest-versions step runs named test files: a file moved or renamed would make
+    pytest stop with "file or directory not found" in CI alone."""
+    named = _test_paths_named((ROOT / ".ci" / "run").read_text())
+    assert len(named) >= 10, named  # the step names a dozen; fewer means the finder broke
+    assert [p for p in named if not (ROOT / p).exists()] == []
+
+
+def test_ci_test_path_finder_sees_a_moved_file() -> None:
+    named = _test_paths_named('pytest -q tests/test_a.py \\\n    providers/bedrock/tests/test_b.py\n')
+    assert named == ["tests/test_a.py", "providers/bedrock/tests/test_b.py"]
