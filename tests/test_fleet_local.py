@@ -41,6 +41,16 @@ async def _until(pred: Any, seconds: float = 10.0) -> bool:
     return bool(pred())
 
 
+@pytest.mark.parametrize("value", [0, 9, 300_001, -5000])
+def test_max_backoff_out_of_range_names_the_field(value: Any) -> None:
+    with pytest.raises(cr.ConfigurationError, match=r"state\.max_backoff_ms: must be 10 to 300000"):
+        state_settings({"url": "redis://127.0.0.1:1/0", "max_backoff_ms": value}, env={})
+    s = state_settings({"url": "redis://127.0.0.1:1/0"}, env={})
+    assert s is not None and s.max_backoff_ms == 5000
+    s = state_settings({"url": "redis://127.0.0.1:1/0", "max_backoff_ms": 10}, env={})
+    assert s is not None and s.max_backoff_ms == 10
+
+
 def test_config_state_builds_a_shared_breaker(tmp_path: Any, monkeypatch: Any) -> None:
     monkeypatch.setenv("REDIS_PW", "hunter2-secret")
     cfg = tmp_path / "c.toml"
@@ -957,10 +967,18 @@ async def test_sentinel_failover_reaches_the_new_master(
     Sentinel again), goes live, and changes cross again between two processes' states."""
     import subprocess
 
+    import redis.asyncio as aioredis
+    import redis.exceptions
+
     from tests.test_fleet import _free_port
 
     pw = redis_server.password
     rport, sport = _free_port(), _free_port()
+    master = aioredis.from_url(redis_server.url)
+    try:  # the first sync starts at once (Redis 7 otherwise waits 5 s for more replicas)
+        await master.config_set("repl-diskless-sync-delay", 0)
+    finally:
+        await master.aclose()
     replica = subprocess.Popen(  # noqa: ASYNC220
         [
             redis_server.exe,
@@ -1005,6 +1023,9 @@ async def test_sentinel_failover_reaches_the_new_master(
                 "url": f"redis+sentinel://:{pw}@127.0.0.1:{sport}/mymaster/0",
                 "sync_ms": 20,
                 "op_timeout_ms": 200,
+                # reconnection attempts during the failover stay close together (by default
+                # the wait doubles up to 5 s; what this test checks is where they reconnect)
+                "max_backoff_ms": 100,
             },
             env={},
         )
@@ -1016,9 +1037,6 @@ async def test_sentinel_failover_reaches_the_new_master(
         assert await _until(lambda: all(f.live for f in states), 20.0)
         a.failure("before", "m")
         assert await _until(lambda: b.state("before", "m") != 0)
-
-        import redis.asyncio as aioredis
-        import redis.exceptions
 
         r = aioredis.from_url(f"redis://:{pw}@127.0.0.1:{rport}/0")
         try:  # the replica has the master's data (so the promotion loses nothing)

@@ -44,7 +44,6 @@ log = logging.getLogger("clauderoute.fleet")
 #: ``(key, payload, seconds it still lives)``: applies one remote change to the local copy.
 Handler = Callable[[str, bytes, float], None]
 
-MAX_BACKOFF_S = 5.0
 _enc = msgspec.msgpack.Encoder()
 _batch = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, str, bytes, int]]])
 
@@ -212,7 +211,7 @@ class FleetState(DirectOps, EpochOps):
                 self._down(exc)
                 await self._disconnect()
                 await asyncio.sleep(delay * (0.5 + random.random()))
-                delay = min(MAX_BACKOFF_S, delay * 2)
+                delay = min(self.settings.max_backoff_ms / 1000, delay * 2)
 
     async def op(self, aw: Awaitable[Any], count: int = 1) -> Any:
         """Await one Redis operation under the per-operation timeout."""

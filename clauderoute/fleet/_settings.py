@@ -41,6 +41,8 @@ class StateSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
         prefix: namespace of every key and channel (several routers may share one Redis).
         sync_ms: how often changes are published and merged (the staleness bound).
         op_timeout_ms: the longest one Redis operation may take before it counts as a failure.
+        max_backoff_ms: the longest wait between two reconnection attempts during an outage
+            (the wait starts at ``sync_ms`` and doubles, with jitter, up to this).
 
     .. versionadded:: 0.2
     """
@@ -49,20 +51,28 @@ class StateSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     prefix: str = "clauderoute"
     sync_ms: int = 100
     op_timeout_ms: int = 250
+    max_backoff_ms: int = 5000
 
     def __post_init__(self) -> None:
         scheme = urlsplit(self.url).scheme if "://" in self.url else ""
         if scheme not in _SCHEMES:
-            raise ConfigurationError(f"state.url: expected one of {', '.join(_SCHEMES)} URLs, "
-                                     f"got {redacted(self.url)!r}")
+            raise ConfigurationError(
+                f"state.url: expected one of {', '.join(_SCHEMES)} URLs, got {redacted(self.url)!r}"
+            )
         if not self.prefix or any(c in self.prefix for c in " {}\n"):
-            raise ConfigurationError(f"state.prefix: must be non-empty, without spaces or "
-                                     f"braces, not {self.prefix!r}")
+            raise ConfigurationError(
+                f"state.prefix: must be non-empty, without spaces or braces, not {self.prefix!r}"
+            )
         if isinstance(self.sync_ms, bool) or not 5 <= self.sync_ms <= 250:
             raise ConfigurationError(f"state.sync_ms: must be 5 to 250, not {self.sync_ms!r}")
         if isinstance(self.op_timeout_ms, bool) or not 1 <= self.op_timeout_ms <= 60_000:
-            raise ConfigurationError(f"state.op_timeout_ms: must be 1 to 60000, "
-                                     f"not {self.op_timeout_ms!r}")
+            raise ConfigurationError(
+                f"state.op_timeout_ms: must be 1 to 60000, not {self.op_timeout_ms!r}"
+            )
+        if isinstance(self.max_backoff_ms, bool) or not 10 <= self.max_backoff_ms <= 300_000:
+            raise ConfigurationError(
+                f"state.max_backoff_ms: must be 10 to 300000, not {self.max_backoff_ms!r}"
+            )
 
     @property
     def cluster(self) -> bool:
@@ -70,14 +80,17 @@ class StateSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
         return "cluster=true" in urlsplit(self.url).query.lower()
 
     def __repr__(self) -> str:
-        return (f"StateSettings(url={redacted(self.url)!r}, prefix={self.prefix!r}, "
-                f"sync_ms={self.sync_ms})")
+        return (
+            f"StateSettings(url={redacted(self.url)!r}, prefix={self.prefix!r}, "
+            f"sync_ms={self.sync_ms})"
+        )
 
     __str__ = __repr__
 
 
-def state_settings(table: Mapping[str, Any] | None,
-                   env: Mapping[str, str] | None = None) -> StateSettings | None:
+def state_settings(
+    table: Mapping[str, Any] | None, env: Mapping[str, str] | None = None
+) -> StateSettings | None:
     """The ``[state]`` table (already ``${VAR}``-expanded) as settings; ``$CLAUDEROUTE_STATE_URL``
     supplies or overrides ``url``. ``None``: no table and no variable (state stays in-process).
 
