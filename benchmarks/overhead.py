@@ -345,7 +345,8 @@ async def _main(args: argparse.Namespace) -> int:
     return 0
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (``sys.argv[1:]`` by default)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="a handful of calls (smoke test)")
     ap.add_argument("--out", default=str(HERE / "results" / "overhead.json"))
@@ -357,7 +358,17 @@ def main() -> int:
                     help="only the Bedrock-path runs (no direct clients, no imports)")
     ap.add_argument("--profile", choices=list(DRIVERS),
                     help="cProfile this client instead (profile-*.txt next to --out)")
-    return asyncio.run(_main(ap.parse_args()))
+    return ap.parse_args(argv)
+
+
+async def run(argv: list[str]) -> int:
+    """The run ``argv`` asks for, in the running event loop (the smoke test runs it so, in a
+    process that has imported the clients already)."""
+    return await _main(parse_args(argv))
+
+
+def main() -> int:
+    return asyncio.run(_main(parse_args()))
 
 
 if __name__ == "__main__":
