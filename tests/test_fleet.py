@@ -379,11 +379,12 @@ async def test_cache_affinity_through_the_router_across_processes(
     assert plain["served"] == {"a": 1}, plain
 
 
-async def test_rate_limit_exhaustion_seen_by_the_fleet(redis_server: RedisServer) -> None:
+async def test_rate_limit_exhaustion_seen_by_the_fleet(fleet: list[Worker]) -> None:
     """Process 1 spends provider p0's announced capacity (the emulator's rate-limit headers
     say 0 requests remaining, no 429); process 2 then routes to p1 without sending p0 a
     single request, so does a process started afterwards (caught up from Redis), and once
-    the platform's reset has passed (the clocks moved, not slept) they return to p0."""
+    the platform's reset has passed (the clocks moved, not slept) they return to p0.
+    (Processes 1 and 2 are two of the module's, on this test's fresh state.)"""
     from clauderoute_anthropic import AnthropicEmulator
 
     from clauderoute.testing import Capacity
@@ -396,19 +397,16 @@ async def test_rate_limit_exhaustion_seen_by_the_fleet(redis_server: RedisServer
         AnthropicEmulator(api_key="fleet-key") as eb,
     ):
         ea.capacity = cap
-        one, two = Worker(redis_server.url), Worker(redis_server.url)
+        one, two = fleet[0], fleet[1]
         late: Worker | None = None
         try:
-            for w in (one, two):
-                assert w("live")["live"]
             urls = [ea.url, eb.url]
             first = await asyncio.to_thread(one, "signal_calls", urls=urls, n=3)
             assert first["served"] == {"p0": 3}, first
             assert two("until_limits", p="p0", m=model, remaining=0, within=MARGIN_S)["seen"]
             second = await asyncio.to_thread(two, "signal_calls", urls=urls, n=4)
             assert second["served"] == {"p1": 4}, second  # p0 skipped on what one saw
-            two.close()
-            late = Worker(redis_server.url)  # a restarted process
+            late = Worker(one.url, prefix=one.prefix)  # a process started afterwards
             assert late("live")["live"]
             assert late("until_limits", p="p0", m=model, remaining=0, within=MARGIN_S)["seen"]
             third = await asyncio.to_thread(late, "signal_calls", urls=urls, n=2)
@@ -420,9 +418,8 @@ async def test_rate_limit_exhaustion_seen_by_the_fleet(redis_server: RedisServer
             assert after["served"] == {"p0": 2}, after
             assert cap.refused == 0
         finally:
-            for w in (one, two, late):
-                if w is not None and w.proc.returncode is None:
-                    w.close()
+            if late is not None:
+                late.close()
 
 
 async def test_token_budgets_hold_across_processes(fleet: list[Worker]) -> None:
