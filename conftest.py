@@ -40,7 +40,6 @@ _LONGEST_FIRST = (
     "tests/test_typing.py",
     "tests/test_benchmarks.py::test_quick_overhead_run",
     "tests/test_fleet.py",
-    "tests/test_fleet_local.py::test_sentinel_failover_reaches_the_new_master",
     "tests/test_config_fuzz.py::test_config_file_loading",
     "tests/test_decode_message.py::test_one_pass_matches_block_by_block",
     "tests/test_fleet_serve.py",
