@@ -1,0 +1,126 @@
+"""Failure paths leave no reference cycle through our code.
+
+An exception's traceback holds every frame it passed through, and a finished frame keeps its
+locals: a frame of ours that keeps an exception (or something holding it, such as the task it
+ends) after the exception passed through it makes a cycle that only the cyclic garbage
+collector frees, with every frame, buffer and timer handle it reaches. During an outage every
+call takes such paths, so each cycle is paid per failed attempt (in the fault storm, half of
+what the collector freed came from one of them). The collector is switched off while the calls
+run, then asked what it finds unreachable: no frame of clauderoute may be among it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+
+import clauderoute as cr
+from clauderoute.testing import Fault, Hostile, HostileServer
+
+KEY = "cycles-key"
+HELLO: Any = [{"role": "user", "content": "Hello cycles"}]
+NAMES = ("a", "b")
+STREAM = frozenset({"messages.stream"})
+OURS = os.path.dirname(cr.__file__) + os.sep
+
+
+async def create(client: cr.AsyncClient) -> Any:
+    return await client.messages.create(model="claude-haiku-4-5", max_tokens=8, messages=HELLO)
+
+
+async def stream(client: cr.AsyncClient) -> Any:
+    async with client.messages.stream(model="claude-haiku-4-5", max_tokens=8, messages=HELLO) as s:
+        return await s.get_final_message()
+
+
+async def frames_in_cycles(run: Callable[[], Awaitable[None]]) -> list[str]:
+    """``file:function`` of every frame of ours the cyclic collector finds unreachable after
+    ``run()`` (the collector off meanwhile, so nothing is freed before it is counted)."""
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        await run()
+        gc.collect()
+        return sorted(
+            f"{f.f_code.co_filename[len(OURS) :]}:{f.f_code.co_name}"
+            for f in gc.garbage
+            if type(f).__name__ == "frame" and f.f_code.co_filename.startswith(OURS)
+        )
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+
+
+async def test_failed_over_attempts_leave_no_cycle(emus: dict[str, AnthropicEmulator]) -> None:
+    """Calls that fail over after every kind of failed attempt, and a call that fails on every
+    provider: the router keeps each attempt's error while the call runs, not after."""
+    a, b = emus["a"], emus["b"]
+    client = cr.AsyncClient(
+        providers=[
+            AnthropicProvider(name=n, base_url=emus[n].url, api_key=KEY, max_retries=0)
+            for n in NAMES
+        ],
+        breaker=False,
+    )
+    faults = [Fault(status=529), Fault(status=500, retry_after=0.01), Fault(reset=True)]
+    faults += [
+        Fault(operations=STREAM, stream_error="overloaded_error", after_events=1),
+        Fault(operations=STREAM, malformed=True, after_events=1),
+    ]
+    served: list[str] = []
+    failed: list[BaseException] = []
+
+    async def run() -> None:
+        for fault in faults:
+            for call in (create, stream):
+                if call is create and fault.operations:
+                    continue
+                a.faults.add(fault)
+                served.append((await call(client)).route.provider)
+        a.faults.add(Fault(status=529))
+        b.faults.add(Fault(status=529))
+        try:
+            await create(client)
+        except cr.AllPlatformsFailedError as exc:
+            failed.append(exc)
+        failed.clear()  # the error kept by the caller until here, then dropped
+
+    async with client:
+        await create(client)  # connections and caches made before counting
+        found = await frames_in_cycles(run)
+    assert served == ["b"] * 8
+    assert found == []
+
+
+async def test_a_task_ended_by_a_failure_leaves_no_cycle() -> None:
+    """A task whose call failed holds the error; the timers the call ran under must not hold
+    the task in turn (a reset, a timed-out answer, a stream cut by its deadline)."""
+    answers = [Hostile(), Hostile(mode="reset_before_headers"), Hostile(mode="stall")]
+    answers += [Hostile(mode="pings", after_events=3, drip_s=0.02)]
+    async with HostileServer(*answers) as server:
+        provider = AnthropicProvider(name="h", base_url=server.url, api_key=KEY, max_retries=0)
+        client = cr.AsyncClient(providers=[provider], timeout=0.2, deadline=0.3)
+        errors: list[str] = []
+
+        async def run() -> None:
+            for call in (create, create, stream):
+                task = asyncio.ensure_future(call(client))
+                await asyncio.wait([task])
+                exc = task.exception()
+                errors.append(type(exc).__name__)
+                del task, exc
+
+        async with client:
+            await create(client)  # the first, polite answer: connections made
+            found = await frames_in_cycles(run)
+    assert errors == ["ConnectError", "ReadTimeoutError", "StreamInterruptedError"]
+    assert found == []
