@@ -20,7 +20,8 @@ from typing import Any
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 import clauderoute as cr
-from clauderoute.testing import Fault, Hostile, HostileServer
+from clauderoute.routing import Hedging
+from clauderoute.testing import Fault, Hostile, HostileServer, LatencyProfile
 
 KEY = "cycles-key"
 HELLO: Any = [{"role": "user", "content": "Hello cycles"}]
@@ -123,4 +124,26 @@ async def test_a_task_ended_by_a_failure_leaves_no_cycle() -> None:
             await create(client)  # the first, polite answer: connections made
             found = await frames_in_cycles(run)
     assert errors == ["ConnectError", "ReadTimeoutError", "StreamInterruptedError"]
+    assert found == []
+
+
+async def test_a_hedged_call_leaves_no_cycle(emus: dict[str, AnthropicEmulator]) -> None:
+    """The slow primary loses the race and is cancelled: its cancellation is not kept."""
+    emus["a"].latency = LatencyProfile(ttft_s=0.5)
+    client = cr.AsyncClient(
+        providers=[AnthropicProvider(name=n, base_url=emus[n].url, api_key=KEY) for n in NAMES],
+        hedging=Hedging(after=0.05, budget=1.0),
+    )
+    routes: list[Any] = []
+
+    async def run() -> None:
+        for call in (create, stream):
+            routes.append((await call(client)).route)
+
+    async with client:
+        found = await frames_in_cycles(run)
+    assert [(a.provider, a.error) for r in routes for a in r.attempts] == [
+        ("a", "Cancelled"),
+        ("b", None),
+    ] * 2
     assert found == []
