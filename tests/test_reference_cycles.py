@@ -12,12 +12,15 @@ run, then asked what it finds unreachable: no frame of clauderoute may be among 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
+from clauderoute_bedrock import BedrockProvider
 
 import clauderoute as cr
 from clauderoute.routing import Hedging
@@ -39,17 +42,20 @@ async def stream(client: cr.AsyncClient) -> Any:
         return await s.get_final_message()
 
 
-async def frames_in_cycles(run: Callable[[], Awaitable[None]]) -> list[str]:
-    """``file:function`` of every frame of ours the cyclic collector finds unreachable after
-    ``run()`` (the collector off meanwhile, so nothing is freed before it is counted)."""
+@contextlib.contextmanager
+def frames_in_cycles() -> Iterator[list[str]]:
+    """Yields a list that, when the block ends, holds ``file:function`` of every frame of ours
+    the cyclic collector finds unreachable (the collector off meanwhile, so nothing is freed
+    before it is counted)."""
+    found: list[str] = []
     gc.collect()
     was_enabled = gc.isenabled()
     gc.disable()
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
-        await run()
+        yield found
         gc.collect()
-        return sorted(
+        found += sorted(
             f"{f.f_code.co_filename[len(OURS) :]}:{f.f_code.co_name}"
             for f in gc.garbage
             if type(f).__name__ == "frame" and f.f_code.co_filename.startswith(OURS)
@@ -97,7 +103,8 @@ async def test_failed_over_attempts_leave_no_cycle(emus: dict[str, AnthropicEmul
 
     async with client:
         await create(client)  # connections and caches made before counting
-        found = await frames_in_cycles(run)
+        with frames_in_cycles() as found:
+            await run()
     assert served == ["b"] * 8
     assert found == []
 
@@ -122,7 +129,8 @@ async def test_a_task_ended_by_a_failure_leaves_no_cycle() -> None:
 
         async with client:
             await create(client)  # the first, polite answer: connections made
-            found = await frames_in_cycles(run)
+            with frames_in_cycles() as found:
+                await run()
     assert errors == ["ConnectError", "ReadTimeoutError", "StreamInterruptedError"]
     assert found == []
 
@@ -141,9 +149,59 @@ async def test_a_hedged_call_leaves_no_cycle(emus: dict[str, AnthropicEmulator])
             routes.append((await call(client)).route)
 
     async with client:
-        found = await frames_in_cycles(run)
+        with frames_in_cycles() as found:
+            await run()
     assert [(a.provider, a.error) for r in routes for a in r.attempts] == [
         ("a", "Cancelled"),
         ("b", None),
     ] * 2
+    assert found == []
+
+
+async def test_a_failed_credential_refresh_leaves_no_cycle(
+    emus: dict[str, AnthropicEmulator],
+) -> None:
+    """A provider whose credential source fails (a new error each time, as a real source
+    raises) fails over: neither the shared refresh nor the auth keeps the error's task."""
+
+    class Broken:
+        def get_frozen_credentials(self) -> Any:
+            raise OSError("credentials endpoint down")
+
+    broken = BedrockProvider(
+        name="broken", base_url="http://127.0.0.1:9", credentials=Broken(), max_retries=0
+    )
+    healthy = AnthropicProvider(name="a", base_url=emus["a"].url, api_key=KEY)
+    async with cr.AsyncClient(providers=[broken, healthy], breaker=False) as client:
+        await create(client)
+        with frames_in_cycles() as found:
+            msgs = [await create(client) for _ in range(2)]
+    assert [a.error for m in msgs for a in m.route.attempts] == ["CredentialsError", None] * 2
+    assert found == []
+
+
+def test_a_failed_sync_call_leaves_no_cycle() -> None:
+    """The synchronous client: the error reaches the calling thread through a future; neither
+    the call's state nor the waiting frame keeps it. (The emulator runs on a loop thread of its
+    own: each call here blocks the test's thread.)"""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    emu = AnthropicEmulator(api_key=KEY)
+    asyncio.run_coroutine_threadsafe(emu.start(), loop).result()
+    errors = []
+    try:
+        provider = AnthropicProvider(name="a", base_url=emu.url, api_key="wrong")
+        with cr.Client(providers=[provider], max_retries=0) as client, frames_in_cycles() as found:
+            for _ in range(2):
+                try:
+                    client.messages.create(model="claude-haiku-4-5", max_tokens=8, messages=HELLO)
+                except cr.AuthenticationError as exc:
+                    errors.append(exc.status_code)
+    finally:
+        asyncio.run_coroutine_threadsafe(emu.stop(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+    assert errors == [401, 401]
     assert found == []
