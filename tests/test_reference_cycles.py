@@ -19,8 +19,10 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import clauderoute_bedrock
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 from clauderoute_bedrock import BedrockProvider
+from clauderoute_bedrock._eventframes import FrameDecoder, FrameError
 
 import clauderoute as cr
 from clauderoute.routing import Hedging
@@ -30,7 +32,8 @@ KEY = "cycles-key"
 HELLO: Any = [{"role": "user", "content": "Hello cycles"}]
 NAMES = ("a", "b")
 STREAM = frozenset({"messages.stream"})
-OURS = os.path.dirname(cr.__file__) + os.sep
+# clauderoute and our providers' packages
+OURS = tuple(os.path.dirname(m.__file__) + os.sep for m in (cr, clauderoute_bedrock))
 
 
 async def create(client: cr.AsyncClient) -> Any:
@@ -56,7 +59,7 @@ def frames_in_cycles() -> Iterator[list[str]]:
         yield found
         gc.collect()
         found += sorted(
-            f"{f.f_code.co_filename[len(OURS) :]}:{f.f_code.co_name}"
+            f"{os.path.basename(f.f_code.co_filename)}:{f.f_code.co_name}"
             for f in gc.garbage
             if type(f).__name__ == "frame" and f.f_code.co_filename.startswith(OURS)
         )
@@ -204,4 +207,20 @@ def test_a_failed_sync_call_leaves_no_cycle() -> None:
         thread.join()
         loop.close()
     assert errors == [401, 401]
+    assert found == []
+
+
+def test_a_broken_bedrock_frame_leaves_no_cycle() -> None:
+    """The event-stream decoder keeps the error that stopped it and raises it on every later
+    feed: the kept one is never raised, so its traceback cannot hold the decoder."""
+    raised = []
+    with frames_in_cycles() as found:
+        decoder = FrameDecoder()
+        for _ in range(3):
+            try:
+                decoder.feed(b"\x00\x00\x00\x20" + b"\x00" * 28)  # a prelude whose CRC fails
+            except FrameError as exc:
+                raised.append(str(exc))
+        del decoder
+    assert raised == ["prelude CRC mismatch"] * 3
     assert found == []
