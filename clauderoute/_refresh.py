@@ -76,8 +76,12 @@ class SharedRefresh:
         # here: that loop's refresh stays its own and this one starts afresh.
         if task is None or task.done() or task.get_loop() is not loop:
             task = self._task = loop.create_task(self._guarded(refresh))
-            task.add_done_callback(_consume)
-        result: T = await asyncio.shield(task)
+            task.add_done_callback(self._consume)
+        try:
+            result: T = await asyncio.shield(task)
+        except BaseException:
+            task = None  # (the error's traceback keeps this frame: it must not keep the task)
+            raise
         return result
 
     async def run_in_thread(self, refresh: Callable[[], T]) -> T:
@@ -103,9 +107,10 @@ class SharedRefresh:
     def __repr__(self) -> str:
         return f"<SharedRefresh platform={self.platform!r} in_flight={self.in_flight}>"
 
-
-def _consume(task: asyncio.Task[Any]) -> None:
-    """Mark the outcome as seen: when every waiter was cancelled, nobody awaits the failure,
-    and asyncio would log "exception was never retrieved" for an error already handled."""
-    if not task.cancelled():
-        task.exception()
+    def _consume(self, task: asyncio.Task[Any]) -> None:
+        """Mark the outcome as seen: when every waiter was cancelled, nobody awaits the
+        failure, and asyncio would log "exception was never retrieved" for an error already
+        handled. A failed refresh is then dropped (the next call starts afresh, as it would):
+        its error's traceback holds frames that hold this object, which would hold the task."""
+        if not task.cancelled() and task.exception() is not None and self._task is task:
+            self._task = None

@@ -187,7 +187,10 @@ class SigV4Auth(Auth):
             error = self.credentials_error(exc)
             if error is None:
                 raise
-            raise error from exc
+            try:
+                raise error from exc
+            finally:
+                error = None  # (raised: its traceback keeps this frame, which must not keep it)
         needed = getattr(self._source, "refresh_needed", None)
         self._refresh_needed = needed if callable(needed) else None
         self._frozen = frozen

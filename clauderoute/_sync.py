@@ -56,6 +56,7 @@ class _Call:
         try:
             return await self.coro
         finally:
+            self.task = None  # (the task holds this frame's error; the frame, this call)
             self.done.set()
 
     def abandon(self) -> None:
@@ -129,6 +130,7 @@ class Runner:
             if future.cancel():  # this thread was interrupted while the call still runs
                 self.loop.call_soon_threadsafe(call.abandon)
                 call.done.wait()
+            del call, future  # (the error's traceback keeps this frame: it must not keep them)
             raise
         return result
 

@@ -17,7 +17,11 @@ class Timer:
     instructions each, nine a call. Public asyncio API only: ``call_at`` cancels the current
     task when ``delay`` seconds have passed; ``stop`` disarms it and says whether the exception
     the block ended with is that cancellation (then raised as ``TimeoutError``, as
-    ``asyncio.timeout`` does: not when another cancellation was requested meanwhile)."""
+    ``asyncio.timeout`` does: not when another cancellation was requested meanwhile).
+
+    ``stop`` drops the task: a frame that keeps the timer (one in the traceback of the exception
+    the task ends with) must not keep the task, which holds that exception (a reference cycle,
+    left to the cyclic garbage collector with all it reaches)."""
 
     __slots__ = ("cancelling", "fired", "handle", "task")
 
@@ -26,20 +30,23 @@ class Timer:
         task = asyncio.current_task()
         if task is None:
             raise RuntimeError("a timeout needs to run inside a task")
-        self.task = task
+        self.task: asyncio.Task[Any] | None = task
         self.cancelling = task.cancelling()
         self.fired = False
         self.handle = loop.call_at(loop.time() + delay, self._fire)
 
     def _fire(self) -> None:
         self.fired = True
-        self.task.cancel()
+        if self.task is not None:
+            self.task.cancel()
 
     def stop(self, exc: BaseException | None) -> bool:
         self.handle.cancel()
+        task, self.task = self.task, None
         return (
             self.fired
-            and self.task.uncancel() <= self.cancelling
+            and task is not None
+            and task.uncancel() <= self.cancelling
             and type(exc) is asyncio.CancelledError
         )
 
@@ -49,7 +56,8 @@ class ReadDeadline:
     (a new ``asyncio.timeout_at`` per chunk costs a timeout object, a timer handle and its
     enum state per event). Only a read is cancelled: if ``when`` passes between reads, the next
     read is cancelled at its first suspension (one that does not suspend completes), as a new
-    ``timeout_at`` with a past deadline would do. ``close`` disarms it."""
+    ``timeout_at`` with a past deadline would do. ``close`` disarms it and drops the task (as
+    ``Timer.stop`` does)."""
 
     __slots__ = ("cancelling", "fired", "handle", "reading", "task", "when")
 
@@ -66,6 +74,7 @@ class ReadDeadline:
         if task is None:
             raise RuntimeError("a timeout needs to run inside a task")
         self.task, self.cancelling, self.reading = task, task.cancelling(), True
+        del task  # (this frame, kept by a traceback, must not keep the task: see Timer)
         if self.handle is None:
             loop = asyncio.get_running_loop()
             self.handle = (
@@ -101,3 +110,4 @@ class ReadDeadline:
         if self.handle is not None:
             self.handle.cancel()
             self.handle = None
+        self.task = None

@@ -141,8 +141,8 @@ async def _settle(tasks: dict[asyncio.Future[Any], AttemptContext],
     for t in pending:
         try:
             results[t] = await t
-        except asyncio.CancelledError as exc:
-            results[t] = exc
+        except asyncio.CancelledError:  # a new one: the caught one's traceback holds this
+            results[t] = asyncio.CancelledError()  # frame, and this frame the results (a cycle)
     # A loser that finished with a result after the winner must not leak its stream.
     winners = [t for t, r in results.items() if not isinstance(r, BaseException)]
     for extra in winners[1:]:

@@ -298,6 +298,10 @@ class Router(Planner):
         finally:
             if claims:
                 self.release(str(call.params.get("model", "")), claims)
+            # Each attempt's error has a traceback through this frame: left in its locals once
+            # the call is over, they would form a reference cycle, freed only by the cyclic
+            # collector with every frame, buffer and timer those tracebacks reach.
+            errors, outcomes, out, last_exc = [], (), cast(Any, None), None
 
     def _context(self, p: Provider, call: Call, number: int, timeout: float | None,
                  deadline: float | None, route: RouteContext, kind: str, reason: str | None,

@@ -127,8 +127,8 @@ class HostileServer:
                 if await self._serve(answer, request, reader, writer):
                     self.disconnects += 1
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                ValueError):
-            pass  # a client that sent garbage or left while we read its request
+                ValueError) as exc:  # a client that sent garbage or left while we read its request
+            exc.__traceback__ = None  # (the reader keeps exc; exc's frames, the reader: a cycle)
         except asyncio.CancelledError:
             pass  # ``stop()``: the handler's task is ours, nobody awaits its result
         finally:
@@ -152,7 +152,9 @@ class HostileServer:
         finally:
             for t in (answer, gone):
                 t.cancel()
-            await asyncio.gather(answer, gone, return_exceptions=True)
+            for exc in await asyncio.gather(answer, gone, return_exceptions=True):
+                if isinstance(exc, BaseException):  # never raised: its traceback (through the
+                    exc.__traceback__ = None  # writer's frames) would make the writer a cycle
 
     async def _answer(self, h: Hostile, request: HostileRequest,
                       writer: asyncio.StreamWriter) -> None:

@@ -93,7 +93,8 @@ class FrameDecoder:
 
     ``feed`` raises ``FrameError`` for the first wrong prelude or frame — after returning the
     good frames before it, as botocore's buffer yields them — and every later ``feed`` raises
-    it again; ``end`` raises it, or a ``FrameError`` if the stream stopped inside a frame.
+    it again (a new one, same message); ``end`` raises it, or a ``FrameError`` if the stream
+    stopped inside a frame.
     ``pending`` is how many bytes wait for the rest of their frame.
 
     .. versionadded:: 0.2
@@ -114,13 +115,13 @@ class FrameDecoder:
     def end(self) -> None:
         """Raise the ``FrameError`` that stopped the stream, or one for a frame left unfinished."""
         if self._error is not None:
-            raise self._error
+            raise FrameError(*self._error.args)
         if self._buffer:
             raise FrameError(f"stream ended inside a frame ({len(self._buffer)} bytes left)")
 
     def feed(self, data: bytes) -> list[Frame]:
         if self._error is not None:
-            raise self._error
+            raise FrameError(*self._error.args)
         buffer = self._buffer
         if buffer:
             buffer += data
@@ -157,7 +158,9 @@ class FrameDecoder:
             else:
                 self._need = 12
         except FrameError as exc:
-            self._error = exc
+            # Kept as a copy that is never raised (each later feed raises a new one): a raised
+            # error's traceback holds this frame, which holds the decoder (a reference cycle).
+            self._error = FrameError(*exc.args)
             if not out:
                 raise
             return out  # the frames before the bad one; the next feed (or end) raises
