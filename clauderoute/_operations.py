@@ -160,10 +160,11 @@ def referenced_ids(params: dict[str, Any], needs: tuple[str, ...]) -> list[str]:
 def needs_of(params: dict[str, Any]) -> tuple[str, ...]:
     """What a Messages request needs beyond Messages: a file reference (a block whose source is
     ``{"type": "file", "file_id": ...}``) or skills (``container.skills``)."""
-    out: list[str] = []
-    if _has_file_id(params.get("messages")):
-        out.append(FILE_REFERENCE)
+    files = _has_file_id(params.get("messages"))
     container = params.get("container")
+    if not (files or container):  # the usual request: no list built and thrown away
+        return ()
+    out: list[str] = [FILE_REFERENCE] if files else []
     if isinstance(container, dict) and container.get("skills"):
         out.append(SKILL_REFERENCE)
     return tuple(out)

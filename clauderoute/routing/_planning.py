@@ -40,8 +40,7 @@ class Planner:
         provs = self.providers
         if policy is not self.policy or len(caps) != len(provs):
             return False
-        for i, p in enumerate(provs):  # a loop: no generator (nor zip's keyword) per call
-            q, c = caps[i]
+        for p, (q, c) in zip(provs, caps):  # a loop, no generator; zip without its keyword
             if p is not q or p.capabilities is not c:
                 return False
         return True
