@@ -101,12 +101,12 @@ class _Translate:
 def _check_headers(headers: dict[str, str], passed: list[dict[str, str]] | None = None) -> None:
     """Refuse a header aiohttp would refuse with a bare ``ValueError`` (a line break or NUL:
     header injection) or fail to encode (a lone surrogate), naming the header, not its value.
-    Headers come from settings (an API key), ``default_headers`` and ``extra_headers``.
-
-    The usual headers are ASCII without a line break or NUL: checked over them all at once (one
-    string; ``isascii`` reads a flag and each ``in`` is a memchr, where ``isprintable`` would
-    classify every character), they pass; anything else falls through to the check below,
-    which names the header. Sets equal to one in ``passed`` (the last four to pass) pass."""
+    Headers come from settings (an API key), ``default_headers`` and ``extra_headers``. A set
+    equal to one in ``passed`` (the last four to pass; the latest compared first) passes; else
+    ASCII headers without a line break or NUL pass in one check over one string (``isascii``
+    reads a flag, each ``in`` is a memchr); the rest go to the loop that names the header."""
+    if passed and headers == passed[0]:
+        return
     for i, ok in enumerate(passed or ()):
         if headers == ok:
             if i and passed:  # passed again: now the latest, not the next one dropped
