@@ -143,7 +143,7 @@ def routed(router: Router, call: Call, fn: Any, opts: Mapping[str, Any],
         raise E.InvalidRequestError("must be a non-empty string", field="conversation")
     if not chain:  # (``router.run``'s own coroutine, without its keywords unpacked)
         return router._run(call, fn, opts.get("timeout"), opts.get("deadline_s"), opts.get("only"),
-                           defer=False)
+                           False)  # (defer, positional: a keyword costs a slower call)
     on_refusal = signals.on_refusal if signals is not None else "return"
 
     async def run(c: Call) -> tuple[Any, RouteInfo]:

@@ -350,7 +350,7 @@ class Router(Planner):
         if exc is None:  # the happy path, without the error bookkeeping
             first = ctx.first_token  # (ctx.ttft_s without the property's call)
             ttft = None if first is None or ctx.sent is None else first - ctx.sent
-            model = str(ctx.call.params.get("model", ""))
+            model = ctx.requested_model
             self.stats.record(p.name, model, ttft if ttft is not None else now - start)
             if self.breaker is not None:
                 self.breaker.success(p.name, model)

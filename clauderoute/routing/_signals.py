@@ -379,7 +379,7 @@ class Signals(Observer):
             return None
         return cost(
             result.usage,
-            str(ctx.call.params.get("model", "")),
+            ctx.requested_model,
             multiplier=self.multiplier(ctx.provider),
         )
 
