@@ -17,12 +17,13 @@ from ._errors import (
     ClauderouteError,
     ConnectError,
     ConnectTimeout,
-    InvalidRequest,
     MalformedResponse,
     ReadTimeout,
     ResponseTooLargeError,
     TransportError,
 )
+from ._headers import check_headers as _check_headers
+from ._headers import lowered_headers
 from ._provider import HttpRequest, HttpResponse
 from ._timer import Timer
 
@@ -98,48 +99,6 @@ class _Translate:
             ) from exc
 
 
-def _check_headers(headers: dict[str, str], passed: list[dict[str, str]] | None = None) -> None:
-    """Refuse a header aiohttp would refuse with a bare ``ValueError`` (a line break or NUL:
-    header injection) or fail to encode (a lone surrogate), naming the header, not its value.
-    Headers come from settings (an API key), ``default_headers`` and ``extra_headers``.
-
-    The usual headers are ASCII without a line break or NUL: checked over them all at once (one
-    string; ``isascii`` reads a flag and each ``in`` is a memchr, where ``isprintable`` would
-    classify every character), they pass; anything else falls through to the check below,
-    which names the header. Sets equal to one in ``passed`` (the last four to pass) pass."""
-    for i, ok in enumerate(passed or ()):
-        if headers == ok:
-            if i and passed:  # passed again: now the latest, not the next one dropped
-                passed.insert(0, passed.pop(i))
-            return
-    joined = "".join([*headers, *headers.values()])
-    if joined.isascii() and "\n" not in joined and "\r" not in joined and "\x00" not in joined:
-        if passed is not None:
-            passed[:] = [dict(headers), *passed[:3]]
-        return
-    for name, value in headers.items():
-        for text in (name, value):
-            if (
-                "\n" in text
-                or "\r" in text
-                or "\x00" in text
-                or (not text.isascii() and not _encodable(text))
-            ):
-                raise InvalidRequest(
-                    "a header name or value holds a line break, NUL or an "
-                    "undecodable character (the value is not shown)",
-                    field=f"headers[{name[:60]!r}]",
-                )
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 # aiohttp >= 3.10 tells a name that did not resolve from a refused connection; older: () never
 # matches, and the message says "cannot connect to" with the host all the same.
 _DNS_ERROR: Any = getattr(aiohttp, "ClientConnectorDNSError", ())
@@ -171,10 +130,7 @@ class StreamResponse:
         self._resp = resp
         self._platform = platform
         self.status = resp.status
-        headers: dict[str, str] = {}
-        for name, value in resp.headers.items():  # (a loop: see Engine.send)
-            headers[name.lower()] = value
-        self.headers = headers
+        self.headers = lowered_headers(resp.headers)
         #: The (capped) body of an error answer; ``None`` for a success.
         self.error_body = error_body
         #: The engine's ``max_response_bytes``: the most a reader should hold of one item.
@@ -277,11 +233,7 @@ class Engine:
             async with session.request(
                 request.method, request.url, headers=request.headers, data=data, timeout=limits
             ) as resp:
-                # lower-cased names: a plain loop counts fewer instructions than a comprehension
-                # (a frame of its own on 3.11) or dict(zip(map(str.lower, ...), ...)) (slow)
-                headers: dict[str, str] = {}
-                for name, value in resp.headers.items():
-                    headers[name.lower()] = value
+                headers = lowered_headers(resp.headers)
                 if resp.status >= 400:
                     answer = await _error_body(resp)
                 else:

@@ -103,17 +103,6 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
 }
 
 
-def _has_file_id(value: Any) -> bool:
-    if isinstance(value, list):  # the messages: skip the plain-text ones without a lookup more
-        for m in value:
-            if type(m) is dict and type(m.get("content")) is str and "source" not in m:
-                continue
-            if _has_file_ref(m):
-                return True
-        return False
-    return _has_file_ref(value)
-
-
 def _has_file_ref(value: Any) -> bool:
     if isinstance(value, dict):
         src = value.get("source")
@@ -160,10 +149,21 @@ def referenced_ids(params: dict[str, Any], needs: tuple[str, ...]) -> list[str]:
 def needs_of(params: dict[str, Any]) -> tuple[str, ...]:
     """What a Messages request needs beyond Messages: a file reference (a block whose source is
     ``{"type": "file", "file_id": ...}``) or skills (``container.skills``)."""
-    out: list[str] = []
-    if _has_file_id(params.get("messages")):
-        out.append(FILE_REFERENCE)
+    msgs = params.get("messages")
+    if isinstance(msgs, list):  # skip the plain-text messages without a lookup more
+        files = False
+        for m in msgs:
+            if type(m) is dict and type(m.get("content")) is str and "source" not in m:
+                continue
+            if _has_file_ref(m):
+                files = True
+                break
+    else:
+        files = _has_file_ref(msgs)
     container = params.get("container")
+    if not (files or container):  # the usual request: no list built and thrown away
+        return ()
+    out: list[str] = [FILE_REFERENCE] if files else []
     if isinstance(container, dict) and container.get("skills"):
         out.append(SKILL_REFERENCE)
     return tuple(out)

@@ -28,7 +28,8 @@ import msgspec
 
 from ._retry import parse_retry_after
 
-__all__ = ["MAX_COUNT", "Bucket", "RateLimits", "parse_rate_limits", "says_nothing"]
+__all__ = ["MAX_COUNT", "RATE_LIMIT_HEADERS", "Bucket", "RateLimits", "parse_rate_limits",
+           "says_nothing"]
 
 #: Largest count kept; bigger announced values are clipped to it (2**53: exact as a float).
 MAX_COUNT = 2**53
@@ -37,9 +38,10 @@ _MAX_LEN = 64  # longer header values are not numbers or times we would accept
 _HEADERS = tuple((b.replace("-", "_"), *(f"anthropic-ratelimit-{b}-{f}"
                                          for f in ("limit", "remaining", "reset")))
                  for b in ("requests", "tokens", "input-tokens", "output-tokens"))
-# Every header the parser reads: an answer (a plain dict) holding none of them is told in one
-# set operation in C, without the dozen look-ups.
-_NAMES = frozenset({h for group in _HEADERS for h in group[1:]} | {"retry-after", "retry-after-ms"})
+#: Every header the parser reads: an answer (a plain dict) holding none of them is told in one
+#: set operation in C, without the dozen look-ups (``says_nothing``).
+RATE_LIMIT_HEADERS = frozenset(
+    {h for group in _HEADERS for h in group[1:]} | {"retry-after", "retry-after-ms"})
 # reset text -> epoch seconds: the four buckets often share one reset, and consecutive answers
 # repeat it; bounded (cleared when full) since the values come from the network.
 _RESETS: dict[str, float | None] = {}
@@ -160,7 +162,7 @@ def says_nothing(headers: Mapping[str, str]) -> bool:
     """Whether ``headers`` certainly hold none of the headers ``parse_rate_limits`` reads (it
     then returns ``None``): told in one set operation in C for a plain dict (another Mapping
     may match names otherwise than by equality, so it is read)."""
-    return type(headers) is dict and _NAMES.isdisjoint(headers)
+    return type(headers) is dict and RATE_LIMIT_HEADERS.isdisjoint(headers)
 
 
 def parse_rate_limits(headers: Mapping[str, str], now: float | None = None) -> RateLimits | None:

@@ -181,9 +181,10 @@ def _check_messages(params: dict[str, Any], checked: _Common) -> None:
             _check_blocks(plain or m.content, where)
     if isinstance(checked.system, list):
         _check_blocks(checked.system, "system")
-    for i, tool in enumerate(checked.tools or ()):
-        if "name" not in tool:
-            raise InvalidRequest("tool needs a `name`", field=f"tools[{i}].name")
+    if checked.tools:
+        for i, tool in enumerate(checked.tools):
+            if "name" not in tool:
+                raise InvalidRequest("tool needs a `name`", field=f"tools[{i}].name")
     if params.get("stream") is not None and not isinstance(params["stream"], bool):
         raise InvalidRequest("must be a boolean", field="stream")
 

@@ -136,15 +136,15 @@ def routed(router: Router, call: Call, fn: Any, opts: Mapping[str, Any],
             raise E.InvalidRequestError("must be a list of model names",
                                         field="fallback_models")
         chain: tuple[str, ...] = tuple(per_call)
-    else:
-        chain = (signals.fallback_models.get(str(call.params.get("model", "")), ())
-                 if signals is not None else ())
+    else:  # (no chains configured, the usual route: nothing to look up)
+        chains = signals.fallback_models if signals is not None else None
+        chain = chains.get(str(call.params.get("model", "")), ()) if chains else ()
     if conversation is not None and (not isinstance(conversation, str) or not conversation):
         raise E.InvalidRequestError("must be a non-empty string", field="conversation")
-    on_refusal = signals.on_refusal if signals is not None else "return"
     if not chain:  # (``router.run``'s own coroutine, without its keywords unpacked)
         return router._run(call, fn, opts.get("timeout"), opts.get("deadline_s"), opts.get("only"),
-                           defer=False)
+                           False)  # (defer, positional: a keyword costs a slower call)
+    on_refusal = signals.on_refusal if signals is not None else "return"
 
     async def run(c: Call) -> tuple[Any, RouteInfo]:
         return await router.run(c, fn, **opts)

@@ -59,8 +59,8 @@ class AttemptContext:
 
     __slots__ = ("backoff", "call", "chunk_times", "chunks", "deadline", "first_chunk",
                  "first_token", "headers", "headers_at", "held", "kind", "model_id", "number",
-                 "observed", "prepare_s", "provider", "reason", "route", "router", "sent", "status",
-                 "timeout")
+                 "observed", "prepare_s", "provider", "reason", "requested_model", "route",
+                 "router", "sent", "status", "timeout")
 
     def __init__(self, router: Router, provider: Provider, call: Call, number: int,
                  timeout: float | None, deadline: float | None, route: RouteContext,
@@ -75,7 +75,9 @@ class AttemptContext:
         self.kind = kind
         self.reason = reason
         self.backoff = backoff
-        self.model_id = provider.model_id(str(call.params.get("model", "")))
+        #: The model as the caller named it (``model_id``: the platform's id for it, as sent).
+        self.requested_model = model = str(call.params.get("model", ""))
+        self.model_id = provider.model_id(model)
         self.status: int | None = None
         self.headers: Mapping[str, str] | None = None
         self.sent: float | None = None
@@ -230,8 +232,7 @@ def attempt_record(ctx: AttemptContext, info: AttemptInfo, result: Any,
     return AttemptRecord(
         info.number, info.provider, info.platform, info.model, info.kind, info.reason,
         now - sent if sent is not None else 0.0, info.error, info.error_type, info.status,
-        info.backoff_s, ctx.ttft_s, info.cost_usd, outcome, ctx.call.operation,
-        str(ctx.call.params.get("model", "")),
+        info.backoff_s, ctx.ttft_s, info.cost_usd, outcome, ctx.call.operation, ctx.requested_model,
         headers.get(ctx.provider.request_id_header) if headers else None, category, hint,
         ctx.prepare_s, sent, at - sent if at is not None and sent is not None else None,
         first - sent if first is not None and sent is not None else None, ctx.chunks,

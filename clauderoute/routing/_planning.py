@@ -34,18 +34,6 @@ class Planner:
     breaker: CircuitBreaker | None
     _plans: dict[tuple[Any, ...], _Plan]
 
-    def _valid(self, token: tuple[Any, ...]) -> bool:
-        """Whether a cached plan still holds: same policy, providers and capabilities."""
-        policy, caps = token
-        provs = self.providers
-        if policy is not self.policy or len(caps) != len(provs):
-            return False
-        for i, p in enumerate(provs):  # a loop: no generator (nor zip's keyword) per call
-            q, c = caps[i]
-            if p is not q or p.capabilities is not c:
-                return False
-        return True
-
     def plan(self, call: Call, only: Sequence[str] | None = None,
              skipped: list[str] | None = None) -> list[Provider]:
         """Providers that can serve ``call``, in the policy's order; the reason each other
@@ -56,12 +44,18 @@ class Planner:
             CapabilityError: none can serve it (the message says what is missing where).
         """
         key = (call.operation, call.needs, call.betas)
-        if only is None:
-            hit = self._plans.get(key)
-            if hit is not None and self._valid(hit[0]):
-                if skipped is not None:
-                    skipped += hit[2]
-                return list(hit[1])
+        hit = self._plans.get(key) if only is None else None
+        if hit is not None:  # still valid: the same policy, providers and capabilities
+            policy, caps = hit[0]
+            provs = self.providers
+            if policy is self.policy and len(caps) == len(provs):
+                for p, (q, c) in zip(provs, caps):  # a loop, no generator (zip: same length)
+                    if p is not q or p.capabilities is not c:
+                        break
+                else:
+                    if skipped is not None:
+                        skipped += hit[2]
+                    return list(hit[1])
         ordered, why = self._plan(call, only)
         if only is None and type(self.policy).order is Failover.order and all(
                 type(p).cannot_serve is Provider.cannot_serve

@@ -254,13 +254,14 @@ class Router(Planner):
                     # the answer's cost, on the route and its winning attempt (a stream's
                     # once its message is whole: ``Signals.finish``)
                     usd = None if self.signals is None else self.signals.cost_of(wctx, result)
-                    info = self._record(wctx, None, cost_usd=usd)
+                    info = self._record(wctx, None, False, usd)  # (positional: a faster call)
                     attempts.append(info)
                     route_info = RouteInfo(provider=wctx.provider.name,
                                            platform=wctx.provider.platform,
                                            attempts=tuple(attempts) if len(attempts) == 1
                                            else tuple(sorted(attempts, key=lambda a: a.number)),
-                                           skipped=tuple(skipped), cost_usd=usd)
+                                           skipped=tuple(skipped) if skipped else (),
+                                           cost_usd=usd)
                     if defer:
                         return result, route_info, Finisher(self, route, wctx, info, route_info)
                     if route.observers:
@@ -306,10 +307,12 @@ class Router(Planner):
     def _context(self, p: Provider, call: Call, number: int, timeout: float | None,
                  deadline: float | None, route: RouteContext, kind: str, reason: str | None,
                  backoff: float) -> AttemptContext:
-        limit = timeout
-        for t in (p.timeout_s, self.timeout_s):
-            if t is not None and (limit is None or t < limit):
-                limit = t
+        limit, t = timeout, p.timeout_s  # (two tests, unrolled: no tuple to loop over per attempt)
+        if t is not None and (limit is None or t < limit):
+            limit = t
+        t = self.timeout_s
+        if t is not None and (limit is None or t < limit):
+            limit = t
         if deadline is not None:
             left = deadline - asyncio.get_running_loop().time()
             limit = left if limit is None else min(limit, left)
@@ -351,7 +354,7 @@ class Router(Planner):
         if exc is None:  # the happy path, without the error bookkeeping
             first = ctx.first_token  # (ctx.ttft_s without the property's call)
             ttft = None if first is None or ctx.sent is None else first - ctx.sent
-            model = str(ctx.call.params.get("model", ""))
+            model = ctx.requested_model
             self.stats.record(p.name, model, ttft if ttft is not None else now - start)
             if self.breaker is not None:
                 self.breaker.success(p.name, model)

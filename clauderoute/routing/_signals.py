@@ -37,7 +37,7 @@ import msgspec
 from .. import _errors as E
 from .._cost import cost
 from .._provider import CREATE, STREAM, Call, HttpResponse, Provider
-from .._ratelimits import says_nothing
+from .._ratelimits import RATE_LIMIT_HEADERS
 from .._retry import testing_no_backoff
 from ..types._messages import Message, RouteInfo
 from ._affinity import affinity_keys, has_marks
@@ -296,7 +296,8 @@ class Signals(Observer):
         headers, p = ctx.headers, ctx.provider
         if headers is None or ctx.call.operation not in _MESSAGES:
             return
-        if type(p).rate_limits is Provider.rate_limits and says_nothing(headers):
+        if type(p).rate_limits is Provider.rate_limits and type(headers) is dict and \
+                RATE_LIMIT_HEADERS.isdisjoint(headers):  # (``says_nothing``, inlined)
             return  # the default parser would find nothing (a platform that sends no limits)
         try:
             limits = p.rate_limits(HttpResponse(ctx.status or 0, headers))
@@ -378,7 +379,7 @@ class Signals(Observer):
             return None
         return cost(
             result.usage,
-            str(ctx.call.params.get("model", "")),
+            ctx.requested_model,
             multiplier=self.multiplier(ctx.provider),
         )
 

@@ -71,11 +71,13 @@ class DecayingQuantiles:
         if last is None or now - last > self.half_life_s * 0.00144:
             self._decay(now)
         one = 1.0 / self._scale
-        self._w[
-            0
-            if value <= _MIN_S
-            else min(_BUCKETS - 1, int(math.log(value / _MIN_S) / _LOG_RATIO + 0.5))
-        ] += one
+        if value <= _MIN_S:
+            i = 0
+        else:  # (a test rather than min(): no builtin call per sample)
+            i = int(math.log(value / _MIN_S) / _LOG_RATIO + 0.5)
+            if i >= _BUCKETS:
+                i = _BUCKETS - 1
+        self._w[i] += one
         self._total += one
 
     def buckets(self, now: float | None = None) -> list[tuple[int, float]]:

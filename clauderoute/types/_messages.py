@@ -302,5 +302,5 @@ def decode_message(body: bytes | msgspec.Raw) -> Message:
         usage=w.usage,
         container=w.container,
     )
-    vars(msg)["_raw"] = bytes(body)
+    vars(msg)["_raw"] = body if type(body) is bytes else bytes(body)  # (bytes(): a lookup more)
     return msg
