@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clauderoute.testing import split_at
+from tests.examples import examples
 
 I64 = (-(2**63), 2**63 - 1)
 
@@ -117,32 +118,79 @@ def our_frames(chunks: list[bytes]) -> tuple[list[Any], FrameError | None, int]:
     return out, None, decoder.pending
 
 
-@settings(max_examples=300, deadline=None)
-@given(stream=frames, data=st.data())
-def test_frames_equal_botocore_for_any_split(stream: list[bytes], data: Any) -> None:
-    raw = b"".join(stream)
-    cuts = data.draw(st.lists(st.integers(0, len(raw)), max_size=8))
-    chunks = split_at(raw, cuts)
+def _split_alike(chunks: list[bytes], frames: int) -> None:
     expected, error = botocore_frames(chunks)
     assert error is None
     got, our_error, pending = our_frames(chunks)
     assert our_error is None and pending == 0
-    assert got == expected and len(got) == len(stream)
+    assert got == expected and len(got) == frames
 
 
-@settings(max_examples=300, deadline=None)
-@given(stream=frames, data=st.data())
-def test_a_flipped_byte_is_refused_alike(stream: list[bytes], data: Any) -> None:
-    raw = bytearray(b"".join(stream))
-    at = data.draw(st.integers(0, len(raw) - 1))
-    raw[at] ^= data.draw(st.integers(1, 255))
-    cuts = data.draw(st.lists(st.integers(0, len(raw)), max_size=4))
-    chunks = split_at(bytes(raw), cuts)
+def _flip_alike(raw: bytes, at: int, flip: int, cuts: list[int]) -> None:
+    damaged = bytearray(raw)
+    damaged[at] ^= flip
+    chunks = split_at(bytes(damaged), cuts)
     expected, error = botocore_frames(chunks)
     got, our_error, _ = our_frames(chunks)
     # CRC32 catches every error confined to one byte: both refuse, after the same frames
     assert error is not None and our_error is not None
     assert got == expected
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(stream=frames, data=st.data())
+def test_frames_equal_botocore_for_any_split(stream: list[bytes], data: Any) -> None:
+    raw = b"".join(stream)
+    _split_alike(
+        split_at(raw, data.draw(st.lists(st.integers(0, len(raw)), max_size=8))), len(stream)
+    )
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(stream=frames, data=st.data())
+def test_a_flipped_byte_is_refused_alike(stream: list[bytes], data: Any) -> None:
+    raw = b"".join(stream)
+    at = data.draw(st.integers(0, len(raw) - 1))
+    flip = data.draw(st.integers(1, 255))
+    _flip_alike(raw, at, flip, data.draw(st.lists(st.integers(0, len(raw)), max_size=4)))
+
+
+# The hard cases, whatever the counts above: a stream of a frame holding one header of every
+# type, an empty frame, a binary payload and a Bedrock chunk, cut before every byte; and each of
+# its bytes flipped (prelude, prelude CRC, headers, payload, message CRC), fed whole and cut
+# right at the flipped byte.
+_EVERY_KIND = frame(
+    b"".join(
+        encode_header(f"h{k}".encode(), k, v)
+        for k, v in enumerate(
+            [
+                True,
+                False,
+                -128,
+                -(2**15),
+                2**31 - 1,
+                -(2**63),
+                b"\x00\xff",
+                "caf\u00e9",
+                2**63 - 1,
+                uuid.UUID(int=1).bytes,
+            ]
+        )
+    ),
+    b"\x00\x01\xfe\xff",
+)
+_HARD = [_EVERY_KIND, frame(b"", b""), frame(b"", bytes(range(256))), _bedrock_chunk]
+_HARD_RAW = b"".join(_HARD)
+
+
+def test_frames_equal_botocore_cut_before_every_byte() -> None:
+    _split_alike([_HARD_RAW[i : i + 1] for i in range(len(_HARD_RAW))], len(_HARD))
+
+
+def test_every_byte_flipped_is_refused_alike() -> None:
+    for at in range(len(_HARD_RAW)):
+        _flip_alike(_HARD_RAW, at, 0x80 if at % 2 else 0x01, [])
+        _flip_alike(_HARD_RAW, at, 0xFF, [at, at + 1])
 
 
 @pytest.mark.parametrize(
