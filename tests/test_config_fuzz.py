@@ -20,7 +20,7 @@ from clauderoute_bedrock import BedrockProvider
 from clauderoute_foundry import FoundryProvider
 from clauderoute_google_cloud import GoogleCloudProvider
 from clauderoute_vertex import VertexProvider
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 import clauderoute as cr
@@ -240,13 +240,28 @@ def config_files(draw: st.DrawFn) -> tuple[str, str]:
     return "\n".join(lines) + "\n", env_value
 
 
+def _through(kind: str, *keys: str) -> str:
+    """A provider of ``kind`` with each of ``keys`` set through ``${VAR}``."""
+    return f'[providers.p]\nkind = "{kind}"\n' + "".join(f'"{k}" = "${{{ENV}}}"\n' for k in keys)
+
+
 @settings(
-    max_examples=examples(250),
+    max_examples=examples(150),
     deadline=None,
     phases=_PHASES,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(config=config_files())
+# Always, whatever the count: a secret through the environment refused by each kind of check
+# (not UTF-8, not an http(s) URL, not a resource name, not a region, a line break in a URL or a
+# key): the message shows ``${VAR}``, never the value.
+@example(config=(_through("bedrock", "region"), "\udcff" + SECRET))
+@example(config=(_through("anthropic", "base_url"), f"ftp://{SECRET}"))
+@example(config=(_through("foundry", "resource"), f"https://{SECRET}.example.com"))
+@example(config=(_through("vertex", "region", "project"), f"{SECRET}\r\n"))
+@example(config=(_through("aws", "region", "workspace_id"), f"https://{SECRET}.example.com"))
+@example(config=(_through("bedrock", "base_url"), f"https://{SECRET}.example.com\r\n"))
+@example(config=(_through("anthropic", "api_key"), f"{SECRET}\r\n"))
 def test_config_file_loading(
     config: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
