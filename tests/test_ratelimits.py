@@ -160,7 +160,7 @@ def test_numbers_round_trip_or_clip(n: int, need: int) -> None:
     assert blocked == (min(n, 2**53) < need)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(150))
 @given(
     st.dictionaries(
         st.sampled_from(
@@ -170,6 +170,11 @@ def test_numbers_round_trip_or_clip(n: int, need: int) -> None:
         max_size=8,
     )
 )
+# Always, whatever the count: no headers, only others (one a rate-limit name's prefix), and
+# every rate-limit name at once.
+@example({})
+@example({"content-type": "junk", "request-id": "50", "retry-after-msx": "1.5"})
+@example({name: v for name, v in zip(_HEADER_NAMES, ["50", "0", " 7", RESET, "1.5"] * 3)})
 def test_plain_dict_shortcut_reads_like_any_mapping(headers: dict[str, str]) -> None:
     """An answer's headers as a plain dict holding none of the rate-limit names are told in one
     set operation; whatever the dict holds, the result is what the look-ups give for the same
