@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from clauderoute._accumulate import MessageAccumulator
@@ -90,8 +90,49 @@ def _state(acc: MessageAccumulator) -> Any:
     return repr(msg), {k: list(v) for k, v in acc._parts.items()}, acc.stopped
 
 
-@settings(max_examples=examples(500))
+def _start(i: int, block: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "content_block_start", "index": i, "content_block": block}
+
+
+def _deltas(i: int) -> list[dict[str, Any]]:
+    return [{"type": "content_block_delta", "index": i, "delta": d} for d in _DELTAS]
+
+
+_STOP = {"type": "message_stop"}
+_END = {
+    "type": "message_delta",
+    "delta": {"stop_reason": "end_turn"},
+    "usage": {"output_tokens": 5},
+}
+
+
+@settings(max_examples=examples(200))
 @given(events=st.lists(_event, max_size=25), in_order=st.booleans())
+# Always, whatever the count: every delta kind into every block kind, deltas before any message
+# and before their block, out-of-range indexes, a second message_start, and deltas after the stop.
+@example(
+    events=[
+        *_deltas(0),
+        {"type": "message_start", "message": _MSG},
+        *_deltas(1),
+        *(e for i, b in enumerate(_BLOCKS) for e in (_start(i, b), *_deltas(i))),
+        *_deltas(-1),
+        *_deltas(4),
+        {"type": "content_block_stop", "index": 0},
+        *_deltas(0),
+        {"type": "message_start", "message": _MSG},
+        *_deltas(2),
+        _END,
+        _STOP,
+        *_deltas(3),
+    ],
+    in_order=False,
+)
+@example(
+    events=[e for i, b in enumerate(_BLOCKS[1:], 1) for e in (_start(i, b), *_deltas(i))]
+    + [_END, _STOP],
+    in_order=True,
+)
 def test_inline_text_delta_matches_general_path(
     events: list[dict[str, Any]], in_order: bool
 ) -> None:

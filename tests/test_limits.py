@@ -221,7 +221,7 @@ _piece = st.sampled_from(
 )
 
 
-@settings(max_examples=examples(400))
+@settings(max_examples=examples(200))
 @given(
     parts=st.lists(_piece, max_size=40),
     cuts=st.lists(st.integers(min_value=0, max_value=20_000), max_size=60),

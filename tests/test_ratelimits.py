@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from clauderoute._ratelimits import says_nothing
@@ -99,11 +99,39 @@ def test_retry_after_blocks_from_arrival() -> None:
     assert rl.blocked(1, 1, NOW + 4) is None
 
 
-@settings(max_examples=examples(300))
+@settings(max_examples=examples(150))
 @given(
     st.dictionaries(st.sampled_from(_HEADER_NAMES), st.text(max_size=80), max_size=14),
     st.floats(allow_nan=False, allow_infinity=False, min_value=0, max_value=4e9),
 )
+# Always, whatever the count: every header at once holding what a number or date parser trips
+# on (infinities, NaN, exponents past a float, negatives, huge integers, dates out of range).
+@example(
+    dict(
+        zip(
+            _HEADER_NAMES,
+            [
+                "inf",
+                "-1",
+                "1e400",
+                "nan",
+                "9" * 80,
+                "9999-12-31T23:59:59Z",
+                "-inf",
+                "0",
+                "0001-01-01T00:00:00+14:00",
+                "1_000",
+                " 5 ",
+                "2026-13-01T00:00:00Z",
+                "Infinity",
+                "-0",
+            ],
+            strict=True,
+        )
+    ),
+    0.0,
+)
+@example({"retry-after": "1e400", "retry-after-ms": "nan"}, 4e9)
 def test_any_header_values_parse_without_raising(headers: dict[str, str], now: float) -> None:
     """Arbitrary text in every header never raises, and what is kept is sane."""
     rl = parse_rate_limits(headers, now=now)
@@ -132,7 +160,7 @@ def test_numbers_round_trip_or_clip(n: int, need: int) -> None:
     assert blocked == (min(n, 2**53) < need)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(150))
 @given(
     st.dictionaries(
         st.sampled_from(
@@ -142,6 +170,11 @@ def test_numbers_round_trip_or_clip(n: int, need: int) -> None:
         max_size=8,
     )
 )
+# Always, whatever the count: no headers, only others (one a rate-limit name's prefix), and
+# every rate-limit name at once.
+@example({})
+@example({"content-type": "junk", "request-id": "50", "retry-after-msx": "1.5"})
+@example({name: v for name, v in zip(_HEADER_NAMES, ["50", "0", " 7", RESET, "1.5"] * 3)})
 def test_plain_dict_shortcut_reads_like_any_mapping(headers: dict[str, str]) -> None:
     """An answer's headers as a plain dict holding none of the rate-limit names are told in one
     set operation; whatever the dict holds, the result is what the look-ups give for the same

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from clauderoute import MalformedResponse
@@ -29,13 +29,19 @@ MSG = default_reply(
     "msg_1",
 )
 EVENTS = message_events(MSG)
+EVERY_BYTE = list(range(len(_wire(EVENTS, b"\r\n")) + 1))  # cuts before every byte, any ending
 
 
-@settings(max_examples=examples(300))
+@settings(max_examples=examples(150))
 @given(
     cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=40),
     newline=st.sampled_from([b"\n", b"\r\n", b"\r"]),
 )
+# Always, whatever the count: the stream cut before every byte (so inside every line, every
+# UTF-8 character and every CRLF pair), with each line ending.
+@example(cuts=EVERY_BYTE, newline=b"\n")
+@example(cuts=EVERY_BYTE, newline=b"\r\n")
+@example(cuts=EVERY_BYTE, newline=b"\r")
 def test_any_split_gives_the_same_events(cuts: list[int], newline: bytes) -> None:
     """Chunk boundaries anywhere (inside lines, UTF-8 characters, CRLF pairs) change nothing."""
     data = _wire(EVENTS, newline)

@@ -67,7 +67,7 @@ _line = st.one_of(
 )
 
 
-@settings(max_examples=examples(500))
+@settings(max_examples=examples(250))
 @given(
     parts=st.lists(_line, max_size=30),
     cuts=st.lists(st.integers(min_value=0, max_value=2_000), max_size=30),
