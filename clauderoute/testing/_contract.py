@@ -224,11 +224,17 @@ class ProviderContract:
         assert info.value.partial.text == "Echo: Hello"
 
     async def test_stall_times_out(self, emulator: EmulatorServer) -> None:
-        """A stream that stalls before content raises ReadTimeout once retries run out."""
-        emulator.faults.add(Fault(operations=frozenset({"messages.stream"}), stall_s=2,
-                                  after_events=1))
+        """A stream that stalls before content raises ReadTimeout once retries run out.
+
+        A first call, on the default timeout, fetches the credentials and opens the connection:
+        the short timeout then bounds only the stalled read, not a token refresh that a loaded
+        machine may slow past it (a ConnectTimeoutError, another test's subject)."""
         provider = self.make_provider(emulator, max_retries=0)
-        async with AsyncClient(providers=[provider], timeout=0.3) as client:
+        async with AsyncClient(providers=[provider]) as warm:
+            await self._create(warm)
+            client = warm.with_options(timeout=0.3)
+            emulator.faults.add(Fault(operations=frozenset({"messages.stream"}), stall_s=2,
+                                      after_events=1))
             with pytest.raises(E.ReadTimeout):
                 async with client.messages.stream(model=self.model, max_tokens=8,
                                                   messages=HELLO) as stream:
