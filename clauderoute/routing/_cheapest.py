@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 
 from .._cost import expected_cost
 from .._provider import Call, Provider
+from ._estimate import estimate_input_tokens
 from ._policy import Policy
-from ._signals import estimate_input_tokens
 
 __all__ = ["Cost"]
 

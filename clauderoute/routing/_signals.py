@@ -41,6 +41,7 @@ from .._ratelimits import RATE_LIMIT_HEADERS
 from .._retry import testing_no_backoff
 from ..types._messages import Message, RouteInfo
 from ._affinity import affinity_keys, has_marks
+from ._estimate import BINARY_TOKENS, estimate_input_tokens, max_tokens_of
 from ._observe import AttemptContext, AttemptRecord, Observer
 from ._outcome import rate_limit_answer
 from ._state import InProcessState, RouteState
@@ -53,55 +54,8 @@ MAX_PINS = 10_000
 # limits of their own and no model usage to budget).
 _MESSAGES = frozenset({CREATE, STREAM})
 
-_encode = msgspec.json.Encoder().encode
 # (provider, model, input estimate taken of its budget, params): also what its attempt holds
 _Taken = tuple[str, str, "int | None", dict[str, Any]]
-
-
-#: Tokens counted for one inline (base64) image or document: about what a large image costs
-#: (width × height / 750, capped near 1,600 by the platform's resizing). Counting its bytes
-#: instead would make any image look like a million tokens and skip providers for nothing.
-BINARY_TOKENS = 1600
-
-
-def _inline_bytes(blocks: Any) -> tuple[int, int]:
-    """(base64 bytes, how many) in ``blocks`` and one level of tool results inside them."""
-    size = count = 0
-    if not isinstance(blocks, list):
-        return 0, 0
-    for b in blocks:
-        if type(b) is not dict:
-            continue
-        src = b.get("source")
-        if type(src) is dict and src.get("type") == "base64":
-            size += len(str(src.get("data", "")))
-            count += 1
-        elif b.get("type") == "tool_result":
-            s, n = _inline_bytes(b.get("content"))
-            size, count = size + s, count + n
-    return size, count
-
-
-def estimate_input_tokens(params: Mapping[str, Any]) -> int:
-    """A rough input estimate before sending: a quarter of the request's JSON bytes (about four
-    bytes per token for English text), each inline image or document counted as
-    ``BINARY_TOKENS`` rather than by its bytes."""
-    try:
-        size = len(_encode({k: params[k] for k in ("system", "messages", "tools") if k in params}))
-    except (TypeError, msgspec.EncodeError):
-        return 0
-    msgs = params.get("messages")
-    if isinstance(msgs, list) and size > 65_536:  # only a big body can hide inline data
-        for m in msgs:
-            inline, n = _inline_bytes(m.get("content") if type(m) is dict else None)
-            size -= inline
-            size += 4 * BINARY_TOKENS * n
-    return max(0, size) // 4
-
-
-def _max_tokens(params: Mapping[str, Any]) -> int:
-    v = params.get("max_tokens")
-    return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0
 
 
 class Signals(Observer):
@@ -184,7 +138,7 @@ class Signals(Observer):
             if need_in < 0 and not (
                 own is not None and (p.name, model) not in own.limits and p.name not in own.budgets
             ):
-                need_in, need_out = estimate_input_tokens(params), _max_tokens(params)
+                need_in, need_out = estimate_input_tokens(params), max_tokens_of(params)
             if need_in < 0:  # nothing would read it: neither limits nor a budget to take from
                 if not kept:  # (``_take``, inlined: this runs on every call)
                     state.capacity_start(p.name, model)
