@@ -44,25 +44,27 @@ async def prepare(ctx: AttemptContext) -> HttpRequest:
             ctx.prepare_s = time.perf_counter() - start
         else:  # it never suspends: a timer could not fire before it returns
             request = await p.prepare(ctx.call)
-    except E.ClauderouteError:
-        raise
-    except TimeoutError:
-        raise _timed_out(p.name) from None
-    except Exception as exc:
-        raise _prepare_failed(p.name, exc) from exc
+    except Exception as exc:  # noqa: BLE001 - mapped by _prepare_error, its cause kept
+        raise _prepare_error(p.name, exc)
     return _sent(ctx, request)
 
 
-def _timed_out(name: str) -> E.ClauderouteError:
-    return E.ConnectTimeout("timed out refreshing credentials", platform=name)
-
-
-def _prepare_failed(name: str, exc: Exception) -> E.ClauderouteError:
-    # A provider should translate its SDK's errors itself; this is the safety net that keeps
-    # foreign exceptions (botocore, google-auth…) from escaping clauderoute.
-    return E.ConfigurationError(
+def _prepare_error(name: str, exc: Exception) -> Exception:
+    """What a failed ``prepare`` raises: our own errors as they are; a timeout as
+    ``ConnectTimeout`` (raised ``from None``); anything else as ``ConfigurationError`` caused by
+    it. A provider should translate its SDK's errors itself; this is the safety net that keeps
+    foreign exceptions (botocore, google-auth…) from escaping clauderoute."""
+    if isinstance(exc, E.ClauderouteError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        err: Exception = E.ConnectTimeout("timed out refreshing credentials", platform=name)
+        err.__suppress_context__ = True  # (as ``raise ... from None``)
+        return err
+    err = E.ConfigurationError(
         f"provider {name!r}: could not prepare the request ({type(exc).__name__})"
     )
+    err.__cause__ = exc  # (as ``raise ... from exc``)
+    return err
 
 
 def _sent(ctx: AttemptContext, request: HttpRequest) -> HttpRequest:
@@ -106,12 +108,8 @@ async def send_message(ctx: AttemptContext) -> Any:
     else:  # ``prepare`` for a provider that never suspends, inlined: one coroutine less a call
         try:
             request = await p.prepare(ctx.call)
-        except E.ClauderouteError:
-            raise
-        except TimeoutError:
-            raise _timed_out(p.name) from None
-        except Exception as exc:
-            raise _prepare_failed(p.name, exc) from exc
+        except Exception as exc:  # noqa: BLE001 - mapped by _prepare_error, its cause kept
+            raise _prepare_error(p.name, exc)
         request = _sent(ctx, request)
     response = await ctx.router.engine.send(
         request, timeout=ctx.timeout, platform=ctx.provider.name

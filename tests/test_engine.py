@@ -105,9 +105,17 @@ async def test_foreign_errors_in_prepare_are_translated(emu: AnthropicEmulator) 
         async def prepare(self, call):  # type: ignore[no-untyped-def]
             await asyncio.Event().wait()  # never set: only the timeout ends it
 
-    async with cr.AsyncClient(providers=[Broken(name="b", base_url=emu.url, api_key=KEY)]) as c:
-        with pytest.raises(cr.ConfigurationError, match="'b'.*KeyError"):
-            await c.messages.create(model="m", max_tokens=4, messages=HI)
+    class BrokenNeverBlocks(Broken):  # create's own inlined prepare path
+        prepare_may_block = False
+
+    for broken in (Broken, BrokenNeverBlocks):
+        assert broken.prepare_may_block is (broken is Broken)
+        provider = broken(name="b", base_url=emu.url, api_key=KEY)
+        async with cr.AsyncClient(providers=[provider]) as c:
+            with pytest.raises(cr.ConfigurationError, match="'b'.*KeyError") as info:
+                await c.messages.create(model="m", max_tokens=4, messages=HI)
+        assert isinstance(info.value.__cause__, KeyError)  # chained, its text not in ours
+        assert "token cache corrupt" not in str(info.value)
     hanging = Hanging(name="h", base_url=emu.url, api_key=KEY, max_retries=0)
     async with cr.AsyncClient(providers=[hanging], timeout=0.2) as c:
         with pytest.raises(cr.ConnectTimeout, match=r"\[h\]"):
