@@ -136,8 +136,7 @@ def cost(usage: Any, model: str, *, multiplier: float = 1.0,
 
     .. versionadded:: 0.2
     """
-    prices = _data().prices  # (``price``, inlined: this runs on every answer)
-    p = prices.get(model) or prices.get(_canonical(model))
+    p = price(model)
     if p is None:
         return None
     discount = _data().batch_discount if batch else 0.0
