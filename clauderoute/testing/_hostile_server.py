@@ -84,6 +84,7 @@ class HostileServer:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._changed = asyncio.Event()
+        self._watched = False  # whether a wait_until waits on _changed
 
     @property
     def url(self) -> str:
@@ -130,6 +131,7 @@ class HostileServer:
         the end of a connection is recorded (``TimeoutError`` after ``timeout`` seconds)."""
         async with asyncio.timeout(timeout):
             while not predicate(self):
+                self._watched = True
                 await self._changed.wait()
 
     async def wait_disconnects(self, n: int = 1, timeout: float = 5.0) -> None:
@@ -141,8 +143,10 @@ class HostileServer:
         await self.wait_until(lambda s: not s._tasks, timeout)
 
     def _bump(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
+        if self._watched:  # a new event only when someone waits (the storm writes ~60,000 times)
+            self._watched = False
+            self._changed.set()
+            self._changed = asyncio.Event()
 
     # --- one connection -------------------------------------------------------------------------
 
