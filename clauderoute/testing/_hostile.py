@@ -78,6 +78,7 @@ _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: 
                 404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error",
                 529: "overloaded_error"}
 _FILL = b"a" * 65536
+_HEAD_LIMIT = 65536  # a request's head, as asyncio.StreamReader's default limit
 _PAD = "a" * 2000
 _MESSAGE_OPENING = (b'{"id": "msg_hostile", "type": "message", "role": "assistant", '
                     b'"content": [{"type": "text", "text": "')
@@ -129,6 +130,8 @@ class HostileRequest(msgspec.Struct, frozen=True):
     path: str
     headers: dict[str, str]
     body: bytes
+    #: The request line's protocol, e.g. ``"HTTP/1.1"``.
+    version: str = "HTTP/1.1"
 
     @property
     def params(self) -> dict[str, Any]:
@@ -182,13 +185,23 @@ class Blackhole:
 # --- wire helpers --------------------------------------------------------------------------------
 
 
-async def _read_request(reader: asyncio.StreamReader) -> HostileRequest | None:
+async def _read_request(
+    reader: asyncio.StreamReader, start: bytes = b""
+) -> HostileRequest | None:
+    """The next request; ``start``: its first bytes, already read (less than its head)."""
     try:
-        head = await reader.readuntil(b"\r\n\r\n")
+        if start:  # line by line, so as not to read past the head's end
+            head = start
+            while not head.endswith(b"\r\n\r\n"):
+                head += await reader.readuntil(b"\n")
+                if len(head) > _HEAD_LIMIT:
+                    raise ValueError("request head too long")
+        else:
+            head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError:
         return None
     line, *lines = head.decode("latin-1").split("\r\n")
-    method, path, _ = line.split(" ", 2)
+    method, path, version = line.split(" ", 2)
     headers = {k.strip().lower(): v.strip() for k, _, v in
                (x.partition(":") for x in lines if x)}
     if headers.get("transfer-encoding", "").lower() == "chunked":
@@ -199,7 +212,7 @@ async def _read_request(reader: asyncio.StreamReader) -> HostileRequest | None:
         body = b"".join(p[:-2] for p in parts)
     else:
         body = await reader.readexactly(int(headers.get("content-length", "0")))
-    return HostileRequest(method, path, headers, body)
+    return HostileRequest(method, path, headers, body, version)
 
 
 def _head(h: Hostile, ctype: str, extra: dict[str, str]) -> bytes:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
+
+import msgspec
 
 from ._hostile import (
     _FILL,
@@ -24,6 +26,17 @@ from ._hostile import (
     _sse_opening,
 )
 
+# Answer headers that set the framing or the connection's fate: a mode with one of them in its
+# ``headers`` (a lying content-length, say) is served as told, on a connection of its own.
+_FRAMING = frozenset({"content-length", "transfer-encoding", "connection"})
+
+# Modes that write their whole answer at once (no drip, no wait, nothing endless): served
+# without the watch for an early disconnect, which costs two tasks per answer.
+_AT_ONCE = frozenset(
+    {"polite", "html", "lying_gzip", "garbage_status", "bad_chunked", "stop_mid_event",
+     "reset_before_headers", "reset_after_headers"}
+)
+
 __all__ = ["HostileServer"]
 
 
@@ -34,17 +47,36 @@ class HostileServer:
         *answers: the ``Hostile`` answer of each request in turn; the last one answers every
             later request (none: always ``Hostile()``, polite).
         host, port: where to listen; loopback and an ephemeral port by default.
+        keep_alive: serve the client's next request on the same connection after an answer
+            that ended complete and framed by its length (the modes in ``KEEP_ALIVE_MODES``,
+            unless the answer's ``headers`` set its framing or ``connection`` themselves), as a
+            real HTTP/1.1 server does: the client's pool then reuses connections across
+            polite and hostile answers alike. A client that asks to close (or speaks HTTP/1.0)
+            is served one request. No pipelining: a connection on which the client sent the
+            whole head of its next request before the answer ended is closed after it.
 
-    Every connection carries one request (``connection: close``).
+    By default every connection carries one request (``connection: close``). With
+    ``keep_alive``, a connection waiting for its next request is open (``open_connections``,
+    ``wait_idle``) until the client closes it.
 
     .. versionadded:: 0.2
+    .. versionchanged:: 0.3 ``keep_alive``; ``connections``; ``HostileRequest.version``.
     """
 
-    def __init__(self, *answers: Hostile, host: str = "127.0.0.1", port: int = 0) -> None:
+    #: The modes whose answer is complete and framed by its ``content-length``.
+    KEEP_ALIVE_MODES: ClassVar[frozenset[str]] = frozenset(
+        {"polite", "drip_head", "drip_body", "huge_header", "many_headers", "lying_gzip", "html"}
+    )
+
+    def __init__(self, *answers: Hostile, host: str = "127.0.0.1", port: int = 0,
+                 keep_alive: bool = False) -> None:
         self.answers = list(answers) or [Hostile()]
         self.host, self.port = host, port
+        self.keep_alive = keep_alive
         #: Every request received, in order.
         self.received: list[HostileRequest] = []
+        #: Connections accepted (one per request unless ``keep_alive``).
+        self.connections = 0
         #: Connections the client closed (or reset) before its answer was complete.
         self.disconnects = 0
         #: Bytes written to clients, headers included.
@@ -52,6 +84,7 @@ class HostileServer:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._changed = asyncio.Event()
+        self._watched = False  # whether a wait_until waits on _changed
 
     @property
     def url(self) -> str:
@@ -98,6 +131,7 @@ class HostileServer:
         the end of a connection is recorded (``TimeoutError`` after ``timeout`` seconds)."""
         async with asyncio.timeout(timeout):
             while not predicate(self):
+                self._watched = True
                 await self._changed.wait()
 
     async def wait_disconnects(self, n: int = 1, timeout: float = 5.0) -> None:
@@ -109,8 +143,10 @@ class HostileServer:
         await self.wait_until(lambda s: not s._tasks, timeout)
 
     def _bump(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
+        if self._watched:  # a new event only when someone waits (the storm writes ~60,000 times)
+            self._watched = False
+            self._changed.set()
+            self._changed = asyncio.Event()
 
     # --- one connection -------------------------------------------------------------------------
 
@@ -118,13 +154,19 @@ class HostileServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self.connections += 1
         try:
-            request = await _read_request(reader)
-            if request is not None:
+            start: bytes | None = b""  # what the client already sent of its next request
+            while start is not None:
+                request = await _read_request(reader, start)
+                if request is None:
+                    break
                 self.received.append(request)
                 self._bump()
                 answer = self.answers[min(len(self.received), len(self.answers)) - 1]
-                if await self._serve(answer, request, reader, writer):
+                left, start = await self._serve(answer, request, reader, writer,
+                                                self._keeps(answer, request))
+                if left:
                     self.disconnects += 1
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                 ValueError) as exc:  # a client that sent garbage or left while we read its request
@@ -136,19 +178,54 @@ class HostileServer:
             self._tasks.discard(task)
             self._bump()
 
+    def _keeps(self, h: Hostile, request: HostileRequest) -> bool:
+        """Whether the connection carries another request after the answer ``h``."""
+        return (
+            self.keep_alive
+            and h.mode in self.KEEP_ALIVE_MODES
+            and request.version == "HTTP/1.1"
+            and "close" not in request.headers.get("connection", "").lower()
+            and not any(k.lower() in _FRAMING for k in h.headers)
+        )
+
     async def _serve(self, h: Hostile, request: HostileRequest, reader: asyncio.StreamReader,
-                     writer: asyncio.StreamWriter) -> bool:
-        """Answer; ``True`` when the client left before the answer was complete."""
+                     writer: asyncio.StreamWriter, keep: bool) -> tuple[bool, bytes | None]:
+        """Answer; whether the client left before the answer was complete, and, when the
+        connection carries another request (``keep``), the bytes the client sent of it while
+        the answer was going out (``None``: close the connection)."""
+        if keep:  # the answer's own headers say so (they replace the default "close")
+            h = msgspec.structs.replace(h, headers={**h.headers, "connection": "keep-alive"})
+        if h.mode in _AT_ONCE:
+            # Written at once, nothing to watch for: the client cannot leave mid-answer
+            # (writing to a client already gone raises ConnectionError).
+            try:
+                await self._answer(h, request, writer)
+            except Exception as error:  # as below: never raised, only counted
+                error.__traceback__ = None
+                return isinstance(error, ConnectionError), None
+            return False, b"" if keep else None
         answer = asyncio.ensure_future(self._answer(h, request, writer))
         gone = asyncio.ensure_future(reader.read(1))  # b"" once the client closes
+        early = b""
         try:
             while True:
                 done, _ = await asyncio.wait({answer, gone}, return_when=asyncio.FIRST_COMPLETED)
                 if answer in done:
-                    return isinstance(answer.exception(), ConnectionError)
-                if gone.exception() is not None or gone.result() == b"":
-                    return True
-                gone = asyncio.ensure_future(reader.read(1))  # stray bytes: keep watching
+                    failed = answer.exception()
+                    if failed is not None or not keep:
+                        return isinstance(failed, ConnectionError), None
+                    if gone.done():  # the client wrote (or left) just as the answer ended
+                        if gone.exception() is not None or not (byte := gone.result()):
+                            return False, None
+                        early += byte
+                    # The start of the next request, read while the answer went out; a whole
+                    # head of it (pipelining, which the server does not do) ends the connection.
+                    return False, None if b"\r\n\r\n" in early else early
+                if gone.exception() is not None or (byte := gone.result()) == b"":
+                    return True, None
+                if keep:
+                    early += byte  # stray bytes: kept (the next request's start), and watched
+                gone = asyncio.ensure_future(reader.read(1))
         finally:
             for t in (answer, gone):
                 t.cancel()
@@ -163,11 +240,12 @@ class HostileServer:
     async def _send(self, writer: asyncio.StreamWriter, data: bytes, drip: float = 0.0) -> None:
         if drip:
             for i in range(len(data)):
+                if i:
+                    await asyncio.sleep(drip)
                 writer.write(data[i:i + 1])
                 self.bytes_sent += 1
                 self._bump()
                 await writer.drain()
-                await asyncio.sleep(drip)
             return
         view = memoryview(data)
         for i in range(0, len(data), 65536):  # drain() after each piece: bytes_sent counts
@@ -263,8 +341,11 @@ class HostileServer:
     async def _huge_header(self, h: Hostile, req: HostileRequest,
                            w: asyncio.StreamWriter) -> None:
         ctype, body = _answer_body(h, req)
-        extra = {"content-length": str(len(body)), "x-huge": "a" * h.size}
-        await self._send(w, _head(h, ctype, extra) + body)
+        head = _head(h, ctype, {"content-length": str(len(body))})
+        # The huge header goes last, joined as bytes: built in the str head, it was copied
+        # four times (format, join, encode, concatenation) for every answer.
+        huge = (head[:-2], b"x-huge: ", b"a" * h.size, b"\r\n\r\n", body)
+        await self._send(w, b"".join(huge))
 
     async def _many_headers(self, h: Hostile, req: HostileRequest,
                             w: asyncio.StreamWriter) -> None:

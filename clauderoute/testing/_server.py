@@ -346,17 +346,27 @@ class EmulatorServer:
         resp.content_type = self.stream_content_type
         await resp.prepare(request)
         self.open_streams += 1
+        # Events go out in one write until the stream pauses (latency) or a fault strikes: the
+        # same bytes before each pause, without a send and a client wake-up per event.
+        ready: list[bytes] = []
         try:
             first_content = True
             for i, event in enumerate(message_events(msg)):
-                if (fault is not None and fault.is_stream_fault and i == fault.after_events
-                        and await self._stream_fault(request, resp, fault)):
-                    return resp
+                if fault is not None and fault.is_stream_fault and i == fault.after_events:
+                    if ready:
+                        await resp.write(b"".join(ready))
+                        ready.clear()
+                    if await self._stream_fault(request, resp, fault):
+                        return resp
                 if event["type"] == "content_block_delta":
-                    await self._wait(self.latency.ttft_s if first_content
-                                     else self.latency.per_token_s)
+                    pause = self.latency.ttft_s if first_content else self.latency.per_token_s
+                    if ready and (pause > 0 or self.latency.jitter_s):
+                        await resp.write(b"".join(ready))
+                        ready.clear()
+                    await self._wait(pause)
                     first_content = False
-                await resp.write(self.frame(event))
+                ready.append(self.frame(event))
+            await resp.write(b"".join(ready))  # at least message_stop
             await resp.write_eof()
         except (ConnectionResetError, ConnectionError):
             self.disconnects += 1  # the client went away (a hedge loser, a cancelled stream)

@@ -5,6 +5,7 @@ to Google's endpoint.)"""
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import time
@@ -18,6 +19,23 @@ GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
+@functools.cache
+def _key_pair() -> tuple[str, str]:
+    """The emulator's RSA key (2048 bits, made with ``cryptography``), PEM private and public:
+    made once per process and shared by the service accounts of every emulator, since making
+    one costs ~75 ms of CPU (a suite that made one per test spent seconds on them). Each key
+    file has its own ``private_key_id``, which ``/token`` checks (see service_account_info)."""
+    from cryptography.hazmat.primitives import serialization  # lazy: google-auth's dep
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
 class TokenMixin:
     """``POST /token`` and the keys it honours; mixed into the emulator, which provides
     ``root`` and ``accept_token``."""
@@ -26,6 +44,7 @@ class TokenMixin:
 
     def init_tokens(self) -> None:
         self._sa_keys: dict[str, str] = {}  # service-account email -> public key PEM
+        self._sa_key_ids: dict[str, str] = {}  # email -> its key file's private_key_id
         #: Claims of every JWT grant honoured, and the tokens minted, in order.
         self.grants: list[dict[str, Any]] = []
         self.minted: list[str] = []
@@ -33,19 +52,15 @@ class TokenMixin:
     def service_account_info(self, project: str,
                              email: str = "emulator@test-project.iam.gserviceaccount.com",
                              ) -> dict[str, Any]:
-        """A new service-account key (RSA, made with ``cryptography``) whose grants ``/token``
-        honours: the JSON content of a key file, ``token_uri`` pointing here."""
-        from cryptography.hazmat.primitives import serialization  # lazy: google-auth's dep
-        from cryptography.hazmat.primitives.asymmetric import rsa
-
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        private = key.private_bytes(serialization.Encoding.PEM,
-                                    serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-        self._sa_keys[email] = key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        """A service-account key whose grants ``/token`` honours: the JSON content of a key
+        file, ``token_uri`` pointing here. Its RSA key is the process's emulator key (see
+        ``_key_pair``), its ``private_key_id`` new: ``/token`` honours the grants of this key
+        file only, as Google's checks a grant's key id (the ``kid`` google-auth signs with),
+        and a later call for the same ``email`` replaces it."""
+        private, self._sa_keys[email] = _key_pair()
+        key_id = self._sa_key_ids[email] = secrets.token_hex(20)
         return {"type": "service_account", "project_id": project,
-                "private_key_id": secrets.token_hex(20), "private_key": private,
+                "private_key_id": key_id, "private_key": private,
                 "client_email": email, "client_id": "1" + "0" * 20,
                 "token_uri": self.root + "/token"}  # type: ignore[attr-defined]
 
@@ -73,6 +88,9 @@ class TokenMixin:
         try:
             issuer = jwt.decode(assertion, verify=False).get("iss", "")  # type: ignore[no-untyped-call]
             if issuer not in self._sa_keys:
+                return None
+            key_id = jwt.decode_header(assertion).get("kid")  # type: ignore[no-untyped-call]
+            if key_id != self._sa_key_ids[issuer]:  # a key file made elsewhere, or replaced
                 return None
             # google-auth addresses the grant to Google's endpoint whatever token_uri says.
             claims: dict[str, Any] = jwt.decode(assertion, certs=self._sa_keys[issuer], audience=[

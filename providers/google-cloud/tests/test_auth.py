@@ -170,6 +170,23 @@ async def test_key_the_token_endpoint_rejects(tmp_path: Path) -> None:
     assert "credentials_file" in str(info_.value) and "PRIVATE" not in str(info_.value)
 
 
+async def test_a_key_file_is_honoured_only_by_its_own_emulator(tmp_path: Path) -> None:
+    """Every emulator's service accounts share one RSA key (made once per process): a key file
+    another emulator made for the same account is refused by its key id; the same file works
+    where it was made."""
+    async with GoogleCloudEmulator(tokens=()) as emu, GoogleCloudEmulator(tokens=()) as other:
+        mine, theirs = emu.service_account_info("p"), other.service_account_info("p")
+        assert mine["private_key"] == theirs["private_key"]
+        assert mine["client_email"] == theirs["client_email"]
+        theirs["token_uri"] = emu.root + "/token"
+        p = GoogleCloudProvider(base_url=emu.url, credentials_file=_file(tmp_path, theirs))
+        with pytest.raises(cr.CredentialsError, match="RefreshError"):
+            await p.prepare(_call())
+        assert emu.grants == []
+        p = GoogleCloudProvider(base_url=emu.url, credentials_file=_file(tmp_path, mine))
+        assert (await p.prepare(_call())).headers["authorization"] == "Bearer " + emu.minted[0]
+
+
 async def test_unreachable_token_endpoint_fails_over(tmp_path: Path) -> None:
     """A token endpoint that refuses connections is a CredentialsError, so the router fails over
     to the next provider instead of giving up."""

@@ -5,6 +5,7 @@ token endpoint so google-auth's service-account flow runs offline."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import secrets
@@ -48,6 +49,23 @@ GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
+@functools.cache
+def _key_pair() -> tuple[str, str]:
+    """The emulator's RSA key (2048 bits, made with ``cryptography``), PEM private and public:
+    made once per process and shared by the service accounts of every emulator, since making
+    one costs ~75 ms of CPU (a suite that made one per test spent seconds on them). Each key
+    file has its own ``private_key_id``, which ``/token`` checks (see service_account_info)."""
+    from cryptography.hazmat.primitives import serialization  # lazy: google-auth's dep
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
 class VertexEmulator(EmulatorServer):
     """Claude on Vertex: ``POST /v1/projects/{project}/locations/{location}/publishers/anthropic/
     models/{model}:rawPredict`` (JSON), ``:streamRawPredict`` (SSE) and
@@ -81,6 +99,7 @@ class VertexEmulator(EmulatorServer):
         self.token_lifetime_s = token_lifetime_s
         self.max_body_bytes = max_body_bytes
         self._keys: dict[str, str] = {}  # service-account email -> public key PEM
+        self._key_ids: dict[str, str] = {}  # email -> private_key_id, for the keys made here
         #: Claims of every JWT grant ``/token`` honoured, and the tokens it minted, in order.
         self.grants: list[dict[str, Any]] = []
         self.minted: list[str] = []
@@ -104,23 +123,20 @@ class VertexEmulator(EmulatorServer):
     def add_service_account(self, email: str, public_key_pem: str) -> None:
         """Honour JWT grants from ``email`` signed by the key whose public half is given."""
         self._keys[email] = public_key_pem
+        self._key_ids.pop(email, None)
 
     def service_account_info(self, email: str = "emulator@test-project.iam.gserviceaccount.com",
                              ) -> dict[str, Any]:
-        """A new service-account key (RSA, made with ``cryptography``) that this emulator's
-        ``/token`` honours: the JSON content of a key file, ``token_uri`` pointing here."""
-        from cryptography.hazmat.primitives import serialization  # lazy: google-auth's dep
-        from cryptography.hazmat.primitives.asymmetric import rsa
-
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        private = key.private_bytes(serialization.Encoding.PEM,
-                                    serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-        public = key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        """A service-account key that this emulator's ``/token`` honours: the JSON content of
+        a key file, ``token_uri`` pointing here. Its RSA key is the process's emulator key (see
+        ``_key_pair``), its ``private_key_id`` new: ``/token`` honours the grants of this key
+        file only, as Google's checks a grant's key id (the ``kid`` google-auth signs with),
+        and a later call for the same ``email`` replaces it."""
+        private, public = _key_pair()
         self.add_service_account(email, public)
+        key_id = self._key_ids[email] = secrets.token_hex(20)
         return {"type": "service_account", "project_id": self.project,
-                "private_key_id": secrets.token_hex(20), "private_key": private,
+                "private_key_id": key_id, "private_key": private,
                 "client_email": email, "client_id": "1" + "0" * 20,
                 "token_uri": self.root + "/token"}
 
@@ -243,9 +259,13 @@ class VertexEmulator(EmulatorServer):
         from google.auth import exceptions, jwt  # lazy: only the token endpoint needs it
 
         decode: Any = jwt.decode  # google-auth is untyped
+        header: Any = jwt.decode_header
         try:
             issuer = decode(assertion, verify=False).get("iss", "")
             if issuer not in self._keys:
+                return None
+            key_id = self._key_ids.get(issuer)
+            if key_id is not None and header(assertion).get("kid") != key_id:
                 return None
             # google-auth addresses the grant to Google's endpoint whatever token_uri says.
             claims: dict[str, Any] = decode(assertion, certs=self._keys[issuer], audience=[

@@ -152,6 +152,26 @@ async def test_key_the_token_endpoint_rejects(tmp_path: Path) -> None:
     assert "Signature" not in str(info.value) and "PRIVATE" not in str(info.value)
 
 
+async def test_a_key_file_is_honoured_only_by_its_own_emulator(tmp_path: Path) -> None:
+    """Every emulator's service accounts share one RSA key (made once per process): a key file
+    made by another emulator is still refused, since its account was never added here; the
+    same file works where it was made."""
+    async with VertexEmulator(project="p", tokens=()) as emu, \
+            VertexEmulator(project="p", tokens=()) as other:
+        mine, theirs = emu.service_account_info(), other.service_account_info()
+        assert mine["private_key"] == theirs["private_key"]
+        theirs["token_uri"] = emu.root + "/token"
+        path = tmp_path / "key.json"
+        path.write_text(json.dumps(theirs))
+        p = VertexProvider(base_url=emu.url, region="global", credentials_file=str(path))
+        with pytest.raises(cr.CredentialsError, match="RefreshError"):
+            await p.prepare(_call())
+        assert emu.grants == []
+        path.write_text(json.dumps(mine))
+        p = VertexProvider(base_url=emu.url, region="global", credentials_file=str(path))
+        assert (await p.prepare(_call())).headers["authorization"] == "Bearer " + emu.minted[0]
+
+
 async def test_unreachable_token_endpoint_fails_over(tmp_path: Path) -> None:
     """A token endpoint that refuses connections is a CredentialsError, so the router fails over to
     the next provider instead of giving up."""
