@@ -52,8 +52,11 @@ REGIMES = {"bulk": "", "paced": "/paced"}  # URL prefix on the server
 IMPORTS = {
     "python": "pass",
     "aiohttp+msgspec": "import aiohttp, msgspec",
-    "clauderoute": "import clauderoute",
-    "clauderoute+anthropic provider": "import clauderoute, clauderoute_anthropic",
+    # The client, not the bare package: ``import clauderoute`` alone leaves aiohttp (and the
+    # client) for first use, which a call cannot skip.
+    "clauderoute": "from clauderoute import AsyncClient",
+    "clauderoute+anthropic provider": "from clauderoute import AsyncClient; "
+                                      "import clauderoute_anthropic",
     "anthropic": "import anthropic",
 }
 # Ready to send: a client built (clauderoute loads its tracing, OpenTelemetry API, here).

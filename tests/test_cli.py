@@ -523,20 +523,28 @@ def test_check_without_a_file_uses_the_environment(
     _no_secrets(captured.out + captured.err, [GOOD])
 
 
-# Which command modules building the parser for each command line imported, each as in a fresh
-# interpreter: one interpreter whose imports since ``clauderoute._cli`` are undone (taken out of
-# sys.modules, so imported anew) before each command line. One Python start for all of them
-# instead of one each (~0.5 s of CPU per start).
+# Which command modules building the parser for each command line imported, and whether it
+# imported aiohttp, each as in a fresh interpreter: one interpreter whose imports since
+# ``clauderoute._cli`` are undone (taken out of sys.modules, so imported anew) before each command
+# line. One Python start for all of them instead of one each (~0.5 s of CPU per start). Last, the
+# same for a whole run of ``models --json`` (a command that never opens a connection).
 _LOADED_BY_PARSER = """
-import json, sys
-from clauderoute._cli import _COMMANDS, _parser
+import contextlib, io, json, sys
+from clauderoute._cli import _COMMANDS, _parser, main
 fresh = set(sys.modules)
 loaded = []
 for argv in json.loads(sys.argv[1]):
     for name in set(sys.modules) - fresh:
         del sys.modules[name]
     _parser(argv)
-    loaded.append(sorted(n for n, m in _COMMANDS.items() if f"clauderoute._cli.{m}" in sys.modules))
+    commands = [n for n, m in _COMMANDS.items() if f"clauderoute._cli.{m}" in sys.modules]
+    loaded.append({"commands": sorted(commands), "aiohttp": "aiohttp" in sys.modules})
+for name in set(sys.modules) - fresh:
+    del sys.modules[name]
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    code = main(["models", "--json"])
+loaded.append({"code": code, "models": len(json.loads(out.getvalue())),
+               "aiohttp": "aiohttp" in sys.modules})
 print(json.dumps(loaded))
 """
 _COMMAND_LINES = [
@@ -549,7 +557,7 @@ _COMMAND_LINES = [
 
 
 @functools.cache
-def _loaded_by_parser() -> list[list[str]]:
+def _loaded_by_parser() -> list[dict[str, Any]]:
     done = subprocess.run(
         [sys.executable, "-c", _LOADED_BY_PARSER, json.dumps([a for a, _ in _COMMAND_LINES])],
         capture_output=True,
@@ -557,7 +565,7 @@ def _loaded_by_parser() -> list[list[str]]:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    loaded: list[list[str]] = json.loads(done.stdout)
+    loaded: list[dict[str, Any]] = json.loads(done.stdout)
     return loaded
 
 
@@ -565,7 +573,17 @@ def _loaded_by_parser() -> list[list[str]]:
 def test_a_command_line_imports_only_its_command(i: int, argv: list[str], loaded: Any) -> None:
     """A command line that starts with a command imports that command's module alone (a
     ``serve`` process skips the emulators and the benchmark); ``--help``, no command or a
-    misspelt one import every command's, to build the parser that lists them all."""
+    misspelt one import every command's, to build the parser that lists them all. None of them
+    imports aiohttp (~0.25 s of CPU): the commands load it when they run, if they connect."""
     from clauderoute._cli import _COMMANDS
 
-    assert _loaded_by_parser()[i] == (sorted(_COMMANDS) if loaded == "all" else loaded), argv
+    got = _loaded_by_parser()[i]
+    assert got["commands"] == (sorted(_COMMANDS) if loaded == "all" else loaded), argv
+    assert got["aiohttp"] is False, argv
+
+
+def test_models_runs_without_aiohttp() -> None:
+    """``models`` lists the catalog without loading the HTTP stack it never uses."""
+    got = _loaded_by_parser()[len(_COMMAND_LINES)]
+    assert got["code"] == 0 and got["models"] > 0
+    assert got["aiohttp"] is False

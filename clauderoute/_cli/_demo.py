@@ -8,14 +8,16 @@ import argparse
 import asyncio
 import statistics
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _errors as E
-from .._client import AsyncClient
 from .._registry import EMULATORS, installed
-from ..types._params import MessageParam
-from ._fleet import Fleet, demo_faults, lone_faults, start_fleet
 from ._output import ms
+
+if TYPE_CHECKING:  # loaded by ``run``: ``--help`` needs none of it (aiohttp, the emulators)
+    from .._client import AsyncClient
+    from ..types._params import MessageParam
+    from ._fleet import Fleet
 
 __all__ = ["add_parser", "run"]
 
@@ -103,6 +105,9 @@ async def _per_platform(client: AsyncClient, fleet: Fleet, n: int) -> dict[str, 
 
 async def _run(args: argparse.Namespace, console: Any) -> int:
     from rich.table import Table
+
+    from .._client import AsyncClient
+    from ._fleet import demo_faults, lone_faults, start_fleet
 
     kinds = args.kinds
     # One platform (`pip install clauderoute` alone): nowhere to fail over to, so the faults
