@@ -175,11 +175,12 @@ async def test_workers_find_each_other_s_objects(
     cfg = _config(tmp_path / "c.toml", emus)
     serve = await _serve(cfg, "--workers", "2")
     try:
-        ports = set()
-        for _ in range(2):
-            mark = len(serve.lines)
-            ports.add(int((await serve.line(LISTEN.pattern, after=mark)).group(2)))
-        url = f"http://127.0.0.1:{ports.pop()}"
+        # Both workers listening (from the line after the first's: both may be in already).
+        first = await serve.line(LISTEN.pattern)
+        after = next(i for i, line in enumerate(serve.lines) if LISTEN.search(line)) + 1
+        second = await serve.line(LISTEN.pattern, after=after)
+        assert first.group(2) == second.group(2) and first.group(1) != second.group(1)
+        url = f"http://127.0.0.1:{int(first.group(2))}"
         async with _client(url) as c:
             ids = [
                 (await c.files.upload(file=(f"{i}.txt", b"x"), extra_headers=ON_TWO)).id
