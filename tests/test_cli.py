@@ -172,11 +172,13 @@ def _load(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]], list[dic
     return run, records, rows
 
 
-def test_bench_quick_writes_the_schema(tmp_path: Path) -> None:
+def test_bench_quick_writes_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """run.json, requests.jsonl and summary.csv are written; summary.csv recomputes from
-    requests.jsonl."""
-    done = _cli("bench", "--quick", "--out", str(tmp_path), "--run-id", "r1")
-    assert done.returncode == 0, done.stderr
+    requests.jsonl. In this process (the interrupted runs of test_cli_fixes and the run on a
+    configuration file below are real processes)."""
+    code = main(["bench", "--quick", "--out", str(tmp_path), "--run-id", "r1"])
+    done = capsys.readouterr()
+    assert code == 0, done.err
     run_dir = tmp_path / "r1"
     run, records, rows = _load(run_dir)
     assert RUN_FIELDS <= set(run)
@@ -226,11 +228,11 @@ def test_bench_quick_writes_the_schema(tmp_path: Path) -> None:
     assert (run_dir / "latency.png").read_bytes()[:4] == b"\x89PNG"
     # Console: a table naming every platform, the files, and no credential anywhere.
     for kind in PLATFORMS:
-        assert kind in done.stdout
-    assert "TTFT p50" in done.stdout and "$/req" in done.stdout and "results:" in done.stdout
+        assert kind in done.out
+    assert "TTFT p50" in done.out and "$/req" in done.out and "results:" in done.out
     blobs = (
-        done.stdout
-        + done.stderr
+        done.out
+        + done.err
         + "".join(p.read_text(errors="replace") for p in run_dir.iterdir() if p.suffix != ".png")
     )
     _no_secrets(blobs, _fleet_secrets())
@@ -400,7 +402,19 @@ async def _acli(*args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-async def test_check_ping_reports_a_wrong_credential_for_that_provider_only(tmp_path: Path) -> None:
+async def _in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``main`` in a thread (it runs an event loop of its own; the emulators serve on the
+    test's): what ``_acli`` returns, without starting a Python."""
+    code = await asyncio.to_thread(main, list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+async def test_check_ping_reports_a_wrong_credential_for_that_provider_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The failing check runs as a real process (its exit code 1); the passing one and the
+    bench on the same file run in this process."""
     kinds = [k for k in PLATFORMS if k in ("anthropic", "foundry", "vertex", "aws", "google-cloud")]
     emus = [_emulator(k) for k in kinds]
     for e in emus:
@@ -411,7 +425,7 @@ async def test_check_ping_reports_a_wrong_credential_for_that_provider_only(tmp_
         )
         cfg = tmp_path / "good.toml"
         cfg.write_text(good)
-        code, out, err = await _acli("check", "--config", str(cfg), "--ping")
+        code, out, err = await _in_process(capsys, "check", "--config", str(cfg), "--ping")
         assert code == 0, out + err
         assert out.count("count_tokens") == len(kinds) and "FAILED" not in out
         bad = tmp_path / "bad.toml"
@@ -437,7 +451,8 @@ async def test_check_ping_reports_a_wrong_credential_for_that_provider_only(tmp_
         assert "2 of" in out and "stale, down" in out.splitlines()[-1]
         _no_secrets(out + err, [GOOD, BAD])
         # bench reads the same file: real platforms are configured exactly so.
-        code, out, err = await _acli(
+        code, out, err = await _in_process(
+            capsys,
             "bench",
             "--config",
             str(cfg),

@@ -299,7 +299,9 @@ async def _interruptible(work: Any) -> dict[str, Any] | None:
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
     for sig in signals:
-        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C interrupts as before
+        # Windows (NotImplementedError), or ``main`` called from a thread other than the main one
+        # (RuntimeError: only the main thread takes signals): no handler, Ctrl-C as before.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop)
     try:
         return await task  # type: ignore[no-any-return]
