@@ -543,7 +543,7 @@ def test_check_without_a_file_uses_the_environment(
 # ``clauderoute._cli`` are undone (taken out of sys.modules, so imported anew) before each command
 # line. One Python start for all of them instead of one each (~0.5 s of CPU per start). Then the
 # same for a whole run of ``models --json`` (a command that never opens a connection), and last
-# ``serve`` with rich made unimportable.
+# ``serve --workers 2`` with rich made unimportable.
 _LOADED_BY_PARSER = """
 import contextlib, io, json, os, sys, tempfile
 from clauderoute._cli import _COMMANDS, _parser, main
@@ -561,16 +561,17 @@ with contextlib.redirect_stdout(io.StringIO()) as out:
     code = main(["models", "--json"])
 loaded.append({"code": code, "models": len(json.loads(out.getvalue())),
                "aiohttp": "aiohttp" in sys.modules})
-# serve without rich (not a dependency of the gateway): refused, and said so in plain text.
-for name in [m for m in sys.modules if m == "rich" or m.startswith("rich.")]:
+# serve --workers without rich (not a dependency of the gateway): the supervisor refuses to
+# listen beyond loopback without keys, says so in plain text, and has loaded no aiohttp.
+for name in set(sys.modules) - fresh:
     del sys.modules[name]
 sys.modules["rich"] = None  # import rich now fails
 with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
     f.write('[providers.a]\\nkind = "anthropic"\\napi_key = "k"\\n')
 with contextlib.redirect_stderr(io.StringIO()) as err:
-    code = main(["serve", "--config", f.name, "--host", "0.0.0.0", "--port", "0"])
+    code = main(["serve", "--config", f.name, "--host", "0.0.0.0", "--workers", "2"])
 os.unlink(f.name)
-loaded.append({"code": code, "err": err.getvalue()})
+loaded.append({"code": code, "err": err.getvalue(), "aiohttp": "aiohttp" in sys.modules})
 print(json.dumps(loaded))
 """
 _COMMAND_LINES = [
@@ -615,9 +616,11 @@ def test_models_runs_without_aiohttp() -> None:
     assert got["aiohttp"] is False
 
 
-def test_serve_runs_without_rich() -> None:
-    """The gateway needs no ``clauderoute[cli]``: without rich, ``serve`` gets as far as its
-    listen check (a refusal here, exit 2) and says why in plain text."""
+def test_serve_runs_without_rich_and_a_supervisor_without_aiohttp() -> None:
+    """The gateway needs no ``clauderoute[cli]``: without rich, ``serve --workers 2`` gets as
+    far as its listen check (a refusal here, exit 2) and says why in plain text. Up to there a
+    supervisor, which starts and watches worker processes, has not loaded aiohttp."""
     got = _loaded_by_parser()[len(_COMMAND_LINES) + 1]
     assert got["code"] == 2, got
     assert got["err"].startswith("error: gateway.api_keys: refusing to listen on '0.0.0.0'")
+    assert got["aiohttp"] is False
