@@ -1,4 +1,4 @@
-"""``clauderoute serve --workers 3`` with ``[state]``: the workers share one rpm budget through a
+"""``clauderoute serve --workers 2`` with ``[state]``: the workers share one rpm budget through a
 real redis-server, ``/readyz`` shows the state backend (never its password), and Redis killed
 mid-run loses no call. Skips without redis-server unless ``CLAUDEROUTE_REQUIRE_REDIS=1``."""
 
@@ -87,9 +87,11 @@ async def test_workers_share_one_budget_and_survive_redis(redis_server: RedisSer
             f'[providers.b]\nkind = "anthropic"\napi_key = "fleet-key"\nbase_url = "{eb.url}"\n'
             f'[route.budgets.a]\nrpm = 10\n[gateway]\napi_keys = ["{GW_KEY}"]\n'
             f'[state]\nurl = "{redis_server.url}"\nsync_ms = 50\n')
-        serve: Serve = await _serve(cfg, "--workers", "3")
+        # Two workers (a third cost ~0.8 s of CPU and checked nothing more): without the shared
+        # budget each would admit up to 10 calls to a.
+        serve: Serve = await _serve(cfg, "--workers", "2")
         try:
-            port = await _listening(serve, 3)
+            port = await _listening(serve, 2)
             url = f"http://127.0.0.1:{port}"
             body = await _until_ready(url, "ok", MARGIN_S)
             assert body["state"]["state"] == "ok" and body["state"]["live"], body
@@ -107,7 +109,7 @@ async def test_workers_share_one_budget_and_survive_redis(redis_server: RedisSer
 
             served = await asyncio.gather(*(one() for _ in range(45)))
             assert len(served) == 45 and set(served) <= {"a", "b"}, served
-            # one rpm = 10 budget for the three workers: each alone would admit 10 to a
+            # one rpm = 10 budget for the two workers: each alone would admit 10 to a
             assert 1 <= len(ea.requests) <= 10, len(ea.requests)
             assert len(ea.requests) + len(eb.requests) == 45
             loop = asyncio.get_running_loop()
