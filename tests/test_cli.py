@@ -542,29 +542,46 @@ def test_check_without_a_file_uses_the_environment(
 # imported aiohttp, each as in a fresh interpreter: one interpreter whose imports since
 # ``clauderoute._cli`` are undone (taken out of sys.modules, so imported anew) before each command
 # line. One Python start for all of them instead of one each (~0.5 s of CPU per start). Then the
-# same for a whole run of ``models --json`` (a command that never opens a connection), and last
-# ``serve --workers 2`` with rich made unimportable.
+# same for whole runs of ``models --json`` and ``check`` (commands that never open a connection),
+# and last ``serve --workers 2`` with rich made unimportable.
 _LOADED_BY_PARSER = """
 import contextlib, io, json, os, sys, tempfile
 from clauderoute._cli import _COMMANDS, _parser, main
 fresh = set(sys.modules)
 loaded = []
-for argv in json.loads(sys.argv[1]):
+
+
+def forget():
+    # Undo the imports since fresh: the modules, and their names in their packages (or a later
+    # "from package import module" finds the old one).
     for name in set(sys.modules) - fresh:
         del sys.modules[name]
+        package, _, child = name.rpartition(".")
+        if package in fresh and isinstance(getattr(sys.modules[package], child, None), type(sys)):
+            delattr(sys.modules[package], child)
+
+
+for argv in json.loads(sys.argv[1]):
+    forget()
     _parser(argv)
     commands = [n for n, m in _COMMANDS.items() if f"clauderoute._cli.{m}" in sys.modules]
     loaded.append({"commands": sorted(commands), "aiohttp": "aiohttp" in sys.modules})
-for name in set(sys.modules) - fresh:
-    del sys.modules[name]
+forget()
 with contextlib.redirect_stdout(io.StringIO()) as out:
     code = main(["models", "--json"])
 loaded.append({"code": code, "models": len(json.loads(out.getvalue())),
                "aiohttp": "aiohttp" in sys.modules})
+# check without --ping: reads the file, builds each provider and resolves its credentials.
+forget()
+with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+    f.write('[providers.a]\\nkind = "anthropic"\\napi_key = "k"\\n[route]\\npolicy = "latency"\\n')
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    code = main(["check", "--config", f.name])
+os.unlink(f.name)
+loaded.append({"code": code, "out": out.getvalue(), "aiohttp": "aiohttp" in sys.modules})
 # serve --workers without rich (not a dependency of the gateway): the supervisor refuses to
 # listen beyond loopback without keys, says so in plain text, and has loaded no aiohttp.
-for name in set(sys.modules) - fresh:
-    del sys.modules[name]
+forget()
 sys.modules["rich"] = None  # import rich now fails
 with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
     f.write('[providers.a]\\nkind = "anthropic"\\napi_key = "k"\\n')
@@ -616,11 +633,19 @@ def test_models_runs_without_aiohttp() -> None:
     assert got["aiohttp"] is False
 
 
+def test_check_without_ping_runs_without_aiohttp() -> None:
+    """``check`` (no ``--ping``) validates the file, its route policy included, and resolves
+    credentials without loading the HTTP stack; ``--ping`` loads it to call."""
+    got = _loaded_by_parser()[len(_COMMAND_LINES) + 1]
+    assert got["code"] == 0 and "all 1 provider(s) ok" in got["out"], got
+    assert got["aiohttp"] is False
+
+
 def test_serve_runs_without_rich_and_a_supervisor_without_aiohttp() -> None:
     """The gateway needs no ``clauderoute[cli]``: without rich, ``serve --workers 2`` gets as
     far as its listen check (a refusal here, exit 2) and says why in plain text. Up to there a
     supervisor, which starts and watches worker processes, has not loaded aiohttp."""
-    got = _loaded_by_parser()[len(_COMMAND_LINES) + 1]
+    got = _loaded_by_parser()[len(_COMMAND_LINES) + 2]
     assert got["code"] == 2, got
     assert got["err"].startswith("error: gateway.api_keys: refusing to listen on '0.0.0.0'")
     assert got["aiohttp"] is False
