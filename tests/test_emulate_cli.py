@@ -27,10 +27,22 @@ MODEL = "claude-haiku-4-5"
 HELLO: Any = [{"role": "user", "content": "hello emulator"}]
 
 
+def _ephemeral_low() -> int:
+    """The first port the kernel hands out to outgoing connections (Linux's setting, else
+    its default)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def _free_base(span: int) -> int:
-    """A first port with ``span`` free ports after it (checked by binding each)."""
+    """A first port with ``span`` free ports after it (checked by binding each), below the
+    ports the kernel gives outgoing connections: a connection of a test running alongside
+    cannot take one between this check and the emulators' bind."""
+    top = max(20000 + span + 1, _ephemeral_low() - span)
     for _ in range(50):
-        base = random.randrange(20000, 60000)
+        base = random.randrange(20000, top)
         socks = []
         try:
             for port in range(base, base + span):
