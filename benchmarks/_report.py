@@ -71,7 +71,7 @@ def ratios_and_targets(clients: dict[str, Any], imports: dict[str, Any],
            f"{OURS} / {FLOOR}", "paced_event_marginal", 1.5)
     target("#2", "clauderoute CPU per stream event, bulk (parsing only), marginal",
            f"{OURS} / {FLOOR}", "bulk_event_marginal", 1.5)
-    target("#2", "cold `import clauderoute` CPU vs `import aiohttp, msgspec`",
+    target("#2", "cold `from clauderoute import AsyncClient` CPU vs `import aiohttp, msgspec`",
            f"import clauderoute / {IMPORT_FLOOR}", "cpu_ms", 1.3)
     target("#5", "4-provider failover route CPU per call vs direct (concurrency 1)",
            f"{ROUTED} / {OURS}", "create_c1", 1.1)

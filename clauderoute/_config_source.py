@@ -23,8 +23,10 @@ _SECRET = re.compile(r"(^|_)(key|token|secret|password)s?$", re.IGNORECASE)
 
 _PART = re.compile(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_\-]+)")
 _HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_\-\"'. ]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+)"
-                  r"(?:\s*\.\s*(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*=")
+_KEY = re.compile(
+    r"^\s*((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+)"
+    r"(?:\s*\.\s*(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*="
+)
 _MSGSPEC_PATH = re.compile(r"\.([^.\[]+)|\[([^\]]*)\]")
 
 
@@ -44,7 +46,7 @@ def line_of(text: str, path: KeyPath) -> int | None:
             here = table + _parts(m.group(1))
         else:
             continue
-        if here == tuple(path[:len(here)]) and len(here) > best_len:
+        if here == tuple(path[: len(here)]) and len(here) > best_len:
             best, best_len = no, len(here)
     return best
 
@@ -68,6 +70,24 @@ def _struct_at(tp: Any, sub: list[str | int]) -> Any:
     return tp
 
 
+#: The shortest start of a value an error message quotes: the checks cut values at 20 characters
+#: or more, so a hidden value's first 16 (and as many more as agree) are looked for.
+_SHOWN_START = 16
+
+
+def _replace_starts(text: str, value: str, name: str) -> str:
+    """``text`` with each run that starts like ``value`` (its first ``_SHOWN_START``
+    characters, and as many more as agree with it) replaced by ``name``."""
+    head, out, i = value[:_SHOWN_START], [], 0
+    while (j := text.find(head, i)) != -1:
+        k = j + len(head)
+        while k < len(text) and k - j < len(value) and text[k] == value[k - j]:
+            k += 1
+        out += [text[i:j], name]
+        i = k
+    return "".join(out) + text[i:]
+
+
 class Source:
     """The text being read, to say where a key is; and what ``${VAR}`` put in it, to keep out of
     every error message (``hide``)."""
@@ -87,9 +107,13 @@ class Source:
                 self._hidden[form] = "${" + var + "}"
 
     def redact(self, text: str) -> str:
-        """``text`` with every hidden value replaced by its variable's name (longest first)."""
+        """``text`` with every hidden value replaced by its variable's name (longest first),
+        also where the text shows only the value's start: a check quotes at most a few dozen
+        characters of a value it refuses (``value[:40]``)."""
         for value in sorted(self._hidden, key=len, reverse=True):
-            if value in text:
+            if len(value) > _SHOWN_START:
+                text = _replace_starts(text, value, self._hidden[value])
+            elif value in text:
                 text = text.replace(value, self._hidden[value])
         return text
 
@@ -132,6 +156,8 @@ class Source:
             last = next((p for p in reversed(full) if isinstance(p, str)), "")
             if _SECRET.search(last):  # say what was expected, never what was given
                 expected = re.match(r"Expected `([^`]+)`", message)
-                message = (f"expected {expected.group(1) if expected else 'another value'}"
-                           " (the value is not shown)")
+                message = (
+                    f"expected {expected.group(1) if expected else 'another value'}"
+                    " (the value is not shown)"
+                )
             raise self.error(full, message) from None

@@ -172,11 +172,13 @@ def _load(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]], list[dic
     return run, records, rows
 
 
-def test_bench_quick_writes_the_schema(tmp_path: Path) -> None:
+def test_bench_quick_writes_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """run.json, requests.jsonl and summary.csv are written; summary.csv recomputes from
-    requests.jsonl."""
-    done = _cli("bench", "--quick", "--out", str(tmp_path), "--run-id", "r1")
-    assert done.returncode == 0, done.stderr
+    requests.jsonl. In this process (the interrupted runs of test_cli_fixes and the run on a
+    configuration file below are real processes)."""
+    code = main(["bench", "--quick", "--out", str(tmp_path), "--run-id", "r1"])
+    done = capsys.readouterr()
+    assert code == 0, done.err
     run_dir = tmp_path / "r1"
     run, records, rows = _load(run_dir)
     assert RUN_FIELDS <= set(run)
@@ -226,11 +228,11 @@ def test_bench_quick_writes_the_schema(tmp_path: Path) -> None:
     assert (run_dir / "latency.png").read_bytes()[:4] == b"\x89PNG"
     # Console: a table naming every platform, the files, and no credential anywhere.
     for kind in PLATFORMS:
-        assert kind in done.stdout
-    assert "TTFT p50" in done.stdout and "$/req" in done.stdout and "results:" in done.stdout
+        assert kind in done.out
+    assert "TTFT p50" in done.out and "$/req" in done.out and "results:" in done.out
     blobs = (
-        done.stdout
-        + done.stderr
+        done.out
+        + done.err
         + "".join(p.read_text(errors="replace") for p in run_dir.iterdir() if p.suffix != ".png")
     )
     _no_secrets(blobs, _fleet_secrets())
@@ -400,7 +402,19 @@ async def _acli(*args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-async def test_check_ping_reports_a_wrong_credential_for_that_provider_only(tmp_path: Path) -> None:
+async def _in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``main`` in a thread (it runs an event loop of its own; the emulators serve on the
+    test's): what ``_acli`` returns, without starting a Python."""
+    code = await asyncio.to_thread(main, list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+async def test_check_ping_reports_a_wrong_credential_for_that_provider_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The failing check runs as a real process (its exit code 1); the passing one and the
+    bench on the same file run in this process."""
     kinds = [k for k in PLATFORMS if k in ("anthropic", "foundry", "vertex", "aws", "google-cloud")]
     emus = [_emulator(k) for k in kinds]
     for e in emus:
@@ -411,7 +425,7 @@ async def test_check_ping_reports_a_wrong_credential_for_that_provider_only(tmp_
         )
         cfg = tmp_path / "good.toml"
         cfg.write_text(good)
-        code, out, err = await _acli("check", "--config", str(cfg), "--ping")
+        code, out, err = await _in_process(capsys, "check", "--config", str(cfg), "--ping")
         assert code == 0, out + err
         assert out.count("count_tokens") == len(kinds) and "FAILED" not in out
         bad = tmp_path / "bad.toml"
@@ -437,7 +451,8 @@ async def test_check_ping_reports_a_wrong_credential_for_that_provider_only(tmp_
         assert "2 of" in out and "stale, down" in out.splitlines()[-1]
         _no_secrets(out + err, [GOOD, BAD])
         # bench reads the same file: real platforms are configured exactly so.
-        code, out, err = await _acli(
+        code, out, err = await _in_process(
+            capsys,
             "bench",
             "--config",
             str(cfg),
@@ -523,20 +538,57 @@ def test_check_without_a_file_uses_the_environment(
     _no_secrets(captured.out + captured.err, [GOOD])
 
 
-# Which command modules building the parser for each command line imported, each as in a fresh
-# interpreter: one interpreter whose imports since ``clauderoute._cli`` are undone (taken out of
-# sys.modules, so imported anew) before each command line. One Python start for all of them
-# instead of one each (~0.5 s of CPU per start).
+# Which command modules building the parser for each command line imported, and whether it
+# imported aiohttp, each as in a fresh interpreter: one interpreter whose imports since
+# ``clauderoute._cli`` are undone (taken out of sys.modules, so imported anew) before each command
+# line. One Python start for all of them instead of one each (~0.5 s of CPU per start). Then the
+# same for whole runs of ``models --json`` and ``check`` (commands that never open a connection),
+# and last ``serve --workers 2`` with rich made unimportable.
 _LOADED_BY_PARSER = """
-import json, sys
-from clauderoute._cli import _COMMANDS, _parser
+import contextlib, io, json, os, sys, tempfile
+from clauderoute._cli import _COMMANDS, _parser, main
 fresh = set(sys.modules)
 loaded = []
-for argv in json.loads(sys.argv[1]):
+
+
+def forget():
+    # Undo the imports since fresh: the modules, and their names in their packages (or a later
+    # "from package import module" finds the old one).
     for name in set(sys.modules) - fresh:
         del sys.modules[name]
+        package, _, child = name.rpartition(".")
+        if package in fresh and isinstance(getattr(sys.modules[package], child, None), type(sys)):
+            delattr(sys.modules[package], child)
+
+
+for argv in json.loads(sys.argv[1]):
+    forget()
     _parser(argv)
-    loaded.append(sorted(n for n, m in _COMMANDS.items() if f"clauderoute._cli.{m}" in sys.modules))
+    commands = [n for n, m in _COMMANDS.items() if f"clauderoute._cli.{m}" in sys.modules]
+    loaded.append({"commands": sorted(commands), "aiohttp": "aiohttp" in sys.modules})
+forget()
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    code = main(["models", "--json"])
+loaded.append({"code": code, "models": len(json.loads(out.getvalue())),
+               "aiohttp": "aiohttp" in sys.modules})
+# check without --ping: reads the file, builds each provider and resolves its credentials.
+forget()
+with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+    f.write('[providers.a]\\nkind = "anthropic"\\napi_key = "k"\\n[route]\\npolicy = "latency"\\n')
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    code = main(["check", "--config", f.name])
+os.unlink(f.name)
+loaded.append({"code": code, "out": out.getvalue(), "aiohttp": "aiohttp" in sys.modules})
+# serve --workers without rich (not a dependency of the gateway): the supervisor refuses to
+# listen beyond loopback without keys, says so in plain text, and has loaded no aiohttp.
+forget()
+sys.modules["rich"] = None  # import rich now fails
+with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+    f.write('[providers.a]\\nkind = "anthropic"\\napi_key = "k"\\n')
+with contextlib.redirect_stderr(io.StringIO()) as err:
+    code = main(["serve", "--config", f.name, "--host", "0.0.0.0", "--workers", "2"])
+os.unlink(f.name)
+loaded.append({"code": code, "err": err.getvalue(), "aiohttp": "aiohttp" in sys.modules})
 print(json.dumps(loaded))
 """
 _COMMAND_LINES = [
@@ -549,7 +601,7 @@ _COMMAND_LINES = [
 
 
 @functools.cache
-def _loaded_by_parser() -> list[list[str]]:
+def _loaded_by_parser() -> list[dict[str, Any]]:
     done = subprocess.run(
         [sys.executable, "-c", _LOADED_BY_PARSER, json.dumps([a for a, _ in _COMMAND_LINES])],
         capture_output=True,
@@ -557,7 +609,7 @@ def _loaded_by_parser() -> list[list[str]]:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    loaded: list[list[str]] = json.loads(done.stdout)
+    loaded: list[dict[str, Any]] = json.loads(done.stdout)
     return loaded
 
 
@@ -565,7 +617,35 @@ def _loaded_by_parser() -> list[list[str]]:
 def test_a_command_line_imports_only_its_command(i: int, argv: list[str], loaded: Any) -> None:
     """A command line that starts with a command imports that command's module alone (a
     ``serve`` process skips the emulators and the benchmark); ``--help``, no command or a
-    misspelt one import every command's, to build the parser that lists them all."""
+    misspelt one import every command's, to build the parser that lists them all. None of them
+    imports aiohttp (~0.25 s of CPU): the commands load it when they run, if they connect."""
     from clauderoute._cli import _COMMANDS
 
-    assert _loaded_by_parser()[i] == (sorted(_COMMANDS) if loaded == "all" else loaded), argv
+    got = _loaded_by_parser()[i]
+    assert got["commands"] == (sorted(_COMMANDS) if loaded == "all" else loaded), argv
+    assert got["aiohttp"] is False, argv
+
+
+def test_models_runs_without_aiohttp() -> None:
+    """``models`` lists the catalog without loading the HTTP stack it never uses."""
+    got = _loaded_by_parser()[len(_COMMAND_LINES)]
+    assert got["code"] == 0 and got["models"] > 0
+    assert got["aiohttp"] is False
+
+
+def test_check_without_ping_runs_without_aiohttp() -> None:
+    """``check`` (no ``--ping``) validates the file, its route policy included, and resolves
+    credentials without loading the HTTP stack; ``--ping`` loads it to call."""
+    got = _loaded_by_parser()[len(_COMMAND_LINES) + 1]
+    assert got["code"] == 0 and "all 1 provider(s) ok" in got["out"], got
+    assert got["aiohttp"] is False
+
+
+def test_serve_runs_without_rich_and_a_supervisor_without_aiohttp() -> None:
+    """The gateway needs no ``clauderoute[cli]``: without rich, ``serve --workers 2`` gets as
+    far as its listen check (a refusal here, exit 2) and says why in plain text. Up to there a
+    supervisor, which starts and watches worker processes, has not loaded aiohttp."""
+    got = _loaded_by_parser()[len(_COMMAND_LINES) + 2]
+    assert got["code"] == 2, got
+    assert got["err"].startswith("error: gateway.api_keys: refusing to listen on '0.0.0.0'")
+    assert got["aiohttp"] is False

@@ -3,12 +3,12 @@ what it measured, the demo works with one platform installed."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,43 +19,63 @@ def _cli(*args: str) -> list[str]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_bench_writes_partial_results(tmp_path: Path, sig: signal.Signals) -> None:
+async def test_interrupted_bench_writes_partial_results(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
     """SIGINT/SIGTERM mid-run: run.json and requests.jsonl are written, marked partial, exit
-    130; every record kept is a finished request."""
-    proc = subprocess.Popen(
-        _cli(
-            "bench",
-            "--quick",
-            "--requests",
-            "100000",
-            "--no-plot",
-            "--out",
-            str(tmp_path),
-            "--run-id",
-            "cut",
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()  # printed once the emulators run and measuring starts
-        assert line.startswith("emulators:"), line
-        time.sleep(2)  # let requests finish (a pause, not a measurement)
-        proc.send_signal(sig)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    130; every record kept is a finished request.
+
+    The bench measures this test's emulator, one request at a time (one warm-up): when the
+    emulator has received the third request, the second (a measured one) has finished, and the
+    third is cut off by the signal."""
+    from clauderoute_anthropic import AnthropicEmulator
+
+    from clauderoute.testing import LatencyProfile
+
+    async with AnthropicEmulator(api_key="k", latency=LatencyProfile(ttft_s=0.02)) as emu:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(
+            f'[providers.direct]\nkind = "anthropic"\nbase_url = "{emu.url}"\napi_key = "k"\n'
+        )
+        proc = await asyncio.create_subprocess_exec(
+            *_cli(
+                "bench",
+                "--config",
+                str(cfg),
+                "--concurrency",
+                "1",
+                "--warmup",
+                "1",
+                "--requests",
+                "100000",
+                "--no-plot",
+                "--out",
+                str(tmp_path),
+                "--run-id",
+                "cut",
+            ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            async with asyncio.timeout(120):
+                while len(emu.requests) < 3:
+                    assert proc.returncode is None, await proc.communicate()
+                    await asyncio.sleep(0.01)
+                proc.send_signal(sig)
+                out_b, err_b = await proc.communicate()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    out, err = out_b.decode(), err_b.decode()
     assert proc.returncode == 130, err
     assert "partial" in out
     run = json.loads((tmp_path / "cut" / "run.json").read_text())
     lines = (tmp_path / "cut" / "requests.jsonl").read_text().splitlines()
     assert run["partial"] is True
     records = [json.loads(x) for x in lines]
-    assert records, "nothing measured before the interrupt"
+    assert any(not r["warmup"] for r in records), "nothing measured before the interrupt"
     assert all(r["status"] != "cancelled" for r in records)
     assert sum(g["started"] for g in run["groups"]) == sum(not r["warmup"] for r in records)
 

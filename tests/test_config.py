@@ -319,6 +319,21 @@ def test_env_value_hidden_also_when_quoted_escaped(value: str, tmp_path: Path,
     assert "${CFG_TEST_REGION}" in str(info.value)
 
 
+def test_env_value_hidden_also_when_cut_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check that quotes only a refused value's start (Bedrock's endpoint: 40 characters)
+    hides that start too: the fuzz test found a 41-character ``${VAR}`` value whose first 40
+    characters were repeated in the message, because only the whole value was looked for."""
+    value = "https://" + CANARY + ".example.com"
+    monkeypatch.setenv("CFG_TEST_ENDPOINT", value)
+    text = '[providers.a]\nkind = "bedrock"\nendpoint = "${CFG_TEST_ENDPOINT}"\n'
+    with pytest.raises(cr.ConfigurationError, match="endpoint must be one of") as info:
+        cr.AsyncClient.from_config(write(tmp_path, text))
+    shown = str(info.value) + repr(info.value)
+    assert value[:16] not in shown and "${CFG_TEST_ENDPOINT}" in str(info.value), shown
+
+
 def test_secret_not_in_client_repr(tmp_path: Path) -> None:
     """A client built from a file shows no credential in its repr or its providers'."""
     text = f'[providers.a]\nkind = "anthropic"\napi_key = "{CANARY}"\n'

@@ -235,13 +235,17 @@ packages = json.loads(sys.argv[1])
 problems = {}
 import clauderoute
 bad = [m for m in sys.modules if m == "importlib.metadata"
-       or m.split(".")[0] in ("boto3", "botocore", "google", "azure", "rich", "matplotlib")]
+       or m.split(".")[0]
+       in ("aiohttp", "boto3", "botocore", "google", "azure", "rich", "matplotlib")]
 if bad:
     problems["import clauderoute loads"] = bad
 lazy = ("clauderoute._resources.files", "clauderoute._resources.skills",
         "clauderoute._resources.models")
 if bad := [m for m in lazy if m in sys.modules]:
     problems["import clauderoute loads resources"] = bad
+import clauderoute.gateway  # what a --workers supervisor imports: it never serves
+if "aiohttp" in sys.modules:
+    problems["import clauderoute.gateway loads"] = ["aiohttp"]
 mods = {}
 for module, _, _ in packages:
     mods[module] = importlib.import_module(module)
@@ -263,10 +267,13 @@ print(json.dumps(problems))
 
 
 def test_imports_are_lazy() -> None:
-    """``import clauderoute`` loads no entry-point machinery, no cloud SDK and no Files, Skills
-    or Models resources (those load when a client first uses them); importing a provider
-    package leaves its emulator (aiohttp.web, clauderoute.testing) unloaded until the emulator
-    class is first used, and the entry point still resolves it. One interpreter for all."""
+    """``import clauderoute`` loads no entry-point machinery, no cloud SDK, no aiohttp (the
+    clients load it, so that the error types and a command that never connects skip it) and no
+    Files, Skills or Models resources (those load when a client first uses them); importing a
+    provider package leaves its emulator (aiohttp.web, clauderoute.testing) unloaded until the
+    emulator class is first used, and the entry point still resolves it; ``import
+    clauderoute.gateway`` (a ``--workers`` supervisor's) loads no aiohttp either. One
+    interpreter for all."""
     packages = _provider_packages()
     assert len(packages) >= 6
     done = subprocess.run(

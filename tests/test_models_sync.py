@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import tomllib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import pytest
 
 import clauderoute as cr
 from clauderoute._catalog import CACHE_ENV, catalog, origins, overlay_path, reload
+from clauderoute._cli import main
 
 bedrock = pytest.importorskip("clauderoute_bedrock")
 from clauderoute_anthropic import AnthropicEmulator
@@ -68,6 +69,30 @@ def _config(tmp_path: Path, servers: Servers, extra: str = "") -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _catalog_read_anew() -> Iterator[None]:
+    """The next test reads the catalog files again, not the overlay this one synced."""
+    yield
+    reload()
+
+
+@pytest.fixture
+def command(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Awaitable[tuple[int, str, str]]]:
+    """The command's ``main`` in this process, in a thread (it runs an event loop of its own;
+    the emulators serve on the test's): (exit code, stdout, stderr). One run below goes through
+    a real process instead (``_cli``)."""
+    monkeypatch.setenv("COLUMNS", "250")
+
+    async def run(*args: str) -> tuple[int, str, str]:
+        code = await asyncio.to_thread(main, list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
 async def _cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         *CLI,
@@ -82,7 +107,7 @@ async def _cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
 
 
 async def test_sync_makes_a_new_model_routable_on_bedrock(
-    servers: Servers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    servers: Servers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: Any
 ) -> None:
     """Before the sync the name passes through unchanged (Bedrock would not know it); after
     it, the call reaches the Messages-API endpoint with the id Bedrock listed, and an
@@ -95,9 +120,7 @@ async def test_sync_makes_a_new_model_routable_on_bedrock(
         await c.messages.create(model=NEW, max_tokens=5, messages=HELLO, provider="aws-east")
     assert runtime.requests[-1].path == f"/model/{NEW}/invoke"  # unknown: passed through
 
-    code, out, err = await _cli(
-        "models", "--sync", "--config", str(cfg), env={CACHE_ENV: str(cache)}
-    )
+    code, out, err = await command("models", "--sync", "--config", str(cfg))
     assert code == 0, out + err
     assert "direct (anthropic):" in out and "via GET /v1/models" in out
     assert "aws-east (bedrock):" in out and "ListFoundationModels" in out
@@ -129,13 +152,16 @@ async def test_sync_makes_a_new_model_routable_on_bedrock(
     assert runtime.requests[-1].path == f"/model/{OLD_STYLE}/invoke"  # on demand: no profile
 
 
-async def test_models_shows_where_each_entry_came_from(servers: Servers, tmp_path: Path) -> None:
+async def test_models_shows_where_each_entry_came_from(
+    servers: Servers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: Any
+) -> None:
     """The table printed right after a sync (in the process that wrote the overlay), and the
     JSON of a later process (which reads it from the cache), name each entry's origin."""
     cfg = _config(tmp_path, servers, 'models = { claude-opus-5 = "my-opus" }\n')
     env = {CACHE_ENV: str(tmp_path / "cache")}
-    code, out, err = await _cli(
-        "models", "--sync", "--config", str(cfg), "--platform", "bedrock", env=env
+    monkeypatch.setenv(CACHE_ENV, env[CACHE_ENV])
+    code, out, err = await command(
+        "models", "--sync", "--config", str(cfg), "--platform", "bedrock"
     )
     assert code == 0, err
     assert "aws-east (bedrock):" in out and "ListFoundationModels" in out  # the sync's report
@@ -147,7 +173,7 @@ async def test_models_shows_where_each_entry_came_from(servers: Servers, tmp_pat
     assert data[NEW]["from"] == "synced" and data["claude-opus-4-7"]["from"] == "shipped"
 
 
-async def test_a_provider_that_cannot_be_asked_is_reported(tmp_path: Path) -> None:
+async def test_a_provider_that_cannot_be_asked_is_reported(tmp_path: Path, command: Any) -> None:
     """A platform with no listing is skipped and said to be; one that cannot be reached
     makes the sync exit 1, naming it; what the others said is still written."""
     async with AnthropicEmulator(api_key=KEY) as direct:
@@ -161,14 +187,8 @@ async def test_a_provider_that_cannot_be_asked_is_reported(tmp_path: Path) -> No
             "utf-8",
         )
         out_file = tmp_path / "overlay.toml"
-        code, out, err = await _cli(
-            "models",
-            "--sync",
-            "--config",
-            str(cfg),
-            "--output",
-            str(out_file),
-            env={CACHE_ENV: os.devnull},
+        code, out, err = await command(
+            "models", "--sync", "--config", str(cfg), "--output", str(out_file)
         )
     assert code == 1, out + err
     assert "azure (foundry): skipped, the platform offers no model listing" in out

@@ -26,8 +26,14 @@ def run(code: str, *, path: Path | None = None) -> None:
     env = dict(os.environ)
     if path is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(path), env.get("PYTHONPATH", "")])
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, cwd=path,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        cwd=path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -88,29 +94,26 @@ def test_scan_is_cached() -> None:
     assert _registry._entry_points.cache_info().misses == 2  # providers, emulators
 
 
-def test_discovery_is_lazy() -> None:
-    """Importing clauderoute (and its config module) scans nothing; the first lookup does."""
-    run("""
+def test_discovery_is_lazy(tmp_path: Path) -> None:
+    """Importing clauderoute (and its config module) scans nothing, nor does building a client
+    from a file with an explicit mapping (the entry-point code is never loaded); the first
+    lookup by name scans. One interpreter for the three steps, in that order."""
+    (tmp_path / "clauderoute.toml").write_text('[providers.a]\nkind = "anthropic"\napi_key = "k"\n')
+    run(
+        """
         import sys
         import clauderoute, clauderoute._config, clauderoute._registry as r
-        assert 'importlib.metadata' not in sys.modules
-        r.provider_class('anthropic')
-        assert 'importlib.metadata' in sys.modules
-    """)
-
-
-def test_from_config_with_mapping_never_scans(tmp_path: Path) -> None:
-    """A client built from a file with an explicit mapping never loads the entry-point code."""
-    (tmp_path / "clauderoute.toml").write_text(
-        '[providers.a]\nkind = "anthropic"\napi_key = "k"\n')
-    run("""
-        import sys
+        assert 'importlib.metadata' not in sys.modules, 'import'
         from clauderoute import AsyncClient
         from clauderoute_anthropic import AnthropicProvider
         client = AsyncClient.from_config(providers_registry={'anthropic': AnthropicProvider})
         assert client.providers[0].name == 'a'
-        assert 'importlib.metadata' not in sys.modules
-    """, path=tmp_path)
+        assert 'importlib.metadata' not in sys.modules, 'from_config with a mapping'
+        r.provider_class('anthropic')
+        assert 'importlib.metadata' in sys.modules
+    """,
+        path=tmp_path,
+    )
 
 
 def fake_distribution(root: Path, entry_points: str) -> None:
@@ -123,17 +126,24 @@ def fake_distribution(root: Path, entry_points: str) -> None:
 
 def test_third_party_plugin_through_the_same_door(tmp_path: Path) -> None:
     """A separately installed distribution adds a platform that config can name as kind."""
-    (tmp_path / "thirdcloud.py").write_text(textwrap.dedent("""
+    (tmp_path / "thirdcloud.py").write_text(
+        textwrap.dedent("""
         from clauderoute_anthropic import AnthropicProvider
         class ThirdProvider(AnthropicProvider):
             platform = "thirdcloud"
-    """))
-    fake_distribution(tmp_path, "[clauderoute.providers]\nthirdcloud = thirdcloud:ThirdProvider\n"
-                      "broken = thirdcloud_missing_module:Nothing\n")
+    """)
+    )
+    fake_distribution(
+        tmp_path,
+        "[clauderoute.providers]\nthirdcloud = thirdcloud:ThirdProvider\n"
+        "broken = thirdcloud_missing_module:Nothing\n",
+    )
     (tmp_path / "clauderoute.toml").write_text(
         '[providers.third]\nkind = "thirdcloud"\napi_key = "k"\n'
-        '[providers.bad]\nkind = "broken"\n[route]\nproviders = ["third"]\n')
-    run("""
+        '[providers.bad]\nkind = "broken"\n[route]\nproviders = ["third"]\n'
+    )
+    run(
+        """
         import clauderoute as cr
         client = cr.AsyncClient.from_config()
         assert client.providers[0].platform == 'thirdcloud', client.providers
@@ -146,4 +156,6 @@ def test_third_party_plugin_through_the_same_door(tmp_path: Path) -> None:
             assert 'could not be loaded' in str(exc) and 'thirdcloud_missing_module' in str(exc)
         else:
             raise AssertionError('no error')
-    """, path=tmp_path)
+    """,
+        path=tmp_path,
+    )

@@ -9,6 +9,7 @@ observer explicitly: the global providers are never set.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import json
 import logging
@@ -824,7 +825,10 @@ async def test_hedge_loser_is_cancelled_not_failed(
 
 
 # The global providers can be set once per process (the API's rule), so the tests that install
-# them run in a fresh interpreter each, through the public API only.
+# them run in a fresh interpreter, through the public API only: one for the no-op providers, and
+# one for the SDK installed late, shared by two tests. That one drives a client per ``sdk_check_s``
+# given, each step in the order given; a client that keeps its "no SDK" answer (3600 s, first)
+# adds no span and no point, so each client's figures are what a process of its own would show.
 _GLOBALS_CHILD = """
 import asyncio, json, sys
 from opentelemetry import context as otel_context, metrics, trace
@@ -837,25 +841,32 @@ from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 import clauderoute as cr
 from clauderoute.tracing import TracingObserver
 
-async def main(scenario, check_s):
-    out, seen = {}, []
-    class Spy(cr.routing.Observer):
-        def attempt_start(self, ctx):
-            current = trace.get_current_span(otel_context.get_current())
-            # the routing signals are driven after the observers, from their own slot
-            watching = [*ctx.route.observers, *[s for s in [ctx.route.signals] if s]]
-            seen.append(([type(o).__name__ for o in watching],
-                         current is trace.INVALID_SPAN, ctx.route))
+class Spy(cr.routing.Observer):
+    def __init__(self):
+        self.seen = []
+    def attempt_start(self, ctx):
+        current = trace.get_current_span(otel_context.get_current())
+        # the routing signals are driven after the observers, from their own slot
+        watching = [*ctx.route.observers, *[s for s in [ctx.route.signals] if s]]
+        self.seen.append(([type(o).__name__ for o in watching],
+                          current is trace.INVALID_SPAN, ctx.route))
+
+async def main(scenario, checks):
+    out = {check_s: {} for check_s in checks}
     exporter, reader = InMemorySpanExporter(), InMemoryMetricReader()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
     emu = await AnthropicEmulator(api_key="k").start()
-    obs = TracingObserver(sdk_check_s=check_s)
+    runs = []
     try:
-        async with cr.AsyncClient(
+        for check_s in checks:
+            obs, spy = TracingObserver(sdk_check_s=float(check_s)), Spy()
+            client = cr.AsyncClient(
                 providers=[AnthropicProvider(name="a", base_url=emu.url, api_key="k")],
-                observers=[obs, Spy()]) as c:
-            async def call(step):
+                observers=[obs, spy])
+            runs.append((check_s, obs, spy, client))
+        async def call(step):
+            for check_s, obs, spy, c in runs:
                 await c.messages.create(model="claude-haiku-4-5", max_tokens=32,
                                         messages=[{"role": "user", "content": "hi"}])
                 points = []
@@ -865,35 +876,40 @@ async def main(scenario, check_s):
                         for m in sm.metrics:
                             if m.name == "gen_ai.client.operation.duration":
                                 points += [p.count for p in m.data.data_points]
-                watching, no_span, route = seen[-1]
-                out[step] = {"enabled": obs.enabled(), "watching": watching,
-                             "no_span": no_span, "off": obs.route_start(route).off,
-                             "spans": [s.name for s in exporter.get_finished_spans()],
-                             "duration_points": points}
-            await call("before")
-            if scenario == "late":
-                trace.set_tracer_provider(tracer_provider)
-                await call("tracer")
-                metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
-                await call("meter")
-            else:
-                trace.set_tracer_provider(trace.NoOpTracerProvider())
-                metrics.set_meter_provider(metrics.NoOpMeterProvider())
-                await call("noop")
+                watching, no_span, route = spy.seen[-1]
+                out[check_s][step] = {
+                    "enabled": obs.enabled(), "watching": watching, "no_span": no_span,
+                    "off": obs.route_start(route).off,
+                    "spans": [s.name for s in exporter.get_finished_spans()],
+                    "duration_points": points}
+        await call("before")
+        if scenario == "late":
+            trace.set_tracer_provider(tracer_provider)
+            await call("tracer")
+            metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+            await call("meter")
+        else:
+            trace.set_tracer_provider(trace.NoOpTracerProvider())
+            metrics.set_meter_provider(metrics.NoOpMeterProvider())
+            await call("noop")
     finally:
+        for run in runs:
+            await run[3].close()
         await emu.stop()
     print(json.dumps(out))
 
-asyncio.run(main(sys.argv[1], float(sys.argv[2])))
+asyncio.run(main(sys.argv[1], sys.argv[2].split(",")))
 """
 
 
-def globals_child(scenario: str, check_s: float) -> dict[str, Any]:
+@functools.cache
+def globals_child(scenario: str, checks: str) -> dict[str, Any]:
+    """The child's figures per ``sdk_check_s`` of ``checks`` (comma-separated, in order)."""
     import subprocess
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-W", "error", "-c", _GLOBALS_CHILD, scenario, str(check_s)],
+        [sys.executable, "-W", "error", "-c", _GLOBALS_CHILD, scenario, checks],
         capture_output=True,
         text=True,
         timeout=120,
@@ -903,11 +919,16 @@ def globals_child(scenario: str, check_s: float) -> dict[str, Any]:
     return json.loads(done.stdout.splitlines()[-1])  # type: ignore[no-any-return]
 
 
+# Both tests read one child (in one pytest-xdist group, so on one worker).
+_LATE, _LATE_CHILD = pytest.mark.xdist_group("tracing-late-sdk"), ("late", "3600,0")
+
+
+@_LATE
 def test_sdk_installed_after_client_is_picked_up() -> None:
     """With the API's defaults the observer does no work (the router leaves it off the route,
     no span context is attached); once the application installs an SDK (after the client was
     built), the same client's next call is traced, then measured."""
-    out = globals_child("late", 0)
+    out = globals_child(*_LATE_CHILD)["0"]
     before, tracer, meter = out["before"], out["tracer"], out["meter"]
     # The routing signals (on by default) watch every call, after the user's observers.
     assert before == {
@@ -925,17 +946,18 @@ def test_sdk_installed_after_client_is_picked_up() -> None:
     assert meter["duration_points"] == [1] and len(meter["spans"]) == 4
 
 
+@_LATE
 def test_no_sdk_answer_is_kept_for_sdk_check_s() -> None:
     """Asking the API costs ~1-2 µs (it reads os.environ), so a "no SDK" answer is kept for
     ``sdk_check_s``: with an hour, the SDK installed a moment later is not seen yet."""
-    out = globals_child("late", 3600)
+    out = globals_child(*_LATE_CHILD)["3600"]
     assert not out["tracer"]["enabled"] and out["tracer"]["spans"] == []
     assert out["tracer"]["watching"] == ["Spy", "Signals"]
 
 
 def test_explicit_no_op_globals_stay_off() -> None:
     """The API's no-op providers installed explicitly are no SDK either."""
-    out = globals_child("noop", 0)
+    out = globals_child("noop", "0")["0"]
     assert out["noop"] == {
         "enabled": False,
         "watching": ["Spy", "Signals"],

@@ -68,35 +68,46 @@ def _console() -> Any:
     return Console(highlight=False, width=width)
 
 
+def _error(text: str) -> None:
+    """``error: text`` on stderr (red where rich is installed and stderr is a terminal)."""
+    try:
+        from rich.markup import escape
+    except ImportError:
+        print(f"error: {text}", file=sys.stderr, flush=True)
+        return
+    err = _console()
+    err.file = sys.stderr
+    err.print(f"[red]error:[/] {escape(text)}", soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``clauderoute`` command; returns the exit code."""
     from .._errors import ClauderouteError, ConfigurationError
 
     args = _parser(argv).parse_args(argv)
-    try:
-        console = _console()
-    except ImportError:
-        print(
-            "clauderoute: the command needs rich; install it with: pip install 'clauderoute[cli]'",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    from rich.markup import escape
-
-    err = _console()
-    err.file = sys.stderr
+    console = None
+    if getattr(args, "console", True):  # ``serve`` writes plain lines and needs no rich
+        try:
+            console = _console()
+        except ImportError:
+            print(
+                "clauderoute: the command needs rich; install it with: "
+                "pip install 'clauderoute[cli]'",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
     try:
         code: int = args.run(args, console)
     except ConfigurationError as exc:  # the message names the key (and its line)
-        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        _error(str(exc))
         return EXIT_USAGE
     except ValueError as exc:  # an option out of range
-        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        _error(str(exc))
         return EXIT_USAGE
     except ClauderouteError as exc:
-        err.print(f"[red]error:[/] {type(exc).__name__}: {escape(str(exc))}", soft_wrap=True)
+        _error(f"{type(exc).__name__}: {exc}")
         return EXIT_FAILED
     except KeyboardInterrupt:
-        err.print("interrupted")
+        print("interrupted", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
     return code

@@ -17,12 +17,8 @@ import secrets
 import signal
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .._client import AsyncClient
-from ..testing import Fault, FaultPlan
-from ._fleet import Fleet, start_fleet
-from ._load import LoadPoint, Recorder, Workload, plan_order, run_point
 from ._results import (
     LATENCY_FIELDS,
     SCHEMA_VERSION,
@@ -34,6 +30,11 @@ from ._results import (
     write_results,
 )
 from ._stats import describe
+
+if TYPE_CHECKING:  # loaded by ``run``: ``--help`` needs none of it (aiohttp, the emulators)
+    from .._client import AsyncClient
+    from ._fleet import Fleet
+    from ._load import LoadPoint
 
 __all__ = ["add_parser", "run"]
 
@@ -84,6 +85,8 @@ def add_parser(sub: Any) -> None:
 
 
 def _bench_faults(seed: int) -> Any:
+    from ..testing import Fault, FaultPlan
+
     stream = frozenset({"messages.stream"})
     pool = [Fault(status=529), Fault(status=429, retry_after=0.01),
             Fault(stream_error="overloaded_error", after_events=1, operations=stream)]
@@ -94,6 +97,8 @@ def _bench_faults(seed: int) -> Any:
 
 
 def _points(args: argparse.Namespace) -> list[LoadPoint]:
+    from ._load import LoadPoint
+
     if args.mode == "sweep":
         values = [float(v) for v in args.sweep.split(",") if v.strip()]
         return [LoadPoint(args.sweep_mode, v, args.arrival, args.max_inflight) for v in values]
@@ -113,6 +118,8 @@ async def _measure(args: argparse.Namespace, client: AsyncClient,
                    progress_cls: Any, finished: list[dict[str, Any]]) -> dict[str, Any]:
     """Run every load point; ``finished`` gets each record as it completes (what an
     interrupted run still has)."""
+    from ._load import Workload, plan_order, run_point
+
     work = Workload(model=args.model, max_tokens=args.max_tokens, stream=not args.no_stream,
                     detailed=args.detailed,
                     scenario="stream" if not args.no_stream else "non_stream")
@@ -201,6 +208,9 @@ def _config_block(args: argparse.Namespace, fleet: Fleet | None,
 async def _run(args: argparse.Namespace, console: Any) -> int:
     from rich.progress import Progress
 
+    from .._client import AsyncClient
+    from ._fleet import start_fleet
+    from ._load import Recorder
     from ._output import bench_table
 
     args.t0 = time.perf_counter()
@@ -289,7 +299,9 @@ async def _interruptible(work: Any) -> dict[str, Any] | None:
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
     for sig in signals:
-        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C interrupts as before
+        # Windows (NotImplementedError), or ``main`` called from a thread other than the main one
+        # (RuntimeError: only the main thread takes signals): no handler, Ctrl-C as before.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop)
     try:
         return await task  # type: ignore[no-any-return]

@@ -39,11 +39,12 @@ def add_parser(sub: Any) -> None:
         "(default: [gateway] workers, else 1)",
     )
     p.add_argument("--worker-slot", type=int, help=argparse.SUPPRESS)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, console=False)  # plain lines on stderr, the access log on stdout
 
 
 def run(args: argparse.Namespace, console: Any) -> int:
-    """Serve until SIGTERM/SIGINT; 0 after a clean drain."""
+    """Serve until SIGTERM/SIGINT; 0 after a clean drain. (``console`` is None: a worker
+    loads no rich.)"""
     from ..gateway import check_listen, listen_on, load_settings, serve, supervise
 
     given = {"host": args.host, "port": args.port, "workers": args.workers}

@@ -8,10 +8,16 @@ routing, failover, breakers and tracing, whichever platform serves. Configured b
 .. versionadded:: 0.3
 """
 
-from ._app import ACCESS_LOG, Exchange, Gateway
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ._auth import KeyRing
 from ._serve import LISTEN_DEFAULTS, check_listen, listen_on, listen_socket, serve, supervise
 from ._settings import GatewayKey, GatewaySettings, is_loopback, load_settings
+
+if TYPE_CHECKING:
+    from ._app import ACCESS_LOG, Exchange, Gateway
 
 __all__ = [
     "ACCESS_LOG",
@@ -29,3 +35,18 @@ __all__ = [
     "serve",
     "supervise",
 ]
+
+
+# Loaded on first use: the application (aiohttp's server, the client), which a ``--workers``
+# supervisor, starting and watching processes, never needs (~0.3 s of CPU at its start).
+_LAZY = frozenset({"ACCESS_LOG", "Exchange", "Gateway"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from . import _app
+
+        value = getattr(_app, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'clauderoute.gateway' has no attribute {name!r}")

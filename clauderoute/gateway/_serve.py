@@ -18,15 +18,15 @@ import signal
 import socket
 import sys
 import time
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from aiohttp import web
-
-from .._client import AsyncClient
 from .._errors import ClauderouteError, ConfigurationError
-from ._app import Gateway
 from ._settings import GatewaySettings, is_loopback, load_settings
 from ._watch import guarded
+
+if TYPE_CHECKING:  # loaded by ``serve``: a supervisor never serves, nor needs aiohttp
+    from .._client import AsyncClient
+    from ._app import Gateway
 
 __all__ = ["LISTEN_DEFAULTS", "check_listen", "listen_on", "listen_socket", "serve", "supervise"]
 
@@ -98,6 +98,8 @@ def listen_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
 
 
 def _load(config: str | None) -> tuple[AsyncClient, GatewaySettings]:
+    from .._client import AsyncClient
+
     settings = load_settings(config)
     return AsyncClient.from_config(config), settings
 
@@ -121,6 +123,10 @@ async def serve(
 
     .. versionadded:: 0.3
     """
+    from aiohttp import web
+
+    from ._app import Gateway
+
     client, settings = _load(config)
     check_listen(host, settings)
     gw = Gateway(client, settings, access_stream=access_stream)
@@ -175,6 +181,8 @@ async def _reload(
 ) -> None:
     """Serve new requests on the file as it is now; an invalid file is refused (reported) and
     the running configuration keeps serving."""
+    from .._client import AsyncClient
+
     try:
         settings = load_settings(config)
         check_listen(running["host"], settings)

@@ -1,7 +1,8 @@
-"""Objects across gateway processes: a file, skill or batch made through one ``clauderoute serve``
-is found through another that never saw it (two processes, and ``--workers 2``), with and without
-``[state]`` (a real redis-server; skipped without one unless ``CLAUDEROUTE_REQUIRE_REDIS=1``).
-Messages and batch requests that name a file go where the file lives."""
+"""Objects across gateways: a file, skill or batch made through one gateway is found through
+another that never saw it (two ``clauderoute serve`` processes with ``[state]``, a real
+redis-server, skipped without one unless ``CLAUDEROUTE_REQUIRE_REDIS=1``; the processes of
+``--workers 2`` and two gateways in this process without it). Messages and batch requests that
+name a file go where the file lives."""
 
 from __future__ import annotations
 
@@ -115,26 +116,35 @@ async def _made_on_a_found_on_b(
     assert not _ops(emus[0], "skills.create")
 
 
-async def test_two_gateways_without_state(emus: list[AnthropicEmulator], tmp_path: Path) -> None:
-    cfg = _config(tmp_path / "c.toml", emus)
-    (sa, ua), (sb, ub) = await _started(cfg), await _started(cfg)
-    try:
-        async with _client(ua) as a, _client(ub) as b:
-            await _made_on_a_found_on_b(a, b, emus)
-            # B asked one (404: not here) then two for each object it did not know, once.
-            probes = _ops(emus[0], "files.retrieve_metadata")
-            assert len(probes) == 1, probes
-            # An id no provider holds: asked of each once, then remembered as unknown.
-            before = [len(e.requests) for e in emus]
-            for _ in range(3):
-                with pytest.raises(anthropic.NotFoundError):
-                    await b.files.retrieve_metadata("file_nowhere")
-            asked = [len(e.requests) - n for e, n in zip(emus, before, strict=True)]
-            # one: the probe and the three calls (unplaced calls go there); two: the probe only
-            assert asked == [4, 1], asked
-    finally:
-        assert await sa.stop() == 0
-        assert await sb.stop() == 0
+async def test_two_gateways_without_state(emus: list[AnthropicEmulator], kit: Any) -> None:
+    """Two gateways in this process: nothing but the platforms connects them (the processes
+    of ``--workers`` below, and of the test with state, cross a process boundary)."""
+    from clauderoute_anthropic import AnthropicProvider
+
+    def providers() -> list[AnthropicProvider]:
+        return [
+            AnthropicProvider(name=name, base_url=e.url, api_key=f"k{i}", max_retries=0)
+            for i, (name, e) in enumerate(zip(("one", "two"), emus, strict=True), 1)
+        ]
+
+    async with (
+        kit.run_gateway(providers(), keys=[KEY]) as ga,
+        kit.run_gateway(providers(), keys=[KEY]) as gb,
+        _client(ga.url) as a,
+        _client(gb.url) as b,
+    ):
+        await _made_on_a_found_on_b(a, b, emus)
+        # B asked one (404: not here) then two for each object it did not know, once.
+        probes = _ops(emus[0], "files.retrieve_metadata")
+        assert len(probes) == 1, probes
+        # An id no provider holds: asked of each once, then remembered as unknown.
+        before = [len(e.requests) for e in emus]
+        for _ in range(3):
+            with pytest.raises(anthropic.NotFoundError):
+                await b.files.retrieve_metadata("file_nowhere")
+        asked = [len(e.requests) - n for e, n in zip(emus, before, strict=True)]
+        # one: the probe and the three calls (unplaced calls go there); two: the probe only
+        assert asked == [4, 1], asked
 
 
 async def test_two_gateways_with_state(
@@ -175,11 +185,12 @@ async def test_workers_find_each_other_s_objects(
     cfg = _config(tmp_path / "c.toml", emus)
     serve = await _serve(cfg, "--workers", "2")
     try:
-        ports = set()
-        for _ in range(2):
-            mark = len(serve.lines)
-            ports.add(int((await serve.line(LISTEN.pattern, after=mark)).group(2)))
-        url = f"http://127.0.0.1:{ports.pop()}"
+        # Both workers listening (from the line after the first's: both may be in already).
+        first = await serve.line(LISTEN.pattern)
+        after = next(i for i, line in enumerate(serve.lines) if LISTEN.search(line)) + 1
+        second = await serve.line(LISTEN.pattern, after=after)
+        assert first.group(2) == second.group(2) and first.group(1) != second.group(1)
+        url = f"http://127.0.0.1:{int(first.group(2))}"
         async with _client(url) as c:
             ids = [
                 (await c.files.upload(file=(f"{i}.txt", b"x"), extra_headers=ON_TWO)).id

@@ -1,14 +1,15 @@
 """SIGHUP reloads ``clauderoute serve``'s configuration while a stream is open: keys, limits,
 timeouts and ``[state]`` apply to new requests and connections, the stream goes on to its end,
 a changed host or workers is reported and kept, and an invalid file is refused while the old
-configuration keeps serving."""
+configuration keeps serving. The first test signals a ``clauderoute serve`` process; the others run
+what the signal runs on a gateway in this process (a Python start each saved)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -117,23 +118,51 @@ async def test_reload_applies_keys_limits_and_timeouts_across_a_stream(
         await new.close()
 
 
+@asynccontextmanager
+async def _in_process(
+    emulator: Any, cfg: Path, kit: Any, capsys: pytest.CaptureFixture[str]
+) -> AsyncIterator[tuple[Callable[[], Awaitable[str]], str]]:
+    """A gateway in this process on ``cfg``'s settings, and ``reload()``: what SIGHUP runs in a
+    ``clauderoute serve`` worker (``_reload``), returning what it wrote to stderr. The signal
+    itself reaches a real process in the test above and in test_serve_process."""
+    from clauderoute_anthropic import AnthropicProvider
+
+    from clauderoute.gateway import _serve, load_settings
+
+    direct = AnthropicProvider(
+        name="direct", base_url=emulator.emulator.url, api_key=emulator.secret, max_retries=0
+    )
+    settings = load_settings(str(cfg))
+    async with kit.run_gateway(
+        [direct], keys=settings.api_keys, header_timeout_s=LONG, idle_timeout_s=LONG
+    ) as g:
+        running = {"host": "127.0.0.1", "port": g.port, "workers": 1}
+        capsys.readouterr()
+
+        async def reload() -> str:
+            await _serve._reload(g.gateway, str(cfg), running, frozenset())
+            return capsys.readouterr().err
+
+        yield reload, g.url
+
+
 async def test_an_invalid_file_is_refused_and_the_old_one_serves(
-    emulator: Any, tmp_path: Path
+    emulator: Any, tmp_path: Path, kit: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = tmp_path / "c.toml"
     _write(cfg, emulator)
-    async with _running(cfg) as (serve, url):
+    async with _in_process(emulator, cfg, kit, capsys) as (reload, url):
         client = anthropic.AsyncAnthropic(api_key=KEY, base_url=url, max_retries=0)
         async with client.messages.stream(model=MODEL, max_tokens=40, messages=PROMPT) as s:
             await anext(s.text_stream)
             cfg.write_text("[gateway\napi_keys = [")  # not TOML
-            await _hup(serve, rb"reload refused, keeping the old configuration")
+            assert "reload refused, keeping the old configuration" in await reload()
             _write(cfg, emulator, api_keys=[NEW_KEY], max_body_mb=-1)
-            mark = await _hup(serve, rb"reload refused")
-            assert b"gateway.max_body_mb" in serve.lines[-1]
+            said = await reload()
+            assert "reload refused" in said and "gateway.max_body_mb" in said
+            assert "reloaded" not in said
             final = await s.get_final_message()
         assert final.stop_reason == "max_tokens"
-        assert not any(b"reloaded" in line for line in serve.lines[mark:])
         assert (await client.messages.create(model=MODEL, max_tokens=4, messages=PROMPT)).content
         await client.close()
 
@@ -147,18 +176,23 @@ def redis_url() -> Iterator[str]:
         yield server.url
 
 
-async def test_reload_adds_state(emulator: Any, tmp_path: Path, redis_url: str) -> None:
+async def test_reload_adds_state(
+    emulator: Any, tmp_path: Path, redis_url: str, kit: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     """``[state]`` added by a reload: ``/readyz`` shows the shared state syncing."""
     cfg = tmp_path / "c.toml"
     _write(cfg, emulator)
-    async with _running(cfg) as (serve, url), aiohttp.ClientSession() as http:
+    async with (
+        _in_process(emulator, cfg, kit, capsys) as (reload, url),
+        aiohttp.ClientSession() as http,
+    ):
         async with http.get(url + "/readyz") as r:
             assert "state" not in await r.json()
         client = anthropic.AsyncAnthropic(api_key=KEY, base_url=url, max_retries=0)
         async with client.messages.stream(model=MODEL, max_tokens=40, messages=PROMPT) as s:
             await anext(s.text_stream)
             _write(cfg, emulator, extra=f'\n[state]\nurl = "{redis_url}"\nsync_ms = 50\n')
-            await _hup(serve, rb"reloaded its configuration")
+            assert "reloaded its configuration" in await reload()
             final = await s.get_final_message()
         assert final.stop_reason == "max_tokens"
         loop = asyncio.get_running_loop()
