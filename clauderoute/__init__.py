@@ -27,8 +27,8 @@ from ._errors import (
     ConnectError,
     ConnectTimeout,
     ConnectTimeoutError,
-    CredentialsError,
     ContentTooLargeError,
+    CredentialsError,
     DeadlineExceeded,
     DeadlineExceededError,
     InternalServerError,
@@ -52,6 +52,7 @@ from ._errors import (
     UnknownPlatformError,
     UnprocessableEntityError,
 )
+from ._lazy import lazy_names
 from ._provider import Provider
 from ._resources._raw import AsyncRawResponse, AsyncStream, RawResponse
 from ._retry import RetryPolicy
@@ -140,17 +141,14 @@ for _name in __all__:
     _public(globals().get(_name))
 
 
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        from importlib.metadata import version  # lazy: importlib.metadata costs 5-20 ms
+if TYPE_CHECKING:
+    __version__: str
+else:
+    _load = lazy_names(__name__, _LAZY, globals(), _public)
 
-        return version("clauderoute")
-    module = _LAZY.get(name)
-    if module is not None:
-        import importlib
+    def __getattr__(name: str) -> Any:
+        if name == "__version__":
+            from importlib.metadata import version  # lazy: importlib.metadata costs 5-20 ms
 
-        value = getattr(importlib.import_module(module, __name__), name)
-        _public(value)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'clauderoute' has no attribute {name!r}")
+            return version("clauderoute")
+        return _load(name)

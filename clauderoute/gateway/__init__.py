@@ -10,8 +10,9 @@ routing, failover, breakers and tracing, whichever platform serves. Configured b
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_names
 from ._auth import KeyRing
 from ._serve import LISTEN_DEFAULTS, check_listen, listen_on, listen_socket, serve, supervise
 from ._settings import GatewayKey, GatewaySettings, is_loopback, load_settings
@@ -39,14 +40,7 @@ __all__ = [
 
 # Loaded on first use: the application (aiohttp's server, the client), which a ``--workers``
 # supervisor, starting and watching processes, never needs (~0.3 s of CPU at its start).
-_LAZY = frozenset({"ACCESS_LOG", "Exchange", "Gateway"})
+_LAZY = {"ACCESS_LOG": "._app", "Exchange": "._app", "Gateway": "._app"}
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from . import _app
-
-        value = getattr(_app, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'clauderoute.gateway' has no attribute {name!r}")
+if not TYPE_CHECKING:
+    __getattr__ = lazy_names(__name__, _LAZY, globals())

@@ -3,8 +3,9 @@ the signals (capacity, budgets, cache affinity, cost) with the state behind them
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_names
 from ._breaker import CircuitBreaker
 from ._budget import BudgetLimits
 from ._cheapest import Cost
@@ -49,14 +50,7 @@ __all__ = [
 
 # Loaded on first use: the router runs calls (the engine, aiohttp: ~0.25 s of CPU at import),
 # which checking a configuration's policies and signals never does.
-_LAZY = frozenset({"Finisher", "Router", "error_category"})
+_LAZY = {"Finisher": "._router", "Router": "._router", "error_category": "._router"}
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from . import _router
-
-        value = getattr(_router, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'clauderoute.routing' has no attribute {name!r}")
+if not TYPE_CHECKING:
+    __getattr__ = lazy_names(__name__, _LAZY, globals())

@@ -6,8 +6,9 @@ Requests are written as plain dicts (as in the official SDK), typed by the ``*Pa
 Unknown block, delta and event types are kept as ``Unknown*`` objects.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_names
 from ._content import (
     ContentBlock,
     RedactedThinkingBlock,
@@ -288,15 +289,8 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'clauderoute.types' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:
+    __getattr__ = lazy_names(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

@@ -3,6 +3,10 @@ from mypy and from pyright, and no other line may (``tests/test_typing.py`` chec
 
 from __future__ import annotations
 
+import clauderoute
+import clauderoute.gateway
+import clauderoute.routing
+import clauderoute.types
 from clauderoute import AsyncClient, Client
 from clauderoute.types import Message, MessageParam
 
@@ -25,3 +29,13 @@ async def wrong(client: AsyncClient, sync: Client) -> None:
     sync.messages.stream(model="m", max_tokens=8, messages=[{"role": "robot", "content": "hi"}])  # wrong
     ok: Message = await client.messages.create(model="m", max_tokens=8, messages=HELLO)
     del msg, ok
+
+
+def misspelt() -> None:
+    """Names the packages load on first use are still checked: a misspelt one is an error."""
+    print(clauderoute.AsyncClinet)  # wrong
+    print(clauderoute.routing.Routr)  # wrong
+    print(clauderoute.types.MessageBach)  # wrong
+    print(clauderoute.gateway.Gatway)  # wrong
+    print(clauderoute.AsyncClient, clauderoute.routing.Router, clauderoute.types.MessageBatch)
+    print(clauderoute.gateway.Gateway, clauderoute.__version__)
