@@ -99,9 +99,10 @@ async def left_behind(before: set[asyncio.Task[Any]]) -> list[str]:
         await asyncio.sleep(0.005)
 
 
-# A byte every 3 ms: still a drip (the call is cancelled while bytes keep coming), and the
-# few hundred bytes before each cancellation point take a fraction of a second, not one.
-DRIP = 0.003
+# A byte every millisecond: still a drip (the call is cancelled while bytes keep coming, a few
+# hundred of them still to come), and the few hundred bytes before each cancellation point
+# take a tenth of a second, not one.
+DRIP = 0.001
 # (call, hostile answer, when to cancel: a predicate on the server once it has sent that much)
 POINTS: dict[str, tuple[Call, Hostile, Callable[[HostileServer], bool]]] = {
     "create, waiting for headers": (create, Hostile(mode="hang"), lambda s: s.requests == 1),
@@ -173,9 +174,17 @@ async def test_cancel_mid_stream(spans: tuple[Spans, TracerProvider]) -> None:
 async def test_cancel_while_connecting(spans: tuple[Spans, TracerProvider], fn: Call) -> None:
     """Cancelled while the TCP handshake hangs: no task left and every span ended."""
     recorder, tracer = spans
+
+    async def connecting(_: asyncio.Event) -> None:
+        # The attempt's span started (the call's and the attempt's: two): the connect, which
+        # never completes, follows without waiting on anything; a moment more to be inside it.
+        while len(recorder.started) < 2:
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.02)
+
     async with Blackhole() as hole:
         before = asyncio.all_tasks()
         async with client(hole.url, tracer, connect_timeout=30) as c:
-            await cancel_when(c, fn, lambda _: asyncio.sleep(0.2))
+            await cancel_when(c, fn, connecting)
         assert await left_behind(before) == []
     assert recorder.started and recorder.open() == []

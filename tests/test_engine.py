@@ -18,7 +18,15 @@ HI = [{"role": "user", "content": "one two three four five six"}]
 
 @pytest.fixture
 async def emu() -> AsyncIterator[AnthropicEmulator]:
+    """Tokens 50 ms apart: a stream is still being written when the client leaves it."""
     async with AnthropicEmulator(api_key=KEY, latency=LatencyProfile(per_token_s=0.05)) as s:
+        yield s
+
+
+@pytest.fixture
+async def quick() -> AsyncIterator[AnthropicEmulator]:
+    """Answers at once, for the tests whose calls run to their end."""
+    async with AnthropicEmulator(api_key=KEY) as s:
         yield s
 
 
@@ -33,9 +41,9 @@ async def _until_disconnected(emu: AnthropicEmulator, timeout: float = 10.0) -> 
             await asyncio.sleep(0.01)
 
 
-async def test_close_closes_the_session(emu: AnthropicEmulator) -> None:
+async def test_close_closes_the_session(quick: AnthropicEmulator) -> None:
     """close() closes the one session and its connector."""
-    client = _client(emu)
+    client = _client(quick)
     await client.messages.create(model="m", max_tokens=4, messages=HI)
     session = client.engine.session
     connector = session.connector
@@ -44,17 +52,17 @@ async def test_close_closes_the_session(emu: AnthropicEmulator) -> None:
     assert session.closed and connector.closed
 
 
-async def test_keep_alive_reuses_one_socket(emu: AnthropicEmulator) -> None:
+async def test_keep_alive_reuses_one_socket(quick: AnthropicEmulator) -> None:
     """Five sequential calls arrive over a single TCP connection."""
     ports: list[int] = []
-    orig = emu.record
+    orig = quick.record
 
     def spy(request, body, operation):  # type: ignore[no-untyped-def]
         ports.append(request.transport.get_extra_info("peername")[1])
         orig(request, body, operation)
 
-    emu.record = spy  # type: ignore[method-assign]
-    async with _client(emu) as client:
+    quick.record = spy  # type: ignore[method-assign]
+    async with _client(quick) as client:
         for _ in range(5):
             await client.messages.create(model="m", max_tokens=4, messages=HI)
     assert len(ports) == 5 and len(set(ports)) == 1
@@ -84,17 +92,17 @@ async def test_abandoned_stream_is_closed_by_gc(emu: AnthropicEmulator) -> None:
     assert emu.disconnects == 1 and emu.open_streams == 0
 
 
-async def test_session_is_recreated_after_close(emu: AnthropicEmulator) -> None:
+async def test_session_is_recreated_after_close(quick: AnthropicEmulator) -> None:
     """A closed client can be used again (a new session is opened) and closed again."""
-    client = _client(emu)
+    client = _client(quick)
     await client.messages.create(model="m", max_tokens=4, messages=HI)
     await client.close()
     await client.messages.create(model="m", max_tokens=4, messages=HI)
     await client.close()
-    assert len(emu.requests) == 2
+    assert len(quick.requests) == 2
 
 
-async def test_foreign_errors_in_prepare_are_translated(emu: AnthropicEmulator) -> None:
+async def test_foreign_errors_in_prepare_are_translated(quick: AnthropicEmulator) -> None:
     """A credential source that raises its own exception surfaces as ConfigurationError naming
     the provider; one that hangs times out as ConnectTimeout."""
     class Broken(AnthropicProvider):
@@ -110,28 +118,28 @@ async def test_foreign_errors_in_prepare_are_translated(emu: AnthropicEmulator) 
 
     for broken in (Broken, BrokenNeverBlocks):
         assert broken.prepare_may_block is (broken is Broken)
-        provider = broken(name="b", base_url=emu.url, api_key=KEY)
+        provider = broken(name="b", base_url=quick.url, api_key=KEY)
         async with cr.AsyncClient(providers=[provider]) as c:
             with pytest.raises(cr.ConfigurationError, match="'b'.*KeyError") as info:
                 await c.messages.create(model="m", max_tokens=4, messages=HI)
         assert isinstance(info.value.__cause__, KeyError)  # chained, its text not in ours
         assert "token cache corrupt" not in str(info.value)
-    hanging = Hanging(name="h", base_url=emu.url, api_key=KEY, max_retries=0)
-    async with cr.AsyncClient(providers=[hanging], timeout=0.2) as c:
+    hanging = Hanging(name="h", base_url=quick.url, api_key=KEY, max_retries=0)
+    async with cr.AsyncClient(providers=[hanging], timeout=0.05) as c:
         with pytest.raises(cr.ConnectTimeout, match=r"\[h\]"):
             # the guard: a timeout that missed prepare() fails the test instead of hanging it
             await asyncio.wait_for(c.messages.create(model="m", max_tokens=4, messages=HI), 20)
-    assert emu.requests == []
+    assert quick.requests == []
 
 
 async def test_user_agent_is_clauderoute_unless_the_caller_sets_one(
-        emu: AnthropicEmulator) -> None:
+        quick: AnthropicEmulator) -> None:
     """Every request names clauderoute as its user agent (never aiohttp's default), and a
     ``User-Agent`` the caller passes replaces it rather than joining it."""
-    async with _client(emu) as client:
+    async with _client(quick) as client:
         await client.messages.create(model="m", max_tokens=4, messages=HI)
         await client.messages.create(model="m", max_tokens=4, messages=HI,
                                      extra_headers={"User-Agent": "mine/1.0"})
     agents = [[v for k, v in r.headers.items() if k.lower() == "user-agent"]
-              for r in emu.requests]
+              for r in quick.requests]
     assert agents == [["clauderoute"], ["mine/1.0"]]

@@ -834,7 +834,8 @@ async def test_a_lease_granted_for_a_past_window_is_not_spent_in_the_next(
     from clauderoute.fleet import FleetBudget
     from clauderoute.routing._budget import BudgetLimits
 
-    s = state_settings({"url": redis_server.url, "sync_ms": 20, "op_timeout_ms": 60_000}, env={})
+    # sync_ms 5: spending a minute's budget takes a lease top-up per tick
+    s = state_settings({"url": redis_server.url, "sync_ms": 5, "op_timeout_ms": 60_000}, env={})
     assert s is not None
     fleet = FleetState(s)
     now = [time.time()]
@@ -1124,7 +1125,7 @@ async def test_tokens_given_back_after_the_minute_turned_stay_in_the_old_one(
     from clauderoute.fleet import FleetBudget
     from clauderoute.routing._budget import BudgetLimits
 
-    s = state_settings({"url": redis_server.url, "sync_ms": 20}, env={})
+    s = state_settings({"url": redis_server.url, "sync_ms": 5}, env={})  # a top-up per tick
     assert s is not None
     fleet = FleetState(s)
     now = [time.time()]
@@ -1168,7 +1169,7 @@ async def test_flushed_redis_gets_rate_limit_observations_reannounced(
     assert s is not None
     fa = FleetState(s)
     a = FleetRouteState(fa, _LocalLimits(), limits_type=_Seen)
-    fa.check_s = 0.2
+    fa.check_s = 0.05
     fa.start()
     assert await _until(lambda: fa.live)
     a.observe_limits("p", "m", _Seen(remaining=0, observed_at=time.time()))
@@ -1206,12 +1207,13 @@ async def test_flushed_redis_gets_cache_affinity_reannounced(redis_server: Redis
     fa, fb = FleetState(s), FleetState(s)
     a = FleetRouteState(fa, InProcessState())
     b = FleetRouteState(fb, InProcessState())
-    fa.check_s = 0.2
+    fa.check_s = 0.05
     for f in (fa, fb):
         f.start()
     assert await _until(lambda: fa.live and fb.live)
     mine, taken, short = b"\x01" * 16, b"\x02" * 16, b"\x03" * 16
-    a.affinity_put(((mine, 300.0), (taken, 300.0), (short, 0.3)), "bedrock")
+    short_gone = time.monotonic() + 0.15  # the short key's TTL (0.1 s) has run out by then
+    a.affinity_put(((mine, 300.0), (taken, 300.0), (short, 0.1)), "bedrock")
     assert await _until(lambda: b.affinity_get((taken,)) == "bedrock")
     b.affinity_put(((taken, 300.0),), "vertex")  # placed again elsewhere: B's now
     assert await _until(lambda: a.affinity_get((taken,)) == "vertex")
@@ -1224,7 +1226,7 @@ async def test_flushed_redis_gets_cache_affinity_reannounced(redis_server: Redis
             break
         await asyncio.sleep(0.01)
     assert ttl > 0
-    await asyncio.sleep(0.35)  # the short key's TTL runs out
+    await asyncio.sleep(max(0.0, short_gone - time.monotonic()))  # the short key's TTL runs out
     await r.flushall()
     assert await _until(lambda: fa.flushes >= 1)
     for _ in range(500):  # re-announced, with what is left of its TTL

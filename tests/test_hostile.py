@@ -22,11 +22,14 @@ MIB = 1024 * 1024
 # by themselves (OPEN_ENDED) are guarded by a 20 s wait, so only the limit under test can end
 # such a call with the documented error in time; a limit that restarted on each dripped byte or
 # was ignored fails the test with TimeoutError instead.
-# The call's limits are short so the suite is fast; the dripping servers drip in step (a byte or
-# a ping every DRIP, ~20 of them within LIMIT), so every limit is still reached while bytes keep
-# arriving, which aiohttp's per-read timeout alone would never notice.
-LIMIT = 0.25
-DRIP = LIMIT / 20
+# The limit under test is short so the suite is fast; the dripping servers drip in step (a byte
+# or a ping every DRIP, ~40 of them within LIMIT), so every limit is still reached while bytes
+# keep arriving, which aiohttp's per-read timeout alone would never notice. Only answers that a
+# timer must end (TIMED) get the short limit; every other answer ends by itself (an error, a
+# size cap) and gets ROOMY, so a loaded machine cannot turn its documented error into a timeout.
+LIMIT = 0.1
+DRIP = LIMIT / 40
+ROOMY = 10.0
 
 # mode (or mode and its fields) -> the error a lone provider raises (create, stream).
 OUTCOMES: dict[str, tuple[Hostile, type[Exception], type[Exception]]] = {
@@ -92,6 +95,8 @@ OPEN_ENDED = {
     "stall",
     "hang",
 }
+# Of those, the ones only a timer ends (the others are cut by max_response_bytes).
+TIMED = OPEN_ENDED - {"endless_body", "endless_line"}
 
 
 @pytest.fixture
@@ -104,8 +109,8 @@ def hostile(server: HostileServer, **kw: Any) -> AnthropicProvider:
     return AnthropicProvider(name="hostile", base_url=server.url, api_key=KEY, **kw)
 
 
-def healthy(emu: AnthropicEmulator) -> AnthropicProvider:
-    return AnthropicProvider(name="healthy", base_url=emu.url, api_key=KEY)
+def healthy(emu: AnthropicEmulator, **kw: Any) -> AnthropicProvider:
+    return AnthropicProvider(name="healthy", base_url=emu.url, api_key=KEY, **kw)
 
 
 async def call(client: cr.AsyncClient, op: str, **kw: Any) -> cr.types.Message:
@@ -131,7 +136,7 @@ async def test_alone_the_documented_error_within_the_deadline(name: str, op: str
     where the answer never ends (the only short limit: the timeout is the 600 s default, the
     guard 20 s), and a connection the server would have kept open is closed by the client."""
     answer, create_error, stream_error = OUTCOMES[name]
-    deadline = LIMIT
+    deadline = LIMIT if name in TIMED else ROOMY
     async with HostileServer(answer) as server:
         async with cr.AsyncClient(
             providers=[hostile(server, max_retries=0)], deadline=deadline, max_response_bytes=MIB
@@ -147,12 +152,14 @@ async def test_alone_the_documented_error_within_the_deadline(name: str, op: str
 @pytest.mark.parametrize("name", list(OUTCOMES))
 async def test_failover_to_a_healthy_provider(emu: AnthropicEmulator, name: str, op: str) -> None:
     """Hostile first, healthy second: every hostile answer fails over, and the call succeeds
-    on the second provider. An answer that never ends is cut by the first attempt's timeout:
-    without it the 10 s deadline would end the call with DeadlineExceeded instead."""
+    on the second provider. An answer that never ends is cut by the first attempt's timeout
+    (the client's): without it the 10 s deadline would end the call with DeadlineExceeded
+    instead. The healthy provider's own timeout is roomy, so a loaded machine cannot time out
+    the attempt that must succeed."""
     answer = OUTCOMES[name][0]
     timeout = LIMIT
     async with HostileServer(answer) as server:
-        providers = [hostile(server, max_retries=0), healthy(emu)]
+        providers = [hostile(server, max_retries=0), healthy(emu, timeout_s=ROOMY)]
         async with cr.AsyncClient(
             providers=providers, timeout=timeout, deadline=10, max_response_bytes=MIB
         ) as client:
@@ -268,10 +275,11 @@ async def test_resource_calls_bound_the_header_phase(what: str) -> None:
 async def test_resource_error_body_is_capped_and_timed(mode: str) -> None:
     """A 529 whose body never ends (or drips) on a streamed resource call: an OverloadedError
     from the first 64 KiB, within the timeout, the rest never read."""
+    timeout = LIMIT if mode == "drip_body" else ROOMY  # only the drip needs the timer to end
     async with HostileServer(Hostile(mode=mode, status=529, drip_s=DRIP)) as server:
         async with cr.AsyncClient(providers=[hostile(server, max_retries=0)]) as client:
             with pytest.raises((cr.OverloadedError, cr.ReadTimeout)) as info:
-                await asyncio.wait_for(client.beta.files.download("file_1", timeout=LIMIT), 20)
+                await asyncio.wait_for(client.beta.files.download("file_1", timeout=timeout), 20)
         await server.wait_disconnects(1)
     if mode == "endless_body":
         assert isinstance(info.value, cr.OverloadedError)

@@ -111,7 +111,9 @@ async def test_the_start_of_the_next_request_sent_early_is_kept() -> None:
     out (here, dripped): a few bytes, or whole lines of its head, are that request's start, not
     lost; a whole request sent early (pipelining, which the server does not do) closes the
     connection after the answer instead."""
-    drip = Hostile(mode="drip_body", drip_s=0.002)
+    # 64 bytes of body a byte per millisecond: the answer still goes out for far longer than
+    # the client's early bytes take to reach the server.
+    drip = Hostile(mode="drip_body", body=b"dripped " * 8, drip_s=0.001)
     async with HostileServer(drip, drip, drip, keep_alive=True) as server:
         reader, writer = await asyncio.open_connection(server.host, server.port)
         writer.write(_request())

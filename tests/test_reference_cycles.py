@@ -119,7 +119,8 @@ async def test_a_task_ended_by_a_failure_leaves_no_cycle() -> None:
     answers += [Hostile(mode="pings", after_events=3, drip_s=0.02)]
     async with HostileServer(*answers) as server:
         provider = AnthropicProvider(name="h", base_url=server.url, api_key=KEY, max_retries=0)
-        client = cr.AsyncClient(providers=[provider], timeout=0.2, deadline=0.3)
+        # the timeout ends the stall, 0.1 s before the deadline could
+        client = cr.AsyncClient(providers=[provider], timeout=0.1, deadline=0.2)
         errors: list[str] = []
 
         async def run() -> None:

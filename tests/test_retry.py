@@ -131,7 +131,7 @@ async def test_read_timeout(emu: AnthropicEmulator) -> None:
     allows (the answer never comes within the 20 s guard: only the timeout can end the call)."""
     emu.faults.add(Fault(delay_s=3600))
     async with cr.AsyncClient(
-        providers=[AnthropicProvider(base_url=emu.url, api_key=KEY, max_retries=0)], timeout=0.2
+        providers=[AnthropicProvider(base_url=emu.url, api_key=KEY, max_retries=0)], timeout=0.1
     ) as client:
         with pytest.raises(cr.ReadTimeout):
             call = client.messages.create(

@@ -130,7 +130,7 @@ async def test_deadline_bounds_the_whole_call(emus: dict[str, AnthropicEmulator]
         emus[n].faults.add(Fault(delay_s=3600))
     async with cr.AsyncClient(providers=providers(emus, "a", "b")) as client:
         with pytest.raises(cr.DeadlineExceeded) as info:
-            await guarded(create(client, deadline=0.6))
+            await guarded(create(client, deadline=0.15))
     assert len(info.value.attempts) >= 1
     assert "attempt 1 on a" in str(info.value)
 
@@ -147,12 +147,12 @@ async def test_backoff_that_cannot_finish_is_skipped(emus: dict[str, AnthropicEm
 
 async def test_retry_after_is_honoured(emus: dict[str, AnthropicEmulator]) -> None:
     """A retry-after hint sets the wait before the retry on the same provider."""
-    emus["a"].faults.add(Fault(status=429, retry_after=0.3))
+    emus["a"].faults.add(Fault(status=429, retry_after=0.1))
     async with cr.AsyncClient(providers=providers(emus, "a")) as client:
         t0 = time.perf_counter()
         msg = await create(client)
-    assert time.perf_counter() - t0 >= 0.3
-    assert msg.route.attempts[1].backoff_s == pytest.approx(0.3)
+    assert time.perf_counter() - t0 >= 0.1
+    assert msg.route.attempts[1].backoff_s == pytest.approx(0.1)
 
 
 async def test_first_token_timeout_fails_a_silent_stream_over(
@@ -225,8 +225,8 @@ async def test_hedge_wins_on_slow_primary_and_cancels_loser(
 
 async def test_hedge_budget_caps_hedged_calls(emus: dict[str, AnthropicEmulator]) -> None:
     """With a zero budget only the first call may hedge; later slow calls wait."""
-    emus["a"].latency = LatencyProfile(ttft_s=0.3)
-    hedging = Hedging(after=0.05, budget=0.0)
+    emus["a"].latency = LatencyProfile(ttft_s=0.2)  # the hedge, 0.17 s ahead, wins the first
+    hedging = Hedging(after=0.03, budget=0.0)
     async with cr.AsyncClient(providers=providers(emus, "a", "b"), hedging=hedging) as client:
         routes = [(await stream(client))[1] for _ in range(3)]
     assert [r.provider for r in routes] == ["b", "a", "a"]

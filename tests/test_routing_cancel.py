@@ -163,9 +163,9 @@ async def test_attempt_timer_against_an_outside_cancellation(
 
             # Just before the timer: due before the timer is armed (once the task runs), so
             # never after the call has ended: the timer fires in the same loop pass or the next.
-            task = asyncio.create_task(fn(c, 0.2))
+            task = asyncio.create_task(fn(c, 0.1))
             loop = asyncio.get_running_loop()
-            loop.call_at(loop.time() + 0.2, task.cancel)
+            loop.call_at(loop.time() + 0.1, task.cancel)
             with pytest.raises(asyncio.CancelledError):
                 await asyncio.wait_for(task, 5)
             assert a.requests == 3

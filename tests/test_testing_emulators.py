@@ -74,7 +74,7 @@ async def test_stop_ends_a_handler_whose_client_left_mid_pause(op: str) -> None:
                 Fault(operations=frozenset({"messages.stream"}), stall_s=3600, after_events=1)
             )
         provider = AnthropicProvider(base_url=emu.url, api_key="test-anthropic-key", max_retries=0)
-        async with cr.AsyncClient(providers=[provider], timeout=0.2) as client:
+        async with cr.AsyncClient(providers=[provider], timeout=0.1) as client:
             with pytest.raises(cr.ReadTimeout):
                 if op == "create":
                     await client.messages.create(

@@ -232,7 +232,7 @@ class ProviderContract:
         provider = self.make_provider(emulator, max_retries=0)
         async with AsyncClient(providers=[provider]) as warm:
             await self._create(warm)
-            client = warm.with_options(timeout=0.3)
+            client = warm.with_options(timeout=0.1)  # the stall (2 s) outlasts it
             emulator.faults.add(Fault(operations=frozenset({"messages.stream"}), stall_s=2,
                                       after_events=1))
             with pytest.raises(E.ReadTimeout):

@@ -16,7 +16,7 @@ import anthropic
 import pytest
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
-from clauderoute.testing import Hostile, HostileServer
+from clauderoute.testing import Hostile, HostileServer, no_backoff
 
 SKILL_MD = b"---\nname: helper\ndescription: Helps with things\n---\nUse me.\n"
 
@@ -178,18 +178,20 @@ async def test_a_bad_form_is_a_400(fleet_of: Any, kit: Any) -> None:
 
 async def test_a_download_is_streamed_not_buffered(kit: Any) -> None:
     """The platform sends a file's content without end: the client gets the first megabyte
-    through the gateway, which it could not if the gateway read the content whole first."""
+    through the gateway, which it could not if the gateway read the content whole first.
+    (The gateway's metadata lookup, endless too, is retried first: without its backoff.)"""
     async with HostileServer(Hostile(mode="endless_body")) as server:
         p = AnthropicProvider(name="hostile", base_url=server.url, api_key="k")
-        async with kit.run_gateway([p]) as g, aiohttp.ClientSession() as s, s.get(
-                g.url + "/v1/files/file_x/content", headers={"x-api-key": kit.KEY}) as r:
-            assert r.status == 200
-            assert r.headers["x-clauderoute-provider"] == "hostile"
-            got = 0
-            while got < 1 << 20:
-                chunk = await r.content.readany()
-                assert chunk
-                got += len(chunk)
+        with no_backoff():
+            async with kit.run_gateway([p]) as g, aiohttp.ClientSession() as s, s.get(
+                    g.url + "/v1/files/file_x/content", headers={"x-api-key": kit.KEY}) as r:
+                assert r.status == 200
+                assert r.headers["x-clauderoute-provider"] == "hostile"
+                got = 0
+                while got < 1 << 20:
+                    chunk = await r.content.readany()
+                    assert chunk
+                    got += len(chunk)
         await server.wait_disconnects()  # leaving frees the platform's connection too
 
 
@@ -197,16 +199,18 @@ async def test_a_download_broken_off_is_not_passed_off_as_whole(
         kit: Any, caplog: pytest.LogCaptureFixture) -> None:
     """The platform resets the connection after the headers: the gateway has sent its own
     (200, chunked) and then closes without the body's end, so the client sees an error; the
-    access log records the request with the error."""
+    access log records the request with the error. (The gateway's metadata lookup, reset
+    too, is retried first: without its backoff.)"""
     caplog.set_level(logging.INFO, "clauderoute.gateway.access")
     async with HostileServer(Hostile(mode="reset_after_headers")) as server:
         p = AnthropicProvider(name="hostile", base_url=server.url, api_key="k")
         async with kit.run_gateway([p]) as g, aiohttp.ClientSession() as s:
-            async with s.get(g.url + "/v1/files/file_x/content",
-                             headers={"x-api-key": kit.KEY}) as r:
-                assert r.status == 200
-                with pytest.raises(aiohttp.ClientError):
-                    await r.read()
+            with no_backoff():
+                async with s.get(g.url + "/v1/files/file_x/content",
+                                 headers={"x-api-key": kit.KEY}) as r:
+                    assert r.status == 200
+                    with pytest.raises(aiohttp.ClientError):
+                        await r.read()
             async with s.get(g.url + "/healthz") as r:  # the gateway serves on
                 assert r.status == 200
     lines = [json.loads(r.getMessage()) for r in caplog.records

@@ -214,8 +214,9 @@ async def test_a_caller_leaving_does_not_fail_the_others_waiting_on_its_search(
 
     from clauderoute.testing import Hostile, HostileServer
 
-    # "slow" answers its probe with a 404 dripped a byte at a time: the search takes a while.
-    slow = Hostile(mode="drip_body", status=404, drip_s=0.01)
+    # "slow" answers its probe with a 404 dripped a byte at a time: the search takes a while
+    # (~0.4 s: many times what the second call takes to arrive and the first to leave).
+    slow = Hostile(mode="drip_body", status=404, drip_s=0.004)
     async with HostileServer(slow) as server:
         two = AnthropicProvider(name="two", base_url=emus[1].url, api_key="k2", max_retries=0)
         maker = [AnthropicProvider(name="two", base_url=emus[1].url, api_key="k2")]

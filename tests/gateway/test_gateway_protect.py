@@ -74,7 +74,7 @@ async def test_413_on_chunked_body_as_soon_as_it_passes(fleet_of: Any, kit: Any)
 async def test_slow_head_is_dropped(fleet_of: Any, kit: Any, head: bytes) -> None:
     """A client that never finishes its request head (or never starts it) is disconnected."""
     fleet = await fleet_of(kinds=["anthropic"])
-    async with kit.run_gateway(fleet.providers, header_timeout_s=0.2) as g:
+    async with kit.run_gateway(fleet.providers, header_timeout_s=0.1) as g:
         reader, writer = await _head(g.port, head)
         assert await asyncio.wait_for(reader.read(), 10) == b""
         writer.close()
@@ -83,7 +83,7 @@ async def test_slow_head_is_dropped(fleet_of: Any, kit: Any, head: bytes) -> Non
 async def test_dripping_head_is_dropped(fleet_of: Any, kit: Any) -> None:
     """One byte at a time keeps no timer alive: the whole head has one limit."""
     fleet = await fleet_of(kinds=["anthropic"])
-    async with kit.run_gateway(fleet.providers, header_timeout_s=0.3) as g:
+    async with kit.run_gateway(fleet.providers, header_timeout_s=0.15) as g:
         reader, writer = await _head(g.port, b"P")
         closed = asyncio.ensure_future(reader.read())
         for byte in _post(kit.KEY, "x-pad: " + "a" * 200 + "\r\n")[1:]:
@@ -104,7 +104,7 @@ async def test_dripping_head_is_dropped(fleet_of: Any, kit: Any) -> None:
 
 async def test_slow_body_gets_408(fleet_of: Any, kit: Any) -> None:
     fleet = await fleet_of(kinds=["anthropic"])
-    async with kit.run_gateway(fleet.providers, body_timeout_s=0.2) as g:
+    async with kit.run_gateway(fleet.providers, body_timeout_s=0.1) as g:
         reader, writer = await _head(g.port, _post(kit.KEY, "content-length: 100\r\n") +
                                      b'{"model": ')
         status, _h, body = await _answer(reader)
@@ -140,9 +140,9 @@ async def test_deadline_holds_end_to_end_behind_hostile_platform(kit: Any, mode:
     """A platform that drips, stalls, hangs or pings forever: the gateway's deadline answers
     the client (504 timeout_error before content; an error event after it), and the platform's
     connection is dropped."""
-    async with HostileServer(Hostile(mode=mode, drip_s=0.05, after_events=3)) as server:
+    async with HostileServer(Hostile(mode=mode, drip_s=0.02, after_events=3)) as server:
         provider = AnthropicProvider(base_url=server.url, api_key="k", max_retries=0)
-        async with kit.run_gateway([provider], client_kw={"deadline": 0.5}) as g:
+        async with kit.run_gateway([provider], client_kw={"deadline": 0.2}) as g:
             client = anthropic.AsyncAnthropic(api_key=kit.KEY, base_url=g.url, max_retries=0,
                                               timeout=30)
             with pytest.raises(anthropic.APIStatusError) as info:

@@ -129,6 +129,8 @@ async def _in_process(
 
     from clauderoute.gateway import _serve, load_settings
 
+    # A reload in this process takes milliseconds: a stream of ~0.2 s still outlasts it.
+    emulator.emulator.latency = LatencyProfile(per_token_s=0.005)
     direct = AnthropicProvider(
         name="direct", base_url=emulator.emulator.url, api_key=emulator.secret, max_retries=0
     )

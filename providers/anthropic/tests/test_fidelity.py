@@ -74,7 +74,8 @@ async def test_sdk_client_works_against_the_emulator(emulator: AnthropicEmulator
 async def test_sdk_errors_and_retries_match_ours(emulator: AnthropicEmulator) -> None:
     """A 529 from the emulator is retried by the SDK and by us; a 400 is an error of the same
     name, status, type and request id in both."""
-    emulator.faults.add(Fault(status=529))
+    # (a short retry-after, which the SDK honours, instead of its own backoff of ~0.5 s)
+    emulator.faults.add(Fault(status=529, retry_after=0.01))
     sdk = _sdk(emulator, retries=1)
     try:
         msg = await sdk.messages.create(model="claude-haiku-4-5", max_tokens=8,

@@ -61,8 +61,9 @@ async def test_hundred_concurrent_prepares_fetch_one_token() -> None:
 
 
 async def test_sync_credential_runs_off_the_event_loop() -> None:
-    """While a synchronous credential blocks for 0.3 s, the event loop keeps running."""
-    cred = EmulatorCredential(FoundryEmulator(), delay_s=0.3)
+    """While a synchronous credential blocks for 0.15 s, the event loop keeps running
+    (~15 turns of the 10 ms ticker where 3 are asked for)."""
+    cred = EmulatorCredential(FoundryEmulator(), delay_s=0.15)
     p = FoundryProvider(resource="r", credential=cred)
     _, ticks = await loop_ticks(p.prepare(_call()))
     assert ticks >= 3  # a refresh run in place would leave it at 0 or 1
