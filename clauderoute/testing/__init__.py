@@ -12,6 +12,7 @@ from ._capacity import Capacity
 from ._faults import Fault, FaultPlan, LatencyProfile
 from ._hostile import Blackhole, Hostile, HostileRequest
 from ._hostile_server import HostileServer
+from ._keys import rsa_key_pair
 from ._sdk import loop_ticks, sdk_roundtrip, split_at
 from ._server import EmulatorServer, RecordedRequest, count_tokens, default_reply, message_events
 from ._sigv4 import AwsKey, SigV4Verifier
@@ -36,6 +37,7 @@ __all__ = [
     "loop_ticks",
     "message_events",
     "no_backoff",
+    "rsa_key_pair",
     "sdk_roundtrip",
     "split_at",
     "synthesize",

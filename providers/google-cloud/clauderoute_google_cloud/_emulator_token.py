@@ -5,7 +5,6 @@ to Google's endpoint.)"""
 
 from __future__ import annotations
 
-import functools
 import json
 import secrets
 import time
@@ -13,27 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
+from clauderoute.testing import rsa_key_pair
+
 __all__ = ["TokenMixin"]
 
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-
-
-@functools.cache
-def _key_pair() -> tuple[str, str]:
-    """The emulator's RSA key (2048 bits, made with ``cryptography``), PEM private and public:
-    made once per process and shared by the service accounts of every emulator, since making
-    one costs ~75 ms of CPU (a suite that made one per test spent seconds on them). Each key
-    file has its own ``private_key_id``, which ``/token`` checks (see service_account_info)."""
-    from cryptography.hazmat.primitives import serialization  # lazy: google-auth's dep
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
 
 
 class TokenMixin:
@@ -53,11 +37,11 @@ class TokenMixin:
                              email: str = "emulator@test-project.iam.gserviceaccount.com",
                              ) -> dict[str, Any]:
         """A service-account key whose grants ``/token`` honours: the JSON content of a key
-        file, ``token_uri`` pointing here. Its RSA key is the process's emulator key (see
-        ``_key_pair``), its ``private_key_id`` new: ``/token`` honours the grants of this key
-        file only, as Google's checks a grant's key id (the ``kid`` google-auth signs with),
-        and a later call for the same ``email`` replaces it."""
-        private, self._sa_keys[email] = _key_pair()
+        file, ``token_uri`` pointing here. Its RSA key is the process's emulator key
+        (``clauderoute.testing.rsa_key_pair``), its ``private_key_id`` new: ``/token`` honours
+        the grants of this key file only, as Google's checks a grant's key id (the ``kid``
+        google-auth signs with), and a later call for the same ``email`` replaces it."""
+        private, self._sa_keys[email] = rsa_key_pair()
         key_id = self._sa_key_ids[email] = secrets.token_hex(20)
         return {"type": "service_account", "project_id": project,
                 "private_key_id": key_id, "private_key": private,

@@ -5,7 +5,6 @@ token endpoint so google-auth's service-account flow runs offline."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import secrets
@@ -17,7 +16,7 @@ import msgspec
 from aiohttp import web
 
 from clauderoute.provider import COUNT_TOKENS, CREATE, MB, STREAM
-from clauderoute.testing import EmulatorServer
+from clauderoute.testing import EmulatorServer, rsa_key_pair
 
 __all__ = ["VertexEmulator"]
 
@@ -47,23 +46,6 @@ DENIED = ("Permission 'aiplatform.endpoints.predict' denied on resource "
 NO_MODEL = "Publisher Model `{name}` not found."
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-
-
-@functools.cache
-def _key_pair() -> tuple[str, str]:
-    """The emulator's RSA key (2048 bits, made with ``cryptography``), PEM private and public:
-    made once per process and shared by the service accounts of every emulator, since making
-    one costs ~75 ms of CPU (a suite that made one per test spent seconds on them). Each key
-    file has its own ``private_key_id``, which ``/token`` checks (see service_account_info)."""
-    from cryptography.hazmat.primitives import serialization  # lazy: google-auth's dep
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
 
 
 class VertexEmulator(EmulatorServer):
@@ -128,11 +110,11 @@ class VertexEmulator(EmulatorServer):
     def service_account_info(self, email: str = "emulator@test-project.iam.gserviceaccount.com",
                              ) -> dict[str, Any]:
         """A service-account key that this emulator's ``/token`` honours: the JSON content of
-        a key file, ``token_uri`` pointing here. Its RSA key is the process's emulator key (see
-        ``_key_pair``), its ``private_key_id`` new: ``/token`` honours the grants of this key
-        file only, as Google's checks a grant's key id (the ``kid`` google-auth signs with),
-        and a later call for the same ``email`` replaces it."""
-        private, public = _key_pair()
+        a key file, ``token_uri`` pointing here. Its RSA key is the process's emulator key
+        (``clauderoute.testing.rsa_key_pair``), its ``private_key_id`` new: ``/token`` honours
+        the grants of this key file only, as Google's checks a grant's key id (the ``kid``
+        google-auth signs with), and a later call for the same ``email`` replaces it."""
+        private, public = rsa_key_pair()
         self.add_service_account(email, public)
         key_id = self._key_ids[email] = secrets.token_hex(20)
         return {"type": "service_account", "project_id": self.project,
