@@ -10,6 +10,7 @@ from .._retry import no_backoff
 from ._agent import TOOL_MARKER, synthesize
 from ._capacity import Capacity
 from ._faults import Fault, FaultPlan, LatencyProfile
+from ._google_token import GoogleTokenEndpoint
 from ._hostile import Blackhole, Hostile, HostileRequest
 from ._hostile_server import HostileServer
 from ._keys import rsa_key_pair
@@ -24,6 +25,7 @@ __all__ = [
     "EmulatorServer",
     "Fault",
     "FaultPlan",
+    "GoogleTokenEndpoint",
     "Hostile",
     "HostileRequest",
     "HostileServer",

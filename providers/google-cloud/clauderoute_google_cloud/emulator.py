@@ -2,7 +2,8 @@
 counting, Models, Message Batches, Files, Skills) under the gateway's workspace root
 ``/v1/projects/{project}/locations/{location}/workspaces/{workspace_id}/invoke``, behind Google's
 front end (bearer-token, project, location and workspace checks, Google-shaped rejections), plus
-an OAuth token endpoint so google-auth's service-account and authorized-user flows run offline.
+an OAuth token endpoint (``clauderoute.testing.GoogleTokenEndpoint``) so google-auth's
+service-account flow runs offline.
 
 Behind the front end, answers and model errors are the Claude API's (the platform proxies the
 first-party API verbatim: the SDK's README for lib/google_cloud). The front end's own rejections
@@ -12,7 +13,6 @@ their texts are the emulator's, not documented ones.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,7 +20,7 @@ import msgspec
 from aiohttp import web
 from clauderoute_anthropic import AnthropicEmulator
 
-from ._emulator_token import TokenMixin
+from clauderoute.testing import GoogleTokenEndpoint
 
 __all__ = ["PREFIX", "GoogleCloudEmulator"]
 
@@ -31,7 +31,7 @@ BAD_TOKEN = ("Request had invalid authentication credentials. Expected OAuth 2 a
              "login cookie or other valid authentication credential.")
 
 
-class GoogleCloudEmulator(TokenMixin, AnthropicEmulator):
+class GoogleCloudEmulator(GoogleTokenEndpoint, AnthropicEmulator):
     """Claude on Google Cloud: the Claude API under ``PREFIX``, and ``POST /token``.
 
     Args:
@@ -56,9 +56,7 @@ class GoogleCloudEmulator(TokenMixin, AnthropicEmulator):
         self.project = project
         self.locations = None if locations is None else list(locations)
         self.workspaces = None if workspaces is None else list(workspaces)
-        self._tokens: dict[str, float] = dict.fromkeys(tokens, float("inf"))
-        self.token_lifetime_s = token_lifetime_s
-        self.init_tokens()
+        self.init_token_endpoint(tokens, token_lifetime_s)
 
     @property
     def url(self) -> str:
@@ -69,13 +67,13 @@ class GoogleCloudEmulator(TokenMixin, AnthropicEmulator):
         return self.root + PREFIX.format(project=self.project, location=location,
                                          workspace=workspace)
 
-    def accept_token(self, token: str, expires_on: float = float("inf")) -> None:
-        """Accept the bearer ``token`` until ``expires_on`` (epoch seconds)."""
-        self._tokens[token] = expires_on
-
-    def revoke_tokens(self) -> None:
-        """Reject every bearer token accepted so far (revoked or expired credentials)."""
-        self._tokens.clear()
+    def service_account_info(self, project: str,
+                             email: str = "emulator@test-project.iam.gserviceaccount.com",
+                             ) -> dict[str, Any]:
+        """A service-account key of ``project`` that this emulator's ``/token`` honours: the
+        JSON content of a key file, ``token_uri`` pointing here, its own ``private_key_id``
+        (``GoogleTokenEndpoint.service_account_key``)."""
+        return self.service_account_key(project, email)
 
     def routes(self) -> list[web.RouteDef]:
         prefixed = [web.RouteDef(r.method, PREFIX + r.path, r.handler, r.kwargs)
@@ -93,9 +91,7 @@ class GoogleCloudEmulator(TokenMixin, AnthropicEmulator):
     def check_auth(self, request: web.Request, body: bytes) -> web.StreamResponse | None:
         """The front end (token, project, location, workspace), then the Claude API's version
         check."""
-        auth = request.headers.get("authorization", "")
-        token = auth[7:] if auth.startswith("Bearer ") else ""
-        if self._tokens.get(token, 0.0) <= time.time():
+        if self.bearer_refused(request):
             return self.google_error(401, "UNAUTHENTICATED", BAD_TOKEN, {
                 "www-authenticate": 'Bearer realm="https://accounts.google.com/"'})
         m = request.match_info

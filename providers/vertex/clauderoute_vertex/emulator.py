@@ -6,9 +6,6 @@ token endpoint so google-auth's service-account flow runs offline."""
 from __future__ import annotations
 
 import itertools
-import json
-import secrets
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,7 +13,7 @@ import msgspec
 from aiohttp import web
 
 from clauderoute.provider import COUNT_TOKENS, CREATE, MB, STREAM
-from clauderoute.testing import EmulatorServer, rsa_key_pair
+from clauderoute.testing import EmulatorServer, GoogleTokenEndpoint
 
 __all__ = ["VertexEmulator"]
 
@@ -44,11 +41,9 @@ BAD_TOKEN = ("Request had invalid authentication credentials. Expected OAuth 2 a
 DENIED = ("Permission 'aiplatform.endpoints.predict' denied on resource "
           "'//aiplatform.googleapis.com/{name}' (or it may not exist).")
 NO_MODEL = "Publisher Model `{name}` not found."
-GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
-JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
-class VertexEmulator(EmulatorServer):
+class VertexEmulator(GoogleTokenEndpoint, EmulatorServer):
     """Claude on Vertex: ``POST /v1/projects/{project}/locations/{location}/publishers/anthropic/
     models/{model}:rawPredict`` (JSON), ``:streamRawPredict`` (SSE) and
     ``.../models/count-tokens:rawPredict``; and ``POST /token`` (OAuth JWT-bearer grant).
@@ -77,14 +72,8 @@ class VertexEmulator(EmulatorServer):
         self.project = project
         self.locations = None if locations is None else set(locations)
         self.models = None if models is None else set(models)
-        self._tokens: dict[str, float] = dict.fromkeys(tokens, float("inf"))
-        self.token_lifetime_s = token_lifetime_s
+        self.init_token_endpoint(tokens, token_lifetime_s)
         self.max_body_bytes = max_body_bytes
-        self._keys: dict[str, str] = {}  # service-account email -> public key PEM
-        self._key_ids: dict[str, str] = {}  # email -> private_key_id, for the keys made here
-        #: Claims of every JWT grant ``/token`` honoured, and the tokens it minted, in order.
-        self.grants: list[dict[str, Any]] = []
-        self.minted: list[str] = []
         self._rids = itertools.count(1)
 
     @property
@@ -92,42 +81,21 @@ class VertexEmulator(EmulatorServer):
         """``http://127.0.0.1:PORT/v1``: the provider's (and the SDK's) ``base_url``."""
         return self.root + "/v1"
 
-    # --- tokens ---------------------------------------------------------------------------------
-
-    def accept_token(self, token: str, expires_on: float = float("inf")) -> None:
-        """Accept the bearer ``token`` until ``expires_on`` (epoch seconds)."""
-        self._tokens[token] = expires_on
-
-    def revoke_tokens(self) -> None:
-        """Reject every bearer token accepted so far (revoked or expired credentials)."""
-        self._tokens.clear()
-
-    def add_service_account(self, email: str, public_key_pem: str) -> None:
-        """Honour JWT grants from ``email`` signed by the key whose public half is given."""
-        self._keys[email] = public_key_pem
-        self._key_ids.pop(email, None)
+    # --- tokens: GoogleTokenEndpoint's (accept_token, revoke_tokens, add_service_account) -----
 
     def service_account_info(self, email: str = "emulator@test-project.iam.gserviceaccount.com",
                              ) -> dict[str, Any]:
-        """A service-account key that this emulator's ``/token`` honours: the JSON content of
-        a key file, ``token_uri`` pointing here. Its RSA key is the process's emulator key
-        (``clauderoute.testing.rsa_key_pair``), its ``private_key_id`` new: ``/token`` honours
-        the grants of this key file only, as Google's checks a grant's key id (the ``kid``
-        google-auth signs with), and a later call for the same ``email`` replaces it."""
-        private, public = rsa_key_pair()
-        self.add_service_account(email, public)
-        key_id = self._key_ids[email] = secrets.token_hex(20)
-        return {"type": "service_account", "project_id": self.project,
-                "private_key_id": key_id, "private_key": private,
-                "client_email": email, "client_id": "1" + "0" * 20,
-                "token_uri": self.root + "/token"}
+        """A service-account key of this emulator's ``project`` that its ``/token`` honours: the
+        JSON content of a key file, ``token_uri`` pointing here, its own ``private_key_id``
+        (``GoogleTokenEndpoint.service_account_key``)."""
+        return self.service_account_key(self.project, email)
 
     # --- EmulatorServer hooks -------------------------------------------------------------------
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post("/v1/projects/{project}/locations/{location}/publishers/{publisher}"
                          "/models/{target}", self._predict),
-                web.post("/token", self._token),
+                *self.token_routes(),
                 web.route("*", "/{tail:.*}", self._unknown)]
 
     def response_headers(self) -> dict[str, str]:
@@ -156,9 +124,7 @@ class VertexEmulator(EmulatorServer):
 
     def check_auth(self, request: web.Request, body: bytes) -> web.StreamResponse | None:
         """The front end: bearer token, then project, publisher, location and model."""
-        auth = request.headers.get("authorization", "")
-        token = auth[7:] if auth.startswith("Bearer ") else ""
-        if self._tokens.get(token, 0.0) <= time.time():
+        if self.bearer_refused(request):
             return self.google_error(401, "UNAUTHENTICATED", BAD_TOKEN, {
                 "www-authenticate": 'Bearer realm="https://accounts.google.com/"'})
         m = request.match_info
@@ -220,46 +186,6 @@ class VertexEmulator(EmulatorServer):
             return params
         return self.error_response(400, "invalid_request_error", problem,
                                    self.response_headers())
-
-    async def _token(self, request: web.Request) -> web.Response:
-        """OAuth 2 JWT-bearer grant (RFC 7523), as Google's token endpoint answers it."""
-        form = await request.post()
-        assertion = str(form.get("assertion", ""))
-        if form.get("grant_type") != JWT_GRANT or not assertion:
-            return self._oauth_error("unsupported_grant_type", "Invalid grant_type.")
-        claims = self._verify(assertion)
-        if claims is None:
-            return self._oauth_error("invalid_grant", "Invalid JWT Signature.")
-        self.grants.append(claims)
-        token = f"ya29.emu-{len(self.grants)}-{secrets.token_urlsafe(24)}"
-        self.minted.append(token)
-        self.accept_token(token, time.time() + self.token_lifetime_s)
-        return web.json_response({"access_token": token, "token_type": "Bearer",
-                                  "expires_in": int(self.token_lifetime_s)})
-
-    def _verify(self, assertion: str) -> dict[str, Any] | None:
-        from google.auth import exceptions, jwt  # lazy: only the token endpoint needs it
-
-        decode: Any = jwt.decode  # google-auth is untyped
-        header: Any = jwt.decode_header
-        try:
-            issuer = decode(assertion, verify=False).get("iss", "")
-            if issuer not in self._keys:
-                return None
-            key_id = self._key_ids.get(issuer)
-            if key_id is not None and header(assertion).get("kid") != key_id:
-                return None
-            # google-auth addresses the grant to Google's endpoint whatever token_uri says.
-            claims: dict[str, Any] = decode(assertion, certs=self._keys[issuer], audience=[
-                GOOGLE_TOKEN_URI, self.root + "/token"])
-        except (ValueError, exceptions.GoogleAuthError):
-            return None
-        return claims
-
-    @staticmethod
-    def _oauth_error(error: str, description: str) -> web.Response:
-        return web.Response(status=400, content_type="application/json",
-                            text=json.dumps({"error": error, "error_description": description}))
 
     async def _unknown(self, request: web.Request) -> web.Response:
         body = await request.read()
