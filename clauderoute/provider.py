@@ -14,6 +14,9 @@ Groups:
 * **SigV4 signing** (AWS Signature Version 4): ``SigV4Signer``, the signature over the exact
   request sent; ``SigV4Auth``, an ``Auth`` to subclass that keeps a credential source fresh and
   signs with it; ``StaticCredentials``, fixed keys as such a source.
+* **Google OAuth**: ``GoogleOAuth``, an ``Auth`` to subclass that keeps a google-auth access
+  token fresh (ADC, a key file or given credentials; google-auth imported at the first refresh)
+  and sends it as ``Authorization: Bearer``.
 * **Operation names** (the keys of ``Capabilities.operations``): ``CREATE``, ``STREAM``,
   ``COUNT_TOKENS``, the resource operations (``BATCHES_*``, ``FILES_*``, ``SKILLS_*``,
   ``SKILL_VERSIONS_*``, ``MODELS_*``), the references a Messages call may need
@@ -84,6 +87,7 @@ from ._errors import (
     UnprocessableEntityError,
     with_response,
 )
+from ._google_auth import GoogleOAuth
 from ._operations import (
     BATCHES_CANCEL,
     BATCHES_CREATE,
@@ -184,6 +188,7 @@ __all__ = [
     "FILES_RETRIEVE",
     "FILES_UPLOAD",
     "FILE_REFERENCE",
+    "GoogleOAuth",
     "HttpRequest",
     "HttpResponse",
     "InsecureTransportWarning",
