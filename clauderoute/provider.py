@@ -10,7 +10,8 @@ Groups:
 
 * **The contract**: ``Provider``, ``Call``, ``HttpRequest``, ``HttpResponse``, ``Capabilities``,
   ``Action``, ``Auth``, ``NoAuth``, ``StreamDecoder``; ``SharedRefresh``, one credential refresh
-  in flight per auth object, its failure a ``CredentialsError``.
+  in flight per auth object, its failure a ``CredentialsError``; ``BearerToken``, an ``Auth`` to
+  subclass for a fixed token sent as ``Authorization: Bearer``.
 * **SigV4 signing** (AWS Signature Version 4): ``SigV4Signer``, the signature over the exact
   request sent; ``SigV4Auth``, an ``Auth`` to subclass that keeps a credential source fresh and
   signs with it; ``StaticCredentials``, fixed keys as such a source.
@@ -40,6 +41,7 @@ Groups:
 
 from __future__ import annotations
 
+from ._bearer import BearerToken
 from ._catalog import catalog, model_facts, platform_facts, resolve_model
 from ._catalog._lifecycle import retirement
 from ._catalog._sync import ServedModel
@@ -161,6 +163,7 @@ __all__ = [
     "BATCHES_RESULTS",
     "BATCHES_RETRIEVE",
     "BadRequestError",
+    "BearerToken",
     "Bucket",
     "COUNT_TOKENS",
     "CREATE",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clauderoute.provider import Auth, HttpRequest, check_header_value
+from clauderoute.provider import Auth, BearerToken, HttpRequest, check_header_value
 
 __all__ = ["ApiKeyAuth", "BearerAuth"]
 
@@ -21,14 +21,8 @@ class ApiKeyAuth(Auth):
         return request
 
 
-class BearerAuth(Auth):
+class BearerAuth(BearerToken):
     """``Authorization: Bearer <token>`` (ANTHROPIC_AUTH_TOKEN)."""
 
     kind = "bearer"
-
-    def __init__(self, token: str) -> None:
-        self._token = check_header_value(token, "auth_token")
-
-    def sign(self, request: HttpRequest) -> HttpRequest:
-        request.headers["authorization"] = "Bearer " + self._token
-        return request
+    setting = "auth_token"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clauderoute.provider import Auth, CredentialsError, HttpRequest, check_header_value
+from clauderoute.provider import BearerToken, CredentialsError, HttpRequest
 from clauderoute.provider import SigV4Auth as BaseSigV4Auth
 
 __all__ = ["SERVICE", "ApiKeyAuth", "SigV4Auth"]
@@ -24,19 +24,13 @@ SERVICE = "aws-external-anthropic"
 _OWN = frozenset({"authorization", "x-amz-date", "x-amz-security-token"})
 
 
-class ApiKeyAuth(Auth):
+class ApiKeyAuth(BearerToken):
     """A Claude Platform on AWS API key as ``Authorization: Bearer`` (AWS user guide,
     "Authentication": "The Anthropic SDK sends the key as a bearer token"; SDK 2.17
     anthropic/_client.py:354-358 builds that header from ``api_key``)."""
 
     kind = "api_key"
-
-    def __init__(self, key: str) -> None:
-        self._key = check_header_value(key, "api_key")
-
-    def sign(self, request: HttpRequest) -> HttpRequest:
-        request.headers["authorization"] = "Bearer " + self._key
-        return request
+    setting = "api_key"
 
 
 class SigV4Auth(BaseSigV4Auth):

@@ -12,12 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clauderoute.provider import (
-    Auth,
-    ConfigurationError,
-    HttpRequest,
-    check_header_value,
-)
+from clauderoute.provider import BearerToken, ConfigurationError
 from clauderoute.provider import SigV4Auth as BaseSigV4Auth
 
 __all__ = ["BearerAuth", "SigV4Auth", "profile_region"]
@@ -44,18 +39,12 @@ def profile_region(profile: str | None) -> str | None:
         raise ConfigurationError(f"bedrock: profile: {what} ({type(exc).__name__})") from exc
 
 
-class BearerAuth(Auth):
+class BearerAuth(BearerToken):
     """A Bedrock API key (``AWS_BEARER_TOKEN_BEDROCK``) as ``Authorization: Bearer``, instead of
     SigV4 (AWS docs, "Use an Amazon Bedrock API key"; the SDK's ``api_key`` on Bedrock)."""
 
     kind = "api_key"
-
-    def __init__(self, key: str) -> None:
-        self._key = check_header_value(key, "api_key")
-
-    def sign(self, request: HttpRequest) -> HttpRequest:
-        request.headers["authorization"] = "Bearer " + self._key
-        return request
+    setting = "api_key"
 
 
 class SigV4Auth(BaseSigV4Auth):

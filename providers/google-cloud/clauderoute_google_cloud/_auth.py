@@ -9,7 +9,7 @@ token you supply is used as-is. A token that cannot be had raises ``CredentialsE
 
 from __future__ import annotations
 
-from clauderoute.provider import Auth, GoogleOAuth, HttpRequest, check_header_value
+from clauderoute.provider import BearerToken, GoogleOAuth
 
 __all__ = ["CLOUD_PLATFORM_SCOPE", "AccessTokenAuth", "GoogleAuth"]
 
@@ -18,17 +18,11 @@ __all__ = ["CLOUD_PLATFORM_SCOPE", "AccessTokenAuth", "GoogleAuth"]
 CLOUD_PLATFORM_SCOPE = GoogleOAuth.scope
 
 
-class AccessTokenAuth(Auth):
+class AccessTokenAuth(BearerToken):
     """A ready OAuth access token (``access_token`` setting), used as given, never refreshed."""
 
     kind = "access_token"
-
-    def __init__(self, token: str) -> None:
-        self._token = check_header_value(token, "access_token")
-
-    def sign(self, request: HttpRequest) -> HttpRequest:
-        request.headers["authorization"] = "Bearer " + self._token
-        return request
+    setting = "access_token"
 
 
 class GoogleAuth(GoogleOAuth):
