@@ -20,6 +20,7 @@ from google.auth.transport.requests import Request
 from google.oauth2 import service_account
 
 from clauderoute.testing import EmulatorServer, GoogleTokenEndpoint, rsa_key_pair
+from clauderoute.testing._google_token import BAD_TOKEN
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 EMAIL = "tester@p.iam.gserviceaccount.com"
@@ -36,10 +37,17 @@ class TokenEmulator(GoogleTokenEndpoint, EmulatorServer):
         self.init_token_endpoint(tokens, lifetime_s)
 
     def routes(self) -> list[web.RouteDef]:
-        return [*self.token_routes(), web.get("/whoami", self._whoami)]
+        return [*self.token_routes(), web.get("/whoami", self._whoami),
+                web.get("/front", self._front)]  # fmt: skip
 
     async def _whoami(self, request: web.Request) -> web.Response:
         return web.Response(status=401 if self.bearer_refused(request) else 200)
+
+    async def _front(self, request: web.Request) -> web.Response:
+        """As an emulator's ``check_auth`` uses ``token_refusal``; ``?say=`` its message."""
+        say = request.query.get("say")
+        refusal = self.token_refusal(request) if say is None else self.token_refusal(request, say)
+        return refusal or web.Response(status=200, text="in")
 
 
 async def _refresh(info: dict[str, Any]) -> Any:
@@ -168,3 +176,37 @@ async def test_another_grant_type_is_refused(form: dict[str, str]) -> None:
     async with TokenEmulator() as emu:
         assert await _post_token(emu, form) == (400, "application/json", BAD_GRANT_TYPE)
         assert emu.grants == [] and emu.minted == []
+
+
+async def _front(emu: TokenEmulator, auth: str | None, query: str = "") -> tuple[int, Any, Any]:
+    headers = {} if auth is None else {"Authorization": auth}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(emu.root + "/front" + query, headers=headers) as resp,
+    ):
+        body = await resp.read()
+        return resp.status, resp.headers.get("www-authenticate"), body
+
+
+@pytest.mark.parametrize("auth", [None, "", "Bearer", "Bearer nope", "bearer good", "Basic good",
+                                  "Bearer  good", "Bearer good,x", "Bearer " + "g" * 7000])  # fmt: skip
+async def test_token_refusal_is_googles_401_for_any_token_not_accepted(auth: str | None) -> None:
+    """No token, an unknown one, the right one with another scheme or spacing, an absurdly long
+    one: Google's 401 body and challenge; the accepted token alone passes."""
+    async with TokenEmulator(tokens=("good",)) as emu:
+        status, challenge, body = await _front(emu, auth)
+        assert status == 401
+        assert challenge == 'Bearer realm="https://accounts.google.com/"'
+        assert json.loads(body) == {
+            "error": {"code": 401, "message": BAD_TOKEN, "status": "UNAUTHENTICATED"}
+        }
+        assert await _front(emu, "Bearer good") == (200, None, b"in")
+
+
+async def test_token_refusal_says_the_emulators_own_message_and_expiry_counts() -> None:
+    async with TokenEmulator(tokens=("good",)) as emu:
+        emu.accept_token("stale", expires_on=time.time() - 1)
+        status, _, body = await _front(emu, "Bearer stale", "?say=See+the+docs.")
+        assert (status, json.loads(body)["error"]["message"]) == (401, "See the docs.")
+        emu.revoke_tokens()
+        assert (await _front(emu, "Bearer good"))[0] == 401

@@ -24,13 +24,21 @@ __all__ = ["GoogleTokenEndpoint"]
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 _EMAIL = "emulator@test-project.iam.gserviceaccount.com"
+#: Google's text for a request without a valid access token (the front end's 401).
+BAD_TOKEN = (
+    "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+    "login cookie or other valid authentication credential."
+)
+_REALM = {"www-authenticate": 'Bearer realm="https://accounts.google.com/"'}
 
 
 class GoogleTokenEndpoint:
     """``POST /token`` as Google's OAuth 2 endpoint answers a service account's JWT-bearer
     grant, and the bearer tokens it mints: a mixin for an ``EmulatorServer`` subclass (listed
     before it), whose ``__init__`` calls ``init_token_endpoint``, whose ``routes()`` include
-    ``token_routes()`` and whose ``check_auth`` refuses what ``bearer_refused`` says.
+    ``token_routes()`` and whose ``check_auth`` returns ``token_refusal(request)`` when it is
+    not ``None``. ``google_error`` answers as Google's front end does (``{"error": {"code",
+    "message", "status"}}``, no Anthropic request id) for the emulator's other refusals.
 
     A grant is honoured when its issuer is a service account given here (``service_account_key``
     or ``add_service_account``), its signature verifies with that account's public key, its
@@ -83,6 +91,28 @@ class GoogleTokenEndpoint:
         auth = request.headers.get("authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else ""
         return self._tokens.get(token, 0.0) <= time.time()
+
+    def token_refusal(self, request: web.Request, message: str = BAD_TOKEN) -> web.Response | None:
+        """Google's 401 (``UNAUTHENTICATED``, with ``www-authenticate``, saying ``message``) when
+        ``request`` has no accepted, unexpired bearer token (``bearer_refused``); ``None`` when
+        it has one."""
+        if not self.bearer_refused(request):
+            return None
+        return self.google_error(401, "UNAUTHENTICATED", message, dict(_REALM))
+
+    @staticmethod
+    def google_error(
+        status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> web.Response:
+        """A rejection by Google's front end: ``{"error": {"code": status, "message", "status":
+        code}}`` as JSON (``code``: a Google status name such as ``NOT_FOUND``)."""
+        body = {"error": {"code": status, "message": message, "status": code}}
+        return web.Response(
+            status=status,
+            body=json.dumps(body).encode(),
+            content_type="application/json",
+            headers=headers,
+        )
 
     # --- service accounts -----------------------------------------------------------------------
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import msgspec
 from aiohttp import web
 from clauderoute_anthropic import AnthropicEmulator
 
@@ -24,11 +23,8 @@ from clauderoute.testing import GoogleTokenEndpoint
 
 __all__ = ["PREFIX", "GoogleCloudEmulator"]
 
-_json = msgspec.json.Encoder()
 #: The routes' prefix: the gateway's workspace root (SDK 2.17 lib/google_cloud/_client.py:34).
 PREFIX = "/v1/projects/{project}/locations/{location}/workspaces/{workspace}/invoke"
-BAD_TOKEN = ("Request had invalid authentication credentials. Expected OAuth 2 access token, "
-             "login cookie or other valid authentication credential.")
 
 
 class GoogleCloudEmulator(GoogleTokenEndpoint, AnthropicEmulator):
@@ -80,20 +76,12 @@ class GoogleCloudEmulator(GoogleTokenEndpoint, AnthropicEmulator):
                     for r in super().routes() if isinstance(r, web.RouteDef)]
         return [*prefixed, *self.token_routes(), web.route("*", "/{tail:.*}", self._unknown)]
 
-    def google_error(self, status: int, code: str, message: str,
-                     headers: dict[str, str] | None = None) -> web.Response:
-        """A rejection by Google's front end: ``{"error": {"code", "message", "status"}}``, no
-        Anthropic request id."""
-        body = {"error": {"code": status, "message": message, "status": code}}
-        return web.Response(status=status, body=_json.encode(body),
-                            content_type="application/json", headers=headers)
-
     def check_auth(self, request: web.Request, body: bytes) -> web.StreamResponse | None:
         """The front end (token, project, location, workspace), then the Claude API's version
         check."""
-        if self.bearer_refused(request):
-            return self.google_error(401, "UNAUTHENTICATED", BAD_TOKEN, {
-                "www-authenticate": 'Bearer realm="https://accounts.google.com/"'})
+        refusal = self.token_refusal(request)
+        if refusal is not None:
+            return refusal
         m = request.match_info
         if m.get("project") != self.project:
             return self.google_error(403, "PERMISSION_DENIED", (

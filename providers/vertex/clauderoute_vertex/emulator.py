@@ -114,19 +114,11 @@ class VertexEmulator(GoogleTokenEndpoint, EmulatorServer):
         return web.Response(status=status, body=_json.encode(body),
                             content_type="application/json", headers=headers)
 
-    def google_error(self, status: int, code: str, message: str,
-                     headers: dict[str, str] | None = None) -> web.Response:
-        """A rejection by Google's front end: ``{"error": {"code", "message", "status"}}``, no
-        Anthropic request id."""
-        body = {"error": {"code": status, "message": message, "status": code}}
-        return web.Response(status=status, body=_json.encode(body),
-                            content_type="application/json", headers=headers)
-
     def check_auth(self, request: web.Request, body: bytes) -> web.StreamResponse | None:
         """The front end: bearer token, then project, publisher, location and model."""
-        if self.bearer_refused(request):
-            return self.google_error(401, "UNAUTHENTICATED", BAD_TOKEN, {
-                "www-authenticate": 'Bearer realm="https://accounts.google.com/"'})
+        refusal = self.token_refusal(request, BAD_TOKEN)
+        if refusal is not None:
+            return refusal
         m = request.match_info
         name = (f"projects/{m['project']}/locations/{m['location']}/publishers/"
                 f"{m['publisher']}/models/{m['target'].rpartition(':')[0]}")
