@@ -35,6 +35,11 @@ gc.set_threshold(10_000, 10, 10)
 # Read before clean_environ removes every CLAUDEROUTE_ variable.
 _GC_EACH_TEST = bool(os.environ.get("CLAUDEROUTE_GC_EACH_TEST"))
 _PREFIXES = ("ANTHROPIC_", "AWS_", "GOOGLE_", "AZURE_", "CLAUDEROUTE_", "CLOUD_ML_", "OTEL_")
+# One certificate, whose key is gone (see the file): what every TLS context a test builds loads
+# instead of the machine's ~150. The SDK's clients each build one (~120 in a run, ~40 ms of CPU
+# each with the machine's bundle, ~0.5 ms with this), as does aiohttp in each child process the
+# tests start. Nothing here trusts a public server: every test stays on loopback.
+_CA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tests", "no-public-ca.pem")
 
 
 # The longest tests (a few seconds of wall time and more each, longest first by --durations on
@@ -99,6 +104,7 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("CLOUDSDK_CONFIG", os.devnull)
     monkeypatch.setenv("CLAUDEROUTE_CACHE_DIR", os.devnull)  # nor a synced model catalog
+    monkeypatch.setenv("SSL_CERT_FILE", _CA_FILE)  # nor its certificate authorities
     yield
     if _GC_EACH_TEST:  # to find which test of a module leaked
         gc.collect()

@@ -600,6 +600,11 @@ _COMMAND_LINES = [
 ]
 
 
+# The eight tests below read one child (functools.cache is per process): one pytest-xdist group
+# puts them on one worker, where the child ran once per worker they were spread over (~0.45 s).
+_PROBE = pytest.mark.xdist_group("cli-import-probe")
+
+
 @functools.cache
 def _loaded_by_parser() -> list[dict[str, Any]]:
     done = subprocess.run(
@@ -613,6 +618,7 @@ def _loaded_by_parser() -> list[dict[str, Any]]:
     return loaded
 
 
+@_PROBE
 @pytest.mark.parametrize(("i", "argv", "loaded"), [(i, *c) for i, c in enumerate(_COMMAND_LINES)])
 def test_a_command_line_imports_only_its_command(i: int, argv: list[str], loaded: Any) -> None:
     """A command line that starts with a command imports that command's module alone (a
@@ -626,6 +632,7 @@ def test_a_command_line_imports_only_its_command(i: int, argv: list[str], loaded
     assert got["aiohttp"] is False, argv
 
 
+@_PROBE
 def test_models_runs_without_aiohttp() -> None:
     """``models`` lists the catalog without loading the HTTP stack it never uses."""
     got = _loaded_by_parser()[len(_COMMAND_LINES)]
@@ -633,6 +640,7 @@ def test_models_runs_without_aiohttp() -> None:
     assert got["aiohttp"] is False
 
 
+@_PROBE
 def test_check_without_ping_runs_without_aiohttp() -> None:
     """``check`` (no ``--ping``) validates the file, its route policy included, and resolves
     credentials without loading the HTTP stack; ``--ping`` loads it to call."""
@@ -641,6 +649,7 @@ def test_check_without_ping_runs_without_aiohttp() -> None:
     assert got["aiohttp"] is False
 
 
+@_PROBE
 def test_serve_runs_without_rich_and_a_supervisor_without_aiohttp() -> None:
     """The gateway needs no ``clauderoute[cli]``: without rich, ``serve --workers 2`` gets as
     far as its listen check (a refusal here, exit 2) and says why in plain text. Up to there a

@@ -5,6 +5,7 @@ subprocess)."""
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 import subprocess
@@ -48,12 +49,17 @@ def pyright(*paths: str) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("pyright")
     if exe is None:
         pytest.skip("pyright is not installed (pip install pyright; it needs node)")
+    # The pyright package's wrapper asks PyPI for its newest release on every run (to print an
+    # upgrade warning): a request off the machine, ~0.2-0.4 s here. The warning is left out, the
+    # type check is the same.
+    env = {**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"}
     return subprocess.run(
         [exe, "--pythonversion", "3.11", *paths],
         capture_output=True,
         text=True,
         check=False,
         cwd=ROOT,
+        env=env,
     )
 
 
