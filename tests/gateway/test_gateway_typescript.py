@@ -46,6 +46,7 @@ console.log(JSON.stringify(out));
 
 # Read at import: the suite's clean_environ removes CLAUDEROUTE_* variables around each test.
 _REQUIRED = os.environ.get("CLAUDEROUTE_REQUIRE_NODE") == "1"
+_ORIGINAL_SSL_CERT_FILE = os.environ.get("SSL_CERT_FILE")  # (clean_environ replaces it)
 
 
 # Where npm installs the SDK, kept between runs (git-ignored), as mypy keeps its cache: npm
@@ -53,6 +54,18 @@ _REQUIRED = os.environ.get("CLAUDEROUTE_REQUIRE_NODE") == "1"
 # when it changed, but unpacks nothing when it did not (~1 s of CPU against ~3 s for a fresh
 # install, and ~1 s of waiting against ~4-7 s).
 SDK_DIR = Path(__file__).resolve().parents[2] / ".ts-sdk"
+
+
+def _npm_environ() -> dict[str, str]:
+    """The environment npm runs in: the test's, with the certificate authorities of the
+    machine. The suite points ``SSL_CERT_FILE`` at a file trusting no public server (every
+    test stays on loopback), but npm reaches the registry, and a node built to use OpenSSL's
+    default store would honour that variable; the value the run started with is restored."""
+    env = dict(os.environ)
+    env.pop("SSL_CERT_FILE", None)
+    if _ORIGINAL_SSL_CERT_FILE is not None:
+        env["SSL_CERT_FILE"] = _ORIGINAL_SSL_CERT_FILE
+    return env
 
 
 @pytest.fixture
@@ -73,6 +86,7 @@ def ts_sdk() -> Iterator[Path]:
             capture_output=True,
             timeout=600,
             check=False,
+            env=_npm_environ(),
         )
         assert done.returncode == 0, done.stderr.decode()[-2000:]
         (SDK_DIR / "run.mjs").write_text(SCRIPT)
