@@ -161,6 +161,9 @@ class Router(Planner):
             if on is not False:
                 watching.append(o)
         route = RouteContext(call, budget, watching, signals)
+        # Signals of their own class, on a call answered whole (not a stream), hear of an
+        # attempt this loop runs itself that succeeds in one call (``Signals.answered``).
+        quick = signals is not None and not defer and type(signals) is Signals
         if route.observers:
             self._start_route(route)
         try:
@@ -204,8 +207,8 @@ class Router(Planner):
                                 self._end_attempt(ctx, self._record(ctx, exc), None, None,
                                                   "cancelled")
                         raise
-                    if signals is not None:
-                        try:
+                    if signals is not None and (not quick or isinstance(out, BaseException)):
+                        try:  # (a quick success tells them in ``answered``, below)
                             signals.attempt_returned(ctx.held, ctx)
                         except Exception:  # noqa: BLE001, S110 - as _safe, without a call
                             pass
@@ -253,7 +256,11 @@ class Router(Planner):
                 if wctx is not None:
                     # the answer's cost, on the route and its winning attempt (a stream's
                     # once its message is whole: ``Signals.finish``)
-                    usd = None if self.signals is None else self.signals.cost_of(wctx, result)
+                    direct = quick and hedge is None and not route.observers
+                    if direct:  # attempt_returned, cost_of, settle and route_end in one
+                        usd = signals.answered(wctx, result)  # type: ignore[union-attr]
+                    else:
+                        usd = None if self.signals is None else self.signals.cost_of(wctx, result)
                     info = self._record(wctx, None, False, usd)  # (positional: a faster call)
                     attempts.append(info)
                     route_info = RouteInfo(provider=wctx.provider.name,
@@ -267,7 +274,7 @@ class Router(Planner):
                     if route.observers:
                         self._end_attempt(wctx, info, result, None, "success")
                         self._end_route(route, route_info, None, "success")
-                    elif signals is not None:
+                    elif signals is not None and not direct:
                         end_signalled(wctx, info, result, route_info)
                     return result, route_info
                 assert last_exc is not None and verdict is not None

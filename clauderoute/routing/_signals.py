@@ -39,7 +39,7 @@ from .._cost import cost
 from .._provider import CREATE, STREAM, Call, HttpResponse, Provider
 from .._ratelimits import RATE_LIMIT_HEADERS
 from .._retry import testing_no_backoff
-from ..types._messages import Message, RouteInfo
+from ..types._messages import Message, RouteInfo, Usage
 from ._affinity import affinity_keys, has_marks
 from ._estimate import BINARY_TOKENS, estimate_input_tokens, max_tokens_of
 from ._observe import AttemptContext, AttemptRecord, Observer
@@ -311,6 +311,41 @@ class Signals(Observer):
             self._drop(taken)
 
     # --- the answer -----------------------------------------------------------------------------
+
+    def answered(self, ctx: AttemptContext, result: Any) -> float | None:
+        """What the router does for the signals when an attempt it ran without observers or
+        hedging succeeded, in one call: ``attempt_returned``, then ``cost_of`` (returned), then
+        ``settle`` and ``route_end`` (each shielded as the router shields them)."""
+        call, p = ctx.call, ctx.provider
+        if call.operation not in _MESSAGES:  # nothing held, no limits kept, no cost
+            self._taken.pop(id(call), None)
+            return self.cost_of(ctx, result)
+        headers = ctx.headers
+        if headers is not None and not (
+            type(p).rate_limits is Provider.rate_limits and type(headers) is dict
+            and RATE_LIMIT_HEADERS.isdisjoint(headers)
+        ):
+            try:
+                self.attempt_returned(ctx.held, ctx)
+            except Exception:  # noqa: BLE001, S110 - the signals never change the outcome
+                pass
+        usd = usage = None
+        if isinstance(result, Message):  # (``cost_of`` and ``multiplier``, inlined)
+            usage = result.usage
+            factor = self.price_multipliers.get(p.name)
+            if factor is None:
+                factor = float(getattr(p, "price_multiplier", 1.0))
+            usd = cost(usage, ctx.requested_model, multiplier=factor)
+        else:
+            usage = getattr(result, "usage", None)
+        held = ctx.held
+        if held is not None:
+            try:
+                self.settle(held, p.name, usage if type(usage) is Usage else None, True)
+            except Exception:  # noqa: BLE001, S110 - the signals never change the outcome
+                pass
+        self._taken.pop(id(call), None)  # (``route_end``: what admit took and no attempt did)
+        return usd
 
     def record_metrics(self, metrics: Any, ctx: AttemptContext, usage: Any) -> None:
         """``clauderoute.cost`` and ``clauderoute.cache_affinity.hits`` for one answer (called
