@@ -19,7 +19,6 @@ hedging starts a second provider when the first is slow to show content (``_hedg
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar, cast
 
@@ -42,7 +41,7 @@ from ._observe import (
     end_signalled,
     start_route,
 )
-from ._outcome import deadline_error, give_up, judge
+from ._outcome import deadline_error, give_up, judge, record_attempt
 from ._planning import Planner
 from ._policy import Failover, Policy
 from ._signals import Signals
@@ -350,42 +349,7 @@ class Router(Planner):
 
     # --- bookkeeping ----------------------------------------------------------------------------
 
-    def _record(self, ctx: AttemptContext, exc: BaseException | None,
-                unhealthy: bool = False, cost_usd: float | None = None) -> AttemptInfo:
-        """The attempt's ``AttemptInfo``; its outcome fed to the latency statistics and the
-        breaker (``unhealthy``: the failure counts against it, as ``judge`` decided;
-        ``cost_usd``: a success's answer's cost)."""
-        p = ctx.provider
-        now = time.perf_counter()
-        start = ctx.sent if ctx.sent is not None else now
-        if exc is None:  # the happy path, without the error bookkeeping
-            first = ctx.first_token  # (ctx.ttft_s without the property's call)
-            ttft = None if first is None or ctx.sent is None else first - ctx.sent
-            model = ctx.requested_model
-            self.stats.record(p.name, model, ttft if ttft is not None else now - start)
-            if self.breaker is not None:
-                self.breaker.success(p.name, model)
-            info = AttemptInfo(number=ctx.number, provider=p.name, platform=p.platform,
-                               model=ctx.model_id, kind=ctx.kind, reason=ctx.reason,
-                               duration_s=now - start, backoff_s=ctx.backoff, status=ctx.status,
-                               ttft_s=ttft, cost_usd=cost_usd)
-        else:
-            cancelled = isinstance(exc, asyncio.CancelledError)
-            if isinstance(exc, E.ClauderouteError):
-                exc.attempt = ctx.number
-                if exc.platform is None:
-                    exc.platform = p.name
-            if unhealthy and self.breaker is not None:
-                self.breaker.failure(p.name, str(ctx.call.params.get("model", "")),
-                                     getattr(exc, "retry_after", None))
-            info = AttemptInfo(
-                number=ctx.number, provider=p.name, platform=p.platform, model=ctx.model_id,
-                kind=ctx.kind, reason=ctx.reason, duration_s=now - start, backoff_s=ctx.backoff,
-                error="Cancelled" if cancelled else type(exc).__name__,
-                error_type=getattr(exc, "error_type", None),
-                status=getattr(exc, "status", None) or ctx.status, ttft_s=ctx.ttft_s,
-            )
-        return info
+    _record = record_attempt  # (``_outcome.py``: a method of the router)
 
     # Telemetry (``_observe.py``): each observer called, one raising ignored.
     _start_route = staticmethod(start_route)
