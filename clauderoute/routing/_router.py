@@ -108,6 +108,8 @@ class Router(Planner):
         self.state = bind_state(state if state is not None or self.signals is None
                                 else self.signals.state, breaker)
         self.breaker: CircuitBreaker | None = self.state.breaker
+        if self.signals is not None:
+            self.signals.serve(self.providers)
         self.stats: LatencyStats = self.state.latency
         if hasattr(self.policy, "stats"):
             cast(Any, self.policy).stats = self.stats  # the latency policy reads live stats

@@ -93,6 +93,12 @@ class Signals(Observer):
         self.affinity_keyed = 0
         self._taken: dict[int, _Taken] = {}  # id(call) -> what admit took for its first choice
 
+    def serve(self, providers: Sequence[Provider]) -> None:
+        """A router of ``providers`` takes these signals: with a choice of providers, it reads
+        the cache affinity (``InProcessState.affinity_wanted``)."""
+        if len(providers) > 1 and self.cache_affinity and type(self.state) is InProcessState:
+            self.state.affinity_wanted = True
+
     def pin(self, key: Any, hop: int) -> None:
         """Keep a conversation on fallback ``hop`` (at most ``MAX_PINS`` conversations)."""
         self.pins[key] = hop
@@ -290,7 +296,9 @@ class Signals(Observer):
                 )
             elif state[2] is not None:
                 self.state.budget_release(name, state[2])
-            if usage is not None and success and self.cache_affinity:
+            if usage is not None and success and self.cache_affinity and (
+                type(self.state) is not InProcessState or self.state.affinity_wanted
+            ):  # (not for a route of one provider alone in this process: nothing would read it)
                 params = state[3]
                 if "cache_control" in params or has_marks(params):
                     keys = affinity_keys(params)
