@@ -190,10 +190,17 @@ class Messages:
         call = _call(CREATE, params, betas, extra_headers, extra_body, self._client)
         if call.needs:  # (files or skills named: else _homed has nothing to do)
             opts = _homed(call, opts, self._client)
-        check_route(call, self._client.router, opts["only"])
+        router = self._client.router
+        check_route(call, router, opts["only"])
         msg: Message
-        msg, route = await routed(self._client.router, call, send_message, opts, fallback_models,
-                                  conversation)
+        signals = router.signals
+        if fallback_models is None and conversation is None and (
+                signals is None or not signals.fallback_models):  # no chain: ``routed``'s own
+            msg, route = await router._run(call, send_message, opts["timeout"],  # shortcut
+                                           opts["deadline_s"], opts["only"], False)
+        else:
+            msg, route = await routed(router, call, send_message, opts, fallback_models,
+                                      conversation)
         msg.route = route
         return msg
 
