@@ -41,6 +41,7 @@ from .._ratelimits import RATE_LIMIT_HEADERS
 from .._retry import testing_no_backoff
 from ..types._messages import Message, RouteInfo, Usage
 from ._affinity import affinity_keys, has_marks
+from ._costs import Costs
 from ._estimate import BINARY_TOKENS, estimate_input_tokens, max_tokens_of
 from ._observe import AttemptContext, AttemptRecord, Observer
 from ._outcome import rate_limit_answer
@@ -58,7 +59,7 @@ _MESSAGES = frozenset({CREATE, STREAM})
 _Taken = tuple[str, str, "int | None", dict[str, Any]]
 
 
-class Signals(Observer):
+class Signals(Costs, Observer):
     """Capacity, budgets, cache affinity and cost for a router.
 
     Args:
@@ -105,11 +106,6 @@ class Signals(Observer):
         self.pins.move_to_end(key)
         while len(self.pins) > MAX_PINS:
             self.pins.popitem(last=False)
-
-    def multiplier(self, provider: Provider) -> float:
-        """The price factor of ``provider``."""
-        got = self.price_multipliers.get(provider.name)
-        return got if got is not None else float(getattr(provider, "price_multiplier", 1.0))
 
     # --- before the first attempt ---------------------------------------------------------------
 
@@ -354,43 +350,3 @@ class Signals(Observer):
                 pass
         self._taken.pop(id(call), None)  # (``route_end``: what admit took and no attempt did)
         return usd
-
-    def record_metrics(self, metrics: Any, ctx: AttemptContext, usage: Any) -> None:
-        """``clauderoute.cost`` and ``clauderoute.cache_affinity.hits`` for one answer (called
-        by the tracing observer, only when a meter provider is set)."""
-        model = str(ctx.call.params.get("model", ""))
-        attrs = {"clauderoute.deployment": ctx.provider.name, "gen_ai.request.model": model}
-        usd = cost(usage, model, multiplier=self.multiplier(ctx.provider))
-        if usd is not None:
-            metrics.cost.add(usd, attrs)
-        params = ctx.call.params
-        if getattr(usage, "cache_read_input_tokens", None) and (
-            "cache_control" in params or has_marks(params)
-        ):
-            metrics.affinity_hits.add(1, attrs)
-
-    def cost_of(self, ctx: AttemptContext, result: Any) -> float | None:
-        """What the answer ``result`` of the attempt ``ctx`` cost (``None``: not a message, or
-        its model has no price)."""
-        if not isinstance(result, Message):
-            return None
-        return cost(
-            result.usage,
-            ctx.requested_model,
-            multiplier=self.multiplier(ctx.provider),
-        )
-
-    def finish(self, route: RouteInfo, ctx: AttemptContext, result: Any) -> RouteInfo:
-        """``route`` with the answer's cost on it and on its winning attempt."""
-        usd = self.cost_of(ctx, result)
-        if usd is None:
-            return route
-        attempts = route.attempts
-        if len(attempts) == 1:  # the usual case, without a generator
-            attempts = (msgspec.structs.replace(attempts[0], cost_usd=usd),)
-        else:
-            attempts = tuple(
-                msgspec.structs.replace(a, cost_usd=usd) if a.number == ctx.number else a
-                for a in attempts
-            )
-        return msgspec.structs.replace(route, cost_usd=usd, attempts=attempts)
