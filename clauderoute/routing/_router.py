@@ -179,12 +179,21 @@ class Router(Planner):
             attempts: list[AttemptInfo] = []
             errors: list[BaseException] = []
             idx, kind, reason, backoff = 0, "initial", None, 0.0
+            cap, t = timeout, self.timeout_s  # (``_context``, inlined: the call's part once)
+            if t is not None and (cap is None or t < cap):
+                cap = t
             while True:
                 wctx: AttemptContext | None = None  # the attempt that succeeded, and its result
                 result: Any = None
-                ctx = self._context(plan[idx], call, len(attempts) + 1, timeout, deadline, route,
-                                    kind, reason, backoff)
-                if ctx.timeout is not None and ctx.timeout <= 0:
+                limit, t = cap, plan[idx].timeout_s
+                if t is not None and (limit is None or t < limit):
+                    limit = t
+                if deadline is not None:
+                    left = deadline - loop.time()
+                    limit = left if limit is None else min(limit, left)
+                ctx = AttemptContext(self, plan[idx], call, len(attempts) + 1, limit, deadline,
+                                     route, kind, reason, backoff)
+                if limit is not None and limit <= 0:
                     raise deadline_error(attempts, errors, budget)
                 hedge = None if self.hedging is None else hedge_partner(self.hedging, plan, idx,
                                                                          tries, kind)
@@ -192,7 +201,12 @@ class Router(Planner):
                         plan[hedge], str(call.params.get("model", "")), claims):
                     hedge = None  # its circuit's one probe belongs to another call
                 if hedge is None and not route.observers:  # _attempt inlined: a coroutine less
-                    if signals is not None:
+                    if quick:  # (``attempt_start``, inlined for the usual first attempt)
+                        sig: Signals = signals  # type: ignore[assignment]  # (no cast() call)
+                        taken = sig._taken.pop(id(call), None)
+                        ctx.held = taken if taken is not None and taken[0] == ctx.provider.name \
+                            else _safe(sig.start_other, ctx, taken)
+                    elif signals is not None:
                         try:
                             ctx.held = signals.attempt_start(ctx)
                         except Exception:  # noqa: BLE001, S110 - as _safe, without a call
@@ -310,7 +324,7 @@ class Router(Planner):
             # Each attempt's error has a traceback through this frame: left in its locals once
             # the call is over, they would form a reference cycle, freed only by the cyclic
             # collector with every frame, buffer and timer those tracebacks reach.
-            errors, outcomes, out, last_exc = [], (), cast(Any, None), None
+            errors = outcomes = out = last_exc = None  # type: ignore[assignment]
 
     def _context(self, p: Provider, call: Call, number: int, timeout: float | None,
                  deadline: float | None, route: RouteContext, kind: str, reason: str | None,

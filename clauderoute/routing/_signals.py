@@ -232,11 +232,16 @@ class Signals(Costs, Observer):
     def attempt_start(self, ctx: AttemptContext) -> Any:
         """What this attempt holds: its request in flight and, when the budget had room, its
         input estimate; ``None`` for an operation other than a model call."""
+        taken = self._taken.pop(id(ctx.call), None)
+        if taken is not None and taken[0] == ctx.provider.name:
+            return taken
+        return self.start_other(ctx, taken)
+
+    def start_other(self, ctx: AttemptContext, taken: _Taken | None) -> Any:
+        """``attempt_start`` of an attempt whose provider is not the one ``admit`` took for
+        (``taken``, already removed from ``_taken``): give that back, take for this one."""
         name = ctx.provider.name
         params = ctx.call.params
-        taken = self._taken.pop(id(ctx.call), None)
-        if taken is not None and taken[0] == name:
-            return taken
         if taken is not None:  # the first choice was not tried: give back what it took
             self._drop(taken)
         if ctx.call.operation not in _MESSAGES:
