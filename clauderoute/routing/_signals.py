@@ -137,16 +137,17 @@ class Signals(Costs, Observer):
         own = state if type(state) is InProcessState else None
         need_in = need_out = -1
         for p in plan:
-            if need_in < 0 and not (
-                own is not None and (p.name, model) not in own.limits and p.name not in own.budgets
-            ):
+            if need_in < 0:
+                key = (p.name, model)
+                if own is not None and key not in own.limits and p.name not in own.budgets:
+                    # nothing would read the estimate: neither limits nor a budget to take from
+                    if not kept:  # (``_take`` and ``capacity_start``, inlined: every call)
+                        flights = own.in_flight
+                        flights[key] = flights.get(key, 0) + 1
+                        self._taken[id(call)] = (p.name, model, None, params)
+                    kept.append(p)
+                    continue
                 need_in, need_out = estimate_input_tokens(params), max_tokens_of(params)
-            if need_in < 0:  # nothing would read it: neither limits nor a budget to take from
-                if not kept:  # (``_take``, inlined: this runs on every call)
-                    state.capacity_start(p.name, model)
-                    self._taken[id(call)] = (p.name, model, None, params)
-                kept.append(p)
-                continue
             hit = state.capacity_block(p.name, model, need_in, need_out)
             if hit is None and not kept:  # the first choice: take its budget now, atomically
                 hit = state.budget_admit(p.name, need_in)
@@ -290,21 +291,29 @@ class Signals(Costs, Observer):
         """``attempt_end`` without a record: the router's own call (``state``: what
         ``attempt_start`` returned; ``usage``: the answer's, ``None`` for a failed attempt)."""
         if isinstance(state, tuple):
-            self.state.capacity_end(name, state[1])
+            own = self.state
+            if type(own) is InProcessState:  # (``capacity_end``, inlined: every attempt)
+                key = (name, state[1])
+                flights = own.in_flight
+                n = flights.get(key, 0) - 1
+                if n > 0:
+                    flights[key] = n
+                else:
+                    flights.pop(key, None)
+            else:
+                own.capacity_end(name, state[1])
             if state[2] is not None and usage is not None:
-                self.state.budget_settle(
-                    name, state[2], usage.total_input_tokens, usage.output_tokens
-                )
+                own.budget_settle(name, state[2], usage.total_input_tokens, usage.output_tokens)
             elif state[2] is not None:
-                self.state.budget_release(name, state[2])
+                own.budget_release(name, state[2])
             if usage is not None and success and self.cache_affinity and (
-                type(self.state) is not InProcessState or self.state.affinity_wanted
+                type(own) is not InProcessState or own.affinity_wanted
             ):  # (not for a route of one provider alone in this process: nothing would read it)
                 params = state[3]
                 if "cache_control" in params or has_marks(params):
                     keys = affinity_keys(params)
                     if keys is not None:
-                        self.state.affinity_put(keys.write, name)
+                        own.affinity_put(keys.write, name)
 
     def route_end(
         self,
