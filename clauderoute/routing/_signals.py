@@ -12,7 +12,8 @@
   provider is still a candidate: healthy and not exhausted).
 * **After each attempt** (as an ``Observer``): the answer's rate-limit headers (through
   ``Provider.rate_limits``), the billed usage (budgets) and the cache keys it wrote are stored
-  in the ``RouteState``; ``finish`` adds the answer's cost to ``msg.route``.
+  in the ``RouteState`` (the keys, in this process's own state, once anything can read them:
+  ``InProcessState.affinity_wanted``); ``finish`` adds the answer's cost to ``msg.route``.
 
 The budget of the first provider admitted is taken in ``admit`` (check and take in one step,
 before any await, so concurrent calls cannot pass on the same free slot); a failover or hedge
