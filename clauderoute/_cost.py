@@ -136,16 +136,19 @@ def cost(usage: Any, model: str, *, multiplier: float = 1.0,
 
     .. versionadded:: 0.2
     """
-    p = price(model)
+    data = _data()
+    p = data.prices.get(model) or price(model)  # (a canonical name: one look-up, no call)
     if p is None:
         return None
-    discount = _data().batch_discount if batch else 0.0
+    discount = data.batch_discount if batch else 0.0
     if type(usage) is Usage and not usage.cache_creation_input_tokens and \
             not usage.cache_read_input_tokens and usage.cache_creation is None:
         # the usual answer without cache use: the same sum with fewer lookups
         i, o = usage.input_tokens, usage.output_tokens
-        i = i if type(i) is int and i > 0 else 0
-        o = o if type(o) is int and o > 0 else 0
+        if type(i) is not int or i < 0:
+            i = 0
+        if type(o) is not int or o < 0:
+            o = 0
         return (i * p.input + o * p.output) * (1.0 - discount) / _PER * multiplier
     five, hour = _writes(usage)
     total = ((_field(usage, "input_tokens") * p.input

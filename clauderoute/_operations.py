@@ -146,11 +146,14 @@ def referenced_ids(params: dict[str, Any], needs: tuple[str, ...]) -> list[str]:
     return out
 
 
-def needs_of(params: dict[str, Any]) -> tuple[str, ...]:
+def needs_of(params: dict[str, Any], plain: bool = False) -> tuple[str, ...]:
     """What a Messages request needs beyond Messages: a file reference (a block whose source is
-    ``{"type": "file", "file_id": ...}``) or skills (``container.skills``)."""
+    ``{"type": "file", "file_id": ...}``) or skills (``container.skills``). ``plain``: its
+    messages are known to be plain text (``validate_create`` said so): none is read."""
     msgs = params.get("messages")
-    if isinstance(msgs, list):  # skip the plain-text messages without a lookup more
+    if plain:
+        files = False
+    elif isinstance(msgs, list):  # skip the plain-text messages without a lookup more
         files = False
         for m in msgs:
             if type(m) is dict and type(m.get("content")) is str and "source" not in m:

@@ -28,6 +28,7 @@ __all__ = ["STRICT_VERSION", "check_seconds", "strict_version", "validate_count_
 # (the official SDK's MessageCreateParams, 1.13 and 2.17 alike).
 _Tokens = Annotated[int, msgspec.Meta(ge=0)]
 _Unit = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+_UNSET = msgspec.UNSET
 
 
 class _Message(msgspec.Struct):
@@ -35,6 +36,7 @@ class _Message(msgspec.Struct):
     # which Claude Code sends); the platform judges whether it takes the beta.
     role: Literal["user", "assistant", "system"]
     content: str | list[Any]  # dicts, or an answer's blocks passed back (see _as_dicts)
+    source: Any = msgspec.UNSET  # (not a message field: seen so that ``plain`` can tell)
 
 
 class _Common(msgspec.Struct, kw_only=True):
@@ -168,11 +170,16 @@ def _as_dicts(blocks: list[Any], prefix: str) -> list[dict[str, Any]] | None:
     return out
 
 
-def _check_messages(params: dict[str, Any], checked: _Common) -> None:
+def _check_messages(params: dict[str, Any], checked: _Common) -> bool:
+    """Whether every message is plain: its content a string, no ``source`` beside it."""
     if not checked.messages:
         raise InvalidRequest("at least one message is required", field="messages")
+    text_only = True
     for i, m in enumerate(checked.messages):
+        if m.source is not _UNSET:
+            text_only = False
         if isinstance(m.content, list):
+            text_only = False
             where = f"messages[{i}].content"
             plain = _as_dicts(m.content, where)
             if plain is not None:  # sent as dicts; the caller's own list is left alone
@@ -187,6 +194,7 @@ def _check_messages(params: dict[str, Any], checked: _Common) -> None:
                 raise InvalidRequest("tool needs a `name`", field=f"tools[{i}].name")
     if params.get("stream") is not None and not isinstance(params["stream"], bool):
         raise InvalidRequest("must be a boolean", field="stream")
+    return text_only
 
 
 def _as_dict(params: Any) -> dict[str, Any]:
@@ -195,8 +203,9 @@ def _as_dict(params: Any) -> dict[str, Any]:
     return params
 
 
-def validate_create(params: dict[str, Any]) -> None:
-    """Check the known fields of a ``messages.create``/``stream`` request.
+def validate_create(params: dict[str, Any]) -> bool:
+    """Check the known fields of a ``messages.create``/``stream`` request; ``True`` when every
+    message is plain text (``needs_of(params, plain=True)`` then has no messages to read).
 
     Raises:
         InvalidRequest: naming the first wrong field.
@@ -208,7 +217,7 @@ def validate_create(params: dict[str, Any]) -> None:
     except msgspec.ValidationError as exc:
         field, text = _path("", exc)
         raise InvalidRequest(text, field=field) from None
-    _check_messages(params, checked)
+    return _check_messages(params, checked)
 
 
 def validate_count_tokens(params: dict[str, Any]) -> None:

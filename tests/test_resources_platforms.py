@@ -149,3 +149,22 @@ async def test_messages_with_a_file_id_or_skill_skip_providers_that_cannot() -> 
             with pytest.raises(cr.CapabilityError, match="messages.file_reference"):
                 await c.messages.create(model="claude-haiku-4-5", max_tokens=16,
                                         messages=[{"role": "user", "content": [doc]}])
+
+
+@pytest.mark.parametrize("shape", ["later_message", "beside_text", "extra_body"])
+async def test_a_file_reference_is_found_next_to_plain_text_messages(shape: str) -> None:
+    """Validation tells when every message is plain text, so that the file-reference scan can
+    skip them; a file in a later message, a ``source`` beside a string content, or messages
+    brought by ``extra_body`` after validation are still found (before any network call)."""
+    doc = {"type": "document", "source": {"type": "file", "file_id": "file_abc"}}
+    first = {"role": "user", "content": "hello"}
+    kw: dict[str, Any] = {"messages": [first, {"role": "assistant", "content": "hi"},
+                                       {"role": "user", "content": [doc]}]}
+    if shape == "beside_text":
+        kw = {"messages": [{**first, "source": doc["source"]}]}
+    elif shape == "extra_body":
+        kw = {"messages": [first], "extra_body": {"messages": [{"role": "user",
+                                                                 "content": [doc]}]}}
+    async with cr.AsyncClient(providers=_others()) as c:
+        with pytest.raises(cr.CapabilityError, match="messages.file_reference"):
+            await c.messages.create(model="claude-haiku-4-5", max_tokens=16, **kw)

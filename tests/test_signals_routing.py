@@ -179,6 +179,40 @@ async def test_cache_affinity_off_spreads_cached_calls(
     assert 25 <= providers.count("a") <= 75
 
 
+async def test_affinity_written_by_a_copy_is_read_by_the_original(
+        emus: dict[str, AnthropicEmulator]) -> None:
+    """``with_options`` copies share the signals: a prefix the copy sent to ``b`` brings the
+    original's next call with that prefix to ``b`` too (its configured order says ``a``)."""
+    async with client(emus, Signals()) as c:
+        copy = c.with_options(timeout=30.0)
+        first = await create(copy, messages=_cached_chat(1), provider="b")
+        assert first.route.provider == "b"
+        again = await create(c, messages=_cached_chat(1))
+        assert again.route.provider == "b"
+        assert (await create(c, messages=_cached_chat(2))).route.provider == "a"  # no prefix
+        assert c.router.signals is not None and c.router.signals.affinity_hits == 1
+
+
+async def test_affinity_of_a_lone_provider_is_kept_only_for_a_reader(
+        emus: dict[str, AnthropicEmulator]) -> None:
+    """A route of one provider alone in this process records no cache affinity (nothing could
+    read it); once a route with a choice shares its signals, its answers are recorded and
+    read there."""
+    signals = Signals()
+    assert isinstance(signals.state, InProcessState)
+    lone = cr.AsyncClient(providers=[AnthropicProvider(name="b", base_url=emus["b"].url,
+                                                       api_key=KEY)],
+                          signals=signals, tracing=False)
+    async with lone:
+        await create(lone, messages=_cached_chat(1))
+        assert len(signals.state.affinity) == 0
+        async with client(emus, signals) as both:
+            await create(lone, messages=_cached_chat(1))
+            assert len(signals.state.affinity) > 0
+            assert (await create(both, messages=_cached_chat(1))).route.provider == "b"
+            assert (await create(both, messages=_cached_chat(2))).route.provider == "a"
+
+
 async def test_cost_on_the_route_and_its_attempt(emus: dict[str, AnthropicEmulator]) -> None:
     """msg.route.cost_usd is usage × price (with the provider's multiplier), also on the
     attempt that answered; a model without a price gives None."""

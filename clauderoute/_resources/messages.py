@@ -55,9 +55,10 @@ def _headers(params: dict[str, Any], extra: Mapping[str, str] | None,
 
 def _call(operation: str, params: dict[str, Any], betas: Sequence[str] | None,
           extra_headers: Mapping[str, str] | None, extra_body: Mapping[str, Any] | None,
-          client: AsyncClient) -> Call:
-    if extra_body:
+          client: AsyncClient, plain: bool = False) -> Call:
+    if extra_body:  # (which may bring messages of its own: they are read again)
         params.update(extra_body)
+        plain = False
     if client.default_headers or "user_profile_id" in params or "workspace_id" in params:
         extra_headers = _headers(params, extra_headers, client.default_headers)
     if betas is not None and (isinstance(betas, str) or
@@ -67,7 +68,7 @@ def _call(operation: str, params: dict[str, Any], betas: Sequence[str] | None,
     # (Files and Skills are generally available on the Claude API since 2026-08-19).
     return Call(operation=operation, params=params, betas=tuple(betas) if betas else (),
                 extra_headers=dict(extra_headers) if extra_headers else {},
-                needs=needs_of(params))
+                needs=needs_of(params, plain))
 
 
 def _options(provider: str | None, providers: Sequence[str] | None, timeout: float | None,
@@ -186,14 +187,21 @@ class Messages:
             opts = _homed(call, opts, self._client)
             check_route(call, self._client.router, opts["only"])
             return AsyncStream(await StreamManager(self._client, call, opts).open())
-        validate_create(params)
-        call = _call(CREATE, params, betas, extra_headers, extra_body, self._client)
+        plain = validate_create(params)
+        call = _call(CREATE, params, betas, extra_headers, extra_body, self._client, plain)
         if call.needs:  # (files or skills named: else _homed has nothing to do)
             opts = _homed(call, opts, self._client)
-        check_route(call, self._client.router, opts["only"])
+        router = self._client.router
+        check_route(call, router, opts["only"])
         msg: Message
-        msg, route = await routed(self._client.router, call, send_message, opts, fallback_models,
-                                  conversation)
+        signals = router.signals
+        if fallback_models is None and conversation is None and (
+                signals is None or not signals.fallback_models):  # no chain: ``routed``'s own
+            msg, route = await router._run(call, send_message, opts["timeout"],  # shortcut
+                                           opts["deadline_s"], opts["only"], False)
+        else:
+            msg, route = await routed(router, call, send_message, opts, fallback_models,
+                                      conversation)
         msg.route = route
         return msg
 

@@ -29,15 +29,21 @@ error is raised unchanged (with its own cause).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import asyncio
+import time
+from typing import TYPE_CHECKING, NamedTuple
 
 from .. import _errors as E
 from .._provider import Action, Provider
 from .._retry import hint_seconds
 from ..types._messages import AttemptInfo
 
+if TYPE_CHECKING:
+    from ._observe import AttemptContext
+    from ._router import Router
+
 __all__ = ["Verdict", "availability_failure", "deadline_error", "decide", "give_up", "judge",
-           "next_index", "rate_limit_answer", "status_action", "unhealthy"]
+           "next_index", "rate_limit_answer", "record_attempt", "status_action", "unhealthy"]
 
 # Statuses that say "these credentials are refused here": another platform may take its own.
 _UNAVAILABLE = (401, 403)
@@ -181,3 +187,41 @@ def deadline_error(attempts: list[AttemptInfo], errors: list[BaseException],
     if errors:
         err.__cause__ = errors[-1]
     return err
+
+
+def record_attempt(self: Router, ctx: AttemptContext, exc: BaseException | None,
+                   unhealthy: bool = False, cost_usd: float | None = None) -> AttemptInfo:
+    """The attempt's ``AttemptInfo``; its outcome fed to the latency statistics and the
+    breaker (``unhealthy``: the failure counts against it, as ``judge`` decided;
+    ``cost_usd``: a success's answer's cost)."""
+    p = ctx.provider
+    now = time.perf_counter()
+    start = ctx.sent if ctx.sent is not None else now
+    if exc is None:  # the happy path, without the error bookkeeping
+        first = ctx.first_token  # (ctx.ttft_s without the property's call)
+        ttft = None if first is None or ctx.sent is None else first - ctx.sent
+        model = ctx.requested_model
+        self.stats.record(p.name, model, ttft if ttft is not None else now - start)
+        if self.breaker is not None:
+            self.breaker.success(p.name, model)
+        info = AttemptInfo(number=ctx.number, provider=p.name, platform=p.platform,
+                           model=ctx.model_id, kind=ctx.kind, reason=ctx.reason,
+                           duration_s=now - start, backoff_s=ctx.backoff, status=ctx.status,
+                           ttft_s=ttft, cost_usd=cost_usd)
+    else:
+        cancelled = isinstance(exc, asyncio.CancelledError)
+        if isinstance(exc, E.ClauderouteError):
+            exc.attempt = ctx.number
+            if exc.platform is None:
+                exc.platform = p.name
+        if unhealthy and self.breaker is not None:
+            self.breaker.failure(p.name, str(ctx.call.params.get("model", "")),
+                                 getattr(exc, "retry_after", None))
+        info = AttemptInfo(
+            number=ctx.number, provider=p.name, platform=p.platform, model=ctx.model_id,
+            kind=ctx.kind, reason=ctx.reason, duration_s=now - start, backoff_s=ctx.backoff,
+            error="Cancelled" if cancelled else type(exc).__name__,
+            error_type=getattr(exc, "error_type", None),
+            status=getattr(exc, "status", None) or ctx.status, ttft_s=ctx.ttft_s,
+        )
+    return info

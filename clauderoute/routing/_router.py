@@ -19,7 +19,6 @@ hedging starts a second provider when the first is slow to show content (``_hedg
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar, cast
 
@@ -42,7 +41,7 @@ from ._observe import (
     end_signalled,
     start_route,
 )
-from ._outcome import deadline_error, give_up, judge
+from ._outcome import deadline_error, give_up, judge, record_attempt
 from ._planning import Planner
 from ._policy import Failover, Policy
 from ._signals import Signals
@@ -109,6 +108,8 @@ class Router(Planner):
         self.state = bind_state(state if state is not None or self.signals is None
                                 else self.signals.state, breaker)
         self.breaker: CircuitBreaker | None = self.state.breaker
+        if self.signals is not None:
+            self.signals.serve(self.providers)
         self.stats: LatencyStats = self.state.latency
         if hasattr(self.policy, "stats"):
             cast(Any, self.policy).stats = self.stats  # the latency policy reads live stats
@@ -161,6 +162,9 @@ class Router(Planner):
             if on is not False:
                 watching.append(o)
         route = RouteContext(call, budget, watching, signals)
+        # Signals of their own class, on a call answered whole (not a stream), hear of an
+        # attempt this loop runs itself that succeeds in one call (``Signals.answered``).
+        quick = signals is not None and not defer and type(signals) is Signals
         if route.observers:
             self._start_route(route)
         try:
@@ -175,12 +179,21 @@ class Router(Planner):
             attempts: list[AttemptInfo] = []
             errors: list[BaseException] = []
             idx, kind, reason, backoff = 0, "initial", None, 0.0
+            cap, t = timeout, self.timeout_s  # (``_context``, inlined: the call's part once)
+            if t is not None and (cap is None or t < cap):
+                cap = t
             while True:
                 wctx: AttemptContext | None = None  # the attempt that succeeded, and its result
                 result: Any = None
-                ctx = self._context(plan[idx], call, len(attempts) + 1, timeout, deadline, route,
-                                    kind, reason, backoff)
-                if ctx.timeout is not None and ctx.timeout <= 0:
+                limit, t = cap, plan[idx].timeout_s
+                if t is not None and (limit is None or t < limit):
+                    limit = t
+                if deadline is not None:
+                    left = deadline - loop.time()
+                    limit = left if limit is None else min(limit, left)
+                ctx = AttemptContext(self, plan[idx], call, len(attempts) + 1, limit, deadline,
+                                     route, kind, reason, backoff)
+                if limit is not None and limit <= 0:
                     raise deadline_error(attempts, errors, budget)
                 hedge = None if self.hedging is None else hedge_partner(self.hedging, plan, idx,
                                                                          tries, kind)
@@ -188,7 +201,12 @@ class Router(Planner):
                         plan[hedge], str(call.params.get("model", "")), claims):
                     hedge = None  # its circuit's one probe belongs to another call
                 if hedge is None and not route.observers:  # _attempt inlined: a coroutine less
-                    if signals is not None:
+                    if quick:  # (``attempt_start``, inlined for the usual first attempt)
+                        sig: Signals = signals  # type: ignore[assignment]  # (no cast() call)
+                        taken = sig._taken.pop(id(call), None)
+                        ctx.held = taken if taken is not None and taken[0] == ctx.provider.name \
+                            else _safe(sig.start_other, ctx, taken)
+                    elif signals is not None:
                         try:
                             ctx.held = signals.attempt_start(ctx)
                         except Exception:  # noqa: BLE001, S110 - as _safe, without a call
@@ -204,8 +222,8 @@ class Router(Planner):
                                 self._end_attempt(ctx, self._record(ctx, exc), None, None,
                                                   "cancelled")
                         raise
-                    if signals is not None:
-                        try:
+                    if signals is not None and (not quick or isinstance(out, BaseException)):
+                        try:  # (a quick success tells them in ``answered``, below)
                             signals.attempt_returned(ctx.held, ctx)
                         except Exception:  # noqa: BLE001, S110 - as _safe, without a call
                             pass
@@ -253,7 +271,11 @@ class Router(Planner):
                 if wctx is not None:
                     # the answer's cost, on the route and its winning attempt (a stream's
                     # once its message is whole: ``Signals.finish``)
-                    usd = None if self.signals is None else self.signals.cost_of(wctx, result)
+                    direct = quick and hedge is None and not route.observers
+                    if direct:  # attempt_returned, cost_of, settle and route_end in one
+                        usd = signals.answered(wctx, result)  # type: ignore[union-attr]
+                    else:
+                        usd = None if self.signals is None else self.signals.cost_of(wctx, result)
                     info = self._record(wctx, None, False, usd)  # (positional: a faster call)
                     attempts.append(info)
                     route_info = RouteInfo(provider=wctx.provider.name,
@@ -267,7 +289,7 @@ class Router(Planner):
                     if route.observers:
                         self._end_attempt(wctx, info, result, None, "success")
                         self._end_route(route, route_info, None, "success")
-                    elif signals is not None:
+                    elif signals is not None and not direct:
                         end_signalled(wctx, info, result, route_info)
                     return result, route_info
                 assert last_exc is not None and verdict is not None
@@ -302,7 +324,7 @@ class Router(Planner):
             # Each attempt's error has a traceback through this frame: left in its locals once
             # the call is over, they would form a reference cycle, freed only by the cyclic
             # collector with every frame, buffer and timer those tracebacks reach.
-            errors, outcomes, out, last_exc = [], (), cast(Any, None), None
+            errors = outcomes = out = last_exc = None  # type: ignore[assignment]
 
     def _context(self, p: Provider, call: Call, number: int, timeout: float | None,
                  deadline: float | None, route: RouteContext, kind: str, reason: str | None,
@@ -343,42 +365,7 @@ class Router(Planner):
 
     # --- bookkeeping ----------------------------------------------------------------------------
 
-    def _record(self, ctx: AttemptContext, exc: BaseException | None,
-                unhealthy: bool = False, cost_usd: float | None = None) -> AttemptInfo:
-        """The attempt's ``AttemptInfo``; its outcome fed to the latency statistics and the
-        breaker (``unhealthy``: the failure counts against it, as ``judge`` decided;
-        ``cost_usd``: a success's answer's cost)."""
-        p = ctx.provider
-        now = time.perf_counter()
-        start = ctx.sent if ctx.sent is not None else now
-        if exc is None:  # the happy path, without the error bookkeeping
-            first = ctx.first_token  # (ctx.ttft_s without the property's call)
-            ttft = None if first is None or ctx.sent is None else first - ctx.sent
-            model = ctx.requested_model
-            self.stats.record(p.name, model, ttft if ttft is not None else now - start)
-            if self.breaker is not None:
-                self.breaker.success(p.name, model)
-            info = AttemptInfo(number=ctx.number, provider=p.name, platform=p.platform,
-                               model=ctx.model_id, kind=ctx.kind, reason=ctx.reason,
-                               duration_s=now - start, backoff_s=ctx.backoff, status=ctx.status,
-                               ttft_s=ttft, cost_usd=cost_usd)
-        else:
-            cancelled = isinstance(exc, asyncio.CancelledError)
-            if isinstance(exc, E.ClauderouteError):
-                exc.attempt = ctx.number
-                if exc.platform is None:
-                    exc.platform = p.name
-            if unhealthy and self.breaker is not None:
-                self.breaker.failure(p.name, str(ctx.call.params.get("model", "")),
-                                     getattr(exc, "retry_after", None))
-            info = AttemptInfo(
-                number=ctx.number, provider=p.name, platform=p.platform, model=ctx.model_id,
-                kind=ctx.kind, reason=ctx.reason, duration_s=now - start, backoff_s=ctx.backoff,
-                error="Cancelled" if cancelled else type(exc).__name__,
-                error_type=getattr(exc, "error_type", None),
-                status=getattr(exc, "status", None) or ctx.status, ttft_s=ctx.ttft_s,
-            )
-        return info
+    _record = record_attempt  # (``_outcome.py``: a method of the router)
 
     # Telemetry (``_observe.py``): each observer called, one raising ignored.
     _start_route = staticmethod(start_route)

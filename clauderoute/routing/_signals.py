@@ -12,7 +12,8 @@
   provider is still a candidate: healthy and not exhausted).
 * **After each attempt** (as an ``Observer``): the answer's rate-limit headers (through
   ``Provider.rate_limits``), the billed usage (budgets) and the cache keys it wrote are stored
-  in the ``RouteState``; ``finish`` adds the answer's cost to ``msg.route``.
+  in the ``RouteState`` (the keys, in this process's own state, once anything can read them:
+  ``InProcessState.affinity_wanted``); ``finish`` adds the answer's cost to ``msg.route``.
 
 The budget of the first provider admitted is taken in ``admit`` (check and take in one step,
 before any await, so concurrent calls cannot pass on the same free slot); a failover or hedge
@@ -39,8 +40,9 @@ from .._cost import cost
 from .._provider import CREATE, STREAM, Call, HttpResponse, Provider
 from .._ratelimits import RATE_LIMIT_HEADERS
 from .._retry import testing_no_backoff
-from ..types._messages import Message, RouteInfo
+from ..types._messages import Message, RouteInfo, Usage
 from ._affinity import affinity_keys, has_marks
+from ._costs import Costs
 from ._estimate import BINARY_TOKENS, estimate_input_tokens, max_tokens_of
 from ._observe import AttemptContext, AttemptRecord, Observer
 from ._outcome import rate_limit_answer
@@ -58,7 +60,7 @@ _MESSAGES = frozenset({CREATE, STREAM})
 _Taken = tuple[str, str, "int | None", dict[str, Any]]
 
 
-class Signals(Observer):
+class Signals(Costs, Observer):
     """Capacity, budgets, cache affinity and cost for a router.
 
     Args:
@@ -93,17 +95,18 @@ class Signals(Observer):
         self.affinity_keyed = 0
         self._taken: dict[int, _Taken] = {}  # id(call) -> what admit took for its first choice
 
+    def serve(self, providers: Sequence[Provider]) -> None:
+        """A router of ``providers`` takes these signals: with a choice of providers, it reads
+        the cache affinity (``InProcessState.affinity_wanted``)."""
+        if len(providers) > 1 and self.cache_affinity and type(self.state) is InProcessState:
+            self.state.affinity_wanted = True
+
     def pin(self, key: Any, hop: int) -> None:
         """Keep a conversation on fallback ``hop`` (at most ``MAX_PINS`` conversations)."""
         self.pins[key] = hop
         self.pins.move_to_end(key)
         while len(self.pins) > MAX_PINS:
             self.pins.popitem(last=False)
-
-    def multiplier(self, provider: Provider) -> float:
-        """The price factor of ``provider``."""
-        got = self.price_multipliers.get(provider.name)
-        return got if got is not None else float(getattr(provider, "price_multiplier", 1.0))
 
     # --- before the first attempt ---------------------------------------------------------------
 
@@ -135,16 +138,17 @@ class Signals(Observer):
         own = state if type(state) is InProcessState else None
         need_in = need_out = -1
         for p in plan:
-            if need_in < 0 and not (
-                own is not None and (p.name, model) not in own.limits and p.name not in own.budgets
-            ):
+            if need_in < 0:
+                key = (p.name, model)
+                if own is not None and key not in own.limits and p.name not in own.budgets:
+                    # nothing would read the estimate: neither limits nor a budget to take from
+                    if not kept:  # (``_take`` and ``capacity_start``, inlined: every call)
+                        flights = own.in_flight
+                        flights[key] = flights.get(key, 0) + 1
+                        self._taken[id(call)] = (p.name, model, None, params)
+                    kept.append(p)
+                    continue
                 need_in, need_out = estimate_input_tokens(params), max_tokens_of(params)
-            if need_in < 0:  # nothing would read it: neither limits nor a budget to take from
-                if not kept:  # (``_take``, inlined: this runs on every call)
-                    state.capacity_start(p.name, model)
-                    self._taken[id(call)] = (p.name, model, None, params)
-                kept.append(p)
-                continue
             hit = state.capacity_block(p.name, model, need_in, need_out)
             if hit is None and not kept:  # the first choice: take its budget now, atomically
                 hit = state.budget_admit(p.name, need_in)
@@ -230,11 +234,16 @@ class Signals(Observer):
     def attempt_start(self, ctx: AttemptContext) -> Any:
         """What this attempt holds: its request in flight and, when the budget had room, its
         input estimate; ``None`` for an operation other than a model call."""
+        taken = self._taken.pop(id(ctx.call), None)
+        if taken is not None and taken[0] == ctx.provider.name:
+            return taken
+        return self.start_other(ctx, taken)
+
+    def start_other(self, ctx: AttemptContext, taken: _Taken | None) -> Any:
+        """``attempt_start`` of an attempt whose provider is not the one ``admit`` took for
+        (``taken``, already removed from ``_taken``): give that back, take for this one."""
         name = ctx.provider.name
         params = ctx.call.params
-        taken = self._taken.pop(id(ctx.call), None)
-        if taken is not None and taken[0] == name:
-            return taken
         if taken is not None:  # the first choice was not tried: give back what it took
             self._drop(taken)
         if ctx.call.operation not in _MESSAGES:
@@ -283,19 +292,29 @@ class Signals(Observer):
         """``attempt_end`` without a record: the router's own call (``state``: what
         ``attempt_start`` returned; ``usage``: the answer's, ``None`` for a failed attempt)."""
         if isinstance(state, tuple):
-            self.state.capacity_end(name, state[1])
+            own = self.state
+            if type(own) is InProcessState:  # (``capacity_end``, inlined: every attempt)
+                key = (name, state[1])
+                flights = own.in_flight
+                n = flights.get(key, 0) - 1
+                if n > 0:
+                    flights[key] = n
+                else:
+                    flights.pop(key, None)
+            else:
+                own.capacity_end(name, state[1])
             if state[2] is not None and usage is not None:
-                self.state.budget_settle(
-                    name, state[2], usage.total_input_tokens, usage.output_tokens
-                )
+                own.budget_settle(name, state[2], usage.total_input_tokens, usage.output_tokens)
             elif state[2] is not None:
-                self.state.budget_release(name, state[2])
-            if usage is not None and success and self.cache_affinity:
+                own.budget_release(name, state[2])
+            if usage is not None and success and self.cache_affinity and (
+                type(own) is not InProcessState or own.affinity_wanted
+            ):  # (not for a route of one provider alone in this process: nothing would read it)
                 params = state[3]
                 if "cache_control" in params or has_marks(params):
                     keys = affinity_keys(params)
                     if keys is not None:
-                        self.state.affinity_put(keys.write, name)
+                        own.affinity_put(keys.write, name)
 
     def route_end(
         self,
@@ -312,42 +331,37 @@ class Signals(Observer):
 
     # --- the answer -----------------------------------------------------------------------------
 
-    def record_metrics(self, metrics: Any, ctx: AttemptContext, usage: Any) -> None:
-        """``clauderoute.cost`` and ``clauderoute.cache_affinity.hits`` for one answer (called
-        by the tracing observer, only when a meter provider is set)."""
-        model = str(ctx.call.params.get("model", ""))
-        attrs = {"clauderoute.deployment": ctx.provider.name, "gen_ai.request.model": model}
-        usd = cost(usage, model, multiplier=self.multiplier(ctx.provider))
-        if usd is not None:
-            metrics.cost.add(usd, attrs)
-        params = ctx.call.params
-        if getattr(usage, "cache_read_input_tokens", None) and (
-            "cache_control" in params or has_marks(params)
+    def answered(self, ctx: AttemptContext, result: Any) -> float | None:
+        """What the router does for the signals when an attempt it ran without observers or
+        hedging succeeded, in one call: ``attempt_returned``, then ``cost_of`` (returned), then
+        ``settle`` and ``route_end`` (each shielded as the router shields them)."""
+        call, p = ctx.call, ctx.provider
+        if call.operation not in _MESSAGES:  # nothing held, no limits kept, no cost
+            self._taken.pop(id(call), None)
+            return self.cost_of(ctx, result)
+        headers = ctx.headers
+        if headers is not None and not (
+            type(p).rate_limits is Provider.rate_limits and type(headers) is dict
+            and RATE_LIMIT_HEADERS.isdisjoint(headers)
         ):
-            metrics.affinity_hits.add(1, attrs)
-
-    def cost_of(self, ctx: AttemptContext, result: Any) -> float | None:
-        """What the answer ``result`` of the attempt ``ctx`` cost (``None``: not a message, or
-        its model has no price)."""
-        if not isinstance(result, Message):
-            return None
-        return cost(
-            result.usage,
-            ctx.requested_model,
-            multiplier=self.multiplier(ctx.provider),
-        )
-
-    def finish(self, route: RouteInfo, ctx: AttemptContext, result: Any) -> RouteInfo:
-        """``route`` with the answer's cost on it and on its winning attempt."""
-        usd = self.cost_of(ctx, result)
-        if usd is None:
-            return route
-        attempts = route.attempts
-        if len(attempts) == 1:  # the usual case, without a generator
-            attempts = (msgspec.structs.replace(attempts[0], cost_usd=usd),)
+            try:
+                self.attempt_returned(ctx.held, ctx)
+            except Exception:  # noqa: BLE001, S110 - the signals never change the outcome
+                pass
+        usd = usage = None
+        if isinstance(result, Message):  # (``cost_of`` and ``multiplier``, inlined)
+            usage = result.usage
+            factor = self.price_multipliers.get(p.name)
+            if factor is None:
+                factor = float(getattr(p, "price_multiplier", 1.0))
+            usd = cost(usage, ctx.requested_model, multiplier=factor)
         else:
-            attempts = tuple(
-                msgspec.structs.replace(a, cost_usd=usd) if a.number == ctx.number else a
-                for a in attempts
-            )
-        return msgspec.structs.replace(route, cost_usd=usd, attempts=attempts)
+            usage = getattr(result, "usage", None)
+        held = ctx.held
+        if held is not None:
+            try:
+                self.settle(held, p.name, usage if type(usage) is Usage else None, True)
+            except Exception:  # noqa: BLE001, S110 - the signals never change the outcome
+                pass
+        self._taken.pop(id(call), None)  # (``route_end``: what admit took and no attempt did)
+        return usd

@@ -152,6 +152,10 @@ class InProcessState:
         self.budgets = {name: Budget(b, clock) for name, b in (budgets or {}).items()
                         if b.rpm or b.input_tpm or b.output_tpm}
         self.affinity = AffinityTable(max_affinity_keys)
+        #: Whether anything reads the affinity: a router with a choice of providers uses this
+        #: state, or ``affinity_get`` was called. Until then ``Signals`` record none (hashing
+        #: each cached prompt for a table nothing reads would be work for nothing).
+        self.affinity_wanted = False
 
     def observe_limits(self, provider: str, model: str, limits: RateLimits) -> None:
         """See ``RouteState``."""
@@ -206,6 +210,7 @@ class InProcessState:
 
     def affinity_get(self, keys: tuple[bytes, ...]) -> str | None:
         """See ``RouteState``."""
+        self.affinity_wanted = True
         return self.affinity.get(keys, self.clock())
 
     def affinity_put(self, keys: tuple[tuple[bytes, float], ...], provider: str) -> None:

@@ -236,7 +236,11 @@ class Message(Dumpable, msgspec.Struct, kw_only=True, omit_defaults=True, dict=T
         if raw is not None:
             full = _as_dict.decode(raw)
             out = {k: v for k, v in full.items() if k not in self.__struct_fields__}
-        out.update(self.__dict__.get("_extra", {}))
+        kept = self.__dict__.get("_extra")
+        if callable(kept):  # a provider's parse may leave a function making it: made once
+            kept = self.__dict__["_extra"] = kept()
+        if kept:
+            out.update(kept)
         return out
 
     @property

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -30,10 +31,31 @@ from clauderoute.provider import (
 
 from ._eventframes import FrameDecoder, FrameError
 
-__all__ = ["METRICS", "BedrockErrorBody", "BedrockSSEDecoder", "EventStreamDecoder"]
+__all__ = ["METRICS", "BedrockErrorBody", "BedrockSSEDecoder", "EventStreamDecoder",
+           "invocation_metrics", "metrics_extra"]
 
 #: ``Message.extra`` key of the invocation metrics (the name Bedrock's last stream event uses).
 METRICS = "amazon-bedrock-invocationMetrics"
+# Response headers of InvokeModel (arriving lower-cased) → the invocationMetrics keys.
+_METRIC_HEADERS = (("x-amzn-bedrock-input-token-count", "inputTokenCount"),
+                   ("x-amzn-bedrock-output-token-count", "outputTokenCount"),
+                   ("x-amzn-bedrock-invocation-latency", "invocationLatency"))
+
+
+def invocation_metrics(headers: Mapping[str, str]) -> dict[str, int | str]:
+    """InvokeModel's ``X-Amzn-Bedrock-*`` headers in the stream's ``invocationMetrics`` shape
+    (``inputTokenCount``, ``outputTokenCount``, ``invocationLatency`` in ms)."""
+    out: dict[str, int | str] = {}
+    for header, key in _METRIC_HEADERS:
+        if (value := headers.get(header)) is not None:  # int() of "²" or 5000 digits raises
+            out[key] = int(value) if len(value) < 20 and value.isascii() and value.isdigit() else value
+    return out
+
+
+def metrics_extra(headers: Mapping[str, str]) -> dict[str, Any]:
+    """``Message.extra``'s part from an InvokeModel answer's ``headers`` (none without them)."""
+    metrics = invocation_metrics(headers)
+    return {METRICS: metrics} if metrics else {}
 
 
 def _stop_metrics(events: list[StreamEvent]) -> dict[str, Any] | None:

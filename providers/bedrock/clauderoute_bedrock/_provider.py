@@ -14,6 +14,7 @@ body under ``https://bedrock-mantle.{region}.api.aws/anthropic`` (SigV4 service
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -56,7 +57,13 @@ from ._endpoints import (
     resolve,
 )
 from ._errors import error_name, exception_entry
-from ._eventstream import METRICS, BedrockSSEDecoder, EventStreamDecoder
+from ._eventstream import (
+    METRICS,
+    BedrockSSEDecoder,
+    EventStreamDecoder,
+    invocation_metrics,
+    metrics_extra,
+)
 from ._listing import served_models
 
 __all__ = ["BETAS", "METRICS", "BedrockProvider", "inference_profile_prefix",
@@ -64,10 +71,6 @@ __all__ = ["BETAS", "METRICS", "BedrockProvider", "inference_profile_prefix",
 
 # A region is a DNS label fragment ("us-east-1"): it becomes part of the host name.
 _REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-# Response headers of InvokeModel (arriving lower-cased) → the invocationMetrics keys.
-_METRIC_HEADERS = (("x-amzn-bedrock-input-token-count", "inputTokenCount"),
-                   ("x-amzn-bedrock-output-token-count", "outputTokenCount"),
-                   ("x-amzn-bedrock-invocation-latency", "invocationLatency"))
 #: Betas Bedrock accepts on any of its endpoints (``betas.toml`` cites the source and lists
 #: them per endpoint; ``prepare`` checks the model's endpoint). Extend with ``betas=``.
 BETAS = beta_lists()["invoke"] | beta_lists()["messages"]
@@ -78,16 +81,6 @@ class _CountTokens(msgspec.Struct):
 
 
 _count_decoder = msgspec.json.Decoder(_CountTokens)
-
-
-def invocation_metrics(headers: Mapping[str, str]) -> dict[str, int | str]:
-    """InvokeModel's ``X-Amzn-Bedrock-*`` headers in the stream's ``invocationMetrics`` shape
-    (``inputTokenCount``, ``outputTokenCount``, ``invocationLatency`` in ms)."""
-    out: dict[str, int | str] = {}
-    for header, key in _METRIC_HEADERS:
-        if (value := headers.get(header)) is not None:  # int() of "²" or 5000 digits raises
-            out[key] = int(value) if len(value) < 20 and value.isascii() and value.isdigit() else value
-    return out
 
 
 def _env(*names: str) -> str | None:
@@ -357,9 +350,8 @@ class BedrockProvider(Provider):
                     f"could not decode the CountTokens answer: {exc}", platform=self.name,
                     request_id=response.headers.get(self.request_id_header)) from exc
         result = super().parse(call, response)
-        metrics = invocation_metrics(response.headers) if isinstance(result, Message) else None
-        if metrics:
-            vars(result).setdefault("_extra", {})[METRICS] = metrics
+        if isinstance(result, Message):  # the metrics made when ``extra`` is read, if ever
+            vars(result)["_extra"] = functools.partial(metrics_extra, response.headers)
         return result
 
     def error_from_response(self, response: HttpResponse) -> E.APIStatusError:

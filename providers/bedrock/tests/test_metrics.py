@@ -96,3 +96,26 @@ async def test_absurd_metric_headers_are_kept_as_sent() -> None:
         await server.stop()
     assert msg.extra[METRICS] == {"inputTokenCount": "²", "outputTokenCount": "9" * 5000,
                                   "invocationLatency": "-3"}
+
+
+async def test_metrics_are_made_once_on_first_read(client: AsyncClient) -> None:
+    """The metrics are worked out when ``extra`` is first read, then kept: later reads give the
+    same dict, a change made to it included (as when they were made with the answer)."""
+    msg = await client.messages.create(model=MODEL, max_tokens=64, messages=HELLO)
+    first = msg.extra[METRICS]
+    first["note"] = "mine"
+    assert msg.extra[METRICS] is first and msg.extra[METRICS]["note"] == "mine"
+
+
+async def test_an_answer_without_metric_headers_has_no_metrics() -> None:
+    """An InvokeModel answer that carries none of the three headers has no metrics key."""
+    server = HostileServer(Hostile())
+    await server.start()
+    try:
+        provider = BedrockProvider(name="b", base_url=server.url, api_key="k", max_retries=0)
+        async with AsyncClient(providers=[provider], tracing=False) as c:
+            msg = await c.messages.create(model=MODEL, max_tokens=8, messages=HELLO)
+    finally:
+        await server.stop()
+    assert METRICS not in msg.extra
+    assert msg.extra == msg.extra  # read again: still none
