@@ -6,12 +6,13 @@ plain, TLS, Sentinel or Cluster) and its two metrics.
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from typing import Any
 
 from ._settings import StateSettings
 
-__all__ = ["M_STATE_LIVE", "M_STATE_OUTAGES", "connect", "instruments"]
+__all__ = ["M_STATE_LIVE", "M_STATE_OUTAGES", "close", "connect", "instruments"]
 
 #: Metric names (OpenTelemetry API; a no-op until an SDK is installed).
 M_STATE_LIVE = "clauderoute.state.live"  # ObservableGauge, 1 synced / 0 on local state
@@ -51,6 +52,22 @@ def connect(s: StateSettings) -> tuple[Any, list[Any]]:
 
         return RedisCluster.from_url(s.url.replace("cluster=true", "").rstrip("?&"), **kw), []
     return aioredis.from_url(s.url, **kw), []
+
+
+async def close(clients: list[Any], users: list[asyncio.Task[None]]) -> None:
+    """Close the clients one after another, each to its end; run as a task of its own that no
+    caller's timeout or cancellation reaches. A redis-py ``aclose()`` stopped halfway (its pool
+    about to close its connections, or a pub/sub's teardown under way) drops connections with
+    their sockets open; left to run, each socket's close is bounded by the clients' own
+    ``socket_connect_timeout`` (op_timeout_ms). ``users`` (tasks of ours still running on the
+    clients, already cancelled) finish first, so that none reopens a connection once closed."""
+    if users:
+        await asyncio.wait(users)
+    for client in clients:
+        try:
+            await client.aclose()
+        except Exception:  # noqa: BLE001, S112  (a dead connection may fail to close)
+            continue
 
 
 def instruments(fleet: Any, meter_provider: Any) -> Any:

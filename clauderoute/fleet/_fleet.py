@@ -32,7 +32,7 @@ from typing import Any
 
 import msgspec
 
-from ._conn import connect, instruments
+from ._conn import close, connect, instruments
 from ._direct import DirectOps
 from ._epoch import EpochOps, new_token
 from ._settings import StateSettings, redacted
@@ -86,6 +86,7 @@ class FleetState(DirectOps, EpochOps):
         self._redis: Any = None
         self._pubsub: Any = None
         self._extra: list[Any] = []
+        self._closing: dict[asyncio.Task[None], float] = {}  # closes under way: their deadline
         self._closed = False
         self._epoch: bytes | None = None
         #: Seconds between checks, while nothing is published, that Redis still holds our keys.
@@ -185,6 +186,7 @@ class FleetState(DirectOps, EpochOps):
             x.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._disconnect()
+        await self._settle()  # (closes that the sync task's cancellation left running)
         self.live = False
 
     # --- the sync task -----------------------------------------------------------------------
@@ -232,15 +234,31 @@ class FleetState(DirectOps, EpochOps):
         return f"{self.settings.prefix}:events"
 
     async def _disconnect(self) -> None:
-        ps, r, self._pubsub, self._redis = self._pubsub, self._redis, None, None
-        extra, self._extra = self._extra, []
-        for closer in (ps, r, *extra):
-            if closer is not None:
-                try:
-                    async with asyncio.timeout(self.op_s):
-                        await closer.aclose()
-                except Exception:  # noqa: BLE001, S112  (a dead connection may fail to close)
-                    continue
+        """Close this connection's clients (and stop the tick hooks running on them) in a task
+        of its own, and wait for it at most ``op_timeout_ms`` per client: a close that takes
+        longer, or a cancellation of the caller, leaves it running to its end rather than
+        dropping a client halfway through its close with sockets open."""
+        clients = [c for c in (self._pubsub, self._redis, *self._extra) if c is not None]
+        self._pubsub = self._redis = None
+        self._extra = []
+        if not clients:
+            return
+        loop = asyncio.get_running_loop()
+        users = [t for t in self._soon_tasks if t.get_loop() is loop]
+        for t in users:
+            t.cancel()
+        task = loop.create_task(close(clients, users), name="clauderoute-fleet-close")
+        self._closing[task] = loop.time() + self.op_s * len(clients)
+        task.add_done_callback(self._closing.pop)
+        await self._settle()
+
+    async def _settle(self) -> None:
+        """Wait for the closes under way on this loop, each until its deadline at most."""
+        loop = asyncio.get_running_loop()
+        tasks = [t for t in self._closing if t.get_loop() is loop]
+        if tasks:
+            end = max(self._closing.get(t, 0.0) for t in tasks)
+            await asyncio.wait(tasks, timeout=max(0.0, end - loop.time()))
 
     def _up(self) -> None:
         if self.failures:
