@@ -15,12 +15,10 @@ import pytest
 from clauderoute_anthropic import AnthropicEmulator
 
 from tests.gateway.test_serve_process import LISTEN, Serve, _serve
-from tests.official_sdk import SDK_WORKER
+from tests.official_sdk import SDK_SERVE_WORKER, SDK_WORKER
 
 if TYPE_CHECKING:
     import anthropic
-
-pytestmark = SDK_WORKER  # every test drives the official SDK
 
 KEY = "homes-gw-key-0123456789"
 MODEL = "claude-haiku-4-5"
@@ -123,6 +121,7 @@ async def _made_on_a_found_on_b(
     assert not _ops(emus[0], "skills.create")
 
 
+@SDK_WORKER
 async def test_two_gateways_without_state(emus: list[AnthropicEmulator], kit: Any) -> None:
     """Two gateways in this process: nothing but the platforms connects them (the processes
     of ``--workers`` below, and of the test with state, cross a process boundary)."""
@@ -155,6 +154,7 @@ async def test_two_gateways_without_state(emus: list[AnthropicEmulator], kit: An
         assert asked == [4, 1], asked
 
 
+@SDK_SERVE_WORKER
 async def test_two_gateways_with_state(
     emus: list[AnthropicEmulator], tmp_path: Path, redis_url: str
 ) -> None:
@@ -185,6 +185,7 @@ async def test_two_gateways_with_state(
         assert await sb.stop() == 0
 
 
+@SDK_SERVE_WORKER
 async def test_workers_find_each_other_s_objects(
     emus: list[AnthropicEmulator], tmp_path: Path
 ) -> None:
@@ -211,6 +212,7 @@ async def test_workers_find_each_other_s_objects(
         assert await serve.stop() == 0
 
 
+@SDK_WORKER
 async def test_a_caller_leaving_does_not_fail_the_others_waiting_on_its_search(
     emus: list[AnthropicEmulator], kit: Any
 ) -> None:

@@ -19,9 +19,7 @@ import pytest
 
 from clauderoute.testing import LatencyProfile
 from tests.gateway.test_serve_process import LISTEN, Serve, _serve
-from tests.official_sdk import SDK_WORKER
-
-pytestmark = SDK_WORKER  # every test drives the official SDK
+from tests.official_sdk import SDK_SERVE_WORKER, SDK_WORKER
 
 KEY, NEW_KEY = "reload-key-0123456789", "reload-new-key-9876543210"
 MODEL = "claude-haiku-4-5"
@@ -74,6 +72,7 @@ async def _closed_by_server(port: int, data: bytes) -> bytes:
     return got
 
 
+@SDK_SERVE_WORKER
 async def test_reload_applies_keys_limits_and_timeouts_across_a_stream(
     emulator: Any, tmp_path: Path
 ) -> None:
@@ -152,6 +151,7 @@ async def _in_process(
         yield reload, g.url
 
 
+@SDK_WORKER
 async def test_an_invalid_file_is_refused_and_the_old_one_serves(
     emulator: Any, tmp_path: Path, kit: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -184,6 +184,7 @@ def redis_url() -> Iterator[str]:
         yield server.url
 
 
+@SDK_WORKER
 async def test_reload_adds_state(
     emulator: Any, tmp_path: Path, redis_url: str, kit: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
