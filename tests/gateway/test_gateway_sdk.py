@@ -123,10 +123,12 @@ async def test_401_without_and_with_wrong_key(fleet_of: Any, kit: Any) -> None:
             assert info.value.status_code == 401
             assert info.value.body["error"]["type"] == "authentication_error"  # type: ignore[index]
             await client.close()
-        async with aiohttp.ClientSession() as s:  # no key at all
-            async with s.post(g.url + "/v1/messages", json={}) as r:
-                assert r.status == 401
-                assert (await r.json())["error"]["type"] == "authentication_error"
+        async with (
+            aiohttp.ClientSession() as s,  # no key at all
+            s.post(g.url + "/v1/messages", json={}) as r,
+        ):
+            assert r.status == 401
+            assert (await r.json())["error"]["type"] == "authentication_error"
         assert fleet.members[0].emulator.requests == []  # refused before any upstream call
 
 
@@ -185,12 +187,15 @@ async def test_mid_stream_cut_ends_with_error_event(fleet_of: Any, kit: Any) -> 
 
 async def test_bedrock_event_stream_becomes_sse(fleet_of: Any, kit: Any) -> None:
     fleet = await fleet_of(kinds=["bedrock"])
-    async with kit.run_gateway(fleet.providers) as g, aiohttp.ClientSession() as s:
-        async with s.post(g.url + "/v1/messages", headers={"x-api-key": kit.KEY},
-                          json={"model": kit.MODEL, "max_tokens": 16, "messages": PROMPT,
-                                "stream": True}) as r:
-            assert r.headers["content-type"].startswith("text/event-stream")
-            body = await r.read()
+    async with (
+        kit.run_gateway(fleet.providers) as g,
+        aiohttp.ClientSession() as s,
+        s.post(g.url + "/v1/messages", headers={"x-api-key": kit.KEY},
+               json={"model": kit.MODEL, "max_tokens": 16, "messages": PROMPT,
+                     "stream": True}) as r,
+    ):
+        assert r.headers["content-type"].startswith("text/event-stream")
+        body = await r.read()
     events = [line[len(b"event: "):] for line in body.split(b"\n")
               if line.startswith(b"event: ")]
     assert events[0] == b"message_start" and events[-1] == b"message_stop"
