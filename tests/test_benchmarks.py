@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.official_sdk import SDK_WORKER
+
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = (
     "aiohttp",
@@ -28,6 +30,7 @@ CLIENTS = (
 BEDROCK = ("bedrock-aiohttp", "bedrock-sigv4", "bedrock-apikey", "bedrock-sdk")
 
 
+@SDK_WORKER
 async def test_quick_overhead_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -126,6 +129,7 @@ async def test_quick_overhead_run(
         assert secret not in out.read_text() + table + printed
 
 
+@SDK_WORKER
 @pytest.mark.parametrize("kind", ["claude", "bedrock"])
 async def test_every_driver_rejects_a_wrong_answer(
     monkeypatch: pytest.MonkeyPatch, kind: str

@@ -10,8 +10,6 @@ import typing
 from pathlib import Path
 
 import pytest
-from anthropic._data import DEPRECATED_MODELS
-from anthropic.types import ModelParam
 
 from clauderoute._catalog import (
     CACHE_ENV,
@@ -27,17 +25,21 @@ from clauderoute._catalog import (
     sources,
 )
 from clauderoute._catalog._lifecycle import retirement
+from tests.official_sdk import SDK_WORKER
 
 # Keys whose value needs no source: the citation table itself, and display-only facts.
 _UNSOURCED = {"sources", "display_name", "vertex_locations"}
 
 
 def _sdk_names() -> list[str]:
+    from anthropic.types import ModelParam
+
     literal = next(a for a in typing.get_args(ModelParam) if typing.get_origin(a) is
                    typing.Literal)
     return list(typing.get_args(literal))
 
 
+@SDK_WORKER
 def test_every_model_param_of_the_newest_sdk_is_known() -> None:
     """Each name in the SDK's ModelParam Literal resolves to catalog facts and a Claude API id
     equal to itself."""
@@ -92,9 +94,12 @@ def _sdk_date(text: str) -> dt.date:
     return dt.datetime.strptime(re.sub(r"(\d)(st|nd|rd|th)", r"\1", text), "%B %d, %Y").date()
 
 
+@SDK_WORKER
 def test_retirement_dates_match_the_sdk_table() -> None:
     """Each model of the SDK's deprecation table that the catalog knows retires on that day
     on the Claude API; Bedrock and Vertex keep their own schedules (none given here)."""
+    from anthropic._data import DEPRECATED_MODELS
+
     checked = 0
     for name, when in DEPRECATED_MODELS.items():
         if model_facts(name) is None:

@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import anthropic
 import pytest
 
 pytest.importorskip("redis", reason="clauderoute[redis] (redis-py) is not installed")
 
 from tests.gateway.test_serve_process import LISTEN, Serve, _serve
+from tests.official_sdk import SDK_SERVE_WORKER
 from tests.test_fleet import MARGIN_S, RedisServer, running_redis
+
+pytestmark = SDK_SERVE_WORKER  # the test drives the official SDK
 
 GW_KEY = "fleet-gw-key-0123456789"
 MODEL = "claude-haiku-4-5"
@@ -83,6 +85,7 @@ def _origins(url: str) -> set[str]:
 async def test_workers_share_one_budget_and_survive_redis(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
+    import anthropic
     from clauderoute_anthropic import AnthropicEmulator
 
     async with (

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import anthropic
+from tests.official_sdk import SDK_WORKER
 
 
+@SDK_WORKER
 async def test_batches_through_the_gateway(fleet_of: Any, kit: Any) -> None:
+    import anthropic
+
     fleet = await fleet_of(kinds=["bedrock", "anthropic"])
     async with kit.run_gateway(fleet.providers) as g:
         client = anthropic.AsyncAnthropic(api_key=kit.KEY, base_url=g.url, max_retries=0)

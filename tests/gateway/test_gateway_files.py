@@ -12,16 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import anthropic
 import pytest
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 from clauderoute.testing import Hostile, HostileServer, no_backoff
+from tests.official_sdk import SDK_WORKER
 
 SKILL_MD = b"---\nname: helper\ndescription: Helps with things\n---\nUse me.\n"
 
 
+@SDK_WORKER
 async def test_files_through_the_gateway(fleet_of: Any, kit: Any) -> None:
+    import anthropic
+
     fleet = await fleet_of(kinds=["bedrock", "anthropic"])
     async with kit.run_gateway(fleet.providers) as g, anthropic.AsyncAnthropic(
             api_key=kit.KEY, base_url=g.url, max_retries=0) as client:
@@ -40,7 +43,10 @@ async def test_files_through_the_gateway(fleet_of: Any, kit: Any) -> None:
         assert fleet.members[0].emulator.requests == []  # Bedrock saw nothing about files
 
 
+@SDK_WORKER
 async def test_skills_and_versions_through_the_gateway(fleet_of: Any, kit: Any) -> None:
+    import anthropic
+
     fleet = await fleet_of(kinds=["bedrock", "anthropic"])
     async with kit.run_gateway(fleet.providers) as g, anthropic.AsyncAnthropic(
             api_key=kit.KEY, base_url=g.url, max_retries=0) as client:
@@ -63,10 +69,13 @@ async def test_skills_and_versions_through_the_gateway(fleet_of: Any, kit: Any) 
         assert fleet.members[0].emulator.requests == []
 
 
+@SDK_WORKER
 async def test_an_upload_over_the_limit_is_refused_unread(fleet_of: Any, kit: Any) -> None:
     """A declared length over the limit: 413 before the body is read (the client is still
     sending when the answer comes); a chunked one: 413 once it passes the limit. Nothing
     reaches the platform either way."""
+    import anthropic
+
     fleet = await fleet_of(kinds=["anthropic"])
     async with kit.run_gateway(fleet.providers, max_body_mb=1) as g, anthropic.AsyncAnthropic(
             api_key=kit.KEY, base_url=g.url, max_retries=0) as client:
@@ -119,9 +128,12 @@ async def test_an_upload_that_stops_arriving_gets_408(fleet_of: Any, kit: Any) -
     assert fleet.members[0].emulator.requests == []
 
 
+@SDK_WORKER
 async def test_a_wrong_key_gets_401_and_nothing_is_forwarded(
         fleet_of: Any, kit: Any, caplog: pytest.LogCaptureFixture) -> None:
     """Refused before the form is read; the access log names no key, right or wrong."""
+    import anthropic
+
     caplog.set_level(logging.DEBUG)
     fleet = await fleet_of(kinds=["anthropic"])
     async with kit.run_gateway(fleet.providers) as g, anthropic.AsyncAnthropic(
@@ -139,7 +151,10 @@ async def test_a_wrong_key_gets_401_and_nothing_is_forwarded(
     assert "wrong-key-secret-xyz" not in caplog.text and kit.KEY not in caplog.text
 
 
+@SDK_WORKER
 async def test_an_unknown_id_gets_the_platform_s_404(fleet_of: Any, kit: Any) -> None:
+    import anthropic
+
     fleet = await fleet_of(kinds=["bedrock", "anthropic"])
     async with kit.run_gateway(fleet.providers) as g, anthropic.AsyncAnthropic(
             api_key=kit.KEY, base_url=g.url, max_retries=0) as client:
@@ -220,10 +235,13 @@ async def test_a_download_broken_off_is_not_passed_off_as_whole(
     assert lines[0]["error_type"]
 
 
+@SDK_WORKER
 async def test_the_pin_places_an_object_and_later_calls_follow_it(
         kit: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two providers with the Files API: a file uploaded with the pin header lands on the one
     named, and calls without the pin follow it there; the spooled upload leaves no file."""
+    import anthropic
+
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     emus = [AnthropicEmulator(api_key="k1"), AnthropicEmulator(api_key="k2")]
     for e in emus:

@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
 import pytest
 from clauderoute_anthropic import AnthropicEmulator
 
 from tests.gateway.test_serve_process import LISTEN, Serve, _serve
+from tests.official_sdk import SDK_SERVE_WORKER, SDK_WORKER
+
+if TYPE_CHECKING:
+    import anthropic
 
 KEY = "homes-gw-key-0123456789"
 MODEL = "claude-haiku-4-5"
@@ -64,6 +67,8 @@ async def _started(cfg: Path, *args: str) -> tuple[Serve, str]:
 
 
 def _client(url: str) -> anthropic.AsyncAnthropic:
+    import anthropic
+
     # A new connection per call: with --workers, the kernel spreads them over the workers.
     return anthropic.AsyncAnthropic(
         api_key=KEY, base_url=url, max_retries=0, default_headers={"connection": "close"}
@@ -116,9 +121,11 @@ async def _made_on_a_found_on_b(
     assert not _ops(emus[0], "skills.create")
 
 
+@SDK_WORKER
 async def test_two_gateways_without_state(emus: list[AnthropicEmulator], kit: Any) -> None:
     """Two gateways in this process: nothing but the platforms connects them (the processes
     of ``--workers`` below, and of the test with state, cross a process boundary)."""
+    import anthropic
     from clauderoute_anthropic import AnthropicProvider
 
     def providers() -> list[AnthropicProvider]:
@@ -147,6 +154,7 @@ async def test_two_gateways_without_state(emus: list[AnthropicEmulator], kit: An
         assert asked == [4, 1], asked
 
 
+@SDK_SERVE_WORKER
 async def test_two_gateways_with_state(
     emus: list[AnthropicEmulator], tmp_path: Path, redis_url: str
 ) -> None:
@@ -177,6 +185,7 @@ async def test_two_gateways_with_state(
         assert await sb.stop() == 0
 
 
+@SDK_SERVE_WORKER
 async def test_workers_find_each_other_s_objects(
     emus: list[AnthropicEmulator], tmp_path: Path
 ) -> None:
@@ -203,6 +212,7 @@ async def test_workers_find_each_other_s_objects(
         assert await serve.stop() == 0
 
 
+@SDK_WORKER
 async def test_a_caller_leaving_does_not_fail_the_others_waiting_on_its_search(
     emus: list[AnthropicEmulator], kit: Any
 ) -> None:
@@ -210,6 +220,7 @@ async def test_a_caller_leaving_does_not_fail_the_others_waiting_on_its_search(
     leaves mid-search (its handler is cancelled): the search goes on (it was cancelled with the
     first caller, and the second had to start it again) and the second gets its answer."""
     import aiohttp
+    import anthropic
     from clauderoute_anthropic import AnthropicProvider
 
     from clauderoute.testing import Hostile, HostileServer

@@ -8,7 +8,6 @@ import asyncio
 import json
 from typing import Any
 
-import anthropic
 import pytest
 from clauderoute_anthropic import AnthropicProvider
 from opentelemetry.sdk.metrics import MeterProvider
@@ -19,6 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from clauderoute.testing import Hostile, HostileServer
 from clauderoute.tracing import TracingObserver
+from tests.official_sdk import SDK_WORKER
 
 PROMPT = [{"role": "user", "content": "hello"}]
 
@@ -112,7 +112,10 @@ async def test_slow_body_gets_408(fleet_of: Any, kit: Any) -> None:
         writer.close()
 
 
+@SDK_WORKER
 async def test_529_when_saturated(kit: Any) -> None:
+    import anthropic
+
     async with HostileServer(Hostile(mode="hang"), Hostile()) as server:
         provider = AnthropicProvider(base_url=server.url, api_key="k", max_retries=0)
         async with kit.run_gateway([provider], max_concurrency=1, retry_after_s=2) as g:
@@ -135,11 +138,14 @@ async def test_529_when_saturated(kit: Any) -> None:
             await client.close()
 
 
+@SDK_WORKER
 @pytest.mark.parametrize("mode", ["drip_head", "stall", "hang", "pings"])
 async def test_deadline_holds_end_to_end_behind_hostile_platform(kit: Any, mode: str) -> None:
     """A platform that drips, stalls, hangs or pings forever: the gateway's deadline answers
     the client (504 timeout_error before content; an error event after it), and the platform's
     connection is dropped."""
+    import anthropic
+
     async with HostileServer(Hostile(mode=mode, drip_s=0.02, after_events=3)) as server:
         provider = AnthropicProvider(base_url=server.url, api_key="k", max_retries=0)
         async with kit.run_gateway([provider], client_kw={"deadline": 0.2}) as g:
@@ -157,7 +163,10 @@ async def test_deadline_holds_end_to_end_behind_hostile_platform(kit: Any, mode:
             await client.close()
 
 
+@SDK_WORKER
 async def test_server_span_is_the_parent_of_the_route_span(fleet_of: Any, kit: Any) -> None:
+    import anthropic
+
     exporter = InMemorySpanExporter()
     tp = TracerProvider()
     tp.add_span_processor(SimpleSpanProcessor(exporter))

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import anthropic
 import pytest
 
 from clauderoute.testing import LatencyProfile
 from tests.gateway.test_serve_process import LISTEN, Serve, _serve
+from tests.official_sdk import SDK_SERVE_WORKER, SDK_WORKER
 
 KEY, NEW_KEY = "reload-key-0123456789", "reload-new-key-9876543210"
 MODEL = "claude-haiku-4-5"
@@ -72,9 +72,12 @@ async def _closed_by_server(port: int, data: bytes) -> bytes:
     return got
 
 
+@SDK_SERVE_WORKER
 async def test_reload_applies_keys_limits_and_timeouts_across_a_stream(
     emulator: Any, tmp_path: Path
 ) -> None:
+    import anthropic
+
     cfg = tmp_path / "c.toml"
     _write(cfg, emulator)
     async with _running(cfg) as (serve, url):
@@ -148,9 +151,12 @@ async def _in_process(
         yield reload, g.url
 
 
+@SDK_WORKER
 async def test_an_invalid_file_is_refused_and_the_old_one_serves(
     emulator: Any, tmp_path: Path, kit: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import anthropic
+
     cfg = tmp_path / "c.toml"
     _write(cfg, emulator)
     async with _in_process(emulator, cfg, kit, capsys) as (reload, url):
@@ -178,10 +184,13 @@ def redis_url() -> Iterator[str]:
         yield server.url
 
 
+@SDK_WORKER
 async def test_reload_adds_state(
     emulator: Any, tmp_path: Path, redis_url: str, kit: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``[state]`` added by a reload: ``/readyz`` shows the shared state syncing."""
+    import anthropic
+
     cfg = tmp_path / "c.toml"
     _write(cfg, emulator)
     async with (

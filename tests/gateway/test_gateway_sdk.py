@@ -9,11 +9,11 @@ import logging
 from typing import Any
 
 import aiohttp
-import anthropic
 import pytest
 
 from clauderoute.gateway import GatewayKey
 from clauderoute.testing import Fault, FaultPlan
+from tests.official_sdk import SDK_WORKER
 
 KINDS = ["anthropic", "aws", "bedrock", "foundry", "google-cloud", "vertex"]
 PROMPT = [{"role": "user", "content": "hello through the gateway"}]
@@ -23,9 +23,12 @@ def _headers(raw: Any) -> dict[str, str]:
     return {k: v for k, v in raw.headers.items() if k.startswith("x-clauderoute")}
 
 
+@SDK_WORKER
 async def test_async_sdk_every_platform(fleet_of: Any, kit: Any) -> None:
     """Each platform pinned in turn: create, stream, count_tokens, in the Claude API's shapes;
     the gateway key never reaches a platform (each got its own credential)."""
+    import anthropic
+
     fleet = await fleet_of(kinds=KINDS)
     async with kit.run_gateway(fleet.providers) as g:
         client = anthropic.AsyncAnthropic(api_key=kit.KEY, base_url=g.url, max_retries=0)
@@ -54,8 +57,11 @@ async def test_async_sdk_every_platform(fleet_of: Any, kit: Any) -> None:
         await client.close()
 
 
+@SDK_WORKER
 async def test_sync_sdk_bearer_and_x_api_key(fleet_of: Any, kit: Any) -> None:
     """The synchronous SDK, with the key as x-api-key and as Authorization: Bearer."""
+    import anthropic
+
     fleet = await fleet_of(kinds=["anthropic", "bedrock"])
     async with kit.run_gateway(fleet.providers) as g:
         def work() -> list[str]:
@@ -73,9 +79,12 @@ async def test_sync_sdk_bearer_and_x_api_key(fleet_of: Any, kit: Any) -> None:
     assert texts == ["Echo: hello through the gateway"] * 4
 
 
+@SDK_WORKER
 async def test_invisible_failover(fleet_of: Any, kit: Any) -> None:
     """The first platform answers 529, then overloads mid-stream before content: the SDK (no
     retries of its own) never sees either; the headers count the attempts."""
+    import anthropic
+
     def faults(pos: int, kind: str) -> FaultPlan:
         plan = FaultPlan()
         if pos == 0:
@@ -100,7 +109,10 @@ async def test_invisible_failover(fleet_of: Any, kit: Any) -> None:
         await client.close()
 
 
+@SDK_WORKER
 async def test_401_without_and_with_wrong_key(fleet_of: Any, kit: Any) -> None:
+    import anthropic
+
     fleet = await fleet_of(kinds=["anthropic"])
     async with kit.run_gateway(fleet.providers,
                                keys=[GatewayKey(name="team-a", key=kit.KEY)]) as g:
@@ -111,10 +123,12 @@ async def test_401_without_and_with_wrong_key(fleet_of: Any, kit: Any) -> None:
             assert info.value.status_code == 401
             assert info.value.body["error"]["type"] == "authentication_error"  # type: ignore[index]
             await client.close()
-        async with aiohttp.ClientSession() as s:  # no key at all
-            async with s.post(g.url + "/v1/messages", json={}) as r:
-                assert r.status == 401
-                assert (await r.json())["error"]["type"] == "authentication_error"
+        async with (
+            aiohttp.ClientSession() as s,  # no key at all
+            s.post(g.url + "/v1/messages", json={}) as r,
+        ):
+            assert r.status == 401
+            assert (await r.json())["error"]["type"] == "authentication_error"
         assert fleet.members[0].emulator.requests == []  # refused before any upstream call
 
 
@@ -148,9 +162,12 @@ async def test_malformed_json_and_unknown_route(fleet_of: Any, kit: Any) -> None
     assert fleet.members[0].emulator.requests == []
 
 
+@SDK_WORKER
 async def test_mid_stream_cut_ends_with_error_event(fleet_of: Any, kit: Any) -> None:
     """After content, a cut connection cannot fail over: the SSE ends with an ``error`` event,
     which the SDK raises."""
+    import anthropic
+
     def faults(pos: int, kind: str) -> FaultPlan:
         return FaultPlan().add(Fault(cut=True, after_events=4,
                                      operations=frozenset({"messages.stream"})))
@@ -170,12 +187,15 @@ async def test_mid_stream_cut_ends_with_error_event(fleet_of: Any, kit: Any) -> 
 
 async def test_bedrock_event_stream_becomes_sse(fleet_of: Any, kit: Any) -> None:
     fleet = await fleet_of(kinds=["bedrock"])
-    async with kit.run_gateway(fleet.providers) as g, aiohttp.ClientSession() as s:
-        async with s.post(g.url + "/v1/messages", headers={"x-api-key": kit.KEY},
-                          json={"model": kit.MODEL, "max_tokens": 16, "messages": PROMPT,
-                                "stream": True}) as r:
-            assert r.headers["content-type"].startswith("text/event-stream")
-            body = await r.read()
+    async with (
+        kit.run_gateway(fleet.providers) as g,
+        aiohttp.ClientSession() as s,
+        s.post(g.url + "/v1/messages", headers={"x-api-key": kit.KEY},
+               json={"model": kit.MODEL, "max_tokens": 16, "messages": PROMPT,
+                     "stream": True}) as r,
+    ):
+        assert r.headers["content-type"].startswith("text/event-stream")
+        body = await r.read()
     events = [line[len(b"event: "):] for line in body.split(b"\n")
               if line.startswith(b"event: ")]
     assert events[0] == b"message_start" and events[-1] == b"message_stop"
@@ -221,8 +241,11 @@ async def test_client_disconnect_cancels_upstream(fleet_of: Any, kit: Any) -> No
         assert emu.open_streams == 0
 
 
+@SDK_WORKER
 async def test_access_log_and_metrics_name_the_key_never_the_secret(
         fleet_of: Any, kit: Any, caplog: pytest.LogCaptureFixture) -> None:
+    import anthropic
+
     fleet = await fleet_of(kinds=["anthropic"])
     caplog.set_level(logging.INFO, logger="clauderoute.gateway.access")
     async with kit.run_gateway(fleet.providers,

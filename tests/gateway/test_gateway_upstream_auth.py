@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import anthropic
 import msgspec
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 from clauderoute.testing import Hostile, HostileServer
+from tests.official_sdk import SDK_WORKER
+
+pytestmark = SDK_WORKER  # every test drives the official SDK
 
 PROMPT = [{"role": "user", "content": "hello"}]
 ECHO = "sk-ant-upstream-SECRET-0123456789"
@@ -32,6 +34,8 @@ FORBIDDEN = Hostile(
 
 
 async def test_refused_upstream_credentials_are_the_gateway_s_500(kit: Any) -> None:
+    import anthropic
+
     emu = AnthropicEmulator(api_key="the-right-key")
     await emu.start()
     try:
@@ -84,6 +88,8 @@ async def test_refused_upstream_credentials_are_the_gateway_s_500(kit: Any) -> N
 
 
 async def test_failover_past_refused_credentials_is_invisible(kit: Any) -> None:
+    import anthropic
+
     emu = AnthropicEmulator(api_key="the-right-key")
     await emu.start()
     try:

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import anthropic
 import pytest
 
 from clauderoute.testing import LatencyProfile
+from tests.official_sdk import SDK_SERVE_WORKER
 
 KEY, NEW_KEY = "proc-key-0123456789", "proc-new-key-9876543210"
 PROMPT = [{"role": "user", "content": "word " * 40}]
@@ -132,7 +132,10 @@ async def emulator(fleet_of: Any) -> Any:
     return fleet.members[0]
 
 
+@SDK_SERVE_WORKER
 async def test_sigterm_drains_a_stream_then_exits_0(emulator: Any, tmp_path: Path) -> None:
+    import anthropic
+
     emulator.emulator.latency = LatencyProfile(per_token_s=0.02)  # ~1 s of tokens
     cfg = tmp_path / "c.toml"
     _config(cfg, emulator.emulator.url, emulator.secret, [KEY])
@@ -157,7 +160,10 @@ async def test_sigterm_drains_a_stream_then_exits_0(emulator: Any, tmp_path: Pat
     await serve.line(rb"drained \(0 request")
 
 
+@SDK_SERVE_WORKER
 async def test_sighup_reloads_without_dropping_a_stream(emulator: Any, tmp_path: Path) -> None:
+    import anthropic
+
     emulator.emulator.latency = LatencyProfile(per_token_s=0.02)
     cfg = tmp_path / "c.toml"
     _config(cfg, emulator.emulator.url, emulator.secret, [KEY])
@@ -188,6 +194,7 @@ async def test_sighup_reloads_without_dropping_a_stream(emulator: Any, tmp_path:
         assert await serve.stop() == 0
 
 
+@SDK_SERVE_WORKER
 async def test_workers_share_a_port_and_a_crashed_one_restarts(
     emulator: Any, tmp_path: Path
 ) -> None:
@@ -195,6 +202,8 @@ async def test_workers_share_a_port_and_a_crashed_one_restarts(
     and again until the supervisor is gone: it still exits 0 (``Serve.insist``). The single
     process's insisting stop is in the access-log test (one process for both: each start
     costs ~0.4 s of CPU, a supervised one three times that)."""
+    import anthropic
+
     cfg = tmp_path / "c.toml"
     _config(cfg, emulator.emulator.url, emulator.secret, [KEY])
     serve = await _serve(cfg, "--workers", "2")
@@ -236,12 +245,15 @@ async def test_refuses_non_loopback_without_keys(emulator: Any, tmp_path: Path) 
     await serve.stop()
 
 
+@SDK_SERVE_WORKER
 async def test_the_access_log_is_one_json_line_per_request_on_stdout(
     emulator: Any, tmp_path: Path
 ) -> None:
     """Written straight to stdout (not through a logging record): one line per request, in
     order, naming the key and never its value, and flushed as each request ends. Stopped by
     insisting SIGTERMs: still exit 0 (``Serve.insist``)."""
+    import anthropic
+
     cfg = tmp_path / "c.toml"
     _config(cfg, emulator.emulator.url, emulator.secret, [KEY])
     serve = await _serve(cfg, stdout=asyncio.subprocess.PIPE)

@@ -5,10 +5,9 @@ prepare match the ones it sends for the same parameters."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import anthropic
 import msgspec
 import pytest
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
@@ -16,11 +15,14 @@ from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 import clauderoute as cr
 from clauderoute._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpRequest
 from clauderoute.testing import Fault, RecordedRequest, no_backoff, sdk_roundtrip
+from tests.official_sdk import SDK_WORKER
+
+if TYPE_CHECKING:
+    import anthropic
+
+pytestmark = SDK_WORKER  # every test drives the official SDK
 
 KEY = "sk-ant-fidelity-" + "k" * 24
-# SDK 2.x sends its own anthropic-version and the API key as `Authorization: Bearer`
-# ours default to 2023-06-01 and x-api-key, so comparisons use the SDK's forms.
-SDK_VERSION = anthropic._constants.ANTHROPIC_API_VERSION
 MESSAGES = [{"role": "user", "content": "Tell me about Claude"}]
 TOOLS = [{"name": "lookup", "description": "d", "input_schema": {"type": "object"}}]
 CREDENTIAL_HEADERS = ("x-api-key", "authorization")
@@ -32,7 +34,17 @@ async def emulator() -> AsyncIterator[AnthropicEmulator]:
         yield emu
 
 
+def _sdk_version() -> str:
+    """SDK 2.x sends its own anthropic-version and the API key as `Authorization: Bearer`;
+    ours default to 2023-06-01 and x-api-key, so comparisons use the SDK's forms."""
+    import anthropic
+
+    return anthropic._constants.ANTHROPIC_API_VERSION
+
+
 def _sdk(emulator: AnthropicEmulator, retries: int = 0) -> anthropic.AsyncAnthropic:
+    import anthropic
+
     return anthropic.AsyncAnthropic(api_key=KEY, base_url=emulator.url, max_retries=retries)
 
 
@@ -74,6 +86,8 @@ async def test_sdk_client_works_against_the_emulator(emulator: AnthropicEmulator
 async def test_sdk_errors_and_retries_match_ours(emulator: AnthropicEmulator) -> None:
     """A 529 from the emulator is retried by the SDK and by us; a 400 is an error of the same
     name, status, type and request id in both."""
+    import anthropic
+
     # (a short retry-after, which the SDK honours, instead of its own backoff of ~0.5 s)
     emulator.faults.add(Fault(status=529, retry_after=0.01))
     sdk = _sdk(emulator, retries=1)
@@ -123,7 +137,7 @@ async def test_request_matches_sdk(emulator: AnthropicEmulator, operation: str,
     sdk = _sdk(emulator)
     await sdk_roundtrip(sdk, operation, params)
     provider = AnthropicProvider(auth_token=KEY, base_url=emulator.url,
-                                 anthropic_version=SDK_VERSION)
+                                 anthropic_version=_sdk_version())
     ours = await provider.prepare(Call(operation=operation, params=dict(params)))
     (recorded,) = emulator.requests
     _assert_same(ours, recorded)
@@ -139,7 +153,7 @@ async def test_betas_match_sdk(emulator: AnthropicEmulator) -> None:
     finally:
         await sdk.close()
     provider = AnthropicProvider(auth_token=KEY, base_url=emulator.url,
-                                 anthropic_version=SDK_VERSION)
+                                 anthropic_version=_sdk_version())
     ours = await provider.prepare(Call(operation=CREATE, params=dict(params), betas=tuple(betas)))
     (recorded,) = emulator.requests
     _assert_same(ours, recorded)

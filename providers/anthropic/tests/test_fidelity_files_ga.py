@@ -6,15 +6,20 @@ parts), and each reads what the other wrote."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
-import anthropic
 import pytest
-from anthropic import AsyncAnthropic
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 import clauderoute as cr
 from clauderoute.testing import RecordedRequest
+from tests.official_sdk import SDK_WORKER
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
+
+pytestmark = SDK_WORKER  # every test drives the official SDK
 
 KEY = "test-anthropic-key"
 SKILL = [("helper/SKILL.md", b"---\nname: helper\ndescription: Helps\n---\nUse me.\n"),
@@ -29,6 +34,8 @@ async def emu() -> AsyncIterator[AnthropicEmulator]:
 
 @pytest.fixture
 async def sdk(emu: AnthropicEmulator) -> AsyncIterator[AsyncAnthropic]:
+    from anthropic import AsyncAnthropic
+
     client = AsyncAnthropic(base_url=emu.url, api_key=KEY, max_retries=0)
     yield client
     await client.close()
@@ -51,6 +58,9 @@ def _shape(r: RecordedRequest) -> tuple[str, str, list[tuple[str, str]], str | N
 def test_the_reference_sdk_has_the_ga_namespaces() -> None:
     """The installed reference is the SDK whose files/skills are GA (a guard on the test
     requirements, >=2.17)."""
+    import anthropic
+    from anthropic import AsyncAnthropic
+
     major, minor = (int(x) for x in anthropic.__version__.split(".")[:2])
     assert (major, minor) >= (2, 17)
     assert hasattr(AsyncAnthropic, "files") and hasattr(AsyncAnthropic, "skills")
@@ -95,6 +105,8 @@ async def test_expired_file_is_the_sdks_file_expired_error(
         sdk: AsyncAnthropic, ours: cr.AsyncClient, emu: AnthropicEmulator) -> None:
     """The emulator's expiry answer is what the SDK maps to FileExpiredError (404
     error.details.error_code = file_expired); ours is a NotFoundError."""
+    import anthropic
+
     made = await ours.files.upload(file=("e.txt", b"e"), expires_in_seconds=3600)
     emu.file_clock_s = 3600.0
     with pytest.raises(anthropic.types.FileExpiredError):

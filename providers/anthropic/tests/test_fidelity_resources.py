@@ -5,16 +5,21 @@ results, and our requests match the SDK's (method, path, query, beta header, bod
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import msgspec
 import pytest
-from anthropic import AsyncAnthropic
 from clauderoute_anthropic import AnthropicEmulator, AnthropicProvider
 
 import clauderoute as cr
 from clauderoute.testing import RecordedRequest
+from tests.official_sdk import SDK_WORKER
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
+
+pytestmark = SDK_WORKER  # every test drives the official SDK
 
 KEY = "test-anthropic-key"
 FILES = ["files-api-2025-04-14"]
@@ -36,6 +41,8 @@ async def emu() -> AsyncIterator[AnthropicEmulator]:
 
 @pytest.fixture
 async def sdk(emu: AnthropicEmulator) -> AsyncIterator[AsyncAnthropic]:
+    from anthropic import AsyncAnthropic
+
     client = AsyncAnthropic(base_url=emu.url, api_key=KEY, max_retries=0)
     yield client
     await client.close()

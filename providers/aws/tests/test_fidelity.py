@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx2
 import msgspec
 import pytest
-from anthropic import AsyncAnthropicAWS
 from clauderoute_aws import AWSEmulator, AWSProvider
 from clauderoute_aws.emulator import ACCESS_KEY, API_KEY, SECRET_KEY, WORKSPACE
 
 import clauderoute as cr
 from clauderoute.provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpRequest
 from clauderoute.testing import RecordedRequest, default_reply, sdk_roundtrip
+from tests.official_sdk import SDK_WORKER
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropicAWS
+
+pytestmark = SDK_WORKER  # every test drives the official SDK
 
 REGION = "us-west-2"
 SDK_VERSION = "2026-10-21"  # what SDK 2.17 sends (anthropic/_constants.py)
@@ -38,6 +42,8 @@ async def emulator() -> AsyncIterator[AWSEmulator]:
 
 
 def _sdk(emulator: AWSEmulator, *, sigv4: bool = True) -> AsyncAnthropicAWS:
+    from anthropic import AsyncAnthropicAWS
+
     if sigv4:
         return AsyncAnthropicAWS(aws_access_key=ACCESS_KEY, aws_secret_key=SECRET_KEY,
                                  aws_region=REGION, workspace_id=WORKSPACE,
@@ -171,6 +177,9 @@ async def test_real_endpoint_matches_sdk() -> None:
     """At the real regional endpoint (the SDK's request captured by an httpx transport, no
     network): the same URL, host and SigV4 scope — region eu-west-1, service
     aws-external-anthropic — session token, workspace header and body."""
+    import httpx2
+    from anthropic import AsyncAnthropicAWS
+
     seen: list[httpx2.Request] = []
     params = {"model": "claude-haiku-4-5", "max_tokens": 8, "messages": MESSAGES}
 

@@ -14,12 +14,12 @@ from typing import Any
 
 import msgspec
 import pytest
-from anthropic import AsyncAnthropicBedrockMantle
 from clauderoute_bedrock import BedrockEmulator, BedrockMantleEmulator, BedrockProvider
 from clauderoute_bedrock.emulator import ACCESS_KEY, SECRET_KEY, AwsKey
 
 import clauderoute as cr
 from clauderoute.testing import sdk_roundtrip
+from tests.official_sdk import SDK_WORKER
 
 HELLO = [{"role": "user", "content": "hi"}]
 Emulators = tuple[BedrockEmulator, BedrockMantleEmulator]
@@ -127,10 +127,13 @@ def test_beta_lists_cite_their_source() -> None:
         assert all(re.search(r"-\d{4}-?\d{2}-?\d{2}$", n) for n in names), kind  # dated
 
 
+@SDK_WORKER
 async def test_mantle_request_equals_the_sdks(emulators: Emulators) -> None:
     """The newest SDK's AsyncAnthropicBedrockMantle and our provider, both sending
     2026-10-21: same path, header version, SigV4 scope and body (the emulator verified both
     signatures)."""
+    from anthropic import AsyncAnthropicBedrockMantle
+
     _invoke, mantle = emulators
     params = {"model": "anthropic.claude-opus-4-7", "max_tokens": 16, "messages": HELLO,
               "system": "Be brief."}

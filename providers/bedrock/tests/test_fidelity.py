@@ -14,7 +14,6 @@ from urllib.parse import unquote, urlsplit
 import boto3
 import msgspec
 import pytest
-from anthropic import AsyncAnthropicBedrock
 from botocore.config import Config
 from botocore.exceptions import ClientError, EventStreamError
 from clauderoute_bedrock import BedrockEmulator, BedrockProvider
@@ -22,6 +21,7 @@ from clauderoute_bedrock.emulator import ACCESS_KEY, API_KEY, SECRET_KEY
 
 from clauderoute._provider import CREATE, STREAM, Call, HttpRequest
 from clauderoute.testing import Fault, RecordedRequest, sdk_roundtrip
+from tests.official_sdk import SDK_WORKER
 
 BASE = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 ARN = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123"
@@ -103,9 +103,12 @@ async def test_boto3_reads_our_error_shapes(emulator: BedrockEmulator) -> None:
         "ThrottlingException", "throttlingException")
 
 
+@SDK_WORKER
 async def test_sdk_client_works_against_the_emulator(emulator: BedrockEmulator) -> None:
     """AsyncAnthropicBedrock creates and streams through the emulator, with SigV4 and with a
     Bedrock API key."""
+    from anthropic import AsyncAnthropicBedrock
+
     for kw in ({"aws_access_key": ACCESS_KEY, "aws_secret_key": SECRET_KEY},
                {"api_key": API_KEY}):
         sdk = AsyncAnthropicBedrock(aws_region="us-east-1", base_url=emulator.url,
@@ -142,6 +145,7 @@ def _assert_same(ours: HttpRequest, sdk: RecordedRequest) -> None:
     assert our_signed <= sdk_signed | {"accept"}
 
 
+@SDK_WORKER
 @pytest.mark.parametrize(("operation", "model", "params", "betas"), [
     (CREATE, BASE, {"max_tokens": 32, "messages": MESSAGES, "system": "Be brief.",
                     "stop_sequences": ["END"]}, ()),
@@ -156,6 +160,8 @@ async def test_prepared_request_matches_sdk(emulator: BedrockEmulator, operation
                                             betas: tuple[str, ...]) -> None:
     """Same path (model id decoded), same body as parsed (version and betas inside), same
     signing scope; the SDK's extra signed headers are its own x-stainless-* telemetry."""
+    from anthropic import AsyncAnthropicBedrock
+
     sdk = AsyncAnthropicBedrock(aws_access_key=ACCESS_KEY, aws_secret_key=SECRET_KEY,
                                 aws_region="us-east-1", base_url=emulator.url, max_retries=0)
     await sdk_roundtrip(sdk, operation, {"model": model, **params}, betas)

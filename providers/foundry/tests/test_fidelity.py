@@ -9,12 +9,14 @@ from urllib.parse import urlsplit
 
 import msgspec
 import pytest
-from anthropic import AsyncAnthropicFoundry
 from clauderoute_foundry import FoundryEmulator, FoundryProvider
 
 import clauderoute as cr
 from clauderoute._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpRequest
 from clauderoute.testing import RecordedRequest, sdk_roundtrip
+from tests.official_sdk import SDK_WORKER
+
+pytestmark = SDK_WORKER  # every test drives the official SDK
 
 KEY = "foundry-fidelity-key-" + "s" * 20
 TOKEN = "entra-fidelity-token-" + "t" * 20
@@ -45,6 +47,8 @@ def _assert_same(ours: HttpRequest, sdk: RecordedRequest) -> None:
 
 async def test_sdk_client_works_against_the_emulator(emulator: FoundryEmulator) -> None:
     """AsyncAnthropicFoundry creates, streams and counts tokens through the emulator."""
+    from anthropic import AsyncAnthropicFoundry
+
     sdk = AsyncAnthropicFoundry(api_key=KEY, base_url=emulator.url, max_retries=0)
     try:
         msg = await sdk.messages.create(model="sonnet-prod", max_tokens=32,
@@ -74,6 +78,8 @@ async def test_sdk_client_works_against_the_emulator(emulator: FoundryEmulator) 
 async def test_api_key_request_matches_sdk(emulator: FoundryEmulator, operation: str,
                                            params: dict[str, Any]) -> None:
     """With an API key, our prepared request equals the SDK's for the same parameters."""
+    from anthropic import AsyncAnthropicFoundry
+
     sdk = AsyncAnthropicFoundry(api_key=KEY, base_url=emulator.url, max_retries=0)
     await sdk_roundtrip(sdk, operation, params)
     ours = await FoundryProvider(base_url=emulator.url, api_key=KEY,
@@ -86,6 +92,8 @@ async def test_api_key_request_matches_sdk(emulator: FoundryEmulator, operation:
 
 async def test_entra_and_beta_request_matches_sdk(emulator: FoundryEmulator) -> None:
     """With an Entra token provider and betas, the bearer header and anthropic-beta match."""
+    from anthropic import AsyncAnthropicFoundry
+
     params = {"model": "sonnet-prod", "max_tokens": 16, "messages": MESSAGES}
     betas = ["context-1m-2025-08-07", "token-efficient-tools-2025-02-19"]
     sdk = AsyncAnthropicFoundry(azure_ad_token_provider=lambda: TOKEN, base_url=emulator.url,
@@ -104,6 +112,8 @@ async def test_entra_and_beta_request_matches_sdk(emulator: FoundryEmulator) -> 
 
 async def test_client_and_sdk_send_the_same_body(emulator: FoundryEmulator) -> None:
     """Through the whole clauderoute client, the body on the wire equals the SDK's."""
+    from anthropic import AsyncAnthropicFoundry
+
     params = {"model": "sonnet-prod", "max_tokens": 24, "messages": MESSAGES,
               "stop_sequences": ["END"], "extra_body": {"future_field": {"x": 1}}}
     sdk = AsyncAnthropicFoundry(api_key=KEY, base_url=emulator.url, max_retries=0)

@@ -6,14 +6,13 @@ any project, location and workspace."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx2
 import msgspec
 import pytest
-from anthropic import AnthropicError, AsyncAnthropicGoogleCloud
 from clauderoute_google_cloud import GoogleCloudEmulator, GoogleCloudProvider
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,6 +20,13 @@ from hypothesis import strategies as st
 import clauderoute as cr
 from clauderoute.provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpRequest
 from clauderoute.testing import default_reply, sdk_roundtrip
+from tests.official_sdk import SDK_WORKER
+
+if TYPE_CHECKING:
+    import httpx2
+    from anthropic import AsyncAnthropicGoogleCloud
+
+pytestmark = SDK_WORKER  # every test drives the official SDK
 
 TOKEN = "ya29.fidelity-" + "t" * 24
 SDK_VERSION = "2026-10-21"  # what SDK 2.17 sends (anthropic/_constants.py)
@@ -37,6 +43,8 @@ async def emulator() -> AsyncIterator[GoogleCloudEmulator]:
 
 
 def _sdk(emulator: GoogleCloudEmulator) -> AsyncAnthropicGoogleCloud:
+    from anthropic import AsyncAnthropicGoogleCloud
+
     return AsyncAnthropicGoogleCloud(
         token_provider=lambda: TOKEN, base_url=emulator.url, max_retries=0
     )
@@ -166,6 +174,9 @@ async def test_betas_match_sdk(emulator: GoogleCloudEmulator) -> None:
 async def test_real_origin_matches_sdk() -> None:
     """At the real origin (the SDK's request captured by an httpx transport, no network): the
     same derived URL for project, location and workspace, bearer token and body."""
+    import httpx2
+    from anthropic import AsyncAnthropicGoogleCloud
+
     seen: list[httpx2.Request] = []
     params = {"model": "claude-haiku-4-5", "max_tokens": 8, "messages": MESSAGES}
 
@@ -204,22 +215,29 @@ async def test_real_origin_matches_sdk() -> None:
     _assert_same(ours, theirs.url.raw_path.decode(), theirs.headers, theirs.content)
 
 
-# One HTTP client for every SDK client of the property below: the SDK's default one loads the
-# system's CA certificates (~30 ms of CPU each time, 3 s over the examples); none sends.
-_UNUSED_HTTP = httpx2.AsyncClient()
+@functools.cache
+def _unused_http() -> httpx2.AsyncClient:
+    """One HTTP client for every SDK client of the property below: the SDK's default one loads
+    the system's CA certificates (~30 ms of CPU each time, 3 s over the examples); none sends.
+    Made by the first example, not while collecting (the SDK's HTTP library is its own)."""
+    import httpx2
+
+    return httpx2.AsyncClient()
 
 
 @given(project=SEGMENT, location=SEGMENT, workspace=SEGMENT)
 def test_derivation_equals_the_sdks(project: str, location: str, workspace: str) -> None:
     """For any project, location and workspace, our gateway root is the SDK client's
     ``base_url``, or both refuse the values (empty, or a dot segment)."""
+    from anthropic import AnthropicError, AsyncAnthropicGoogleCloud
+
     try:
         sdk = AsyncAnthropicGoogleCloud(
             project=project,
             location=location,
             workspace_id=workspace,
             token_provider=lambda: "t",
-            http_client=_UNUSED_HTTP,
+            http_client=_unused_http(),
         )
     except (ValueError, AnthropicError):
         theirs = None

@@ -4,17 +4,22 @@ requests we prepare match the ones it sends for the same parameters."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import msgspec
 import pytest
-from anthropic import AsyncAnthropicVertex
 from clauderoute_vertex import VertexEmulator, VertexProvider
 
 import clauderoute as cr
 from clauderoute._provider import COUNT_TOKENS, CREATE, STREAM, Call, HttpRequest
 from clauderoute.testing import RecordedRequest, sdk_roundtrip
+from tests.official_sdk import SDK_WORKER
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropicVertex
+
+pytestmark = SDK_WORKER  # every test drives the official SDK
 
 TOKEN = "ya29.vertex-fidelity-" + "t" * 24
 PROJECT = "fidelity-project"
@@ -35,6 +40,8 @@ async def emulator() -> AsyncIterator[VertexEmulator]:
 
 
 def _sdk(emulator: VertexEmulator, region: str = REGION) -> AsyncAnthropicVertex:
+    from anthropic import AsyncAnthropicVertex
+
     return AsyncAnthropicVertex(region=region, project_id=PROJECT, access_token=TOKEN,
                                 base_url=emulator.url, max_retries=0)
 
