@@ -19,7 +19,7 @@ from .types._content import (
     ToolUseBlock,
     UnknownBlock,
 )
-from .types._messages import Message, Usage
+from .types._messages import Message, Usage, add_message_extra
 from .types._stream import (
     CitationsDelta,
     ContentBlockDeltaEvent,
@@ -101,7 +101,7 @@ class MessageAccumulator:
         """Add ``extra`` (what the stream's decoder returned from ``message_extra()``) to the
         message's ``Message.extra``; ``None`` or empty adds nothing."""
         if extra and self.message is not None:
-            vars(self.message).setdefault("_extra", {}).update(extra)
+            add_message_extra(self.message, extra)
 
     def _msg(self) -> Message:
         if self.message is None:

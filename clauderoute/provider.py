@@ -25,6 +25,8 @@ Groups:
 * **Shaping helpers** for platforms that speak the Claude API's body: ``claude_api_request``,
   ``claude_resource_request``, ``encode_body``, ``json_headers``.
 * **Answer helpers**: ``SSEEventDecoder`` (the Claude API's server-sent events), ``decode_event``,
+  ``add_message_extra`` (what a platform said about an answer outside its body, for
+  ``Message.extra``; a function to make it on first read),
   ``ErrorEvent``/``ErrorBody``, ``EVENT_ERROR_STATUS``, ``parse_retry_after``, ``mask_headers``;
   capacity signals: ``RateLimits``, ``Bucket``, ``parse_rate_limits`` (``Provider.rate_limits``).
 * **The model catalog**: ``catalog``, ``model_facts``, ``resolve_model``, ``platform_facts``,
@@ -143,7 +145,7 @@ from ._shaping import claude_api_request, claude_resource_request, encode_body, 
 from ._sigv4 import SigV4Signer
 from ._sigv4_auth import SigV4Auth, StaticCredentials
 from ._sse import SSEDecoder, SSEEventDecoder
-from .types._messages import Message, MessageTokensCount
+from .types._messages import Message, MessageTokensCount, add_message_extra
 from .types._stream import ErrorBody, ErrorEvent, StreamEvent, decode_event
 
 __all__ = [
@@ -243,6 +245,7 @@ __all__ = [
     "TransportError",
     "UnknownPlatformError",
     "UnprocessableEntityError",
+    "add_message_extra",
     "catalog",
     "check_base_url",
     "check_header_value",

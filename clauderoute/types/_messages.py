@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 import msgspec
@@ -25,6 +27,7 @@ __all__ = [
     "MessageTokensCount",
     "RouteInfo",
     "Usage",
+    "add_message_extra",
     "decode_message",
 ]
 
@@ -237,7 +240,7 @@ class Message(Dumpable, msgspec.Struct, kw_only=True, omit_defaults=True, dict=T
             full = _as_dict.decode(raw)
             out = {k: v for k, v in full.items() if k not in self.__struct_fields__}
         kept = self.__dict__.get("_extra")
-        if callable(kept):  # a provider's parse may leave a function making it: made once
+        if callable(kept):  # facts added as a function (``add_message_extra``): made once
             kept = self.__dict__["_extra"] = kept()
         if kept:
             out.update(kept)
@@ -308,3 +311,31 @@ def decode_message(body: bytes | msgspec.Raw) -> Message:
     )
     vars(msg)["_raw"] = body if type(body) is bytes else bytes(body)  # (bytes(): a lookup more)
     return msg
+
+
+def add_message_extra(
+    message: Message, extra: Mapping[str, Any] | Callable[[], Mapping[str, Any]]
+) -> None:
+    """Add what a platform said about ``message`` outside its body (headers, a stream's last
+    event) to what ``message.extra`` returns.
+
+    ``extra`` is a mapping, or a function returning one, called on the first read of ``extra``
+    and kept (for facts that cost something to make and few callers read). Keys added later win
+    over earlier ones; the answer's own unknown fields come first.
+
+    .. versionadded:: 0.3
+    """
+    kept = message.__dict__.get("_extra")
+    if kept is None:
+        message.__dict__["_extra"] = extra if callable(extra) else dict(extra)
+    elif not callable(kept) and not callable(extra):
+        kept.update(extra)
+    else:
+        message.__dict__["_extra"] = functools.partial(_both, kept, extra)
+
+
+def _both(first: Any, then: Any) -> dict[str, Any]:
+    out = dict(first() if callable(first) else first)
+    out.update(then() if callable(then) else then)
+    return out
+

@@ -41,6 +41,7 @@ from clauderoute.provider import (
     Provider,
     ServedModel,
     StreamDecoder,
+    add_message_extra,
     check_base_url,
     claude_api_request,
     encode_body,
@@ -351,7 +352,7 @@ class BedrockProvider(Provider):
                     request_id=response.headers.get(self.request_id_header)) from exc
         result = super().parse(call, response)
         if isinstance(result, Message):  # the metrics made when ``extra`` is read, if ever
-            vars(result)["_extra"] = functools.partial(metrics_extra, response.headers)
+            add_message_extra(result, functools.partial(metrics_extra, response.headers))
         return result
 
     def error_from_response(self, response: HttpResponse) -> E.APIStatusError:
