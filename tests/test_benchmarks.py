@@ -103,8 +103,9 @@ async def test_quick_overhead_run(
         assert r[f"create_c{conc}"]["calls_per_s"] > 0
 
     imports = result["imports"]
-    for name in ("aiohttp+msgspec", "clauderoute", "clauderoute+anthropic provider"):
+    for name in ("aiohttp+msgspec", "clauderoute"):
         assert set(imports[name]) == {"cpu_ms", "wall_ms"}
+    assert set(imports["statements"]) == {"python", "aiohttp+msgspec", "clauderoute"}
     assert "anthropic" not in imports  # the SDK's ~2 s import: full runs only
     for key in (
         "clauderoute / aiohttp",
