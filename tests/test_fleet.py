@@ -250,7 +250,9 @@ def test_affinity_holds_across_processes(fleet: list[Worker]) -> None:
         late.close()
 
 
-async def _until(pred: Any, seconds: float) -> bool:
+async def until(pred: Any, seconds: float = 10.0) -> bool:
+    """Poll ``pred`` every 10 ms until it holds or ``seconds`` pass; its last answer (the fleet
+    tests' waits: on an observable state, with a deadline, never a timing assertion)."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if pred():
@@ -269,9 +271,9 @@ async def test_redis_killed_and_restarted_mid_run_loses_no_call(
             asyncio.ensure_future(asyncio.to_thread(w, "calls", urls=[emu.url], n=200, conc=4))
             for w in fleet
         ]
-        assert await _until(lambda: len(emu.requests) >= 100, 60)  # mid-run
+        assert await until(lambda: len(emu.requests) >= 100, 60)  # mid-run
         redis_server.stop()
-        assert await _until(lambda: len(emu.requests) >= 300, 60)  # calls go on without it
+        assert await until(lambda: len(emu.requests) >= 300, 60)  # calls go on without it
         redis_server.start()
         results = await asyncio.gather(*runs)
         assert [r["ok"] for r in results] == [200] * 4, [r["errors"] for r in results]

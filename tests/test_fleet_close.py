@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -21,21 +20,12 @@ import pytest
 pytest.importorskip("redis", reason="clauderoute[redis] (redis-py) is not installed")
 
 from clauderoute.fleet import FleetState, state_settings
-from tests.test_fleet import RedisServer, running_redis
+from tests.test_fleet import RedisServer, running_redis, until
 
 
 @pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
     yield from running_redis()  # a server of its own: the tests kill it
-
-
-async def _until(pred: Any, seconds: float = 10.0) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if pred():
-            return True
-        await asyncio.sleep(0.01)
-    return bool(pred())
 
 
 class _OnOutage(logging.Handler):
@@ -78,10 +68,10 @@ async def test_aclose_during_the_outage_close_leaves_no_socket_open(
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always", ResourceWarning)
             fleet.start()
-            assert await _until(lambda: fleet.live)
+            assert await until(lambda: fleet.live)
             assert await fleet.read("k", "absent") is None  # the pool now holds an idle socket
             redis_server.stop()
-            assert await _until(lambda: bool(closing))
+            assert await until(lambda: bool(closing))
             await closing[0]
             assert fleet.status()["live"] is False and fleet.failures >= 1
             assert _unclosed(seen) == []

@@ -24,21 +24,12 @@ from clauderoute.fleet import (
     SharedBreaker,
     state_settings,
 )
-from tests.test_fleet import RedisServer, running_redis
+from tests.test_fleet import RedisServer, running_redis, until
 
 
 @pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
     yield from running_redis()
-
-
-async def _until(pred: Any, seconds: float = 10.0) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if pred():
-            return True
-        await asyncio.sleep(0.01)
-    return bool(pred())
 
 
 @pytest.mark.parametrize("value", [0, 9, 300_001, -5000])
@@ -111,7 +102,7 @@ async def test_silent_redis_degrades_and_calls_still_succeed(caplog: Any) -> Non
                         max_tokens=8,
                         messages=[{"role": "user", "content": "x"}],
                     )
-                assert await _until(lambda: breaker.fleet.failures >= 2)
+                assert await until(lambda: breaker.fleet.failures >= 2)
                 assert breaker.fleet.status()["state"] == "degraded"
                 seen = {
                     m.name: [p.value for p in m.data.data_points]
@@ -139,11 +130,11 @@ async def test_flushed_redis_is_noticed_and_resynced(redis_server: RedisServer) 
     fleet = FleetState(s)
     fleet.check_s = 0.05
     fleet.start()
-    assert await _until(lambda: fleet.live)
+    assert await until(lambda: fleet.live)
     r = aioredis.from_url(redis_server.url)
     await r.flushall()
     await r.aclose()
-    assert await _until(lambda: fleet.flushes >= 1)  # noticed by the periodic check
+    assert await until(lambda: fleet.flushes >= 1)  # noticed by the periodic check
     assert fleet.live and fleet.failures == 0  # not an outage: routing stays shared
     await fleet.aclose()
 
@@ -156,17 +147,17 @@ async def test_latency_summaries_and_hedging_budget_merge(redis_server: RedisSer
     ha, hb = FleetHedging(fa, 1.0, budget=0.0), FleetHedging(fb, 1.0, budget=0.0)
     fa.start()
     fb.start()
-    assert await _until(lambda: fa.live and fb.live)
+    assert await until(lambda: fa.live and fb.live)
     for _ in range(20):
         la.record("p", "m", 0.5)
     for _ in range(3):
         ha.allow()
     ha.hedged = 1
-    assert await _until(lambda: (h := lb.get("p", "m")) is not None and h.weight() > 19)
+    assert await until(lambda: (h := lb.get("p", "m")) is not None and h.weight() > 19)
     h = lb.get("p", "m")
     assert h is not None and h.quantile(0.5) == pytest.approx(0.5, rel=0.1)
     assert lb.get("p", "m") is not None and la.get("p", "m") is not None
-    assert await _until(lambda: bool(hb._others))
+    assert await until(lambda: bool(hb._others))
     assert not hb.allow()  # budget 0: the hedge made in the other process counts here
     await fa.aclose()
     await fb.aclose()
@@ -198,7 +189,7 @@ async def test_hostile_peer_values_are_ignored(redis_server: RedisServer) -> Non
     await r.set("clauderoute:br:x", b"\xc1garbage", px=60_000)  # read by the re-sync
     a.start()
     b.start()
-    assert await _until(lambda: a.live and b.live)
+    assert await until(lambda: a.live and b.live)
     enc = msgspec.msgpack.encode
     for junk in (
         b"",
@@ -219,7 +210,7 @@ async def test_hostile_peer_values_are_ignored(redis_server: RedisServer) -> Non
     ):
         await r.publish("clauderoute:events", junk)
     bb.failure("honest", "m")  # threshold 1: opens, and is published
-    assert await _until(lambda: ba.state("honest", "m") == 2)
+    assert await until(lambda: ba.state("honest", "m") == 2)
     assert a.live and ba.retry_in("p", "m") <= 30.0
     assert la.get("p", "m") is None and ha.allow()
     await r.aclose()
@@ -256,7 +247,7 @@ async def test_sentinel_url_finds_the_master(redis_server: RedisServer, tmp_path
         assert s is not None and redis_server.password not in repr(s)
         f = FleetState(s)
         f.start()
-        assert await _until(lambda: f.live, 20.0), f.status()
+        assert await until(lambda: f.live, 20.0), f.status()
         await f.aclose()
     finally:
         proc.kill()
@@ -291,14 +282,14 @@ async def test_rate_limit_observations_cross_and_newest_wins(redis_server: Redis
     b = FleetRouteState(fb, lb, limits_type=_Seen)
     fa.start()
     fb.start()
-    assert await _until(lambda: fa.live and fb.live)
+    assert await until(lambda: fa.live and fb.live)
     b.observe_limits("p", "m", _Seen(remaining=5, observed_at=time.time() + 100))  # newer
     a.observe_limits("p", "m", _Seen(remaining=0, observed_at=time.time()))
     a.observe_limits("p", "m2", _Seen(remaining=0, observed_at=time.time()))
-    assert await _until(lambda: ("p", "m2") in lb.limits)
+    assert await until(lambda: ("p", "m2") in lb.limits)
     assert lb.limits["p", "m2"] == la.limits["p", "m2"]  # crossed, decoded to its type
     assert lb.limits["p", "m"].remaining == 5  # the older observation (same batch) lost
-    assert await _until(lambda: la.limits["p", "m"].remaining == 5)  # and B's newer won in A
+    assert await until(lambda: la.limits["p", "m"].remaining == 5)  # and B's newer won in A
     for f in (fa, fb):
         await f.aclose()
 
@@ -318,7 +309,7 @@ async def test_budget_before_first_sync_and_during_an_outage(redis_server: Redis
     state = FleetRouteState(fleet, InProcessState(limits), budgets=limits, window_s=3600)
     assert state.budget_admit("a", 0) == (0.02, "budget: reserving (shared state starting)")
     assert state.budget_admit("b", 0) is None
-    assert await _until(lambda: fleet.live)
+    assert await until(lambda: fleet.live)
     admitted = 0
     for _ in range(500):  # leases arrive within a tick or two; "spent" ends it
         got = state.budget_admit("a", 0)
@@ -331,7 +322,7 @@ async def test_budget_before_first_sync_and_during_an_outage(redis_server: Redis
     assert admitted == 5
     assert state.budget_admit("a", 0) is not None
     redis_server.stop()
-    assert await _until(lambda: not fleet.live and fleet.failures >= 1)
+    assert await until(lambda: not fleet.live and fleet.failures >= 1)
     own = [state.budget_admit("a", 0) for _ in range(6)]
     assert own[:5] == [None] * 5 and own[5] is not None and own[5][1] == "budget: rpm 5 spent"
     await fleet.aclose()
@@ -360,9 +351,9 @@ async def test_budget_short_of_one_call_says_spent_and_sends_nothing(
     lease = budget.input
     assert lease is not None
     fleet.start()
-    assert await _until(lambda: fleet.live)
-    assert await _until(lambda: state.budget_admit("a", 1) is None)  # a first lease
-    assert await _until(lambda: lease.avail >= 5)
+    assert await until(lambda: fleet.live)
+    assert await until(lambda: state.budget_admit("a", 1) is None)  # a first lease
+    assert await until(lambda: lease.avail >= 5)
     held = lease.avail
     r = aioredis.from_url(redis_server.url)  # another process takes the rest of the window
     cur = budget._keys("input_tpm", budget._window()[0])[0]
@@ -436,7 +427,7 @@ async def test_password_appears_nowhere(
                     return await r.text()
 
             try:
-                assert await _until(lambda: fleet.live)
+                assert await until(lambda: fleet.live)
                 seen.append(await readyz())
                 for _ in range(3):
                     await client.messages.create(
@@ -445,7 +436,7 @@ async def test_password_appears_nowhere(
                         messages=[{"role": "user", "content": "x"}],
                     )
                 redis_server.stop()
-                assert await _until(lambda: not fleet.live and fleet.failures >= 2)
+                assert await until(lambda: not fleet.live and fleet.failures >= 2)
                 await client.messages.create(
                     model="claude-haiku-4-5",
                     max_tokens=8,
@@ -454,7 +445,7 @@ async def test_password_appears_nowhere(
                 seen.append(await readyz())
                 assert '"degraded"' in seen[-1]
                 redis_server.start()
-                assert await _until(lambda: fleet.live, 20.0)
+                assert await until(lambda: fleet.live, 20.0)
                 seen.append(await readyz())
             finally:
                 await runner.cleanup()
@@ -476,7 +467,7 @@ async def test_password_appears_nowhere(
             assert wrong is not None
             bad = FleetState(wrong)
             bad.start()
-            assert await _until(lambda: bad.failures >= 1)
+            assert await until(lambda: bad.failures >= 1)
             seen += [str(bad.last_error), str(bad.status()), repr(bad)]
             await bad.aclose()
             with pytest.raises(cr.ConfigurationError) as e:
@@ -514,7 +505,7 @@ async def test_stopped_redis_calls_go_on_then_resync(redis_server: RedisServer) 
     state = FleetRouteState(fa, InProcessState(limits), budgets=limits, window_s=3600)
     fa.start()
     fb.start()
-    assert await _until(lambda: fa.live and fb.live)
+    assert await until(lambda: fa.live and fb.live)
     proc = redis_server.proc
     assert proc is not None
     ok, errors, stop = 0, [], asyncio.Event()
@@ -542,20 +533,20 @@ async def test_stopped_redis_calls_go_on_then_resync(redis_server: RedisServer) 
 
         callers = [asyncio.create_task(caller()) for _ in range(4)]
         try:
-            assert await _until(lambda: ok >= 20)
+            assert await until(lambda: ok >= 20)
             os.kill(proc.pid, signal.SIGSTOP)
             try:
-                assert await _until(lambda: not fa.live and fa.failures >= 1)
+                assert await until(lambda: not fa.live and fa.failures >= 1)
                 during = ok
-                assert await _until(lambda: ok >= during + 50)  # calls go on without Redis
+                assert await until(lambda: ok >= during + 50)  # calls go on without Redis
                 ba.failure("other", "m")  # opened while Redis cannot hear it
                 assert fa.status()["state"] == "degraded"
             finally:
                 os.kill(proc.pid, signal.SIGCONT)
-            assert await _until(lambda: fa.live and fb.live, 20.0)
-            assert await _until(lambda: bb.state("other", "m") != 0)  # re-synced
+            assert await until(lambda: fa.live and fb.live, 20.0)
+            assert await until(lambda: bb.state("other", "m") != 0)  # re-synced
             after = ok
-            assert await _until(lambda: ok >= after + 20)
+            assert await until(lambda: ok >= after + 20)
         finally:
             stop.set()
             await asyncio.gather(*callers)
@@ -583,19 +574,19 @@ async def test_flushed_redis_gets_open_circuits_reannounced(redis_server: RedisS
     fi.check_s = 0.5  # idle: the periodic check notices it
     for f in (fa, fi):
         f.start()
-    assert await _until(lambda: fa.live and fi.live)
+    assert await until(lambda: fa.live and fi.live)
     ba.failure("old", "m")
     bi.failure("idle", "m")
     r = aioredis.from_url(redis_server.url)
-    assert await _until(lambda: bi.state("old", "m") != 0 and ba.state("idle", "m") != 0)
+    assert await until(lambda: bi.state("old", "m") != 0 and ba.state("idle", "m") != 0)
     await r.flushall()
     ba.failure("new", "m")  # a publish after the flush
-    assert await _until(lambda: fa.flushes >= 1 and fi.flushes >= 1)
+    assert await until(lambda: fa.flushes >= 1 and fi.flushes >= 1)
     assert fa.live and fi.live and fa.failures == fi.failures == 0
     fc = FleetState(s)
     bc = SharedBreaker(fc, threshold=1)
     fc.start()
-    assert await _until(lambda: all(bc.state(p, "m") != 0 for p in ("old", "new", "idle"))), [
+    assert await until(lambda: all(bc.state(p, "m") != 0 for p in ("old", "new", "idle"))), [
         bc.state(p, "m") for p in ("old", "new", "idle")
     ]
     await r.aclose()
@@ -678,14 +669,14 @@ async def test_rediss_url_over_tls(redis_server: RedisServer, tmp_path: Any) -> 
         ba, bb = SharedBreaker(fa, threshold=1), SharedBreaker(fb, threshold=1)
         fa.start()
         fb.start()
-        assert await _until(lambda: fa.live and fb.live, 20.0), (fa.status(), fb.status())
+        assert await until(lambda: fa.live and fb.live, 20.0), (fa.status(), fb.status())
         ba.failure("p", "m")
-        assert await _until(lambda: bb.state("p", "m") != 0)
+        assert await until(lambda: bb.state("p", "m") != 0)
         untrusted = state_settings({"url": url, **tls}, env={})
         assert untrusted is not None
         fu = FleetState(untrusted)
         fu.start()
-        assert await _until(lambda: fu.failures >= 1)
+        assert await until(lambda: fu.failures >= 1)
         assert not fu.live and "CERTIFICATE" in str(fu.last_error).upper(), fu.last_error
         assert pw not in str(fu.status()) + repr(fa) + str(fa.status())
         for f in (fa, fb, fu):
@@ -770,9 +761,9 @@ async def test_cluster_url_shares_state(redis_server: RedisServer, tmp_path: Any
         state = FleetRouteState(fa, InProcessState(limits), budgets=limits, window_s=3600)
         fa.start()
         fb.start()
-        assert await _until(lambda: fa.live and fb.live, 20.0), (fa.status(), fb.status())
+        assert await until(lambda: fa.live and fb.live, 20.0), (fa.status(), fb.status())
         ba.failure("p", "m")
-        assert await _until(lambda: bb.state("p", "m") != 0)
+        assert await until(lambda: bb.state("p", "m") != 0)
         admitted = 0
         for _ in range(500):
             got = state.budget_admit("a", 0)
@@ -786,7 +777,7 @@ async def test_cluster_url_shares_state(redis_server: RedisServer, tmp_path: Any
         fc = FleetState(s)
         bc = SharedBreaker(fc)
         fc.start()
-        assert await _until(lambda: bc.state("p", "m") != 0)  # caught up from the cluster
+        assert await until(lambda: bc.state("p", "m") != 0)  # caught up from the cluster
         for f in (fa, fb, fc):
             await f.aclose()
     finally:
@@ -808,7 +799,7 @@ async def test_output_budget_holds_before_a_tick_of_the_window(redis_server: Red
     now = [time.time()]
     budget = FleetBudget(fleet, "o", BudgetLimits(output_tpm=1000), wall_clock=lambda: now[0])
     fleet.start()
-    assert await _until(lambda: fleet.live and budget._out_window >= 0)  # a tick ran
+    assert await until(lambda: fleet.live and budget._out_window >= 0)  # a tick ran
     now[0] += 60.0  # the next minute: no tick has seen it yet (and none runs: no await below)
     admitted = 0
     for _ in range(100):
@@ -843,7 +834,7 @@ async def test_a_lease_granted_for_a_past_window_is_not_spent_in_the_next(
     lease = budget.requests
     assert lease is not None
     fleet.start()
-    assert await _until(lambda: fleet.live and lease.avail > 0)
+    assert await until(lambda: fleet.live and lease.avail > 0)
     proc = redis_server.proc
     assert proc is not None
     os.kill(proc.pid, signal.SIGSTOP)
@@ -851,7 +842,7 @@ async def test_a_lease_granted_for_a_past_window_is_not_spent_in_the_next(
         while budget.admit(0) is None:  # spend the lease: a top-up is asked for (in flight)
             pass
         ops = fleet.ops
-        assert await _until(lambda: fleet.ops > ops)  # the lease request went out
+        assert await until(lambda: fleet.ops > ops)  # the lease request went out
         now[0] += 60.0  # the next minute, while that request is unanswered
         assert budget.admit(0) is not None  # a new window's lease starts empty
     finally:
@@ -908,7 +899,7 @@ async def test_state_url_env_latency_and_hedging_shared_through_config(
             assert fa.settings.url == redis_server.url  # the variable won over the file
             fa.start()
             fb.start()
-            assert await _until(lambda: fa.live and fb.live)
+            assert await until(lambda: fa.live and fb.live)
             for _ in range(10):
                 await one.messages.create(
                     model="claude-haiku-4-5",
@@ -923,10 +914,10 @@ async def test_state_url_env_latency_and_hedging_shared_through_config(
                     if (h := two.router.stats.get(p, "claude-haiku-4-5")) is not None
                 )
 
-            assert await _until(lambda: seen_by_two() >= 9.0)  # one's samples (decayed)
+            assert await until(lambda: seen_by_two() >= 9.0)  # one's samples (decayed)
             hedging = two.router.hedging
             assert isinstance(hedging, FleetHedging)
-            assert await _until(lambda: sum(c for c, _ in hedging._others.values()) >= 10)
+            assert await until(lambda: sum(c for c, _ in hedging._others.values()) >= 10)
             assert hedging.calls == 0  # two made none: the counts are one's
 
 
@@ -942,17 +933,17 @@ async def test_prefixes_keep_routers_apart(redis_server: RedisServer) -> None:
     breakers = [SharedBreaker(f, threshold=1) for f in states]
     for f in states:
         f.start()
-    assert await _until(lambda: all(f.live for f in states))
+    assert await until(lambda: all(f.live for f in states))
     breakers[0].failure("p", "m")
-    assert await _until(lambda: breakers[1].state("p", "m") != 0)  # same prefix "x"
+    assert await until(lambda: breakers[1].state("p", "m") != 0)  # same prefix "x"
     late = FleetState(
         state_settings({"url": redis_server.url, "sync_ms": 20, "prefix": "y"}, env={}) or _no()
     )
     lb = SharedBreaker(late)
     late.start()
-    assert await _until(lambda: late.live)
+    assert await until(lambda: late.live)
     breakers[2].failure("q", "m")  # prefix "y" works, and its change came after x's
-    assert await _until(lambda: lb.state("q", "m") != 0)
+    assert await until(lambda: lb.state("q", "m") != 0)
     assert breakers[2].state("p", "m") == 0 and lb.state("p", "m") == 0
     assert breakers[0].state("q", "m") == 0
     for f in (*states, late):
@@ -1038,9 +1029,9 @@ async def test_sentinel_failover_reaches_the_new_master(
         a, b = (SharedBreaker(f, threshold=1) for f in states)
         for f in states:
             f.start()
-        assert await _until(lambda: all(f.live for f in states), 20.0)
+        assert await until(lambda: all(f.live for f in states), 20.0)
         a.failure("before", "m")
-        assert await _until(lambda: b.state("before", "m") != 0)
+        assert await until(lambda: b.state("before", "m") != 0)
 
         r = aioredis.from_url(f"redis://:{pw}@127.0.0.1:{rport}/0")
         try:  # the replica has the master's data (so the promotion loses nothing)
@@ -1060,7 +1051,7 @@ async def test_sentinel_failover_reaches_the_new_master(
             finally:
                 await sent.aclose()
             redis_server.stop()  # the master dies
-            assert await _until(lambda: not states[0].live)
+            assert await until(lambda: not states[0].live)
 
             async def role() -> str:  # (the promotion closes the replica's client connections)
                 try:
@@ -1075,9 +1066,9 @@ async def test_sentinel_failover_reaches_the_new_master(
             assert await role() == "master"
         finally:
             await r.aclose()
-        assert await _until(lambda: all(f.live for f in states), 30.0), [f.status() for f in states]
+        assert await until(lambda: all(f.live for f in states), 30.0), [f.status() for f in states]
         a.failure("after", "m")
-        assert await _until(lambda: b.state("after", "m") != 0)
+        assert await until(lambda: b.state("after", "m") != 0)
         assert pw not in str([f.status() for f in states])
     finally:
         for f in states:
@@ -1131,9 +1122,9 @@ async def test_tokens_given_back_after_the_minute_turned_stay_in_the_old_one(
     now = [time.time()]
     budget = FleetBudget(fleet, "a", BudgetLimits(input_tpm=10_000), wall_clock=lambda: now[0])
     fleet.start()
-    assert await _until(lambda: fleet.live)
-    assert await _until(lambda: budget.admit(100) is None)  # one call, this minute
-    assert await _until(lambda: budget.admit(100) is None)  # and another
+    assert await until(lambda: fleet.live)
+    assert await until(lambda: budget.admit(100) is None)  # one call, this minute
+    assert await until(lambda: budget.admit(100) is None)  # and another
     now[0] += 60.0  # the next minute; both calls end in it
     assert budget.admit(1) is not None  # (the lease rolls to the new minute, empty)
     budget.release(100)  # the first got no billed answer
@@ -1171,7 +1162,7 @@ async def test_flushed_redis_gets_rate_limit_observations_reannounced(
     a = FleetRouteState(fa, _LocalLimits(), limits_type=_Seen)
     fa.check_s = 0.05
     fa.start()
-    assert await _until(lambda: fa.live)
+    assert await until(lambda: fa.live)
     a.observe_limits("p", "m", _Seen(remaining=0, observed_at=time.time()))
     r = aioredis.from_url(redis_server.url)
     for _ in range(500):  # the observation reached Redis
@@ -1180,12 +1171,12 @@ async def test_flushed_redis_gets_rate_limit_observations_reannounced(
         await asyncio.sleep(0.01)
     assert await r.exists("clauderoute:rl:p\x1fm")
     await r.flushall()
-    assert await _until(lambda: fa.flushes >= 1)
+    assert await until(lambda: fa.flushes >= 1)
     fc = FleetState(s)
     lc = _LocalLimits()
     FleetRouteState(fc, lc, limits_type=_Seen)
     fc.start()
-    assert await _until(lambda: ("p", "m") in lc.limits)  # caught up after the flush
+    assert await until(lambda: ("p", "m") in lc.limits)  # caught up after the flush
     assert lc.limits["p", "m"].remaining == 0
     await r.aclose()
     for f in (fa, fc):
@@ -1210,13 +1201,13 @@ async def test_flushed_redis_gets_cache_affinity_reannounced(redis_server: Redis
     fa.check_s = 0.05
     for f in (fa, fb):
         f.start()
-    assert await _until(lambda: fa.live and fb.live)
+    assert await until(lambda: fa.live and fb.live)
     mine, taken, short = b"\x01" * 16, b"\x02" * 16, b"\x03" * 16
     short_gone = time.monotonic() + 0.15  # the short key's TTL (0.1 s) has run out by then
     a.affinity_put(((mine, 300.0), (taken, 300.0), (short, 0.1)), "bedrock")
-    assert await _until(lambda: b.affinity_get((taken,)) == "bedrock")
+    assert await until(lambda: b.affinity_get((taken,)) == "bedrock")
     b.affinity_put(((taken, 300.0),), "vertex")  # placed again elsewhere: B's now
-    assert await _until(lambda: a.affinity_get((taken,)) == "vertex")
+    assert await until(lambda: a.affinity_get((taken,)) == "vertex")
     await fb.aclose()
     r = aioredis.from_url(redis_server.url)
     ttl = -2
@@ -1228,7 +1219,7 @@ async def test_flushed_redis_gets_cache_affinity_reannounced(redis_server: Redis
     assert ttl > 0
     await asyncio.sleep(max(0.0, short_gone - time.monotonic()))  # the short key's TTL runs out
     await r.flushall()
-    assert await _until(lambda: fa.flushes >= 1)
+    assert await until(lambda: fa.flushes >= 1)
     for _ in range(500):  # re-announced, with what is left of its TTL
         if await r.exists(f"clauderoute:af:{mine.hex()}"):
             break
@@ -1240,7 +1231,7 @@ async def test_flushed_redis_gets_cache_affinity_reannounced(redis_server: Redis
     fc = FleetState(s)
     c = FleetRouteState(fc, InProcessState())
     fc.start()
-    assert await _until(lambda: c.affinity_get((mine,)) == "bedrock")  # caught up after the flush
+    assert await until(lambda: c.affinity_get((mine,)) == "bedrock")  # caught up after the flush
     assert c.affinity_get((taken,)) is None
     await r.aclose()
     for f in (fa, fc):

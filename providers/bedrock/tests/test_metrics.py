@@ -13,6 +13,7 @@ from clauderoute_bedrock.emulator import ACCESS_KEY, SECRET_KEY
 
 from clauderoute import AsyncClient
 from clauderoute.testing import Hostile, HostileServer
+from clauderoute.types import Message
 
 MODEL = "claude-sonnet-4-5"
 HELLO = [{"role": "user", "content": "Hello there, Claude"}]
@@ -86,14 +87,7 @@ async def test_absurd_metric_headers_are_kept_as_sent() -> None:
     absurd = {"x-amzn-bedrock-input-token-count": "²".encode().decode("latin-1"),
               "x-amzn-bedrock-output-token-count": "9" * 5000,
               "x-amzn-bedrock-invocation-latency": " -3 "}
-    server = HostileServer(Hostile(headers=absurd))
-    await server.start()
-    try:
-        provider = BedrockProvider(name="b", base_url=server.url, api_key="k", max_retries=0)
-        async with AsyncClient(providers=[provider], tracing=False) as c:
-            msg = await c.messages.create(model=MODEL, max_tokens=8, messages=HELLO)
-    finally:
-        await server.stop()
+    msg = await _create_against(Hostile(headers=absurd))
     assert msg.extra[METRICS] == {"inputTokenCount": "²", "outputTokenCount": "9" * 5000,
                                   "invocationLatency": "-3"}
 
@@ -109,13 +103,18 @@ async def test_metrics_are_made_once_on_first_read(client: AsyncClient) -> None:
 
 async def test_an_answer_without_metric_headers_has_no_metrics() -> None:
     """An InvokeModel answer that carries none of the three headers has no metrics key."""
-    server = HostileServer(Hostile())
+    msg = await _create_against(Hostile())
+    assert METRICS not in msg.extra
+    assert msg.extra == msg.extra  # read again: still none
+
+
+async def _create_against(answer: Hostile) -> Message:
+    """One InvokeModel create, with the API key, against a server answering ``answer``."""
+    server = HostileServer(answer)
     await server.start()
     try:
         provider = BedrockProvider(name="b", base_url=server.url, api_key="k", max_retries=0)
         async with AsyncClient(providers=[provider], tracing=False) as c:
-            msg = await c.messages.create(model=MODEL, max_tokens=8, messages=HELLO)
+            return await c.messages.create(model=MODEL, max_tokens=8, messages=HELLO)
     finally:
         await server.stop()
-    assert METRICS not in msg.extra
-    assert msg.extra == msg.extra  # read again: still none
