@@ -317,7 +317,7 @@ async def _main(args: argparse.Namespace) -> int:
     _COLLECT[0] = not args.quick
     if args.reps:
         cfg["reps"] = args.reps
-    out = Path(args.out)
+    out = out_path(args)
     out.parent.mkdir(parents=True, exist_ok=True)
     server = Server()
     try:
@@ -333,6 +333,7 @@ async def _main(args: argparse.Namespace) -> int:
                if not (args.no_imports or args.only_bedrock) else {})
     result: dict[str, Any] = {
         "meta": {"mode": "quick" if args.quick else "full", "config": cfg,
+                 "only_bedrock": bool(args.only_bedrock),
                  "python": platform.python_version(),
                  "implementation": platform.python_implementation(),
                  "machine": platform.machine(), "system": platform.system(),
@@ -355,11 +356,21 @@ async def _main(args: argparse.Namespace) -> int:
     return 0
 
 
+def out_path(args: argparse.Namespace) -> Path:
+    """Where the results go: ``--out``, else the default file of the run's kind."""
+    if args.out:
+        return Path(args.out)
+    name = "overhead-bedrock.json" if args.only_bedrock else "overhead.json"
+    return HERE / "results" / name
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line (``sys.argv[1:]`` by default)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="a handful of calls (smoke test)")
-    ap.add_argument("--out", default=str(HERE / "results" / "overhead.json"))
+    ap.add_argument("--out", default=None,
+                    help="results file (default results/overhead.json; with --only-bedrock "
+                         "results/overhead-bedrock.json, so a full run's file is kept)")
     ap.add_argument("--reps", type=int, default=0, help="repetitions (default 9, quick 1)")
     ap.add_argument("--clients", nargs="+", default=list(DRIVERS), choices=list(DRIVERS))
     ap.add_argument("--no-imports", action="store_true", help="skip the import-time runs")

@@ -45,6 +45,7 @@ async def test_quick_overhead_run(
     cfg = result["meta"]["config"]
     conc = cfg["concurrency"]
     assert result["meta"]["mode"] == "quick"
+    assert result["meta"]["only_bedrock"] is False
     assert set(result["clients"]) == set(CLIENTS)
 
     # Every call of every client was checked against the answer the server sent for it, and
@@ -169,3 +170,21 @@ async def test_every_driver_rejects_a_wrong_answer(
                 assert d.checked == {"create": 1, "stream": 1}, name
     finally:
         server.stop()
+
+
+def test_a_bedrock_only_run_keeps_the_full_runs_results_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--only-bedrock`` writes to a file of its own by default (it has no direct clients, so
+    it would leave ``overhead.json`` with empty ``ratios``); ``--out`` wins over either."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import overhead
+
+    results = ROOT / "benchmarks" / "results"
+    assert overhead.out_path(overhead.parse_args([])) == results / "overhead.json"
+    assert overhead.out_path(overhead.parse_args(["--quick"])) == results / "overhead.json"
+    only = overhead.parse_args(["--only-bedrock"])
+    assert overhead.out_path(only) == results / "overhead-bedrock.json"
+    given = overhead.parse_args(["--only-bedrock", "--out", "/tmp/x/b.json"])
+    assert overhead.out_path(given) == Path("/tmp/x/b.json")
+
