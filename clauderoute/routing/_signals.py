@@ -36,11 +36,10 @@ from typing import Any
 import msgspec
 
 from .. import _errors as E
-from .._cost import cost
 from .._provider import CREATE, STREAM, Call, HttpResponse, Provider
 from .._ratelimits import RATE_LIMIT_HEADERS
 from .._retry import testing_no_backoff
-from ..types._messages import Message, RouteInfo, Usage
+from ..types._messages import RouteInfo, Usage
 from ._affinity import affinity_keys, has_marks
 from ._costs import Costs
 from ._estimate import BINARY_TOKENS, estimate_input_tokens, max_tokens_of
@@ -142,9 +141,8 @@ class Signals(Costs, Observer):
                 key = (p.name, model)
                 if own is not None and key not in own.limits and p.name not in own.budgets:
                     # nothing would read the estimate: neither limits nor a budget to take from
-                    if not kept:  # (``_take`` and ``capacity_start``, inlined: every call)
-                        flights = own.in_flight
-                        flights[key] = flights.get(key, 0) + 1
+                    if not kept:  # (``_take``, inlined: this runs on every call)
+                        own.capacity_start(p.name, model)
                         self._taken[id(call)] = (p.name, model, None, params)
                     kept.append(p)
                     continue
@@ -293,16 +291,7 @@ class Signals(Costs, Observer):
         ``attempt_start`` returned; ``usage``: the answer's, ``None`` for a failed attempt)."""
         if isinstance(state, tuple):
             own = self.state
-            if type(own) is InProcessState:  # (``capacity_end``, inlined: every attempt)
-                key = (name, state[1])
-                flights = own.in_flight
-                n = flights.get(key, 0) - 1
-                if n > 0:
-                    flights[key] = n
-                else:
-                    flights.pop(key, None)
-            else:
-                own.capacity_end(name, state[1])
+            own.capacity_end(name, state[1])
             if state[2] is not None and usage is not None:
                 own.budget_settle(name, state[2], usage.total_input_tokens, usage.output_tokens)
             elif state[2] is not None:
@@ -348,15 +337,8 @@ class Signals(Costs, Observer):
                 self.attempt_returned(ctx.held, ctx)
             except Exception:  # noqa: BLE001, S110 - the signals never change the outcome
                 pass
-        usd = usage = None
-        if isinstance(result, Message):  # (``cost_of`` and ``multiplier``, inlined)
-            usage = result.usage
-            factor = self.price_multipliers.get(p.name)
-            if factor is None:
-                factor = float(getattr(p, "price_multiplier", 1.0))
-            usd = cost(usage, ctx.requested_model, multiplier=factor)
-        else:
-            usage = getattr(result, "usage", None)
+        usd = self.cost_of(ctx, result)
+        usage = getattr(result, "usage", None)
         held = ctx.held
         if held is not None:
             try:
