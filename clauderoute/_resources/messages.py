@@ -194,14 +194,7 @@ class Messages:
         router = self._client.router
         check_route(call, router, opts["only"])
         msg: Message
-        signals = router.signals
-        if fallback_models is None and conversation is None and (
-                signals is None or not signals.fallback_models):  # no chain: ``routed``'s own
-            msg, route = await router._run(call, send_message, opts["timeout"],  # shortcut
-                                           opts["deadline_s"], opts["only"], False)
-        else:
-            msg, route = await routed(router, call, send_message, opts, fallback_models,
-                                      conversation)
+        msg, route = await routed(router, call, send_message, opts, fallback_models, conversation)
         msg.route = route
         return msg
 
