@@ -18,6 +18,14 @@ Every driver checks every answer (text and, for streams, the event count) and ra
 * ``sdk``: the official ``anthropic.AsyncAnthropic(base_url=...)`` (its default HTTP client:
   ``httpx2`` in SDK 2.x).
 
+``REFERENCES`` holds drivers that only ``instructions.py`` counts (creates only, no streams):
+
+* ``aiohttp-typed``: the floor plus the least any client with clauderoute's promises does per
+  create: check the request (the check clauderoute runs, naming a wrong field before the
+  network), encode it, arm and cancel one deadline timer, and decode the answer into the typed
+  ``Message`` (unknown blocks kept). What it costs over the floor is the part of clauderoute's
+  overhead that no routing design can remove.
+
 A stream of ``n`` text deltas is asked for with ``max_tokens=n`` (the server's convention).
 """
 
@@ -169,6 +177,41 @@ class AiohttpFloor(Driver):
         await self._session.close()
 
 
+class TypedFloor(AiohttpFloor):
+    name = "aiohttp-typed"
+
+    async def start(self) -> None:
+        import asyncio
+
+        from clauderoute._validate import validate_create
+        from clauderoute.types._messages import decode_message
+
+        await super().start()
+        self._loop = asyncio.get_running_loop()
+        self._validate, self._typed = validate_create, decode_message
+
+    async def create(self) -> None:
+        params = _params()
+        self._validate(params)
+        loop = self._loop
+        timer = loop.call_at(loop.time() + 600.0, _never)  # a deadline, cancelled on the answer
+        async with self._session.post(
+            self._endpoint, data=msgspec.json.encode(params), headers=self._headers
+        ) as r:
+            body = await r.read()
+        timer.cancel()
+        if r.status != 200:
+            raise WrongAnswer(f"aiohttp-typed create: HTTP {r.status}")
+        self._check_create(_text(self._typed(body)))
+
+    async def stream(self, deltas: int) -> None:
+        raise NotImplementedError("a create-only reference (instructions.py)")
+
+
+def _never() -> None:
+    raise AssertionError("the reference's deadline fired")
+
+
 class Clauderoute(MessagesDriver):
     name = "clauderoute"
     n_providers = 1
@@ -272,3 +315,5 @@ class OfficialSDK(MessagesDriver):
 DRIVERS: dict[str, type[Driver]] = {d.name: d for d in (
     AiohttpFloor, Clauderoute, ClauderouteNoTrace, ClauderouteNoSignals, ClauderouteOtel,
     ClauderouteRouted, OfficialSDK)}
+
+REFERENCES: dict[str, type[Driver]] = {d.name: d for d in (TypedFloor,)}

@@ -188,3 +188,25 @@ def test_a_bedrock_only_run_keeps_the_full_runs_results_file(
     given = overhead.parse_args(["--only-bedrock", "--out", "/tmp/x/b.json"])
     assert overhead.out_path(given) == Path("/tmp/x/b.json")
 
+
+async def test_the_typed_reference_checks_its_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``aiohttp-typed`` (counted by ``instructions.py`` only) gets the right answer through
+    clauderoute's request check and typed decoding, and fails on a wrong one."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import _clients
+    import overhead
+
+    server = overhead.Server()
+    try:
+        d = _clients.REFERENCES["aiohttp-typed"](server.url)
+        await d.start()
+        try:
+            await d.create()
+            monkeypatch.setattr(_clients, "EXPECTED", _clients.EXPECTED + "x")
+            with pytest.raises(_clients.WrongAnswer):
+                await d.create()
+        finally:
+            await d.close()
+        assert d.checked == {"create": 1, "stream": 0}
+    finally:
+        server.stop()
