@@ -4,6 +4,7 @@ no open connection (the hostile server sees the client leave), no span that neve
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -103,6 +104,26 @@ async def left_behind(before: set[asyncio.Task[Any]]) -> list[str]:
 # hundred of them still to come), and the few hundred bytes before each cancellation point
 # take a tenth of a second, not one.
 DRIP = 0.001
+# Answers whose bodies drip for seconds after the cancellation point (the usual 275-byte
+# message and 79-byte error end 30-200 ms after it: on a loaded machine the call could read one
+# whole before the cancellation lands, and the connection, answered in full, would rightly stay
+# in the pool).
+LONG_MESSAGE = json.dumps(
+    {
+        "id": "msg_long",
+        "type": "message",
+        "role": "assistant",
+        "model": "m",
+        "content": [{"type": "text", "text": "long " * 600}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 3, "output_tokens": 600},
+    }
+).encode()
+LONG_ERROR = json.dumps(
+    {"type": "error", "error": {"type": "overloaded_error", "message": "overloaded " * 300}}
+).encode()
+JSON = {"content-type": "application/json"}
 # (call, hostile answer, when to cancel: a predicate on the server once it has sent that much)
 POINTS: dict[str, tuple[Call, Hostile, Callable[[HostileServer], bool]]] = {
     "create, waiting for headers": (create, Hostile(mode="hang"), lambda s: s.requests == 1),
@@ -113,7 +134,7 @@ POINTS: dict[str, tuple[Call, Hostile, Callable[[HostileServer], bool]]] = {
     ),
     "create, mid-body": (
         create,
-        Hostile(mode="drip_body", drip_s=DRIP),
+        Hostile(mode="drip_body", body=LONG_MESSAGE, headers=JSON, drip_s=DRIP),
         lambda s: s.bytes_sent > 200,
     ),
     "stream, waiting for headers": (stream, Hostile(mode="hang"), lambda s: s.requests == 1),
@@ -124,7 +145,7 @@ POINTS: dict[str, tuple[Call, Hostile, Callable[[HostileServer], bool]]] = {
     ),
     "stream, error body dripping": (
         stream,
-        Hostile(mode="drip_body", status=529, drip_s=DRIP),
+        Hostile(mode="drip_body", status=529, body=LONG_ERROR, headers=JSON, drip_s=DRIP),
         lambda s: s.bytes_sent > 200,
     ),
     "stream, waiting for first content": (
