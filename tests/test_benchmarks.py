@@ -189,16 +189,19 @@ def test_a_bedrock_only_run_keeps_the_full_runs_results_file(
     assert overhead.out_path(given) == Path("/tmp/x/b.json")
 
 
-async def test_the_typed_reference_checks_its_answers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``aiohttp-typed`` (counted by ``instructions.py`` only) gets the right answer through
-    clauderoute's request check and typed decoding, and fails on a wrong one."""
+@pytest.mark.parametrize("name", ["aiohttp-typed", "lane-bare", "lane-kept"])
+async def test_each_reference_checks_its_answers(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """The create-only references of ``instructions.py`` get the right answer through
+    clauderoute's own pieces, and fail on a wrong one."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import _clients
     import overhead
 
     server = overhead.Server()
     try:
-        d = _clients.REFERENCES["aiohttp-typed"](server.url)
+        d = _clients.REFERENCES[name](server.url)
         await d.start()
         try:
             await d.create()
