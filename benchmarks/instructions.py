@@ -16,10 +16,9 @@ two versions of the code on a shared machine where timings move by 15 % from run
   line with ``--lines FILE``. Time-driven work (the latency histogram's decay) runs more often
   under the tracer than at full speed.
 
-Clients are the names of ``overhead.py``, and ``aiohttp-typed`` (``_clients.REFERENCES``: the
-floor plus the request check, encoding, deadline timer and typed decoding clauderoute must do,
-creates only): the direct ones answer from ``_server.py``, the
-``bedrock-*`` ones from ``_bedrock_server.py``; each server is started once, when a client needs
+Clients are the names of ``overhead.py`` and the create-only references of ``_references.py``
+(``aiohttp-typed``, ``lane-bare``, ``lane-kept``): the direct ones answer from ``_server.py``,
+the ``bedrock-*`` ones from ``_bedrock_server.py``; each server is started once, when a client needs
 it. Every answer is checked as in ``overhead.py``. Valgrind emulates no SHA extension, so
 OpenSSL hashes in software there and SigV4's hashing weighs more in these counts than in CPU
 time.
@@ -54,7 +53,8 @@ def _driver(name: str, url: str) -> Any:
     if name.startswith("bedrock-"):
         from _bedrock import BEDROCK_DRIVERS as drivers
     else:
-        from _clients import DRIVERS, REFERENCES
+        from _clients import DRIVERS
+        from _references import REFERENCES
 
         drivers = {**DRIVERS, **REFERENCES}
     if name not in drivers:

@@ -197,11 +197,12 @@ async def test_each_reference_checks_its_answers(
     clauderoute's own pieces, and fail on a wrong one."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import _clients
+    import _references
     import overhead
 
     server = overhead.Server()
     try:
-        d = _clients.REFERENCES[name](server.url)
+        d = _references.REFERENCES[name](server.url)
         await d.start()
         try:
             await d.create()
