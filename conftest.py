@@ -46,8 +46,8 @@ _CA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tests", "no
 # this 2-core machine), handed out first: under pytest-xdist a long test that starts last keeps
 # one worker busy after the other has run out of work. Only the order changes; a name that no
 # longer matches just loses its place in front. xdist hands out groups of several tests, the
-# most tests first (xdist_group: official-sdk, ~100, official-sdk-serve, fleet,
-# cli-import-probe, mypy, pyright...), before single tests whatever this order; among groups of
+# most tests first (xdist_group: official-sdk, ~100, fleet, cli-import-probe, mypy,
+# pyright...), before single tests whatever this order; among groups of
 # one size, this order decides (mypy, ~12-17 s cold as in CI, before pyright).
 _LONGEST_FIRST = (
     "tests/test_fault_storm.py",
