@@ -93,9 +93,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: the rest keep their order
 
 
-@pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Remove platform credentials and settings from the environment (httpx's clean_environ)."""
+def _clean(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith(_PREFIXES):
             monkeypatch.delenv(key)
@@ -106,6 +104,25 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("CLOUDSDK_CONFIG", os.devnull)
     monkeypatch.setenv("CLAUDEROUTE_CACHE_DIR", os.devnull)  # nor a synced model catalog
     monkeypatch.setenv("SSL_CERT_FILE", _CA_FILE)  # nor its certificate authorities
+
+
+@pytest.fixture(autouse=True, scope="session")
+def clean_session_environ() -> Iterator[None]:
+    """The clean environment of ``clean_environ``, from before the first fixture of a wider
+    scope than one test: the processes that module-scoped fixtures start (the fleet workers of
+    test_fleet.py, the shared ``clauderoute emulate`` of test_emulate_cli.py) get it too, not
+    the one pytest was started in (its credentials, and its certificate authorities: ~35 ms of
+    CPU for each TLS context such a process builds, two at least)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _clean(monkeypatch)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Remove platform credentials and settings from the environment (httpx's clean_environ),
+    and put back what a test changed in it."""
+    _clean(monkeypatch)
     yield
     if _GC_EACH_TEST:  # to find which test of a module leaked
         gc.collect()
