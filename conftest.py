@@ -46,8 +46,8 @@ _CA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tests", "no
 # this 2-core machine), handed out first: under pytest-xdist a long test that starts last keeps
 # one worker busy after the other has run out of work. Only the order changes; a name that no
 # longer matches just loses its place in front. xdist hands out groups of several tests, the
-# most tests first (xdist_group: official-sdk, ~100, official-sdk-serve, fleet,
-# cli-import-probe, mypy, pyright...), before single tests whatever this order; among groups of
+# most tests first (xdist_group: official-sdk, ~100, fleet, cli-import-probe, mypy,
+# pyright...), before single tests whatever this order; among groups of
 # one size, this order decides (mypy, ~12-17 s cold as in CI, before pyright).
 _LONGEST_FIRST = (
     "tests/test_fault_storm.py",
@@ -93,9 +93,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: the rest keep their order
 
 
-@pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Remove platform credentials and settings from the environment (httpx's clean_environ)."""
+def _clean(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith(_PREFIXES):
             monkeypatch.delenv(key)
@@ -106,6 +104,25 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("CLOUDSDK_CONFIG", os.devnull)
     monkeypatch.setenv("CLAUDEROUTE_CACHE_DIR", os.devnull)  # nor a synced model catalog
     monkeypatch.setenv("SSL_CERT_FILE", _CA_FILE)  # nor its certificate authorities
+
+
+@pytest.fixture(autouse=True, scope="session")
+def clean_session_environ() -> Iterator[None]:
+    """The clean environment of ``clean_environ``, from before the first fixture of a wider
+    scope than one test: the processes that module-scoped fixtures start (the fleet workers of
+    test_fleet.py, the shared ``clauderoute emulate`` of test_emulate_cli.py) get it too, not
+    the one pytest was started in (its credentials, and its certificate authorities: ~35 ms of
+    CPU for each TLS context such a process builds, two at least)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _clean(monkeypatch)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Remove platform credentials and settings from the environment (httpx's clean_environ),
+    and put back what a test changed in it."""
+    _clean(monkeypatch)
     yield
     if _GC_EACH_TEST:  # to find which test of a module leaked
         gc.collect()

@@ -153,6 +153,12 @@ def test_demo_subprocess_shows_failover_across_every_platform() -> None:
     _no_secrets(out + done.stderr, _fleet_secrets())
 
 
+# The two tests that draw a plot in this process share a pytest-xdist worker: importing
+# matplotlib costs a worker ~0.6 s of CPU, paid once rather than by two workers.
+_PLOTS = pytest.mark.xdist_group("matplotlib")
+
+
+@_PLOTS
 def test_demo_in_process_writes_a_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     png = tmp_path / "demo.png"
     assert main(["demo", "--quick", "--calls", "2", "--per-platform", "1", "--plot", str(png)]) == 0
@@ -172,6 +178,7 @@ def _load(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]], list[dic
     return run, records, rows
 
 
+@_PLOTS
 def test_bench_quick_writes_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """run.json, requests.jsonl and summary.csv are written; summary.csv recomputes from
     requests.jsonl. In this process (the interrupted runs of test_cli_fixes and the run on a

@@ -16,10 +16,10 @@ import pytest
 pytest.importorskip("redis", reason="clauderoute[redis] (redis-py) is not installed")
 
 from tests.gateway.test_serve_process import LISTEN, Serve, _serve
-from tests.official_sdk import SDK_SERVE_WORKER
+from tests.official_sdk import SDK_WORKER
 from tests.test_fleet import MARGIN_S, RedisServer, running_redis
 
-pytestmark = SDK_SERVE_WORKER  # the test drives the official SDK
+pytestmark = SDK_WORKER  # the test drives the official SDK
 
 GW_KEY = "fleet-gw-key-0123456789"
 MODEL = "claude-haiku-4-5"

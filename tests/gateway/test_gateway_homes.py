@@ -15,7 +15,7 @@ import pytest
 from clauderoute_anthropic import AnthropicEmulator
 
 from tests.gateway.test_serve_process import LISTEN, Serve, _serve
-from tests.official_sdk import SDK_SERVE_WORKER, SDK_WORKER
+from tests.official_sdk import SDK_WORKER
 
 if TYPE_CHECKING:
     import anthropic
@@ -154,7 +154,7 @@ async def test_two_gateways_without_state(emus: list[AnthropicEmulator], kit: An
         assert asked == [4, 1], asked
 
 
-@SDK_SERVE_WORKER
+@SDK_WORKER
 async def test_two_gateways_with_state(
     emus: list[AnthropicEmulator], tmp_path: Path, redis_url: str
 ) -> None:
@@ -185,7 +185,7 @@ async def test_two_gateways_with_state(
         assert await sb.stop() == 0
 
 
-@SDK_SERVE_WORKER
+@SDK_WORKER
 async def test_workers_find_each_other_s_objects(
     emus: list[AnthropicEmulator], tmp_path: Path
 ) -> None:

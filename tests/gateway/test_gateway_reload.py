@@ -19,7 +19,7 @@ import pytest
 
 from clauderoute.testing import LatencyProfile
 from tests.gateway.test_serve_process import LISTEN, Serve, _serve
-from tests.official_sdk import SDK_SERVE_WORKER, SDK_WORKER
+from tests.official_sdk import SDK_WORKER
 
 KEY, NEW_KEY = "reload-key-0123456789", "reload-new-key-9876543210"
 MODEL = "claude-haiku-4-5"
@@ -72,7 +72,7 @@ async def _closed_by_server(port: int, data: bytes) -> bytes:
     return got
 
 
-@SDK_SERVE_WORKER
+@SDK_WORKER
 async def test_reload_applies_keys_limits_and_timeouts_across_a_stream(
     emulator: Any, tmp_path: Path
 ) -> None:

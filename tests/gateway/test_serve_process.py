@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from clauderoute.testing import LatencyProfile
-from tests.official_sdk import SDK_SERVE_WORKER
+from tests.official_sdk import SDK_WORKER
 
 KEY, NEW_KEY = "proc-key-0123456789", "proc-new-key-9876543210"
 PROMPT = [{"role": "user", "content": "word " * 40}]
@@ -132,7 +132,7 @@ async def emulator(fleet_of: Any) -> Any:
     return fleet.members[0]
 
 
-@SDK_SERVE_WORKER
+@SDK_WORKER
 async def test_sigterm_drains_a_stream_then_exits_0(emulator: Any, tmp_path: Path) -> None:
     import anthropic
 
@@ -160,7 +160,7 @@ async def test_sigterm_drains_a_stream_then_exits_0(emulator: Any, tmp_path: Pat
     await serve.line(rb"drained \(0 request")
 
 
-@SDK_SERVE_WORKER
+@SDK_WORKER
 async def test_sighup_reloads_without_dropping_a_stream(emulator: Any, tmp_path: Path) -> None:
     import anthropic
 
@@ -194,7 +194,7 @@ async def test_sighup_reloads_without_dropping_a_stream(emulator: Any, tmp_path:
         assert await serve.stop() == 0
 
 
-@SDK_SERVE_WORKER
+@SDK_WORKER
 async def test_workers_share_a_port_and_a_crashed_one_restarts(
     emulator: Any, tmp_path: Path
 ) -> None:
@@ -245,7 +245,7 @@ async def test_refuses_non_loopback_without_keys(emulator: Any, tmp_path: Path) 
     await serve.stop()
 
 
-@SDK_SERVE_WORKER
+@SDK_WORKER
 async def test_the_access_log_is_one_json_line_per_request_on_stdout(
     emulator: Any, tmp_path: Path
 ) -> None:
