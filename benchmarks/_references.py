@@ -100,7 +100,8 @@ class LaneBare(Clauderoute):
         start = self._clock()
         response = await self._router.engine.send(request, timeout=600.0, platform=p.name)
         msg = p.parse(call, response)
-        self._record(msg, params["model"], self._clock() - start, response.status, None)
+        seconds = self._clock() - start
+        self._record(msg, p.model_id(params["model"]), seconds, response.status, None)
         self._served(msg)
         self._check_create(_text(msg))
 
