@@ -26,13 +26,15 @@ class Timer:
     __slots__ = ("cancelling", "fired", "handle", "task")
 
     def __init__(self, delay: float) -> None:
-        loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         if task is None:
             raise RuntimeError("a timeout needs to run inside a task")
         self.task: asyncio.Task[Any] | None = task
         self.cancelling = task.cancelling()
         self.fired = False
+        # (the task's loop, not get_running_loop(): on Python 3.11 each asks the kernel for
+        # the process id, a system call per call that an instruction count does not show)
+        loop = task.get_loop()
         self.handle = loop.call_at(loop.time() + delay, self._fire)
 
     def _fire(self) -> None:
@@ -59,24 +61,27 @@ class ReadDeadline:
     ``timeout_at`` with a past deadline would do. ``close`` disarms it and drops the task (as
     ``Timer.stop`` does)."""
 
-    __slots__ = ("cancelling", "fired", "handle", "reading", "task", "when")
+    __slots__ = ("cancelling", "fired", "handle", "loop", "reading", "task", "when")
 
     def __init__(self, when: float) -> None:
         self.when = when
         self.handle: asyncio.Handle | None = None  # armed at the first read
+        self.loop: asyncio.AbstractEventLoop | None = None  # the first read's (see Timer)
         self.task: asyncio.Task[Any] | None = None
         self.reading = self.fired = False
         self.cancelling = 0
 
     async def read(self, items: AsyncIterator[T]) -> T:
         """``await anext(items)`` within the deadline (``TimeoutError`` past it)."""
-        task = asyncio.current_task()
+        loop = self.loop
+        if loop is None:
+            loop = self.loop = asyncio.get_running_loop()
+        task = asyncio.current_task(loop)  # (given the loop: no system call per read)
         if task is None:
             raise RuntimeError("a timeout needs to run inside a task")
         self.task, self.cancelling, self.reading = task, task.cancelling(), True
         del task  # (this frame, kept by a traceback, must not keep the task: see Timer)
         if self.handle is None:
-            loop = asyncio.get_running_loop()
             self.handle = (
                 loop.call_soon(self._fire)
                 if self.when <= loop.time()

@@ -142,13 +142,15 @@ class Router(Planner):
                    deadline_s: float | None, only: Sequence[str] | None,
                    defer: bool) -> Any:
         """``(result, route)``, or with ``defer`` ``(result, route, finisher)``."""
-        loop = asyncio.get_running_loop()
         skipped: list[str] = []
         claims: dict[str, int] | None = None  # half-open probes this call holds (released at
         # the end); made only when a circuit is not closed, the happy path allocates nothing
         plan = self.plan(call, only, skipped)
         budget = deadline_s if deadline_s is not None else self.deadline_s
-        deadline = loop.time() + budget if budget is not None else None
+        deadline: float | None = None
+        if budget is not None:  # (the loop only for a deadline: asking costs a system call, the
+            loop = asyncio.get_running_loop()  # process id, on Python 3.11; ``Timer``)
+            deadline = loop.time() + budget
         observers, signals = self.observers, self.signals
         if signals is not None and type(signals).enabled is not Observer.enabled and _safe(
                 signals.enabled) is False:
