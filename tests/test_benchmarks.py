@@ -214,3 +214,39 @@ async def test_each_reference_checks_its_answers(
         assert d.checked == {"create": 1, "stream": 0}
     finally:
         server.stop()
+
+
+async def test_paired_run_interleaves_and_checks_every_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``paired.py`` times each client's batches in alternating order, checks every answer,
+    and reports a ratio per client against the first. No timing is asserted."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import overhead
+    import paired
+
+    server = overhead.Server()
+    try:
+        res = await paired.run_pairs(["aiohttp", "clauderoute"], server.url, 3, 4, 2)
+    finally:
+        server.stop()
+    assert {k: len(v) for k, v in res["cpu_us_per_call"].items()} == {
+        "aiohttp": 3,
+        "clauderoute": 3,
+    }
+    assert all(v > 0 for v in res["cpu_us_per_call"]["clauderoute"])
+    ratio = res["ratios"]["clauderoute / aiohttp"]
+    assert ratio["q1"] <= ratio["median"] <= ratio["q3"]
+
+
+def test_paired_run_refuses_clients_of_two_servers(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A direct client and a Bedrock one answer from different servers: refused up front."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import paired
+
+    monkeypatch.setattr("sys.argv", ["paired.py", "aiohttp", "bedrock-sigv4"])
+    with pytest.raises(SystemExit):
+        paired.main()
+    assert "different servers" in capsys.readouterr().err
