@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,25 +30,12 @@ sys.path.insert(0, str(HERE))
 WARMUP = 300
 
 
-async def _batch(driver: Any, calls: int, concurrency: int) -> float:
-    """CPU seconds of ``calls`` creates on ``concurrency`` workers."""
-    todo = iter(range(calls))
-
-    async def worker() -> None:
-        for _ in todo:
-            await driver.create()
-
-    gc.collect()
-    c0 = time.process_time()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.process_time() - c0
-
-
 async def run_pairs(
     names: list[str], url: str, pairs: int, calls: int, concurrency: int
 ) -> dict[str, Any]:
     """CPU µs per create of each batch of each client, and the paired ratios to the first."""
     from instructions import _driver
+    from overhead import _timed  # CPU seconds of n calls on c workers, after a collection
 
     drivers = {name: _driver(name, url) for name in names}
     started = []
@@ -58,11 +43,12 @@ async def run_pairs(
         for d in drivers.values():
             await d.start()
             started.append(d)
-            await _batch(d, WARMUP, concurrency)
+            await _timed(d.create, WARMUP, concurrency)
         us: dict[str, list[float]] = {name: [] for name in names}
         for k in range(pairs):
             for name in names if k % 2 == 0 else names[::-1]:
-                us[name].append(await _batch(drivers[name], calls, concurrency) / calls * 1e6)
+                cpu, _, _ = await _timed(drivers[name].create, calls, concurrency)
+                us[name].append(cpu / calls * 1e6)
     finally:
         for d in started:
             await d.close()
