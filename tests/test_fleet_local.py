@@ -998,21 +998,37 @@ async def test_sentinel_failover_reaches_the_new_master(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    conf = tmp_path / "sentinel.conf"
-    conf.write_text(
-        f"port {sport}\nbind 127.0.0.1\ndir {tmp_path}\n"
-        f"sentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n"
-        f"sentinel auth-pass mymaster {pw}\n"
-        f"sentinel down-after-milliseconds mymaster 300\n"
-        f"sentinel failover-timeout mymaster 2000\n"
-    )
-    sentinel = subprocess.Popen(  # noqa: ASYNC220
-        [redis_server.exe, str(conf), "--sentinel"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    r = aioredis.from_url(f"redis://:{pw}@127.0.0.1:{rport}/0")
+    sentinel: subprocess.Popen[bytes] | None = None
     states: list[FleetState] = []
     try:
+        # The replica has the master's data (so the promotion loses nothing) before Sentinel
+        # starts: Sentinel reads the master's INFO, which lists its replicas, when it connects
+        # and then every 10 s, so a replica that linked after that first read stayed unknown to
+        # it for up to 10 s (the test then took 11 s instead of 1).
+        info: dict[str, Any] = {}
+        for _ in range(500):
+            try:
+                info = await r.info("replication")
+            except redis.exceptions.ConnectionError:  # the replica is not listening yet
+                info = {}
+            if info.get("master_link_status") == "up":
+                break
+            await asyncio.sleep(0.02)
+        assert info.get("master_link_status") == "up", info
+        conf = tmp_path / "sentinel.conf"
+        conf.write_text(
+            f"port {sport}\nbind 127.0.0.1\ndir {tmp_path}\n"
+            f"sentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n"
+            f"sentinel auth-pass mymaster {pw}\n"
+            f"sentinel down-after-milliseconds mymaster 300\n"
+            f"sentinel failover-timeout mymaster 2000\n"
+        )
+        sentinel = subprocess.Popen(  # noqa: ASYNC220
+            [redis_server.exe, str(conf), "--sentinel"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         s = state_settings(
             {
                 "url": f"redis+sentinel://:{pw}@127.0.0.1:{sport}/mymaster/0",
@@ -1033,49 +1049,41 @@ async def test_sentinel_failover_reaches_the_new_master(
         a.failure("before", "m")
         assert await until(lambda: b.state("before", "m") != 0)
 
-        r = aioredis.from_url(f"redis://:{pw}@127.0.0.1:{rport}/0")
-        try:  # the replica has the master's data (so the promotion loses nothing)
-            for _ in range(500):
-                info = await r.info("replication")
-                if info.get("master_link_status") == "up":
+        sent = aioredis.from_url(f"redis://127.0.0.1:{sport}/0")
+        try:  # Sentinel knows the replica (from the master's INFO it read on connecting)
+            for _ in range(1500):
+                if await sent.execute_command("SENTINEL", "REPLICAS", "mymaster"):
                     break
                 await asyncio.sleep(0.02)
-            assert info.get("master_link_status") == "up", info
-            sent = aioredis.from_url(f"redis://127.0.0.1:{sport}/0")
-            try:  # Sentinel knows the replica (it learns it from the master's INFO, every 10 s)
-                for _ in range(1500):
-                    if await sent.execute_command("SENTINEL", "REPLICAS", "mymaster"):
-                        break
-                    await asyncio.sleep(0.02)
-                assert await sent.execute_command("SENTINEL", "REPLICAS", "mymaster")
-            finally:
-                await sent.aclose()
-            redis_server.stop()  # the master dies
-            assert await until(lambda: not states[0].live)
-
-            async def role() -> str:  # (the promotion closes the replica's client connections)
-                try:
-                    return str((await r.info("replication")).get("role"))
-                except redis.exceptions.ConnectionError:
-                    return "reconnecting"
-
-            for _ in range(1000):  # Sentinel promotes the replica
-                if await role() == "master":
-                    break
-                await asyncio.sleep(0.02)
-            assert await role() == "master"
+            assert await sent.execute_command("SENTINEL", "REPLICAS", "mymaster")
         finally:
-            await r.aclose()
+            await sent.aclose()
+        redis_server.stop()  # the master dies
+        assert await until(lambda: not states[0].live)
+
+        async def role() -> str:  # (the promotion closes the replica's client connections)
+            try:
+                return str((await r.info("replication")).get("role"))
+            except redis.exceptions.ConnectionError:
+                return "reconnecting"
+
+        for _ in range(1000):  # Sentinel promotes the replica
+            if await role() == "master":
+                break
+            await asyncio.sleep(0.02)
+        assert await role() == "master"
         assert await until(lambda: all(f.live for f in states), 30.0), [f.status() for f in states]
         a.failure("after", "m")
         assert await until(lambda: b.state("after", "m") != 0)
         assert pw not in str([f.status() for f in states])
     finally:
+        await r.aclose()
         for f in states:
             await f.aclose()
         for p in (sentinel, replica):
-            p.kill()
-            p.wait()
+            if p is not None:
+                p.kill()
+                p.wait()
 
 
 async def test_aclose_returns_when_a_redis_call_swallows_the_cancellation(
