@@ -239,6 +239,22 @@ async def test_paired_run_interleaves_and_checks_every_answer(
     assert ratio["q1"] <= ratio["median"] <= ratio["q3"]
 
 
+async def test_paired_run_times_streams_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``deltas`` each timed call is a checked stream of that many deltas."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import overhead
+    import paired
+
+    server = overhead.Server("_bedrock_server.py")
+    try:
+        res = await paired.run_pairs(["bedrock-aiohttp", "bedrock-sigv4"], server.url, 2, 2, 1, 5)
+    finally:
+        server.stop()
+    assert res["call"] == "stream of 5 deltas"
+    assert [len(v) for v in res["cpu_us_per_call"].values()] == [2, 2]
+    assert "bedrock-sigv4 / bedrock-aiohttp" in res["ratios"]
+
+
 def test_paired_run_refuses_clients_of_two_servers(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
