@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -218,24 +219,30 @@ async def test_hostile_peer_values_are_ignored(redis_server: RedisServer) -> Non
         await f.aclose()
 
 
-async def test_sentinel_url_finds_the_master(redis_server: RedisServer, tmp_path: Any) -> None:
-    """``redis+sentinel://`` through a real Sentinel (redis-server --sentinel) to the master."""
-    import subprocess
-
-    from tests.test_fleet import _free_port
-
-    port = _free_port()
+def _sentinel(
+    master: RedisServer, tmp_path: Any, port: int, more: str = ""
+) -> subprocess.Popen[bytes]:
+    """A Sentinel (``redis-server --sentinel``) on ``port`` watching ``master`` as
+    ``mymaster`` with a quorum of one; ``more``: further lines of its configuration."""
     conf = tmp_path / "sentinel.conf"
     conf.write_text(
         f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
-        f"sentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n"
-        f"sentinel auth-pass mymaster {redis_server.password}\n"
+        f"sentinel monitor mymaster 127.0.0.1 {master.port} 1\n"
+        f"sentinel auth-pass mymaster {master.password}\n{more}"
     )
-    proc = subprocess.Popen(  # noqa: ASYNC220
-        [redis_server.exe, str(conf), "--sentinel"],
+    return subprocess.Popen(
+        [master.exe, str(conf), "--sentinel"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+async def test_sentinel_url_finds_the_master(redis_server: RedisServer, tmp_path: Any) -> None:
+    """``redis+sentinel://`` through a real Sentinel (redis-server --sentinel) to the master."""
+    from tests.test_fleet import _free_port
+
+    port = _free_port()
+    proc = _sentinel(redis_server, tmp_path, port)
     try:
         s = state_settings(
             {
@@ -960,8 +967,6 @@ async def test_sentinel_failover_reaches_the_new_master(
     """``redis+sentinel://`` through a real Sentinel watching a master and its replica: the
     master is killed, Sentinel promotes the replica, and the state reconnects to it (asking
     Sentinel again), goes live, and changes cross again between two processes' states."""
-    import subprocess
-
     import redis.asyncio as aioredis
     import redis.exceptions
 
@@ -1016,18 +1021,12 @@ async def test_sentinel_failover_reaches_the_new_master(
                 break
             await asyncio.sleep(0.02)
         assert info.get("master_link_status") == "up", info
-        conf = tmp_path / "sentinel.conf"
-        conf.write_text(
-            f"port {sport}\nbind 127.0.0.1\ndir {tmp_path}\n"
-            f"sentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n"
-            f"sentinel auth-pass mymaster {pw}\n"
-            f"sentinel down-after-milliseconds mymaster 300\n"
-            f"sentinel failover-timeout mymaster 2000\n"
-        )
-        sentinel = subprocess.Popen(  # noqa: ASYNC220
-            [redis_server.exe, str(conf), "--sentinel"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        sentinel = _sentinel(
+            redis_server,
+            tmp_path,
+            sport,
+            "sentinel down-after-milliseconds mymaster 300\n"
+            "sentinel failover-timeout mymaster 2000\n",
         )
         s = state_settings(
             {
