@@ -219,8 +219,8 @@ async def test_each_reference_checks_its_answers(
 async def test_paired_run_interleaves_and_checks_every_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """``paired.py`` times each client's batches in alternating order, checks every answer,
-    and reports a ratio per client against the first. No timing is asserted."""
+    """``paired.py`` times a batch per client per round, checks every answer (it exits on an
+    unchecked one), and reports a ratio per client against the first. No timing is asserted."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import overhead
     import paired
